@@ -1,0 +1,43 @@
+"""promptpaint: generate and edit images with Gemini and OpenAI image models, and know what it cost.
+
+>>> import promptpaint as pp
+>>> r = pp.Client("offline").generate("a red fox in snow")
+>>> pp.ledger().total()
+
+``pp.Studio`` (the notebook widget) is imported on first use, so scripts and the CLI never load
+a widget library.
+"""
+
+from __future__ import annotations
+
+from .client import Chat, Client, OfflineNotice, Result
+from .errors import (AccessError, AuthError, BudgetExceeded, Cancelled, InvalidRequest, ModelRetired,
+                     PromptpaintError, ProviderError, QuotaExceeded, RateLimited, Refused, Timeout)
+from .ledger import Ledger, SQLiteLedger, ledger
+from .pricing import Usage
+from .registry import ShutdownWarning, UnknownPriceWarning
+
+__version__ = "0.1.0"
+
+
+def models(include_retired: bool = False):
+    """The registry's models, as objects with ``id``, ``provider``, ``prices``, ``lifecycle``."""
+    from . import registry
+
+    return [m for m in registry.all_models() if include_retired or not m.is_retired()]
+
+
+def __getattr__(name: str):
+    if name == "Studio":
+        from .studio import Studio
+
+        return Studio
+    raise AttributeError(f"module 'promptpaint' has no attribute {name!r}")
+
+
+__all__ = [
+    "Client", "Chat", "Result", "Usage", "Studio", "ledger", "models", "Ledger", "SQLiteLedger",
+    "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited", "QuotaExceeded",
+    "Refused", "ProviderError", "Timeout", "ModelRetired", "BudgetExceeded", "Cancelled",
+    "OfflineNotice", "ShutdownWarning", "UnknownPriceWarning",
+]

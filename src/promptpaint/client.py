@@ -1,0 +1,430 @@
+"""``pp.Client``: generate, edit and chat with one provider, every call priced and booked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from PIL import Image
+
+from . import config, masks, pricing, registry
+from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
+from .ledger import Attempt, Cap, Ledger, ledger as default_ledger, utc_now
+from .providers import Answer, Call, FileRef, Provider
+from .registry import Model, Price, UnknownPriceWarning
+from .store import ImageStore, encode_png, sha256
+from .transport import RetryPolicy, Transport, scrub
+
+MAX_INPUT_BYTES = 50 * 1024 * 1024
+
+
+class OfflineNotice(UserWarning):
+    """No API key was found, so calls go to the offline stand-in."""
+
+
+_offline_notice_shown = False
+
+
+@dataclass
+class Result:
+    """One call's outcome. Images are on disk (``paths``) before this object exists."""
+
+    prompt: str
+    provider: str
+    model: str
+    kind: str
+    params: dict
+    ids: list[str]
+    paths: list[Path]
+    text: str | None
+    usage: pricing.Usage
+    cost: Decimal | None
+    request_id: str | None = None
+    finish_reason: str | None = None
+    revised_prompt: str | None = None
+    cached: bool = False
+    duration: float = 0.0
+    ledger_id: int | None = None
+    offline: bool = False
+    _images: list | None = field(default=None, repr=False)
+
+    @property
+    def images(self) -> list[Image.Image]:
+        if self._images is None:
+            self._images = [_open(p) for p in self.paths]
+        return self._images
+
+    @property
+    def image(self) -> Image.Image:
+        return self.images[0]
+
+    def __repr__(self) -> str:
+        cost = "unknown" if self.cost is None else f"${self.cost:.4f}"
+        tag = " (cached)" if self.cached else " (offline stand-in)" if self.offline else ""
+        return (f"<Result {self.provider}/{self.model} {len(self.ids)} image(s), {cost}{tag}: "
+                f"{self.prompt[:40]!r}>")
+
+
+def _open(path: Path) -> Image.Image:
+    im = Image.open(path)
+    im.load()
+    return im
+
+
+def _input_bytes(value, provider: str):
+    """An input image as encoded bytes (or a FileRef for a URI Gemini fetches itself)."""
+    if isinstance(value, FileRef):
+        return value
+    if isinstance(value, str) and value.startswith(("gs://", "https://", "http://")):
+        if provider != "gemini":
+            raise InvalidRequest("Only Gemini takes image URIs; pass the image itself.", param="image")
+        mime = "image/jpeg" if value.lower().endswith((".jpg", ".jpeg")) else "image/png"
+        return FileRef(value, mime)
+    if isinstance(value, memoryview):
+        value = value.tobytes()
+    if isinstance(value, (bytes, bytearray)):
+        data = bytes(value)
+        masks.to_image(data)  # raises InvalidRequest if it is not an image
+    elif isinstance(value, (str, Path)):
+        path = Path(value)
+        if not path.exists():
+            raise InvalidRequest(f"No image file at {path}.", param="image")
+        data = path.read_bytes()
+        masks.to_image(data)
+    else:
+        data = encode_png(_rgb_or_rgba(masks.to_image(value)))
+    if len(data) > MAX_INPUT_BYTES:
+        raise InvalidRequest(f"The image is {len(data) // 2**20} MB; the limit is 50 MB. "
+                             "Resize it first.", param="image")
+    return data
+
+
+def _rgb_or_rgba(im: Image.Image) -> Image.Image:
+    return im if im.mode in ("RGB", "RGBA") else im.convert("RGBA" if "A" in im.getbands() else "RGB")
+
+
+def _key_of(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class Client:
+    """A provider, a model and the rules for spending on them.
+
+    >>> client = pp.Client("offline")
+    >>> r = client.generate("a lighthouse at dusk", seed=3)
+    """
+
+    def __init__(self, provider: str | None = None, *, model: str | None = None,
+                 api_key: str | None = None, base_url: str | None = None,
+                 budget: float | Decimal | None = None, price: dict | None = None,
+                 cache: bool = False, timeout: float = 600.0, max_retries: int = 2,
+                 retry_on_timeout: bool = False, backoff: float = 0.5,
+                 ledger: Ledger | None = None, store: ImageStore | None = None):
+        provider = (provider or self._pick_provider(api_key)).lower()
+        if provider not in ("gemini", "openai", "offline"):
+            raise InvalidRequest(f"Unknown provider {provider!r}: use 'gemini', 'openai' or 'offline'.",
+                                 param="provider")
+        self.provider_name = provider
+        self.model = registry.get(model or registry.default_model(provider), provider)
+        registry.check_lifecycle(self.model)
+        self.price: Price | None = Price.custom(price) if price else None
+        self.budget = Decimal(str(budget)) if budget is not None else None
+        self._budget_id = f"client-{hashlib.sha256(str(time.time_ns()).encode()).hexdigest()[:12]}" \
+            if self.budget is not None else None
+        self.cache = cache
+        self.ledger = ledger or default_ledger()
+        self.store = store or ImageStore(config.home() / "images")
+        self._provider = self._make_provider(provider, api_key, base_url, timeout,
+                                             RetryPolicy(max_retries, backoff, 8.0, retry_on_timeout))
+        if not self.model.known and self.price is None:
+            warnings.warn(f"{self.model.id} is not in promptpaint's registry: its cost will be booked "
+                          "as unknown. Pass price={'input_text': …, 'output_image': …} (USD per 1M "
+                          "tokens) to count it.", UnknownPriceWarning, stacklevel=2)
+
+    # -- setup ---------------------------------------------------------------------------------
+    @staticmethod
+    def _pick_provider(api_key) -> str:
+        global _offline_notice_shown
+        chosen = os.environ.get("PROMPTPAINT_PROVIDER", "").strip().lower()
+        if chosen:
+            return chosen
+        if config.api_key("gemini"):
+            return "gemini"
+        if config.api_key("openai"):
+            return "openai"
+        if api_key:
+            raise InvalidRequest("With api_key=, also name the provider: pp.Client('openai', api_key=…).",
+                                 param="provider")
+        if not _offline_notice_shown:
+            _offline_notice_shown = True
+            warnings.warn("No OPENAI_API_KEY or GEMINI_API_KEY found: using the offline stand-in "
+                          "(free, no network; its pictures are placeholders). Set a key to use a "
+                          "real model.", OfflineNotice, stacklevel=3)
+        return "offline"
+
+    def _make_provider(self, name, api_key, base_url, timeout, retry) -> Provider:
+        if name == "offline":
+            from .providers.offline import OfflineProvider
+            return OfflineProvider()
+        key = api_key or config.api_key(name)
+        if not key:
+            env = " or ".join(config.KEY_ENV[name])
+            raise AuthError(f"No {name} API key: set {env}, or pass api_key=.",
+                            hint="Without a key, pp.Client('offline') runs the whole workflow at $0.",
+                            provider=name)
+        base = (base_url or config.base_url(name)).rstrip("/")
+        if name == "openai":
+            from .providers.openai import OpenAIProvider, classify
+            transport = Transport(name, (key,), classify, retry=retry, timeout=(10.0, timeout))
+            return OpenAIProvider(transport, key, base)
+        from .providers.gemini import GeminiProvider, classify, retry_delay
+        transport = Transport(name, (key,), classify, retry_delay, retry=retry, timeout=(10.0, timeout))
+        return GeminiProvider(transport, key, base)
+
+    def __repr__(self) -> str:
+        budget = f", budget=${self.budget}" if self.budget is not None else ""
+        return f"Client({self.provider_name!r}, model={self.model.id!r}{budget})"
+
+    @property
+    def offline(self) -> bool:
+        return self._provider.offline
+
+    # -- public calls --------------------------------------------------------------------------
+    def generate(self, prompt: str, **params) -> Result:
+        """Make images from text. ``params`` are the model's own (``promptpaint models`` lists them)."""
+        return self._run("generate", prompt, [], None, params)
+
+    def edit(self, prompt: str, image=None, *, mask=None, images=None, preserve_unmasked: bool | None = None,
+             feather: int = 4, **params) -> Result:
+        """Change ``image`` as ``prompt`` says; with ``mask``, only where the mask is painted.
+
+        ``mask`` is a PIL image, array or PNG bytes, non-zero where to change. With a mask,
+        ``preserve_unmasked`` (default True) pastes the original pixels back outside it.
+        ``images`` adds reference images after the first.
+        """
+        inputs = ([image] if image is not None else []) + list(images or [])
+        if not inputs:
+            raise InvalidRequest("edit() needs an image: client.edit(prompt, image=…).", param="image")
+        return self._run("edit", prompt, inputs, mask, params, preserve_unmasked=preserve_unmasked,
+                         feather=feather)
+
+    def chat(self) -> "Chat":
+        """A multi-turn editing conversation: ``chat.send("now make it night")``."""
+        return Chat(self)
+
+    def estimate(self, prompt: str = "", *, images: int = 0, kind: str = "generate",
+                 **params) -> Decimal | None:
+        """The worst-case cost of a call before making it (None when the price is unknown)."""
+        checked = registry.validate_params(self.model, params, kind=kind)
+        return pricing.estimate(self.model, self._price_today(), prompt, checked, images)
+
+    # -- the one path every call takes ---------------------------------------------------------
+    def _price_today(self) -> Price | None:
+        return self.price or self.model.price_on(utc_now().date())
+
+    def _run(self, kind, prompt, inputs, mask, params, *, history=None, preserve_unmasked=None,
+             feather=4, cancel: threading.Event | None = None, book_kind=None) -> Result:
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise InvalidRequest("The prompt is empty: say what to draw or change.", param="prompt")
+        registry.check_lifecycle(self.model)
+        checked = registry.validate_params(self.model, params, kind="generate" if kind == "generate" else "edit")
+        if len(inputs) > self.model.max_input_images:
+            raise InvalidRequest(f"{self.model.id} takes at most {self.model.max_input_images} input images.",
+                                 param="images")
+        encoded = [_input_bytes(v, self.provider_name) for v in inputs]
+        source = None
+        mask_l = None
+        if mask is not None:
+            if not encoded or isinstance(encoded[0], FileRef):
+                raise InvalidRequest("A mask needs the image itself as the first input.", param="mask")
+            source = masks.to_image(encoded[0])
+            mask_l = masks.normalise(mask, source.size)
+            if masks.is_empty(mask_l):
+                raise InvalidRequest("The mask is empty: paint the area to change, or edit without a mask.",
+                                     param="mask")
+        preserve = (mask_l is not None) if preserve_unmasked is None else bool(preserve_unmasked and mask_l is not None)
+        call = Call(kind=kind, prompt=prompt, params=checked, images=encoded, mask=mask_l,
+                    history=history or [])
+
+        price = self._price_today()
+        if price is None and not self._provider.offline:
+            if self.budget is not None or config.daily_budget() is not None:
+                raise BudgetExceeded(f"The price of {self.model.id} is unknown, so the budget cannot be "
+                                     "kept. Pass price={…} to the Client, or use a model with a price.")
+            warnings.warn(f"No price on file for {self.model.id}: this call's cost is booked as unknown.",
+                          UnknownPriceWarning, stacklevel=3)
+        inputs_key = [sha256(e) if isinstance(e, bytes) else e.uri for e in encoded]
+        cache_key = _key_of(self.provider_name, self.model.id, kind, prompt, checked, inputs_key,
+                            sha256(encode_png(mask_l)) if mask_l is not None else None,
+                            preserve, feather) if self.cache and not history else None
+        attempt = Attempt(provider=self.provider_name, model=self.model.id, kind=book_kind or kind,
+                          prompt=prompt, params=checked, price_version=price.version if price else None,
+                          budget=self._budget_id, cache_key=cache_key)
+        if cache_key:
+            hit = self._from_cache(cache_key, attempt)
+            if hit is not None:
+                return hit
+        n_in = len(encoded) + (1 if mask_l is not None and self.provider_name == "gemini" else 0)
+        reserve = pricing.estimate(self.model, price, prompt, checked, n_in + sum(
+            1 for t in (history or []) for p in t.get("parts", []) if "inlineData" in p))
+        caps = []
+        if self.budget is not None:
+            caps.append(Cap(self._budget_id, self.budget))
+        daily = config.daily_budget()
+        if daily is not None:
+            caps.append(Cap("day", daily))
+        row = self.ledger.reserve(attempt, reserve, caps)
+
+        started = time.monotonic()
+        try:
+            answer = self._provider.send(self.model, call, cancel=cancel)
+        except Refused as exc:
+            exc.cost, exc.usage = Decimal(0), pricing.Usage()
+            self.ledger.settle(row, status="refused", cost=Decimal(0), request_id=exc.request_id,
+                               duration=time.monotonic() - started, error=exc.message)
+            raise
+        except PromptpaintError as exc:
+            self.ledger.release(row, error=f"{type(exc).__name__}: {exc.message}",
+                                duration=time.monotonic() - started)
+            raise
+        except BaseException as exc:
+            self.ledger.release(row, error=scrub(f"{type(exc).__name__}: {exc}"),
+                                duration=time.monotonic() - started)
+            raise
+        return self._book(row, answer, call, price, attempt, source, mask_l, preserve, feather,
+                          time.monotonic() - started)
+
+    def _book(self, row, answer: Answer, call: Call, price, attempt, source, mask_l, preserve,
+              feather, duration) -> Result:
+        cost = pricing.cost(answer.usage, price)
+        if self._provider.offline:
+            cost = Decimal(0)
+        ids, paths = [], []
+        try:
+            for data in answer.images:
+                # The provider's own bytes go to disk first, whatever happens next.
+                digest, path = self.store.put(data)
+                if mask_l is not None and preserve:
+                    edited = Image.open(path)
+                    digest, path = self.store.put_image(masks.composite(source, edited, mask_l, feather))
+                ids.append(digest)
+                paths.append(path)
+        except BaseException as exc:
+            self.ledger.settle(row, status="error", cost=cost, usage=answer.usage.as_dict(),
+                               request_id=answer.request_id, images=ids, duration=duration,
+                               error=f"answer received but not stored: {type(exc).__name__}: {exc}")
+            raise
+        status = "refused" if answer.refusal else "ok"
+        self.ledger.settle(row, status=status, cost=cost, usage=answer.usage.as_dict(),
+                           request_id=answer.request_id, images=ids, duration=duration,
+                           error=answer.refusal)
+        if answer.refusal:
+            said = f" The model said: {answer.text!r}" if answer.text else ""
+            exc = Refused(f"{self.provider_name} returned no image (reason: {answer.refusal}).{said}",
+                          reason=answer.refusal, text=answer.text, provider=self.provider_name,
+                          request_id=answer.request_id)
+            exc.cost, exc.usage = cost, answer.usage
+            raise exc
+        result = Result(prompt=call.prompt, provider=self.provider_name, model=self.model.id,
+                        kind=attempt.kind, params=call.params, ids=ids, paths=paths, text=answer.text,
+                        usage=answer.usage, cost=cost, request_id=answer.request_id,
+                        finish_reason=answer.finish_reason, revised_prompt=answer.revised_prompt,
+                        duration=duration, ledger_id=row, offline=self._provider.offline)
+        if attempt.cache_key:
+            self.ledger.cache_put(attempt.cache_key, {"ids": ids, "text": answer.text,
+                                                      "usage": answer.usage.as_dict()})
+        result._answer = answer  # the provider-shaped turns, for Chat
+        return result
+
+    def _from_cache(self, key: str, attempt: Attempt) -> Result | None:
+        hit = self.ledger.cache_get(key)
+        if not hit:
+            return None
+        paths = [self.store.find(i) for i in hit["ids"]]
+        if any(p is None for p in paths):
+            return None
+        row = self.ledger.reserve(attempt, Decimal(0), [])
+        self.ledger.settle(row, status="cached", cost=Decimal(0), usage=hit["usage"], images=hit["ids"],
+                           duration=0.0)
+        return Result(prompt=attempt.prompt, provider=attempt.provider, model=attempt.model,
+                      kind=attempt.kind, params=attempt.params, ids=hit["ids"], paths=paths,
+                      text=hit["text"], usage=pricing.Usage(**hit["usage"]), cost=Decimal(0),
+                      cached=True, ledger_id=row, offline=self._provider.offline)
+
+    def wire(self, kind: str, prompt: str, params: dict, n_images: int = 0, mask: bool = False,
+             history: list | None = None):
+        """The request a call would send, with the key as an environment variable (for "show code")."""
+        checked = registry.validate_params(self.model, params, kind="generate" if kind == "generate" else "edit")
+        dummy = encode_png(Image.new("RGB", (1, 1)))
+        call = Call(kind=kind, prompt=prompt, params=checked, images=[dummy] * n_images,
+                    mask=Image.new("L", (1, 1), 255) if mask else None, history=history or [])
+        return self._provider.wire(self.model, call)
+
+
+@dataclass
+class Turn:
+    prompt: str
+    result: Result
+    user: dict | None = None     # provider-shaped turns (Gemini contents) for replay
+    model: dict | None = None
+
+
+class Chat:
+    """Multi-turn editing. Each ``send`` edits the latest image; ``branch(i)`` goes back to turn i.
+
+    Gemini replays the whole conversation, the model's own image parts and thought signatures
+    included. OpenAI and the offline stand-in have no conversation: each turn edits the last image.
+    """
+
+    def __init__(self, client: Client, turns: list[Turn] | None = None):
+        self.client = client
+        self.turns: list[Turn] = list(turns or [])
+
+    @property
+    def image(self) -> Image.Image | None:
+        return self.turns[-1].result.image if self.turns else None
+
+    def send(self, prompt: str, *, image=None, mask=None, preserve_unmasked: bool | None = None,
+             feather: int = 4, cancel: threading.Event | None = None, **params) -> Result:
+        c = self.client
+        last = self.turns[-1].result.paths[0] if self.turns else None
+        source = image if image is not None else last
+        if c.provider_name == "gemini":
+            history = [part for t in self.turns for part in (t.user, t.model) if part]
+            # The conversation already holds the latest image; send it again only to mask it.
+            inputs = [source] if (image is not None or (mask is not None and source is not None)) else []
+            kind = "chat"
+        else:
+            history = None
+            inputs = [source] if source is not None else []
+            kind = "edit" if inputs else "generate"
+        if mask is not None and source is None:
+            raise InvalidRequest("There is no image to mask yet: send a first prompt.", param="mask")
+        if kind == "chat" and mask is not None and not inputs:
+            inputs = [source]
+        result = c._run(kind, prompt, inputs, mask, params, history=history,
+                        preserve_unmasked=preserve_unmasked, feather=feather, cancel=cancel,
+                        book_kind="chat")
+        answer = getattr(result, "_answer", None)
+        self.turns.append(Turn(prompt, result, answer.user_turn if answer else None,
+                               answer.turn if answer else None))
+        return result
+
+    def branch(self, turn: int) -> "Chat":
+        """A new conversation that continues from turn ``turn`` (0-based; negative counts from the end)."""
+        if not self.turns:
+            raise InvalidRequest("Nothing to branch from yet.")
+        idx = range(len(self.turns))[turn]
+        return Chat(self.client, self.turns[: idx + 1])
+
+    def __len__(self) -> int:
+        return len(self.turns)

@@ -1,0 +1,114 @@
+"""Masks in the user's terms (painted = change) and in each provider's terms."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageChops, ImageFilter
+
+from .errors import InvalidRequest
+
+MAX_ASPECT_DRIFT = 0.02  # a mask may be rescaled to the image, not reshaped
+
+
+def to_image(value) -> Image.Image:
+    """Open PNG/JPEG bytes, a path, a PIL image or an array as a PIL image."""
+    if isinstance(value, Image.Image):
+        return value
+    if isinstance(value, memoryview):
+        value = value.tobytes()
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            im = Image.open(io.BytesIO(bytes(value)))
+            im.load()
+            return im
+        except Exception:
+            raise InvalidRequest("These bytes are not an image Pillow can read; "
+                                 "pass PNG, JPEG or WebP bytes, a path or a PIL image.") from None
+    if isinstance(value, (str,)) or hasattr(value, "__fspath__"):
+        try:
+            im = Image.open(value)
+            im.load()
+            return im
+        except FileNotFoundError:
+            raise InvalidRequest(f"No image file at {value}.") from None
+        except Exception:
+            raise InvalidRequest(f"{value} is not an image Pillow can read.") from None
+    if hasattr(value, "__array_interface__"):
+        arr = value
+        if getattr(arr, "dtype", None) is not None and arr.dtype == bool:
+            arr = arr.astype("uint8") * 255
+        return Image.fromarray(arr)
+    raise InvalidRequest(f"Expected an image (PIL image, bytes, path or array), not {type(value).__name__}.")
+
+
+def normalise(mask, size: tuple[int, int]) -> Image.Image:
+    """An "L" mask, 255 where the user painted (non-zero), 0 elsewhere, at exactly ``size``.
+
+    RGBA and LA masks are read by their alpha (a brush layer is transparent where unpainted);
+    everything else by its value. A mask of another shape than the image is an error; one of
+    the same shape but another resolution is rescaled.
+    """
+    im = to_image(mask)
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        plane = im.convert("RGBA").getchannel("A")
+    else:
+        plane = im.convert("L")
+    plane = plane.point(lambda v: 255 if v else 0)
+    if plane.size != size:
+        (mw, mh), (w, h) = plane.size, size
+        if abs(mw / mh - w / h) > MAX_ASPECT_DRIFT * (w / h):
+            raise InvalidRequest(
+                f"The mask is {mw}x{mh} but the image is {w}x{h}: paint the mask on this image, "
+                "or pass a mask of the same proportions.", param="mask")
+        plane = plane.resize(size, Image.NEAREST)
+    return plane
+
+
+def is_empty(mask: Image.Image) -> bool:
+    return mask.getbbox() is None
+
+
+def openai_mask_png(mask: Image.Image) -> bytes:
+    """OpenAI's form: RGBA PNG the image's size, alpha 0 where to edit, opaque elsewhere."""
+    rgba = Image.new("RGBA", mask.size, (0, 0, 0, 255))
+    rgba.putalpha(ImageChops.invert(mask))
+    buf = io.BytesIO()
+    rgba.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def gemini_mask_png(mask: Image.Image) -> bytes:
+    """Gemini has no mask field: a black-and-white picture sent beside the image, white = edit."""
+    buf = io.BytesIO()
+    mask.convert("RGB").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+GEMINI_MASK_INSTRUCTION = (
+    "The second image is a mask of the first: change only the region that is white in the mask, "
+    "following the instruction above, and keep every part that is black exactly as it is. "
+    "Return the full edited image at the first image's size and framing."
+)
+
+
+def composite(original: Image.Image, edited: Image.Image, mask: Image.Image,
+              feather: int = 4) -> Image.Image:
+    """The edited pixels inside the mask, the original pixels everywhere else.
+
+    The feather softens the seam *inside* the painted area only, so every pixel outside the mask
+    is byte-for-byte the original.
+    """
+    base = original.convert("RGBA")
+    edited = edited.convert("RGBA")
+    if edited.size != base.size:
+        edited = edited.resize(base.size, Image.LANCZOS)
+    alpha = mask
+    if feather > 0:
+        # The blur is about 128 on the edge and 255 deep inside; stretch that band to a ramp that
+        # ends a few pixels in, then cut at the mask so the outside stays exactly 0.
+        ramp = mask.filter(ImageFilter.GaussianBlur(feather / 2)).point(
+            lambda v: 0 if v <= 112 else min(255, (v - 112) * 255 // 80))
+        alpha = ImageChops.darker(mask, ramp)
+    out = Image.composite(edited, base, alpha)
+    return out if original.mode == "RGBA" else out.convert(original.mode if original.mode in ("RGB", "L") else "RGB")

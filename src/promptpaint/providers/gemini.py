@@ -1,0 +1,185 @@
+"""Gemini native image models: ``models/{model}:generateContent``."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from .. import masks
+from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited
+from ..pricing import Usage
+from ..transport import Transport
+from .base import Answer, Call, FileRef, Provider, Wire
+from .openai import _mime
+
+# Our name -> generationConfig field. imageConfig fields are handled apart.
+GENERATION_FIELDS = {"temperature": "temperature", "top_p": "topP", "top_k": "topK",
+                     "max_output_tokens": "maxOutputTokens", "stop_sequences": "stopSequences",
+                     "seed": "seed", "candidate_count": "candidateCount"}
+IMAGE_FIELDS = {"aspect_ratio": "aspectRatio", "image_size": "imageSize",
+                "person_generation": "personGeneration"}
+NO_IMAGE_REASONS = {"IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "IMAGE_OTHER",
+                    "NO_IMAGE", "SAFETY", "PROHIBITED_CONTENT", "RECITATION", "BLOCKLIST", "SPII",
+                    "OTHER", "MAX_TOKENS"}
+
+
+def _detail(body: dict, kind: str) -> dict | None:
+    for d in (body.get("error") or {}).get("details") or []:
+        if isinstance(d, dict) and d.get("@type", "").endswith(kind):
+            return d
+    return None
+
+
+def retry_delay(body: dict) -> float | None:
+    info = _detail(body, "google.rpc.RetryInfo")
+    if info and isinstance(info.get("retryDelay"), str):
+        m = re.match(r"^([\d.]+)s$", info["retryDelay"])
+        if m:
+            return float(m.group(1))
+    return None
+
+
+def classify(status: int, body: dict, headers, request_id: str | None):
+    err = body.get("error") if isinstance(body.get("error"), dict) else {}
+    message = err.get("message") or body.get("_text") or f"HTTP {status}"
+    state = err.get("status", "")
+    info = _detail(body, "google.rpc.ErrorInfo") or {}
+    kw = dict(provider="gemini", status=status, request_id=request_id)
+    if info.get("reason") in ("API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED") or (
+            status == 403 and "unregistered callers" in message):
+        return AuthError(f"Gemini rejected the API key: {message}", **kw)
+    if status == 429:
+        quota = _detail(body, "google.rpc.QuotaFailure") or {}
+        metrics = " ".join(v.get("quotaMetric", "") for v in quota.get("violations", []))
+        if "limit: 0" in message or "free_tier" in metrics:
+            e = QuotaExceeded(
+                f"Gemini: {message}",
+                hint="The free tier allows no image generation for this model (limit: 0): enable "
+                     "billing for the project at https://aistudio.google.com/apikey, or use "
+                     "pp.Client('offline') to practise.", **kw)
+            e.retryable = False
+            return e
+        return RateLimited(f"Gemini rate limit: {message}", **kw)
+    if status >= 500 or status == 408:
+        return ProviderError(f"Gemini server error {status} {state}: {message}", **kw)
+    if status == 403 or state in ("PERMISSION_DENIED", "FAILED_PRECONDITION"):
+        return AccessError(f"Gemini refused access: {message}",
+                           hint="Check that the key's project may use this model and has billing enabled.", **kw)
+    if status == 404:
+        return InvalidRequest(f"Gemini: {message}", param="model",
+                              hint="Check the model name: `promptpaint models` lists current ones.", **kw)
+    field = None
+    m = re.search(r"'([a-z_.]+)'|Unknown name \"(\w+)\"", message)
+    if m:
+        field = m.group(1) or m.group(2)
+    return InvalidRequest(f"Gemini rejected the request: {message}", param=field, **kw)
+
+
+def _image_part(item) -> dict:
+    if isinstance(item, FileRef):
+        return {"fileData": {"mimeType": item.mime_type, "fileUri": item.uri}}
+    return {"inlineData": {"mimeType": _mime(item), "data": base64.b64encode(item).decode("ascii")}}
+
+
+def parse_usage(meta: dict | None, produced_image: bool, input_images: int) -> Usage:
+    meta = meta or {}
+
+    def by_modality(details, fallback_total, fallback_kind):
+        got = {"TEXT": 0, "IMAGE": 0}
+        if details:
+            for d in details:
+                got[d.get("modality", "TEXT")] = got.get(d.get("modality", "TEXT"), 0) + int(d.get("tokenCount", 0))
+        else:
+            got[fallback_kind] = int(fallback_total or 0)
+        return got
+
+    # Gemini counts any AUDIO/VIDEO/DOCUMENT input as well; we price them as text input.
+    prompt = by_modality(meta.get("promptTokensDetails"), meta.get("promptTokenCount"), "TEXT")
+    out = by_modality(meta.get("candidatesTokensDetails"), meta.get("candidatesTokenCount"),
+                      "IMAGE" if produced_image else "TEXT")
+    return Usage(input_text_tokens=sum(v for k, v in prompt.items() if k != "IMAGE"),
+                 input_image_tokens=prompt["IMAGE"],
+                 output_text_tokens=sum(v for k, v in out.items() if k != "IMAGE"),
+                 output_image_tokens=out["IMAGE"],
+                 thinking_tokens=int(meta.get("thoughtsTokenCount") or 0),
+                 input_images=input_images)
+
+
+class GeminiProvider(Provider):
+    name = "gemini"
+
+    def __init__(self, transport: Transport, api_key: str, base_url: str, api_version: str = "v1beta"):
+        self.transport = transport
+        self._key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+
+    def url(self, model) -> str:
+        return f"{self.base_url}/{self.api_version}/models/{model.id}:generateContent"
+
+    def user_turn(self, call: Call) -> dict:
+        text = call.prompt
+        parts = []
+        images = list(call.images)
+        if call.mask is not None:
+            text = f"{call.prompt}\n\n{masks.GEMINI_MASK_INSTRUCTION}"
+            images = images[:1] + [masks.gemini_mask_png(call.mask)] + images[1:]
+        parts.append({"text": text})
+        parts.extend(_image_part(im) for im in images)
+        return {"role": "user", "parts": parts}
+
+    def body(self, call: Call) -> dict:
+        p = call.params
+        config = {"responseModalities": ["TEXT", "IMAGE"]}
+        config.update({wire: p[ours] for ours, wire in GENERATION_FIELDS.items() if ours in p})
+        image_config = {wire: p[ours] for ours, wire in IMAGE_FIELDS.items() if ours in p}
+        if image_config:
+            config["imageConfig"] = image_config
+        body = {"contents": [*call.history, self.user_turn(call)], "generationConfig": config}
+        if "safety_settings" in p:
+            body["safetySettings"] = p["safety_settings"]
+        return body
+
+    def wire(self, model, call):
+        return Wire("POST", self.url(model),
+                    {"x-goog-api-key": "$GEMINI_API_KEY", "Content-Type": "application/json"},
+                    json=self.body(call))
+
+    def send(self, model, call, cancel=None):
+        body = self.body(call)
+        reply = self.transport.post(self.url(model), headers={"x-goog-api-key": self._key}, json=body,
+                                    cancel=cancel)
+        data = reply.body
+        n_in = sum(1 for t in body["contents"] for part in t.get("parts", [])
+                   if "inlineData" in part or "fileData" in part)
+        candidates = data.get("candidates") or []
+        images, texts, finish, content = [], [], None, None
+        if candidates:
+            cand = candidates[0]
+            finish = cand.get("finishReason")
+            content = cand.get("content") or {}
+            for part in content.get("parts") or []:
+                if part.get("thought"):
+                    continue  # the model's working drafts: replayed, never shown
+                inline = part.get("inlineData") or part.get("inline_data")
+                if inline and inline.get("data"):
+                    try:
+                        images.append(base64.b64decode(inline["data"], validate=True))
+                    except ValueError:
+                        raise ProviderError("Gemini's answer had unreadable image data.",
+                                            provider=self.name, request_id=reply.request_id) from None
+                elif part.get("text"):
+                    texts.append(part["text"])
+        elif "candidates" not in data and "promptFeedback" not in data and "usageMetadata" not in data:
+            raise ProviderError("Gemini's answer had neither candidates nor feedback.",
+                                provider=self.name, request_id=reply.request_id)
+        block = (data.get("promptFeedback") or {}).get("blockReason")
+        refusal = None
+        if not images:
+            refusal = block or (finish if finish and finish != "STOP" else "NO_IMAGE")
+        return Answer(images=images, text="\n".join(texts) or None,
+                      usage=parse_usage(data.get("usageMetadata"), bool(images), n_in),
+                      request_id=reply.request_id or data.get("responseId"), finish_reason=finish,
+                      refusal=refusal,
+                      turn={"role": "model", "parts": (content or {}).get("parts") or []} if images else None,
+                      user_turn=body["contents"][-1], attempts=reply.attempts)

@@ -1,0 +1,144 @@
+"""OpenAI Images API: ``images/generations`` (JSON) and ``images/edits`` (multipart)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from .. import masks
+from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
+from ..pricing import Usage
+from ..transport import Transport
+from .base import Answer, Call, FileRef, Provider, Wire
+
+VERIFY_HINT = ("Verify the organization at https://platform.openai.com/settings/organization/general "
+               "(it can take about 15 minutes to take effect). Meanwhile, Gemini works: "
+               "pp.Client('gemini').")
+
+# Our parameter names are OpenAI's own; these go as-is into the JSON body or the form.
+FIELDS = ("n", "size", "quality", "background", "output_format", "output_compression",
+          "moderation", "safety_identifier", "input_fidelity")
+
+
+def classify(status: int, body: dict, headers, request_id: str | None):
+    err = body.get("error") if isinstance(body.get("error"), dict) else {}
+    message = err.get("message") or body.get("_text") or f"HTTP {status}"
+    code, param = err.get("code"), err.get("param")
+    kw = dict(provider="openai", status=status, request_id=request_id)
+    if status == 401:
+        return AuthError(f"OpenAI rejected the API key: {message}", **kw)
+    if status == 403:
+        if "verif" in message.lower():
+            e = AccessError(f"OpenAI: {message}", hint=VERIFY_HINT, **kw)
+        else:
+            e = AccessError(f"OpenAI refused access: {message}",
+                            hint="Check the project's model access and the key's permissions.", **kw)
+        e.retryable = False
+        return e
+    if code == "moderation_blocked" or err.get("type") == "image_generation_user_error":
+        return Refused(f"OpenAI's safety system refused the request: {message}",
+                       reason=code or "moderation_blocked", **kw)
+    if status == 429:
+        if code in ("insufficient_quota", "billing_hard_limit_reached") or err.get("type") == "insufficient_quota":
+            e = QuotaExceeded(f"OpenAI: {message}", hint="Add credit or raise the limit at "
+                              "https://platform.openai.com/settings/organization/billing.", **kw)
+            e.retryable = False
+            return e
+        return RateLimited(f"OpenAI rate limit: {message}", **kw)
+    if status >= 500 or status in (408, 409):
+        return ProviderError(f"OpenAI server error {status}: {message}", **kw)
+    if status == 404:
+        return InvalidRequest(f"OpenAI: {message}", param=param or "model",
+                              hint="Check the model name: `promptpaint models` lists current ones.", **kw)
+    where = f" (parameter {param!r})" if param else ""
+    return InvalidRequest(f"OpenAI rejected the request{where}: {message}", param=param, **kw)
+
+
+def parse_usage(usage: dict | None, input_images: int) -> Usage:
+    usage = usage or {}
+    details = usage.get("input_tokens_details") or {}
+    if isinstance(details, str):  # seen as a JSON string from some gateways
+        details = json.loads(details)
+    text_in = details.get("text_tokens")
+    image_in = details.get("image_tokens", 0) or 0
+    if text_in is None:
+        text_in = max(0, (usage.get("input_tokens") or 0) - image_in)
+    out = usage.get("output_tokens") or 0
+    out_details = usage.get("output_tokens_details") or {}
+    out_text = out_details.get("text_tokens", 0) or 0
+    out_image = out_details.get("image_tokens", out - out_text)
+    return Usage(input_text_tokens=text_in, input_image_tokens=image_in,
+                 output_text_tokens=out_text, output_image_tokens=out_image,
+                 input_images=input_images)
+
+
+class OpenAIProvider(Provider):
+    name = "openai"
+
+    def __init__(self, transport: Transport, api_key: str, base_url: str):
+        self.transport = transport
+        self._key = api_key
+        self.base_url = base_url.rstrip("/")
+
+    def _fields(self, model, call: Call) -> dict:
+        out = {"model": model.id, "prompt": call.prompt}
+        out.update({k: call.params[k] for k in FIELDS if k in call.params})
+        return out
+
+    def _edit_images(self, call: Call) -> list:
+        if any(isinstance(im, FileRef) for im in call.images):
+            raise InvalidRequest("OpenAI edits take image files, not URIs: pass the image itself.",
+                                 param="image")
+        return list(call.images)
+
+    def wire(self, model, call):
+        headers = {"Authorization": "Bearer $OPENAI_API_KEY"}
+        fields = self._fields(model, call)
+        if call.kind == "generate":
+            return Wire("POST", f"{self.base_url}/images/generations",
+                        {**headers, "Content-Type": "application/json"}, json=fields)
+        files = [("image[]", f"image-{i}.png") for i in range(len(call.images))]
+        if call.mask is not None:
+            files.append(("mask", "mask.png"))
+        return Wire("POST", f"{self.base_url}/images/edits", headers,
+                    form={k: str(v) for k, v in fields.items()}, files=files)
+
+    def send(self, model, call, cancel=None):
+        headers = {"Authorization": f"Bearer {self._key}"}
+        fields = self._fields(model, call)
+        if call.kind == "generate":
+            reply = self.transport.post(f"{self.base_url}/images/generations", headers=headers,
+                                        json=fields, cancel=cancel)
+            n_in = 0
+        else:
+            images = self._edit_images(call)
+            files = [("image[]", (f"image-{i}.png", data, _mime(data))) for i, data in enumerate(images)]
+            if call.mask is not None:
+                files.append(("mask", ("mask.png", masks.openai_mask_png(call.mask), "image/png")))
+            reply = self.transport.post(f"{self.base_url}/images/edits", headers=headers,
+                                        data={k: str(v) for k, v in fields.items()}, files=files,
+                                        cancel=cancel)
+            n_in = len(images)
+        body = reply.body
+        try:
+            items = body.get("data") or []
+            images = [base64.b64decode(item["b64_json"], validate=True) for item in items if item.get("b64_json")]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProviderError(f"OpenAI's answer had unreadable image data ({exc}).", provider=self.name,
+                                request_id=reply.request_id) from None
+        usage = parse_usage(body.get("usage"), n_in)
+        revised = next((i.get("revised_prompt") for i in items if i.get("revised_prompt")), None)
+        if not images and any(i.get("url") for i in items):
+            raise ProviderError("OpenAI answered with image URLs; GPT image models answer with base64. "
+                                "Is the base URL pointing at a DALL·E-era gateway?", provider=self.name)
+        return Answer(images=images, text=None, usage=usage, request_id=reply.request_id,
+                      refusal=None if images else "NO_IMAGE", revised_prompt=revised,
+                      attempts=reply.attempts)
+
+
+def _mime(data: bytes) -> str:
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "image/png"

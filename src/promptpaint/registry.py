@@ -1,0 +1,305 @@
+"""The model registry: what each model accepts, costs and how long it lives, read from models.json."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+import warnings
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+
+from .errors import InvalidRequest, ModelRetired
+
+SHUTDOWN_WARNING_DAYS = 30
+
+
+class ShutdownWarning(UserWarning):
+    """The model shuts down soon; move to its successor."""
+
+
+class UnknownPriceWarning(UserWarning):
+    """The cost of a call cannot be known: no price is on file for this model."""
+
+
+@dataclass(frozen=True)
+class Price:
+    """One dated row of a model's price table (USD per 1M tokens)."""
+
+    valid_from: dt.date
+    valid_to: dt.date | None
+    input_text: Decimal
+    input_image: Decimal
+    output_text: Decimal
+    output_image: Decimal
+    source: str
+    input_image_each: Decimal | None = None
+
+    @property
+    def version(self) -> str:
+        return f"{self.valid_from.isoformat()}:{self.source[:40]}"
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Price":
+        def dec(key):
+            return Decimal(str(row[key])) if row.get(key) is not None else None
+        output_image = dec("output_image")
+        return cls(
+            valid_from=dt.date.fromisoformat(row["from"]),
+            valid_to=dt.date.fromisoformat(row["to"]) if row.get("to") else None,
+            input_text=dec("input_text"),
+            input_image=dec("input_image") if row.get("input_image") is not None else dec("input_text"),
+            output_text=dec("output_text") if row.get("output_text") is not None else output_image,
+            output_image=output_image,
+            source=row.get("source", ""),
+            input_image_each=dec("input_image_each"),
+        )
+
+    @classmethod
+    def custom(cls, price: dict) -> "Price":
+        """A user's ``price=`` for a model we have no price for."""
+        row = {"from": "2000-01-01", "source": "price= given by the user", **price}
+        missing = {"input_text", "output_image"} - set(row)
+        if missing:
+            raise InvalidRequest(
+                f"price= needs at least {sorted(missing)} in USD per 1M tokens, "
+                "e.g. price={'input_text': 5, 'output_image': 30}.", param="price")
+        return cls.from_row(row)
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    provider: str
+    label: str
+    capabilities: dict
+    params: dict  # name -> spec
+    prices: tuple[Price, ...]
+    lifecycle: dict
+    output_image_tokens: dict = field(default_factory=dict)
+    note: str = ""
+    known: bool = True
+
+    @property
+    def status(self) -> str:
+        return self.lifecycle.get("status", "current")
+
+    @property
+    def shutdown(self) -> dt.date | None:
+        s = self.lifecycle.get("shutdown")
+        return dt.date.fromisoformat(s) if s else None
+
+    @property
+    def successor(self) -> str | None:
+        return self.lifecycle.get("successor")
+
+    def is_retired(self, today: dt.date | None = None) -> bool:
+        today = today or dt.date.today()
+        return self.status == "retired" or (self.shutdown is not None and self.shutdown <= today)
+
+    def days_left(self, today: dt.date | None = None) -> int | None:
+        if self.shutdown is None:
+            return None
+        return (self.shutdown - (today or dt.date.today())).days
+
+    def shutdown_warning(self, today: dt.date | None = None) -> str | None:
+        left = self.days_left(today)
+        if left is None or left < 0 or left > SHUTDOWN_WARNING_DAYS:
+            return None
+        nxt = f"; move to {self.successor}" if self.successor else ""
+        return f"{self.id} shuts down on {self.shutdown.isoformat()} (in {left} days){nxt}."
+
+    def price_on(self, day: dt.date) -> Price | None:
+        for p in self.prices:
+            if p.valid_from <= day and (p.valid_to is None or day < p.valid_to):
+                return p
+        return None
+
+    @property
+    def can_mask(self) -> bool:
+        return bool(self.capabilities.get("mask"))
+
+    @property
+    def max_input_images(self) -> int:
+        return int(self.capabilities.get("max_input_images", 1))
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict:
+    with resources.files(__package__).joinpath("models.json").open("r", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def version() -> str:
+    return _data()["version"]
+
+
+def estimates() -> dict:
+    return _data()["estimates"]
+
+
+def default_model(provider: str) -> str:
+    try:
+        return _data()["defaults"][provider]
+    except KeyError:
+        raise InvalidRequest(
+            f"Unknown provider {provider!r}. Use one of: {', '.join(_data()['defaults'])}.",
+            param="provider") from None
+
+
+def _build(model_id: str, row: dict) -> Model:
+    specs = copy.deepcopy(_data()["param_sets"][row["params"]])
+    for name in row.get("without", []):
+        specs.pop(name, None)
+    for name, extra in row.get("extra_choices", {}).items():
+        specs[name]["choices"] = specs[name]["choices"] + [c for c in extra if c not in specs[name]["choices"]]
+    return Model(
+        id=model_id,
+        provider=row["provider"],
+        label=row.get("label", model_id),
+        capabilities=row.get("capabilities", {}),
+        params=specs,
+        prices=tuple(Price.from_row(p) for p in row.get("prices", [])),
+        lifecycle=row.get("lifecycle", {"status": "current"}),
+        output_image_tokens=row.get("output_image_tokens", {}),
+        note=row.get("note", ""),
+    )
+
+
+@lru_cache(maxsize=None)
+def _index() -> dict[str, Model]:
+    out = {}
+    for model_id, row in _data()["models"].items():
+        m = _build(model_id, row)
+        out[model_id] = m
+        for alias in row.get("aliases", []):
+            out[alias] = m
+    return out
+
+
+def all_models() -> list[Model]:
+    """Every model on file, retired ones included, in file order."""
+    return [_index()[k] for k in _data()["models"]]
+
+
+def get(model_id: str, provider: str | None = None) -> Model:
+    """The registry entry for ``model_id``; an unknown id gets a permissive entry marked unknown."""
+    m = _index().get(model_id)
+    if m is not None:
+        if provider and m.provider != provider:
+            raise InvalidRequest(
+                f"{model_id} is a {m.provider} model, not {provider}. "
+                f"Use pp.Client({m.provider!r}, model={model_id!r}).", param="model")
+        return m
+    if provider is None:
+        raise InvalidRequest(f"Unknown model {model_id!r}: name the provider too, "
+                             f"e.g. pp.Client('openai', model={model_id!r}).", param="model")
+    base = _index()[default_model(provider)]
+    return Model(id=model_id, provider=provider, label=model_id, capabilities=base.capabilities,
+                 params=base.params, prices=(), lifecycle={"status": "current"}, known=False)
+
+
+def check_lifecycle(model: Model, today: dt.date | None = None) -> None:
+    """Raise for a retired model, warn for one that shuts down within 30 days."""
+    if model.is_retired(today):
+        nxt = f" Use {model.successor} instead." if model.successor else ""
+        when = f" on {model.shutdown.isoformat()}" if model.shutdown else ""
+        raise ModelRetired(f"{model.id} was shut down{when}.{nxt}",
+                           successor=model.successor, provider=model.provider)
+    msg = model.shutdown_warning(today)
+    if msg:
+        warnings.warn(msg, ShutdownWarning, stacklevel=4)
+
+
+_SIZE = re.compile(r"^(\d+)x(\d+)$")
+
+
+def _check_size(model: Model, value: str) -> None:
+    spec = model.params["size"]
+    if value in spec["choices"]:
+        return
+    custom = model.capabilities.get("custom_sizes")
+    m = _SIZE.match(str(value))
+    if custom and m:
+        w, h = int(m.group(1)), int(m.group(2))
+        k = custom["multiple"]
+        if (w % k == 0 and h % k == 0 and max(w, h) / min(w, h) <= custom["max_ratio"]
+                and max(w, h) <= custom["max_width"]
+                and custom.get("min_pixels", 0) <= w * h <= custom["max_pixels"]):
+            return
+        raise InvalidRequest(
+            f"size={value!r} is not accepted by {model.id}: both sides must be multiples of {k}, "
+            f"the ratio at most {custom['max_ratio']}:1 and the area between "
+            f"{custom.get('min_pixels', 0):,} pixels and 3840x2160.", param="size")
+    allowed = ", ".join(spec["choices"])
+    extra = " or a custom WxH" if custom else ""
+    raise InvalidRequest(f"size={value!r} is not accepted by {model.id}; use one of {allowed}{extra}.",
+                         param="size")
+
+
+def validate_params(model: Model, params: dict, *, kind: str = "generate") -> dict:
+    """Check ``params`` against what the model accepts; return them without None values.
+
+    Errors name the parameter and the accepted values, before any request is sent.
+    """
+    out = {}
+    for name, value in params.items():
+        if value is None:
+            continue
+        spec = model.params.get(name)
+        if spec is None:
+            accepted = ", ".join(sorted(model.params))
+            hint = ""
+            if name == "aspect_ratio" and "size" in model.params:
+                hint = " It takes size= instead, e.g. size='1536x1024' for landscape."
+            elif name == "size" and "aspect_ratio" in model.params:
+                hint = " It takes aspect_ratio= and image_size= instead, e.g. aspect_ratio='16:9'."
+            elif name == "response_format":
+                hint = " GPT image models always answer with base64 image data."
+            raise InvalidRequest(f"{model.id} does not take {name}=.{hint} It accepts: {accepted}.",
+                                 param=name)
+        if spec.get("edit_only") and kind == "generate":
+            raise InvalidRequest(f"{name}= only applies to edits.", param=name)
+        k = spec["kind"]
+        if k == "size":
+            _check_size(model, value)
+        elif k == "choice":
+            if value not in spec["choices"]:
+                raise InvalidRequest(f"{name}={value!r} is not accepted by {model.id}; "
+                                     f"use one of {', '.join(spec['choices'])}.", param=name)
+        elif k in ("int", "float"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                    k == "int" and not float(value).is_integer()):
+                raise InvalidRequest(f"{name} must be a {'whole ' if k == 'int' else ''}number, "
+                                     f"not {value!r}.", param=name)
+            lo, hi = spec.get("min"), spec.get("max")
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                more = ""
+                if name == "n" and hi == 1:
+                    more = f" {model.id} makes one image per call; call it again for more."
+                raise InvalidRequest(f"{name}={value!r} is out of range for {model.id}: "
+                                     f"between {lo} and {hi}.{more}", param=name)
+            value = int(value) if k == "int" else float(value)
+        elif k == "list":
+            if not isinstance(value, (list, tuple)):
+                raise InvalidRequest(f"{name} must be a list.", param=name)
+            value = list(value)
+        elif k == "str":
+            value = str(value)
+        out[name] = value
+    if out.get("background") == "transparent" and out.get("output_format") == "jpeg":
+        raise InvalidRequest("background='transparent' needs output_format='png' or 'webp'.",
+                             param="background")
+    if "output_compression" in out and out.get("output_format") not in ("jpeg", "webp"):
+        raise InvalidRequest("output_compression applies to output_format='jpeg' or 'webp' only.",
+                             param="output_compression")
+    return out
+
+
+def ui_specs(model: Model) -> list[dict]:
+    """The parameters a UI should offer for this model, as plain dicts."""
+    return [{"name": name, **{k: v for k, v in spec.items() if k != "ui"}}
+            for name, spec in model.params.items() if spec.get("ui", True)]

@@ -1,0 +1,101 @@
+import datetime as dt
+import json
+from decimal import Decimal
+from importlib import resources
+
+import pytest
+
+import promptpaint as pp
+from promptpaint import registry
+
+
+def test_registry_is_data_with_dated_prices_and_sources():
+    data = json.loads(resources.files("promptpaint").joinpath("models.json").read_text())
+    for model_id, row in data["models"].items():
+        for price in row["prices"]:
+            dt.date.fromisoformat(price["from"])
+            assert price["source"], model_id
+
+
+@pytest.mark.parametrize("old, successor", [
+    ("gpt-image-1", "gpt-image-2.5-sunburst"),
+    ("gemini-2.0-flash-exp-image-generation", "gemini-3.1-flash-image"),
+    ("dall-e-3", "gpt-image-2"),
+    ("dall-e-2", "gpt-image-2"),
+    ("gemini-2.5-flash-image", "gemini-3.1-flash-image"),
+])
+def test_retired_model_names_its_successor(old, successor):
+    provider = registry.get(old).provider
+    with pytest.raises(pp.ModelRetired) as exc:
+        pp.Client(provider, model=old, api_key="k")
+    assert exc.value.successor == successor
+    assert successor in str(exc.value)
+
+
+def test_model_near_shutdown_warns(monkeypatch):
+    with pytest.warns(pp.ShutdownWarning, match="gpt-image-2"):
+        pp.Client("openai", model="gpt-image-1.5", api_key="k")
+
+
+def test_lifecycle_follows_the_date():
+    m = registry.get("gpt-image-1.5")
+    assert m.shutdown_warning(dt.date(2026, 10, 1)) is None
+    assert "in 7 days" in m.shutdown_warning(dt.date(2026, 11, 24))
+    assert m.is_retired(dt.date(2026, 12, 1))
+
+
+def test_unknown_model_warns_that_cost_is_unknown_never_zero():
+    with pytest.warns(pp.UnknownPriceWarning):
+        c = pp.Client("openai", model="gpt-image-9", api_key="k")
+    assert c.estimate("a fox") is None
+
+
+def test_unknown_model_with_explicit_price_is_counted():
+    c = pp.Client("openai", model="gpt-image-9", api_key="k",
+                  price={"input_text": 5, "output_image": 30})
+    assert c.estimate("a fox", quality="low", size="1024x1024") > 0
+
+
+@pytest.mark.parametrize("model, params, param", [
+    ("gpt-image-2", {"size": "256x256"}, "size"),
+    ("gpt-image-2", {"size": "1000x1000"}, "size"),
+    ("gpt-image-2", {"quality": "ultra"}, "quality"),
+    ("gpt-image-2", {"n": 11}, "n"),
+    ("gpt-image-2", {"response_format": "url"}, "response_format"),
+    ("gpt-image-2", {"aspect_ratio": "16:9"}, "aspect_ratio"),
+    ("gpt-image-2", {"seed": 7}, "seed"),
+    ("gpt-image-2", {"background": "transparent", "output_format": "jpeg"}, "background"),
+    ("gemini-3.1-flash-image", {"aspect_ratio": "7:5"}, "aspect_ratio"),
+    ("gemini-3.1-flash-image", {"image_size": "1k"}, "image_size"),
+    ("gemini-3.1-flash-image", {"temperature": 3}, "temperature"),
+    ("gemini-3.1-flash-image", {"size": "1024x1024"}, "size"),
+    ("gemini-3-pro-image", {"aspect_ratio": "8:1"}, "aspect_ratio"),
+])
+def test_bad_params_are_refused_before_sending_naming_the_param(model, params, param):
+    m = registry.get(model)
+    with pytest.raises(pp.InvalidRequest) as exc:
+        registry.validate_params(m, params)
+    assert exc.value.param == param
+    assert param in str(exc.value)
+
+
+def test_custom_sizes_only_where_the_model_takes_them():
+    registry.validate_params(registry.get("gpt-image-2"), {"size": "2048x1152"})
+    with pytest.raises(pp.InvalidRequest):
+        registry.validate_params(registry.get("gpt-image-1.5"), {"size": "2048x1152"})
+    with pytest.raises(pp.InvalidRequest, match="ratio"):
+        registry.validate_params(registry.get("gpt-image-2"), {"size": "3840x1024"})
+
+
+def test_price_in_force_on_the_calls_date():
+    m = registry.get("gemini-3.1-flash-image")
+    p = m.price_on(dt.date(2026, 11, 24))
+    assert p.output_image == Decimal("60.00")
+    assert m.price_on(dt.date(2020, 1, 1)) is None
+
+
+def test_models_lists_current_models_only_by_default():
+    ids = {m.id for m in pp.models()}
+    assert "gemini-3.1-flash-image" in ids and "gpt-image-2" in ids
+    assert "gpt-image-1" not in ids
+    assert "gpt-image-1" in {m.id for m in pp.models(include_retired=True)}
