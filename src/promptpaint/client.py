@@ -235,7 +235,7 @@ class Client:
              feather=4, cancel: threading.Event | None = None, book_kind=None) -> Result:
         if not isinstance(prompt, str) or not prompt.strip():
             raise InvalidRequest("The prompt is empty: say what to draw or change.", param="prompt")
-        registry.check_lifecycle(self.model)
+        registry.check_lifecycle(self.model, warn=False)  # warned once, when the Client was made
         checked = registry.validate_params(self.model, params, kind="generate" if kind == "generate" else "edit")
         if len(inputs) > self.model.max_input_images:
             raise InvalidRequest(f"{self.model.id} takes at most {self.model.max_input_images} input images.",
@@ -342,7 +342,7 @@ class Client:
         if attempt.cache_key:
             self.ledger.cache_put(attempt.cache_key, {"ids": ids, "text": answer.text,
                                                       "usage": answer.usage.as_dict()})
-        result._answer = answer  # the provider-shaped turns, for Chat
+        result._turns = (answer.user_turn, answer.turn)  # provider-shaped, for Chat replay
         return result
 
     def _from_cache(self, key: str, attempt: Attempt) -> Result | None:
@@ -411,12 +411,12 @@ class Chat:
             raise InvalidRequest("There is no image to mask yet: send a first prompt.", param="mask")
         if kind == "chat" and mask is not None and not inputs:
             inputs = [source]
+        book_kind = "chat" if self.turns else ("edit" if inputs else "generate")
         result = c._run(kind, prompt, inputs, mask, params, history=history,
                         preserve_unmasked=preserve_unmasked, feather=feather, cancel=cancel,
-                        book_kind="chat")
-        answer = getattr(result, "_answer", None)
-        self.turns.append(Turn(prompt, result, answer.user_turn if answer else None,
-                               answer.turn if answer else None))
+                        book_kind=book_kind)
+        user, model = result.__dict__.pop("_turns", (None, None))
+        self.turns.append(Turn(prompt, result, user, model))
         return result
 
     def branch(self, turn: int) -> "Chat":

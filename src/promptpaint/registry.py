@@ -202,14 +202,14 @@ def get(model_id: str, provider: str | None = None) -> Model:
                  params=base.params, prices=(), lifecycle={"status": "current"}, known=False)
 
 
-def check_lifecycle(model: Model, today: dt.date | None = None) -> None:
+def check_lifecycle(model: Model, today: dt.date | None = None, *, warn: bool = True) -> None:
     """Raise for a retired model, warn for one that shuts down within 30 days."""
     if model.is_retired(today):
         nxt = f" Use {model.successor} instead." if model.successor else ""
         when = f" on {model.shutdown.isoformat()}" if model.shutdown else ""
         raise ModelRetired(f"{model.id} was shut down{when}.{nxt}",
                            successor=model.successor, provider=model.provider)
-    msg = model.shutdown_warning(today)
+    msg = model.shutdown_warning(today) if warn else None
     if msg:
         warnings.warn(msg, ShutdownWarning, stacklevel=4)
 

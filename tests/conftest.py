@@ -1,0 +1,30 @@
+import os
+import sys
+
+import pytest
+
+# tests/ has no __init__.py, so pytest's default "prepend" import mode already puts this directory on
+# sys.path; the guard keeps `from fakeserver import ...` working under --import-mode=importlib too.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from fakeserver import FakeProviders  # noqa: E402
+
+
+@pytest.fixture
+def fake():
+    """A fresh local fake of the OpenAI Images and Gemini generateContent APIs (see tests/fakeserver.py)."""
+    with FakeProviders() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """Every test gets its own ledger and image store, and sees no real key or base URL."""
+    home = tmp_path / "pp-home"
+    monkeypatch.setenv("PROMPTPAINT_HOME", str(home))
+    for name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_BASE_URL",
+                 "GOOGLE_GEMINI_BASE_URL", "PROMPTPAINT_PROVIDER", "PROMPTPAINT_DAILY_BUDGET"):
+        monkeypatch.delenv(name, raising=False)
+    return home
