@@ -28,3 +28,22 @@ def isolated_home(tmp_path, monkeypatch):
                  "GOOGLE_GEMINI_BASE_URL", "PROMPTPAINT_PROVIDER", "PROMPTPAINT_DAILY_BUDGET"):
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; Playwright's own browser download cannot work here."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium (./dev test does)")
+        pytest.skip("Debian's chromium is not installed: apt-get install -y chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        yield browser
+        browser.close()

@@ -301,5 +301,12 @@ def validate_params(model: Model, params: dict, *, kind: str = "generate") -> di
 
 def ui_specs(model: Model) -> list[dict]:
     """The parameters a UI should offer for this model, as plain dicts."""
-    return [{"name": name, **{k: v for k, v in spec.items() if k != "ui"}}
-            for name, spec in model.params.items() if spec.get("ui", True)]
+    out = []
+    for name, spec in model.params.items():
+        if not spec.get("ui", True):
+            continue
+        row = {"name": name, **{k: v for k, v in spec.items() if k not in ("ui", "edit_only")}}
+        if row["kind"] == "size":
+            row["kind"] = "choice"  # a UI offers the standard sizes; code may ask for any WxH allowed
+        out.append(row)
+    return out

@@ -1,0 +1,242 @@
+import { h } from "./dom.js";
+import { messages, send, setTraits } from "./sync.js";
+
+// ---- pure logic ------------------------------------------------------------------------------
+
+export function modelsFor(models = [], provider) {
+  return models.filter((m) => m.provider === provider);
+}
+
+export function findModel(models = [], id) {
+  return models.find((m) => m.id === id);
+}
+
+export function providerLabel(p) {
+  return `${p.label || p.name}${p.configured === false ? " (no key)" : ""}`;
+}
+
+export function modelLabel(m) {
+  return `${m.label || m.id}${m.warning ? " ⚠" : ""}`;
+}
+
+export function isValidParam(spec, value) {
+  if (value == null) return true;
+  if (spec.kind === "choice") return (spec.choices ?? []).includes(value);
+  if (typeof value !== "number" || !Number.isFinite(value)) return false;
+  if (spec.kind === "int" && !Number.isInteger(value)) return false;
+  if (spec.min != null && value < spec.min) return false;
+  if (spec.max != null && value > spec.max) return false;
+  return true;
+}
+
+/**
+ * Text from an input → value. null means "leave it out" (empty box); undefined means the text
+ * is not a valid value for this spec, so nothing should be written.
+ */
+export function parseParam(spec, raw) {
+  const text = String(raw ?? "").trim();
+  if (text === "") return null;
+  if (spec.kind === "choice") return (spec.choices ?? []).includes(text) ? text : undefined;
+  const value = Number(text);
+  return isValidParam(spec, value) ? value : undefined;
+}
+
+/** Params for a model: keep the current values its spec accepts, fill the rest from defaults. */
+export function paramsFor(specs = [], current = {}) {
+  const out = {};
+  for (const spec of specs) {
+    const value = current?.[spec.name];
+    if (value != null && isValidParam(spec, value)) out[spec.name] = value;
+    else if (spec.default != null) out[spec.name] = spec.default;
+  }
+  return out;
+}
+
+export function withParam(params = {}, name, value) {
+  const out = { ...params };
+  if (value == null) delete out[name];
+  else out[name] = value;
+  return out;
+}
+
+/** Picking a provider picks its first model, preferring one that is not about to shut down. */
+export function selectionForProvider(models, provider, currentParams) {
+  const list = modelsFor(models, provider);
+  const model = list.find((m) => !m.warning) ?? list[0];
+  return { provider, model: model?.id ?? "", params: paramsFor(model?.params, currentParams) };
+}
+
+export function buttonStates({ status, image_id }) {
+  const running = status === "running";
+  return { generate: !running, edit: !running && Boolean(image_id) };
+}
+
+// ---- DOM -------------------------------------------------------------------------------------
+
+function fill(select, options, value) {
+  select.replaceChildren(...options.map(([v, label]) => h("option", { value: v }, label)));
+  select.value = value;
+}
+
+export function createControls(model) {
+  const providerSelect = h("select", { class: "pp-select", "aria-label": "Provider" });
+  const modelSelect = h("select", { class: "pp-select", "aria-label": "Model" });
+  const warning = h("div", { class: "pp-warning", role: "note", hidden: true });
+  const paramsBox = h("div", { class: "pp-params" });
+  const prompt = h("textarea", {
+    class: "pp-prompt",
+    "aria-label": "Prompt",
+    rows: 3,
+    placeholder: "Describe the image, or the change to make…  (Ctrl+Enter to generate)",
+  });
+  const generate = h("button", { type: "button", class: "pp-btn pp-btn-primary" }, "Generate");
+  const edit = h("button", { type: "button", class: "pp-btn" }, "Edit");
+  const el = h(
+    "div",
+    { class: "pp-controls" },
+    h(
+      "div",
+      { class: "pp-pickers" },
+      h("label", { class: "pp-param" }, h("span", {}, "Provider"), providerSelect),
+      h("label", { class: "pp-param" }, h("span", {}, "Model"), modelSelect),
+      paramsBox,
+    ),
+    warning,
+    prompt,
+  );
+  let specKey = null;
+  // Between a click and the kernel's status="running" there is a round trip; a double click in
+  // that gap would pay twice. Hold the buttons until status/error moves, or briefly at most.
+  let lockTimer = null;
+  const unlock = () => {
+    clearTimeout(lockTimer);
+    lockTimer = null;
+    renderButtons();
+  };
+
+  const run = (action) => {
+    if (lockTimer || !buttonStates(state())[action]) return;
+    // The prompt trait is synced on every keystroke, so the kernel already has the text.
+    send(model, messages.run(action));
+    lockTimer = setTimeout(unlock, 1500);
+    renderButtons();
+  };
+  const state = () => ({ status: model.get("status"), image_id: model.get("image_id") });
+
+  function renderPickers() {
+    const models = model.get("models") || [];
+    const provider = model.get("provider");
+    fill(providerSelect, (model.get("providers") || []).map((p) => [p.name, providerLabel(p)]), provider);
+    const list = modelsFor(models, provider);
+    fill(modelSelect, list.map((m) => [m.id, modelLabel(m)]), model.get("model"));
+    modelSelect.disabled = list.length === 0;
+    const current = findModel(models, model.get("model"));
+    warning.textContent = current?.warning ? `⚠ ${current.warning}` : "";
+    warning.hidden = !current?.warning;
+    renderParams(current?.params ?? []);
+  }
+
+  function renderParams(specs) {
+    const params = model.get("params") || {};
+    const key = JSON.stringify(specs);
+    if (key !== specKey) {
+      specKey = key;
+      paramsBox.replaceChildren(...specs.map((spec) => paramField(spec)));
+    }
+    for (const input of paramsBox.querySelectorAll("[data-param]")) {
+      if (input === document.activeElement && input.tagName === "INPUT") continue; // don't fight typing
+      const value = params[input.dataset.param];
+      input.value = value == null ? "" : String(value);
+      input.removeAttribute("aria-invalid");
+    }
+  }
+
+  function paramField(spec) {
+    let input;
+    if (spec.kind === "choice") {
+      const options = (spec.choices ?? []).map((c) => [c, c]);
+      if (spec.default == null) options.unshift(["", "(default)"]);
+      input = h("select", { class: "pp-select" });
+      fill(input, options, "");
+    } else {
+      input = h("input", {
+        class: "pp-number",
+        type: "number",
+        min: spec.min,
+        max: spec.max,
+        step: spec.step ?? (spec.kind === "int" ? 1 : "any"),
+        placeholder: spec.default == null ? "auto" : null,
+      });
+    }
+    input.dataset.param = spec.name;
+    input.setAttribute("aria-label", spec.label || spec.name);
+    const write = () => {
+      const value = parseParam(spec, input.value);
+      if (value === undefined) {
+        input.setAttribute("aria-invalid", "true");
+        return;
+      }
+      input.removeAttribute("aria-invalid");
+      setTraits(model, { params: withParam(model.get("params") || {}, spec.name, value) });
+    };
+    input.addEventListener(spec.kind === "choice" ? "change" : "input", write);
+    return h("label", { class: "pp-param" }, h("span", {}, spec.label || spec.name), input);
+  }
+
+  function renderPrompt() {
+    const value = model.get("prompt") ?? "";
+    if (prompt.value !== value) prompt.value = value;
+  }
+
+  function renderButtons() {
+    const states = buttonStates(state());
+    generate.disabled = Boolean(lockTimer) || !states.generate;
+    edit.disabled = Boolean(lockTimer) || !states.edit;
+  }
+
+  providerSelect.addEventListener("change", () =>
+    setTraits(model, selectionForProvider(model.get("models") || [], providerSelect.value, model.get("params"))),
+  );
+  modelSelect.addEventListener("change", () => {
+    const chosen = findModel(model.get("models") || [], modelSelect.value);
+    setTraits(model, { model: modelSelect.value, params: paramsFor(chosen?.params, model.get("params")) });
+  });
+  prompt.addEventListener("input", () => setTraits(model, { prompt: prompt.value }));
+  prompt.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      run("generate");
+    }
+  });
+  generate.addEventListener("click", () => run("generate"));
+  edit.addEventListener("click", () => run("edit"));
+
+  const pickerTraits = ["providers", "models", "provider", "model", "params"];
+  const buttonTraits = ["status", "image_id"];
+  const onPickers = () => renderPickers();
+  const onPrompt = () => renderPrompt();
+  const onButtons = () => renderButtons();
+  const onSettled = () => lockTimer && unlock();
+  for (const t of pickerTraits) model.on(`change:${t}`, onPickers);
+  for (const t of buttonTraits) model.on(`change:${t}`, onButtons);
+  model.on("change:prompt", onPrompt);
+  model.on("change:status", onSettled);
+  model.on("change:error", onSettled);
+  renderPickers();
+  renderPrompt();
+  renderButtons();
+
+  return {
+    el,
+    generate,
+    edit,
+    dispose() {
+      for (const t of pickerTraits) model.off(`change:${t}`, onPickers);
+      for (const t of buttonTraits) model.off(`change:${t}`, onButtons);
+      model.off("change:prompt", onPrompt);
+      model.off("change:status", onSettled);
+      model.off("change:error", onSettled);
+      clearTimeout(lockTimer);
+    },
+  };
+}

@@ -1,0 +1,190 @@
+import { h } from "./dom.js";
+import { messages, send } from "./sync.js";
+
+// ---- pure logic ------------------------------------------------------------------------------
+
+export function elapsedSeconds(startedAt, nowMs = Date.now()) {
+  if (!startedAt) return 0;
+  return Math.max(0, Math.floor(nowMs / 1000 - startedAt));
+}
+
+export function formatElapsed(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return `${m}:${String(s % 60).padStart(2, "0")}`;
+}
+
+export function retryLeft(retryAfter, sinceMs, nowMs = Date.now()) {
+  if (retryAfter == null) return null;
+  return Math.max(0, Math.ceil(retryAfter - (nowMs - sinceMs) / 1000));
+}
+
+/** The user sees the message and hint only: a Python traceback helps no one in the card. */
+export function errorView(error) {
+  if (!error || !error.message && !error.kind) return null;
+  const message = String(error.message ?? "").split(/\n?Traceback \(most recent call last\)/)[0].trim();
+  return {
+    kind: error.kind || "Error",
+    message,
+    hint: error.hint || "",
+    retryAfter: typeof error.retry_after === "number" ? error.retry_after : null,
+  };
+}
+
+// ---- DOM -------------------------------------------------------------------------------------
+
+async function copyText(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = "Copied";
+  } catch {
+    button.textContent = "Copy failed";
+  }
+  setTimeout(() => (button.textContent = "Copy"), 1500);
+}
+
+export function createStatus(model) {
+  const elapsed = h("span", { class: "pp-elapsed", "aria-live": "off" });
+  const cancel = h("button", { type: "button", class: "pp-btn" }, "Cancel");
+  const running = h(
+    "div",
+    { class: "pp-running", role: "status", hidden: true },
+    h("span", { class: "pp-spinner", "aria-hidden": "true" }),
+    h("span", {}, "Working…"),
+    elapsed,
+    cancel,
+  );
+  const notice = h("div", { class: "pp-notice", role: "status", hidden: true });
+  const local = h("div", { class: "pp-notice pp-local-error", role: "alert", hidden: true });
+
+  const errKind = h("strong", { class: "pp-error-kind" });
+  const errMessage = h("div", { class: "pp-error-message" });
+  const errHint = h("div", { class: "pp-error-hint" });
+  const errRetry = h("div", { class: "pp-error-retry" });
+  const dismiss = h("button", { type: "button", class: "pp-btn pp-btn-quiet", "aria-label": "Dismiss" }, "✕");
+  const errorCard = h(
+    "div",
+    { class: "pp-error", role: "alert", hidden: true },
+    h("div", { class: "pp-error-head" }, errKind, dismiss),
+    errMessage,
+    errHint,
+    errRetry,
+  );
+
+  const showCode = h("button", { type: "button", class: "pp-btn", "aria-expanded": "false" }, "Show code");
+  const codePanel = h("section", { class: "pp-code", "aria-label": "Code", hidden: true });
+
+  let errorShownAt = 0;
+  let dismissedKey = null;
+  let timer = null;
+
+  function tick() {
+    const isRunning = model.get("status") === "running";
+    elapsed.textContent = isRunning ? formatElapsed(elapsedSeconds(model.get("started_at"))) : "";
+    const view = errorView(model.get("error"));
+    const left = view && !errorCard.hidden ? retryLeft(view.retryAfter, errorShownAt) : null;
+    errRetry.textContent = left == null ? "" : left > 0 ? `Retry in ${left} s` : "You can retry now.";
+    errRetry.hidden = left == null;
+    // The 1 s timer only runs while something on screen is counting.
+    const counting = isRunning || (left != null && left > 0);
+    if (counting && !timer) timer = setInterval(tick, 1000);
+    if (!counting && timer) {
+      clearInterval(timer);
+      timer = null;
+    }
+  }
+
+  function renderRunning() {
+    running.hidden = model.get("status") !== "running";
+    tick();
+  }
+
+  function renderError() {
+    const error = model.get("error") || {};
+    const view = errorView(error);
+    const key = JSON.stringify(error);
+    if (key !== dismissedKey) dismissedKey = null;
+    errorCard.hidden = !view || dismissedKey === key;
+    if (view) {
+      errKind.textContent = view.kind;
+      errMessage.textContent = view.message;
+      errHint.textContent = view.hint;
+      errHint.hidden = !view.hint;
+      errorShownAt = Date.now();
+    }
+    tick();
+  }
+
+  function renderNotice() {
+    const text = model.get("notice") || "";
+    notice.textContent = text;
+    notice.hidden = !text;
+  }
+
+  function renderCode() {
+    const code = model.get("code") || {};
+    const blocks = [
+      ["curl", code.curl],
+      ["Python", code.python],
+    ].filter(([, text]) => text);
+    codePanel.replaceChildren(
+      ...(blocks.length
+        ? blocks.map(([label, text]) => {
+            const copy = h("button", { type: "button", class: "pp-btn pp-btn-small" }, "Copy");
+            copy.addEventListener("click", () => copyText(text, copy));
+            return h(
+              "div",
+              { class: "pp-code-block" },
+              h("div", { class: "pp-code-head" }, h("span", {}, label), copy),
+              h("pre", {}, text),
+            );
+          })
+        : [h("div", { class: "pp-muted" }, "No call made yet.")]),
+    );
+  }
+
+  cancel.addEventListener("click", () => send(model, messages.cancel()));
+  dismiss.addEventListener("click", () => {
+    dismissedKey = JSON.stringify(model.get("error") || {});
+    errorCard.hidden = true;
+    tick();
+  });
+  showCode.addEventListener("click", () => {
+    const open = codePanel.hidden;
+    codePanel.hidden = !open;
+    showCode.setAttribute("aria-expanded", String(open));
+  });
+
+  const handlers = [
+    ["status", renderRunning],
+    ["started_at", renderRunning],
+    ["error", renderError],
+    ["notice", renderNotice],
+    ["code", renderCode],
+  ];
+  for (const [t, f] of handlers) model.on(`change:${t}`, f);
+  renderRunning();
+  renderError();
+  renderNotice();
+  renderCode();
+
+  return {
+    running,
+    notice,
+    errorCard,
+    showCode,
+    codePanel,
+    local,
+    /** Front-end-only problems (e.g. a file too big to send) that never reach the kernel. */
+    report(text) {
+      local.textContent = text || "";
+      local.hidden = !text;
+    },
+    dispose() {
+      for (const [t, f] of handlers) model.off(`change:${t}`, f);
+      if (timer) clearInterval(timer);
+      timer = null;
+    },
+  };
+}

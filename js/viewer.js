@@ -1,0 +1,233 @@
+import { h } from "./dom.js";
+import { createBrush, shortcut, stepSize, MIN_SIZE, MAX_SIZE } from "./brush.js";
+import { downloadName, messages, send, setTraits } from "./sync.js";
+
+/**
+ * Sends mask PNGs in commit order. A mask still being encoded when the image changes (or the
+ * kernel clears the mask) belongs to the old image, so `invalidate()` drops it.
+ */
+export function createMaskSender(model, onError = () => {}) {
+  let chain = Promise.resolve();
+  let generation = 0;
+  return {
+    commit(blobPromise) {
+      const gen = generation;
+      const bytes = blobPromise ? Promise.resolve(blobPromise).then((blob) => blob.arrayBuffer()) : Promise.resolve(null);
+      bytes.catch(() => {});
+      chain = chain
+        .then(() => bytes)
+        .then((buffer) => {
+          if (gen === generation) send(model, messages.mask(), buffer ? [buffer] : []);
+        })
+        .catch(onError);
+      return chain;
+    },
+    invalidate() {
+      generation += 1;
+    },
+  };
+}
+
+/** Which of the current turn's images to offer side by side; null when there is just one. */
+export function choicesFor(turns = [], current = {}) {
+  const turn = turns.find((t) => t.id === current?.turn);
+  const images = turn?.images ?? [];
+  if (images.length < 2) return null;
+  return { turn: turn.id, selected: current.index ?? 0, images };
+}
+
+function isTextField(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+}
+
+export function createViewer({ model, cache, root, report = () => {} }) {
+  const button = (label, extra = {}) => h("button", { type: "button", class: "pp-btn pp-btn-small", ...extra }, label);
+  const brushBtn = button("Brush", { "aria-pressed": "true", title: "Brush (B)" });
+  const eraserBtn = button("Eraser", { "aria-pressed": "false", title: "Eraser (E)" });
+  const size = h("input", { type: "range", min: MIN_SIZE, max: MAX_SIZE, "aria-label": "Brush size", title: "Brush size ([ and ])" });
+  const sizeValue = h("span", { class: "pp-size-value" });
+  const undoBtn = button("Undo", { title: "Undo (Ctrl+Z)" });
+  const redoBtn = button("Redo", { title: "Redo (Ctrl+Shift+Z)" });
+  const clearBtn = button("Clear mask");
+  const invertBtn = button("Invert mask");
+  const downloadBtn = button("Download");
+  const toolbar = h(
+    "div",
+    { class: "pp-toolbar", role: "toolbar", "aria-label": "Brush tools" },
+    h("div", { class: "pp-group" }, brushBtn, eraserBtn),
+    h("label", { class: "pp-size" }, size, sizeValue),
+    h("div", { class: "pp-group" }, undoBtn, redoBtn),
+    h("div", { class: "pp-group" }, clearBtn, invertBtn),
+    h("span", { class: "pp-spacer" }),
+    downloadBtn,
+  );
+
+  const img = h("img", { class: "pp-image", alt: "Current image", draggable: "false" });
+  const canvas = h("canvas", { class: "pp-mask", "aria-label": "Mask" });
+  const cursor = h("div", { class: "pp-cursor", hidden: true, "aria-hidden": "true" });
+  const frame = h("div", { class: "pp-frame", hidden: true }, img, canvas, cursor);
+  const empty = h("div", { class: "pp-empty" }, "Generate an image, or upload, drop or paste one here.");
+  const stage = h("div", { class: "pp-stage" }, frame, empty);
+  const choices = h("div", { class: "pp-choices", role: "group", "aria-label": "Results", hidden: true });
+  const el = h("section", { class: "pp-viewer" }, toolbar, stage, choices);
+
+  const sender = createMaskSender(model, (err) => report(`Could not send the mask: ${err.message}`));
+  let brush = null;
+  brush = createBrush({
+    canvas,
+    cursor,
+    onCommit: (blob) => sender.commit(blob),
+    onState: renderTools,
+    onPointerDown: () => root.focus({ preventScroll: true }),
+  });
+  let shownSha = null;
+
+  function renderTools() {
+    if (!brush) return;
+    const on = brush.enabled;
+    brushBtn.setAttribute("aria-pressed", String(brush.mode === "brush"));
+    eraserBtn.setAttribute("aria-pressed", String(brush.mode === "eraser"));
+    size.value = String(brush.size);
+    sizeValue.textContent = `${brush.size} px`;
+    undoBtn.disabled = !on || !brush.canUndo;
+    redoBtn.disabled = !on || !brush.canRedo;
+    clearBtn.disabled = !on || !brush.hasMask;
+    invertBtn.disabled = !on;
+    downloadBtn.disabled = !model.get("image_id");
+    canvas.classList.toggle("pp-erasing", brush.mode === "eraser");
+  }
+
+  function renderImage() {
+    const sha = model.get("image_id") || "";
+    if (sha === shownSha) return renderTools();
+    shownSha = sha;
+    sender.invalidate();
+    brush.setEnabled(false);
+    img.removeAttribute("src");
+    frame.hidden = !sha;
+    empty.hidden = Boolean(sha);
+    const [width = 0, height = 0] = model.get("image_size") || [];
+    brush.reset(width, height);
+    if (!sha) return;
+    if (width && height) {
+      // Reserve the aspect ratio while the bytes are on their way, so nothing jumps.
+      img.width = width;
+      img.height = height;
+    }
+    frame.classList.add("pp-loading");
+    cache.get(sha).then(
+      async (entry) => {
+        if (shownSha !== sha) return;
+        img.src = entry.url;
+        try {
+          await img.decode();
+        } catch {
+          if (shownSha === sha) report("The image could not be displayed.");
+          return;
+        }
+        if (shownSha !== sha) return;
+        img.width = img.naturalWidth;
+        img.height = img.naturalHeight;
+        // The mask must match the real bytes, whatever image_size said.
+        if (canvas.width !== img.naturalWidth || canvas.height !== img.naturalHeight) {
+          brush.reset(img.naturalWidth, img.naturalHeight);
+        }
+        frame.classList.remove("pp-loading");
+        brush.setEnabled(true);
+      },
+      () => {},
+    );
+  }
+
+  function renderChoices() {
+    const pick = choicesFor(model.get("turns") || [], model.get("current") || {});
+    choices.hidden = !pick;
+    if (!pick) return choices.replaceChildren();
+    choices.replaceChildren(
+      ...pick.images.map((sha, index) => {
+        const thumb = h("img", { alt: "" });
+        const ready = cache.peek(sha, true);
+        if (ready) thumb.src = ready.url;
+        else cache.get(sha, true).then((e) => (thumb.src = e.url), () => {});
+        return h(
+          "button",
+          {
+            type: "button",
+            class: "pp-choice",
+            "aria-label": `Result ${index + 1} of ${pick.images.length}`,
+            "aria-pressed": String(index === pick.selected),
+            onclick: () => setTraits(model, { current: { turn: pick.turn, index } }),
+          },
+          thumb,
+        );
+      }),
+    );
+  }
+
+  async function download() {
+    const sha = model.get("image_id");
+    if (!sha) return;
+    const entry = cache.peek(sha) ?? (await cache.get(sha));
+    const link = h("a", { href: entry.url, download: downloadName(sha, entry.mime), hidden: true });
+    root.append(link);
+    link.click();
+    link.remove();
+  }
+
+  function onKey(event) {
+    if (isTextField(event.target)) return;
+    const action = shortcut(event);
+    if (!action) return;
+    event.preventDefault();
+    if (action === "undo") brush.undo();
+    else if (action === "redo") brush.redo();
+    else if (action === "brush" || action === "eraser") brush.setMode(action);
+    else brush.setSize(stepSize(brush.size, action === "bigger" ? 1 : -1));
+  }
+
+  // A button that disables itself (Redo at the end, Clear) would drop focus to <body> and the
+  // shortcuts with it; hand focus back to the widget root instead.
+  const tool = (btn, action) =>
+    btn.addEventListener("click", () => {
+      action();
+      if (btn.disabled) root.focus({ preventScroll: true });
+    });
+  tool(brushBtn, () => brush.setMode("brush"));
+  tool(eraserBtn, () => brush.setMode("eraser"));
+  tool(undoBtn, () => brush.undo());
+  tool(redoBtn, () => brush.redo());
+  tool(clearBtn, () => brush.clear());
+  tool(invertBtn, () => brush.invert());
+  size.addEventListener("input", () => brush.setSize(size.value));
+  downloadBtn.addEventListener("click", download);
+  root.addEventListener("keydown", onKey);
+
+  const onImage = () => renderImage();
+  const onChoices = () => renderChoices();
+  const onCustom = (content) => {
+    if (content?.kind !== "clear_mask") return;
+    sender.invalidate();
+    brush.clearSilently();
+  };
+  model.on("change:image_id", onImage);
+  model.on("change:turns", onChoices);
+  model.on("change:current", onChoices);
+  model.on("msg:custom", onCustom);
+  renderImage();
+  renderChoices();
+  renderTools();
+
+  return {
+    el,
+    stage,
+    brush,
+    dispose() {
+      brush.dispose();
+      root.removeEventListener("keydown", onKey);
+      model.off("change:image_id", onImage);
+      model.off("change:turns", onChoices);
+      model.off("change:current", onChoices);
+      model.off("msg:custom", onCustom);
+    },
+  };
+}

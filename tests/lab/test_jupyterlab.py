@@ -1,0 +1,158 @@
+"""End to end in a real JupyterLab: the quickstart, typed into and painted on, against the local
+OpenAI stand-in, checked from the kernel. Slow (a server, a kernel, a browser): one round trip."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from fakeserver import OPENAI_KEY
+
+pytestmark = [pytest.mark.lab, pytest.mark.browser]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path, fake, isolated_home):
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", work / "quickstart.ipynb")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ)
+    for name in ("CONFIG", "DATA", "RUNTIME"):
+        env[f"JUPYTER_{name}_DIR"] = str(tmp_path / f"jupyter-{name.lower()}")
+    env.update(IPYTHONDIR=str(tmp_path / "ipython"),
+               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "lab-settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "lab-workspaces"),
+               PROMPTPAINT_HOME=str(isolated_home),
+               OPENAI_API_KEY=OPENAI_KEY, OPENAI_BASE_URL=fake.openai_base)
+    log = open(tmp_path / "lab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+         f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+         "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=", f"--ServerApp.root_dir={work}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
+            time.sleep(0.3)
+        yield f"{base}/lab/tree/quickstart.ipynb?reset&token={token}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+KERNEL_IDLE = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle';
+}"""
+
+# Runs code in the notebook's kernel, as a cell would, and returns what it printed.
+RUN_IN_KERNEL = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  let out = '';
+  const future = kernel.requestExecute({code});
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === 'stream') out += msg.content.text;
+    if (msg.header.msg_type === 'error') out += 'ERROR ' + msg.content.ename + ': ' + msg.content.evalue;
+  };
+  await future.done;
+  return out;
+}"""
+
+
+def test_quickstart_generate_paint_edit_in_jupyterlab(lab, browser, fake, tmp_path):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(lab)
+        page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        widget = page.locator(".promptpaint").first
+        widget.wait_for(timeout=60_000)
+        page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+        turns = widget.locator("[aria-label^='Turn ']")
+        turns.nth(1).wait_for(timeout=30_000)  # the notebook's own generate and edit
+        before = turns.count()
+
+        kernel = lambda code: page.evaluate(RUN_IN_KERNEL, code)  # noqa: E731
+        assert "openai" in kernel("print(studio.provider)")
+
+        prompt = widget.get_by_label("Prompt")
+        prompt.fill("a lighthouse on a cliff")
+        widget.get_by_role("button", name="Generate", exact=True).click()
+        turns.nth(before).wait_for(timeout=30_000)
+        assert fake.last("openai").json["prompt"] == "a lighthouse on a cliff"
+        image = widget.locator("img.pp-image")
+        page.wait_for_function("(img) => img.complete && img.naturalWidth === 1024", arg=image.element_handle())
+
+        canvas = widget.get_by_label("Mask", exact=True)
+        box = canvas.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
+        page.mouse.down()
+        for i in range(1, 11):
+            page.mouse.move(box["x"] + box["width"] * (0.2 + 0.05 * i), box["y"] + box["height"] * 0.3, steps=2)
+        page.mouse.up()
+        deadline = time.time() + 10
+        while "True" not in kernel("print(studio.has_mask)"):
+            assert time.time() < deadline, "the painted mask never reached the kernel"
+            time.sleep(0.2)
+        kernel("_painted = studio.mask; _before = studio.image.convert('RGB')")
+
+        prompt.fill("make it night")
+        widget.get_by_role("button", name="Edit", exact=True).click()
+        turns.nth(before + 1).wait_for(timeout=30_000)
+        sent = fake.last("openai")
+        assert sent.path == "/v1/images/edits" and sent.form["prompt"] == ["make it night"]
+        assert "mask" in sent.files
+
+        check = json.loads(kernel(
+            "import json, numpy as np\n"
+            "after = np.asarray(studio.image.convert('RGB')); before = np.asarray(_before)\n"
+            "m = np.asarray(_painted) > 0; changed = (after != before).any(axis=-1)\n"
+            "print(json.dumps({'outside': int((changed & ~m).sum()), 'inside': int((changed & m).sum()),"
+            " 'painted': int(m.sum()), 'ledger': str(pp.ledger().total())}))"))
+        assert check["painted"] > 1000
+        assert check["outside"] == 0 and check["inside"] > 0.5 * check["painted"]
+
+        cost = widget.get_by_role("region", name="Cost")
+        page.wait_for_function(
+            "([el, want]) => el.textContent.includes(want)",
+            arg=[cost.element_handle(), "$" + check["ledger"]], timeout=10_000)
+        shown = cost.locator("dt:text-is('All time') + dd").inner_text()
+        assert Decimal(shown.lstrip("$")) == Decimal(check["ledger"]) > 0
+    finally:
+        # Left beside the test's temp files: what a person would have seen.
+        page.screenshot(path=str(tmp_path / "jupyterlab.png"), full_page=True)
+        context.close()
