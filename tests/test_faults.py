@@ -184,7 +184,7 @@ def test_connection_refused_is_a_clear_provider_error():
 def test_unknown_model_on_the_server_is_an_invalid_request(fake):
     with pytest.warns(pp.UnknownPriceWarning):
         c = pp.Client("gemini", model="gemini-9-image", api_key=GEMINI_KEY, base_url=fake.gemini_base)
-    with pytest.raises(pp.InvalidRequest, match="not found"):
+    with pytest.raises(pp.InvalidRequest, match="not found"), pytest.warns(pp.UnknownPriceWarning):
         c.generate("a fox")
 
 

@@ -30,8 +30,7 @@ class ImageStore:
             return digest, existing
         with Image.open(io.BytesIO(data)) as im:
             ext = EXT.get(im.format or "PNG", "png")
-        path = self.root / digest[:2] / f"{digest}.{ext}"
-        path.parent.mkdir(exist_ok=True)
+        path = self.root / f"{digest}.{ext}"
         # Write then rename, so a crash never leaves half an image under a valid name.
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
         with os.fdopen(fd, "wb") as f:
@@ -45,9 +44,8 @@ class ImageStore:
         return self.put(encode_png(image))
 
     def find(self, digest: str) -> Path | None:
-        folder = self.root / digest[:2]
         for ext in EXT.values():
-            p = folder / f"{digest}.{ext}"
+            p = self.root / f"{digest}.{ext}"
             if p.exists():
                 return p
         return None
