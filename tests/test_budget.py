@@ -1,6 +1,5 @@
 """Budgets: reserve the worst case before a call, settle after, never overshoot."""
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 

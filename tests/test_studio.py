@@ -104,6 +104,7 @@ def test_python_api_is_the_same_path(offline):
     assert studio.image_id == r.ids[0] and studio.prompt == "a red fox in snow" and studio.params["seed"] == 3
     studio.mask = np.pad(np.ones((10, 10), dtype=np.uint8), ((0, 502), (0, 502)))
     r2 = studio.edit("make it night")
+    assert studio.image_id == r2.ids[0]
     assert len(studio.history) == 2 and studio.history[1].parent == 1
     assert studio.history[1].images[0].size == (512, 512)
     assert studio.cost == 0

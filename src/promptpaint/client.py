@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import io
 import json
 import os
 import threading
 import time
+import uuid
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,7 +19,7 @@ from . import config, masks, pricing, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
 from .ledger import Attempt, Cap, Ledger, ledger as default_ledger, utc_now
 from .providers import Answer, Call, FileRef, Provider
-from .registry import Model, Price, UnknownPriceWarning
+from .registry import Price, UnknownPriceWarning
 from .store import ImageStore, encode_png, sha256
 from .transport import RetryPolicy, Transport, scrub
 
@@ -138,8 +137,7 @@ class Client:
         registry.check_lifecycle(self.model)
         self.price: Price | None = Price.custom(price) if price else None
         self.budget = Decimal(str(budget)) if budget is not None else None
-        self._budget_id = f"client-{hashlib.sha256(str(time.time_ns()).encode()).hexdigest()[:12]}" \
-            if self.budget is not None else None
+        self._budget_id = f"client-{uuid.uuid4().hex[:12]}" if self.budget is not None else None
         self.cache = cache
         self.ledger = ledger or default_ledger()
         self.store = store or ImageStore(config.home() / "images")
@@ -231,8 +229,8 @@ class Client:
     def _price_today(self) -> Price | None:
         return self.price or self.model.price_on(utc_now().date())
 
-    def _run(self, kind, prompt, inputs, mask, params, *, history=None, preserve_unmasked=None,
-             feather=4, cancel: threading.Event | None = None, book_kind=None) -> Result:
+    def _prepare(self, kind, prompt, inputs, mask, params, history, preserve_unmasked):
+        """Check everything and encode the inputs: every error here comes before any spending."""
         if not isinstance(prompt, str) or not prompt.strip():
             raise InvalidRequest("The prompt is empty: say what to draw or change.", param="prompt")
         registry.check_lifecycle(self.model, warn=False)  # warned once, when the Client was made
@@ -241,8 +239,7 @@ class Client:
             raise InvalidRequest(f"{self.model.id} takes at most {self.model.max_input_images} input images.",
                                  param="images")
         encoded = [_input_bytes(v, self.provider_name) for v in inputs]
-        source = None
-        mask_l = None
+        source = mask_l = None
         if mask is not None:
             if not encoded or isinstance(encoded[0], FileRef):
                 raise InvalidRequest("A mask needs the image itself as the first input.", param="mask")
@@ -251,9 +248,23 @@ class Client:
             if masks.is_empty(mask_l):
                 raise InvalidRequest("The mask is empty: paint the area to change, or edit without a mask.",
                                      param="mask")
-        preserve = (mask_l is not None) if preserve_unmasked is None else bool(preserve_unmasked and mask_l is not None)
+        preserve = mask_l is not None and preserve_unmasked is not False
         call = Call(kind=kind, prompt=prompt, params=checked, images=encoded, mask=mask_l,
                     history=history or [])
+        return call, source, preserve
+
+    def _caps(self) -> list[Cap]:
+        caps = [Cap(self._budget_id, self.budget)] if self.budget is not None else []
+        daily = config.daily_budget()
+        if daily is not None:
+            caps.append(Cap("day", daily))
+        return caps
+
+    def _run(self, kind, prompt, inputs, mask, params, *, history=None, preserve_unmasked=None,
+             feather=4, cancel: threading.Event | None = None, book_kind=None) -> Result:
+        call, source, preserve = self._prepare(kind, prompt, inputs, mask, params, history,
+                                               preserve_unmasked)
+        checked, encoded, mask_l = call.params, call.images, call.mask
 
         price = self._price_today()
         if price is None and not self._provider.offline:
@@ -276,13 +287,7 @@ class Client:
         n_in = len(encoded) + (1 if mask_l is not None and self.provider_name == "gemini" else 0)
         reserve = pricing.estimate(self.model, price, prompt, checked, n_in + sum(
             1 for t in (history or []) for p in t.get("parts", []) if "inlineData" in p))
-        caps = []
-        if self.budget is not None:
-            caps.append(Cap(self._budget_id, self.budget))
-        daily = config.daily_budget()
-        if daily is not None:
-            caps.append(Cap("day", daily))
-        row = self.ledger.reserve(attempt, reserve, caps)
+        row = self.ledger.reserve(attempt, reserve, self._caps())
 
         started = time.monotonic()
         try:

@@ -115,8 +115,8 @@ class Studio(anywidget.AnyWidget):
                          providers=self._provider_list(), models=self._model_list(),
                          params=self._default_params(client.model))
         if client.offline:
-            self.notice = ("Offline stand-in: no API key found, so pictures are placeholders drawn "
-                           "locally at $0. Set GEMINI_API_KEY or OPENAI_API_KEY to use a real model.")
+            self.notice = ("Offline stand-in: pictures are placeholders drawn on this machine, at $0. "
+                           "Set GEMINI_API_KEY or OPENAI_API_KEY and pick that provider for a real model.")
         self.on_msg(self._on_msg)
         self.observe(self._on_provider, names="provider")
         self.observe(self._on_model, names="model")
@@ -498,8 +498,8 @@ class Studio(anywidget.AnyWidget):
             self._last_cost = result.cost
             self._widget_total += result.cost or Decimal(0)
             self._add_turn(job["action"], job["prompt"], result.params, result.ids, result.paths,
-                           result.cost, job["parent"], job["chat"], text=result.text,
-                           offline=result.offline, show=not cancelled)
+                           result.cost, job["parent"], job["chat"], client=client, text=result.text,
+                           show=not cancelled)
         elif paid:
             self._last_cost = paid
             self._widget_total += paid
@@ -516,14 +516,12 @@ class Studio(anywidget.AnyWidget):
         self.started_at = 0.0
         self._refresh_costs()
 
-    def _add_turn(self, kind, prompt, params, ids, paths, cost, parent, chat, *, text=None,
-                  offline=False, show=True) -> StudioTurn:
-        client = self._client()
-        turn = StudioTurn(id=len(self._history) + 1, kind=kind, prompt=prompt, provider=client.provider_name,
-                          model=client.model.id, params=dict(params), ids=list(ids), paths=list(paths),
-                          cost=cost, parent=parent, text=text, offline=offline or client.offline, chat=chat)
-        if kind == "upload":
-            turn.provider, turn.model, turn.offline = "upload", "", False
+    def _add_turn(self, kind, prompt, params, ids, paths, cost, parent, chat, *, client=None,
+                  text=None, show=True) -> StudioTurn:
+        turn = StudioTurn(id=len(self._history) + 1, kind=kind, prompt=prompt,
+                          provider=client.provider_name if client else kind, model=client.model.id if client else "",
+                          params=dict(params), ids=list(ids), paths=list(paths), cost=cost, parent=parent,
+                          text=text, offline=bool(client and client.offline), chat=chat)
         self._history.append(turn)
         self.turns = [h.as_state() for h in self._history]
         if show:
