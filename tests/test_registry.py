@@ -57,7 +57,7 @@ def test_unknown_model_with_explicit_price_is_counted():
 
 
 @pytest.mark.parametrize("model, params, param", [
-    ("gpt-image-2", {"size": "256x256"}, "size"),
+    ("gpt-image-2", {"size": "4096x4096"}, "size"),
     ("gpt-image-2", {"size": "1000x1000"}, "size"),
     ("gpt-image-2", {"quality": "ultra"}, "quality"),
     ("gpt-image-2", {"n": 11}, "n"),

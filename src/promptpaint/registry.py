@@ -227,13 +227,11 @@ def _check_size(model: Model, value: str) -> None:
         w, h = int(m.group(1)), int(m.group(2))
         k = custom["multiple"]
         if (w % k == 0 and h % k == 0 and max(w, h) / min(w, h) <= custom["max_ratio"]
-                and max(w, h) <= custom["max_width"]
-                and custom.get("min_pixels", 0) <= w * h <= custom["max_pixels"]):
+                and max(w, h) <= custom["max_width"] and w * h <= custom["max_pixels"]):
             return
         raise InvalidRequest(
             f"size={value!r} is not accepted by {model.id}: both sides must be multiples of {k}, "
-            f"the ratio at most {custom['max_ratio']}:1 and the area between "
-            f"{custom.get('min_pixels', 0):,} pixels and 3840x2160.", param="size")
+            f"the ratio at most {custom['max_ratio']}:1 and the area at most 3840x2160.", param="size")
     allowed = ", ".join(spec["choices"])
     extra = " or a custom WxH" if custom else ""
     raise InvalidRequest(f"size={value!r} is not accepted by {model.id}; use one of {allowed}{extra}.",

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FakeModel } from "./fake-model.mjs";
-import { createImageCache, downloadName, messages, setTraits, watch, onMessage } from "../../js/sync.js";
+import { createImageCache, downloadName, messages, setTraits, subscribe, watch, onMessage } from "../../js/sync.js";
 
 test("message builders match the protocol", () => {
   assert.deepEqual(messages.run("generate"), { kind: "run", action: "generate" });
@@ -32,6 +32,34 @@ test("watch and onMessage unsubscribe cleanly", () => {
   assert.equal(calls, 3);
   stop();
   stopMsg();
+  assert.equal(model.listenerCount(), 0);
+});
+
+test("subscribe registers every key in order and one call removes them all", () => {
+  const model = new FakeModel();
+  const calls = [];
+  const shared = (value) => calls.push(["shared", value]);
+  const stop = subscribe(model, {
+    "change:a": shared,
+    "change:b": shared,
+    "change:c": (value) => calls.push(["c", value]),
+    "msg:custom": (content, buffers) => calls.push(["msg", content.kind, buffers.length]),
+  });
+  // A second subscription to the same trait fires after the first one.
+  const stopLater = subscribe(model, { "change:a": () => calls.push(["later"]) });
+  model.set("a", 1);
+  model.set("b", 2);
+  model.set("c", 3);
+  model.pySend({ kind: "x" }, [new ArrayBuffer(1)]);
+  assert.deepEqual(calls, [["shared", 1], ["later"], ["shared", 2], ["c", 3], ["msg", "x", 1]]);
+  assert.equal(model.listenerCount(), 5);
+  stop();
+  assert.equal(model.listenerCount(), 1);
+  model.set("a", 4);
+  model.set("c", 5);
+  model.pySend({ kind: "y" });
+  assert.deepEqual(calls.slice(5), [["later"]]);
+  stopLater();
   assert.equal(model.listenerCount(), 0);
 });
 
