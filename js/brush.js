@@ -4,6 +4,8 @@
 // painted in one opaque colour and made translucent with CSS opacity, so the pixels stay a
 // clean mask and the overlay colour is a display concern only.
 
+import { listen } from "./dom.js";
+
 export const MIN_SIZE = 2;
 export const MAX_SIZE = 300;
 export const DEFAULT_SIZE = 32;
@@ -224,12 +226,14 @@ export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPo
     commit(state);
   }
 
-  canvas.addEventListener("pointerdown", down);
-  canvas.addEventListener("pointermove", move);
-  canvas.addEventListener("pointerup", up);
-  canvas.addEventListener("pointercancel", up);
-  canvas.addEventListener("lostpointercapture", up);
-  canvas.addEventListener("pointerleave", leave);
+  const unlisten = listen(canvas, {
+    pointerdown: down,
+    pointermove: move,
+    pointerup: up,
+    pointercancel: up,
+    lostpointercapture: up,
+    pointerleave: leave,
+  });
 
   return {
     get mode() {
@@ -305,13 +309,6 @@ export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPo
       ctx.putImageData(image, 0, 0);
       record();
     },
-    dispose() {
-      canvas.removeEventListener("pointerdown", down);
-      canvas.removeEventListener("pointermove", move);
-      canvas.removeEventListener("pointerup", up);
-      canvas.removeEventListener("pointercancel", up);
-      canvas.removeEventListener("lostpointercapture", up);
-      canvas.removeEventListener("pointerleave", leave);
-    },
+    dispose: unlisten,
   };
 }

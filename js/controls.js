@@ -1,5 +1,5 @@
 import { h } from "./dom.js";
-import { messages, send, setTraits } from "./sync.js";
+import { messages, send, setTraits, subscribe } from "./sync.js";
 
 // ---- pure logic ------------------------------------------------------------------------------
 
@@ -211,17 +211,23 @@ export function createControls(model) {
   generate.addEventListener("click", () => run("generate"));
   edit.addEventListener("click", () => run("edit"));
 
-  const pickerTraits = ["providers", "models", "provider", "model", "params"];
-  const buttonTraits = ["status", "image_id"];
   const onPickers = () => renderPickers();
-  const onPrompt = () => renderPrompt();
   const onButtons = () => renderButtons();
   const onSettled = () => lockTimer && unlock();
-  for (const t of pickerTraits) model.on(`change:${t}`, onPickers);
-  for (const t of buttonTraits) model.on(`change:${t}`, onButtons);
-  model.on("change:prompt", onPrompt);
-  model.on("change:status", onSettled);
-  model.on("change:error", onSettled);
+  // Two groups so that on "change:status" the buttons re-render before the lock is released.
+  const stops = [
+    subscribe(model, {
+      "change:providers": onPickers,
+      "change:models": onPickers,
+      "change:provider": onPickers,
+      "change:model": onPickers,
+      "change:params": onPickers,
+      "change:status": onButtons,
+      "change:image_id": onButtons,
+      "change:prompt": () => renderPrompt(),
+    }),
+    subscribe(model, { "change:status": onSettled, "change:error": onSettled }),
+  ];
   renderPickers();
   renderPrompt();
   renderButtons();
@@ -231,11 +237,7 @@ export function createControls(model) {
     generate,
     edit,
     dispose() {
-      for (const t of pickerTraits) model.off(`change:${t}`, onPickers);
-      for (const t of buttonTraits) model.off(`change:${t}`, onButtons);
-      model.off("change:prompt", onPrompt);
-      model.off("change:status", onSettled);
-      model.off("change:error", onSettled);
+      for (const stop of stops) stop();
       clearTimeout(lockTimer);
     },
   };

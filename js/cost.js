@@ -1,4 +1,5 @@
 import { h } from "./dom.js";
+import { subscribe } from "./sync.js";
 
 /**
  * Costs arrive as decimal strings so nothing is lost to floats; format them as strings too.
@@ -43,7 +44,5 @@ export function createCostPanel(model) {
     note.hidden = !costs.estimate_note;
   }
   render();
-  const handler = () => render();
-  model.on("change:costs", handler);
-  return { el, dispose: () => model.off("change:costs", handler) };
+  return { el, dispose: subscribe(model, { "change:costs": () => render() }) };
 }

@@ -24,3 +24,15 @@ export function append(el, children) {
 export function show(el, visible) {
   el.hidden = !visible;
 }
+
+/**
+ * Adds every `{ type: fn }` listener to `target`; returns one function that removes them all,
+ * so a dispose() cannot drift out of step with what was added.
+ */
+export function listen(target, handlers) {
+  const entries = Object.entries(handlers);
+  for (const [type, fn] of entries) target.addEventListener(type, fn);
+  return () => {
+    for (const [type, fn] of entries) target.removeEventListener(type, fn);
+  };
+}

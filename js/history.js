@@ -1,6 +1,6 @@
 import { h } from "./dom.js";
 import { formatUSD } from "./cost.js";
-import { setTraits } from "./sync.js";
+import { setTraits, subscribe } from "./sync.js";
 
 function turnCost(turn) {
   if (turn.kind === "upload") return "";
@@ -88,13 +88,5 @@ export function createHistory(model, cache) {
 
   render();
   const handler = () => render();
-  model.on("change:turns", handler);
-  model.on("change:current", handler);
-  return {
-    el,
-    dispose() {
-      model.off("change:turns", handler);
-      model.off("change:current", handler);
-    },
-  };
+  return { el, dispose: subscribe(model, { "change:turns": handler, "change:current": handler }) };
 }

@@ -1,5 +1,5 @@
 import { h } from "./dom.js";
-import { messages, send } from "./sync.js";
+import { messages, send, subscribe } from "./sync.js";
 
 // ---- pure logic ------------------------------------------------------------------------------
 
@@ -156,14 +156,13 @@ export function createStatus(model) {
     showCode.setAttribute("aria-expanded", String(open));
   });
 
-  const handlers = [
-    ["status", renderRunning],
-    ["started_at", renderRunning],
-    ["error", renderError],
-    ["notice", renderNotice],
-    ["code", renderCode],
-  ];
-  for (const [t, f] of handlers) model.on(`change:${t}`, f);
+  const unsubscribe = subscribe(model, {
+    "change:status": renderRunning,
+    "change:started_at": renderRunning,
+    "change:error": renderError,
+    "change:notice": renderNotice,
+    "change:code": renderCode,
+  });
   renderRunning();
   renderError();
   renderNotice();
@@ -182,7 +181,7 @@ export function createStatus(model) {
       local.hidden = !text;
     },
     dispose() {
-      for (const [t, f] of handlers) model.off(`change:${t}`, f);
+      unsubscribe();
       if (timer) clearInterval(timer);
       timer = null;
     },

@@ -6,19 +6,26 @@ export function setTraits(model, values) {
   model.save_changes();
 }
 
+/**
+ * `model.on` for every `{ "change:trait" | "msg:custom": fn }` entry; returns one function that
+ * calls `model.off` for them all. Handlers are registered in key order.
+ */
+export function subscribe(model, handlers) {
+  const entries = Object.entries(handlers);
+  for (const [event, fn] of entries) model.on(event, fn);
+  return () => {
+    for (const [event, fn] of entries) model.off(event, fn);
+  };
+}
+
 /** Calls `callback` when any of the named traits changes; returns the unsubscribe function. */
 export function watch(model, names, callback) {
-  const events = names.map((name) => `change:${name}`);
-  for (const event of events) model.on(event, callback);
-  return () => {
-    for (const event of events) model.off(event, callback);
-  };
+  return subscribe(model, Object.fromEntries(names.map((name) => [`change:${name}`, callback])));
 }
 
 export function onMessage(model, callback) {
   const handler = (content, buffers) => callback(content ?? {}, buffers ?? []);
-  model.on("msg:custom", handler);
-  return () => model.off("msg:custom", handler);
+  return subscribe(model, { "msg:custom": handler });
 }
 
 export const messages = {

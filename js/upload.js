@@ -1,4 +1,4 @@
-import { h } from "./dom.js";
+import { h, listen } from "./dom.js";
 import { messages, send } from "./sync.js";
 
 // Same limit the kernel enforces; checked here too so a huge file never crosses the websocket.
@@ -79,21 +79,16 @@ export function createUpload({ model, root, dropTarget, report }) {
 
   button.addEventListener("click", () => input.click());
   input.addEventListener("change", onPick);
-  dropTarget.addEventListener("dragenter", onEnter);
-  dropTarget.addEventListener("dragover", onOver);
-  dropTarget.addEventListener("dragleave", onLeave);
-  dropTarget.addEventListener("drop", onDrop);
-  root.addEventListener("paste", onPaste);
+  const stops = [
+    listen(dropTarget, { dragenter: onEnter, dragover: onOver, dragleave: onLeave, drop: onDrop }),
+    listen(root, { paste: onPaste }),
+  ];
 
   return {
     button,
     input,
     dispose() {
-      dropTarget.removeEventListener("dragenter", onEnter);
-      dropTarget.removeEventListener("dragover", onOver);
-      dropTarget.removeEventListener("dragleave", onLeave);
-      dropTarget.removeEventListener("drop", onDrop);
-      root.removeEventListener("paste", onPaste);
+      for (const stop of stops) stop();
     },
   };
 }

@@ -1,6 +1,6 @@
-import { h } from "./dom.js";
+import { h, listen } from "./dom.js";
 import { createBrush, shortcut, stepSize, MIN_SIZE, MAX_SIZE } from "./brush.js";
-import { downloadName, messages, send, setTraits } from "./sync.js";
+import { downloadName, messages, send, setTraits, subscribe } from "./sync.js";
 
 /**
  * Sends mask PNGs in commit order. A mask still being encoded when the image changes (or the
@@ -200,19 +200,19 @@ export function createViewer({ model, cache, root, report = () => {} }) {
   tool(invertBtn, () => brush.invert());
   size.addEventListener("input", () => brush.setSize(size.value));
   downloadBtn.addEventListener("click", download);
-  root.addEventListener("keydown", onKey);
+  const unlisten = listen(root, { keydown: onKey });
 
-  const onImage = () => renderImage();
   const onChoices = () => renderChoices();
-  const onCustom = (content) => {
-    if (content?.kind !== "clear_mask") return;
-    sender.invalidate();
-    brush.clearSilently();
-  };
-  model.on("change:image_id", onImage);
-  model.on("change:turns", onChoices);
-  model.on("change:current", onChoices);
-  model.on("msg:custom", onCustom);
+  const unsubscribe = subscribe(model, {
+    "change:image_id": () => renderImage(),
+    "change:turns": onChoices,
+    "change:current": onChoices,
+    "msg:custom": (content) => {
+      if (content?.kind !== "clear_mask") return;
+      sender.invalidate();
+      brush.clearSilently();
+    },
+  });
   renderImage();
   renderChoices();
   renderTools();
@@ -223,11 +223,8 @@ export function createViewer({ model, cache, root, report = () => {} }) {
     brush,
     dispose() {
       brush.dispose();
-      root.removeEventListener("keydown", onKey);
-      model.off("change:image_id", onImage);
-      model.off("change:turns", onChoices);
-      model.off("change:current", onChoices);
-      model.off("msg:custom", onCustom);
+      unlisten();
+      unsubscribe();
     },
   };
 }
