@@ -1257,6 +1257,9 @@ class FakeProviders:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fakeproviders/1.0"
+    # Headers and body go out in two writes; with Nagle on, each keep-alive answer waits ~40 ms
+    # for the client's delayed ACK.
+    disable_nagle_algorithm = True
     fake: FakeProviders  # set on the subclass
 
     def log_message(self, format, *args):  # silence

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 from decimal import Decimal
 
 import numpy as np
@@ -84,6 +85,8 @@ def test_multi_turn_replays_model_images_and_thought_signatures(fake, client):
     assert body["contents"][1]["parts"] == first_answer["parts"]  # signature and image, as sent
     assert any("thoughtSignature" in p for p in body["contents"][1]["parts"])
     assert fake.last("gemini").status == 200
+    # the conversation keeps store ids, not megabytes of base64, between turns
+    assert '"data"' not in json.dumps([t.model for t in chat.turns] + [t.user for t in chat.turns])
     # branch from the first turn: the second turn is not replayed
     branch = chat.branch(0)
     branch.send("make it foggy instead")

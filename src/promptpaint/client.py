@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -375,6 +376,35 @@ class Client:
         return self._provider.wire(self.model, call)
 
 
+def _compact(content: dict | None, store: ImageStore) -> dict | None:
+    """A provider-shaped turn with each inline image swapped for its id in the store.
+
+    A long conversation then holds ids, not megabytes of base64; ``_inflate`` puts the same
+    bytes back for the replay, so the model sees exactly what it sent (signatures included).
+    """
+    if not content:
+        return content
+    parts = []
+    for part in content.get("parts", []):
+        inline = part.get("inlineData")
+        if inline and "data" in inline:
+            digest, _ = store.put(base64.b64decode(inline["data"]))
+            part = {**part, "inlineData": {"mimeType": inline.get("mimeType"), "storeId": digest}}
+        parts.append(part)
+    return {**content, "parts": parts}
+
+
+def _inflate(content: dict, store: ImageStore) -> dict:
+    parts = []
+    for part in content.get("parts", []):
+        inline = part.get("inlineData")
+        if inline and "storeId" in inline:
+            data = base64.b64encode(store.read(inline["storeId"])).decode("ascii")
+            part = {**part, "inlineData": {"mimeType": inline["mimeType"], "data": data}}
+        parts.append(part)
+    return {**content, "parts": parts}
+
+
 @dataclass
 class Turn:
     prompt: str
@@ -404,7 +434,7 @@ class Chat:
         last = self.turns[-1].result.paths[0] if self.turns else None
         source = image if image is not None else last
         if c.provider_name == "gemini":
-            history = [part for t in self.turns for part in (t.user, t.model) if part]
+            history = [_inflate(part, c.store) for t in self.turns for part in (t.user, t.model) if part]
             # The conversation already holds the latest image; send it again only to mask it.
             inputs = [source] if (image is not None or (mask is not None and source is not None)) else []
             kind = "chat"
@@ -421,7 +451,7 @@ class Chat:
                         preserve_unmasked=preserve_unmasked, feather=feather, cancel=cancel,
                         book_kind=book_kind)
         user, model = result.__dict__.pop("_turns", (None, None))
-        self.turns.append(Turn(prompt, result, user, model))
+        self.turns.append(Turn(prompt, result, _compact(user, c.store), _compact(model, c.store)))
         return result
 
     def branch(self, turn: int) -> "Chat":

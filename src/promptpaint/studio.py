@@ -93,10 +93,8 @@ class Studio(anywidget.AnyWidget):
     def __init__(self, provider: str | None = None, *, model: str | None = None,
                  budget: float | None = None, **client_options):
         self._client_options = dict(client_options, budget=budget)
-        self._api_keys = {}
-        if "api_key" in client_options:
-            # Kept off the widget and out of state; only "configured" reaches the front end.
-            self._api_keys[provider] = self._client_options.pop("api_key")
+        # Kept off the widget and out of state; only "configured" reaches the front end.
+        api_key = self._client_options.pop("api_key", None)
         self._clients: dict[tuple[str, str], Client] = {}
         self._history: list[StudioTurn] = []
         self._mask: Image.Image | None = None
@@ -108,7 +106,8 @@ class Studio(anywidget.AnyWidget):
         self._widget_total = Decimal(0)
         self._last_cost: Decimal | None = None
         self._budget = Decimal(str(budget)) if budget is not None else None
-        client = Client(provider, model=model, api_key=self._api_keys.get(provider), **self._client_options)
+        client = Client(provider, model=model, api_key=api_key, **self._client_options)
+        self._api_keys = {client.provider_name: api_key} if api_key else {}
         self._clients[(client.provider_name, client.model.id)] = client
         self._store: ImageStore = client.store
         super().__init__(provider=client.provider_name, model=client.model.id,
@@ -332,7 +331,7 @@ class Studio(anywidget.AnyWidget):
 
     def _show(self, image_id: str) -> None:
         if image_id != self.image_id:
-            with self._store.open(image_id) as im:
+            with Image.open(self._store.find(image_id)) as im:  # reads the header, not the pixels
                 size = list(im.size)
             self._mask = None
             self.has_mask = False
