@@ -6,12 +6,6 @@ base64 decode, the floor for any Python client, and (b) the official SDKs (``ope
 validation, a ledger reserve and settle (SQLite, WAL), a store write (fsync + rename) and
 pricing. A second, instrumented pass splits its time into those parts.
 
-The fake's handler writes a response's headers and body in two send() calls with Nagle's
-algorithm on, so on a reused keep-alive connection each answer can wait ~40 ms for the client's
-delayed ACK. That is an artefact of the fake, not of any client, so this script turns Nagle off
-(``_Handler.disable_nagle_algorithm = True``, a StreamRequestHandler switch) for the main
-figures, and shows the as-shipped fake once for comparison.
-
 Every round uses a fresh prompt (so promptpaint's store really writes a new file) and first
 asks the fake for that prompt once, untimed, so the fake's image render is cached and costs
 every variant the same. Variants run interleaved, in rotating order.
@@ -39,7 +33,6 @@ atexit.register(shutil.rmtree, os.environ["PROMPTPAINT_HOME"], True)
 for var in ("PROMPTPAINT_PROVIDER", "PROMPTPAINT_DAILY_BUDGET", "OPENAI_BASE_URL", "GOOGLE_GEMINI_BASE_URL"):
     os.environ.pop(var, None)
 
-import fakeserver  # noqa: E402
 import requests  # noqa: E402
 from fakeserver import GEMINI_KEY, OPENAI_KEY, FakeProviders  # noqa: E402
 
@@ -65,29 +58,6 @@ def main() -> None:
     except ImportError:
         genai = None
 
-    # As shipped (Nagle on): a short pass, bare requests vs promptpaint on OpenAI only.
-    fakeserver._Handler.disable_nagle_algorithm = False
-    shipped = {}
-    with FakeProviders() as fake:
-        s = requests.Session()
-        url = fake.openai_base + "/images/generations"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            c = pp.Client("openai", api_key=OPENAI_KEY, base_url=fake.openai_base)
-        fns = {"requests.post + b64": lambda p: [base64.b64decode(d["b64_json"]) for d in s.post(
-                   url, json={"model": "gpt-image-2", "prompt": p, "size": "1024x1024"},
-                   headers={"Authorization": f"Bearer {OPENAI_KEY}"}, timeout=30).json()["data"]],
-               "promptpaint": lambda p: c.generate(p, size="1024x1024")}
-        for n, fn in fns.items():
-            xs = []
-            for i in range(WARMUP + 15):
-                t0 = time.perf_counter()
-                fn("same prompt, cached render")
-                if i >= WARMUP:
-                    xs.append(time.perf_counter() - t0)
-            shipped[n] = xs
-
-    fakeserver._Handler.disable_nagle_algorithm = True
     with FakeProviders() as fake:
         fake.latency = 0.0
         session = requests.Session()
@@ -213,7 +183,7 @@ def main() -> None:
 
     print(f"call_overhead: Client.generate vs bare requests and the official SDKs "
           f"(fake server, latency 0, medians of {ROUNDS} calls after {WARMUP} warm-up)")
-    print("  fake server with Nagle off (see the docstring); fresh prompt per round, its render cached")
+    print("  fresh prompt per round, its render cached by the fake")
     print("  openai: gpt-image-2, 1024x1024 PNG;  gemini: gemini-3.1-flash-image, 1:1, image_size 512")
     print()
     print(f"  {'provider':<8} {'variant':<22} {'median ms':>10} {'x bare':>8} {'promptpaint x this':>19}")
@@ -224,11 +194,6 @@ def main() -> None:
             m = ms(xs)
             print(f"  {prov:<8} {n:<22} {m:>10.2f} {m / bare:>8.2f} {ppm / m:>19.2f}")
         print(f"  {prov:<8} {'promptpaint - bare':<22} {ppm - bare:>10.2f} ms extra per call")
-    print()
-    print("  the fake as shipped (Nagle on, same prompt every call, so no store write), openai, "
-          "median of 15:")
-    for n, xs in shipped.items():
-        print(f"  {'openai':<8} {n:<22} {ms(xs):>10.2f}")
     print()
     print(f"  promptpaint breakdown (instrumented pass, medians of {ROUNDS // 2} calls; parts need not sum)")
     for prov, (totals, parts) in breakdown.items():

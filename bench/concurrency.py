@@ -3,8 +3,7 @@
 
 Fresh prompts every repetition (so every call writes a new image to the store and books its
 own ledger row); each prompt's image is rendered by the fake once beforehand, untimed, so the
-fake's own PNG encoding (which shares this process's GIL) stays out of the figure. As in
-call_overhead.py the fake's Nagle delay (~40 ms per keep-alive answer) is switched off.
+fake's own PNG encoding (which shares this process's GIL) stays out of the figure.
 
     python bench/concurrency.py
 """
@@ -29,7 +28,6 @@ atexit.register(shutil.rmtree, os.environ["PROMPTPAINT_HOME"], True)
 for var in ("PROMPTPAINT_PROVIDER", "PROMPTPAINT_DAILY_BUDGET", "OPENAI_BASE_URL", "GOOGLE_GEMINI_BASE_URL"):
     os.environ.pop(var, None)
 
-import fakeserver  # noqa: E402
 import requests  # noqa: E402
 from fakeserver import GEMINI_KEY, OPENAI_KEY, FakeProviders  # noqa: E402
 
@@ -43,7 +41,6 @@ GEMINI_MODEL = "gemini-3.1-flash-image"
 
 
 def main() -> None:
-    fakeserver._Handler.disable_nagle_algorithm = True
     rows = []
     with FakeProviders() as fake:
         warm = requests.Session()

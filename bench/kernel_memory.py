@@ -161,10 +161,8 @@ def main() -> None:
           f"thumbnail cache held by the Studio: {r['thumb_cache'] / 1024:.0f} KiB)")
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-    import fakeserver
     from fakeserver import GEMINI_KEY, FakeProviders
 
-    fakeserver._Handler.disable_nagle_algorithm = True  # see call_overhead.py
     with FakeProviders() as fake:
         genv = dict(env, PROMPTPAINT_PROVIDER="gemini", BENCH_GEMINI_KEY=GEMINI_KEY,
                     BENCH_GEMINI_BASE=fake.gemini_base)
