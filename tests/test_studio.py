@@ -206,11 +206,15 @@ def test_cancel_frees_the_ui_and_the_paid_result_still_lands(fake, monkeypatch):
     front.msg({"kind": "run", "action": "generate"})
     time.sleep(0.1)
     assert studio.status == "running" and studio.started_at > 0
+    slow = studio._worker
     front.msg({"kind": "cancel"})
     assert studio.status == "idle"
-    studio._worker.join(5)
-    assert len(studio.turns) == 1 and studio.image_id == ""  # in the history, not shown
-    assert pp.ledger().entries(1)[0]["status"] == "ok"
+    front.run("generate", "a quick fox")  # no need to wait for the cancelled call
+    assert studio.status == "idle" and studio.turns[-1]["prompt"] == "a quick fox"
+    slow.join(5)
+    assert [t["prompt"] for t in studio.turns] == ["a quick fox", "a slow fox"]
+    assert studio.turns[0]["images"][0] == studio.image_id  # the cancelled one is listed, not shown
+    assert [e["status"] for e in pp.ledger().entries(2)] == ["ok", "ok"]
 
 
 def test_editing_an_older_turn_branches_the_gemini_conversation(fake, monkeypatch):

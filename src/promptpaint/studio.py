@@ -509,10 +509,13 @@ class Studio(anywidget.AnyWidget):
             self.code = {"curl": codegen.curl(wire), "python": codegen.python(wire)}
         except PromptpaintError:
             pass
-        if exc is not None and not cancelled:
-            self._set_error(exc)
-        self.status = "idle"
-        self.started_at = 0.0
+        with self._lock:
+            # A cancelled call finishes in the background; it must not touch a newer call's status.
+            if not cancelled:
+                if exc is not None:
+                    self._set_error(exc)
+                self.status = "idle"
+                self.started_at = 0.0
         self._refresh_costs()
 
     def _add_turn(self, kind, prompt, params, ids, paths, cost, parent, chat, *, client=None,
@@ -528,8 +531,10 @@ class Studio(anywidget.AnyWidget):
         return turn
 
     def _cancel_running(self) -> None:
-        if self._cancel is not None:
-            self._cancel.set()
+        with self._lock:
+            if self._cancel is not None:
+                self._cancel.set()
+            self._worker = None  # the next Generate may start at once; this call still lands in history
         if self.status == "running":
             self.status = "idle"
             self.started_at = 0.0
