@@ -10,6 +10,8 @@ a widget library.
 
 from __future__ import annotations
 
+import logging
+
 from .client import Chat, Client, OfflineNotice, Result
 from .errors import (AccessError, AuthError, BudgetExceeded, Cancelled, InvalidRequest, ModelRetired,
                      PromptpaintError, ProviderError, QuotaExceeded, RateLimited, Refused, Timeout)
@@ -18,6 +20,9 @@ from .pricing import Usage
 from .registry import ShutdownWarning, UnknownPriceWarning
 
 __version__ = "0.1.0"
+
+# A library logs, an application decides where to: silent unless the user configures logging.
+logging.getLogger("promptpaint").addHandler(logging.NullHandler())
 
 
 def models(include_retired: bool = False):
