@@ -1,5 +1,6 @@
 """Every provider fault maps to its error; nothing paid is lost; no key is ever shown."""
 
+import base64
 import logging
 from decimal import Decimal
 
@@ -199,3 +200,22 @@ def test_a_paid_answer_is_booked_even_when_storing_it_fails(fake, monkeypatch):
         c.generate("a fox")
     row = pp.ledger().entries(1)[0]
     assert row["cost"] == Decimal("0.031765") and "not stored" in row["error"]
+
+
+def test_an_answer_without_usage_is_booked_as_unknown_not_free(fake):
+    png = base64.b64encode(_png(8, 8)).decode()
+    fake.fault("openai", "status", code=200, body={"created": 1, "data": [{"b64_json": png}]})
+    with pytest.warns(pp.UnknownPriceWarning, match="no usage"):
+        r = make(fake, "openai").generate("a fox")
+    assert r.images[0].size == (8, 8) and r.cost is None
+    assert pp.ledger().entries(1)[0]["cost"] is None and pp.ledger().unknown_cost_calls() == 1
+
+
+def _png(w, h):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (w, h), (1, 2, 3)).save(buf, "PNG")
+    return buf.getvalue()

@@ -314,6 +314,10 @@ class Client:
         cost = pricing.cost(answer.usage, price)
         if self._provider.offline:
             cost = Decimal(0)
+        elif not answer.usage_reported:
+            cost = None  # a gateway that drops usage must not read as a free call
+            warnings.warn(f"{self.provider_name} reported no usage for this call: its cost is booked "
+                          "as unknown.", UnknownPriceWarning, stacklevel=4)
         ids, paths = [], []
         try:
             for data in answer.images:

@@ -179,6 +179,7 @@ class GeminiProvider(Provider):
             refusal = block or (finish if finish and finish != "STOP" else "NO_IMAGE")
         return Answer(images=images, text="\n".join(texts) or None,
                       usage=parse_usage(data.get("usageMetadata"), bool(images), n_in),
+                      usage_reported=bool(data.get("usageMetadata")),
                       request_id=reply.request_id or data.get("responseId"), finish_reason=finish,
                       refusal=refusal,
                       turn={"role": "model", "parts": (content or {}).get("parts") or []} if images else None,

@@ -131,7 +131,8 @@ class OpenAIProvider(Provider):
         if not images and any(i.get("url") for i in items):
             raise ProviderError("OpenAI answered with image URLs; GPT image models answer with base64. "
                                 "Is the base URL pointing at a DALL·E-era gateway?", provider=self.name)
-        return Answer(images=images, text=None, usage=usage, request_id=reply.request_id,
+        return Answer(images=images, text=None, usage=usage, usage_reported=bool(body.get("usage")),
+                      request_id=reply.request_id,
                       refusal=None if images else "NO_IMAGE", revised_prompt=revised,
                       attempts=reply.attempts)
 
