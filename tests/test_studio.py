@@ -233,3 +233,10 @@ def test_editing_an_older_turn_branches_the_gemini_conversation(fake, monkeypatc
     assert [c["role"] for c in contents] == ["user", "model", "user"]
     assert contents[2]["parts"][0]["text"] == "make it sunny instead"
     assert studio.turns[-1]["parent"] == 1
+
+
+def test_fetching_a_missing_image_settles_the_request_with_an_empty_reply(offline):
+    studio, front = offline
+    front.msg({"kind": "fetch", "id": "f" * 64, "thumb": True})
+    assert front.sent == [({"kind": "image", "id": "f" * 64, "thumb": True, "mime": None}, [])]
+    assert "not in the store" in studio.error["message"]

@@ -399,6 +399,8 @@ class Studio(anywidget.AnyWidget):
     def _send_image(self, image_id: str, thumb: bool) -> None:
         path = self._store.find(image_id) if len(image_id) == 64 else None
         if path is None:
+            # An empty reply settles the front end's pending request instead of leaving it waiting.
+            self.send({"kind": "image", "id": image_id, "thumb": thumb, "mime": None}, buffers=[])
             raise InvalidRequest("That image is not in the store any more.")
         if thumb:
             data = self._thumbs.get(image_id)
