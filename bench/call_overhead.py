@@ -15,23 +15,15 @@ every variant the same. Variants run interleaved, in rotating order.
 
 from __future__ import annotations
 
-import atexit
 import base64
 import os
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 import warnings
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-os.environ["PROMPTPAINT_HOME"] = tempfile.mkdtemp(prefix="pp-bench-home-")
-atexit.register(shutil.rmtree, os.environ["PROMPTPAINT_HOME"], True)
-for var in ("PROMPTPAINT_PROVIDER", "PROMPTPAINT_DAILY_BUDGET", "OPENAI_BASE_URL", "GOOGLE_GEMINI_BASE_URL"):
-    os.environ.pop(var, None)
+from _setup import isolate  # noqa: E402
+
+isolate()
 
 import requests  # noqa: E402
 from fakeserver import GEMINI_KEY, OPENAI_KEY, FakeProviders  # noqa: E402

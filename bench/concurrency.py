@@ -10,23 +10,15 @@ fake's own PNG encoding (which shares this process's GIL) stays out of the figur
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-os.environ["PROMPTPAINT_HOME"] = tempfile.mkdtemp(prefix="pp-bench-home-")
-atexit.register(shutil.rmtree, os.environ["PROMPTPAINT_HOME"], True)
-for var in ("PROMPTPAINT_PROVIDER", "PROMPTPAINT_DAILY_BUDGET", "OPENAI_BASE_URL", "GOOGLE_GEMINI_BASE_URL"):
-    os.environ.pop(var, None)
+from _setup import isolate  # noqa: E402
+
+isolate()
 
 import requests  # noqa: E402
 from fakeserver import GEMINI_KEY, OPENAI_KEY, FakeProviders  # noqa: E402
