@@ -268,8 +268,9 @@ class Client:
         checked, encoded, mask_l = call.params, call.images, call.mask
 
         price = self._price_today()
+        caps = self._caps()
         if price is None and not self._provider.offline:
-            if self.budget is not None or config.daily_budget() is not None:
+            if caps:
                 raise BudgetExceeded(f"The price of {self.model.id} is unknown, so the budget cannot be "
                                      "kept. Pass price={…} to the Client, or use a model with a price.")
             warnings.warn(f"No price on file for {self.model.id}: this call's cost is booked as unknown.",
@@ -288,7 +289,7 @@ class Client:
         n_in = len(encoded) + (1 if mask_l is not None and self.provider_name == "gemini" else 0)
         reserve = pricing.estimate(self.model, price, prompt, checked, n_in + sum(
             1 for t in (history or []) for p in t.get("parts", []) if "inlineData" in p))
-        row = self.ledger.reserve(attempt, reserve, self._caps())
+        row = self.ledger.reserve(attempt, reserve, caps)
 
         started = time.monotonic()
         try:

@@ -38,10 +38,6 @@ def api_key(provider: str) -> str | None:
     return None
 
 
-def key_env_name(provider: str) -> str:
-    return {"openai": "OPENAI_API_KEY", "gemini": "GEMINI_API_KEY"}.get(provider, "")
-
-
 def base_url(provider: str) -> str:
     return (os.environ.get(BASE_URL_ENV.get(provider, ""), "") or DEFAULT_BASE_URL.get(provider, "")).rstrip("/")
 

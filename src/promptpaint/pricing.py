@@ -30,9 +30,6 @@ class Usage:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    def __add__(self, other: "Usage") -> "Usage":
-        return Usage(**{k: getattr(self, k) + getattr(other, k) for k in self.as_dict()})
-
 
 def cost(usage: Usage, price: Price | None) -> Decimal | None:
     """USD for ``usage`` at ``price``; None when the price is unknown (never a silent $0)."""

@@ -133,10 +133,6 @@ def _data() -> dict:
         return json.load(f)
 
 
-def version() -> str:
-    return _data()["version"]
-
-
 def estimates() -> dict:
     return _data()["estimates"]
 
