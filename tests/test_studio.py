@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 import promptpaint as pp
+from promptpaint.ledger import utc_now
 from fakeserver import GEMINI_KEY, OPENAI_KEY
 
 
@@ -176,6 +177,22 @@ def test_costs_shown_equal_the_ledger(fake, monkeypatch):
     assert Decimal(studio.costs["last"]) == Decimal("0.031765")
     assert Decimal(studio.costs["budget_left"]) == Decimal("1") - studio.cost
     assert Decimal(studio.costs["estimate"]) > 0
+
+
+def test_next_call_is_shown_typical_and_at_most_and_last_call_waits_for_a_call(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    studio.params = {**studio.params, "quality": "auto", "size": "1024x1024", "n": 1}
+    studio.prompt = "a fox"  # 5 characters: 2 text tokens at 4 characters a token
+    assert studio.costs["calls"] == 0 and studio.costs["last"] is None
+    price = studio.client.model.price_on(utc_now().date())
+    per_token = lambda tokens: (2 * price.input_text + tokens * price.output_image) / 1_000_000  # noqa: E731
+    # quality "auto" reserves the high-quality worst case, but usually renders at medium.
+    assert abs(Decimal(studio.costs["estimate"]) - per_token(4160)) < Decimal("1e-6")
+    assert abs(Decimal(studio.costs["estimate_typical"]) - per_token(1056)) < Decimal("1e-6")
+    studio.params = {**studio.params, "quality": "low"}
+    assert studio.costs["estimate_typical"] == studio.costs["estimate"]
+    front.run("generate")
+    assert studio.costs["calls"] == 1 and Decimal(studio.costs["last"]) == pp.ledger().total() > 0
 
 
 def test_double_click_pays_once(fake, monkeypatch):

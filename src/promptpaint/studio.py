@@ -69,6 +69,14 @@ def _money(d: Decimal | None) -> str | None:
     return None if d is None else format(d, "f")
 
 
+def _typical_params(model, params: dict) -> dict:
+    """The settings a call usually ends up costing: OpenAI's ``quality`` auto is priced as its
+    worst case (high) for budgets, but usually renders at medium."""
+    if "quality" in model.params and params.get("quality") in (None, "auto"):
+        return {**params, "quality": "medium"}
+    return params
+
+
 class Studio(anywidget.AnyWidget):
     _esm = STATIC / "widget.js"  # CSS is bundled inside it, scoped under .promptpaint
 
@@ -105,6 +113,7 @@ class Studio(anywidget.AnyWidget):
         self._reverting = False
         self._widget_total = Decimal(0)
         self._last_cost: Decimal | None = None
+        self._calls = 0  # calls that landed or may have been paid: "Last call: —" before the first
         self._budget = Decimal(str(budget)) if budget is not None else None
         client = Client(provider, model=model, api_key=api_key, **self._client_options)
         self._api_keys = {client.provider_name: api_key} if api_key else {}
@@ -233,14 +242,17 @@ class Studio(anywidget.AnyWidget):
                           "retry_after": None}
 
     def _refresh_costs(self) -> None:
-        estimate, note = None, ""
+        estimate = typical = None
+        note = ""
         try:
             client = self._client()
             params = {k: v for k, v in self.params.items() if v not in (None, "")}
             n_images = 1 if self.image_id else 0
             estimate = client.estimate(self.prompt or "", images=n_images, **params)
+            typical = client.estimate(self.prompt or "", images=n_images,
+                                      **_typical_params(client.model, params))
             note = "free (offline stand-in)" if client.offline else (
-                "worst case for these settings" if estimate is not None else "price unknown")
+                "" if estimate is not None else "price unknown")
         except PromptpaintError as exc:
             note = exc.message
         ledger = self._client().ledger if self._clients else None
@@ -254,7 +266,8 @@ class Studio(anywidget.AnyWidget):
             budget_left = left_today if budget_left is None else min(budget_left, left_today)
         self.costs = {"last": _money(self._last_cost), "widget": _money(self._widget_total),
                       "all_time": _money(all_time), "budget_left": _money(budget_left),
-                      "estimate": _money(estimate), "estimate_note": note}
+                      "estimate": _money(estimate), "estimate_typical": _money(typical),
+                      "estimate_note": note, "calls": self._calls}
 
     # -- observers -------------------------------------------------------------------------------
     def _revert(self, name: str, old, exc: PromptpaintError) -> None:
@@ -495,6 +508,10 @@ class Studio(anywidget.AnyWidget):
     def _finish(self, job, result: Result | None, exc: BaseException | None, cancelled: bool) -> None:
         client: Client = job["client"]
         paid = getattr(exc, "cost", None) if exc is not None else None
+        maybe_billed = exc is not None and getattr(exc, "maybe_billed", False)
+        if result is not None or paid or maybe_billed:
+            self._calls += 1
+            self._last_cost = None  # unknown unless the branches below know better
         if result is not None:
             self._last_cost = result.cost
             self._widget_total += result.cost or Decimal(0)
