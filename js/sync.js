@@ -34,6 +34,10 @@ export const messages = {
   mask: () => ({ kind: "mask" }),
   upload: (name) => ({ kind: "upload", name: String(name || "image") }),
   fetch: (id, thumb = false) => ({ kind: "fetch", id, thumb: Boolean(thumb) }),
+  fetchMask: () => ({ kind: "fetch_mask" }),
+  past: () => ({ kind: "past" }),
+  openPast: (id) => ({ kind: "open_past", id }),
+  hidePast: (id) => ({ kind: "hide_past", id }),
 };
 
 export function send(model, content, buffers = []) {
@@ -47,8 +51,23 @@ const EXTENSIONS = {
   "image/gif": "gif",
 };
 
-export function downloadName(sha, mime = "image/png") {
-  return `promptpaint-${String(sha).slice(0, 8)}.${EXTENSIONS[mime] ?? "png"}`;
+/** "a red fox in the snow, watercolour" → "a-red-fox-in-the-snow": a few words, ASCII, no dots. */
+export function slug(text, maxLength = 40) {
+  const words = String(text ?? "")
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  if (words.length <= maxLength) return words;
+  const cut = words.slice(0, maxLength + 1);
+  const lastDash = cut.lastIndexOf("-");
+  return (lastDash > 8 ? cut.slice(0, lastDash) : cut.slice(0, maxLength)).replace(/-+$/, "");
+}
+
+/** Named after what it shows, plus a short hash so two images of one prompt differ. */
+export function downloadName(sha, mime = "image/png", prompt = "") {
+  return `${slug(prompt) || "promptpaint"}-${String(sha).slice(0, 8)}.${EXTENSIONS[mime] ?? "png"}`;
 }
 
 /**

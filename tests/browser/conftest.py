@@ -89,6 +89,7 @@ def widget_factory(browser, server_url):
         context = browser.new_context(viewport={"width": width + 60, "height": 1100})
         contexts.append(context)
         page = context.new_page()
+        page.set_default_timeout(5_000)  # a failing wait fails fast; nothing here takes seconds
         full = {**DEFAULT_STATE, **(state or {})}
         query = urllib.parse.urlencode({"state": json.dumps(full), "width": width})
         page.goto(f"{server_url}?{query}")
