@@ -123,7 +123,7 @@ export function createHistory(model, cache) {
             h("span", { class: "pp-turn-prompt" }, item.prompt),
             item.mark ? h("span", { class: "pp-turn-mark" }, item.mark) : null,
             item.offline ? h("span", { class: "pp-turn-offline" }, "offline stand-in") : null,
-            item.cost ? h("span", { class: "pp-turn-cost" }, item.each ? `${item.cost} · ${item.each}` : item.cost) : null,
+            item.cost && !item.mark ? h("span", { class: "pp-turn-cost" }, item.each ? `${item.cost} · ${item.each}` : item.cost) : null,
           ),
         ),
       ),
