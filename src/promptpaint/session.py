@@ -232,11 +232,21 @@ class Session:
     def choose_params(self, params) -> None:
         if not isinstance(params, dict):
             raise InvalidRequest("The settings must be a dictionary of parameter values.", param="params")
+        model = self.client().model
+        for name, value in params.items():
+            # Checked before the registry quotes them in a message: a name or value from a fuzzed
+            # front end can be 100 KB long.
+            if name not in model.params:
+                raise InvalidRequest(f"{model.id} does not take {str(name)[:40]!r}.", param="params")
+            if isinstance(value, str) and len(value) > 200 or isinstance(value, dict) or (
+                    isinstance(value, list) and model.params[name]["kind"] != "list"):
+                raise InvalidRequest(f"{name}: that value is not one {model.id} accepts.", param=name)
         try:
-            registry.validate_params(self.client().model, images.drop_empty(params), kind="edit")
-        except (TypeError, ValueError):
+            registry.validate_params(model, images.drop_empty(params), kind="edit")
+        except (TypeError, ValueError, OverflowError):
             raise InvalidRequest("A setting has a value of the wrong kind.", param="params") from None
         self.params = dict(params)
+        self._changed("selection")
         self.refresh_costs()
 
     def choose_prompt(self, prompt) -> None:

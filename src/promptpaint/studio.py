@@ -17,7 +17,7 @@ from PIL import Image
 
 from .client import Client, Result
 from .errors import InvalidRequest, PromptpaintError
-from .session import Job, Session, StudioTurn, read_bytes
+from .session import Job, Session, StudioTurn, error_state, read_bytes
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger(__name__)
@@ -38,6 +38,10 @@ _TRAITS = {
 
 class Studio(anywidget.AnyWidget):
     _esm = STATIC / "widget.js"  # CSS is bundled inside it, scoped under .promptpaint
+
+    # The traits docs/widget-protocol.md marks ↔. Everything else is the kernel's to say: a write
+    # from the browser to it is refused and the kernel's value sent back.
+    FRONT_END_TRAITS = frozenset({"prompt", "provider", "model", "params", "current"})
 
     prompt = t.Unicode("").tag(sync=True)
     provider = t.Unicode("offline").tag(sync=True)
@@ -147,6 +151,19 @@ class Studio(anywidget.AnyWidget):
             self._applying = applying
 
     # -- traits the front end may write --------------------------------------------------------
+    def set_state(self, sync_data):
+        """A state update from the front end (ipywidgets calls this for comm messages only)."""
+        taken = {k: v for k, v in sync_data.items() if k in self.FRONT_END_TRAITS}
+        refused = [k for k in sync_data if k not in taken and k in self.keys]
+        try:
+            super().set_state(taken)
+        except Exception as exc:  # a value of the wrong type: traitlets rolled it back
+            refused += list(taken)
+            self._session.set_error(InvalidRequest(
+                f"The front end sent a value of the wrong type ({type(exc).__name__}); it was ignored."))
+        if refused:
+            self.send_state(refused)
+
     def _on_front(self, change) -> None:
         if self._applying:
             return
@@ -161,7 +178,7 @@ class Studio(anywidget.AnyWidget):
                 s.choose_model(new)
             elif name == "params":
                 s.choose_params(new)
-            elif name == "current" and new:
+            elif name == "current":
                 s.show(new.get("turn"), new.get("index", 0))
         except PromptpaintError as exc:
             self._revert(name, change["old"])
@@ -199,6 +216,9 @@ class Studio(anywidget.AnyWidget):
                 raise InvalidRequest(f"Unknown message from the front end: {str(kind)[:40]!r}.")
         except PromptpaintError as exc:
             s.set_error(exc)
+        except Exception as exc:  # whatever it was, the error card says so and the kernel carries on
+            log.exception("promptpaint: the %r message failed", kind)
+            s.set_error(exc)
 
     def _run_from_ui(self, action) -> None:
         s = self._session
@@ -208,13 +228,15 @@ class Studio(anywidget.AnyWidget):
         s.start(action, self.prompt, dict(self.params))
 
     def _send_image(self, content: dict) -> None:
+        """Answer a fetch with exactly one ``image`` message: the bytes, or ``error`` and none."""
         image_id, thumb = content.get("id", ""), bool(content.get("thumb"))
-        reply = {"kind": "image", "id": image_id, "thumb": thumb}
+        reply = {"kind": "image", "id": str(image_id)[:64], "thumb": thumb}
+        if isinstance(content.get("request"), (int, str)):
+            reply["request"] = content["request"] if isinstance(content["request"], int) else content["request"][:64]
         try:
-            data, mime = self._session.image_bytes(str(image_id), thumb)
-        except PromptpaintError:
-            # An empty reply settles the front end's pending request instead of leaving it waiting.
-            self.send({**reply, "mime": None}, buffers=[])
+            data, mime = self._session.image_bytes(image_id, thumb)
+        except Exception as exc:
+            self.send({**reply, "mime": None, "error": error_state(exc)["message"]}, buffers=[])
             raise
         self.send({**reply, "mime": mime}, buffers=[data])
 
