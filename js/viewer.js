@@ -134,8 +134,13 @@ export function createViewer({ model, cache, root, report = () => {} }) {
         }
         frame.classList.remove("pp-loading");
         brush.setEnabled(true);
+        report("");
       },
-      () => {},
+      (err) => {
+        if (shownSha !== sha) return;
+        frame.classList.remove("pp-loading");
+        report(`The image could not be loaded: ${err.message}`);
+      },
     );
   }
 
