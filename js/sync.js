@@ -1,6 +1,10 @@
 // Traitlet and custom-message plumbing. Nothing here touches the DOM, so the node tests can
 // drive it with a fake model.
 
+function reportError(err, event = "") {
+  console.error(`promptpaint: ${event}`, err);
+}
+
 export function setTraits(model, values) {
   for (const [name, value] of Object.entries(values)) model.set(name, value);
   model.save_changes();
@@ -10,8 +14,19 @@ export function setTraits(model, values) {
  * `model.on` for every `{ "change:trait" | "msg:custom": fn }` entry; returns one function that
  * calls `model.off` for them all. Handlers are registered in key order.
  */
-export function subscribe(model, handlers) {
-  const entries = Object.entries(handlers);
+export function subscribe(model, handlers, onError = reportError) {
+  // A handler that throws (a value no renderer expected) must not break the model's event
+  // loop or the other views: it is logged, and the next good value renders again.
+  const entries = Object.entries(handlers).map(([event, fn]) => [
+    event,
+    (...args) => {
+      try {
+        return fn(...args);
+      } catch (err) {
+        onError(err, event);
+      }
+    },
+  ]);
   for (const [event, fn] of entries) model.on(event, fn);
   return () => {
     for (const [event, fn] of entries) model.off(event, fn);
@@ -27,7 +42,7 @@ export function watch(model, names, callback) {
  * Custom messages from the kernel. A handler that throws must not kill the others or leave a
  * request hanging silently: `onError` (default: console.error) gets what it threw.
  */
-export function onMessage(model, callback, onError = (err) => console.error("promptpaint:", err)) {
+export function onMessage(model, callback, onError = reportError) {
   const handler = (content, buffers) => {
     try {
       const done = callback(content ?? {}, buffers ?? []);

@@ -69,3 +69,39 @@ def test_a_fetch_nobody_answers_times_out_into_a_message(widget):
     alert = page.locator(".pp-local-error")
     alert.wait_for(state="visible")
     assert "did not answer" in alert.inner_text()
+
+
+def test_random_state_and_messages_from_the_kernel_leave_the_view_working(widget):
+    """The other direction: whatever the kernel (or a saved notebook) holds, the view survives."""
+    page = widget.page
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.evaluate(
+        """() => {
+        let seed = 7;
+        const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+        const big = "x".repeat(100000);
+        const junk = (d = 0) => {
+          const pool = [null, true, 0, -1, 1e308, NaN, "", big, "<img src=x onerror=alert(1)>", [1, 2], {}];
+          if (d < 2) pool.push({ turn: junk(d + 1), index: junk(d + 1) }, [junk(d + 1), junk(d + 1)],
+                               { id: junk(d + 1), images: [junk(d + 1)], kind: junk(d + 1), prompt: junk(d + 1) });
+          return pool[Math.floor(rnd() * pool.length)];
+        };
+        const names = Object.keys(pp.state);
+        for (let i = 0; i < 300; i++) {
+          try {
+            if (rnd() < 0.6) pp.pySet({ [names[Math.floor(rnd() * names.length)]]: junk() });
+            else pp.pySend({ kind: ["image", "clear_mask", "mask", big, null][Math.floor(rnd() * 5)], id: junk(), request: junk() });
+          } catch (e) { window.__fuzzThrows = (window.__fuzzThrows || 0) + 1; }
+        }
+      }"""
+    )
+    assert page.evaluate("window.__fuzzThrows || 0") == 0, "a handler threw into the kernel's message loop"
+    # Back to sane state from the kernel: the view renders it and its buttons still work.
+    from pp_harness import DEFAULT_STATE
+    widget.set(**DEFAULT_STATE)
+    widget.show_image(320, 240)
+    page.get_by_label("Prompt").fill("still working")
+    page.get_by_role("button", name="Generate").click()
+    assert widget.wait_sent("run")[-1]["content"] == {"kind": "run", "action": "generate"}
+    assert errors == []
