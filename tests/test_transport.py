@@ -15,44 +15,6 @@ from promptpaint import errors, transport
 from fakeserver import GEMINI_KEY, OPENAI_KEY
 
 
-class RawServer:
-    """A one-trick HTTP server on a real socket: reads each request whole, then does ``act``."""
-
-    def __init__(self, act):
-        self.act = act
-        self.requests: list[bytes] = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                head, _, body = data.partition(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
-                while len(body) < length:
-                    body += conn.recv(65536)
-                self.requests.append(head + b"\r\n\r\n" + body)
-                self.act(conn)
-
-    def close(self):
-        self.sock.close()
-
-
 def hang_up(conn):
     pass  # closing without a byte of answer: RemoteDisconnected on the client
 
@@ -64,19 +26,6 @@ def reset(conn):
 def cut_short(conn):
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
                  b'{"data": [{"b64_json": "iVBOR')
-
-
-@pytest.fixture
-def raw():
-    servers = []
-
-    def start(act):
-        servers.append(RawServer(act))
-        return servers[-1]
-
-    yield start
-    for s in servers:
-        s.close()
 
 
 def client(provider, base, **kw):
@@ -184,3 +133,61 @@ def test_every_error_class_has_a_title_in_words():
     assert len({cls.title for cls in classes}) == len(classes)
     assert pp.RateLimited.title == "Rate limited" and pp.BudgetExceeded.title == "Budget exceeded"
     assert pp.PromptpaintError("x").maybe_billed is False
+
+
+@pytest.mark.parametrize("provider, kw", [
+    ("openai", {"retry_after": "soon"}),
+    ("openai", {"retry_after": "-5"}),
+    ("openai", {"retry_after": "nan"}),
+    ("openai", {"retry_after": "inf"}),
+    ("openai", {"retry_after": "Thu, 99 Foo 2026 99:00:00 GMT"}),
+    ("openai", {"retry_after_ms": "NaN", "retry_after": None}),
+    ("gemini", {"retry_delay": "1..5s"}),
+    ("gemini", {"retry_delay": "-3s"}),
+    ("gemini", {"retry_delay": "soon"}),
+])
+def test_junk_retry_hints_are_ignored_and_the_call_still_retries(fake, provider, kw):
+    fake.fault(provider, "rate_limit", **kw)
+    seen = []
+    token = transport.on_retry.set(seen.append)
+    try:
+        r = client(provider, root(fake, provider)).generate("a fox")
+    finally:
+        transport.on_retry.reset(token)
+    assert r.images and len(fake.by_provider(provider)) == 2
+    assert len(seen) == 1 and 0 <= seen[0]["delay"] <= 120
+
+
+@pytest.mark.parametrize("headers, expected", [
+    ({"retry-after": "7"}, 7.0),
+    ({"retry-after": "-5"}, 0.0),
+    ({"retry-after": "nan"}, None),
+    ({"retry-after": "1e400"}, None),
+    ({"retry-after": "soon"}, None),
+    ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),
+    ({"retry-after-ms": "250", "retry-after": "1"}, 0.25),
+    ({"retry-after-ms": "junk", "retry-after": "2"}, 2.0),
+    ({}, None),
+])
+def test_server_delay_reads_numbers_and_dates_and_ignores_junk(headers, expected):
+    assert transport.server_delay(headers) == expected
+
+
+def test_gemini_retry_delay_accepts_only_a_protobuf_duration():
+    from promptpaint.providers.gemini import retry_delay
+
+    def body(delay):
+        return {"error": {"details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}]}}
+
+    assert retry_delay(body("2.5s")) == 2.5
+    for junk in ("1..5s", "s", "5", "-3s", 5, None):
+        assert retry_delay(body(junk)) is None
+    assert retry_delay({"error": "a string, not an object"}) is None
+    assert retry_delay({"error": {"details": "not a list"}}) is None
+
+
+def test_a_wait_longer_than_two_minutes_is_reported_not_slept(fake):
+    fake.fault("openai", "rate_limit", retry_after="300")
+    with pytest.raises(pp.RateLimited) as exc:
+        client("openai", root(fake, "openai")).generate("a fox")
+    assert exc.value.retry_after == 300 and len(fake.by_provider("openai")) == 1

@@ -145,6 +145,7 @@ class Transport:
                             provider=self.provider, status=resp.status_code, request_id=rid,
                             hint=BILLED_HINT, maybe_billed=True)
                     else:
+                        body = _scrubbed(body, self.secrets)  # rebound: this frame's locals are shown too
                         err, wait, retryable = self._answer_error(resp, body, rid)
             if not retryable or attempt >= attempts:
                 log.warning("%s call failed after %d attempt(s): %s", self.provider, attempt, err)
@@ -159,8 +160,8 @@ class Transport:
                 self.sleep(delay)
 
     def _answer_error(self, resp, body: dict, rid):
-        """The error for a 4xx/5xx answer, the server's wait (if any) and whether to retry."""
-        body = _scrubbed(body, self.secrets)
+        """The error for a 4xx/5xx answer (``body`` already scrubbed), the server's wait (if any)
+        and whether to retry."""
         err = self.classify(resp.status_code, body, resp.headers, rid)
         retryable = resp.status_code in RETRY_STATUSES and getattr(err, "retryable", True)
         wait = server_delay(resp.headers)
