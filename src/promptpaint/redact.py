@@ -73,6 +73,12 @@ def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     for s in known:
         if s in text:
             text = text.replace(s, KEY)
-    text = _USERINFO.sub(f"://{CREDENTIALS}@", text)
-    text = _MASKED.sub(KEY, text)
-    return _KEYLIKE.sub(KEY, text)
+    # Each pattern runs only when its literal anchor is present (a fast substring search), so
+    # ordinary text is not walked by the regex engine at all.
+    if "://" in text:
+        text = _USERINFO.sub(f"://{CREDENTIALS}@", text)
+    if "***" in text:
+        text = _MASKED.sub(KEY, text)
+    if "sk-" in text or "AIza" in text:
+        text = _KEYLIKE.sub(KEY, text)
+    return text
