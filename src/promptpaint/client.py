@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import config, images, masks, pricing, registry
+from . import config, images, masks, pricing, redact, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
 from .ledger import Attempt, Cap, Ledger, ledger as default_ledger, utc_now
 from .providers import Answer, Call, FileRef, Provider
@@ -123,6 +123,10 @@ class Client:
                  cache: bool = False, timeout: float = 600.0, max_retries: int = 2,
                  retry_on_timeout: bool = False, backoff: float = 0.5,
                  ledger: Ledger | None = None, store: ImageStore | None = None):
+        if api_key:
+            # From here on the key prints as '[key]', even in a traceback that shows locals.
+            redact.register(api_key)
+            api_key = redact.Secret(api_key)
         provider = (provider or self._pick_provider(api_key)).lower()
         if provider not in ("gemini", "openai", "offline"):
             raise InvalidRequest(f"Unknown provider {provider!r}: use 'gemini', 'openai' or 'offline'.",
@@ -168,13 +172,20 @@ class Client:
         if name == "offline":
             from .providers.offline import OfflineProvider
             return OfflineProvider()
-        key = api_key or config.api_key(name)
+        key, key_from = (api_key, "api_key=") if api_key else config.find_key(name)
         if not key:
-            env = " or ".join(config.KEY_ENV[name])
-            raise AuthError(f"No {name} API key: set {env}, or pass api_key=.",
+            raise AuthError(f"No {name} API key: set {key_from}, or pass api_key=.",
                             hint="Without a key, pp.Client('offline') runs the whole workflow at $0.",
                             provider=name)
-        base = (base_url or config.base_url(name)).rstrip("/")
+        redact.register(key)  # before any check, so even the error about a bad key cannot show it
+        key = redact.Secret(key)
+        problem = config.key_problem(key)
+        if problem:
+            raise AuthError(f"The {name} API key from {key_from} {problem}.", provider=name,
+                            hint=f"Copy the key again, as plain text, into {key_from}.")
+        url_from = "base_url=" if base_url else config.BASE_URL_ENV[name]
+        redact.register_url(base_url or config.base_url(name))
+        base = config.check_base_url(name, base_url or config.base_url(name), url_from)
         if name == "openai":
             from .providers.openai import OpenAIProvider, classify
             transport = Transport(name, (key,), classify, retry=retry, timeout=(10.0, timeout))

@@ -7,57 +7,37 @@ Each rule lives here once, so the widget, the client and the providers cannot dr
 from __future__ import annotations
 
 import io
-import re
 import struct
 
 from PIL import Image
 
 from .errors import InvalidRequest
+from .store import MIME, sniff
 
 # Only these are ever handed to Pillow: its other plugins (TIFF, PPM, EPS → Ghostscript…) are
-# attack surface, and no provider takes them anyway.
+# attack surface, and no provider takes them anyway. The signatures themselves live in store.sniff.
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
-MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
 # Gemini caps a whole inline request at 20 MB, so one limit that works for both providers.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 40_000_000
-_ID = re.compile(r"[0-9a-f]{64}")
-
-
-def sniff(data: bytes) -> str | None:
-    """The format named by the file's magic bytes ("PNG", "JPEG", "WEBP", "GIF"), or None."""
-    head = bytes(data[:12])
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    return None
 
 
 def mime_of(data: bytes) -> str | None:
-    fmt = sniff(data)
-    return MIME[fmt] if fmt else None
-
-
-def is_image_id(value) -> bool:
-    """True for a store id: the sha256 of the bytes, 64 lowercase hex digits, nothing else."""
-    return isinstance(value, str) and _ID.fullmatch(value) is not None
+    """The MIME type named by the bytes' signature (PNG, JPEG, WebP or GIF), or None."""
+    ext = sniff(bytes(data[:12]))
+    return MIME[ext] if ext else None
 
 
 def check_bytes(data: bytes, name: str = "The image") -> str:
-    """Refuse what is too big or not PNG/JPEG/WebP/GIF, before Pillow sees it; return the format."""
+    """Refuse what is too big or not PNG/JPEG/WebP/GIF, before Pillow sees it; return its extension."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidRequest(f"{name} is {len(data) / 2**20:.1f} MB; the limit is "
                              f"{MAX_UPLOAD_BYTES // 2**20} MB. Resize or compress it first.", param="image")
-    fmt = sniff(data)
-    if fmt is None:
+    ext = sniff(bytes(data[:12]))
+    if ext is None:
         raise InvalidRequest(f"{name} is not an image we can read: use PNG, JPEG, WebP or GIF.",
                              param="image")
-    return fmt
+    return ext
 
 
 def open_image(data: bytes, name: str = "The image", *, load: bool = True) -> Image.Image:
@@ -82,7 +62,7 @@ def open_image(data: bytes, name: str = "The image", *, load: bool = True) -> Im
 
 def png_size(data: bytes) -> tuple[int, int] | None:
     """Width and height from a PNG's IHDR chunk, without decoding anything; None if not a PNG."""
-    if sniff(data) != "PNG" or len(data) < 24 or bytes(data[12:16]) != b"IHDR":
+    if sniff(bytes(data[:12])) != "png" or len(data) < 24 or bytes(data[12:16]) != b"IHDR":
         return None
     return struct.unpack(">II", bytes(data[16:24]))
 

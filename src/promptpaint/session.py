@@ -22,7 +22,7 @@ from PIL import Image
 from . import codegen, config, images, masks, registry
 from .client import Chat, Client, Result
 from .errors import InvalidRequest, PromptpaintError
-from .store import ImageStore, encode_png
+from .store import ImageStore, check_id, encode_png
 from .transport import scrub
 
 THUMB = 160
@@ -336,8 +336,7 @@ class Session:
 
     def image_bytes(self, image_id, thumb: bool = False) -> tuple[bytes, str]:
         """The bytes and MIME type of a stored image (a small PNG when ``thumb``)."""
-        if not images.is_image_id(image_id):
-            raise InvalidRequest("That is not an image id: ids are 64 hex digits.", param="id")
+        check_id(image_id)
         if thumb and image_id in self._thumbs:
             self._thumbs.move_to_end(image_id)
             return self._thumbs[image_id], "image/png"
