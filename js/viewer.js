@@ -134,10 +134,15 @@ export function createViewer({ model, cache, root, caption = null, report = () =
         }
         frame.classList.remove("pp-loading");
         brush.setEnabled(true);
+        report("");
         // After a page reload the kernel may still hold a mask: show it, since Edit will use it.
         if (model.get("has_mask")) send(model, messages.fetchMask());
       },
-      () => {},
+      (err) => {
+        if (shownSha !== sha) return;
+        frame.classList.remove("pp-loading");
+        report(`The image could not be loaded: ${err.message}`);
+      },
     );
   }
 

@@ -255,5 +255,168 @@ def test_editing_an_older_turn_branches_the_gemini_conversation(fake, monkeypatc
 def test_fetching_a_missing_image_settles_the_request_with_an_empty_reply(offline):
     studio, front = offline
     front.msg({"kind": "fetch", "id": "f" * 64, "thumb": True})
-    assert front.sent == [({"kind": "image", "id": "f" * 64, "thumb": True, "mime": None}, [])]
+    (reply, buffers), = front.sent
+    assert buffers == [] and reply["mime"] is None and "not in the store" in reply["error"]
+    assert {k: reply[k] for k in ("kind", "id", "thumb")} == {"kind": "image", "id": "f" * 64, "thumb": True}
     assert "not in the store" in studio.error["message"]
+
+
+# -- issue 9: the front end cannot reach outside the store or write the kernel's state --------------
+
+def encoded(im, fmt, **kw):
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def test_the_front_end_may_write_only_the_traits_the_protocol_marks_writable(offline):
+    studio, front = offline
+    front.run("generate", "a fox")
+    resent = set()
+    studio.send_state = lambda key=None: resent.update([key] if isinstance(key, str) else key)
+    before = {k: getattr(studio, k) for k in ("image_id", "image_size", "models", "costs", "status",
+                                               "has_mask", "turns", "error", "code", "started_at")}
+    studio.set_state({"image_id": "0" * 64, "image_size": [1, 1], "models": [], "status": "running",
+                      "costs": {"budget_left": "1000"}, "has_mask": True, "turns": [], "code": {},
+                      "started_at": 5.0, "prompt": "typed in the browser"})
+    assert {k: getattr(studio, k) for k in before} == before
+    assert studio.prompt == "typed in the browser"  # ↔: taken
+    assert resent >= before.keys() - {"error"}  # the browser gets the kernel's values back
+
+
+def test_a_value_of_the_wrong_type_from_the_front_end_is_refused_and_sent_back(offline):
+    studio, front = offline
+    resent = set()
+    studio.send_state = lambda key=None: resent.update([key] if isinstance(key, str) else key)
+    studio.set_state({"prompt": 12, "params": "n=4"})
+    assert studio.prompt == "" and isinstance(studio.params, dict)
+    assert resent >= {"params", "prompt"} and "wrong type" in studio.error["message"]
+
+
+@pytest.mark.parametrize("bad", ["../../secret", ".//./" + "a" * 59, "F" * 64, "0" * 63, 42, None])
+def test_fetch_answers_a_bad_id_with_an_error_and_never_reads_outside_the_store(offline, bad, tmp_path):
+    studio, front = offline
+    (studio.session.store.root.parent / "secret.png").write_bytes(png(Image.new("RGB", (4, 4))))
+    front.sent.clear()
+    front.msg({"kind": "fetch", "id": bad, "thumb": False, "request": 7})
+    (reply, buffers), = front.sent
+    assert buffers == [] and reply["request"] == 7 and reply["mime"] is None and reply["error"]
+    assert "64 hex" in studio.error["message"]
+
+
+def test_every_fetch_gets_exactly_one_reply_carrying_its_request_id(offline):
+    studio, front = offline
+    front.run("generate", "a fox")
+    good = studio.image_id
+    front.sent.clear()
+    for request, image_id, thumb in [(1, good, False), ("r2", good, True), (3, "a" * 64, False)]:
+        front.msg({"kind": "fetch", "id": image_id, "thumb": thumb, "request": request})
+    assert [c["request"] for c, _ in front.sent] == [1, "r2", 3]
+    assert [c["mime"] for c, _ in front.sent] == ["image/png", "image/png", None]
+
+
+def test_a_corrupt_file_in_the_store_gets_an_error_reply_not_silence(offline):
+    studio, front = offline
+    front.run("generate", "a fox")
+    path = studio.session.store.find(studio.image_id)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)  # a PNG signature, then garbage
+    front.sent.clear()
+    front.msg({"kind": "fetch", "id": studio.image_id, "thumb": True, "request": 9})
+    (reply, buffers), = front.sent
+    assert reply["request"] == 9 and buffers == [] and "damaged" in reply["error"]
+    assert "damaged" in studio.error["message"]
+
+
+def test_the_thumbnail_cache_is_bounded(offline):
+    studio, front = offline
+    studio.session.thumb_cache_size = 2
+    for i in range(4):
+        front.msg({"kind": "upload", "name": f"{i}.png"}, [png(Image.new("RGB", (30, 20), (i, 0, 0)))])
+    ids = [t["images"][0] for t in studio.turns]
+    for image_id in ids:
+        _, (thumb,) = front.fetch(image_id, thumb=True)
+        assert Image.open(io.BytesIO(thumb)).size == (30, 20)
+    assert list(studio.session._thumbs) == ids[-2:]
+
+
+@pytest.mark.parametrize("fmt, mode, ext, mime", [
+    ("JPEG", "L", "jpg", "image/jpeg"),
+    ("GIF", "P", "gif", "image/gif"),
+    ("WEBP", "RGB", "webp", "image/webp"),
+    ("PNG", "LA", "png", "image/png"),
+])
+def test_an_upload_is_stored_as_it_came_under_its_real_extension(offline, fmt, mode, ext, mime):
+    studio, front = offline
+    data = encoded(Image.new(mode, (40, 30)), fmt)
+    front.msg({"kind": "upload", "name": f"photo.{ext}"}, [memoryview(data)])
+    assert studio.error == {}
+    path = studio.session.store.find(studio.image_id)
+    assert path.suffix == f".{ext}" and path.read_bytes() == data
+    content, (buf,) = front.fetch(studio.image_id)
+    assert content["mime"] == mime and bytes(buf) == data
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "PPM", "BMP", "ICO"])
+def test_uploads_in_other_formats_are_refused_before_pillow_opens_them(offline, fmt, monkeypatch):
+    studio, front = offline
+    data = encoded(Image.new("RGB", (16, 16)), fmt)
+    opened = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
+    front.msg({"kind": "upload", "name": f"x.{fmt.lower()}"}, [data])
+    assert "PNG, JPEG, WebP or GIF" in studio.error["message"] and studio.turns == [] and opened == []
+
+
+def test_an_edit_of_an_uploaded_gif_sends_the_provider_a_png(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    gif = encoded(Image.new("P", (64, 64), 3), "GIF")
+    front.msg({"kind": "upload", "name": "anim.gif"}, [gif])
+    front.run("edit", "make it red")
+    assert studio.error == {}
+    (filename, mime, data), = fake.last("openai").files["image[]"]
+    assert mime == "image/png" and Image.open(io.BytesIO(data)).format == "PNG"
+
+
+def ihdr_only_png(width, height):
+    import struct
+    import zlib
+    body = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    chunk = b"IHDR" + body
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(body)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+
+
+def test_the_mask_size_is_checked_from_the_header_before_any_decoding(offline, monkeypatch):
+    from PIL import PngImagePlugin
+    studio, front = offline
+    front.run("generate", "a fox")
+    decoded = []
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", lambda self: decoded.append(self.size))
+    front.msg({"kind": "mask"}, [ihdr_only_png(13000, 13000)])
+    assert "is 13000x13000" in studio.error["message"] and not studio.has_mask
+    assert decoded == []
+
+
+def test_edit_when_the_source_file_is_gone_is_an_error_not_a_paid_generate(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    front.run("generate", "a fox")
+    studio.session.store.find(studio.image_id).unlink()
+    front.run("edit", "give it a hat")
+    assert "missing from the store" in studio.error["message"]
+    assert len(fake.by_provider("openai")) == 1 and len(studio.turns) == 1
+    assert [e["kind"] for e in pp.ledger().entries()] == ["generate"]
+    with pytest.raises(pp.InvalidRequest, match="missing from the store"):
+        studio.edit("give it a hat")
+
+
+def test_error_cards_carry_a_title_in_words(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    fake.fault("openai", "rate_limit", retry_after=300)
+    front.run("generate", "a fox")
+    assert studio.error["kind"] == "RateLimited" and studio.error["title"] == "Rate limited"
+
+
+def test_a_failure_inside_a_message_handler_reaches_the_error_card(offline, monkeypatch):
+    studio, front = offline
+    monkeypatch.setattr(studio.session, "upload", lambda *a: 1 / 0)
+    front.msg({"kind": "upload", "name": "a.png"}, [b"x"])
+    assert studio.error["kind"] == "ZeroDivisionError" and "Traceback" not in studio.error["message"]

@@ -16,15 +16,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import config, masks, pricing, registry
+from . import config, images, masks, pricing, redact, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
 from .ledger import Attempt, Cap, Ledger, ledger as default_ledger, utc_now
 from .providers import Answer, Call, FileRef, Provider
 from .registry import Price, UnknownPriceWarning
 from .store import ImageStore, encode_png, sha256
 from .transport import RetryPolicy, Transport, scrub
-
-MAX_INPUT_BYTES = 50 * 1024 * 1024
 
 
 class OfflineNotice(UserWarning):
@@ -75,7 +73,7 @@ class Result:
 
 
 def _open(path: Path) -> Image.Image:
-    im = Image.open(path)
+    im = Image.open(path, formats=images.FORMATS)
     im.load()
     return im
 
@@ -93,23 +91,19 @@ def _input_bytes(value, provider: str):
         value = value.tobytes()
     if isinstance(value, (bytes, bytearray)):
         data = bytes(value)
-        masks.to_image(data)  # raises InvalidRequest if it is not an image
     elif isinstance(value, (str, Path)):
         path = Path(value)
-        if not path.exists():
+        if not path.is_file():
             raise InvalidRequest(f"No image file at {path}.", param="image")
         data = path.read_bytes()
-        masks.to_image(data)
     else:
-        data = encode_png(_rgb_or_rgba(masks.to_image(value)))
-    if len(data) > MAX_INPUT_BYTES:
-        raise InvalidRequest(f"The image is {len(data) // 2**20} MB; the limit is 50 MB. "
-                             "Resize it first.", param="image")
+        return encode_png(images.rgb_or_rgba(masks.to_image(value)))
+    im = images.open_image(data, load=False)  # PNG/JPEG/WebP/GIF within the size limits, or an error
+    if im.format == "GIF" or im.mode not in ("RGB", "RGBA"):
+        # Neither provider takes GIF, and palette or CMYK pixels surprise them: send plain PNG.
+        im.load()
+        return encode_png(images.rgb_or_rgba(im))
     return data
-
-
-def _rgb_or_rgba(im: Image.Image) -> Image.Image:
-    return im if im.mode in ("RGB", "RGBA") else im.convert("RGBA" if "A" in im.getbands() else "RGB")
 
 
 def _key_of(*parts) -> str:
@@ -129,6 +123,10 @@ class Client:
                  cache: bool = False, timeout: float = 600.0, max_retries: int = 2,
                  retry_on_timeout: bool = False, backoff: float = 0.5,
                  ledger: Ledger | None = None, store: ImageStore | None = None):
+        if api_key:
+            # From here on the key prints as '[key]', even in a traceback that shows locals.
+            redact.register(api_key)
+            api_key = redact.Secret(api_key)
         provider = (provider or self._pick_provider(api_key)).lower()
         if provider not in ("gemini", "openai", "offline"):
             raise InvalidRequest(f"Unknown provider {provider!r}: use 'gemini', 'openai' or 'offline'.",
@@ -174,13 +172,20 @@ class Client:
         if name == "offline":
             from .providers.offline import OfflineProvider
             return OfflineProvider()
-        key = api_key or config.api_key(name)
+        key, key_from = (api_key, "api_key=") if api_key else config.find_key(name)
         if not key:
-            env = " or ".join(config.KEY_ENV[name])
-            raise AuthError(f"No {name} API key: set {env}, or pass api_key=.",
+            raise AuthError(f"No {name} API key: set {key_from}, or pass api_key=.",
                             hint="Without a key, pp.Client('offline') runs the whole workflow at $0.",
                             provider=name)
-        base = (base_url or config.base_url(name)).rstrip("/")
+        redact.register(key)  # before any check, so even the error about a bad key cannot show it
+        key = redact.Secret(key)
+        problem = config.key_problem(key)
+        if problem:
+            raise AuthError(f"The {name} API key from {key_from} {problem}.", provider=name,
+                            hint=f"Copy the key again, as plain text, into {key_from}.")
+        url_from = "base_url=" if base_url else config.BASE_URL_ENV[name]
+        redact.register_url(base_url or config.base_url(name))
+        base = config.check_base_url(name, base_url or config.base_url(name), url_from)
         if name == "openai":
             from .providers.openai import OpenAIProvider, classify
             transport = Transport(name, (key,), classify, retry=retry, timeout=(10.0, timeout))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -269,6 +270,10 @@ def validate_params(model: Model, params: dict, *, kind: str = "generate") -> di
                     k == "int" and not float(value).is_integer()):
                 raise InvalidRequest(f"{name} must be a {'whole ' if k == 'int' else ''}number, "
                                      f"not {value!r}.", param=name)
+            if not math.isfinite(value):
+                # NaN passes every range check and then cannot be sent as JSON at all.
+                raise InvalidRequest(f"{name}={value!r} is not a number that can be sent: give a value "
+                                     f"between {spec.get('min')} and {spec.get('max')}.", param=name)
             lo, hi = spec.get("min"), spec.get("max")
             if (lo is not None and value < lo) or (hi is not None and value > hi):
                 more = ""

@@ -6,9 +6,11 @@ import base64
 import json
 
 from .. import masks
+from ..images import mime_of
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
 from ..pricing import Usage
-from ..transport import Transport
+from ..redact import Secret
+from ..transport import BILLED_HINT, Transport
 from .base import Answer, Call, FileRef, Provider, Wire
 
 VERIFY_HINT = ("Verify the organization at https://platform.openai.com/settings/organization/general "
@@ -22,7 +24,7 @@ FIELDS = ("n", "size", "quality", "background", "output_format", "output_compres
 
 def classify(status: int, body: dict, headers, request_id: str | None):
     err = body.get("error") if isinstance(body.get("error"), dict) else {}
-    message = err.get("message") or body.get("_text") or f"HTTP {status}"
+    message = str(err.get("message") or body.get("_text") or f"HTTP {status}")
     code, param = err.get("code"), err.get("param")
     kw = dict(provider="openai", status=status, request_id=request_id)
     if status == 401:
@@ -77,7 +79,7 @@ class OpenAIProvider(Provider):
 
     def __init__(self, transport: Transport, api_key: str, base_url: str):
         self.transport = transport
-        self._key = api_key
+        self._key = Secret(api_key)
         self.base_url = base_url.rstrip("/")
 
     def _fields(self, model, call: Call) -> dict:
@@ -104,7 +106,7 @@ class OpenAIProvider(Provider):
                     form={k: str(v) for k, v in fields.items()}, files=files)
 
     def send(self, model, call, cancel=None):
-        headers = {"Authorization": f"Bearer {self._key}"}
+        headers = {"Authorization": Secret(f"Bearer {self._key}")}
         fields = self._fields(model, call)
         if call.kind == "generate":
             reply = self.transport.post(f"{self.base_url}/images/generations", headers=headers,
@@ -112,7 +114,7 @@ class OpenAIProvider(Provider):
             n_in = 0
         else:
             images = self._edit_images(call)
-            files = [("image[]", (f"image-{i}.png", data, _mime(data))) for i, data in enumerate(images)]
+            files = [("image[]", (f"image-{i}.png", data, mime_of(data) or "image/png")) for i, data in enumerate(images)]
             if call.mask is not None:
                 files.append(("mask", ("mask.png", masks.openai_mask_png(call.mask), "image/png")))
             reply = self.transport.post(f"{self.base_url}/images/edits", headers=headers,
@@ -125,21 +127,14 @@ class OpenAIProvider(Provider):
             images = [base64.b64decode(item["b64_json"], validate=True) for item in items if item.get("b64_json")]
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderError(f"OpenAI's answer had unreadable image data ({exc}).", provider=self.name,
-                                request_id=reply.request_id) from None
+                                request_id=reply.request_id, hint=BILLED_HINT, maybe_billed=True) from None
         usage = parse_usage(body.get("usage"), n_in)
         revised = next((i.get("revised_prompt") for i in items if i.get("revised_prompt")), None)
         if not images and any(i.get("url") for i in items):
             raise ProviderError("OpenAI answered with image URLs; GPT image models answer with base64. "
-                                "Is the base URL pointing at a DALL·E-era gateway?", provider=self.name)
+                                "Is the base URL pointing at a DALL·E-era gateway?", provider=self.name,
+                                request_id=reply.request_id, maybe_billed=True)
         return Answer(images=images, text=None, usage=usage, usage_reported=bool(body.get("usage")),
                       request_id=reply.request_id,
                       refusal=None if images else "NO_IMAGE", revised_prompt=revised,
                       attempts=reply.attempts)
-
-
-def _mime(data: bytes) -> str:
-    if data[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "image/png"
