@@ -403,3 +403,84 @@ def test_a_failure_inside_a_message_handler_reaches_the_error_card(offline, monk
     monkeypatch.setattr(studio.session, "upload", lambda *a: 1 / 0)
     front.msg({"kind": "upload", "name": "a.png"}, [b"x"])
     assert studio.error["kind"] == "ZeroDivisionError" and "Traceback" not in studio.error["message"]
+
+
+# -- issue 12: state that never lies ------------------------------------------------------------
+
+def test_a_retried_rate_limit_is_shown_while_it_waits_and_cleared_after(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    seen = []
+    studio.observe(lambda c: seen.append(dict(c["new"])), names="retry")
+    fake.fault("openai", "rate_limit", retry_after_ms=20)
+    front.run("generate", "a fox")
+    assert studio.error == {} and len(studio.turns) == 1
+    shown, cleared = seen
+    assert shown["title"] == "Rate limited" and (shown["attempt"], shown["attempts"]) == (2, 3)
+    assert shown["text"].startswith("Rate limited — retrying in ") and shown["text"].endswith("(attempt 2 of 3)")
+    assert cleared == {} and studio.retry == {}
+
+
+def test_a_studio_replaced_by_a_newer_one_from_the_same_cell_refuses_runs(offline, monkeypatch):
+    import promptpaint.studio as studio_module
+    monkeypatch.setattr(studio_module, "_cell_id", lambda: "cell-7")
+    old = pp.Studio("offline")
+    old_front = Front(old)
+    new = pp.Studio("offline")
+    assert old.closed == "replaced" and new.closed == ""
+    assert "replaced by a newer one" in old.notice
+    old_front.run("generate", "a fox")
+    assert "replaced by a newer one" in old.error["message"] and old.turns == []
+    with pytest.raises(pp.InvalidRequest, match="replaced"):
+        old.generate("a fox")
+    Front(new).run("generate", "a fox")
+    assert len(new.turns) == 1 and pp.ledger().entries(5)[0]["prompt"] == "a fox"
+    assert len(pp.ledger().entries(5)) == 1
+
+
+def test_a_closed_studio_says_so_and_refuses_runs(offline):
+    studio, front = offline
+    studio.close()
+    assert studio.closed == "closed"
+    with pytest.raises(pp.InvalidRequest, match="closed"):
+        studio.generate("a fox")
+
+
+def test_a_notice_belongs_to_its_call_and_clears_when_the_next_starts(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    fake.fault("openai", "slow", seconds=0.5)
+    studio.prompt = "a slow fox"
+    front.msg({"kind": "run", "action": "generate"})
+    slow = studio._worker
+    front.msg({"kind": "cancel"})
+    assert "Cancelled" in studio.notice
+    front.run("generate", "a quick fox")
+    assert studio.notice == ""
+    slow.join(5)
+    assert studio.notice == ""  # the cancelled call landing does not bring it back
+
+
+def test_a_cancelled_call_that_lands_is_marked_with_what_it_cost(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    fake.fault("openai", "slow", seconds=0.5)
+    studio.prompt = "a slow fox"
+    front.msg({"kind": "run", "action": "generate"})
+    slow = studio._worker
+    time.sleep(0.1)  # let the request leave: a call cancelled before sending is never billed
+    front.msg({"kind": "cancel"})
+    slow.join(5)
+    turn, = studio.turns
+    assert turn["cancelled"] is True and Decimal(turn["cost"]) == pp.ledger().total() > 0
+    assert studio.image_id == ""  # landed in the history, not shown over what the user looks at
+
+
+def test_a_refused_call_gets_a_card_with_its_cost_and_reason(fake, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
+    studio = pp.Studio("gemini")
+    front = Front(studio)
+    fake.fault("gemini", "image_safety")
+    front.run("generate", "something it will not draw")
+    turn, = studio.turns
+    assert turn["refused"] is True and turn["images"] == [] and turn["text"]
+    assert Decimal(turn["cost"]) == pp.ledger().total() and studio.error["kind"] == "Refused"
+    assert studio.costs["calls"] == 1 and studio.image_id == ""

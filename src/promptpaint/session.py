@@ -21,15 +21,19 @@ from PIL import Image
 
 from . import codegen, config, images, masks, registry
 from .client import Chat, Client, Result
-from .errors import InvalidRequest, PromptpaintError
+from .errors import InvalidRequest, PromptpaintError, Refused
 from .store import ImageStore, check_id, encode_png
-from .transport import scrub
+from .transport import on_retry, scrub
 
 THUMB = 160
 THUMB_CACHE = 256  # thumbnails kept in memory; a long session must not grow without bound
 PROVIDER_LABELS = {"gemini": "Gemini", "openai": "OpenAI", "offline": "Offline stand-in ($0)"}
 OFFLINE_NOTICE = ("Offline stand-in: pictures are placeholders drawn on this machine, at $0. "
                   "Set GEMINI_API_KEY or OPENAI_API_KEY and pick that provider for a real model.")
+CLOSED_MESSAGES = {
+    "replaced": "This Studio was replaced by a newer one (its cell was run again): use the new one.",
+    "closed": "This Studio was closed: create a new one with pp.Studio().",
+}
 CANCEL_NOTICE = ("Cancelled. If the provider had already started, the call may still be billed; "
                  "its image will appear in the history, marked cancelled, when it arrives.")
 
@@ -51,6 +55,7 @@ class StudioTurn:
     text: str | None = None
     offline: bool = False
     cancelled: bool = False   # the user cancelled this call; it landed (and was billed) anyway
+    refused: bool = False     # the provider answered without an image; ``text`` says why
     chat: Chat | None = field(default=None, repr=False)  # the conversation that led here
 
     @property
@@ -66,7 +71,8 @@ class StudioTurn:
         return {"id": self.id, "parent": self.parent, "kind": self.kind, "prompt": self.prompt,
                 "provider": self.provider, "model": self.model, "params": self.params,
                 "images": self.ids, "cost": None if self.cost is None else str(self.cost),
-                "text": self.text, "offline": self.offline, "cancelled": self.cancelled}
+                "text": self.text, "offline": self.offline, "cancelled": self.cancelled,
+                "refused": self.refused}
 
 
 @dataclass
@@ -164,6 +170,9 @@ class Session:
         self.error: dict = {}
         self.notice = OFFLINE_NOTICE if client.offline else ""
         self.code: dict = {}
+        self.retry: dict = {}
+        self.closed = ""
+        self.calls = 0
         self.costs: dict = {}
         self._all_time: Decimal | None = None
         self.refresh_costs()
@@ -315,6 +324,21 @@ class Session:
         self.mask = None
         self._changed("mask")
 
+    def mask_png(self) -> bytes | None:
+        """The mask as the brush layer draws it: white, alpha 255 where painted; None without one."""
+        if self.mask is None:
+            return None
+        layer = Image.new("RGBA", self.mask.size, (255, 255, 255, 0))
+        layer.putalpha(self.mask)
+        return encode_png(layer)
+
+    def retire(self, why: str) -> None:
+        """``why`` is "replaced" or "closed": from now on every run is refused, saying so."""
+        self.cancel()
+        self.closed = why
+        self.set_notice(CLOSED_MESSAGES[why])
+        self._changed("closed")
+
     # -- uploads and image bytes ---------------------------------------------------------------
     def upload(self, data: bytes, name: str = "image") -> StudioTurn:
         """Store an uploaded PNG/JPEG/WebP/GIF as it came (same bytes, its own extension) and show it."""
@@ -365,6 +389,8 @@ class Session:
     def start(self, action, prompt: str | None = None, params: dict | None = None) -> Job:
         """Start a call on a worker thread; raises InvalidRequest before anything is spent."""
         with self._lock:
+            if self.closed:
+                raise InvalidRequest(CLOSED_MESSAGES[self.closed])
             if self._job is not None and self._job.is_alive():
                 raise InvalidRequest("A call is already running: wait for it, or press Cancel.")
             job = self._prepare(action, self.prompt if prompt is None else prompt,
@@ -395,6 +421,8 @@ class Session:
                 return
             job.cancel.set()
             self.status, self.started_at = "idle", 0.0
+            self.retry = {}
+            self._changed("retry")
             self._changed("status")
             self.set_notice(CANCEL_NOTICE)
 
@@ -427,6 +455,7 @@ class Session:
         return job
 
     def _work(self, job: Job) -> None:
+        token = on_retry.set(lambda info: self._retrying(job, info))  # this thread's calls only
         try:
             if job.action == "generate":
                 job.chat = job.client.chat()
@@ -437,20 +466,42 @@ class Session:
         except BaseException as exc:  # reported in the UI and re-raised to a Python caller
             job.error = exc
         finally:
+            on_retry.reset(token)
             try:
                 self._finish(job)
             finally:
                 job.done.set()
 
+    def _retrying(self, job: Job, info: dict) -> None:
+        """Transport is about to wait and retry: say so instead of a silent "Working…"."""
+        if self._job is not job:
+            return  # a cancelled call retrying in the background is no longer on screen
+        delay = float(info.get("delay") or 0)
+        shown = f"{delay:.0f} s" if delay >= 1 else f"{delay:.1f} s"
+        self.retry = {"title": info.get("title") or "Retrying", "message": scrub(str(info.get("message") or "")),
+                      "delay": delay, "attempt": info.get("attempt"), "attempts": info.get("attempts"),
+                      "at": time.time(),
+                      "text": f"{info.get('title') or 'Retrying'} — retrying in {shown} "
+                              f"(attempt {info.get('attempt')} of {info.get('attempts')})"}
+        self._changed("retry")
+
     def _finish(self, job: Job) -> None:
         result, exc, cancelled = job.result, job.error, job.cancelled
         paid = getattr(exc, "cost", None) if exc is not None else None
+        reached = result is not None or isinstance(exc, Refused)
+        if reached:
+            self.calls += 1
+            self.last_cost = result.cost if result is not None else paid
+            self.total += self.last_cost or Decimal(0)
         if result is not None:
-            self.last_cost = result.cost
-            self.total += result.cost or Decimal(0)
             self._add_turn(job.action, job.prompt, result.params, result.ids, result.paths, result.cost,
                            job.parent, job.chat, client=job.client, text=result.text,
                            show=not cancelled, cancelled=cancelled)
+        elif isinstance(exc, Refused):
+            # A refusal is part of the story (and may be billed): a card without an image.
+            self._add_turn(job.action, job.prompt, job.params, [], [], paid, job.parent, None,
+                           client=job.client, text=exc.text or exc.message, show=False,
+                           cancelled=cancelled, refused=True)
         elif paid:
             self.last_cost = paid
             self.total += paid
@@ -468,17 +519,20 @@ class Session:
                 if exc is not None:
                     self.set_error(exc)
                 self.status, self.started_at = "idle", 0.0
+                self.retry = {}
+                self._changed("retry")
                 self._changed("status")
         self.refresh_costs()
 
     def _add_turn(self, kind, prompt, params, ids, paths, cost, parent, chat, *, client=None,
-                  text=None, show=True, cancelled=False) -> StudioTurn:
+                  text=None, show=True, cancelled=False, refused=False) -> StudioTurn:
         with self._lock:
             turn = StudioTurn(id=len(self.history) + 1, kind=kind, prompt=prompt,
                               provider=client.provider_name if client else kind,
                               model=client.model.id if client else "", params=dict(params), ids=list(ids),
                               paths=list(paths), cost=cost, parent=parent, text=text,
-                              offline=bool(client and client.offline), cancelled=cancelled, chat=chat)
+                              offline=bool(client and client.offline), cancelled=cancelled,
+                              refused=refused, chat=chat)
             self.history.append(turn)
         self._changed("turns")
         if show:
@@ -512,7 +566,7 @@ class Session:
             self._budget_left = self._budget_left_now()
         self.costs = {"last": _money(self.last_cost), "widget": _money(self.total),
                       "all_time": _money(self._all_time), "budget_left": _money(self._budget_left),
-                      "estimate": _money(estimate), "estimate_note": note}
+                      "estimate": _money(estimate), "estimate_note": note, "calls": self.calls}
         self._changed("costs")
 
     def _budget_left_now(self) -> Decimal | None:

@@ -8,6 +8,7 @@ The protocol is written down in docs/widget-protocol.md; the work is done in ses
 from __future__ import annotations
 
 import logging
+import weakref
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +22,22 @@ from .session import Job, Session, StudioTurn, error_state, read_bytes
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger(__name__)
+# The Studio each notebook cell made last: running the cell again retires the previous one.
+_by_cell: dict[str, weakref.ref] = {}
+
+
+def _cell_id() -> str | None:
+    """The id of the notebook cell being run (JupyterLab and Notebook 7 send it), or None."""
+    try:
+        from IPython import get_ipython
+
+        kernel = getattr(get_ipython(), "kernel", None)
+        parent = kernel.get_parent() if hasattr(kernel, "get_parent") else {}
+        metadata = (parent or {}).get("metadata") or {}
+        cell = metadata.get("cellId") or metadata.get("cell_id")
+        return cell if isinstance(cell, str) and cell else None
+    except Exception:  # outside a kernel, or an older one: nothing to replace
+        return None
 
 # Which traits each Session change updates.
 _TRAITS = {
@@ -33,6 +50,8 @@ _TRAITS = {
     "notice": ("notice",),
     "costs": ("costs",),
     "code": ("code",),
+    "retry": ("retry",),
+    "closed": ("closed",),
 }
 
 
@@ -60,6 +79,8 @@ class Studio(anywidget.AnyWidget):
     has_mask = t.Bool(False).tag(sync=True)
     costs = t.Dict().tag(sync=True)
     code = t.Dict().tag(sync=True)
+    retry = t.Dict().tag(sync=True)
+    closed = t.Unicode("").tag(sync=True)
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
                  budget: float | None = None, **client_options):
@@ -75,6 +96,20 @@ class Studio(anywidget.AnyWidget):
             self._on_session(name)
         self.on_msg(self._on_msg)
         self.observe(self._on_front, names=["prompt", "provider", "model", "params", "current"])
+        cell = _cell_id()
+        if cell is not None:
+            older = _by_cell.get(cell)
+            older = older() if older is not None else None
+            if older is not None and older is not self:
+                older._session.retire("replaced")  # its view says so; a click there spends nothing
+            _by_cell[cell] = weakref.ref(self)
+
+    def close(self) -> None:
+        """Close the widget: its views say so, and it accepts no more runs."""
+        session = getattr(self, "_session", None)  # None when __init__ failed (no key…)
+        if session is not None and not session.closed:
+            session.retire("closed")
+        super().close()
 
     # -- the Python API -------------------------------------------------------------------------
     def generate(self, prompt: str | None = None, *, wait: bool = True, **params) -> Result | None:
@@ -110,6 +145,7 @@ class Studio(anywidget.AnyWidget):
             self.clear_mask()
         else:
             self._session.set_mask(value)
+            self._send_mask()  # every view shows the mask Edit will use
 
     def clear_mask(self) -> None:
         self._session.clear_mask()
@@ -141,7 +177,8 @@ class Studio(anywidget.AnyWidget):
                   "turns": [h.as_state() for h in s.history], "current": dict(s.current),
                   "image_id": s.image_id, "image_size": list(s.image_size), "has_mask": s.mask is not None,
                   "status": s.status, "started_at": s.started_at, "error": s.error, "notice": s.notice,
-                  "costs": s.costs, "code": s.code} if name != "costs" else {"costs": s.costs}
+                  "costs": s.costs, "code": s.code, "retry": s.retry,
+                  "closed": s.closed} if name != "costs" else {"costs": s.costs}
         applying, self._applying = self._applying, True
         try:
             with self.hold_sync():
@@ -212,6 +249,8 @@ class Studio(anywidget.AnyWidget):
                 s.upload(read_bytes(buffers[0]), str(content.get("name") or "upload"))
             elif kind == "fetch":
                 self._send_image(content)
+            elif kind == "fetch_mask":
+                self._send_mask(content.get("request"))
             else:
                 raise InvalidRequest(f"Unknown message from the front end: {str(kind)[:40]!r}.")
         except PromptpaintError as exc:
@@ -227,12 +266,21 @@ class Studio(anywidget.AnyWidget):
             return
         s.start(action, self.prompt, dict(self.params))
 
+    def _send_mask(self, request=None) -> None:
+        """The kernel's mask for the current image (no buffer: none is held)."""
+        reply = {"kind": "mask", "image_id": self._session.image_id}
+        if isinstance(request, (int, str)):
+            reply["request"] = request if isinstance(request, int) else request[:64]
+        data = self._session.mask_png()
+        self.send(reply, buffers=[data] if data else [])
+
     def _send_image(self, content: dict) -> None:
         """Answer a fetch with exactly one ``image`` message: the bytes, or ``error`` and none."""
         image_id, thumb = content.get("id", ""), bool(content.get("thumb"))
         reply = {"kind": "image", "id": str(image_id)[:64], "thumb": thumb}
-        if isinstance(content.get("request"), (int, str)):
-            reply["request"] = content["request"] if isinstance(content["request"], int) else content["request"][:64]
+        request = content.get("request")
+        if isinstance(request, (int, str)):
+            reply["request"] = request if isinstance(request, int) else request[:64]
         try:
             data, mime = self._session.image_bytes(image_id, thumb)
         except Exception as exc:
