@@ -484,3 +484,25 @@ def test_a_refused_call_gets_a_card_with_its_cost_and_reason(fake, monkeypatch):
     assert turn["refused"] is True and turn["images"] == [] and turn["text"]
     assert Decimal(turn["cost"]) == pp.ledger().total() and studio.error["kind"] == "Refused"
     assert studio.costs["calls"] == 1 and studio.image_id == ""
+
+
+def test_fetch_mask_returns_exactly_the_mask_edit_will_use(offline):
+    studio, front = offline
+    front.run("generate", "a fox")
+    front.sent.clear()
+    front.msg({"kind": "fetch_mask", "request": 4})
+    assert front.sent == [({"kind": "mask", "image_id": studio.image_id, "request": 4}, [])]
+    brush = Image.new("RGBA", (512, 512), (0, 0, 0, 0))
+    brush.paste((255, 0, 110, 255), (10, 20, 200, 100))
+    front.msg({"kind": "mask"}, [png(brush)])
+    front.sent.clear()
+    front.msg({"kind": "fetch_mask", "request": 5})
+    (reply, (data,)), = front.sent
+    assert reply == {"kind": "mask", "image_id": studio.image_id, "request": 5}
+    shown = np.asarray(Image.open(io.BytesIO(data)).getchannel("A"))
+    assert (shown > 0).tolist() == (np.asarray(studio.mask) > 0).tolist()
+    assert (shown > 0).sum() == 190 * 80
+    front.sent.clear()
+    studio.mask = np.ones((512, 512), dtype=np.uint8)  # Python's mask reaches every view at once
+    (pushed, (_,)), = front.sent
+    assert pushed == {"kind": "mask", "image_id": studio.image_id}
