@@ -9,6 +9,7 @@ library, so it is tested and reused without a front end.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -19,12 +20,13 @@ from typing import Callable
 
 from PIL import Image
 
-from . import codegen, config, images, masks, registry
+from . import codegen, config, images, masks, past, registry
 from .client import Chat, Client, Result
 from .errors import InvalidRequest, PromptpaintError, Refused
 from .store import ImageStore, check_id, encode_png
 from .transport import on_retry, scrub
 
+log = logging.getLogger(__name__)
 THUMB = 160
 THUMB_CACHE = 256  # thumbnails kept in memory; a long session must not grow without bound
 PROVIDER_LABELS = {"gemini": "Gemini", "openai": "OpenAI", "offline": "Offline stand-in ($0)"}
@@ -139,8 +141,8 @@ class Session:
     thumb_cache_size = THUMB_CACHE
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
-                 budget: float | None = None, on_change: Callable[[str], None] | None = None,
-                 **client_options):
+                 budget: float | None = None, resume: bool = False,
+                 on_change: Callable[[str], None] | None = None, **client_options):
         self.on_change = on_change or (lambda name: None)
         # The key stays on this object's clients; only "configured" ever reaches a front end.
         api_key = client_options.pop("api_key", None)
@@ -175,6 +177,8 @@ class Session:
         self.calls = 0
         self.costs: dict = {}
         self._all_time: Decimal | None = None
+        if resume:
+            self._resume(past.load_session())
         self.refresh_costs()
 
     # -- what the front end lists --------------------------------------------------------------
@@ -345,6 +349,7 @@ class Session:
         name = (name or "image")[:120]
         images.open_image(data, name)  # refuses other formats, huge or damaged files
         digest, path = self.store.put(bytes(data))
+        past.record_upload(digest, name)
         return self._add_turn("upload", f"(uploaded {name})", {}, [digest], [path], Decimal(0), None, None)
 
     def load(self, image, name: str = "image") -> StudioTurn:
@@ -380,6 +385,63 @@ class Session:
         while len(self._thumbs) > self.thumb_cache_size:
             self._thumbs.popitem(last=False)
         return small, "image/png"
+
+    # -- Past images and the last session -----------------------------------------------------
+    def past(self, query: str = "", limit: int = 60) -> list[dict]:
+        """Images from earlier calls and uploads (ledger + store), newest first, filtered by text."""
+        if not isinstance(query, str):
+            raise InvalidRequest("The filter must be text.", param="query")
+        limit = limit if type(limit) is int and 0 < limit <= 500 else 60
+        return past.items(self.ledger, self.store, query[:200], limit)
+
+    def hide_past(self, image_id) -> None:
+        """Hide an image from Past images. The ledger row (what it cost) is kept."""
+        check_id(image_id)
+        past.hide(image_id)
+
+    def open_past(self, image_id) -> StudioTurn:
+        """Bring a stored image into this session as a new turn, shown and ready to edit."""
+        check_id(image_id)
+        path = self.store.find(image_id)
+        if path is None:
+            raise InvalidRequest("That image is not in the store any more.", param="id")
+        info = next((i for i in past.items(self.ledger, self.store, limit=10_000) if i["id"] == image_id), {})
+        return self._add_turn("open", info.get("prompt") or "(from Past images)", info.get("params") or {},
+                              [image_id], [path], Decimal(0), None, None)
+
+    def snapshot(self) -> dict:
+        """What ``resume=True`` reopens: the turns, the image shown, the settings."""
+        return {"turns": [h.as_state() for h in self.history], "current": dict(self.current),
+                "provider": self.provider, "model": self.model, "params": dict(self.params),
+                "prompt": self.prompt}
+
+    def _resume(self, state: dict) -> None:
+        for t in state.get("turns") or []:
+            try:
+                ids = [i for i in t["images"] if check_id(i)]
+                paths = [self.store.find(i) for i in ids]
+                cost = None if t.get("cost") is None else Decimal(str(t["cost"]))
+                self.history.append(StudioTurn(
+                    id=len(self.history) + 1, kind=str(t["kind"]), prompt=str(t.get("prompt") or ""),
+                    provider=str(t.get("provider") or ""), model=str(t.get("model") or ""),
+                    params=dict(t.get("params") or {}), ids=ids, paths=[p for p in paths if p is not None],
+                    cost=cost, parent=t.get("parent"), text=t.get("text"), offline=bool(t.get("offline")),
+                    cancelled=bool(t.get("cancelled")), refused=bool(t.get("refused"))))
+            except (KeyError, TypeError, ValueError, ArithmeticError, PromptpaintError):
+                continue  # one damaged entry must not cost the rest of the history
+        try:
+            self.choose_provider(state.get("provider"))
+            self.choose_model(state.get("model"))
+            self.choose_params(state.get("params") or {})
+        except PromptpaintError:
+            pass  # the provider has no key today, or the model retired: keep this Studio's choice
+        if isinstance(state.get("prompt"), str):
+            self.prompt = state["prompt"]
+        cur = state.get("current") or {}
+        try:
+            self.show(cur.get("turn"), cur.get("index", 0))
+        except (PromptpaintError, AttributeError):
+            pass
 
     # -- calls ---------------------------------------------------------------------------------
     @property
@@ -580,6 +642,11 @@ class Session:
         return left
 
     def _changed(self, name: str) -> None:
+        if name in ("turns", "shown") and self.history:
+            try:
+                past.save_session(self.snapshot())  # for resume=True; a new empty Studio keeps the last one
+            except OSError:
+                log.warning("promptpaint: could not save the session for resume=True", exc_info=True)
         self.on_change(name)
 
 

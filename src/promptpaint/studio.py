@@ -83,11 +83,11 @@ class Studio(anywidget.AnyWidget):
     closed = t.Unicode("").tag(sync=True)
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
-                 budget: float | None = None, **client_options):
+                 budget: float | None = None, resume: bool = False, **client_options):
         self._ready = False
         self._applying = False
-        self._session = Session(provider, model=model, budget=budget, on_change=self._on_session,
-                                **client_options)
+        self._session = Session(provider, model=model, budget=budget, resume=resume,
+                                on_change=self._on_session, **client_options)
         s = self._session
         super().__init__(provider=s.provider, model=s.model, params=dict(s.params),
                          providers=s.provider_list(), models=s.model_list())
@@ -251,6 +251,13 @@ class Studio(anywidget.AnyWidget):
                 self._send_image(content)
             elif kind == "fetch_mask":
                 self._send_mask(content.get("request"))
+            elif kind == "past":
+                self._send_past(content)
+            elif kind == "hide_past":
+                s.hide_past(content.get("id"))
+                self._send_past(content)
+            elif kind == "open_past":
+                s.open_past(content.get("id"))
             else:
                 raise InvalidRequest(f"Unknown message from the front end: {str(kind)[:40]!r}.")
         except PromptpaintError as exc:
@@ -266,21 +273,27 @@ class Studio(anywidget.AnyWidget):
             return
         s.start(action, self.prompt, dict(self.params))
 
+    def _send_past(self, content: dict) -> None:
+        """The Past images list; an error still answers (with no items) so the drawer stops waiting."""
+        reply = _with_request({"kind": "past"}, content.get("request"))
+        query = content.get("query", "")
+        try:
+            items = self._session.past(query if isinstance(query, str) else "", content.get("limit", 60))
+        except Exception as exc:
+            self.send({**reply, "items": [], "error": error_state(exc)["message"]})
+            raise
+        self.send({**reply, "items": [{k: v for k, v in i.items() if k != "params"} for i in items]})
+
     def _send_mask(self, request=None) -> None:
         """The kernel's mask for the current image (no buffer: none is held)."""
-        reply = {"kind": "mask", "image_id": self._session.image_id}
-        if isinstance(request, (int, str)):
-            reply["request"] = request if isinstance(request, int) else request[:64]
+        reply = _with_request({"kind": "mask", "image_id": self._session.image_id}, request)
         data = self._session.mask_png()
         self.send(reply, buffers=[data] if data else [])
 
     def _send_image(self, content: dict) -> None:
         """Answer a fetch with exactly one ``image`` message: the bytes, or ``error`` and none."""
         image_id, thumb = content.get("id", ""), bool(content.get("thumb"))
-        reply = {"kind": "image", "id": str(image_id)[:64], "thumb": thumb}
-        request = content.get("request")
-        if isinstance(request, (int, str)):
-            reply["request"] = request if isinstance(request, int) else request[:64]
+        reply = _with_request({"kind": "image", "id": str(image_id)[:64], "thumb": thumb}, content.get("request"))
         try:
             data, mime = self._session.image_bytes(image_id, thumb)
         except Exception as exc:
@@ -308,6 +321,13 @@ class Studio(anywidget.AnyWidget):
         if job.error is not None:
             raise job.error
         return job.result
+
+
+def _with_request(reply: dict, request) -> dict:
+    """``reply`` echoing the front end's request id (an int or a short string), when it sent one."""
+    if isinstance(request, int) or (isinstance(request, str) and len(request) <= 64):
+        return {**reply, "request": request}
+    return reply
 
 
 __all__ = ["Studio", "StudioTurn"]
