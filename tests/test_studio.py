@@ -506,3 +506,38 @@ def test_fetch_mask_returns_exactly_the_mask_edit_will_use(offline):
     studio.mask = np.ones((512, 512), dtype=np.uint8)  # Python's mask reaches every view at once
     (pushed, (_,)), = front.sent
     assert pushed == {"kind": "mask", "image_id": studio.image_id}
+
+
+# -- one budget per Studio ---------------------------------------------------------------------
+
+def test_switching_models_never_resets_the_studios_budget(fake, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
+    budget = Decimal("0.26")
+    studio = pp.Studio("openai", model="gpt-image-1-mini", budget=float(budget))
+    front = Front(studio)
+    front.run("generate", "fox one")
+    spent = pp.ledger().total()
+    assert studio.error == {} and spent > 0
+    assert Decimal(studio.costs["budget_left"]) == budget - spent
+    studio.model = "gpt-image-2"  # a new Client under the hood: it must book against the same cap
+    assert studio.error == {} and studio.model == "gpt-image-2"
+    assert Decimal(studio.costs["budget_left"]) == budget - spent
+    # An edit's worst case fits a fresh $0.26 budget, but not what is left of this one.
+    assert budget - spent < Decimal(studio.costs["estimate"]) <= budget
+    front.run("edit", "give the fox a hat")
+    assert studio.error["kind"] == "BudgetExceeded"
+    assert len(fake.by_provider("openai")) == 1 and pp.ledger().total() == spent
+    assert {row["budget"] for row in pp.ledger().entries()} == {studio.session.budget_id}
+
+
+def test_budget_left_comes_from_the_ledger_and_counts_unknown_costs(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch, budget=1.0)
+    front.run("generate", "fox one")
+    ledger = pp.ledger()
+    assert Decimal(studio.costs["budget_left"]) == Decimal(1) - ledger.spent(budget=studio.session.budget_id)
+    fake.fault("openai", "truncated")  # the answer breaks off: may have been billed, cost unknown
+    front.run("generate", "fox two")
+    held = ledger.spent(budget=studio.session.budget_id)
+    assert held > ledger.total()  # the unknown call still counts at its reservation
+    assert Decimal(studio.costs["budget_left"]) == Decimal(1) - held

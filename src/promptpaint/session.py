@@ -12,6 +12,7 @@ import itertools
 import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,6 +24,7 @@ from PIL import Image
 from . import codegen, config, images, masks, past, registry
 from .client import Chat, Client, Result
 from .errors import InvalidRequest, PromptpaintError, Refused
+from .ledger import utc_now
 from .store import ImageStore, check_id, encode_png
 from .transport import on_retry, scrub
 
@@ -146,7 +148,10 @@ class Session:
         self.on_change = on_change or (lambda name: None)
         # The key stays on this object's clients; only "configured" ever reaches a front end.
         api_key = client_options.pop("api_key", None)
-        self._client_options = dict(client_options, budget=budget)
+        # One budget per Studio: every Client it makes (one per provider and model) books against
+        # the same cap, so switching models never starts a fresh budget.
+        self.budget_id = f"studio-{uuid.uuid4().hex[:12]}" if budget is not None else None
+        self._client_options = dict(client_options, budget=budget, budget_id=self.budget_id)
         self._clients: dict[tuple[str, str], Client] = {}
         self._lock = threading.RLock()
         self._job: Job | None = None
@@ -632,12 +637,14 @@ class Session:
         self._changed("costs")
 
     def _budget_left_now(self) -> Decimal | None:
+        """What the caps still allow, read from the ledger: the figure a call is checked against
+        (unknown-cost calls and live reservations count), not this widget's own arithmetic."""
         left = None
         if self.budget is not None:
-            left = max(Decimal(0), self.budget - self.total)
+            left = max(Decimal(0), self.budget - self.ledger.spent(budget=self.budget_id))
         daily = config.daily_budget()
         if daily is not None:
-            today = max(Decimal(0), daily - self.ledger.today())
+            today = max(Decimal(0), daily - self.ledger.spent(day=utc_now().date()))
             left = today if left is None else min(left, today)
         return left
 
