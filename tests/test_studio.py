@@ -541,3 +541,13 @@ def test_budget_left_comes_from_the_ledger_and_counts_unknown_costs(fake, monkey
     held = ledger.spent(budget=studio.session.budget_id)
     assert held > ledger.total()  # the unknown call still counts at its reservation
     assert Decimal(studio.costs["budget_left"]) == Decimal(1) - held
+
+
+def test_the_typical_cost_is_what_such_calls_really_cost(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    assert studio.costs["estimate_typical"] is None and studio.costs["calls"] == 0  # nothing measured yet
+    front.run("generate", "fox one")
+    last = Decimal(studio.costs["last"])
+    assert Decimal(studio.costs["estimate_typical"]) == last < Decimal(studio.costs["estimate"])
+    studio.params = {**studio.params, "quality": "high"}  # other settings: no such call yet
+    assert studio.costs["estimate_typical"] is None

@@ -30,7 +30,8 @@ from .transport import on_retry, scrub
 
 log = logging.getLogger(__name__)
 THUMB = 160
-THUMB_CACHE = 256  # thumbnails kept in memory; a long session must not grow without bound
+THUMB_CACHE = 256
+TYPICAL_OF = 20      # the typical cost is the median of at most this many recent calls  # thumbnails kept in memory; a long session must not grow without bound
 PROVIDER_LABELS = {"gemini": "Gemini", "openai": "OpenAI", "offline": "Offline stand-in ($0)"}
 OFFLINE_NOTICE = ("Offline stand-in: pictures are placeholders drawn on this machine, at $0. "
                   "Set GEMINI_API_KEY or OPENAI_API_KEY and pick that provider for a real model.")
@@ -182,6 +183,7 @@ class Session:
         self.calls = 0
         self.costs: dict = {}
         self._all_time: Decimal | None = None
+        self._typical: Decimal | None = None
         if resume:
             self._resume(past.load_session())
         self.refresh_costs()
@@ -631,10 +633,23 @@ class Session:
         if totals or self._all_time is None:
             self._all_time = self.ledger.total()
             self._budget_left = self._budget_left_now()
+            self._typical = self._typical_cost()
         self.costs = {"last": _money(self.last_cost), "widget": _money(self.total),
                       "all_time": _money(self._all_time), "budget_left": _money(self._budget_left),
-                      "estimate": _money(estimate), "estimate_note": note, "calls": self.calls}
+                      "estimate": _money(estimate), "estimate_typical": _money(self._typical),
+                      "estimate_note": note, "calls": self.calls}
         self._changed("costs")
+
+    def _typical_cost(self) -> Decimal | None:
+        """The median of what recent calls with this model and these settings really cost (from
+        the ledger), or None before there are any: measured, never guessed."""
+        keys = ("size", "quality", "n", "aspect_ratio", "image_size")
+        wanted = {k: v for k, v in images.drop_empty(self.params).items() if k in keys}
+        recent = [r["cost"] for r in self.ledger.entries(500)  # newest first
+                  if r.get("model") == self.model and r.get("status") == "ok" and r.get("cost") is not None
+                  and {k: v for k, v in (r.get("params") or {}).items() if k in keys} == wanted]
+        costs = sorted(recent[:TYPICAL_OF])
+        return costs[len(costs) // 2] if costs else None
 
     def _budget_left_now(self) -> Decimal | None:
         """What the caps still allow, read from the ledger: the figure a call is checked against
