@@ -551,3 +551,19 @@ def test_the_typical_cost_is_what_such_calls_really_cost(fake, monkeypatch):
     assert Decimal(studio.costs["estimate_typical"]) == last < Decimal(studio.costs["estimate"])
     studio.params = {**studio.params, "quality": "high"}  # other settings: no such call yet
     assert studio.costs["estimate_typical"] is None
+
+
+def test_help_documents_every_argument_and_they_all_work(tmp_path):
+    import inspect
+    doc = pp.Studio.__doc__
+    client_args = [n for n in inspect.signature(pp.Client.__init__).parameters if n not in ("self", "budget_id")]
+    for name in client_args + ["resume"]:
+        assert f":param {name}:" in doc, name
+    ledger = pp.SQLiteLedger(tmp_path / "l.sqlite3")
+    from promptpaint.store import ImageStore
+    store = ImageStore(tmp_path / "imgs")
+    studio = pp.Studio("offline", model="offline-sketch", budget=1, resume=False, cache=True, timeout=30,
+                       max_retries=1, retry_on_timeout=False, backoff=0.1, ledger=ledger, store=store,
+                       ceiling=0.5)
+    r = studio.generate("a fox")
+    assert store.find(r.ids[0]) is not None and ledger.entries()[0]["prompt"] == "a fox"

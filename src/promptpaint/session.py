@@ -149,9 +149,11 @@ class Session:
         self.on_change = on_change or (lambda name: None)
         # The key stays on this object's clients; only "configured" ever reaches a front end.
         api_key = client_options.pop("api_key", None)
+        store, ledger = client_options.pop("store", None), client_options.pop("ledger", None)
         # One budget per Studio: every Client it makes (one per provider and model) books against
         # the same cap, so switching models never starts a fresh budget.
-        self.budget_id = f"studio-{uuid.uuid4().hex[:12]}" if budget is not None else None
+        self.budget_id = client_options.pop("budget_id", None) or (
+            f"studio-{uuid.uuid4().hex[:12]}" if budget is not None else None)
         self._client_options = dict(client_options, budget=budget, budget_id=self.budget_id)
         self._clients: dict[tuple[str, str], Client] = {}
         self._lock = threading.RLock()
@@ -163,7 +165,8 @@ class Session:
         self.total = Decimal(0)
         self.last_cost: Decimal | None = None
         self.budget = Decimal(str(budget)) if budget is not None else None
-        client = Client(provider, model=model, api_key=api_key, **self._client_options)
+        client = Client(provider, model=model, api_key=api_key, store=store, ledger=ledger,
+                        **self._client_options)
         self._api_keys = {client.provider_name: api_key} if api_key else {}
         self._clients[(client.provider_name, client.model.id)] = client
         self.store: ImageStore = client.store

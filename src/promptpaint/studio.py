@@ -56,6 +56,58 @@ _TRAITS = {
 
 
 class Studio(anywidget.AnyWidget):
+    """A notebook widget to generate images, paint a mask and edit inside it, with every call
+    priced, booked in the ledger and kept in a history you can branch from.
+
+    Display it as the last expression of a cell (``studio``) or with ``display(studio)``::
+
+        >>> import promptpaint as pp
+        >>> studio = pp.Studio("openai", budget=2.00)
+        >>> studio                                  # the widget
+        >>> studio.generate("a lighthouse at dusk")  # the same path as pressing Generate
+        >>> studio.mask = mask_array                 # non-zero = change; the view shows it
+        >>> studio.edit("make it night")             # edits the image shown, inside the mask
+        >>> studio.image, studio.history, studio.cost
+
+    :param provider: ``"openai"``, ``"gemini"`` or ``"offline"`` (a $0 stand-in that draws
+        placeholders on this machine). Default: ``PROMPTPAINT_PROVIDER``, else the provider
+        whose key is set (``GEMINI_API_KEY``/``GOOGLE_API_KEY`` first, then
+        ``OPENAI_API_KEY``), else offline. The provider can be changed in the widget.
+    :param model: the model id, e.g. ``"gpt-image-2"`` or ``"gemini-3.1-flash-image"``
+        (``promptpaint models`` lists them). Default: the provider's default model.
+    :param budget: the most this Studio may spend, in USD, across every provider and model
+        it is switched to (one budget, shared). A call whose worst case would exceed what is
+        left is refused before it is sent; "Budget left" is read from the ledger. Default:
+        no per-Studio limit (``daily_budget`` in the config still applies).
+    :param resume: ``True`` reopens the last Studio session's history (turns, branches and the
+        image shown, kept under ``PROMPTPAINT_HOME``) instead of starting empty. Earlier images
+        are also in the widget's Past images, resumed or not.
+    :param api_key: the key for ``provider``; default from the environment. It stays in the
+        kernel: the front end, the notebook and "Show code" never see it.
+    :param base_url: another endpoint for ``provider`` (a gateway or proxy), default from
+        ``OPENAI_BASE_URL`` / ``GOOGLE_GEMINI_BASE_URL``.
+    :param price: a price for a model promptpaint does not know, in USD per 1M tokens, e.g.
+        ``{"input_text": 5, "output_image": 40}``; without it such calls are booked at an
+        unknown cost (and refused under a budget).
+    :param ceiling: the most one call may cost, in USD, for a call whose worst case is unknown:
+        under a budget it is reserved instead of refusing the call.
+    :param cache: ``True`` answers a repeat of an identical call from the store at $0.
+    :param timeout: seconds to wait for an answer (default 600).
+    :param max_retries: retries after a rate limit or a server error (default 2); the view
+        shows "Rate limited — retrying in 3 s (attempt 2 of 3)" while it waits.
+    :param retry_on_timeout: also retry after a timeout (default ``False``: the call may have
+        been billed).
+    :param backoff: the first wait between retries, in seconds (default 0.5), doubled each time.
+    :param ledger: a :class:`promptpaint.Ledger` to book calls in (default ``pp.ledger()``,
+        SQLite under ``PROMPTPAINT_HOME``).
+    :param store: an :class:`~promptpaint.store.ImageStore` for the images (default
+        ``PROMPTPAINT_HOME/images``).
+
+    Running its cell again replaces a Studio: the old view says so and refuses to run.
+    ``studio.close()`` does the same. The kernel ↔ browser protocol is in
+    ``docs/widget-protocol.md``; :class:`promptpaint.session.Session` holds the state.
+    """
+
     _esm = STATIC / "widget.js"  # CSS is bundled inside it, scoped under .promptpaint
 
     # The traits docs/widget-protocol.md marks ↔. Everything else is the kernel's to say: a write
