@@ -153,6 +153,18 @@ def openai_studio(fake, monkeypatch, **kw):
     return studio, Front(studio)
 
 
+def start_slow_call_then_cancel(studio, front, fake, prompt="a slow fox"):
+    """A call that reaches the provider, cancelled while it runs; returns its job to join."""
+    fake.fault("openai", "slow", seconds=0.5)
+    studio.prompt = prompt
+    front.msg({"kind": "run", "action": "generate"})
+    time.sleep(0.1)  # let the request leave: a call cancelled before sending is never billed
+    assert studio.status == "running" and studio.started_at > 0
+    job = studio._worker
+    front.msg({"kind": "cancel"})
+    return job
+
+
 def test_state_holds_no_key_and_no_image_bytes(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
     for i in range(3):
@@ -201,13 +213,7 @@ def test_errors_reach_the_card_without_a_traceback_or_key(fake, monkeypatch):
 
 def test_cancel_frees_the_ui_and_the_paid_result_still_lands(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
-    fake.fault("openai", "slow", seconds=0.5)
-    studio.prompt = "a slow fox"
-    front.msg({"kind": "run", "action": "generate"})
-    time.sleep(0.1)
-    assert studio.status == "running" and studio.started_at > 0
-    slow = studio._worker
-    front.msg({"kind": "cancel"})
+    slow = start_slow_call_then_cancel(studio, front, fake)
     assert studio.status == "idle"
     front.run("generate", "a quick fox")  # no need to wait for the cancelled call
     assert studio.status == "idle" and studio.turns[-1]["prompt"] == "a quick fox"
@@ -447,11 +453,7 @@ def test_a_closed_studio_says_so_and_refuses_runs(offline):
 
 def test_a_notice_belongs_to_its_call_and_clears_when_the_next_starts(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
-    fake.fault("openai", "slow", seconds=0.5)
-    studio.prompt = "a slow fox"
-    front.msg({"kind": "run", "action": "generate"})
-    slow = studio._worker
-    front.msg({"kind": "cancel"})
+    slow = start_slow_call_then_cancel(studio, front, fake)
     assert "Cancelled" in studio.notice
     front.run("generate", "a quick fox")
     assert studio.notice == ""
@@ -461,12 +463,7 @@ def test_a_notice_belongs_to_its_call_and_clears_when_the_next_starts(fake, monk
 
 def test_a_cancelled_call_that_lands_is_marked_with_what_it_cost(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
-    fake.fault("openai", "slow", seconds=0.5)
-    studio.prompt = "a slow fox"
-    front.msg({"kind": "run", "action": "generate"})
-    slow = studio._worker
-    time.sleep(0.1)  # let the request leave: a call cancelled before sending is never billed
-    front.msg({"kind": "cancel"})
+    slow = start_slow_call_then_cancel(studio, front, fake)
     slow.join(5)
     turn, = studio.turns
     assert turn["cancelled"] is True and Decimal(turn["cost"]) == pp.ledger().total() > 0
