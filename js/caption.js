@@ -14,6 +14,7 @@ export function captionFor(turns = [], current = {}) {
   const head = `Editing #${turn.id}` + (n > 1 ? ` (image ${(current.index ?? 0) + 1} of ${n})` : "");
   const parts = [];
   if (turn.kind === "upload") parts.push(String(turn.prompt || "uploaded").replace(/^\((.*)\)$/, "$1"));
+  else if (turn.kind === "open") parts.push("from Past images", ...(turn.prompt ? [quoted(turn.prompt)] : []));
   else {
     parts.push(turn.kind === "edit" && turn.parent != null ? `edit of #${turn.parent}` : turn.kind === "edit" ? "edit" : "generated");
     if (turn.prompt) parts.push(quoted(turn.prompt));

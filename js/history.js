@@ -3,8 +3,11 @@ import { formatCents, formatUSD } from "./cost.js";
 import { findModel, paramsFor } from "./controls.js";
 import { setTraits, subscribe } from "./sync.js";
 
+// Uploads and images brought back from Past images cost nothing now (their call is in the ledger).
+const FREE_KINDS = ["upload", "open"];
+
 function turnCost(turn) {
-  if (turn.kind === "upload") return "";
+  if (FREE_KINDS.includes(turn.kind)) return "";
   if (turn.offline) return "$0.00";
   return turn.cost == null ? "cost unknown" : formatCents(turn.cost);
 }
@@ -41,7 +44,7 @@ export function historyItems(turns = [], current = {}) {
   return turns.map((turn, i) => {
     const images = turn.images ?? [];
     const parent = turn.parent ?? null;
-    const exact = turn.kind === "upload" || turn.offline ? "" : formatUSD(turn.cost);
+    const exact = FREE_KINDS.includes(turn.kind) || turn.offline ? "" : formatUSD(turn.cost);
     return {
       id: turn.id,
       kind: turn.kind,

@@ -24,7 +24,8 @@ export function filterPast(items = [], query = "") {
 }
 
 export function pastLine(item) {
-  const cost = item.kind === "upload" ? null : formatCents(item.cost);
+  let cost = item.kind === "upload" ? null : formatCents(item.cost);
+  if (cost && item.images > 1) cost += ` for ${item.images} images`; // the cost is the whole call's
   return [item.model, cost, formatWhen(item.at)].filter(Boolean).join(" · ");
 }
 

@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 
 import promptpaint as pp
-from promptpaint.ledger import utc_now
 from fakeserver import GEMINI_KEY, OPENAI_KEY
 
 
@@ -154,6 +153,18 @@ def openai_studio(fake, monkeypatch, **kw):
     return studio, Front(studio)
 
 
+def start_slow_call_then_cancel(studio, front, fake, prompt="a slow fox"):
+    """A call that reaches the provider, cancelled while it runs; returns its job to join."""
+    fake.fault("openai", "slow", seconds=0.5)
+    studio.prompt = prompt
+    front.msg({"kind": "run", "action": "generate"})
+    time.sleep(0.1)  # let the request leave: a call cancelled before sending is never billed
+    assert studio.status == "running" and studio.started_at > 0
+    job = studio._worker
+    front.msg({"kind": "cancel"})
+    return job
+
+
 def test_state_holds_no_key_and_no_image_bytes(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
     for i in range(3):
@@ -179,22 +190,6 @@ def test_costs_shown_equal_the_ledger(fake, monkeypatch):
     assert Decimal(studio.costs["estimate"]) > 0
 
 
-def test_next_call_is_shown_typical_and_at_most_and_last_call_waits_for_a_call(fake, monkeypatch):
-    studio, front = openai_studio(fake, monkeypatch)
-    studio.params = {**studio.params, "quality": "auto", "size": "1024x1024", "n": 1}
-    studio.prompt = "a fox"  # 5 characters: 2 text tokens at 4 characters a token
-    assert studio.costs["calls"] == 0 and studio.costs["last"] is None
-    price = studio.client.model.price_on(utc_now().date())
-    per_token = lambda tokens: (2 * price.input_text + tokens * price.output_image) / 1_000_000  # noqa: E731
-    # quality "auto" reserves the high-quality worst case, but usually renders at medium.
-    assert abs(Decimal(studio.costs["estimate"]) - per_token(4160)) < Decimal("1e-6")
-    assert abs(Decimal(studio.costs["estimate_typical"]) - per_token(1056)) < Decimal("1e-6")
-    studio.params = {**studio.params, "quality": "low"}
-    assert studio.costs["estimate_typical"] == studio.costs["estimate"]
-    front.run("generate")
-    assert studio.costs["calls"] == 1 and Decimal(studio.costs["last"]) == pp.ledger().total() > 0
-
-
 def test_double_click_pays_once(fake, monkeypatch):
     fake.latency = 0.3
     studio, front = openai_studio(fake, monkeypatch)
@@ -218,13 +213,7 @@ def test_errors_reach_the_card_without_a_traceback_or_key(fake, monkeypatch):
 
 def test_cancel_frees_the_ui_and_the_paid_result_still_lands(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
-    fake.fault("openai", "slow", seconds=0.5)
-    studio.prompt = "a slow fox"
-    front.msg({"kind": "run", "action": "generate"})
-    time.sleep(0.1)
-    assert studio.status == "running" and studio.started_at > 0
-    slow = studio._worker
-    front.msg({"kind": "cancel"})
+    slow = start_slow_call_then_cancel(studio, front, fake)
     assert studio.status == "idle"
     front.run("generate", "a quick fox")  # no need to wait for the cancelled call
     assert studio.status == "idle" and studio.turns[-1]["prompt"] == "a quick fox"
@@ -420,3 +409,158 @@ def test_a_failure_inside_a_message_handler_reaches_the_error_card(offline, monk
     monkeypatch.setattr(studio.session, "upload", lambda *a: 1 / 0)
     front.msg({"kind": "upload", "name": "a.png"}, [b"x"])
     assert studio.error["kind"] == "ZeroDivisionError" and "Traceback" not in studio.error["message"]
+
+
+# -- issue 12: state that never lies ------------------------------------------------------------
+
+def test_a_retried_rate_limit_is_shown_while_it_waits_and_cleared_after(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    seen = []
+    studio.observe(lambda c: seen.append(dict(c["new"])), names="retry")
+    fake.fault("openai", "rate_limit", retry_after_ms=20)
+    front.run("generate", "a fox")
+    assert studio.error == {} and len(studio.turns) == 1
+    shown, cleared = seen
+    assert shown["title"] == "Rate limited" and (shown["attempt"], shown["attempts"]) == (2, 3)
+    assert shown["text"].startswith("Rate limited — retrying in ") and shown["text"].endswith("(attempt 2 of 3)")
+    assert cleared == {} and studio.retry == {}
+
+
+def test_a_studio_replaced_by_a_newer_one_from_the_same_cell_refuses_runs(offline, monkeypatch):
+    import promptpaint.studio as studio_module
+    monkeypatch.setattr(studio_module, "_cell_id", lambda: "cell-7")
+    old = pp.Studio("offline")
+    old_front = Front(old)
+    new = pp.Studio("offline")
+    assert old.closed == "replaced" and new.closed == ""
+    assert "replaced by a newer one" in old.notice
+    old_front.run("generate", "a fox")
+    assert "replaced by a newer one" in old.error["message"] and old.turns == []
+    with pytest.raises(pp.InvalidRequest, match="replaced"):
+        old.generate("a fox")
+    Front(new).run("generate", "a fox")
+    assert len(new.turns) == 1 and pp.ledger().entries(5)[0]["prompt"] == "a fox"
+    assert len(pp.ledger().entries(5)) == 1
+
+
+def test_a_closed_studio_says_so_and_refuses_runs(offline):
+    studio, front = offline
+    studio.close()
+    assert studio.closed == "closed"
+    with pytest.raises(pp.InvalidRequest, match="closed"):
+        studio.generate("a fox")
+
+
+def test_a_notice_belongs_to_its_call_and_clears_when_the_next_starts(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    slow = start_slow_call_then_cancel(studio, front, fake)
+    assert "Cancelled" in studio.notice
+    front.run("generate", "a quick fox")
+    assert studio.notice == ""
+    slow.join(5)
+    assert studio.notice == ""  # the cancelled call landing does not bring it back
+
+
+def test_a_cancelled_call_that_lands_is_marked_with_what_it_cost(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    slow = start_slow_call_then_cancel(studio, front, fake)
+    slow.join(5)
+    turn, = studio.turns
+    assert turn["cancelled"] is True and Decimal(turn["cost"]) == pp.ledger().total() > 0
+    assert studio.image_id == ""  # landed in the history, not shown over what the user looks at
+
+
+def test_a_refused_call_gets_a_card_with_its_cost_and_reason(fake, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
+    studio = pp.Studio("gemini")
+    front = Front(studio)
+    fake.fault("gemini", "image_safety")
+    front.run("generate", "something it will not draw")
+    turn, = studio.turns
+    assert turn["refused"] is True and turn["images"] == [] and turn["text"]
+    assert Decimal(turn["cost"]) == pp.ledger().total() and studio.error["kind"] == "Refused"
+    assert studio.costs["calls"] == 1 and studio.image_id == ""
+
+
+def test_fetch_mask_returns_exactly_the_mask_edit_will_use(offline):
+    studio, front = offline
+    front.run("generate", "a fox")
+    front.sent.clear()
+    front.msg({"kind": "fetch_mask", "request": 4})
+    assert front.sent == [({"kind": "mask", "image_id": studio.image_id, "request": 4}, [])]
+    brush = Image.new("RGBA", (512, 512), (0, 0, 0, 0))
+    brush.paste((255, 0, 110, 255), (10, 20, 200, 100))
+    front.msg({"kind": "mask"}, [png(brush)])
+    front.sent.clear()
+    front.msg({"kind": "fetch_mask", "request": 5})
+    (reply, (data,)), = front.sent
+    assert reply == {"kind": "mask", "image_id": studio.image_id, "request": 5}
+    shown = np.asarray(Image.open(io.BytesIO(data)).getchannel("A"))
+    assert (shown > 0).tolist() == (np.asarray(studio.mask) > 0).tolist()
+    assert (shown > 0).sum() == 190 * 80
+    front.sent.clear()
+    studio.mask = np.ones((512, 512), dtype=np.uint8)  # Python's mask reaches every view at once
+    (pushed, (_,)), = front.sent
+    assert pushed == {"kind": "mask", "image_id": studio.image_id}
+
+
+# -- one budget per Studio ---------------------------------------------------------------------
+
+def test_switching_models_never_resets_the_studios_budget(fake, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
+    budget = Decimal("0.26")
+    studio = pp.Studio("openai", model="gpt-image-1-mini", budget=float(budget))
+    front = Front(studio)
+    front.run("generate", "fox one")
+    spent = pp.ledger().total()
+    assert studio.error == {} and spent > 0
+    assert Decimal(studio.costs["budget_left"]) == budget - spent
+    studio.model = "gpt-image-2"  # a new Client under the hood: it must book against the same cap
+    assert studio.error == {} and studio.model == "gpt-image-2"
+    assert Decimal(studio.costs["budget_left"]) == budget - spent
+    # An edit's worst case fits a fresh $0.26 budget, but not what is left of this one.
+    assert budget - spent < Decimal(studio.costs["estimate"]) <= budget
+    front.run("edit", "give the fox a hat")
+    assert studio.error["kind"] == "BudgetExceeded"
+    assert len(fake.by_provider("openai")) == 1 and pp.ledger().total() == spent
+    assert {row["budget"] for row in pp.ledger().entries()} == {studio.session.budget_id}
+
+
+def test_budget_left_comes_from_the_ledger_and_counts_unknown_costs(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch, budget=1.0)
+    front.run("generate", "fox one")
+    ledger = pp.ledger()
+    assert Decimal(studio.costs["budget_left"]) == Decimal(1) - ledger.spent(budget=studio.session.budget_id)
+    fake.fault("openai", "truncated")  # the answer breaks off: may have been billed, cost unknown
+    front.run("generate", "fox two")
+    held = ledger.spent(budget=studio.session.budget_id)
+    assert held > ledger.total()  # the unknown call still counts at its reservation
+    assert Decimal(studio.costs["budget_left"]) == Decimal(1) - held
+
+
+def test_the_typical_cost_is_what_such_calls_really_cost(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    assert studio.costs["estimate_typical"] is None and studio.costs["calls"] == 0  # nothing measured yet
+    front.run("generate", "fox one")
+    last = Decimal(studio.costs["last"])
+    assert Decimal(studio.costs["estimate_typical"]) == last < Decimal(studio.costs["estimate"])
+    studio.params = {**studio.params, "quality": "high"}  # other settings: no such call yet
+    assert studio.costs["estimate_typical"] is None
+
+
+def test_help_documents_every_argument_and_they_all_work(tmp_path):
+    import inspect
+    doc = pp.Studio.__doc__
+    client_args = [n for n in inspect.signature(pp.Client.__init__).parameters if n not in ("self", "budget_id")]
+    for name in client_args + ["resume"]:
+        assert f":param {name}:" in doc, name
+    ledger = pp.SQLiteLedger(tmp_path / "l.sqlite3")
+    from promptpaint.store import ImageStore
+    store = ImageStore(tmp_path / "imgs")
+    studio = pp.Studio("offline", model="offline-sketch", budget=1, resume=False, cache=True, timeout=30,
+                       max_retries=1, retry_on_timeout=False, backoff=0.1, ledger=ledger, store=store,
+                       ceiling=0.5)
+    r = studio.generate("a fox")
+    assert store.find(r.ids[0]) is not None and ledger.entries()[0]["prompt"] == "a fox"

@@ -9,8 +9,10 @@ library, so it is tested and reused without a front end.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,17 +21,24 @@ from typing import Callable
 
 from PIL import Image
 
-from . import codegen, config, images, masks, registry
+from . import codegen, config, images, masks, past, registry
 from .client import Chat, Client, Result
-from .errors import InvalidRequest, PromptpaintError
+from .errors import InvalidRequest, PromptpaintError, Refused
+from .ledger import utc_now
 from .store import ImageStore, check_id, encode_png
-from .transport import scrub
+from .transport import on_retry, scrub
 
+log = logging.getLogger(__name__)
 THUMB = 160
-THUMB_CACHE = 256  # thumbnails kept in memory; a long session must not grow without bound
+THUMB_CACHE = 256
+TYPICAL_OF = 20      # the typical cost is the median of at most this many recent calls  # thumbnails kept in memory; a long session must not grow without bound
 PROVIDER_LABELS = {"gemini": "Gemini", "openai": "OpenAI", "offline": "Offline stand-in ($0)"}
 OFFLINE_NOTICE = ("Offline stand-in: pictures are placeholders drawn on this machine, at $0. "
                   "Set GEMINI_API_KEY or OPENAI_API_KEY and pick that provider for a real model.")
+CLOSED_MESSAGES = {
+    "replaced": "This Studio was replaced by a newer one (its cell was run again): use the new one.",
+    "closed": "This Studio was closed: create a new one with pp.Studio().",
+}
 CANCEL_NOTICE = ("Cancelled. If the provider had already started, the call may still be billed; "
                  "its image will appear in the history, marked cancelled, when it arrives.")
 
@@ -51,6 +60,7 @@ class StudioTurn:
     text: str | None = None
     offline: bool = False
     cancelled: bool = False   # the user cancelled this call; it landed (and was billed) anyway
+    refused: bool = False     # the provider answered without an image; ``text`` says why
     chat: Chat | None = field(default=None, repr=False)  # the conversation that led here
 
     @property
@@ -66,7 +76,8 @@ class StudioTurn:
         return {"id": self.id, "parent": self.parent, "kind": self.kind, "prompt": self.prompt,
                 "provider": self.provider, "model": self.model, "params": self.params,
                 "images": self.ids, "cost": None if self.cost is None else str(self.cost),
-                "text": self.text, "offline": self.offline, "cancelled": self.cancelled}
+                "text": self.text, "offline": self.offline, "cancelled": self.cancelled,
+                "refused": self.refused}
 
 
 @dataclass
@@ -103,14 +114,6 @@ def _money(d: Decimal | None) -> str | None:
     return None if d is None else format(d, "f")
 
 
-def _typical_params(model, params: dict) -> dict:
-    """The settings a call usually ends up costing: OpenAI's ``quality`` auto is priced as its
-    worst case (high) for budgets, but usually renders at medium."""
-    if "quality" in model.params and params.get("quality") in (None, "auto"):
-        return {**params, "quality": "medium"}
-    return params
-
-
 def error_state(exc: BaseException | None) -> dict:
     """An exception as the error card shows it: kind, a title in words, message and hint."""
     if exc is None:
@@ -141,12 +144,17 @@ class Session:
     thumb_cache_size = THUMB_CACHE
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
-                 budget: float | None = None, on_change: Callable[[str], None] | None = None,
-                 **client_options):
+                 budget: float | None = None, resume: bool = False,
+                 on_change: Callable[[str], None] | None = None, **client_options):
         self.on_change = on_change or (lambda name: None)
         # The key stays on this object's clients; only "configured" ever reaches a front end.
         api_key = client_options.pop("api_key", None)
-        self._client_options = dict(client_options, budget=budget)
+        store, ledger = client_options.pop("store", None), client_options.pop("ledger", None)
+        # One budget per Studio: every Client it makes (one per provider and model) books against
+        # the same cap, so switching models never starts a fresh budget.
+        self.budget_id = client_options.pop("budget_id", None) or (
+            f"studio-{uuid.uuid4().hex[:12]}" if budget is not None else None)
+        self._client_options = dict(client_options, budget=budget, budget_id=self.budget_id)
         self._clients: dict[tuple[str, str], Client] = {}
         self._lock = threading.RLock()
         self._job: Job | None = None
@@ -156,9 +164,9 @@ class Session:
         self.mask: Image.Image | None = None
         self.total = Decimal(0)
         self.last_cost: Decimal | None = None
-        self.calls = 0  # calls that landed or may have been paid: "Last call: —" before the first
         self.budget = Decimal(str(budget)) if budget is not None else None
-        client = Client(provider, model=model, api_key=api_key, **self._client_options)
+        client = Client(provider, model=model, api_key=api_key, store=store, ledger=ledger,
+                        **self._client_options)
         self._api_keys = {client.provider_name: api_key} if api_key else {}
         self._clients[(client.provider_name, client.model.id)] = client
         self.store: ImageStore = client.store
@@ -173,8 +181,14 @@ class Session:
         self.error: dict = {}
         self.notice = OFFLINE_NOTICE if client.offline else ""
         self.code: dict = {}
+        self.retry: dict = {}
+        self.closed = ""
+        self.calls = 0
         self.costs: dict = {}
         self._all_time: Decimal | None = None
+        self._typical: Decimal | None = None
+        if resume:
+            self._resume(past.load_session())
         self.refresh_costs()
 
     # -- what the front end lists --------------------------------------------------------------
@@ -324,12 +338,28 @@ class Session:
         self.mask = None
         self._changed("mask")
 
+    def mask_png(self) -> bytes | None:
+        """The mask as the brush layer draws it: white, alpha 255 where painted; None without one."""
+        if self.mask is None:
+            return None
+        layer = Image.new("RGBA", self.mask.size, (255, 255, 255, 0))
+        layer.putalpha(self.mask)
+        return encode_png(layer)
+
+    def retire(self, why: str) -> None:
+        """``why`` is "replaced" or "closed": from now on every run is refused, saying so."""
+        self.cancel()
+        self.closed = why
+        self.set_notice(CLOSED_MESSAGES[why])
+        self._changed("closed")
+
     # -- uploads and image bytes ---------------------------------------------------------------
     def upload(self, data: bytes, name: str = "image") -> StudioTurn:
         """Store an uploaded PNG/JPEG/WebP/GIF as it came (same bytes, its own extension) and show it."""
         name = (name or "image")[:120]
         images.open_image(data, name)  # refuses other formats, huge or damaged files
         digest, path = self.store.put(bytes(data))
+        past.record_upload(digest, name)
         return self._add_turn("upload", f"(uploaded {name})", {}, [digest], [path], Decimal(0), None, None)
 
     def load(self, image, name: str = "image") -> StudioTurn:
@@ -366,6 +396,63 @@ class Session:
             self._thumbs.popitem(last=False)
         return small, "image/png"
 
+    # -- Past images and the last session -----------------------------------------------------
+    def past(self, query: str = "", limit: int = 60) -> list[dict]:
+        """Images from earlier calls and uploads (ledger + store), newest first, filtered by text."""
+        if not isinstance(query, str):
+            raise InvalidRequest("The filter must be text.", param="query")
+        limit = limit if type(limit) is int and 0 < limit <= 500 else 60
+        return past.items(self.ledger, self.store, query[:200], limit)
+
+    def hide_past(self, image_id) -> None:
+        """Hide an image from Past images. The ledger row (what it cost) is kept."""
+        check_id(image_id)
+        past.hide(image_id)
+
+    def open_past(self, image_id) -> StudioTurn:
+        """Bring a stored image into this session as a new turn, shown and ready to edit."""
+        check_id(image_id)
+        path = self.store.find(image_id)
+        if path is None:
+            raise InvalidRequest("That image is not in the store any more.", param="id")
+        info = next((i for i in past.items(self.ledger, self.store, limit=10_000) if i["id"] == image_id), {})
+        return self._add_turn("open", info.get("prompt") or "(from Past images)", info.get("params") or {},
+                              [image_id], [path], Decimal(0), None, None)
+
+    def snapshot(self) -> dict:
+        """What ``resume=True`` reopens: the turns, the image shown, the settings."""
+        return {"turns": [h.as_state() for h in self.history], "current": dict(self.current),
+                "provider": self.provider, "model": self.model, "params": dict(self.params),
+                "prompt": self.prompt}
+
+    def _resume(self, state: dict) -> None:
+        for t in state.get("turns") or []:
+            try:
+                ids = [i for i in t["images"] if check_id(i)]
+                paths = [self.store.find(i) for i in ids]
+                cost = None if t.get("cost") is None else Decimal(str(t["cost"]))
+                self.history.append(StudioTurn(
+                    id=len(self.history) + 1, kind=str(t["kind"]), prompt=str(t.get("prompt") or ""),
+                    provider=str(t.get("provider") or ""), model=str(t.get("model") or ""),
+                    params=dict(t.get("params") or {}), ids=ids, paths=[p for p in paths if p is not None],
+                    cost=cost, parent=t.get("parent"), text=t.get("text"), offline=bool(t.get("offline")),
+                    cancelled=bool(t.get("cancelled")), refused=bool(t.get("refused"))))
+            except (KeyError, TypeError, ValueError, ArithmeticError, PromptpaintError):
+                continue  # one damaged entry must not cost the rest of the history
+        try:
+            self.choose_provider(state.get("provider"))
+            self.choose_model(state.get("model"))
+            self.choose_params(state.get("params") or {})
+        except PromptpaintError:
+            pass  # the provider has no key today, or the model retired: keep this Studio's choice
+        if isinstance(state.get("prompt"), str):
+            self.prompt = state["prompt"]
+        cur = state.get("current") or {}
+        try:
+            self.show(cur.get("turn"), cur.get("index", 0))
+        except (PromptpaintError, AttributeError):
+            pass
+
     # -- calls ---------------------------------------------------------------------------------
     @property
     def job(self) -> Job | None:
@@ -374,6 +461,8 @@ class Session:
     def start(self, action, prompt: str | None = None, params: dict | None = None) -> Job:
         """Start a call on a worker thread; raises InvalidRequest before anything is spent."""
         with self._lock:
+            if self.closed:
+                raise InvalidRequest(CLOSED_MESSAGES[self.closed])
             if self._job is not None and self._job.is_alive():
                 raise InvalidRequest("A call is already running: wait for it, or press Cancel.")
             job = self._prepare(action, self.prompt if prompt is None else prompt,
@@ -404,6 +493,8 @@ class Session:
                 return
             job.cancel.set()
             self.status, self.started_at = "idle", 0.0
+            self.retry = {}
+            self._changed("retry")
             self._changed("status")
             self.set_notice(CANCEL_NOTICE)
 
@@ -436,6 +527,7 @@ class Session:
         return job
 
     def _work(self, job: Job) -> None:
+        token = on_retry.set(lambda info: self._retrying(job, info))  # this thread's calls only
         try:
             if job.action == "generate":
                 job.chat = job.client.chat()
@@ -446,23 +538,42 @@ class Session:
         except BaseException as exc:  # reported in the UI and re-raised to a Python caller
             job.error = exc
         finally:
+            on_retry.reset(token)
             try:
                 self._finish(job)
             finally:
                 job.done.set()
 
+    def _retrying(self, job: Job, info: dict) -> None:
+        """Transport is about to wait and retry: say so instead of a silent "Working…"."""
+        if self._job is not job:
+            return  # a cancelled call retrying in the background is no longer on screen
+        delay = float(info.get("delay") or 0)
+        shown = f"{delay:.0f} s" if delay >= 1 else f"{delay:.1f} s"
+        self.retry = {"title": info.get("title") or "Retrying", "message": scrub(str(info.get("message") or "")),
+                      "delay": delay, "attempt": info.get("attempt"), "attempts": info.get("attempts"),
+                      "at": time.time(),
+                      "text": f"{info.get('title') or 'Retrying'} — retrying in {shown} "
+                              f"(attempt {info.get('attempt')} of {info.get('attempts')})"}
+        self._changed("retry")
+
     def _finish(self, job: Job) -> None:
         result, exc, cancelled = job.result, job.error, job.cancelled
         paid = getattr(exc, "cost", None) if exc is not None else None
-        if result is not None or paid or getattr(exc, "maybe_billed", False):
+        reached = result is not None or isinstance(exc, Refused)
+        if reached:
             self.calls += 1
-            self.last_cost = None  # unknown unless the branches below know better
+            self.last_cost = result.cost if result is not None else paid
+            self.total += self.last_cost or Decimal(0)
         if result is not None:
-            self.last_cost = result.cost
-            self.total += result.cost or Decimal(0)
             self._add_turn(job.action, job.prompt, result.params, result.ids, result.paths, result.cost,
                            job.parent, job.chat, client=job.client, text=result.text,
                            show=not cancelled, cancelled=cancelled)
+        elif isinstance(exc, Refused):
+            # A refusal is part of the story (and may be billed): a card without an image.
+            self._add_turn(job.action, job.prompt, job.params, [], [], paid, job.parent, None,
+                           client=job.client, text=exc.text or exc.message, show=False,
+                           cancelled=cancelled, refused=True)
         elif paid:
             self.last_cost = paid
             self.total += paid
@@ -480,17 +591,20 @@ class Session:
                 if exc is not None:
                     self.set_error(exc)
                 self.status, self.started_at = "idle", 0.0
+                self.retry = {}
+                self._changed("retry")
                 self._changed("status")
         self.refresh_costs()
 
     def _add_turn(self, kind, prompt, params, ids, paths, cost, parent, chat, *, client=None,
-                  text=None, show=True, cancelled=False) -> StudioTurn:
+                  text=None, show=True, cancelled=False, refused=False) -> StudioTurn:
         with self._lock:
             turn = StudioTurn(id=len(self.history) + 1, kind=kind, prompt=prompt,
                               provider=client.provider_name if client else kind,
                               model=client.model.id if client else "", params=dict(params), ids=list(ids),
                               paths=list(paths), cost=cost, parent=parent, text=text,
-                              offline=bool(client and client.offline), cancelled=cancelled, chat=chat)
+                              offline=bool(client and client.offline), cancelled=cancelled,
+                              refused=refused, chat=chat)
             self.history.append(turn)
         self._changed("turns")
         if show:
@@ -508,17 +622,13 @@ class Session:
 
     def refresh_costs(self, *, totals: bool = True) -> None:
         """Recompute the cost panel; ``totals=False`` keeps the ledger figures (no database read)."""
-        estimate = typical = None
-        note = ""
+        estimate, note = None, ""
         try:
             client = self.client()
-            params = images.drop_empty(self.params)
-            n_images = 1 if self.image_id else 0
-            estimate = client.estimate(self.prompt or "", images=n_images, **params)
-            typical = client.estimate(self.prompt or "", images=n_images,
-                                      **_typical_params(client.model, params))
+            estimate = client.estimate(self.prompt or "", images=1 if self.image_id else 0,
+                                       **images.drop_empty(self.params))
             note = "free (offline stand-in)" if client.offline else (
-                "" if estimate is not None else "price unknown")
+                "worst case for these settings" if estimate is not None else "price unknown")
         except PromptpaintError as exc:
             note = exc.message
         except (TypeError, ValueError):
@@ -526,23 +636,42 @@ class Session:
         if totals or self._all_time is None:
             self._all_time = self.ledger.total()
             self._budget_left = self._budget_left_now()
+            self._typical = self._typical_cost()
         self.costs = {"last": _money(self.last_cost), "widget": _money(self.total),
                       "all_time": _money(self._all_time), "budget_left": _money(self._budget_left),
-                      "estimate": _money(estimate), "estimate_typical": _money(typical),
+                      "estimate": _money(estimate), "estimate_typical": _money(self._typical),
                       "estimate_note": note, "calls": self.calls}
         self._changed("costs")
 
+    def _typical_cost(self) -> Decimal | None:
+        """The median of what recent calls with this model and these settings really cost (from
+        the ledger), or None before there are any: measured, never guessed."""
+        keys = ("size", "quality", "n", "aspect_ratio", "image_size")
+        wanted = {k: v for k, v in images.drop_empty(self.params).items() if k in keys}
+        recent = [r["cost"] for r in self.ledger.entries(500)  # newest first
+                  if r.get("model") == self.model and r.get("status") == "ok" and r.get("cost") is not None
+                  and {k: v for k, v in (r.get("params") or {}).items() if k in keys} == wanted]
+        costs = sorted(recent[:TYPICAL_OF])
+        return costs[len(costs) // 2] if costs else None
+
     def _budget_left_now(self) -> Decimal | None:
+        """What the caps still allow, read from the ledger: the figure a call is checked against
+        (unknown-cost calls and live reservations count), not this widget's own arithmetic."""
         left = None
         if self.budget is not None:
-            left = max(Decimal(0), self.budget - self.total)
+            left = max(Decimal(0), self.budget - self.ledger.spent(budget=self.budget_id))
         daily = config.daily_budget()
         if daily is not None:
-            today = max(Decimal(0), daily - self.ledger.today())
+            today = max(Decimal(0), daily - self.ledger.spent(day=utc_now().date()))
             left = today if left is None else min(left, today)
         return left
 
     def _changed(self, name: str) -> None:
+        if name in ("turns", "shown") and self.history:
+            try:
+                past.save_session(self.snapshot())  # for resume=True; a new empty Studio keeps the last one
+            except OSError:
+                log.warning("promptpaint: could not save the session for resume=True", exc_info=True)
         self.on_change(name)
 
 

@@ -8,6 +8,7 @@ The protocol is written down in docs/widget-protocol.md; the work is done in ses
 from __future__ import annotations
 
 import logging
+import weakref
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +22,22 @@ from .session import Job, Session, StudioTurn, error_state, read_bytes
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger(__name__)
+# The Studio each notebook cell made last: running the cell again retires the previous one.
+_by_cell: dict[str, weakref.ref] = {}
+
+
+def _cell_id() -> str | None:
+    """The id of the notebook cell being run (JupyterLab and Notebook 7 send it), or None."""
+    try:
+        from IPython import get_ipython
+
+        kernel = getattr(get_ipython(), "kernel", None)
+        parent = kernel.get_parent() if hasattr(kernel, "get_parent") else {}
+        metadata = (parent or {}).get("metadata") or {}
+        cell = metadata.get("cellId") or metadata.get("cell_id")
+        return cell if isinstance(cell, str) and cell else None
+    except Exception:  # outside a kernel, or an older one: nothing to replace
+        return None
 
 # Which traits each Session change updates.
 _TRAITS = {
@@ -33,10 +50,64 @@ _TRAITS = {
     "notice": ("notice",),
     "costs": ("costs",),
     "code": ("code",),
+    "retry": ("retry",),
+    "closed": ("closed",),
 }
 
 
 class Studio(anywidget.AnyWidget):
+    """A notebook widget to generate images, paint a mask and edit inside it, with every call
+    priced, booked in the ledger and kept in a history you can branch from.
+
+    Display it as the last expression of a cell (``studio``) or with ``display(studio)``::
+
+        >>> import promptpaint as pp
+        >>> studio = pp.Studio("openai", budget=2.00)
+        >>> studio                                  # the widget
+        >>> studio.generate("a lighthouse at dusk")  # the same path as pressing Generate
+        >>> studio.mask = mask_array                 # non-zero = change; the view shows it
+        >>> studio.edit("make it night")             # edits the image shown, inside the mask
+        >>> studio.image, studio.history, studio.cost
+
+    :param provider: ``"openai"``, ``"gemini"`` or ``"offline"`` (a $0 stand-in that draws
+        placeholders on this machine). Default: ``PROMPTPAINT_PROVIDER``, else the provider
+        whose key is set (``GEMINI_API_KEY``/``GOOGLE_API_KEY`` first, then
+        ``OPENAI_API_KEY``), else offline. The provider can be changed in the widget.
+    :param model: the model id, e.g. ``"gpt-image-2"`` or ``"gemini-3.1-flash-image"``
+        (``promptpaint models`` lists them). Default: the provider's default model.
+    :param budget: the most this Studio may spend, in USD, across every provider and model
+        it is switched to (one budget, shared). A call whose worst case would exceed what is
+        left is refused before it is sent; "Budget left" is read from the ledger. Default:
+        no per-Studio limit (``daily_budget`` in the config still applies).
+    :param resume: ``True`` reopens the last Studio session's history (turns, branches and the
+        image shown, kept under ``PROMPTPAINT_HOME``) instead of starting empty. Earlier images
+        are also in the widget's Past images, resumed or not.
+    :param api_key: the key for ``provider``; default from the environment. It stays in the
+        kernel: the front end, the notebook and "Show code" never see it.
+    :param base_url: another endpoint for ``provider`` (a gateway or proxy), default from
+        ``OPENAI_BASE_URL`` / ``GOOGLE_GEMINI_BASE_URL``.
+    :param price: a price for a model promptpaint does not know, in USD per 1M tokens, e.g.
+        ``{"input_text": 5, "output_image": 40}``; without it such calls are booked at an
+        unknown cost (and refused under a budget).
+    :param ceiling: the most one call may cost, in USD, for a call whose worst case is unknown:
+        under a budget it is reserved instead of refusing the call.
+    :param cache: ``True`` answers a repeat of an identical call from the store at $0.
+    :param timeout: seconds to wait for an answer (default 600).
+    :param max_retries: retries after a rate limit or a server error (default 2); the view
+        shows "Rate limited — retrying in 3 s (attempt 2 of 3)" while it waits.
+    :param retry_on_timeout: also retry after a timeout (default ``False``: the call may have
+        been billed).
+    :param backoff: the first wait between retries, in seconds (default 0.5), doubled each time.
+    :param ledger: a :class:`promptpaint.Ledger` to book calls in (default ``pp.ledger()``,
+        SQLite under ``PROMPTPAINT_HOME``).
+    :param store: an :class:`~promptpaint.store.ImageStore` for the images (default
+        ``PROMPTPAINT_HOME/images``).
+
+    Running its cell again replaces a Studio: the old view says so and refuses to run.
+    ``studio.close()`` does the same. The kernel ↔ browser protocol is in
+    ``docs/widget-protocol.md``; :class:`promptpaint.session.Session` holds the state.
+    """
+
     _esm = STATIC / "widget.js"  # CSS is bundled inside it, scoped under .promptpaint
 
     # The traits docs/widget-protocol.md marks ↔. Everything else is the kernel's to say: a write
@@ -60,13 +131,15 @@ class Studio(anywidget.AnyWidget):
     has_mask = t.Bool(False).tag(sync=True)
     costs = t.Dict().tag(sync=True)
     code = t.Dict().tag(sync=True)
+    retry = t.Dict().tag(sync=True)
+    closed = t.Unicode("").tag(sync=True)
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
-                 budget: float | None = None, **client_options):
+                 budget: float | None = None, resume: bool = False, **client_options):
         self._ready = False
         self._applying = False
-        self._session = Session(provider, model=model, budget=budget, on_change=self._on_session,
-                                **client_options)
+        self._session = Session(provider, model=model, budget=budget, resume=resume,
+                                on_change=self._on_session, **client_options)
         s = self._session
         super().__init__(provider=s.provider, model=s.model, params=dict(s.params),
                          providers=s.provider_list(), models=s.model_list())
@@ -75,6 +148,20 @@ class Studio(anywidget.AnyWidget):
             self._on_session(name)
         self.on_msg(self._on_msg)
         self.observe(self._on_front, names=["prompt", "provider", "model", "params", "current"])
+        cell = _cell_id()
+        if cell is not None:
+            older = _by_cell.get(cell)
+            older = older() if older is not None else None
+            if older is not None and older is not self:
+                older._session.retire("replaced")  # its view says so; a click there spends nothing
+            _by_cell[cell] = weakref.ref(self)
+
+    def close(self) -> None:
+        """Close the widget: its views say so, and it accepts no more runs."""
+        session = getattr(self, "_session", None)  # None when __init__ failed (no key…)
+        if session is not None and not session.closed:
+            session.retire("closed")
+        super().close()
 
     # -- the Python API -------------------------------------------------------------------------
     def generate(self, prompt: str | None = None, *, wait: bool = True, **params) -> Result | None:
@@ -110,6 +197,7 @@ class Studio(anywidget.AnyWidget):
             self.clear_mask()
         else:
             self._session.set_mask(value)
+            self._send_mask()  # every view shows the mask Edit will use
 
     def clear_mask(self) -> None:
         self._session.clear_mask()
@@ -141,7 +229,8 @@ class Studio(anywidget.AnyWidget):
                   "turns": [h.as_state() for h in s.history], "current": dict(s.current),
                   "image_id": s.image_id, "image_size": list(s.image_size), "has_mask": s.mask is not None,
                   "status": s.status, "started_at": s.started_at, "error": s.error, "notice": s.notice,
-                  "costs": s.costs, "code": s.code} if name != "costs" else {"costs": s.costs}
+                  "costs": s.costs, "code": s.code, "retry": s.retry,
+                  "closed": s.closed} if name != "costs" else {"costs": s.costs}
         applying, self._applying = self._applying, True
         try:
             with self.hold_sync():
@@ -212,6 +301,15 @@ class Studio(anywidget.AnyWidget):
                 s.upload(read_bytes(buffers[0]), str(content.get("name") or "upload"))
             elif kind == "fetch":
                 self._send_image(content)
+            elif kind == "fetch_mask":
+                self._send_mask(content.get("request"))
+            elif kind == "past":
+                self._send_past(content)
+            elif kind == "hide_past":
+                s.hide_past(content.get("id"))
+                self._send_past(content)
+            elif kind == "open_past":
+                s.open_past(content.get("id"))
             else:
                 raise InvalidRequest(f"Unknown message from the front end: {str(kind)[:40]!r}.")
         except PromptpaintError as exc:
@@ -227,12 +325,27 @@ class Studio(anywidget.AnyWidget):
             return
         s.start(action, self.prompt, dict(self.params))
 
+    def _send_past(self, content: dict) -> None:
+        """The Past images list; an error still answers (with no items) so the drawer stops waiting."""
+        reply = _with_request({"kind": "past"}, content.get("request"))
+        query = content.get("query", "")
+        try:
+            items = self._session.past(query if isinstance(query, str) else "", content.get("limit", 60))
+        except Exception as exc:
+            self.send({**reply, "items": [], "error": error_state(exc)["message"]})
+            raise
+        self.send({**reply, "items": [{k: v for k, v in i.items() if k != "params"} for i in items]})
+
+    def _send_mask(self, request=None) -> None:
+        """The kernel's mask for the current image (no buffer: none is held)."""
+        reply = _with_request({"kind": "mask", "image_id": self._session.image_id}, request)
+        data = self._session.mask_png()
+        self.send(reply, buffers=[data] if data else [])
+
     def _send_image(self, content: dict) -> None:
         """Answer a fetch with exactly one ``image`` message: the bytes, or ``error`` and none."""
         image_id, thumb = content.get("id", ""), bool(content.get("thumb"))
-        reply = {"kind": "image", "id": str(image_id)[:64], "thumb": thumb}
-        if isinstance(content.get("request"), (int, str)):
-            reply["request"] = content["request"] if isinstance(content["request"], int) else content["request"][:64]
+        reply = _with_request({"kind": "image", "id": str(image_id)[:64], "thumb": thumb}, content.get("request"))
         try:
             data, mime = self._session.image_bytes(image_id, thumb)
         except Exception as exc:
@@ -260,6 +373,13 @@ class Studio(anywidget.AnyWidget):
         if job.error is not None:
             raise job.error
         return job.result
+
+
+def _with_request(reply: dict, request) -> dict:
+    """``reply`` echoing the front end's request id (an int or a short string), when it sent one."""
+    if isinstance(request, int) or (isinstance(request, str) and len(request) <= 64):
+        return {**reply, "request": request}
+    return reply
 
 
 __all__ = ["Studio", "StudioTurn"]

@@ -3,12 +3,9 @@ kernel holds, and the Past images drawer. The page plays the kernel (harness.htm
 
 from __future__ import annotations
 
-import io
 import time
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from pp_harness import make_png, turn
 
@@ -201,40 +198,6 @@ def test_retry_status_replaced_banner_and_notice(widget):
     generate.click(force=True)
     page.get_by_label("Prompt").press("Control+Enter")
     assert widget.sent("run") == [], "a replaced Studio starts no call"
-
-
-def l_png(width, height, box) -> bytes:
-    mask = Image.new("L", (width, height), 0)
-    mask.paste(255, box)
-    out = io.BytesIO()
-    mask.save(out, "PNG")
-    return out.getvalue()
-
-
-def canvas_alpha(widget) -> np.ndarray:
-    w, h, data = widget.page.evaluate(
-        """() => { const c = document.querySelector('canvas[aria-label=Mask]');
-        return [c.width, c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }"""
-    )
-    return np.array(data, dtype=np.uint8).reshape(h, w, 4)[:, :, 3]
-
-
-def test_a_view_shows_the_mask_the_kernel_holds(widget_factory):
-    """After a reload the kernel still holds a mask; the new view must show exactly it."""
-    widget = widget_factory(state={"has_mask": True})
-    sha = widget.show_image(320, 200)
-    assert widget.wait_sent("fetch_mask", 1)[-1]["content"] == {"kind": "fetch_mask"}
-    widget.send({"kind": "mask", "image_id": sha}, [l_png(320, 200, (40, 50, 200, 150))])
-    widget.page.wait_for_function("() => !document.querySelector('.pp-mask') || true")
-    widget.page.get_by_role("button", name="Clear mask").wait_for()
-    widget.page.wait_for_function("() => !document.querySelector('button[title^=\"Clear mask\"]').disabled")
-    a = canvas_alpha(widget)
-    assert (a[50:150, 40:200] == 255).all() and a[:50].max() == 0 and a[:, 200:].max() == 0
-    assert widget.sent("mask") == [], "showing the kernel's mask sends nothing back"
-    # A mask for another image (a late reply) is ignored.
-    widget.send({"kind": "mask", "image_id": "0" * 64}, [l_png(320, 200, (0, 0, 320, 200))])
-    widget.page.wait_for_timeout(50)
-    assert canvas_alpha(widget)[10, 10] == 0
 
 
 def test_past_images_drawer_lists_filters_opens_and_hides(widget):

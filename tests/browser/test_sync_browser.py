@@ -105,3 +105,53 @@ def test_random_state_and_messages_from_the_kernel_leave_the_view_working(widget
     page.get_by_role("button", name="Generate").click()
     assert widget.wait_sent("run")[-1]["content"] == {"kind": "run", "action": "generate"}
     assert errors == []
+
+
+def kernel_mask_png(width, height, box) -> bytes:
+    """The kernel's form of a mask: RGBA, white, alpha 255 inside ``box``."""
+    import io
+
+    from PIL import Image
+
+    layer = Image.new("RGBA", (width, height), (255, 255, 255, 0))
+    layer.paste((255, 255, 255, 255), box)
+    out = io.BytesIO()
+    layer.save(out, "PNG")
+    return out.getvalue()
+
+
+def canvas_alpha(page, x, y) -> int:
+    return page.evaluate(
+        "([x, y]) => document.querySelector('canvas[aria-label=Mask]').getContext('2d').getImageData(x, y, 1, 1).data[3]",
+        [x, y],
+    )
+
+
+def test_a_view_opening_on_a_masked_image_shows_the_kernels_mask(widget):
+    import base64
+
+    page = widget.page
+    page.evaluate("b => { pp.kernelMask = b; }", base64.b64encode(kernel_mask_png(320, 240, (40, 30, 120, 90))).decode())
+    widget.set(has_mask=True)  # as after a page reload: the kernel holds a mask, the canvas is new
+    widget.show_image(320, 240)
+    page.wait_for_function("() => document.querySelector('canvas[aria-label=Mask]').getContext('2d').getImageData(60, 50, 1, 1).data[3] > 0")
+    assert canvas_alpha(page, 60, 50) == 255 and canvas_alpha(page, 200, 200) == 0
+    assert page.get_by_role("button", name="Clear mask").is_enabled()
+    assert widget.sent("mask") == [], "showing the kernel's mask sends nothing back"
+    # Clearing it from the view tells the kernel: what is seen is what Edit sends.
+    page.get_by_role("button", name="Clear mask").click()
+    assert widget.wait_sent("mask")[-1]["buffers"] == []
+
+
+def test_a_view_without_a_kernel_mask_asks_nothing(widget):
+    widget.show_image(320, 240)
+    assert widget.sent("fetch_mask") == []
+    assert widget.page.get_by_role("button", name="Clear mask").is_disabled()
+
+
+def test_a_mask_python_sets_appears_in_the_view(widget):
+    page = widget.page
+    sha = widget.show_image(320, 240)
+    widget.send({"kind": "mask", "image_id": sha}, [kernel_mask_png(320, 240, (0, 0, 50, 50))])
+    page.wait_for_function("() => document.querySelector('canvas[aria-label=Mask]').getContext('2d').getImageData(10, 10, 1, 1).data[3] > 0")
+    assert canvas_alpha(page, 100, 100) == 0

@@ -5,7 +5,6 @@ import { historyItems, restoreFor, turnMark } from "../../js/history.js";
 import { captionFor } from "../../js/caption.js";
 import { filterPast, formatWhen, pastLine } from "../../js/past.js";
 import { downloadName, slug } from "../../js/sync.js";
-import { maskToLayer } from "../../js/brush.js";
 
 const turn = (id, parent, extra = {}) => ({
   id, parent, kind: parent == null ? "generate" : "edit", prompt: `p${id}`, provider: "openai",
@@ -30,6 +29,9 @@ test("caption: which turn, where it came from, its prompt", () => {
   const upload = [turn(3, null, { kind: "upload", prompt: "(uploaded photo.jpg)" })];
   assert.equal(captionFor(upload, { turn: 3 }).text, "Editing #3 · uploaded photo.jpg");
   assert.equal(captionFor([turn(5, 1, { cancelled: true, prompt: "n" })], { turn: 5 }).text, "Editing #5 · edit of #1 · ‘n’ · cancelled");
+  const opened = [turn(6, null, { kind: "open", prompt: "a red barn", cost: "0" })];
+  assert.equal(captionFor(opened, { turn: 6 }).text, "Editing #6 · from Past images · ‘a red barn’");
+  assert.equal(historyItems(opened)[0].cost, "", "bringing an image back costs nothing");
   assert.equal(captionFor(turns, {}), null);
 });
 
@@ -86,12 +88,6 @@ test("Past images: newest first, every word must match, one line of facts", () =
   assert.match(pastLine(items[0]), /^gpt-image-2 · \$0\.05 · 2026-11-2\d \d\d:\d\d$/);
   assert.match(pastLine(items[1]), /^gemini-3.1-flash-image · unknown · /);
   assert.match(pastLine(items[2]), /^2026-11-2\d \d\d:\d\d$/);
+  assert.match(pastLine({ ...items[0], images: 2 }), /^gpt-image-2 · \$0\.05 for 2 images · /);
   assert.equal(formatWhen("not a date"), "not a date");
-});
-
-test("a kernel mask becomes the brush layer: RGBA by its alpha, L by its grey", () => {
-  const rgba = new Uint8ClampedArray([255, 255, 255, 200, 0, 0, 0, 0]);
-  assert.deepEqual([...maskToLayer(rgba, [1, 2, 3])], [1, 2, 3, 200, 1, 2, 3, 0]);
-  const grey = new Uint8ClampedArray([255, 255, 255, 255, 0, 0, 0, 255]);
-  assert.deepEqual([...maskToLayer(grey, [1, 2, 3])], [1, 2, 3, 255, 1, 2, 3, 0]);
 });
