@@ -1,6 +1,6 @@
 import { h } from "./dom.js";
 import { formatCents, formatUSD } from "./cost.js";
-import { messages, onMessage, send } from "./sync.js";
+import { createRequests, debounce, messages, send } from "./sync.js";
 
 // ---- pure logic ------------------------------------------------------------------------------
 
@@ -54,6 +54,32 @@ export function createPast(model, cache) {
   );
   let items = [];
   let loading = false;
+  let failed = "";
+  let latest = 0;
+  const requests = createRequests(model, { kind: "past" });
+
+  /** Asks the kernel for the list (filtered by the box, over all of the ledger), or to hide one. */
+  function load(hideId = null) {
+    const mine = ++latest;
+    const query = filter.value.trim();
+    const content = hideId ? messages.hidePast(hideId, query) : messages.past(query);
+    requests.ask((request) => send(model, { ...content, request })).then(
+      ({ content: reply }) => {
+        if (mine !== latest) return; // a newer list is on its way
+        items = Array.isArray(reply.items) ? reply.items : [];
+        failed = reply.error ? String(reply.error) : "";
+        loading = false;
+        render();
+      },
+      (err) => {
+        if (mine !== latest) return;
+        failed = err.message;
+        loading = false;
+        render();
+      },
+    );
+  }
+  const reload = debounce(() => load(), 300);
 
   function thumb(sha) {
     const img = h("img", { class: "pp-past-thumb", alt: "" });
@@ -68,7 +94,7 @@ export function createPast(model, cache) {
   function render() {
     if (!isOpen()) return;
     const shown = filterPast(items, filter.value);
-    empty.textContent = loading ? "Loading…" : items.length === 0 ? "No past images yet." : shown.length === 0 ? "Nothing matches." : "";
+    empty.textContent = failed || (loading ? "Loading…" : items.length === 0 && !filter.value.trim() ? "No past images yet." : shown.length === 0 ? "Nothing matches." : "");
     empty.hidden = !empty.textContent;
     list.replaceChildren(
       ...shown.map((item) => {
@@ -80,7 +106,7 @@ export function createPast(model, cache) {
         });
         hide.addEventListener("click", () => {
           items = items.filter((i) => i.id !== item.id);
-          send(model, messages.hidePast(item.id));
+          load(item.id);
           render();
         });
         return h(
@@ -99,7 +125,7 @@ export function createPast(model, cache) {
     if (!open) return el.remove();
     slot.append(el);
     loading = items.length === 0;
-    send(model, messages.past());
+    load();
     render();
     filter.focus({ preventScroll: true });
   }
@@ -109,13 +135,18 @@ export function createPast(model, cache) {
     toggle(false);
     button.focus();
   });
-  filter.addEventListener("input", render);
-  const stop = onMessage(model, (content) => {
-    if (content.kind !== "past") return;
-    items = Array.isArray(content.items) ? content.items : [];
-    loading = false;
-    render();
+  filter.addEventListener("input", () => {
+    render(); // at once from what is loaded, then from the whole ledger
+    reload();
   });
 
-  return { button, el: slot, toggle, dispose: stop };
+  return {
+    button,
+    el: slot,
+    toggle,
+    dispose() {
+      reload.cancel();
+      requests.dispose();
+    },
+  };
 }

@@ -62,9 +62,9 @@ export const messages = {
   fetch: (id, thumb = false, request = undefined) =>
     request === undefined ? { kind: "fetch", id, thumb: Boolean(thumb) } : { kind: "fetch", id, thumb: Boolean(thumb), request },
   fetchMask: () => ({ kind: "fetch_mask" }),
-  past: () => ({ kind: "past" }),
+  past: (query = "") => ({ kind: "past", query: String(query) }),
   openPast: (id) => ({ kind: "open_past", id }),
-  hidePast: (id) => ({ kind: "hide_past", id }),
+  hidePast: (id, query = "") => ({ kind: "hide_past", id, query: String(query) }),
 };
 
 /**

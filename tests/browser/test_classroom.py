@@ -208,10 +208,11 @@ def test_past_images_drawer_lists_filters_opens_and_hides(widget):
     assert button.get_attribute("aria-expanded") == "false"
     assert page.get_by_label("Images").count() == 1, "the closed drawer shadows no setting's name"
     button.click()
-    assert widget.wait_sent("past", 1)[-1]["content"] == {"kind": "past"}
+    asked = widget.wait_sent("past", 1)[-1]["content"]
+    assert asked == {"kind": "past", "query": "", "request": asked["request"]}
     drawer = page.get_by_role("region", name="Past images")
     assert "Loading" in drawer.inner_text()
-    widget.send({"kind": "past", "items": [
+    widget.send({"kind": "past", "request": asked["request"], "items": [
         {"id": old, "prompt": "a red barn", "model": "gpt-image-2", "provider": "openai", "cost": "0.0536",
          "at": "2026-11-20T09:15:00Z", "kind": "generate"},
         {"id": new, "prompt": "a blue lake at dawn", "model": "gemini-3.1-flash-image", "provider": "gemini",
@@ -226,9 +227,12 @@ def test_past_images_drawer_lists_filters_opens_and_hides(widget):
     page.wait_for_function("() => [...document.querySelectorAll('.pp-past-thumb')].every(i => i.complete && i.naturalWidth === 16)")
     drawer.get_by_label("Filter").fill("barn")
     assert items.count() == 1 and "a red barn" in items.nth(0).inner_text()
+    # ...and the kernel is asked too, since the drawer holds only the newest calls.
+    assert widget.wait_sent("past", 2)[-1]["content"]["query"] == "barn"
     drawer.get_by_label("Filter").fill("")
     items.nth(1).get_by_role("button", name="Hide").click()
-    assert widget.sent("hide_past")[-1]["content"] == {"kind": "hide_past", "id": old}
+    hidden = widget.wait_sent("hide_past", 1)[-1]["content"]
+    assert (hidden["id"], hidden["query"]) == (old, "")
     assert items.count() == 1
     items.nth(0).get_by_role("button", name="Open").click()
     assert widget.sent("open_past")[-1]["content"] == {"kind": "open_past", "id": new}

@@ -1,6 +1,7 @@
 """Issue 12 in a real JupyterLab: the brush-size slider takes arrow keys, a reload shows the mask
-the kernel holds, and a Studio replaced by re-running its cell refuses to run. One server, one
-kernel, one browser for all three (each step needs the state the previous one left)."""
+the kernel holds, a Studio replaced by re-running its cell refuses to run, and after a kernel
+restart Past images lists the earlier call and opens it for editing. One server, one kernel, one
+browser for all of it (each step needs the state the previous one left)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,17 @@ def test_slider_keys_mask_after_reload_and_replaced_studio(tmp_path, fake, isola
             image = widget.locator("img.pp-image")
             page.wait_for_function("(img) => img.complete && img.naturalWidth === 1024",
                                    arg=image.element_handle(), timeout=30_000)
+            # A laptop: with the file browser open, the widget scrolled to, everything a student
+            # needs for the next step is inside the notebook's visible area.
+            widget.evaluate("el => el.scrollIntoView({block: 'start'})")
+            area = page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first.bounding_box()
+            for name, part in {"prompt": widget.get_by_label("Prompt"), "image": image,
+                               "Edit": widget.get_by_role("button", name="Edit", exact=True),
+                               "cost": widget.get_by_role("region", name="Cost")}.items():
+                b = part.bounding_box()
+                assert area["y"] <= b["y"] and b["y"] + b["height"] <= area["y"] + area["height"], \
+                    f"{name} at {b} is outside the visible notebook {area}"
+
             box = widget.get_by_label("Mask", exact=True).bounding_box()
             page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.5)
             page.mouse.down()
@@ -105,6 +117,24 @@ def test_slider_keys_mask_after_reload_and_replaced_studio(tmp_path, fake, isola
             old.get_by_label("Prompt").press("Control+Enter")
             kernel("pass")  # a round trip: any run message has been handled by now
             assert len(fake.by_provider("openai")) == calls, "the replaced Studio spent nothing"
+
+            # A new kernel knows nothing of the old history: Past images (ledger + store) does.
+            page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
+            page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+            fresh = page.locator(".promptpaint").first
+            fresh.get_by_role("button", name="Past images").click()
+            drawer = fresh.get_by_role("region", name="Past images")
+            item = drawer.get_by_role("listitem").filter(has_text="a fox in the snow").first
+            item.wait_for(timeout=10_000)
+            assert "gpt-image-2" in item.inner_text() and "$" in item.inner_text()
+            item.get_by_role("button", name="Open").click()
+            fresh.locator("[aria-label='Turn 1']").wait_for(timeout=10_000)
+            page.wait_for_function("(img) => img.complete && img.naturalWidth === 1024",
+                                   arg=fresh.locator("img.pp-image").element_handle(), timeout=10_000)
+            assert "from Past images · ‘a fox in the snow’" in fresh.locator(".pp-caption").inner_text()
+            assert fresh.get_by_role("button", name="Edit", exact=True).get_attribute("aria-disabled") == "false"
         finally:
             page.screenshot(path=str(tmp_path / "jupyterlab.png"), full_page=True)
             context.close()
