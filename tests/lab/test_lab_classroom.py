@@ -1,5 +1,5 @@
 """Issue 12 in a real JupyterLab: the brush-size slider takes arrow keys, a reload shows the mask
-the kernel holds, a Studio replaced by re-running its cell refuses to run, and after a kernel
+the kernel holds, a rate-limited call says it is retrying, a Studio replaced by re-running its cell refuses to run, and after a kernel
 restart Past images lists the earlier call and opens it for editing. One server, one kernel, one
 browser for all of it (each step needs the state the previous one left)."""
 
@@ -64,8 +64,12 @@ def test_slider_keys_mask_after_reload_and_replaced_studio(tmp_path, fake, isola
             assert int(slider.input_value()) == before + 2
             assert page.evaluate(active) == cell, "the arrows moved the brush size, not the notebook"
 
+            # The provider rate-limits the first attempt: the wait is said, not a silent "Working…".
+            fake.fault("openai", "rate_limit", retry_after=2)
             widget.get_by_label("Prompt").fill("a fox in the snow")
             widget.get_by_role("button", name="Generate", exact=True).click()
+            widget.get_by_role("status").filter(has_text="Rate limited — retrying in").wait_for(timeout=10_000)
+            assert "(attempt 2 of 3)" in widget.locator(".pp-running").inner_text()
             image = widget.locator("img.pp-image")
             page.wait_for_function("(img) => img.complete && img.naturalWidth === 1024",
                                    arg=image.element_handle(), timeout=30_000)
