@@ -190,6 +190,21 @@ def test_costs_shown_equal_the_ledger(fake, monkeypatch):
     assert Decimal(studio.costs["estimate"]) > 0
 
 
+def test_next_call_is_shown_typical_and_at_most_and_last_call_waits_for_a_call(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    studio.params = {**studio.params, "quality": "auto", "size": "1024x1024", "n": 1}
+    studio.prompt = "a fox"  # 5 characters: 2 text tokens at 4 characters a token
+    assert studio.costs["calls"] == 0 and studio.costs["last"] is None
+    # quality "auto" reserves the high-quality worst case, but usually renders at medium.
+    at = lambda quality: studio.client.estimate("a fox", size="1024x1024", n=1, quality=quality)  # noqa: E731
+    assert Decimal(studio.costs["estimate"]) == at("high")
+    assert Decimal(studio.costs["estimate_typical"]) == at("medium") < at("high")
+    studio.params = {**studio.params, "quality": "low"}
+    assert studio.costs["estimate_typical"] == studio.costs["estimate"]
+    front.run("generate")
+    assert studio.costs["calls"] == 1 and Decimal(studio.costs["last"]) == pp.ledger().total() > 0
+
+
 def test_double_click_pays_once(fake, monkeypatch):
     fake.latency = 0.3
     studio, front = openai_studio(fake, monkeypatch)
@@ -542,12 +557,14 @@ def test_budget_left_comes_from_the_ledger_and_counts_unknown_costs(fake, monkey
 
 def test_the_typical_cost_is_what_such_calls_really_cost(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
-    assert studio.costs["estimate_typical"] is None and studio.costs["calls"] == 0  # nothing measured yet
-    front.run("generate", "fox one")
+    studio.prompt = "fox one"
+    modelled = Decimal(studio.costs["estimate_typical"])  # before any call: the price tables' guess
+    front.run("generate")
     last = Decimal(studio.costs["last"])
+    assert last != modelled  # measured beats modelled once such a call exists
     assert Decimal(studio.costs["estimate_typical"]) == last < Decimal(studio.costs["estimate"])
     studio.params = {**studio.params, "quality": "high"}  # other settings: no such call yet
-    assert studio.costs["estimate_typical"] is None
+    assert Decimal(studio.costs["estimate_typical"]) == Decimal(studio.costs["estimate"])
 
 
 def test_help_documents_every_argument_and_they_all_work(tmp_path):

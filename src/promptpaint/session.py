@@ -114,6 +114,14 @@ def _money(d: Decimal | None) -> str | None:
     return None if d is None else format(d, "f")
 
 
+def _typical_params(model, params: dict) -> dict:
+    """The settings a call usually ends up costing: OpenAI's ``quality`` auto is priced as its
+    worst case (high) for budgets, but usually renders at medium."""
+    if "quality" in model.params and params.get("quality") in (None, "auto"):
+        return {**params, "quality": "medium"}
+    return params
+
+
 def error_state(exc: BaseException | None) -> dict:
     """An exception as the error card shows it: kind, a title in words, message and hint."""
     if exc is None:
@@ -164,6 +172,7 @@ class Session:
         self.mask: Image.Image | None = None
         self.total = Decimal(0)
         self.last_cost: Decimal | None = None
+        self.calls = 0  # calls that landed or may have been paid: "Last call: —" before the first
         self.budget = Decimal(str(budget)) if budget is not None else None
         client = Client(provider, model=model, api_key=api_key, store=store, ledger=ledger,
                         **self._client_options)
@@ -560,8 +569,9 @@ class Session:
     def _finish(self, job: Job) -> None:
         result, exc, cancelled = job.result, job.error, job.cancelled
         paid = getattr(exc, "cost", None) if exc is not None else None
-        reached = result is not None or isinstance(exc, Refused)
-        if reached:
+        # A call that landed, was refused or may have been billed is "the last call" (its cost may
+        # be unknown: None); one that failed before reaching the provider is not.
+        if result is not None or isinstance(exc, Refused) or paid or getattr(exc, "maybe_billed", False):
             self.calls += 1
             self.last_cost = result.cost if result is not None else paid
             self.total += self.last_cost or Decimal(0)
@@ -574,9 +584,6 @@ class Session:
             self._add_turn(job.action, job.prompt, job.params, [], [], paid, job.parent, None,
                            client=job.client, text=exc.text or exc.message, show=False,
                            cancelled=cancelled, refused=True)
-        elif paid:
-            self.last_cost = paid
-            self.total += paid
         try:
             wire = job.client.wire(job.action, job.prompt, job.params,
                                    n_images=0 if job.action == "generate" else 1, mask=job.mask is not None)
@@ -622,13 +629,17 @@ class Session:
 
     def refresh_costs(self, *, totals: bool = True) -> None:
         """Recompute the cost panel; ``totals=False`` keeps the ledger figures (no database read)."""
-        estimate, note = None, ""
+        estimate = typical = None
+        note = ""
         try:
             client = self.client()
-            estimate = client.estimate(self.prompt or "", images=1 if self.image_id else 0,
-                                       **images.drop_empty(self.params))
+            params = images.drop_empty(self.params)
+            n_images = 1 if self.image_id else 0
+            estimate = client.estimate(self.prompt or "", images=n_images, **params)
+            typical = client.estimate(self.prompt or "", images=n_images,
+                                      **_typical_params(client.model, params))
             note = "free (offline stand-in)" if client.offline else (
-                "worst case for these settings" if estimate is not None else "price unknown")
+                "" if estimate is not None else "price unknown")
         except PromptpaintError as exc:
             note = exc.message
         except (TypeError, ValueError):
@@ -639,7 +650,8 @@ class Session:
             self._typical = self._typical_cost()
         self.costs = {"last": _money(self.last_cost), "widget": _money(self.total),
                       "all_time": _money(self._all_time), "budget_left": _money(self._budget_left),
-                      "estimate": _money(estimate), "estimate_typical": _money(self._typical),
+                      "estimate": _money(estimate),
+                      "estimate_typical": _money(self._typical if self._typical is not None else typical),
                       "estimate_note": note, "calls": self.calls}
         self._changed("costs")
 
