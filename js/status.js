@@ -191,6 +191,7 @@ export function createStatus(model) {
   function renderCode() {
     const code = model.get("code") || {};
     const blocks = [
+      ["promptpaint — runs as pasted, keeps the budget and the ledger", code.promptpaint],
       ["curl", code.curl],
       ["Python", code.python],
     ].filter(([, text]) => text);

@@ -587,7 +587,8 @@ class Session:
         try:
             wire = job.client.wire(job.action, job.prompt, job.params,
                                    n_images=0 if job.action == "generate" else 1, mask=job.mask is not None)
-            self.code = {"curl": codegen.curl(wire), "python": codegen.python(wire)}
+            self.code = {"curl": codegen.curl(wire), "python": codegen.python(wire),
+                         "promptpaint": self._client_code(job)}
             self._changed("code")
         except PromptpaintError:
             pass
@@ -602,6 +603,18 @@ class Session:
                 self._changed("retry")
                 self._changed("status")
         self.refresh_costs()
+
+    def _client_code(self, job: Job) -> str:
+        """``pp.Client`` code for ``job`` that runs as pasted: an edit reads the source image
+        from the store, and the mask it used is written there too."""
+        source = mask = None
+        if job.action == "edit":
+            parent = self.turn(job.parent)
+            source = job.image or (parent.paths[0] if parent and parent.paths else None)
+            if job.mask is not None:
+                mask = self.store.put(encode_png(job.mask))[1]
+        return codegen.client(job.client.provider_name, job.client.model.id, job.action, job.prompt,
+                              job.params, image=source, mask=mask)
 
     def _add_turn(self, kind, prompt, params, ids, paths, cost, parent, chat, *, client=None,
                   text=None, show=True, cancelled=False, refused=False) -> StudioTurn:

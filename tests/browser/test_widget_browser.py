@@ -389,6 +389,10 @@ def test_notice_show_code_and_cleanup(widget):
     pres = panel.locator("pre").all_inner_texts()
     assert "$OPENAI_API_KEY" in pres[0] and "client.images.generate" in pres[1]
     assert panel.get_by_role("button", name="Copy").count() == 2
+    widget.set(code={"curl": "curl …", "python": "requests …",
+                     "promptpaint": "import promptpaint as pp\n\nclient = pp.Client('openai', model='gpt-image-2')"})
+    assert "pp.Client('openai'" in panel.locator("pre").first.inner_text(), "the snippet that runs as pasted comes first"
+    assert "keeps the budget and the ledger" in panel.inner_text()
 
     widget.show_image()
     leftovers = page.evaluate("async () => { await pp.cleanup(); return pp.listenerCount(); }")
