@@ -581,3 +581,24 @@ def test_help_documents_every_argument_and_they_all_work(tmp_path):
                        ceiling=0.5)
     r = studio.generate("a fox")
     assert store.find(r.ids[0]) is not None and ledger.entries()[0]["prompt"] == "a fox"
+
+
+def test_a_front_end_change_is_checked_even_while_the_worker_applies_a_result(offline):
+    import threading
+    studio, front = offline
+    inside, release = threading.Event(), threading.Event()
+
+    def worker_applying():  # what the worker thread does while it copies a result into traits
+        studio._applying = True
+        inside.set()
+        release.wait(5)
+        studio._applying = False
+
+    t = threading.Thread(target=worker_applying)
+    t.start()
+    inside.wait(5)
+    studio.set_state({"prompt": "typed meanwhile", "model": "no-such-model"})
+    release.set()
+    t.join()
+    assert studio.session.prompt == "typed meanwhile"
+    assert studio.model == "offline-sketch" and "Unknown model" in studio.error["message"]

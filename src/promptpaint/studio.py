@@ -8,6 +8,7 @@ The protocol is written down in docs/widget-protocol.md; the work is done in ses
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
 from decimal import Decimal
 from pathlib import Path
@@ -39,7 +40,7 @@ def _cell_id() -> str | None:
     except Exception:  # outside a kernel, or an older one: nothing to replace
         return None
 
-# Which traits each Session change updates.
+# Which traits each Session change updates, and how each trait reads the Session.
 _TRAITS = {
     "selection": ("provider", "model", "params"),
     "turns": ("turns",),
@@ -52,6 +53,15 @@ _TRAITS = {
     "code": ("code",),
     "retry": ("retry",),
     "closed": ("closed",),
+}
+_READ = {
+    "provider": lambda s: s.provider, "model": lambda s: s.model, "params": lambda s: dict(s.params),
+    "turns": lambda s: [h.as_state() for h in s.history], "current": lambda s: dict(s.current),
+    "image_id": lambda s: s.image_id, "image_size": lambda s: list(s.image_size),
+    "has_mask": lambda s: s.mask is not None, "status": lambda s: s.status,
+    "started_at": lambda s: s.started_at, "error": lambda s: s.error, "notice": lambda s: s.notice,
+    "costs": lambda s: s.costs, "code": lambda s: s.code, "retry": lambda s: s.retry,
+    "closed": lambda s: s.closed,
 }
 
 
@@ -137,7 +147,9 @@ class Studio(anywidget.AnyWidget):
     def __init__(self, provider: str | None = None, *, model: str | None = None,
                  budget: float | None = None, resume: bool = False, **client_options):
         self._ready = False
-        self._applying = False
+        # Per thread: the worker applying a call's result must not silence the checks of a
+        # front-end change the kernel's main thread handles at the same moment.
+        self._quiet = threading.local()
         self._session = Session(provider, model=model, budget=budget, resume=resume,
                                 on_change=self._on_session, **client_options)
         s = self._session
@@ -221,21 +233,22 @@ class Studio(anywidget.AnyWidget):
         return self._session.job
 
     # -- Session → traits ----------------------------------------------------------------------
+    @property
+    def _applying(self) -> bool:
+        return getattr(self._quiet, "on", False)
+
+    @_applying.setter
+    def _applying(self, value: bool) -> None:
+        self._quiet.on = value
+
     def _on_session(self, name: str) -> None:
         if not self._ready:
             return
-        s = self._session
-        values = {"provider": s.provider, "model": s.model, "params": dict(s.params),
-                  "turns": [h.as_state() for h in s.history], "current": dict(s.current),
-                  "image_id": s.image_id, "image_size": list(s.image_size), "has_mask": s.mask is not None,
-                  "status": s.status, "started_at": s.started_at, "error": s.error, "notice": s.notice,
-                  "costs": s.costs, "code": s.code, "retry": s.retry,
-                  "closed": s.closed} if name != "costs" else {"costs": s.costs}
-        applying, self._applying = self._applying, True
+        applying, self._applying = self._applying, True  # the kernel's own values: not re-checked
         try:
             with self.hold_sync():
                 for trait in _TRAITS[name]:
-                    setattr(self, trait, values[trait])
+                    setattr(self, trait, _READ[trait](self._session))
         finally:
             self._applying = applying
 
