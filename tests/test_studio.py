@@ -602,3 +602,16 @@ def test_a_front_end_change_is_checked_even_while_the_worker_applies_a_result(of
     t.join()
     assert studio.session.prompt == "typed meanwhile"
     assert studio.model == "offline-sketch" and "Unknown model" in studio.error["message"]
+
+
+def test_one_update_switching_provider_and_model_is_checked_in_dependency_order(fake, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    studio = pp.Studio("gemini")
+    studio.send_state = lambda key=None: None
+    # What clicking an OpenAI card sends; the browser may list the model before the provider.
+    studio.set_state({"model": "gpt-image-1-mini", "params": {"size": "1024x1024", "n": 1},
+                      "provider": "openai"})
+    assert studio.error == {}
+    assert (studio.provider, studio.model) == ("openai", "gpt-image-1-mini")
+    assert studio.client.model.id == "gpt-image-1-mini" and studio.params["size"] == "1024x1024"

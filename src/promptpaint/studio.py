@@ -54,6 +54,7 @@ _TRAITS = {
     "retry": ("retry",),
     "closed": ("closed",),
 }
+_FRONT_END_ORDER = ("provider", "model", "params", "current", "prompt")
 _READ = {
     "provider": lambda s: s.provider, "model": lambda s: s.model, "params": lambda s: dict(s.params),
     "turns": lambda s: [h.as_state() for h in s.history], "current": lambda s: dict(s.current),
@@ -122,7 +123,7 @@ class Studio(anywidget.AnyWidget):
 
     # The traits docs/widget-protocol.md marks ↔. Everything else is the kernel's to say: a write
     # from the browser to it is refused and the kernel's value sent back.
-    FRONT_END_TRAITS = frozenset({"prompt", "provider", "model", "params", "current"})
+    FRONT_END_TRAITS = frozenset(_FRONT_END_ORDER)
 
     prompt = t.Unicode("").tag(sync=True)
     provider = t.Unicode("offline").tag(sync=True)
@@ -159,7 +160,7 @@ class Studio(anywidget.AnyWidget):
         for name in _TRAITS:
             self._on_session(name)
         self.on_msg(self._on_msg)
-        self.observe(self._on_front, names=["prompt", "provider", "model", "params", "current"])
+        self.observe(self._on_front, names=list(_FRONT_END_ORDER))
         cell = _cell_id()
         if cell is not None:
             older = _by_cell.get(cell)
@@ -255,7 +256,9 @@ class Studio(anywidget.AnyWidget):
     # -- traits the front end may write --------------------------------------------------------
     def set_state(self, sync_data):
         """A state update from the front end (ipywidgets calls this for comm messages only)."""
-        taken = {k: v for k, v in sync_data.items() if k in self.FRONT_END_TRAITS}
+        # Checked in dependency order, whatever order the browser sent them in: a model is
+        # checked against its new provider, params against the new model.
+        taken = {k: sync_data[k] for k in _FRONT_END_ORDER if k in sync_data}
         refused = [k for k in sync_data if k not in taken and k in self.keys]
         try:
             super().set_state(taken)
