@@ -153,6 +153,13 @@ def openai_studio(fake, monkeypatch, **kw):
     return studio, Front(studio)
 
 
+def gemini_studio(fake, monkeypatch, **kw):
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
+    studio = pp.Studio("gemini", **kw)
+    return studio, Front(studio)
+
+
 def start_slow_call_then_cancel(studio, front, fake, prompt="a slow fox"):
     """A call that reaches the provider, cancelled while it runs; returns its job to join."""
     fake.fault("openai", "slow", seconds=0.5)
@@ -239,10 +246,7 @@ def test_cancel_frees_the_ui_and_the_paid_result_still_lands(fake, monkeypatch):
 
 
 def test_editing_an_older_turn_branches_the_gemini_conversation(fake, monkeypatch):
-    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
-    studio = pp.Studio("gemini")
-    front = Front(studio)
+    studio, front = gemini_studio(fake, monkeypatch)
     front.run("generate", "a lighthouse")
     front.run("edit", "make it night")
     assert [c["role"] for c in fake.last("gemini").json["contents"]] == ["user", "model", "user"]
@@ -486,10 +490,7 @@ def test_a_cancelled_call_that_lands_is_marked_with_what_it_cost(fake, monkeypat
 
 
 def test_a_refused_call_gets_a_card_with_its_cost_and_reason(fake, monkeypatch):
-    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
-    studio = pp.Studio("gemini")
-    front = Front(studio)
+    studio, front = gemini_studio(fake, monkeypatch)
     fake.fault("gemini", "image_safety")
     front.run("generate", "something it will not draw")
     turn, = studio.turns
