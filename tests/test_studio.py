@@ -447,11 +447,14 @@ def test_a_retried_rate_limit_is_shown_while_it_waits_and_cleared_after(fake, mo
 
 def test_a_studio_replaced_by_a_newer_one_from_the_same_cell_refuses_runs(offline, monkeypatch):
     import promptpaint.studio as studio_module
-    monkeypatch.setattr(studio_module, "_cell_id", lambda: "cell-7")
-    old = pp.Studio("offline")
+    run = ["run-1"]
+    monkeypatch.setattr(studio_module, "_cell_run", lambda: ("cell-7", run[0]))
+    old, beside = pp.Studio("offline"), pp.Studio("offline")  # one run of a cell may make two
     old_front = Front(old)
+    assert old.closed == beside.closed == ""
+    run[0] = "run-2"  # the cell is run again
     new = pp.Studio("offline")
-    assert old.closed == "replaced" and new.closed == ""
+    assert old.closed == beside.closed == "replaced" and new.closed == ""
     assert "replaced by a newer one" in old.notice
     old_front.run("generate", "a fox")
     assert "replaced by a newer one" in old.error["message"] and old.turns == []
