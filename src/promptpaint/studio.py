@@ -19,7 +19,7 @@ from PIL import Image
 
 from .client import Client, Result
 from .errors import InvalidRequest, PromptpaintError
-from .session import Job, Session, StudioTurn, error_state, read_bytes
+from .session import Job, Session, StudioTurn, error_state
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger(__name__)
@@ -328,11 +328,11 @@ class Studio(anywidget.AnyWidget):
             elif kind == "cancel":
                 s.cancel()
             elif kind == "mask":
-                s.set_mask_png(read_bytes(buffers[0]) if buffers else b"")
+                s.set_mask_png(_buffer(buffers[0]) if buffers else b"")
             elif kind == "upload":
                 if not buffers:
                     raise InvalidRequest("The upload arrived empty.")
-                s.upload(read_bytes(buffers[0]), str(content.get("name") or "upload"))
+                s.upload(_buffer(buffers[0]), str(content.get("name") or "upload"))
             elif kind == "fetch":
                 self._send_image(content)
             elif kind == "fetch_mask":
@@ -407,6 +407,11 @@ class Studio(anywidget.AnyWidget):
         if job.error is not None:
             raise job.error
         return job.result
+
+
+def _buffer(buf) -> bytes:
+    """A custom message's buffer (a memoryview from the comm, bytes in tests) as bytes."""
+    return buf.tobytes() if isinstance(buf, memoryview) else bytes(buf)
 
 
 def _with_request(reply: dict, request) -> dict:
