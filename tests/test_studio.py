@@ -153,6 +153,13 @@ def openai_studio(fake, monkeypatch, **kw):
     return studio, Front(studio)
 
 
+def gemini_studio(fake, monkeypatch, **kw):
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
+    studio = pp.Studio("gemini", **kw)
+    return studio, Front(studio)
+
+
 def start_slow_call_then_cancel(studio, front, fake, prompt="a slow fox"):
     """A call that reaches the provider, cancelled while it runs; returns its job to join."""
     fake.fault("openai", "slow", seconds=0.5)
@@ -239,10 +246,7 @@ def test_cancel_frees_the_ui_and_the_paid_result_still_lands(fake, monkeypatch):
 
 
 def test_editing_an_older_turn_branches_the_gemini_conversation(fake, monkeypatch):
-    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
-    studio = pp.Studio("gemini")
-    front = Front(studio)
+    studio, front = gemini_studio(fake, monkeypatch)
     front.run("generate", "a lighthouse")
     front.run("edit", "make it night")
     assert [c["role"] for c in fake.last("gemini").json["contents"]] == ["user", "model", "user"]
@@ -443,11 +447,14 @@ def test_a_retried_rate_limit_is_shown_while_it_waits_and_cleared_after(fake, mo
 
 def test_a_studio_replaced_by_a_newer_one_from_the_same_cell_refuses_runs(offline, monkeypatch):
     import promptpaint.studio as studio_module
-    monkeypatch.setattr(studio_module, "_cell_id", lambda: "cell-7")
-    old = pp.Studio("offline")
+    run = ["run-1"]
+    monkeypatch.setattr(studio_module, "_cell_run", lambda: ("cell-7", run[0]))
+    old, beside = pp.Studio("offline"), pp.Studio("offline")  # one run of a cell may make two
     old_front = Front(old)
+    assert old.closed == beside.closed == ""
+    run[0] = "run-2"  # the cell is run again
     new = pp.Studio("offline")
-    assert old.closed == "replaced" and new.closed == ""
+    assert old.closed == beside.closed == "replaced" and new.closed == ""
     assert "replaced by a newer one" in old.notice
     old_front.run("generate", "a fox")
     assert "replaced by a newer one" in old.error["message"] and old.turns == []
@@ -486,10 +493,7 @@ def test_a_cancelled_call_that_lands_is_marked_with_what_it_cost(fake, monkeypat
 
 
 def test_a_refused_call_gets_a_card_with_its_cost_and_reason(fake, monkeypatch):
-    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
-    studio = pp.Studio("gemini")
-    front = Front(studio)
+    studio, front = gemini_studio(fake, monkeypatch)
     fake.fault("gemini", "image_safety")
     front.run("generate", "something it will not draw")
     turn, = studio.turns
@@ -526,7 +530,8 @@ def test_switching_models_never_resets_the_studios_budget(fake, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
     budget = Decimal("0.26")
-    studio = pp.Studio("openai", model="gpt-image-1-mini", budget=float(budget))
+    with pytest.warns(pp.ShutdownWarning):  # a cheap model near shutdown: the widget still offers it
+        studio = pp.Studio("openai", model="gpt-image-1-mini", budget=float(budget))
     front = Front(studio)
     front.run("generate", "fox one")
     spent = pp.ledger().total()
@@ -606,3 +611,38 @@ def test_show_code_offers_client_code_that_runs_as_pasted_with_image_mask_and_le
     result = namespace["result"]
     assert result.cost > 0 and pp.ledger().total() == spent + result.cost, "booked like any call"
     assert Image.open(result.paths[0]).size == (w, h)
+
+
+def test_a_front_end_change_is_checked_even_while_the_worker_applies_a_result(offline):
+    import threading
+    studio, front = offline
+    inside, release = threading.Event(), threading.Event()
+
+    def worker_applying():  # what the worker thread does while it copies a result into traits
+        studio._applying = True
+        inside.set()
+        release.wait(5)
+        studio._applying = False
+
+    t = threading.Thread(target=worker_applying)
+    t.start()
+    inside.wait(5)
+    studio.set_state({"prompt": "typed meanwhile", "model": "no-such-model"})
+    release.set()
+    t.join()
+    assert studio.session.prompt == "typed meanwhile"
+    assert studio.model == "offline-sketch" and "Unknown model" in studio.error["message"]
+
+
+def test_one_update_switching_provider_and_model_is_checked_in_dependency_order(fake, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    studio = pp.Studio("gemini")
+    studio.send_state = lambda key=None: None
+    # What clicking an OpenAI card sends; the browser may list the model before the provider.
+    with pytest.warns(pp.ShutdownWarning):
+        studio.set_state({"model": "gpt-image-1-mini", "params": {"size": "1024x1024", "n": 1},
+                          "provider": "openai"})
+    assert studio.error == {}
+    assert (studio.provider, studio.model) == ("openai", "gpt-image-1-mini")
+    assert studio.client.model.id == "gpt-image-1-mini" and studio.params["size"] == "1024x1024"

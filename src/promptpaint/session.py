@@ -30,8 +30,8 @@ from .transport import on_retry, scrub
 
 log = logging.getLogger(__name__)
 THUMB = 160
-THUMB_CACHE = 256
-TYPICAL_OF = 20      # the typical cost is the median of at most this many recent calls  # thumbnails kept in memory; a long session must not grow without bound
+THUMB_CACHE = 256    # thumbnails kept in memory; a long session must not grow without bound
+TYPICAL_OF = 20      # the typical cost is the median of at most this many recent calls
 PROVIDER_LABELS = {"gemini": "Gemini", "openai": "OpenAI", "offline": "Offline stand-in ($0)"}
 OFFLINE_NOTICE = ("Offline stand-in: pictures are placeholders drawn on this machine, at $0. "
                   "Set GEMINI_API_KEY or OPENAI_API_KEY and pick that provider for a real model.")
@@ -192,7 +192,6 @@ class Session:
         self.code: dict = {}
         self.retry: dict = {}
         self.closed = ""
-        self.calls = 0
         self.costs: dict = {}
         self._all_time: Decimal | None = None
         self._typical: Decimal | None = None
@@ -441,7 +440,7 @@ class Session:
                 paths = [self.store.find(i) for i in ids]
                 cost = None if t.get("cost") is None else Decimal(str(t["cost"]))
                 self.history.append(StudioTurn(
-                    id=len(self.history) + 1, kind=str(t["kind"]), prompt=str(t.get("prompt") or ""),
+                    id=int(t["id"]), kind=str(t["kind"]), prompt=str(t.get("prompt") or ""),
                     provider=str(t.get("provider") or ""), model=str(t.get("model") or ""),
                     params=dict(t.get("params") or {}), ids=ids, paths=[p for p in paths if p is not None],
                     cost=cost, parent=t.get("parent"), text=t.get("text"), offline=bool(t.get("offline")),
@@ -619,7 +618,7 @@ class Session:
     def _add_turn(self, kind, prompt, params, ids, paths, cost, parent, chat, *, client=None,
                   text=None, show=True, cancelled=False, refused=False) -> StudioTurn:
         with self._lock:
-            turn = StudioTurn(id=len(self.history) + 1, kind=kind, prompt=prompt,
+            turn = StudioTurn(id=self.history[-1].id + 1 if self.history else 1, kind=kind, prompt=prompt,
                               provider=client.provider_name if client else kind,
                               model=client.model.id if client else "", params=dict(params), ids=list(ids),
                               paths=list(paths), cost=cost, parent=parent, text=text,
@@ -700,9 +699,4 @@ class Session:
         self.on_change(name)
 
 
-def read_bytes(buf) -> bytes:
-    """A custom message's buffer (memoryview from the comm, bytes in tests) as bytes."""
-    return buf.tobytes() if isinstance(buf, memoryview) else bytes(buf)
-
-
-__all__ = ["Session", "StudioTurn", "Job", "error_state", "error_title", "read_bytes"]
+__all__ = ["Session", "StudioTurn", "Job", "error_state", "error_title"]
