@@ -41,6 +41,29 @@ def test_prompt_image_edit_and_cost_fit_a_laptop_screen(widget_factory):
     assert history["height"] < 100, "history is a compact strip"
 
 
+# What JupyterLab's own stylesheet does to every description list inside an output.
+JUPYTERLAB_OUTPUT_CSS = """
+.jp-OutputArea-output dl, .jp-OutputArea-output dt, .jp-OutputArea-output dd { display: block; }
+.jp-OutputArea-output dl { width: 100%; overflow: hidden; padding: 0; margin: 0; }
+.jp-OutputArea-output dt { font-weight: bold; float: left; width: 20%; padding: 0; margin: 0; }
+.jp-OutputArea-output dd { float: left; width: 80%; padding: 0; margin: 0; }
+"""
+
+
+def test_cost_panel_keeps_its_layout_inside_a_jupyterlab_output(widget_factory):
+    widget = widget_factory(width=1180, viewport=LAPTOP)
+    page = widget.page
+    page.add_style_tag(content=JUPYTERLAB_OUTPUT_CSS)
+    page.evaluate("document.getElementById('host').classList.add('jp-OutputArea-output')")
+    widget.set(costs={"last": "0.0536", "widget": "0.2", "all_time": "1.5", "budget_left": None,
+                      "estimate": "0.21", "estimate_typical": "0.05", "estimate_note": "", "calls": 4})
+    panel = page.get_by_role("region", name="Cost")
+    last, this = (panel.locator(f"dt:text-is('{k}')").bounding_box() for k in ("Last call", "This widget"))
+    assert abs(last["y"] - this["y"]) < 2, "short rows share a line, not one 20%/80% row each"
+    value = panel.locator("dt:text-is('Last call') + dd").bounding_box()
+    assert value["x"] - (last["x"] + last["width"]) < 12, "each figure sits beside its label"
+
+
 def test_narrow_cell_stacks_and_keeps_the_image_within_the_window(widget_factory):
     widget = widget_factory(width=600, viewport={"width": 700, "height": 768})
     widget.show_image(1024, 1024)
