@@ -103,6 +103,7 @@ export function createPast(model, cache) {
         open.addEventListener("click", () => {
           send(model, messages.openPast(item.id));
           toggle(false);
+          button.focus(); // the drawer (and the focused Open) is gone; focus goes back where it came from
         });
         hide.addEventListener("click", () => {
           items = items.filter((i) => i.id !== item.id);
@@ -132,6 +133,12 @@ export function createPast(model, cache) {
 
   button.addEventListener("click", () => toggle());
   close.addEventListener("click", () => {
+    toggle(false);
+    button.focus();
+  });
+  el.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    event.stopPropagation(); // closing the drawer is all this Escape does
     toggle(false);
     button.focus();
   });

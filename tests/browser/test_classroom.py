@@ -260,3 +260,8 @@ def test_past_images_drawer_lists_filters_opens_and_hides(widget):
     items.nth(0).get_by_role("button", name="Open").click()
     assert widget.sent("open_past")[-1]["content"] == {"kind": "open_past", "id": new}
     assert drawer.count() == 0 and button.get_attribute("aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.textContent") == "Past images", "focus is not lost"
+    page.keyboard.press("Enter")
+    assert drawer.is_visible()
+    page.keyboard.press("Escape")
+    assert drawer.count() == 0 and page.evaluate("document.activeElement.textContent") == "Past images"
