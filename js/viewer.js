@@ -1,4 +1,4 @@
-import { h, listen } from "./dom.js";
+import { h, keepingFocus, listen } from "./dom.js";
 import { createBrush, shortcut, stepSize, MIN_SIZE, MAX_SIZE } from "./brush.js";
 import { downloadName, messages, send, setTraits, subscribe } from "./sync.js";
 
@@ -149,7 +149,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     const pick = choicesFor(model.get("turns") || [], model.get("current") || {});
     choices.hidden = !pick;
     if (!pick) return choices.replaceChildren();
-    choices.replaceChildren(
+    keepingFocus(choices, "data-index", () => choices.replaceChildren(
       ...pick.images.map((sha, index) => {
         const thumb = h("img", { alt: "" });
         const ready = cache.peek(sha, true);
@@ -162,12 +162,13 @@ export function createViewer({ model, cache, root, caption = null, report = () =
             class: "pp-choice",
             "aria-label": `Result ${index + 1} of ${pick.images.length}`,
             "aria-pressed": String(index === pick.selected),
+            "data-index": index,
             onclick: () => setTraits(model, { current: { turn: pick.turn, index } }),
           },
           thumb,
         );
       }),
-    );
+    ));
   }
 
   async function showKernelMask(content, buffers) {

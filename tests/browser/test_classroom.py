@@ -189,8 +189,10 @@ def test_caption_cards_and_send_to_edit_restore_prompt_and_settings(widget):
     assert "cancelled — billed $0.03" in cards.nth(2).inner_text()
     assert "refused" in cards.nth(3).inner_text()
 
-    cards.nth(0).click()
+    cards.nth(0).focus()
+    page.keyboard.press("Enter")
     assert widget.state("current") == {"turn": 1, "index": 0}
+    assert page.evaluate("document.activeElement.dataset.turn") == "1", "the keyboard keeps its place"
     assert widget.state("prompt") == "a fox in the snow"
     assert widget.state("model") == "gpt-image-2" and widget.state("provider") == "openai"
     assert widget.state("params") == {"size": "1536x1024", "n": 1, "seed": 7}
