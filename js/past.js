@@ -109,6 +109,7 @@ export function createPast(model, cache) {
           items = items.filter((i) => i.id !== item.id);
           load(item.id);
           render();
+          filter.focus({ preventScroll: true }); // the focused Hide went with its row
         });
         return h(
           "li",
