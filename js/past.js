@@ -12,12 +12,12 @@ export function formatWhen(iso) {
   return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`;
 }
 
-/** Newest first; every word of the filter must appear in the prompt, model, provider or date. */
+/** Newest first; every word of the filter must appear in the prompt, model or provider (as the kernel filters). */
 export function filterPast(items = [], query = "") {
   const words = String(query).toLowerCase().split(/\s+/).filter(Boolean);
   return items
     .filter((item) => {
-      const hay = [item.prompt, item.model, item.provider, item.kind, formatWhen(item.at)].join(" ").toLowerCase();
+      const hay = [item.prompt, item.model, item.provider].join(" ").toLowerCase();
       return words.every((w) => hay.includes(w));
     })
     .sort((a, b) => String(b.at ?? "").localeCompare(String(a.at ?? "")));
@@ -38,7 +38,7 @@ export function pastLine(item) {
  */
 export function createPast(model, cache) {
   const button = h("button", { type: "button", class: "pp-btn", "aria-expanded": "false", title: "Images from earlier sessions, from the store and the ledger" }, "Past images");
-  const filter = h("input", { type: "search", class: "pp-past-filter", "aria-label": "Filter", placeholder: "Filter by prompt, model or date" });
+  const filter = h("input", { type: "search", class: "pp-past-filter", "aria-label": "Filter", placeholder: "Filter by prompt or model" });
   const list = h("ul", { class: "pp-past-list" });
   const empty = h("div", { class: "pp-muted" });
   const close = h("button", { type: "button", class: "pp-btn pp-btn-quiet", "aria-label": "Close" }, "✕");
