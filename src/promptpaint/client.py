@@ -188,7 +188,7 @@ class Client:
         problem = config.key_problem(key)
         if problem:
             raise AuthError(f"The {name} API key from {key_from} {problem}.", provider=name,
-                            hint=f"Copy the key again, as plain text, into {key_from}.")
+                            hint=f"Copy the key again, as plain text without quotes or spaces, into {key_from}.")
         url_from = "base_url=" if base_url else config.BASE_URL_ENV[name]
         redact.register_url(base_url or config.base_url(name))
         base = config.check_base_url(name, base_url or config.base_url(name), url_from)

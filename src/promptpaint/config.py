@@ -76,7 +76,7 @@ def key_problem(key: str) -> str | None:
         return f"{where} with {what}"
     quotes = [i for i, ch in enumerate(key) if ch in _QUOTES]
     if quotes:
-        return f"contains quote marks (character {quotes[0] + 1}); copy the key itself, without quotes"
+        return f"contains quote marks (character {quotes[0] + 1} of {len(key)})"
     for i, ch in enumerate(key):
         if ch.isspace():
             kind = "a space, tab or line break"
