@@ -126,12 +126,14 @@ def test_a_key_from_the_environment_names_its_variable(monkeypatch):
     assert not leaks(everything_about(info.value), GEMINI_KEY)
 
 
-def test_a_header_requests_cannot_send_is_an_auth_error_without_the_key():
-    # The last line of defence, below the Client's own check: requests' InvalidHeader quotes the value.
+@pytest.mark.parametrize("bad", [OPENAI_KEY + "\n", "\u201c" + OPENAI_KEY + "\u201d"])
+def test_a_header_requests_cannot_send_is_an_auth_error_without_the_key(bad):
+    # The last line of defence, below the Client's own check: requests' InvalidHeader quotes the
+    # value, and http.client's UnicodeEncodeError holds it.
     t = Transport("openai", (OPENAI_KEY,), openai_classify)
     with pytest.raises(pp.AuthError) as info:
         t.post("http://127.0.0.1:9/v1/images/generations",
-               headers={"Authorization": redact.Secret(f"Bearer {OPENAI_KEY}\n")}, json={"prompt": "a fox"})
+               headers={"Authorization": redact.Secret(f"Bearer {bad}")}, json={"prompt": "a fox"})
     assert info.value.maybe_billed is False and "billed" not in str(info.value)
     assert not leaks(everything_about(info.value), OPENAI_KEY)
 
