@@ -191,3 +191,24 @@ def test_a_wait_longer_than_two_minutes_is_reported_not_slept(fake):
     with pytest.raises(pp.RateLimited) as exc:
         client("openai", root(fake, "openai")).generate("a fox")
     assert exc.value.retry_after == 300 and len(fake.by_provider("openai")) == 1
+
+
+@pytest.mark.parametrize("status", ["502 Bad Gateway", "504 Gateway Timeout"])
+def test_a_gateways_5xx_page_may_have_been_billed_and_is_not_resent(raw, status):
+    from rawserver import answer
+
+    server = raw(answer(status, {"Content-Type": "text/html"}, b"<html><h1>upstream timed out</h1></html>"))
+    with pytest.raises(pp.ProviderError) as exc:
+        client("openai", server.base).generate("a fox")
+    assert len(server.requests) == 1 and exc.value.maybe_billed is True
+    assert "may have been billed" in str(exc.value)
+
+
+def test_a_body_that_cannot_be_encoded_is_the_callers_to_fix(raw):
+    from promptpaint.providers.openai import classify
+
+    server = raw(lambda conn: None)
+    t = transport.Transport("openai", (OPENAI_KEY,), classify)
+    with pytest.raises(pp.InvalidRequest) as exc:
+        t.post(server.base + "/v1/images/generations", headers={}, json={"temperature": float("nan")})
+    assert server.requests == [] and exc.value.maybe_billed is False and "billed" not in str(exc.value)

@@ -1,8 +1,10 @@
 """HTTP with retries that respect the server, and messages that never carry a key.
 
 A request is retried only when it certainly did not reach the provider (DNS, refused, connect
-timeout) or when the server said so (408/409/429/5xx). Anything else that leaves us without a
-usable answer after the request was sent is raised with ``maybe_billed=True`` and never resent.
+timeout) or when the server said so (408/409/429/5xx with the provider's JSON error). Anything
+else that leaves us without a usable answer after the request was sent (a read timeout, a drop, a
+cut-off or unreadable answer, a gateway's 5xx page) is raised with ``maybe_billed=True`` and never
+resent.
 """
 
 from __future__ import annotations
@@ -146,7 +148,7 @@ class Transport:
                             hint=BILLED_HINT, maybe_billed=True)
                     else:
                         body = _scrubbed(body, self.secrets)  # rebound: this frame's locals are shown too
-                        err, wait, retryable = self._answer_error(resp, body, rid)
+                        err, wait, retryable = self._answer_error(resp, body, rid, parse_error)
             if not retryable or attempt >= attempts:
                 log.warning("%s call failed after %d attempt(s): %s", self.provider, attempt, err)
                 raise err
@@ -159,11 +161,15 @@ class Transport:
             else:
                 self.sleep(delay)
 
-    def _answer_error(self, resp, body: dict, rid):
+    def _answer_error(self, resp, body: dict, rid, parse_error):
         """The error for a 4xx/5xx answer (``body`` already scrubbed), the server's wait (if any)
         and whether to retry."""
         err = self.classify(resp.status_code, body, resp.headers, rid)
         retryable = resp.status_code in RETRY_STATUSES and getattr(err, "retryable", True)
+        if resp.status_code >= 500 and parse_error is not None:
+            # Not the provider's JSON error but a gateway's page (a 502/504 from a proxy): the
+            # provider may have got the request and done the work, so it is not resent.
+            err.maybe_billed, err.hint, retryable = True, BILLED_HINT, False
         wait = server_delay(resp.headers)
         if wait is None:
             try:
@@ -254,7 +260,7 @@ def _before_send(exc: BaseException) -> bool:
     if isinstance(reason, MaxRetryError):
         reason = reason.reason
     if isinstance(reason, ProxyError):  # could not reach the proxy itself
-        reason = reason.original_error
+        reason = getattr(reason, "original_error", None)
     return isinstance(reason, ConnectTimeoutError)
 
 
