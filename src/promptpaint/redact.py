@@ -45,7 +45,7 @@ def register(secret: str | None) -> None:
         return
     with _lock:
         for s in {str(secret), str(secret).strip()}:
-            if len(s) >= 4:
+            if len(s) >= 8:  # shorter ones (a password "pw") would mangle ordinary words
                 _known.add(s)
 
 
