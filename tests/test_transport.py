@@ -7,6 +7,7 @@ and hangs up, one that resets, one that cuts its answer short, a port nobody lis
 import socket
 import struct
 import threading
+import time
 
 import pytest
 
@@ -73,6 +74,17 @@ def test_read_timeout_may_have_been_billed(fake):
     with pytest.raises(pp.Timeout) as exc:
         client("openai", root(fake, "openai"), timeout=0.3).generate("a fox")
     assert exc.value.maybe_billed is True and len(fake.by_provider("openai")) == 1
+
+
+def test_an_answer_that_stalls_midway_is_a_timeout_that_may_have_been_billed(raw):
+    def stall(conn):
+        cut_short(conn)
+        time.sleep(1.0)
+
+    server = raw(stall)
+    with pytest.raises(pp.Timeout) as exc:
+        client("openai", server.base, timeout=0.3).generate("a fox")
+    assert exc.value.maybe_billed is True and len(server.requests) == 1
 
 
 @pytest.mark.parametrize("provider", ["openai", "gemini"])

@@ -223,7 +223,7 @@ class Transport:
         if isinstance(exc, x.SSLError) and "CERTIFICATE_VERIFY_FAILED" in why:
             return ProviderError(f"{p} at {where} has a TLS certificate that could not be verified.",
                                  provider=p, hint="Check the base URL and any proxy."), False
-        if isinstance(exc, x.ReadTimeout) or _caused_by(exc, ReadTimeoutError):
+        if isinstance(exc, x.ReadTimeout) or isinstance(_underlying(exc), ReadTimeoutError):
             return Timeout(f"{p} did not answer within {self.timeout[1]:g} s.", provider=p,
                            maybe_billed=True), self.retry.retry_on_timeout
         # Dropped after sending, cut off midway, unreadable: the provider may have done the work.
@@ -245,6 +245,16 @@ class Transport:
         return base * (1 - 0.25 * random.random())
 
 
+def _underlying(exc: BaseException):
+    """urllib3's reason beneath a requests exception (MaxRetryError and ProxyError unwrapped)."""
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    if isinstance(reason, ProxyError):  # could not reach the proxy itself
+        reason = getattr(reason, "original_error", None)
+    return reason
+
+
 def _before_send(exc: BaseException) -> bool:
     """True when the request certainly never left: DNS failure, refused, connect timeout.
 
@@ -254,21 +264,7 @@ def _before_send(exc: BaseException) -> bool:
     """
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
-    if not isinstance(exc, requests.exceptions.ConnectionError):
-        return False
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    if isinstance(reason, ProxyError):  # could not reach the proxy itself
-        reason = getattr(reason, "original_error", None)
-    return isinstance(reason, ConnectTimeoutError)
-
-
-def _caused_by(exc: BaseException, kind: type) -> bool:
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    return isinstance(reason, kind)
+    return isinstance(exc, requests.exceptions.ConnectionError) and isinstance(_underlying(exc), ConnectTimeoutError)
 
 
 def _reason(exc: BaseException) -> str:
