@@ -224,3 +224,26 @@ def test_a_body_that_cannot_be_encoded_is_the_callers_to_fix(raw):
     with pytest.raises(pp.InvalidRequest) as exc:
         t.post(server.base + "/v1/images/generations", headers={}, json={"temperature": float("nan")})
     assert server.requests == [] and exc.value.maybe_billed is False and "billed" not in str(exc.value)
+
+
+JUNK_BODIES = [
+    {}, {"error": "a string"}, {"error": None}, {"error": 42}, {"error": []},
+    {"error": {"message": 5, "code": ["x"], "param": {"a": 1}, "type": None}},
+    {"error": {"message": None, "status": 7, "details": "not a list"}},
+    {"error": {"details": [None, 1, "x", {"@type": 5}, {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                                                        "violations": "nope"}]}},
+    {"error": {"details": [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [None, 1]}]}},
+    {"error": {"details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": ["1s"]}]}},
+    {"_text": "<html>oops</html>"}, {"_value": [1, 2]},
+]
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 408, 409, 429, 500, 503])
+@pytest.mark.parametrize("body", JUNK_BODIES)
+def test_odd_error_bodies_are_classified_never_crash(status, body):
+    from promptpaint.providers import gemini, openai
+
+    for classify in (openai.classify, gemini.classify):
+        err = classify(status, body, {}, None)
+        assert isinstance(err, pp.PromptpaintError) and err.message and err.title
+    assert gemini.retry_delay(body) is None
