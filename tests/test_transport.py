@@ -137,8 +137,20 @@ def test_on_retry_is_per_thread_and_a_failing_callback_does_not_fail_the_call(fa
     assert other_thread == [None]
 
 
+def every_error_class():
+    found, todo = [], [pp.PromptpaintError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo += cls.__subclasses__()
+    return found
+
+
 def test_every_error_class_has_a_title_in_words():
-    classes = [getattr(errors, name) for name in errors.__all__]
+    import promptpaint.ledger  # noqa: F401  (its LedgerError is an error class too)
+
+    classes = every_error_class()
+    assert set(getattr(errors, name) for name in errors.__all__) <= set(classes)
     for cls in classes:
         assert "title" in vars(cls), cls.__name__
         assert cls.title and cls.title[0].isupper() and " " in cls.title or cls.title == "Cancelled"
