@@ -259,3 +259,37 @@ def test_odd_error_bodies_are_classified_never_crash(status, body):
         err = classify(status, body, {}, None)
         assert isinstance(err, pp.PromptpaintError) and err.message and err.title
     assert gemini.retry_delay(body) is None
+
+
+def test_urllib3s_reason_tells_connect_phase_failures_from_drops_after_sending():
+    """DNS failure, refusal and connect timeout never reached the provider: retried, not billed.
+    A drop or a read timeout after sending may have been billed: not retried."""
+    import requests
+    from urllib3.exceptions import (MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError,
+                                    ReadTimeoutError)
+    from promptpaint.providers.openai import classify
+
+    t = transport.Transport("openai", (OPENAI_KEY,), classify)
+    url = "https://api.example.test/v1/images/generations"
+
+    def wrapped(reason):
+        return requests.exceptions.ConnectionError(MaxRetryError(None, "/v1", reason))
+
+    before = [
+        wrapped(NameResolutionError("api.example.test", None, OSError("Name or service not known"))),
+        wrapped(NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused")),
+        requests.exceptions.ConnectTimeout("connect timed out"),
+    ]
+    after = [
+        requests.exceptions.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError(104))),
+        wrapped(ProtocolError("Connection aborted.", ConnectionResetError(104))),
+        requests.exceptions.ConnectionError(ReadTimeoutError(None, "/v1", "Read timed out.")),
+        requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
+        requests.exceptions.ReadTimeout("read timed out"),
+    ]
+    for exc in before:
+        err, retry = t._failure(exc, url)
+        assert retry is True and err.maybe_billed is False, exc
+    for exc in after:
+        err, retry = t._failure(exc, url)
+        assert retry is False and err.maybe_billed is True, exc
