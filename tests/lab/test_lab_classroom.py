@@ -66,7 +66,7 @@ def test_slider_keys_mask_after_reload_and_replaced_studio(tmp_path, fake, isola
             assert page.evaluate(active) == cell, "the arrows moved the brush size, not the notebook"
 
             # The provider rate-limits the first attempt: the wait is said, not a silent "Working…".
-            fake.fault("openai", "rate_limit", retry_after=2)
+            fake.fault("openai", "rate_limit", retry_after=4)  # long enough to see on a busy machine
             widget.get_by_label("Prompt").fill("a fox in the snow")
             widget.get_by_role("button", name="Generate", exact=True).click()
             widget.get_by_role("status").filter(has_text="Rate limited — retrying in").wait_for(timeout=10_000)
@@ -94,7 +94,7 @@ def test_slider_keys_mask_after_reload_and_replaced_studio(tmp_path, fake, isola
                 "async (code) => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;"
                 " let out = ''; const f = k.requestExecute({code}); f.onIOPub = (m) => { if (m.header.msg_type === 'stream') out += m.content.text; };"
                 " await f.done; return out.includes('True'); }",
-                arg="print(studio.has_mask)", timeout=10_000, polling=200)
+                arg="print(studio.has_mask)", timeout=30_000, polling=200)
             held = int(kernel("import numpy as np; print(int((np.asarray(studio.mask) > 0).sum()))"))
             assert held > 1000
             page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
