@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import config, masks, pricing, registry
+from . import config, masks, pricing, redact, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
 from .ledger import Attempt, Cap, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
 from .providers import Answer, Call, FileRef, Provider
@@ -165,8 +165,57 @@ _in_flight = _SingleFlight()
 class Client:
     """A provider, a model and the rules for spending on them.
 
-    >>> client = pp.Client("offline")
-    >>> r = client.generate("a lighthouse at dusk", seed=3)
+    Every call goes the same way: the parameters are checked against the model, the worst-case
+    cost is reserved in the ledger (and refused if it would break a budget), the request is sent,
+    the images are written to the store, and the real cost is booked from the usage the provider
+    reports.
+
+    Basic usage::
+
+      >>> import promptpaint as pp
+      >>> client = pp.Client("gemini", model="gemini-3.1-flash-image", budget=2.00)
+      >>> r = client.generate("a lighthouse at dusk", aspect_ratio="16:9")
+      >>> r.image, r.cost, r.paths
+      >>> client.estimate("a lighthouse at dusk")      # the most it could cost, before calling
+
+    :param provider: ``"gemini"``, ``"openai"`` or ``"offline"`` (a free local stand-in that needs
+        no key or network). Default: ``PROMPTPAINT_PROVIDER``, else the provider whose key is set
+        (Gemini first), else offline.
+    :param model: the model id, e.g. ``"gpt-image-2"`` or ``"gemini-3.1-flash-image"``. Default:
+        the provider's current default. ``promptpaint models`` lists them with prices; a retired
+        model raises :class:`ModelRetired` naming its successor.
+    :param api_key: the provider's key. Default: ``OPENAI_API_KEY``, or ``GOOGLE_API_KEY`` /
+        ``GEMINI_API_KEY``. It is never written to the ledger, a log, an error or a snippet.
+    :param base_url: the API's address, for a gateway or a local stand-in, e.g.
+        ``"https://api.openai.com/v1"``. Default: ``OPENAI_BASE_URL`` / ``GOOGLE_GEMINI_BASE_URL``,
+        else the provider's own. Credentials in it (``user:password@``) are never shown.
+    :param budget: the most this Client may spend, in USD, over its lifetime. A call whose worst
+        case would go over it raises :class:`BudgetExceeded` before anything is sent. A daily cap
+        (``PROMPTPAINT_DAILY_BUDGET`` or ``daily_budget`` in ``config.json``) applies as well.
+    :param price: prices for a model promptpaint has none for, in USD per 1M tokens, e.g.
+        ``{"input_text": 5, "output_image": 30}``; without it such a model's calls are booked
+        at an unknown cost, and refused under a budget unless ``ceiling=`` is given too.
+    :param cache: reuse the images of an identical earlier call (same model, prompt, parameters
+        and inputs) at $0 instead of paying again. Default: False.
+    :param timeout: seconds to wait for an answer (image models can take a minute or more).
+        Default: 600.
+    :param max_retries: how many times to resend a call that certainly did not reach the provider
+        or that the provider said to retry (408/409/429/5xx), waiting as it asks (at most 2
+        minutes). A call that may have been billed is never resent. Default: 2.
+    :param retry_on_timeout: resend a call that timed out as well. It may then be billed twice.
+        Default: False.
+    :param backoff: the first wait between retries, in seconds, when the server names none; it
+        doubles each time, up to 8 s. Default: 0.5.
+    :param ledger: where calls are booked. Default: :func:`promptpaint.ledger`, the SQLite file in
+        ``PROMPTPAINT_HOME``.
+    :param store: where images are written. Default: ``images/`` in ``PROMPTPAINT_HOME``.
+    :param budget_id: a name for the budget, so several Clients share one cap (a Studio gives
+        each Client it makes the same id). Default: a new id for this Client.
+    :param ceiling: the most one call may cost, in USD, for a setting whose worst case is not
+        known (``quality="xhigh"``, a model without a price): under a budget such calls are
+        refused unless this is given, and this is what they reserve. Default: None.
+
+    Errors are :class:`PromptpaintError` subclasses whose message says what to do next.
     """
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
@@ -176,6 +225,10 @@ class Client:
                  retry_on_timeout: bool = False, backoff: float = 0.5,
                  ledger: Ledger | None = None, store: ImageStore | None = None,
                  budget_id: str | None = None, ceiling: float | Decimal | None = None):
+        if api_key:
+            # From here on the key prints as '[key]', even in a traceback that shows locals.
+            redact.register(api_key)
+            api_key = redact.Secret(api_key)
         provider = (provider or self._pick_provider(api_key)).lower()
         if provider not in ("gemini", "openai", "offline"):
             raise InvalidRequest(f"Unknown provider {provider!r}: use 'gemini', 'openai' or 'offline'.",
@@ -226,15 +279,22 @@ class Client:
             from .providers.offline import OfflineProvider
             self._account = (name, None, None)
             return OfflineProvider()
-        key = api_key or config.api_key(name)
+        key, key_from = (api_key, "api_key=") if api_key else config.find_key(name)
         if not key:
-            env = " or ".join(config.KEY_ENV[name])
-            raise AuthError(f"No {name} API key: set {env}, or pass api_key=.",
+            raise AuthError(f"No {name} API key: set {key_from}, or pass api_key=.",
                             hint="Without a key, pp.Client('offline') runs the whole workflow at $0.",
                             provider=name)
-        base = (base_url or config.base_url(name)).rstrip("/")
+        redact.register(key)  # before any check, so even the error about a bad key cannot show it
+        key = redact.Secret(key)
+        problem = config.key_problem(key)
+        if problem:
+            raise AuthError(f"The {name} API key from {key_from} {problem}.", provider=name,
+                            hint=f"Copy the key again, as plain text without quotes or spaces, into {key_from}.")
+        url_from = "base_url=" if base_url else config.BASE_URL_ENV[name]
+        redact.register_url(base_url or config.base_url(name))
+        base = config.check_base_url(name, base_url or config.base_url(name), url_from)
         # The cache must never answer one account or gateway with another's image.
-        self._account = (name, _without_userinfo(base), hashlib.sha256(key.encode()).hexdigest())
+        self._account = (name, _without_userinfo(base), hashlib.sha256(str(key).encode()).hexdigest())
         if name == "openai":
             from .providers.openai import OpenAIProvider, classify
             transport = Transport(name, (key,), classify, retry=retry, timeout=(10.0, timeout))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -191,7 +192,7 @@ def get(model_id: str, provider: str | None = None) -> Model:
     if m is not None:
         if provider and m.provider != provider:
             raise InvalidRequest(
-                f"{model_id} is a {m.provider} model, not {provider}. "
+                f"{model_id} is {_a(m.provider)} model, not {provider}. "
                 f"Use pp.Client({m.provider!r}, model={model_id!r}).", param="model")
         return m
     if provider is None:
@@ -200,6 +201,11 @@ def get(model_id: str, provider: str | None = None) -> Model:
     base = _index()[default_model(provider)]
     return Model(id=model_id, provider=provider, label=model_id, capabilities=base.capabilities,
                  params=base.params, prices=(), lifecycle={"status": "current"}, known=False)
+
+
+def _a(word: str) -> str:
+    """``word`` with its indefinite article: "an openai", "a gemini"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def check_lifecycle(model: Model, today: dt.date | None = None, *, warn: bool = True) -> None:
@@ -273,6 +279,10 @@ def validate_params(model: Model, params: dict, *, kind: str = "generate") -> di
                     k == "int" and not float(value).is_integer()):
                 raise InvalidRequest(f"{name} must be a {'whole ' if k == 'int' else ''}number, "
                                      f"not {value!r}.", param=name)
+            if not math.isfinite(value):
+                # NaN passes every range check and then cannot be sent as JSON at all.
+                raise InvalidRequest(f"{name}={value!r} is not a number that can be sent: give a value "
+                                     f"between {spec.get('min')} and {spec.get('max')}.", param=name)
             lo, hi = spec.get("min"), spec.get("max")
             if (lo is not None and value < lo) or (hi is not None and value > hi):
                 more = ""

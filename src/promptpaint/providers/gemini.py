@@ -8,7 +8,8 @@ import re
 from .. import masks
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited
 from ..pricing import UntrustedUsage, Usage, tokens
-from ..transport import Transport
+from ..redact import Secret
+from ..transport import BILLED_HINT, Transport
 from .base import Answer, Call, FileRef, Provider, Wire
 from .openai import _mime
 
@@ -24,25 +25,29 @@ NO_IMAGE_REASONS = {"IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATIO
 
 
 def _detail(body: dict, kind: str) -> dict | None:
-    for d in (body.get("error") or {}).get("details") or []:
-        if isinstance(d, dict) and d.get("@type", "").endswith(kind):
+    err = body.get("error")
+    details = err.get("details") if isinstance(err, dict) else None
+    for d in details if isinstance(details, list) else []:
+        if isinstance(d, dict) and str(d.get("@type", "")).endswith(kind):
             return d
     return None
 
 
+# google.protobuf.Duration in JSON: decimal seconds with an "s", e.g. "0.5s", "30s".
+_DURATION = re.compile(r"^(\d{1,9}(?:\.\d{1,9})?)s$")
+
+
 def retry_delay(body: dict) -> float | None:
+    """RetryInfo's ``retryDelay`` in seconds; None when absent or not a valid Duration ("1..5s")."""
     info = _detail(body, "google.rpc.RetryInfo")
-    if info and isinstance(info.get("retryDelay"), str):
-        m = re.match(r"^([\d.]+)s$", info["retryDelay"])
-        if m:
-            return float(m.group(1))
-    return None
+    m = _DURATION.match(info.get("retryDelay", "")) if info and isinstance(info.get("retryDelay"), str) else None
+    return float(m.group(1)) if m else None
 
 
 def classify(status: int, body: dict, headers, request_id: str | None):
     err = body.get("error") if isinstance(body.get("error"), dict) else {}
-    message = err.get("message") or body.get("_text") or f"HTTP {status}"
-    state = err.get("status", "")
+    message = str(err.get("message") or body.get("_text") or f"HTTP {status}")
+    state = str(err.get("status", ""))
     info = _detail(body, "google.rpc.ErrorInfo") or {}
     kw = dict(provider="gemini", status=status, request_id=request_id)
     if info.get("reason") in ("API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED") or (
@@ -50,7 +55,9 @@ def classify(status: int, body: dict, headers, request_id: str | None):
         return AuthError(f"Gemini rejected the API key: {message}", **kw)
     if status == 429:
         quota = _detail(body, "google.rpc.QuotaFailure") or {}
-        metrics = " ".join(v.get("quotaMetric", "") for v in quota.get("violations", []))
+        violations = quota.get("violations")
+        metrics = " ".join(str(v.get("quotaMetric", "")) for v in violations if isinstance(v, dict)) \
+            if isinstance(violations, list) else ""
         if "limit: 0" in message or "free_tier" in metrics:
             e = QuotaExceeded(
                 f"Gemini: {message}",
@@ -118,7 +125,7 @@ class GeminiProvider(Provider):
 
     def __init__(self, transport: Transport, api_key: str, base_url: str, api_version: str = "v1beta"):
         self.transport = transport
-        self._key = api_key
+        self._key = Secret(api_key)
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
 
@@ -175,12 +182,14 @@ class GeminiProvider(Provider):
                         images.append(base64.b64decode(inline["data"], validate=True))
                     except ValueError:
                         raise ProviderError("Gemini's answer had unreadable image data.",
-                                            provider=self.name, request_id=reply.request_id) from None
+                                            provider=self.name, request_id=reply.request_id,
+                                            hint=BILLED_HINT, maybe_billed=True) from None
                 elif part.get("text"):
                     texts.append(part["text"])
         elif "candidates" not in data and "promptFeedback" not in data and "usageMetadata" not in data:
             raise ProviderError("Gemini's answer had neither candidates nor feedback.",
-                                provider=self.name, request_id=reply.request_id)
+                                provider=self.name, request_id=reply.request_id, hint=BILLED_HINT,
+                                maybe_billed=True)
         block = (data.get("promptFeedback") or {}).get("blockReason")
         refusal = None
         if not images:

@@ -8,7 +8,8 @@ import json
 from .. import masks
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
 from ..pricing import UntrustedUsage, Usage, tokens
-from ..transport import Transport
+from ..redact import Secret
+from ..transport import BILLED_HINT, Transport
 from .base import Answer, Call, FileRef, Provider, Wire
 
 VERIFY_HINT = ("Verify the organization at https://platform.openai.com/settings/organization/general "
@@ -22,7 +23,7 @@ FIELDS = ("n", "size", "quality", "background", "output_format", "output_compres
 
 def classify(status: int, body: dict, headers, request_id: str | None):
     err = body.get("error") if isinstance(body.get("error"), dict) else {}
-    message = err.get("message") or body.get("_text") or f"HTTP {status}"
+    message = str(err.get("message") or body.get("_text") or f"HTTP {status}")
     code, param = err.get("code"), err.get("param")
     kw = dict(provider="openai", status=status, request_id=request_id)
     if status == 401:
@@ -103,7 +104,7 @@ class OpenAIProvider(Provider):
 
     def __init__(self, transport: Transport, api_key: str, base_url: str):
         self.transport = transport
-        self._key = api_key
+        self._key = Secret(api_key)
         self.base_url = base_url.rstrip("/")
 
     def _fields(self, model, call: Call) -> dict:
@@ -130,7 +131,7 @@ class OpenAIProvider(Provider):
                     form={k: str(v) for k, v in fields.items()}, files=files)
 
     def send(self, model, call, cancel=None):
-        headers = {"Authorization": f"Bearer {self._key}"}
+        headers = {"Authorization": Secret(f"Bearer {self._key}")}
         fields = self._fields(model, call)
         if call.kind == "generate":
             reply = self.transport.post(f"{self.base_url}/images/generations", headers=headers,
@@ -151,7 +152,7 @@ class OpenAIProvider(Provider):
             images = [base64.b64decode(item["b64_json"], validate=True) for item in items if item.get("b64_json")]
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderError(f"OpenAI's answer had unreadable image data ({exc}).", provider=self.name,
-                                request_id=reply.request_id) from None
+                                request_id=reply.request_id, hint=BILLED_HINT, maybe_billed=True) from None
         usage, problem = Usage(input_images=n_in), "the answer carried no usage"
         if body.get("usage") is not None:
             try:
@@ -161,7 +162,8 @@ class OpenAIProvider(Provider):
         revised = next((i.get("revised_prompt") for i in items if i.get("revised_prompt")), None)
         if not images and any(i.get("url") for i in items):
             raise ProviderError("OpenAI answered with image URLs; GPT image models answer with base64. "
-                                "Is the base URL pointing at a DALL·E-era gateway?", provider=self.name)
+                                "Is the base URL pointing at a DALL·E-era gateway?", provider=self.name,
+                                request_id=reply.request_id, maybe_billed=True)
         return Answer(images=images, text=None, usage=usage, usage_problem=problem,
                       request_id=reply.request_id,
                       refusal=None if images else "NO_IMAGE", revised_prompt=revised,
