@@ -20,6 +20,7 @@ import abc
 import datetime as dt
 import os
 import socket
+import sys
 import threading
 import uuid
 from dataclasses import dataclass
@@ -85,7 +86,8 @@ def utc_now() -> dt.datetime:
 
 def reservation_state(host: str | None, pid: int | None, ts: str | None) -> str:
     """``in flight`` while the process that reserved is alive, else ``interrupted``."""
-    if host == HOST and pid:
+    # os.kill(pid, 0) only asks on POSIX; on Windows it would terminate the process.
+    if host == HOST and pid and sys.platform != "win32":
         if pid == os.getpid():
             return "in flight"
         try:
