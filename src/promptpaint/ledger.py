@@ -11,16 +11,18 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import json
+import os
 import sqlite3
 import threading
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from .errors import BudgetExceeded
+from .ledger_budgets import current_user
 
 NANO = Decimal("0.000000001")
 SESSION_ID = uuid.uuid4().hex[:12]  # one per Python process: a kernel session
@@ -61,6 +63,7 @@ class Attempt:
     session: str = SESSION_ID
     budget: str | None = None
     cache_key: str | None = None
+    user: str = field(default_factory=lambda: current_user())
 
 
 class Ledger(abc.ABC):
@@ -245,16 +248,21 @@ class SQLiteLedger(Ledger):
             self._local.conn = None
 
 
-_ledgers: dict[Path, SQLiteLedger] = {}
+_ledgers: dict[str, Ledger] = {}
 _lock = threading.Lock()
 
 
 def ledger(path: str | Path | None = None) -> Ledger:
-    """The ledger under ``PROMPTPAINT_HOME`` (or at ``path``): ``pp.ledger().total()``."""
+    """The configured ledger: ``path``, else ``PROMPTPAINT_LEDGER`` (a file, or a ``postgresql://``
+    URL a class shares), else ``ledger.sqlite3`` under ``PROMPTPAINT_HOME``. ``pp.ledger().total()``."""
     from .config import home
 
-    p = Path(path) if path else home() / "ledger.sqlite3"
+    where = str(path or os.environ.get("PROMPTPAINT_LEDGER", "").strip() or home() / "ledger.sqlite3")
     with _lock:
-        if p not in _ledgers:
-            _ledgers[p] = SQLiteLedger(p)
-        return _ledgers[p]
+        if where not in _ledgers:
+            if where.startswith(("postgresql://", "postgres://")):
+                from .pgledger import PostgresLedger  # psycopg is imported only here
+                _ledgers[where] = PostgresLedger(where)
+            else:
+                _ledgers[where] = SQLiteLedger(Path(where).expanduser())
+        return _ledgers[where]
