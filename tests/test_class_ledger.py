@@ -46,7 +46,7 @@ def backend(request, isolated_home, monkeypatch):
         where = str(isolated_home / "class.sqlite3")
     else:
         url, _ = request.getfixturevalue("pg_db")
-        from promptpaint.pgledger import PostgresLedger
+        from promptpaint.ledger.postgres import PostgresLedger
 
         PostgresLedger(url, check=False).init()  # the teacher's `promptpaint ledger init URL`
         where = url
@@ -147,7 +147,7 @@ def test_client_caps_still_apply_with_ledger_caps(backend):
     led = pp.ledger()
     led.set_budget("user:alice", "5")
     led.reserve(attempt(budget="studio-1"), D("0.10"), [Cap("studio-1", D("0.15"))])
-    with pytest.raises(pp.BudgetExceeded, match="this client's budget"):
+    with pytest.raises(pp.BudgetExceeded, match="this budget"):
         led.reserve(attempt(budget="studio-1"), D("0.10"), [Cap("studio-1", D("0.15"))])
     with pytest.raises(pp.BudgetExceeded, match="today's budget"):
         led.reserve(attempt(), D("0.10"), [Cap("day", D("0.15"))])

@@ -1,5 +1,4 @@
-"""Caps stored in the ledger, who is calling, and what counts against a cap: one set of rules for
-every backend, written as SQL both SQLite and PostgreSQL run (``?`` placeholders; the PostgreSQL
+"""Caps stored in the ledger and the per-user report: one set of rules for every backend, written as SQL both SQLite and PostgreSQL run (``?`` placeholders; the PostgreSQL
 backend swaps them for ``%s``).
 
 A teacher sets caps once, in the ledger every kernel shares: ``user:alice`` (one student),
@@ -10,48 +9,18 @@ every cap that applies, checked and booked inside one transaction that the backe
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
-import os
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Sequence
 
-from .errors import BudgetExceeded, InvalidRequest
+from ..errors import BudgetExceeded, InvalidRequest
+from . import COUNTED, nanos, usd
 
-NANO = Decimal("0.000000001")
 PERIODS = {None: "total", "day": "day"}
-
-# What a row holds against every cap: its cost once known; its reservation while the call is
-# running, was interrupted, or ended at a cost nobody knows. A row released at $0 holds nothing.
-COUNTED = ("CASE WHEN status = 'reserved' OR cost_nanos IS NULL THEN COALESCE(reserved_nanos, 0) "
-           "ELSE cost_nanos END")
 
 Fetch = Callable[[str, Sequence], list]
 
 _SCOPE = re.compile(r"^(class|user:\*|user:[^\s:*][^\s]{0,127})$")
-
-
-def current_user() -> str:
-    """Who is calling: PROMPTPAINT_USER, else JUPYTERHUB_USER (set by the hub's spawner), else the OS user."""
-    for var in ("PROMPTPAINT_USER", "JUPYTERHUB_USER"):
-        value = os.environ.get(var, "").strip()
-        if value:
-            return value
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (e.g. a container without /etc/passwd entry)
-        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
-
-
-def nanos(amount) -> int | None:
-    return None if amount is None else int((Decimal(amount) / NANO).to_integral_value())
-
-
-def usd(n: int | None) -> Decimal | None:
-    from .pricing import tidy
-
-    return None if n is None else tidy(Decimal(n) * NANO)
 
 
 def check_scope(scope: str) -> str:
@@ -104,17 +73,13 @@ def budget_rows(rows) -> list[dict]:
             for s, p, n, at in rows]
 
 
-def admit(fetch: Fetch, t: str, *, user: str, day, budget: str | None, need: int,
-          client_caps: list) -> None:
-    """Raise BudgetExceeded unless ``need`` nanodollars fit under every cap on this call.
-
-    Call inside the backend's reserve transaction, after it has taken its write lock: the sums
-    read here must not change before the row is inserted.
-    """
+def _checks(fetch: Fetch, t: str, user: str, day: str, budget: str | None, client_caps) -> list:
+    """Every cap on a call by ``user``: (what to call it, limit, what counts against it now,
+    whether the cap is kept in the ledger), all read in one pass over the rows."""
     stored = {(s, p): n for s, p, n, _ in fetch(LIST.format(t=t), ())}
     user_all, user_day, class_all, class_day, by_budget = fetch(
         SPENT.format(t=t), (user, user, day, day, budget))[0]
-    checks = []  # (what to call it, its limit, what already counts against it)
+    checks = []
     for per, spent in (("total", user_all), ("day", user_day)):
         own = stored.get((f"user:{user}", per))
         limit = own if own is not None else stored.get(("user:*", per))
@@ -128,14 +93,30 @@ def admit(fetch: Fetch, t: str, *, user: str, day, budget: str | None, need: int
         if cap.scope == "day":  # PROMPTPAINT_DAILY_BUDGET: this user's own spending today
             checks.append(("today's budget", nanos(cap.limit), user_day, False))
         else:
-            checks.append(("this client's budget", nanos(cap.limit), by_budget, False))
-    for what, limit, spent, in_ledger in checks:
+            checks.append(("this budget", nanos(cap.limit), by_budget, False))
+    return checks
+
+
+def admit(fetch: Fetch, t: str, *, user: str, day: str, budget: str | None, need: int,
+          client_caps: list) -> None:
+    """Raise BudgetExceeded unless ``need`` nanodollars fit under every cap on this call.
+
+    Call inside the backend's reserve transaction, after it has taken its write lock: the sums
+    read here must not change before the row is inserted.
+    """
+    for what, limit, spent, in_ledger in _checks(fetch, t, user, day, budget, client_caps):
         if spent + need > limit:
             left = max(Decimal(0), usd(limit) - usd(spent))
             raise BudgetExceeded(
                 f"This call could cost up to ${usd(need):.4f}, and {what} of ${usd(limit):.2f} "
                 f"has ${left:.4f} left.", limit=usd(limit), spent=usd(spent), needed=usd(need),
                 hint=LEDGER_HINT if in_ledger else "")
+
+
+def allowance(fetch: Fetch, t: str, *, user: str, day: str) -> Decimal | None:
+    """What ``user`` may still spend under the caps kept in the ledger (None: no cap applies)."""
+    left = [limit - spent for _, limit, spent, _ in _checks(fetch, t, user, day, None, [])]
+    return max(Decimal(0), usd(min(left))) if left else None
 
 
 TOTALS = ("SELECT {key}, COUNT(*) FILTER (WHERE NOT (status = 'error' AND cost_nanos = 0)),"
@@ -179,7 +160,3 @@ def totals(fetch: Fetch, t: str, *, by: str = "user", day=None) -> list[dict]:
                             "reserved": Decimal(0), "cap": usd(cap), "left": usd(cap)})
         out.sort(key=lambda row: row["user"])
     return out
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()

@@ -25,71 +25,23 @@ import urllib.parse
 from contextlib import contextmanager
 from decimal import Decimal
 
-from . import ledger_budgets as rules
-from .errors import PromptpaintError
-from .ledger import Attempt, Ledger, utc_now
+from . import (COUNTED, HOST, current_user, Attempt, Ledger, LedgerError, Totals, budgets, nanos,
+               reservation_state, usd, utc_now)
+from .migrations import LATEST, MIGRATIONS, statements
 
 SCHEMA = "promptpaint"
 T = SCHEMA + "."
 RESERVE_LOCK = 0x70705F6C6564  # "pp_led": the one lock every reservation takes, per database
 
-# (version, statements). The versions and column meanings are the SQLite ledger's; types are
-# PostgreSQL's own (bigint nanodollars, timestamptz, date).
-MIGRATIONS: list[tuple[int, str]] = [
-    (1, f"""
-CREATE TABLE {T}calls (
-    id BIGSERIAL PRIMARY KEY,
-    ts TIMESTAMPTZ NOT NULL,
-    day DATE NOT NULL,
-    session TEXT NOT NULL,
-    budget TEXT,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    prompt TEXT,
-    params TEXT,
-    usage TEXT,
-    cost_nanos BIGINT,
-    reserved_nanos BIGINT,
-    reserved_until DOUBLE PRECISION,
-    price_version TEXT,
-    status TEXT NOT NULL,
-    request_id TEXT,
-    images TEXT,
-    duration DOUBLE PRECISION,
-    error TEXT,
-    cache_key TEXT
-);
-CREATE INDEX calls_day ON {T}calls(day);
-CREATE INDEX calls_session ON {T}calls(session);
-CREATE INDEX calls_budget ON {T}calls(budget);
-CREATE TABLE {T}cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, ts TIMESTAMPTZ NOT NULL);
-"""),
-    (2, f"""
-ALTER TABLE {T}calls ADD COLUMN "user" TEXT NOT NULL DEFAULT '';
-CREATE INDEX calls_user ON {T}calls("user");
-CREATE TABLE {T}budgets (
-    scope TEXT NOT NULL,
-    per TEXT NOT NULL,
-    limit_nanos BIGINT NOT NULL,
-    set_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (scope, per)
-);
-"""),
-]
-VERSION = MIGRATIONS[-1][0]
-
-
-class LedgerUnavailable(PromptpaintError):
-    hint = ("Check PROMPTPAINT_LEDGER (a postgresql:// URL), that the server is up, and the role's "
-            "password (PGPASSWORD or ~/.pgpass).")
+HINT = ("Check PROMPTPAINT_LEDGER (a postgresql:// URL), that the server is up, and the role's "
+        "password (PGPASSWORD or ~/.pgpass).")
 
 
 def _psycopg():
     try:
         import psycopg
     except ImportError:
-        raise LedgerUnavailable(
+        raise LedgerError(
             "PROMPTPAINT_LEDGER is a postgresql:// URL, but the PostgreSQL driver is not installed.",
             hint="pip install 'promptpaint[postgres]' (psycopg 3), then restart the kernel.") from None
     return psycopg
@@ -142,7 +94,7 @@ class PostgresLedger(Ledger):
 
     @contextmanager
     def _tx(self):
-        """One transaction; any driver error becomes a LedgerUnavailable without the password."""
+        """One transaction; any driver error becomes a LedgerError without the password."""
         error = None
         try:
             conn = self._conn()
@@ -153,7 +105,8 @@ class PostgresLedger(Ledger):
                 self._local.conn = None
             error = f"{type(exc).__name__}: {exc}".strip()
         if error is not None:
-            raise LedgerUnavailable(f"The ledger at {self.where} failed: {self._scrub(error)}")
+            raise LedgerError(f"The ledger at {self.where} failed: {self._scrub(error)}", hint=HINT,
+                              path=self.where)
 
     def _fetch(self, sql: str, args=()) -> list:
         with self._tx() as cur:
@@ -162,38 +115,43 @@ class PostgresLedger(Ledger):
 
     # -- schema ----------------------------------------------------------------------------------
     def version(self) -> int:
-        rows = self._fetch("SELECT to_regclass(%s) IS NOT NULL", (T + "schema_version",))
-        if not rows[0][0]:
+        if not self._fetch("SELECT to_regclass(%s) IS NOT NULL", (T + "schema_version",))[0][0]:
             return 0
         return self._fetch(f"SELECT version FROM {T}schema_version")[0][0]
 
     def _check_version(self) -> None:
         have = self.version()
-        if have < VERSION:
-            raise LedgerUnavailable(
-                f"The ledger at {self.where} has schema version {have}; this promptpaint needs {VERSION}.",
-                hint="The database owner (the teacher) runs: promptpaint ledger init URL")
-        if have > VERSION:
-            raise LedgerUnavailable(
+        if have < LATEST:
+            raise LedgerError(
+                f"The ledger at {self.where} has schema version {have}; this promptpaint needs {LATEST}.",
+                hint="The database owner (the teacher) runs: promptpaint ledger init URL", path=self.where)
+        if have > LATEST:
+            raise LedgerError(
                 f"The ledger at {self.where} was written by a newer promptpaint (schema {have}, "
-                f"this one knows {VERSION}).", hint="pip install -U promptpaint")
+                f"this one knows {LATEST}).", hint="pip install -U promptpaint", path=self.where)
 
     def init(self) -> int:
-        """Create or migrate the schema (as the database owner); returns the version reached."""
+        """Create or migrate the schema (as the database owner); return the version it had."""
         with self._tx() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (RESERVE_LOCK,))  # one migrator at a time
             cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-            cur.execute(f"CREATE TABLE IF NOT EXISTS {T}schema_version (version INTEGER NOT NULL)")
-            cur.execute(f"SELECT version FROM {T}schema_version")
+            # The shared migrations name tables unqualified; SET LOCAL ends with this transaction.
+            cur.execute(f"SET LOCAL search_path = {SCHEMA}")
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            cur.execute("SELECT version FROM schema_version")
             row = cur.fetchone()
-            have = row[0] if row else 0
+            found = row[0] if row else 0
             if row is None:
-                cur.execute(f"INSERT INTO {T}schema_version VALUES (0)")
-            for version, sql in MIGRATIONS:
-                if version > have:
-                    cur.execute(sql)
-                    cur.execute(f"UPDATE {T}schema_version SET version = %s", (version,))
-        return VERSION
+                cur.execute("INSERT INTO schema_version VALUES (0)")
+            if found > LATEST:
+                raise LedgerError(f"The ledger at {self.where} was written by a newer promptpaint "
+                                  f"(schema {found}).", hint="pip install -U promptpaint", path=self.where)
+            for m in MIGRATIONS:
+                if m.version > found:
+                    for stmt in statements(m.postgres):
+                        cur.execute(stmt)
+            cur.execute("UPDATE schema_version SET version = %s", (LATEST,))
+        return found
 
     def grant(self, role: str) -> None:
         """What a kernel logged in as ``role`` may do: read the ledger, book and settle its calls,
@@ -225,67 +183,76 @@ class PostgresLedger(Ledger):
     # -- the Ledger interface --------------------------------------------------------------------
     def reserve(self, attempt: Attempt, amount: Decimal | None, caps) -> int:
         now = utc_now()
-        need = rules.nanos(amount) or 0
-        user = getattr(attempt, "user", None) or rules.current_user()
-        refused = None
+        need = nanos(amount)
         with self._tx() as cur:
+            # Every reservation takes this lock, so the sums read below cannot change before the
+            # insert; it is released at commit (transaction-level: nothing stays in the session).
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (RESERVE_LOCK,))
 
             def fetch(q, args):
                 cur.execute(q.replace("?", "%s"), args)
                 return cur.fetchall()
 
-            try:
-                rules.admit(fetch, T, user=user, day=now.date(), budget=attempt.budget, need=need,
-                            client_caps=caps)
-            except PromptpaintError as exc:
-                refused = exc  # leave the transaction normally; nothing was written
-            else:
-                cur.execute(
-                    f'INSERT INTO {T}calls (ts, day, session, budget, "user", provider, model, kind,'
-                    " prompt, params, reserved_nanos, price_version, status, cache_key)"
-                    " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'reserved',%s) RETURNING id",
-                    (now, now.date(), attempt.session, attempt.budget, user, attempt.provider,
-                     attempt.model, attempt.kind, attempt.prompt,
-                     json.dumps(attempt.params, sort_keys=True, default=str), need,
-                     attempt.price_version, attempt.cache_key))
-                row = cur.fetchone()[0]
-        if refused is not None:
-            raise refused
-        return row
+            budgets.admit(fetch, T, user=attempt.user, day=now.date().isoformat(),
+                          budget=attempt.budget, need=need or 0, client_caps=caps)
+            cur.execute(
+                f'INSERT INTO {T}calls (ts, day, session, budget, "user", provider, model, kind,'
+                " prompt, params, reserved_nanos, price_version, status, cache_key, host, pid)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'reserved',%s,%s,%s) RETURNING id",
+                (now.isoformat(), now.date().isoformat(), attempt.session, attempt.budget,
+                 attempt.user, attempt.provider, attempt.model, attempt.kind, attempt.prompt,
+                 json.dumps(attempt.params, sort_keys=True, default=str), need,
+                 attempt.price_version, attempt.cache_key, HOST, os.getpid()))
+            return cur.fetchone()[0]
 
     def settle(self, row, *, status, cost, usage=None, request_id=None, images=None,
                duration=None, error=None):
+        if cost is not None and cost < 0:
+            error = "; ".join(filter(None, [error, f"a negative cost ({cost}) was booked as unknown"]))
+            cost = None
         with self._tx() as cur:
             cur.execute(
                 f"UPDATE {T}calls SET status=%s, cost_nanos=%s, usage=%s, request_id=%s, images=%s,"
                 " duration=%s, error=%s WHERE id=%s AND status = 'reserved'",
-                (status, rules.nanos(cost), json.dumps(usage) if usage is not None else None,
+                (status, nanos(cost), json.dumps(usage) if usage is not None else None,
                  request_id, json.dumps(images or []), duration, error, row))
 
-    def total(self, *, session=None, day=None, budget=None, user=None) -> Decimal:
-        where, args = ["status <> 'reserved'"], []
-        for column, value in (("session", session), ("day", day), ("budget", budget), ('"user"', user)):
+    @staticmethod
+    def _where(**filters) -> tuple[str, list]:
+        where, args = ["TRUE"], []
+        for column, value in filters.items():
             if value is not None:
-                where.append(f"{column} = %s")
-                args.append(value)
-        return rules.usd(self._fetch(
-            f"SELECT COALESCE(SUM(cost_nanos), 0) FROM {T}calls WHERE " + " AND ".join(where), args)[0][0])
+                where.append(f'"{column}" = %s')
+                args.append(value.isoformat() if isinstance(value, dt.date) else str(value))
+        return " AND ".join(where), args
+
+    def total(self, *, session=None, day=None, budget=None, user=None) -> Decimal:
+        where, args = self._where(session=session, day=day, budget=budget, user=user)
+        return usd(self._fetch(f"SELECT COALESCE(SUM(cost_nanos), 0) FROM {T}calls"
+                               f" WHERE status <> 'reserved' AND {where}", args)[0][0])
 
     def spent(self, *, budget=None, day=None, user=None) -> Decimal:
-        """What counts against a cap: known costs, and reservations of running, interrupted and
-        unknown-cost calls."""
-        where, args = ["TRUE"], []
-        for column, value in (("budget", budget), ("day", day), ('"user"', user)):
-            if value is not None:
-                where.append(f"{column} = %s")
-                args.append(value)
-        return rules.usd(self._fetch(f"SELECT COALESCE(SUM({rules.COUNTED}), 0) FROM {T}calls WHERE "
-                                     + " AND ".join(where), args)[0][0])
+        where, args = self._where(budget=budget, day=day, user=user)
+        return usd(self._fetch(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM {T}calls WHERE {where}",
+                               args)[0][0])
 
-    def unknown_cost_calls(self) -> int:
-        return self._fetch(f"SELECT COUNT(*) FROM {T}calls WHERE status <> 'reserved'"
-                           " AND cost_nanos IS NULL")[0][0]
+    def summary(self, *, session=None, day=None, budget=None) -> Totals:
+        where, args = self._where(session=session, day=day, budget=budget)
+        known, n_unknown, unknown = self._fetch(
+            "SELECT COALESCE(SUM(cost_nanos), 0), COUNT(*) FILTER (WHERE cost_nanos IS NULL),"
+            " COALESCE(SUM(reserved_nanos) FILTER (WHERE cost_nanos IS NULL), 0)"
+            f" FROM {T}calls WHERE status <> 'reserved' AND {where}", args)[0]
+        open_ = {"in flight": [0, 0], "interrupted": [0, 0]}
+        for host, pid, ts, reserved in self._fetch(
+                f"SELECT host, pid, ts, reserved_nanos FROM {T}calls WHERE status = 'reserved'"
+                f" AND {where}", args):
+            slot = open_[reservation_state(host, pid, ts)]
+            slot[0] += 1
+            slot[1] += reserved or 0
+        return Totals(known=usd(known), unknown_calls=n_unknown, unknown_reserved=usd(unknown),
+                      in_flight_calls=open_["in flight"][0], in_flight_reserved=usd(open_["in flight"][1]),
+                      interrupted_calls=open_["interrupted"][0],
+                      interrupted_reserved=usd(open_["interrupted"][1]))
 
     def entries(self, limit=50) -> list[dict]:
         with self._tx() as cur:
@@ -297,11 +264,15 @@ class PostgresLedger(Ledger):
             row = dict(zip(names, values))
             for k in ("params", "usage", "images"):
                 row[k] = json.loads(row[k]) if row[k] else None
-            row["ts"] = row["ts"].isoformat()
-            row["day"] = row["day"].isoformat()
-            row["cost"] = rules.usd(row.pop("cost_nanos"))
+            row["cost"] = usd(row.pop("cost_nanos"))
             row.pop("reserved_until")
-            row["reserved"] = rules.usd(row.pop("reserved_nanos"))
+            row["reserved"] = usd(row.pop("reserved_nanos"))
+            if row["status"] == "reserved":
+                row["state"] = reservation_state(row["host"], row["pid"], row["ts"])
+            elif row["cost"] is None:
+                row["state"] = "unknown cost"
+            else:
+                row["state"] = row["status"]
             out.append(row)
         return out
 
@@ -310,29 +281,31 @@ class PostgresLedger(Ledger):
         return json.loads(got[0][0]) if got else None
 
     def cache_put(self, key, value):
-        self._fetch(f"INSERT INTO {T}cache (key, value, ts) VALUES (%s, %s, %s) ON CONFLICT (key)"
-                    " DO UPDATE SET value = excluded.value, ts = excluded.ts RETURNING key",
-                    (key, json.dumps(value), utc_now()))
+        with self._tx() as cur:
+            cur.execute(f"INSERT INTO {T}cache (key, value, ts) VALUES (%s, %s, %s) ON CONFLICT (key)"
+                        " DO UPDATE SET value = excluded.value, ts = excluded.ts",
+                        (key, json.dumps(value), utc_now().isoformat()))
 
-    # -- caps stored in the ledger and the teacher's report --------------------------------------
+    # -- caps stored in the ledger and the per-user report (rules in budgets.py) -----------------
     def set_budget(self, scope: str, limit, per: str | None = None) -> None:
-        """Cap ``scope`` ('class', 'user:*', 'user:NAME') at ``limit`` dollars, for all time or
-        ``per='day'``; ``limit=None`` removes the cap."""
-        scope, period = rules.check_scope(scope), rules.check_per(per)
+        scope, period = budgets.check_scope(scope), budgets.check_per(per)
         with self._tx() as cur:
             if limit is None:
-                cur.execute(rules.UNSET.format(t=T).replace("?", "%s"), (scope, period))
+                cur.execute(budgets.UNSET.format(t=T).replace("?", "%s"), (scope, period))
             else:
-                cur.execute(rules.SET.format(t=T).replace("?", "%s"),
-                            (scope, period, rules.nanos(rules.check_limit(limit)), utc_now()))
+                cur.execute(budgets.SET.format(t=T).replace("?", "%s"),
+                            (scope, period, nanos(budgets.check_limit(limit)), utc_now().isoformat()))
 
     def budgets(self) -> list[dict]:
-        return rules.budget_rows(self._fetch(rules.LIST.format(t=T)))
+        return budgets.budget_rows(self._fetch(budgets.LIST.format(t=T)))
 
     def totals(self, by: str = "user", day: dt.date | str | None = None) -> list[dict]:
-        if isinstance(day, str):
-            day = dt.date.fromisoformat(day)
-        return rules.totals(self._fetch, T, by=by, day=day)
+        day = day.isoformat() if isinstance(day, dt.date) else day
+        return budgets.totals(self._fetch, T, by=by, day=day)
+
+    def allowance(self, user: str | None = None) -> Decimal | None:
+        return budgets.allowance(self._fetch, T, user=user or current_user(),
+                                 day=utc_now().date().isoformat())
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
