@@ -11,6 +11,8 @@ import time
 import warnings
 from pathlib import Path
 
+from . import cli_ledger
+
 EXIT = {"ok": 0, "error": 1, "usage": 2, "auth": 3, "refused": 4, "rate": 5, "budget": 6,
         "provider": 7, "retired": 8}
 
@@ -158,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--last", type=int, default=0, help="also list the last N calls")
     m = sub.add_parser("models", help="models with prices and lifecycle")
     m.add_argument("--all", action="store_true", help="include retired models")
+    cli_ledger.add_parsers(sub, c)  # ledger, budget, cost --by: a class on one ledger
     return ap
 
 
@@ -168,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("default")
     warnings.formatwarning = lambda msg, cat, *a, **k: f"promptpaint: {msg}\n"
     try:
-        return {"generate": _call, "edit": _call, "cost": _cost, "models": _models}[args.command](args)
+        if args.command == "cost" and args.by:
+            return cli_ledger.cost_by(args)
+        return {"generate": _call, "edit": _call, "cost": _cost, "models": _models,
+                "ledger": cli_ledger.ledger_cmd, "budget": cli_ledger.budget_cmd}[args.command](args)
     except PromptpaintError as exc:
         print(f"promptpaint: {type(exc).__name__}: {exc}", file=sys.stderr)
         return _exit_code(exc)
