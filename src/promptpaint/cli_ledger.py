@@ -57,14 +57,17 @@ def ledger_cmd(args) -> int:
         raise InvalidRequest("grant is for a PostgreSQL ledger: pass its postgresql:// URL.")
     else:
         led = SQLiteLedger(args.url)  # opening a file migrates it
-    if args.action == "init":
-        found = led.init() if hasattr(led, "init") else None
-        where = getattr(led, "where", args.url)
-        print(f"{where}: ledger ready" + (f" (migrated from schema version {found})" if found else ""))
-    else:
-        led.grant(args.role)
-        print(f"{led.where}: {args.role} may now book and settle calls and read the ledger; "
-              "it cannot change budgets or settled rows.")
+    try:
+        if args.action == "init":
+            found = led.init() if hasattr(led, "init") else None
+            where = getattr(led, "where", args.url)
+            print(f"{where}: ledger ready" + (f" (migrated from schema version {found})" if found else ""))
+        else:
+            led.grant(args.role)
+            print(f"{led.where}: {args.role} may now book and settle calls and read the ledger; "
+                  "it cannot change budgets or settled rows.")
+    finally:
+        led.close()
     return 0
 
 

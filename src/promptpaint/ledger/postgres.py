@@ -32,6 +32,7 @@ from .migrations import LATEST, MIGRATIONS, statements
 SCHEMA = "promptpaint"
 T = SCHEMA + "."
 RESERVE_LOCK = 0x70705F6C6564  # "pp_led": the one lock every reservation takes, per database
+KEEP_IDLE = 4  # connections kept open between calls; a kernel rarely runs more at once
 
 HINT = ("Check PROMPTPAINT_LEDGER (a postgresql:// URL), that the server is up, and the role's "
         "password (PGPASSWORD or ~/.pgpass).")
@@ -69,7 +70,9 @@ class PostgresLedger(Ledger):
         self._secrets = tuple(s for s in (urllib.parse.urlsplit(url).password,
                                           urllib.parse.unquote(urllib.parse.urlsplit(url).password or ""),
                                           os.environ.get("PGPASSWORD")) if s)
-        self._local = threading.local()
+        self._pool_lock = threading.Lock()
+        self._idle: list = []  # connections between transactions, shared by every thread
+        self._pid = os.getpid()
         if check:
             self._check_version()
 
@@ -82,28 +85,42 @@ class PostgresLedger(Ledger):
             text = text.replace(secret, "***")
         return text
 
-    def _conn(self):
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or self._local.pid != os.getpid():
-            # prepare_threshold=None: no server-side prepared statements, which PgBouncer's
-            # transaction mode would hand to another client's connection.
-            conn = self._psycopg.connect(self._url, autocommit=True, prepare_threshold=None,
-                                         connect_timeout=10, application_name="promptpaint")
-            self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
+    def _acquire(self):
+        with self._pool_lock:
+            if self._pid != os.getpid():  # a forked child never shares its parent's sockets
+                self._idle, self._pid = [], os.getpid()
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed:
+                    return conn
+        # prepare_threshold=None: no server-side prepared statements, which PgBouncer's
+        # transaction mode would hand to another client's connection.
+        return self._psycopg.connect(self._url, autocommit=True, prepare_threshold=None,
+                                     connect_timeout=10, application_name="promptpaint")
+
+    def _release(self, conn) -> None:
+        with self._pool_lock:
+            if not conn.closed and self._pid == os.getpid() and len(self._idle) < KEEP_IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     @contextmanager
     def _tx(self):
-        """One transaction; any driver error becomes a LedgerError without the password."""
-        error = None
+        """One transaction on a pooled connection; a driver error becomes a LedgerError without
+        the password (and without the driver's exception attached, which may hold the URL)."""
+        error, conn = None, None
         try:
-            conn = self._conn()
+            conn = self._acquire()
             with conn.transaction():
                 yield conn.cursor()
         except self._psycopg.Error as exc:
-            if getattr(self._local, "conn", None) is not None and self._local.conn.closed:
-                self._local.conn = None
             error = f"{type(exc).__name__}: {exc}".strip()
+            if conn is not None and not conn.closed and conn.info.transaction_status != 0:
+                conn.close()  # not idle after the error: do not hand it out again
+        finally:
+            if conn is not None:
+                self._release(conn)
         if error is not None:
             raise LedgerError(f"The ledger at {self.where} failed: {self._scrub(error)}", hint=HINT,
                               path=self.where)
@@ -308,7 +325,7 @@ class PostgresLedger(Ledger):
                                  day=utc_now().date().isoformat())
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
             conn.close()
-            self._local.conn = None
