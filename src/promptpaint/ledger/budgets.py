@@ -73,28 +73,43 @@ def budget_rows(rows) -> list[dict]:
             for s, p, n, at in rows]
 
 
+# The caps on one call, in the order they are checked (the PostgreSQL function in postgres.py
+# checks the same ones in the same order and answers with these codes).
+WORDS = {"user": "{user}'s class allowance", "user_day": "{user}'s daily class allowance",
+         "class": "the class's budget", "class_day": "the class's daily budget",
+         "budget": "this budget", "day": "today's budget"}
+IN_LEDGER = {"user", "user_day", "class", "class_day"}
+
+
 def _checks(fetch: Fetch, t: str, user: str, day: str, budget: str | None, client_caps) -> list:
-    """Every cap on a call by ``user``: (what to call it, limit, what counts against it now,
-    whether the cap is kept in the ledger), all read in one pass over the rows."""
+    """Every cap on a call by ``user`` as (code, limit, what counts against it now), read in one
+    pass over the rows."""
     stored = {(s, p): n for s, p, n, _ in fetch(LIST.format(t=t), ())}
     user_all, user_day, class_all, class_day, by_budget = fetch(
         SPENT.format(t=t), (user, user, day, day, budget))[0]
     checks = []
-    for per, spent in (("total", user_all), ("day", user_day)):
+    for code, per, spent in (("user", "total", user_all), ("user_day", "day", user_day)):
         own = stored.get((f"user:{user}", per))
-        limit = own if own is not None else stored.get(("user:*", per))
+        limit = own if own is not None else stored.get(("user:*", per))  # the default for everyone
         if limit is not None:
-            checks.append((f"{user}'s {'daily ' if per == 'day' else ''}class allowance", limit, spent, True))
-    for per, spent in (("total", class_all), ("day", class_day)):
+            checks.append((code, limit, spent))
+    for code, per, spent in (("class", "total", class_all), ("class_day", "day", class_day)):
         if ("class", per) in stored:
-            checks.append((f"the class's {'daily ' if per == 'day' else ''}budget", stored[("class", per)],
-                           spent, True))
+            checks.append((code, stored[("class", per)], spent))
     for cap in client_caps:
         if cap.scope == "day":  # PROMPTPAINT_DAILY_BUDGET: this user's own spending today
-            checks.append(("today's budget", nanos(cap.limit), user_day, False))
+            checks.append(("day", nanos(cap.limit), user_day))
         else:
-            checks.append(("this budget", nanos(cap.limit), by_budget, False))
+            checks.append(("budget", nanos(cap.limit), by_budget))
     return checks
+
+
+def refusal(code: str, user: str, limit: int, spent: int, need: int) -> BudgetExceeded:
+    left = max(Decimal(0), usd(limit) - usd(spent))
+    return BudgetExceeded(
+        f"This call could cost up to ${usd(need):.4f}, and {WORDS[code].format(user=user)} of "
+        f"${usd(limit):.2f} has ${left:.4f} left.", limit=usd(limit), spent=usd(spent), needed=usd(need),
+        hint=LEDGER_HINT if code in IN_LEDGER else "")
 
 
 def admit(fetch: Fetch, t: str, *, user: str, day: str, budget: str | None, need: int,
@@ -104,18 +119,14 @@ def admit(fetch: Fetch, t: str, *, user: str, day: str, budget: str | None, need
     Call inside the backend's reserve transaction, after it has taken its write lock: the sums
     read here must not change before the row is inserted.
     """
-    for what, limit, spent, in_ledger in _checks(fetch, t, user, day, budget, client_caps):
+    for code, limit, spent in _checks(fetch, t, user, day, budget, client_caps):
         if spent + need > limit:
-            left = max(Decimal(0), usd(limit) - usd(spent))
-            raise BudgetExceeded(
-                f"This call could cost up to ${usd(need):.4f}, and {what} of ${usd(limit):.2f} "
-                f"has ${left:.4f} left.", limit=usd(limit), spent=usd(spent), needed=usd(need),
-                hint=LEDGER_HINT if in_ledger else "")
+            raise refusal(code, user, limit, spent, need)
 
 
 def allowance(fetch: Fetch, t: str, *, user: str, day: str) -> Decimal | None:
     """What ``user`` may still spend under the caps kept in the ledger (None: no cap applies)."""
-    left = [limit - spent for _, limit, spent, _ in _checks(fetch, t, user, day, None, [])]
+    left = [limit - spent for _, limit, spent in _checks(fetch, t, user, day, None, [])]
     return max(Decimal(0), usd(min(left))) if left else None
 
 

@@ -6,10 +6,11 @@ needs no ``search_path`` or any other session state: each method is one transact
 autocommit connection, server-side prepared statements are off, and locks are transaction-level,
 so it works behind PgBouncer in transaction mode.
 
-A reservation takes one transaction-level advisory lock before it reads what counts against the
-caps and inserts its row; every reservation takes the same lock, so two kernels on two machines
-cannot both see room for one call. Settling never needs it: it only replaces a reservation by a
-cost.
+A reservation is one call of the server-side function ``promptpaint.reserve``: it takes one
+transaction-level advisory lock, reads what counts against the caps and inserts the row; every
+reservation takes the same lock, so two kernels on two machines cannot both see room for one
+call, and the lock is held only while the server works, never across a network round trip.
+Settling never needs it: it only replaces a reservation by a cost, in one UPDATE.
 
 The URL's password (or PGPASSWORD's, or .pgpass's) never appears in a message: errors from the
 driver are rewritten with the password removed and raised without their cause.
@@ -33,6 +34,68 @@ SCHEMA = "promptpaint"
 T = SCHEMA + "."
 RESERVE_LOCK = 0x70705F6C6564  # "pp_led": the one lock every reservation takes, per database
 KEEP_IDLE = 4  # connections kept open between calls; a kernel rarely runs more at once
+
+# Reserve in one round trip: the lock is held only while the server runs this, never while a busy
+# client process waits for the CPU between statements. The checks are budgets._checks, in the
+# same order with the same codes (the shared tests hold both to one behaviour). SECURITY DEFINER:
+# a kernel's role may run it without any right to insert rows itself.
+RESERVE_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {SCHEMA}.reserve(
+    p_ts text, p_day text, p_session text, p_budget text, p_user text, p_provider text,
+    p_model text, p_kind text, p_prompt text, p_params text, p_need bigint,
+    p_price_version text, p_cache_key text, p_host text, p_pid integer,
+    p_caps text[], p_limits bigint[])
+RETURNS TABLE (row_id bigint, refused_by text, cap_nanos bigint, spent_nanos bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA}, pg_temp AS $fn$
+DECLARE
+    s record;
+    lim bigint;
+    rid bigint;
+    need bigint := COALESCE(p_need, 0);
+BEGIN
+    PERFORM pg_advisory_xact_lock({RESERVE_LOCK});
+    SELECT COALESCE(SUM(c) FILTER (WHERE t."user" = p_user), 0)::bigint AS user_all,
+           COALESCE(SUM(c) FILTER (WHERE t."user" = p_user AND t.day = p_day), 0)::bigint AS user_day,
+           COALESCE(SUM(c), 0)::bigint AS class_all,
+           COALESCE(SUM(c) FILTER (WHERE t.day = p_day), 0)::bigint AS class_day,
+           COALESCE(SUM(c) FILTER (WHERE t.budget = p_budget), 0)::bigint AS by_budget
+      INTO s
+      FROM (SELECT calls."user", calls.day, calls.budget, {COUNTED} AS c FROM calls) AS t;
+    lim := COALESCE((SELECT limit_nanos FROM budgets WHERE scope = 'user:' || p_user AND per = 'total'),
+                    (SELECT limit_nanos FROM budgets WHERE scope = 'user:*' AND per = 'total'));
+    IF lim IS NOT NULL AND s.user_all + need > lim THEN
+        RETURN QUERY SELECT NULL::bigint, 'user'::text, lim, s.user_all; RETURN;
+    END IF;
+    lim := COALESCE((SELECT limit_nanos FROM budgets WHERE scope = 'user:' || p_user AND per = 'day'),
+                    (SELECT limit_nanos FROM budgets WHERE scope = 'user:*' AND per = 'day'));
+    IF lim IS NOT NULL AND s.user_day + need > lim THEN
+        RETURN QUERY SELECT NULL::bigint, 'user_day'::text, lim, s.user_day; RETURN;
+    END IF;
+    lim := (SELECT limit_nanos FROM budgets WHERE scope = 'class' AND per = 'total');
+    IF lim IS NOT NULL AND s.class_all + need > lim THEN
+        RETURN QUERY SELECT NULL::bigint, 'class'::text, lim, s.class_all; RETURN;
+    END IF;
+    lim := (SELECT limit_nanos FROM budgets WHERE scope = 'class' AND per = 'day');
+    IF lim IS NOT NULL AND s.class_day + need > lim THEN
+        RETURN QUERY SELECT NULL::bigint, 'class_day'::text, lim, s.class_day; RETURN;
+    END IF;
+    FOR i IN 1 .. COALESCE(array_length(p_caps, 1), 0) LOOP
+        IF p_caps[i] = 'day' AND s.user_day + need > p_limits[i] THEN
+            RETURN QUERY SELECT NULL::bigint, 'day'::text, p_limits[i], s.user_day; RETURN;
+        ELSIF p_caps[i] <> 'day' AND s.by_budget + need > p_limits[i] THEN
+            RETURN QUERY SELECT NULL::bigint, 'budget'::text, p_limits[i], s.by_budget; RETURN;
+        END IF;
+    END LOOP;
+    INSERT INTO calls (ts, day, session, budget, "user", provider, model, kind, prompt, params,
+                       reserved_nanos, price_version, status, cache_key, host, pid)
+    VALUES (p_ts, p_day, p_session, p_budget, p_user, p_provider, p_model, p_kind, p_prompt,
+            p_params, p_need, p_price_version, 'reserved', p_cache_key, p_host, p_pid)
+    RETURNING id INTO rid;
+    RETURN QUERY SELECT rid, NULL::text, NULL::bigint, NULL::bigint;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {SCHEMA}.reserve FROM PUBLIC;
+"""
 
 HINT = ("Check PROMPTPAINT_LEDGER (a postgresql:// URL), that the server is up, and the role's "
         "password (PGPASSWORD or ~/.pgpass).")
@@ -168,6 +231,7 @@ class PostgresLedger(Ledger):
                     for stmt in statements(m.postgres):
                         cur.execute(stmt)
             cur.execute("UPDATE schema_version SET version = %s", (LATEST,))
+            cur.execute(RESERVE_FUNCTION)
         return found
 
     def grant(self, role: str) -> None:
@@ -178,18 +242,15 @@ class PostgresLedger(Ledger):
         statements = [
             sql.SQL("GRANT USAGE ON SCHEMA {s} TO {r}"),
             sql.SQL("GRANT SELECT ON {s}.calls, {s}.budgets, {s}.schema_version TO {r}"),
-            sql.SQL("GRANT INSERT ON {s}.calls TO {r}"),
+            sql.SQL("GRANT EXECUTE ON FUNCTION {s}.reserve TO {r}"),  # its only way to add a row
             sql.SQL("GRANT UPDATE (status, cost_nanos, usage, request_id, images, duration, error,"
                     " reserved_until) ON {s}.calls TO {r}"),
-            sql.SQL("GRANT USAGE ON SEQUENCE {s}.calls_id_seq TO {r}"),
             sql.SQL("GRANT SELECT, INSERT, UPDATE ON {s}.cache TO {r}"),
-            # Row security: a kernel inserts only reservations and settles only rows still reserved.
+            # Row security: a kernel settles only rows still reserved.
             sql.SQL("ALTER TABLE {s}.calls ENABLE ROW LEVEL SECURITY"),
             sql.SQL("DROP POLICY IF EXISTS kernel_read ON {s}.calls"),
-            sql.SQL("DROP POLICY IF EXISTS kernel_book ON {s}.calls"),
             sql.SQL("DROP POLICY IF EXISTS kernel_settle ON {s}.calls"),
             sql.SQL("CREATE POLICY kernel_read ON {s}.calls FOR SELECT USING (true)"),
-            sql.SQL("CREATE POLICY kernel_book ON {s}.calls FOR INSERT WITH CHECK (status = 'reserved')"),
             sql.SQL("CREATE POLICY kernel_settle ON {s}.calls FOR UPDATE USING (status = 'reserved')"
                     " WITH CHECK (status <> 'reserved')"),
         ]
@@ -201,26 +262,16 @@ class PostgresLedger(Ledger):
     def reserve(self, attempt: Attempt, amount: Decimal | None, caps) -> int:
         now = utc_now()
         need = nanos(amount)
-        with self._tx() as cur:
-            # Every reservation takes this lock, so the sums read below cannot change before the
-            # insert; it is released at commit (transaction-level: nothing stays in the session).
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (RESERVE_LOCK,))
-
-            def fetch(q, args):
-                cur.execute(q.replace("?", "%s"), args)
-                return cur.fetchall()
-
-            budgets.admit(fetch, T, user=attempt.user, day=now.date().isoformat(),
-                          budget=attempt.budget, need=need or 0, client_caps=caps)
-            cur.execute(
-                f'INSERT INTO {T}calls (ts, day, session, budget, "user", provider, model, kind,'
-                " prompt, params, reserved_nanos, price_version, status, cache_key, host, pid)"
-                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'reserved',%s,%s,%s) RETURNING id",
-                (now.isoformat(), now.date().isoformat(), attempt.session, attempt.budget,
-                 attempt.user, attempt.provider, attempt.model, attempt.kind, attempt.prompt,
-                 json.dumps(attempt.params, sort_keys=True, default=str), need,
-                 attempt.price_version, attempt.cache_key, HOST, os.getpid()))
-            return cur.fetchone()[0]
+        rid, code, limit, spent = self._fetch(
+            f"SELECT * FROM {T}reserve(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            (now.isoformat(), now.date().isoformat(), attempt.session, attempt.budget, attempt.user,
+             attempt.provider, attempt.model, attempt.kind, attempt.prompt,
+             json.dumps(attempt.params, sort_keys=True, default=str), need,
+             attempt.price_version, attempt.cache_key, HOST, os.getpid(),
+             [c.scope for c in caps], [nanos(c.limit) for c in caps]))[0]
+        if rid is None:
+            raise budgets.refusal(code, attempt.user, limit, spent, need or 0)
+        return rid
 
     def settle(self, row, *, status, cost, usage=None, request_id=None, images=None,
                duration=None, error=None):
