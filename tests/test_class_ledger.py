@@ -22,21 +22,21 @@ from fakeserver import GEMINI_KEY
 from promptpaint.ledger import Attempt, Cap, LedgerError
 from pgserver import admin, pg_db, pg_server, tcp_url  # noqa: F401  (fixtures)
 
-# gemini-3.1-flash-image in USD per 1M tokens (shared/reference/providers.md): the fake's bill is
-# computed from the usage it answered with, not by promptpaint's own pricing.
-GEMINI_31 = {"in": Decimal("0.50"), "out_text": Decimal("3.00"), "out_image": Decimal("60.00")}
-
-
-def fake_bill(req) -> Decimal:
-    u = req.response_json["usageMetadata"]
-    image = sum(d["tokenCount"] for d in u.get("candidatesTokensDetails", []) if d["modality"] == "IMAGE")
-    text = u.get("candidatesTokenCount", 0) - image + u.get("thoughtsTokenCount", 0)
-    return (u["promptTokenCount"] * GEMINI_31["in"] + text * GEMINI_31["out_text"]
-            + image * GEMINI_31["out_image"]) / 1_000_000
-
-
 def answered(fake) -> list:
     return [r for r in fake.by_provider("gemini") if r.status == 200 and r.response_json]
+
+
+def bills_by_user(fake) -> dict:
+    """What the fake provider billed (its own record), by the user named first in each prompt."""
+    user = {r.response_json["responseId"]: user_of(r) for r in answered(fake)}
+    out: dict[str, Decimal] = {}
+    for bill in fake.billed:
+        out[user[bill.request_id]] = out.get(user[bill.request_id], Decimal(0)) + bill.cost
+    return out
+
+
+def user_of(req) -> str:
+    return req.json["contents"][-1]["parts"][0]["text"].split()[0]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -202,12 +202,14 @@ def test_totals_by_user_is_the_teachers_report(backend):
 def test_a_client_is_held_to_the_ledgers_caps(backend, fake):
     led = pp.ledger()
     client = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01)
-    led.set_budget("user:alice", client.estimate("fox 1") * D("1.5"))
-    r = client.generate("fox 1")
+    cap = client.estimate("alice fox 10") * D("1.5")
+    led.set_budget("user:alice", cap)
     with pytest.raises(pp.BudgetExceeded, match="alice's class allowance"):
-        client.generate("fox 2")
-    assert len(answered(fake)) == 1
-    assert led.totals(by="user")[0]["cost"] == r.cost == fake_bill(answered(fake)[0])
+        for i in range(10, 40):
+            client.generate(f"alice fox {i}")
+    assert 1 <= len(answered(fake)) < 30
+    assert fake.bill_total() <= cap
+    assert led.totals(by="user")[0]["cost"] == fake.bill_total() == led.total()
 
 
 # -- a real class: many kernels, many users, one server -------------------------------------------
@@ -241,10 +243,6 @@ def kernel(fake, user, *, threads=1, calls=1):
                              str(calls)], env=env, stdout=subprocess.PIPE, text=True)
 
 
-def user_of(req) -> str:
-    return req.json["contents"][-1]["parts"][0]["text"].split()[0]
-
-
 def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed(backend, fake):
     led = pp.ledger()
     worst = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base).estimate("alice fox 0-0-0")
@@ -258,7 +256,7 @@ def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed
     outcomes = [o for p in procs for o in json.loads(p.communicate(timeout=300)[0])]
     assert all(p.returncode == 0 for p in procs)
 
-    bills = {u: sum((fake_bill(r) for r in answered(fake) if user_of(r) == u), D(0)) for u in users}
+    bills = {u: bills_by_user(fake).get(u, D(0)) for u in users}
     assert sum(bills.values()) <= class_cap
     assert all(bill <= user_cap for bill in bills.values()), bills
     # Every answered call is booked at what the fake billed, under the user who made it.
@@ -382,7 +380,11 @@ def test_a_wrong_password_fails_clearly_and_is_never_echoed(pg_server, pg_db, ke
         monkeypatch.setenv("PROMPTPAINT_LEDGER", bad_url)
         with pytest.raises(LedgerError) as exc:
             pp.Client("offline")
-        shown = "".join(traceback.format_exception(exc.value)) + repr(exc.value.args)
+        # Every promptpaint frame's locals, as a verbose traceback (IPython's) would print them.
+        stack = traceback.TracebackException.from_exception(exc.value, capture_locals=True).stack
+        ours = [f.locals for f in stack if os.sep + "promptpaint" + os.sep in f.filename]
+        assert len(ours) >= 3 and any("where" in loc or "url" in loc for loc in ours)
+        shown = repr(ours) + repr(exc.value.args) + "".join(traceback.format_exception(exc.value))
         assert "password authentication failed" in shown and role in shown
         assert wrong not in shown and "Tr0ub4dor" not in shown
         assert exc.value.__cause__ is None and exc.value.__context__ is None
@@ -400,3 +402,27 @@ def test_import_promptpaint_loads_no_driver_and_a_missing_one_says_what_to_insta
     with pytest.raises(LedgerError, match=r"pip install 'promptpaint\[postgres\]'") as exc:
         pp.ledger()
     assert "hunter2" not in str(exc.value)
+
+
+def test_the_teacher_sets_caps_and_reads_the_report_from_the_shell(backend, capsys):
+    from promptpaint.cli import main
+
+    assert main(["budget", "set", "user:*", "2.00"]) == 0
+    assert main(["budget", "set", "class", "$200", "--per", "day"]) == 0
+    assert main(["budget", "set", "user:bob", "0.50"]) == 0
+    assert main(["budget", "remove", "user:bob"]) == 0
+    assert main(["budget", "list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[:3] for line in out[-2:]] == [["class", "$200.00", "per"], ["user:*", "$2.00", "in"]]
+    led = pp.ledger()
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.0672325"))
+    led.settle(led.reserve(attempt("bob"), D("0.10"), []), status="ok", cost=None)
+    assert main(["cost", "--by", "user"]) == 0
+    table = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert table[0] == ["user", "calls", "cost", "unknown", "reserved", "cap", "left"]
+    assert table[1:] == [["alice", "1", "$0.0672325", "0", "$0.00", "$2.00", "$1.9327675"],
+                         ["bob", "1", "$0.00", "1", "$0.10", "$2.00", "$1.90"]]
+    assert main(["cost", "--by", "user", "--day", "2001-01-01"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "no calls on 2001-01-01"
+    assert main(["budget", "set", "user:*", "-1"]) == 2
+    assert "0 or more" in capsys.readouterr().err

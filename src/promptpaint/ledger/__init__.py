@@ -254,7 +254,8 @@ def ledger(path: str | Path | None = None) -> Ledger:
     with _lock:
         if where not in _ledgers:
             if where.startswith(("postgresql://", "postgres://")):
-                from .postgres import PostgresLedger  # psycopg is imported only here
+                from .postgres import DatabaseURL, PostgresLedger  # psycopg is imported only here
+                where = DatabaseURL(where)  # shows no password, even in a traceback's locals
                 _ledgers[where] = PostgresLedger(where)
             else:
                 _ledgers[where] = SQLiteLedger(Path(where).expanduser())

@@ -26,6 +26,7 @@ import urllib.parse
 from contextlib import contextmanager
 from decimal import Decimal
 
+from .. import redact
 from . import (COUNTED, HOST, current_user, Attempt, Ledger, LedgerError, Totals, budgets, nanos,
                reservation_state, usd, utc_now)
 from .migrations import LATEST, MIGRATIONS, statements
@@ -113,12 +114,32 @@ def _psycopg():
 
 def describe(url: str) -> str:
     """``url`` without its password: safe for any message."""
-    parts = urllib.parse.urlsplit(url)
+    parts = urllib.parse.urlsplit(str(url))
     if parts.password is None:
-        return url
+        return str(url)
     netloc = parts.netloc.rsplit("@", 1)
     userinfo = urllib.parse.quote(parts.username or "", safe="") + ":***"
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[1]}"))
+
+
+def _secrets(url: str) -> tuple[str, ...]:
+    """The passwords a message about ``url`` must not show, registered with ``redact`` so every
+    other message promptpaint builds is scrubbed of them too."""
+    password = urllib.parse.urlsplit(url).password
+    found = tuple(s for s in (password, urllib.parse.unquote(password or ""), os.environ.get("PGPASSWORD")) if s)
+    for s in found:
+        redact.register(s)
+    return found
+
+
+class DatabaseURL(str):
+    """A ledger URL that shows itself without its password: in a ``repr``, and so in a traceback
+    that prints each frame's locals (IPython's verbose mode). libpq still gets the whole URL."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(describe(self))
 
 
 class PostgresLedger(Ledger):
@@ -127,12 +148,11 @@ class PostgresLedger(Ledger):
     (``promptpaint ledger init URL``); kernels then only read and book."""
 
     def __init__(self, url: str, *, check: bool = True):
+        url = DatabaseURL(url)
+        self._secrets = _secrets(url)  # a helper: no local here holds a password for a traceback
         self._psycopg = _psycopg()
         self._url = url
         self.where = describe(url)
-        self._secrets = tuple(s for s in (urllib.parse.urlsplit(url).password,
-                                          urllib.parse.unquote(urllib.parse.urlsplit(url).password or ""),
-                                          os.environ.get("PGPASSWORD")) if s)
         self._pool_lock = threading.Lock()
         self._idle: list = []  # connections between transactions, shared by every thread
         self._pid = os.getpid()
@@ -144,9 +164,9 @@ class PostgresLedger(Ledger):
 
     # -- connections and errors ------------------------------------------------------------------
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
+        for secret in self._secrets:  # also those too short for redact to register
             text = text.replace(secret, "***")
-        return text
+        return redact.scrub(text)
 
     def _acquire(self):
         with self._pool_lock:
@@ -178,14 +198,14 @@ class PostgresLedger(Ledger):
             with conn.transaction():
                 yield conn.cursor()
         except self._psycopg.Error as exc:
-            error = f"{type(exc).__name__}: {exc}".strip()
+            error = self._scrub(f"{type(exc).__name__}: {exc}".strip())
             if conn is not None and not conn.closed and conn.info.transaction_status != 0:
                 conn.close()  # not idle after the error: do not hand it out again
         finally:
             if conn is not None:
                 self._release(conn)
         if error is not None:
-            raise LedgerError(f"The ledger at {self.where} failed: {self._scrub(error)}", hint=HINT,
+            raise LedgerError(f"The ledger at {self.where} failed: {error}", hint=HINT,
                               path=self.where)
 
     def _fetch(self, sql: str, args=()) -> list:
