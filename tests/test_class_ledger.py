@@ -347,7 +347,8 @@ def test_the_kernel_role_books_calls_but_cannot_raise_a_cap(pg_server, pg_db, ke
     with pytest.raises(LedgerError, match="permission denied"):
         kernel.set_budget("user:alice", "100")
     assert main(["budget", "set", "user:*", "100"]) == 1  # the CLI as a student would run it
-    assert "permission denied" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "permission denied" in err and "the ledger's owner (the teacher)" in err
     kernel.settle(row, status="ok", cost=D(0))  # a settled row is not settled again
     with psycopg.connect(kernel_url, autocommit=True) as conn:  # and not by hand either
         assert conn.execute("UPDATE promptpaint.calls SET cost_nanos = 0").rowcount == 0
@@ -413,7 +414,7 @@ def test_the_teacher_sets_caps_and_reads_the_report_from_the_shell(backend, caps
     assert main(["budget", "remove", "user:bob"]) == 0
     assert main(["budget", "list"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert [line.split()[:3] for line in out[-2:]] == [["class", "$200.00", "per"], ["user:*", "$2.00", "in"]]
+    assert [line.split()[:3] for line in out[-2:]] == [["class", "$200.00", "per"], ["user:*", "$2.00", "all"]]
     led = pp.ledger()
     led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.0672325"))
     led.settle(led.reserve(attempt("bob"), D("0.10"), []), status="ok", cost=None)

@@ -83,7 +83,7 @@ def budget_cmd(args) -> int:
     if not rows:
         print("no caps in this ledger")
     for b in rows:
-        print(f"{b['scope']:24} {dollars(b['limit']):>10} {'per day' if b['per'] else 'in all':8} set {b['set_at'][:19]}")
+        print(f"{b['scope']:24} {dollars(b['limit']):>10} {'per day' if b['per'] else 'all time':8} set {b['set_at'][:19]}")
     return 0
 
 

@@ -98,6 +98,8 @@ $fn$;
 REVOKE ALL ON FUNCTION {SCHEMA}.reserve FROM PUBLIC;
 """
 
+DENIED_HINT = ("Kernels connect with a role that may only book calls and read the ledger; changing "
+               "budgets or the schema takes the ledger's owner (the teacher).")
 HINT = ("Check PROMPTPAINT_LEDGER (a postgresql:// URL), that the server is up, and the role's "
         "password (PGPASSWORD or ~/.pgpass).")
 
@@ -192,21 +194,22 @@ class PostgresLedger(Ledger):
     def _tx(self):
         """One transaction on a pooled connection; a driver error becomes a LedgerError without
         the password (and without the driver's exception attached, which may hold the URL)."""
-        error, conn = None, None
+        error, conn, denied = None, None, False
         try:
             conn = self._acquire()
             with conn.transaction():
                 yield conn.cursor()
         except self._psycopg.Error as exc:
             error = self._scrub(f"{type(exc).__name__}: {exc}".strip())
+            denied = isinstance(exc, self._psycopg.errors.InsufficientPrivilege)
             if conn is not None and not conn.closed and conn.info.transaction_status != 0:
                 conn.close()  # not idle after the error: do not hand it out again
         finally:
             if conn is not None:
                 self._release(conn)
         if error is not None:
-            raise LedgerError(f"The ledger at {self.where} failed: {error}", hint=HINT,
-                              path=self.where)
+            raise LedgerError(f"The ledger at {self.where} failed: {error}",
+                              hint=DENIED_HINT if denied else HINT, path=self.where)
 
     def _fetch(self, sql: str, args=()) -> list:
         with self._tx() as cur:
