@@ -427,3 +427,13 @@ def test_the_teacher_sets_caps_and_reads_the_report_from_the_shell(backend, caps
     assert capsys.readouterr().out.splitlines()[-1] == "no calls on 2001-01-01"
     assert main(["budget", "set", "user:*", "-1"]) == 2
     assert "0 or more" in capsys.readouterr().err
+
+
+def test_the_widget_shows_the_students_own_allowance(backend, fake, monkeypatch):
+    from test_studio import openai_studio
+
+    pp.ledger().set_budget("user:alice", "0.30")
+    pp.ledger().set_budget("user:bob", "5")
+    studio, front = openai_studio(fake, monkeypatch)
+    front.run("generate", "fox one")
+    assert Decimal(studio.costs["budget_left"]) == D("0.30") - fake.bill_total() == pp.ledger().allowance()
