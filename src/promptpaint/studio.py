@@ -256,6 +256,9 @@ class Studio(anywidget.AnyWidget):
         if daily is not None and ledger is not None:
             left_today = max(Decimal(0), daily - ledger.spent(day=utc_now().date()))
             budget_left = left_today if budget_left is None else min(budget_left, left_today)
+        mine = ledger.allowance() if ledger is not None else None  # caps a teacher keeps in a class ledger
+        if mine is not None:
+            budget_left = mine if budget_left is None else min(budget_left, mine)
         self.costs = {"last": _money(self._last_cost), "widget": _money(self._widget_total),
                       "all_time": _money(all_time), "budget_left": _money(budget_left),
                       "estimate": _money(estimate), "estimate_note": note}
