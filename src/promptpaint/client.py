@@ -226,6 +226,8 @@ class Client:
             # From here on the key prints as '[key]', even in a traceback that shows locals.
             redact.register(api_key)
             api_key = redact.Secret(api_key)
+        if base_url:
+            base_url = redact.SecretURL(base_url)
         provider = (provider or self._pick_provider(api_key)).lower()
         if provider not in ("gemini", "openai", "offline"):
             raise InvalidRequest(f"Unknown provider {provider!r}: use 'gemini', 'openai' or 'offline'.",
@@ -289,7 +291,7 @@ class Client:
                             hint=f"Copy the key again, as plain text without quotes or spaces, into {key_from}.")
         url_from = "base_url=" if base_url else config.BASE_URL_ENV[name]
         redact.register_url(base_url or config.base_url(name))
-        base = config.check_base_url(name, base_url or config.base_url(name), url_from)
+        base = redact.SecretURL(config.check_base_url(name, base_url or config.base_url(name), url_from))
         # The cache must never answer one account or gateway with another's image.
         self._account = (name, _without_userinfo(base), hashlib.sha256(str(key).encode()).hexdigest())
         if name == "openai":
