@@ -20,7 +20,7 @@ import pytest
 import promptpaint as pp
 from fakeserver import GEMINI_KEY
 from promptpaint.ledger import Attempt, Cap, LedgerError
-from pgserver import admin, pg_db, pg_server, tcp_url  # noqa: F401  (fixtures)
+from pgserver import admin, pg_db, pg_server, pgbouncer, tcp_url  # noqa: F401  (fixtures)
 
 def answered(fake) -> list:
     return [r for r in fake.by_provider("gemini") if r.status == 200 and r.response_json]
@@ -437,3 +437,38 @@ def test_the_widget_shows_the_students_own_allowance(backend, fake, monkeypatch)
     studio, front = openai_studio(fake, monkeypatch)
     front.run("generate", "fox one")
     assert Decimal(studio.costs["budget_left"]) == D("0.30") - fake.bill_total() == pp.ledger().allowance()
+
+
+def test_behind_pgbouncer_in_transaction_mode_the_caps_still_hold(pg_db, pgbouncer, monkeypatch, capsys):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from promptpaint.cli import main
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    assert main(["ledger", "init", url]) == 0
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", pgbouncer(name))
+    led = pp.ledger()
+    led.set_budget("class", "0.50")
+    led.set_budget("user:*", "0.20")
+
+    def student(i):
+        mine = PostgresLedger(pgbouncer(name))  # a kernel of its own: its own client connections
+        booked = 0
+        for _ in range(12):  # past psycopg's prepare threshold (5), had it not been turned off
+            try:
+                row = mine.reserve(attempt(f"s{i}"), D("0.01"), [])
+            except pp.BudgetExceeded:
+                continue
+            mine.settle(row, status="ok", cost=D("0.01"))
+            booked += 1
+        mine.close()
+        return booked
+
+    with ThreadPoolExecutor(8) as pool:
+        booked = list(pool.map(student, range(8)))
+    assert sum(booked) == 50 and max(booked) <= 12  # the class cap, exactly
+    assert led.total() == D("0.50")
+    capsys.readouterr()
+    assert main(["cost", "--by", "user"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 9
