@@ -472,3 +472,28 @@ def test_behind_pgbouncer_in_transaction_mode_the_caps_still_hold(pg_db, pgbounc
     capsys.readouterr()
     assert main(["cost", "--by", "user"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 9
+
+
+def test_a_ledger_from_before_users_migrates_and_its_rows_are_its_owners(isolated_home, monkeypatch):
+    import sqlite3
+
+    from promptpaint.ledger.migrations import MIGRATIONS, run_script
+
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    path = isolated_home / "v2.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    for m in MIGRATIONS[:2]:
+        m.sqlite(db) if callable(m.sqlite) else run_script(db, m.sqlite)
+    db.execute("INSERT INTO calls (ts, day, session, provider, model, kind, status, cost_nanos)"
+               " VALUES ('2026-11-01T10:00:00+00:00', '2026-11-01', 's', 'openai', 'gpt-image-2',"
+               " 'generate', 'ok', 40000000)")
+    db.execute("PRAGMA user_version = 2")
+    db.close()
+    monkeypatch.setenv("PROMPTPAINT_USER", "owner")
+    led = pp.SQLiteLedger(path)
+    assert led.entries(1)[0]["user"] == "owner"
+    assert led.totals(by="user") == [{"user": "owner", "calls": 1, "cost": D("0.04"), "unknown_cost_calls": 0,
+                                      "reserved": D(0), "cap": None, "left": None}]
+    led.set_budget("user:owner", "0.05")
+    with pytest.raises(pp.BudgetExceeded, match="owner's class allowance"):
+        led.reserve(attempt("owner"), D("0.02"), [])
