@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import getpass
+import json
 import os
 import socket
 import threading
@@ -161,6 +162,36 @@ class Totals:
 
     def __repr__(self) -> str:
         return f"<Totals {self}>"
+
+
+def summarise(known: int, n_unknown: int, unknown: int, open_rows) -> Totals:
+    """A ``Totals`` from settled sums (nanodollars) and the ``(host, pid, ts, reserved_nanos)`` of
+    every open reservation; each backend reads those its own way."""
+    open_ = {"in flight": [0, 0], "interrupted": [0, 0]}
+    for host, pid, ts, reserved in open_rows:
+        slot = open_[reservation_state(host, pid, ts)]
+        slot[0] += 1
+        slot[1] += reserved or 0
+    return Totals(known=usd(known), unknown_calls=n_unknown, unknown_reserved=usd(unknown),
+                  in_flight_calls=open_["in flight"][0], in_flight_reserved=usd(open_["in flight"][1]),
+                  interrupted_calls=open_["interrupted"][0],
+                  interrupted_reserved=usd(open_["interrupted"][1]))
+
+
+def entry(row: dict) -> dict:
+    """A ``calls`` row as ``entries()`` gives it: JSON decoded, dollars, and its ``state``."""
+    for k in ("params", "usage", "images"):
+        row[k] = json.loads(row[k]) if row[k] else None
+    row["cost"] = usd(row.pop("cost_nanos"))
+    row.pop("reserved_until")
+    row["reserved"] = usd(row.pop("reserved_nanos"))
+    if row["status"] == "reserved":
+        row["state"] = reservation_state(row["host"], row["pid"], row["ts"])
+    elif row["cost"] is None:
+        row["state"] = "unknown cost"
+    else:
+        row["state"] = row["status"]
+    return row
 
 
 class Ledger(abc.ABC):

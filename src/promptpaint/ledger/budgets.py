@@ -10,11 +10,12 @@ every cap that applies, checked and booked inside one transaction that the backe
 from __future__ import annotations
 
 import re
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Sequence
 
 from ..errors import BudgetExceeded, InvalidRequest
-from . import COUNTED, nanos, usd
+from . import COUNTED, current_user, nanos, usd, utc_now
 
 PERIODS = {None: "total", "day": "day"}
 
@@ -171,3 +172,30 @@ def totals(fetch: Fetch, t: str, *, by: str = "user", day=None) -> list[dict]:
                             "reserved": Decimal(0), "cap": usd(cap), "left": usd(cap)})
         out.sort(key=lambda row: row["user"])
     return out
+
+
+class CapsInLedger:
+    """``set_budget``, ``budgets``, ``totals`` and ``allowance`` for a backend that runs these
+    statements through ``_read(sql, args)`` and ``_write(sql, args)`` (``?`` placeholders), with
+    its tables named after the prefix ``_tables``."""
+
+    _tables = ""
+
+    def set_budget(self, scope: str, limit, per: str | None = None) -> None:
+        scope, period = check_scope(scope), check_per(per)
+        if limit is None:
+            self._write(UNSET.format(t=self._tables), (scope, period))
+        else:
+            self._write(SET.format(t=self._tables),
+                        (scope, period, nanos(check_limit(limit)), utc_now().isoformat()))
+
+    def budgets(self) -> list[dict]:
+        return budget_rows(self._read(LIST.format(t=self._tables)))
+
+    def totals(self, by: str = "user", day: dt.date | str | None = None) -> list[dict]:
+        day = day.isoformat() if isinstance(day, dt.date) else day
+        return totals(self._read, self._tables, by=by, day=day)
+
+    def allowance(self, user: str | None = None) -> Decimal | None:
+        return allowance(self._read, self._tables, user=user or current_user(),
+                         day=utc_now().date().isoformat())
