@@ -1,16 +1,17 @@
-"""Caps stored in the ledger and the per-user report: one set of rules for every backend, written as SQL both SQLite and PostgreSQL run (``?`` placeholders; the PostgreSQL
-backend swaps them for ``%s``).
+"""Caps kept in the ledger, and the per-user report: one set of rules for every backend, in SQL
+that SQLite and PostgreSQL both run (``?`` placeholders; the PostgreSQL backend swaps in ``%s``).
 
 A teacher sets caps once, in the ledger every kernel shares: ``user:alice`` (one student),
 ``user:*`` (every student without a cap of their own), ``class`` (everyone together), each for all
 time or ``per="day"`` (the UTC calendar day). A call is admitted only if its reservation fits under
-every cap that applies, checked and booked inside one transaction that the backend serialises.
+every cap that applies, checked and booked inside one transaction that the backend serialises
+(SQLite: ``admit`` under BEGIN IMMEDIATE; PostgreSQL: its ``reserve`` function, the same checks).
 """
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Sequence
 

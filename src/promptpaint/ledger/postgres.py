@@ -12,8 +12,8 @@ reservation takes the same lock, so two kernels on two machines cannot both see 
 call, and the lock is held only while the server works, never across a network round trip.
 Settling never needs it: it only replaces a reservation by a cost, in one UPDATE.
 
-The URL's password (or PGPASSWORD's, or .pgpass's) never appears in a message: errors from the
-driver are rewritten with the password removed and raised without their cause.
+The URL's password (or PGPASSWORD's) never appears in a message: errors from the driver are
+rewritten with the password removed and raised without their cause, and the URL's repr hides it.
 """
 
 from __future__ import annotations
@@ -233,7 +233,8 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
         if have < LATEST:
             raise LedgerError(
                 f"The ledger at {self.where} has schema version {have}; this promptpaint needs {LATEST}.",
-                hint="The database owner (the teacher) runs: promptpaint ledger init URL", path=self.where)
+                hint="The database owner (the teacher) runs `promptpaint ledger init URL`, and "
+                     "`promptpaint ledger grant URL ROLE` for the role kernels connect as.", path=self.where)
         if have > LATEST:
             raise LedgerError(
                 f"The ledger at {self.where} was written by a newer promptpaint (schema {have}, "
