@@ -153,6 +153,9 @@ def test_client_caps_still_apply_with_ledger_caps(backend):
         led.reserve(attempt(budget="studio-1"), D("0.10"), [Cap("studio-1", D("0.15"))])
     with pytest.raises(pp.BudgetExceeded, match="today's budget"):
         led.reserve(attempt(), D("0.10"), [Cap("day", D("0.15"))])
+    # A daily budget in one's own config counts one's own calls, not a classmate's.
+    led.reserve(attempt("bob"), D("0.10"), [Cap("day", D("0.15"))])
+    assert led.spent(user="bob") == D("0.1") and led.spent(user="alice") == D("0.1")
 
 
 def test_unknown_cost_and_interrupted_calls_keep_counting(backend):

@@ -22,7 +22,7 @@ from PIL import Image
 from . import codegen, config, masks, registry
 from .client import Chat, Client, Result
 from .errors import InvalidRequest, PromptpaintError
-from .ledger import utc_now
+from .ledger import current_user, utc_now
 from .store import ImageStore, encode_png
 from .transport import scrub
 
@@ -254,7 +254,7 @@ class Studio(anywidget.AnyWidget):
             budget_left = max(Decimal(0), self._budget - ledger.spent(budget=self._client_options["budget_id"]))
         daily = config.daily_budget()
         if daily is not None and ledger is not None:
-            left_today = max(Decimal(0), daily - ledger.spent(day=utc_now().date()))
+            left_today = max(Decimal(0), daily - ledger.spent(day=utc_now().date(), user=current_user()))
             budget_left = left_today if budget_left is None else min(budget_left, left_today)
         mine = ledger.allowance() if ledger is not None else None  # caps a teacher keeps in a class ledger
         if mine is not None:

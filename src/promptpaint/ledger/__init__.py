@@ -220,9 +220,11 @@ class Ledger(abc.ABC):
         """Settled spending of known cost (USD), all time unless narrowed; see ``summary``."""
 
     @abc.abstractmethod
-    def spent(self, *, budget: str | None = None, day: dt.date | str | None = None) -> Decimal:
+    def spent(self, *, budget: str | None = None, day: dt.date | str | None = None,
+              user: str | None = None) -> Decimal:
         """What counts against a cap: known costs, plus the reservation of every call of unknown
-        cost, in flight or interrupted."""
+        cost, in flight or interrupted. ``user`` narrows it to one user's calls (the daily cap
+        from the config is the calling user's own)."""
 
     @abc.abstractmethod
     def summary(self, *, session: str | None = None, day: dt.date | str | None = None,

@@ -129,7 +129,7 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
         where, args = [], []
         for column, value in filters.items():
             if value is not None:
-                where.append(f"{column} = ?")
+                where.append(f"\"{column}\" = ?")
                 args.append(value.isoformat() if isinstance(value, dt.date) else str(value))
         return (" AND ".join(where) or "1"), args
 
@@ -138,8 +138,8 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
         return usd(self._read("SELECT COALESCE(SUM(cost_nanos), 0) FROM calls WHERE status != "
                               f"'reserved' AND {where}", args)[0][0])
 
-    def spent(self, *, budget=None, day=None) -> Decimal:
-        where, args = self._where(budget=budget, day=day)
+    def spent(self, *, budget=None, day=None, user=None) -> Decimal:
+        where, args = self._where(budget=budget, day=day, user=user)
         return usd(self._read(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE {where}", args)[0][0])
 
     def summary(self, *, session=None, day=None, budget=None) -> Totals:
