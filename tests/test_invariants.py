@@ -117,8 +117,9 @@ def test_a_gemini_conversation_reserves_for_its_whole_history(worst_fake):
 FAULTS = [
     ("none", {}), ("truncated", {}), ("truncated", {"mode": "cut_json"}), ("drop_after_read", {}),
     *[("odd_usage", {"kind": k}) for k in ODD_USAGE], ("non_json", {}), ("server_error", {}),
-    ("rate_limit", {}), ("slow", {"seconds": 0.6}),
+    ("rate_limit", {}), ("slow", {"seconds": 0.6}), ("refusal", {}),
 ]
+REFUSAL = {"openai": "moderation", "gemini": "image_safety"}  # no image; Gemini still bills the prompt
 
 
 @pytest.mark.parametrize("provider", ["openai", "gemini"])
@@ -129,6 +130,7 @@ def test_under_every_fault_the_bill_matches_the_books_and_stays_under_the_cap(fa
     budget = Decimal("0.45") if provider == "openai" else Decimal("0.35")
     monkeypatch.setenv("PROMPTPAINT_DAILY_BUDGET", "0.40")
     c = client(fake, provider, budget=budget, timeout=0.3, max_retries=1)
+    fault = REFUSAL[provider] if fault == "refusal" else fault
     for i in range(5):
         if fault != "none":
             fake.fault(provider, fault, **({"retry_after_ms": 1} if fault == "rate_limit" and provider == "openai"

@@ -18,15 +18,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import config, masks, pricing, redact, registry
+from . import config, images, masks, pricing, redact, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
-from .ledger import Attempt, Cap, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
+from .ledger import Attempt, Cap, Dollars, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
 from .providers import Answer, Call, FileRef, Provider
 from .registry import Price, UnknownPriceWarning
 from .store import ImageStore, encode_png, sha256
 from .transport import RetryPolicy, Transport, scrub
-
-MAX_INPUT_BYTES = 50 * 1024 * 1024
 
 
 class LedgerWarning(UserWarning):
@@ -61,6 +59,7 @@ class Result:
     duration: float = 0.0
     ledger_id: int | None = None
     offline: bool = False
+    reserved: Decimal | None = None  # what counts against budgets while ``cost`` is unknown
     _images: list | None = field(default=None, repr=False)
 
     @property
@@ -74,14 +73,16 @@ class Result:
         return self.images[0]
 
     def __repr__(self) -> str:
-        cost = "unknown" if self.cost is None else f"${self.cost:.4f}"
+        cost = dollars(self.cost)
+        if self.cost is None and self.reserved:
+            cost = f"cost unknown (up to {dollars(self.reserved)} counted against budgets)"
         tag = " (cached)" if self.cached else " (offline stand-in)" if self.offline else ""
         return (f"<Result {self.provider}/{self.model} {len(self.ids)} image(s), {cost}{tag}: "
                 f"{self.prompt[:40]!r}>")
 
 
 def _open(path: Path) -> Image.Image:
-    im = Image.open(path)
+    im = Image.open(path, formats=images.FORMATS)
     im.load()
     return im
 
@@ -99,23 +100,19 @@ def _input_bytes(value, provider: str):
         value = value.tobytes()
     if isinstance(value, (bytes, bytearray)):
         data = bytes(value)
-        masks.to_image(data)  # raises InvalidRequest if it is not an image
     elif isinstance(value, (str, Path)):
         path = Path(value)
-        if not path.exists():
+        if not path.is_file():
             raise InvalidRequest(f"No image file at {path}.", param="image")
         data = path.read_bytes()
-        masks.to_image(data)
     else:
-        data = encode_png(_rgb_or_rgba(masks.to_image(value)))
-    if len(data) > MAX_INPUT_BYTES:
-        raise InvalidRequest(f"The image is {len(data) // 2**20} MB; the limit is 50 MB. "
-                             "Resize it first.", param="image")
+        return encode_png(images.rgb_or_rgba(masks.to_image(value)))
+    im = images.open_image(data, load=False)  # PNG/JPEG/WebP/GIF within the size limits, or an error
+    if im.format == "GIF" or im.mode not in ("RGB", "RGBA"):
+        # Neither provider takes GIF, and palette or CMYK pixels surprise them: send plain PNG.
+        im.load()
+        return encode_png(images.rgb_or_rgba(im))
     return data
-
-
-def _rgb_or_rgba(im: Image.Image) -> Image.Image:
-    return im if im.mode in ("RGB", "RGBA") else im.convert("RGBA" if "A" in im.getbands() else "RGB")
 
 
 def _key_of(*parts) -> str:
@@ -481,6 +478,7 @@ class Client:
     def _book(self, row, answer: Answer, call: Call, price, attempt, source, mask_l, preserve,
               feather, duration, reserve=None) -> Result:
         cost = pricing.cost(answer.usage, price)
+        cost = Dollars(cost) if cost is not None else None
         if self._provider.offline:
             cost = Decimal(0)
         elif answer.usage_problem:
@@ -518,7 +516,8 @@ class Client:
                         kind=attempt.kind, params=call.params, ids=ids, paths=paths, text=answer.text,
                         usage=answer.usage, cost=cost, request_id=answer.request_id,
                         finish_reason=answer.finish_reason, revised_prompt=answer.revised_prompt,
-                        duration=duration, ledger_id=row, offline=self._provider.offline)
+                        duration=duration, ledger_id=row, offline=self._provider.offline,
+                        reserved=reserve if cost is None else None)
         if attempt.cache_key:
             self.ledger.cache_put(attempt.cache_key, {"ids": ids, "text": answer.text,
                                                       "usage": answer.usage.as_dict()})
