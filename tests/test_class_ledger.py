@@ -500,3 +500,21 @@ def test_a_ledger_from_before_users_migrates_and_its_rows_are_its_owners(isolate
     led.set_budget("user:owner", "0.05")
     with pytest.raises(pp.BudgetExceeded, match="owner's class allowance"):
         led.reserve(attempt("owner"), D("0.02"), [])
+
+
+def test_a_pgpass_file_works_as_libpq_reads_it(pg_server, pg_db, kernel_role, monkeypatch, tmp_path):
+    from promptpaint.cli import main
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    assert main(["ledger", "init", url]) == 0 and main(["ledger", "grant", url, kernel_role[0]]) == 0
+    port = tcp_url(pg_server, name, "x", None).rsplit(":", 1)[1].split("/")[0]
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{port}:{name}:{kernel_role[0]}:{kernel_role[1]}\n")
+    pgpass.chmod(0o600)  # libpq ignores a .pgpass others can read
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    kernel = PostgresLedger(tcp_url(pg_server, name, kernel_role[0], None))
+    kernel.settle(kernel.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.03"))
+    assert kernel.total() == D("0.03")
+    kernel.close()
