@@ -7,6 +7,7 @@ it) and on a real PostgreSQL (as a class shares it), and must see the same behav
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from decimal import Decimal
 
 import pytest
 
+import classkernel
 import promptpaint as pp
 from fakeserver import GEMINI_KEY
 from promptpaint.ledger import Attempt, Cap, LedgerError
@@ -255,9 +257,17 @@ def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed
         led.set_budget(f"user:{u}", user_cap)
     led.set_budget("class", class_cap)
     fake.latency = 0.4  # long enough that many reservations are open at once
-    procs = [kernel(fake, users[i % 4], threads=4, calls=2) for i in range(16)]
-    outcomes = [o for p in procs for o in json.loads(p.communicate(timeout=300)[0])]
-    assert all(p.returncode == 0 for p in procs)
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["classkernel", "promptpaint", "psycopg"])
+    results = ctx.Queue()
+    procs = [ctx.Process(target=classkernel.run, args=(backend, users[i % 4], fake.gemini_base, GEMINI_KEY,
+                                                       4, 2, results)) for i in range(16)]
+    for p in procs:
+        p.start()
+    outcomes = [o for _ in procs for o in results.get(timeout=300)]
+    for p in procs:
+        p.join(60)
+    assert all(p.exitcode == 0 for p in procs)
 
     bills = {u: bills_by_user(fake).get(u, D(0)) for u in users}
     assert sum(bills.values()) <= class_cap
