@@ -236,12 +236,12 @@ class Client:
         self.model = registry.get(model or registry.default_model(provider), provider)
         registry.check_lifecycle(self.model)
         self.price: Price | None = Price.custom(price) if price else None
-        self.budget = config.dollars(budget, "budget") if budget is not None else None
+        self.budget = config.dollars(budget, "budget=") if budget is not None else None
         config.daily_budget()  # a bad PROMPTPAINT_DAILY_BUDGET is an error now, not mid-call
         # Clients given the same budget_id share one cap (a Studio passes one to each it makes).
         self._budget_id = budget_id or (f"client-{uuid.uuid4().hex[:12]}" if self.budget is not None else None)
         # What to reserve for a call no table can bound (xhigh, an unknown model): the user's word.
-        self.ceiling = config.dollars(ceiling, "ceiling") if ceiling is not None else None
+        self.ceiling = config.dollars(ceiling, "ceiling=") if ceiling is not None else None
         self.cache = cache
         self.ledger = ledger or default_ledger()
         self.store = store or ImageStore(config.home() / "images")
