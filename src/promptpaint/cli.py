@@ -12,6 +12,8 @@ import time
 import warnings
 from pathlib import Path
 
+from . import cli_ledger
+
 # What -o can write, by file suffix (Pillow format names).
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".gif": "GIF"}
 # Our parameter names -> this command line's flags.
@@ -165,17 +167,33 @@ def _call(args) -> int:
 
 def _cost(args) -> int:
     import promptpaint as pp
+    from .ledger import SESSION_ID, dollars, utc_now
 
     led = pp.ledger()
-    print(f"this session: ${led.session():.6f}")
-    print(f"today (UTC):  ${led.today():.6f}")
-    print(f"all time:     ${led.total():.6f}")
-    unknown = led.summary().unknown_calls
-    if unknown:
-        print(f"plus {unknown} call(s) whose price is unknown")
-    for row in led.entries(args.last) if args.last else []:
-        cost = "unknown" if row["cost"] is None else f"${row['cost']:.6f}"
-        print(f"{row['ts'][:19]}  {row['status']:8} {row['provider']}/{row['model']}  {cost}  {(row['prompt'] or '')[:50]}")
+    # Calls of unknown cost and interrupted ones are shown apart, never folded in as $0.
+    print(f"this session: {led.summary(session=SESSION_ID)}")
+    print(f"today (UTC):  {led.summary(day=utc_now().date())}")
+    every = led.summary()
+    print(f"all time:     {every}")
+    if every.counted != every.known:
+        print(f"counting against caps today: {dollars(led.spent(day=utc_now().date()))} "
+              "(calls of unknown cost count at their reservation)")
+    rows = led.entries(args.last) if args.last else []
+    interrupted = [r for r in led.entries(10_000) if r["state"] == "interrupted"] if every.interrupted_calls else []
+    if interrupted:
+        print("interrupted (the process died before booking the answer; each counts at its "
+              "reservation until reconciled):")
+        for row in interrupted:
+            print(f"  #{row['id']} {row['ts'][:19]} {row['provider']}/{row['model']}  up to "
+                  f"{dollars(row['reserved'])}  {(row['prompt'] or '')[:50]}")
+    for row in rows:
+        if row["cost"] is not None:
+            cost = dollars(row["cost"])
+        else:
+            held = f", up to {dollars(row['reserved'])}" if row["reserved"] else ""
+            cost = f"{'interrupted' if row['state'] == 'interrupted' else 'unknown'}{held}"
+        print(f"{row['ts'][:19]}  {row['status']:8} {row['provider']}/{row['model']}  {cost}  "
+              f"{(row['prompt'] or '')[:50]}")
     return 0
 
 
@@ -255,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="models with prices and lifecycle",
                        description="Models with their prices and lifecycle.")
     m.add_argument("--all", action="store_true", help="include retired models")
+    cli_ledger.add_parsers(sub, c)  # ledger, budget, cost --by: a class on one ledger
     return ap
 
 
@@ -265,7 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("default")
     warnings.formatwarning = lambda msg, cat, *a, **k: f"promptpaint: {msg}\n"
     try:
-        return {"generate": _call, "edit": _call, "cost": _cost, "models": _models}[args.command](args)
+        if args.command == "cost" and args.by:
+            return cli_ledger.cost_by(args)
+        return {"generate": _call, "edit": _call, "cost": _cost, "models": _models,
+                "ledger": cli_ledger.ledger_cmd, "budget": cli_ledger.budget_cmd}[args.command](args)
     except PromptpaintError as exc:
         print(f"promptpaint: {type(exc).__name__}: {for_shell(str(exc))}", file=sys.stderr)
         return _exit_code(exc)
