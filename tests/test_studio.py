@@ -662,3 +662,23 @@ def test_one_budget_per_studio_whatever_model_it_calls(fake, monkeypatch):
     spent = pp.ledger().spent()
     assert fake.bill_total() == spent <= Decimal("0.25")
     assert Decimal(studio.costs["budget_left"]) == Decimal("0.25") - spent
+
+
+def test_a_mask_that_cannot_be_stored_for_show_code_costs_only_the_snippet(offline, monkeypatch):
+    studio, front = offline
+    front.run("generate", "a lighthouse")
+    brush = Image.new("RGBA", (512, 512), (0, 0, 0, 0))
+    brush.paste((255, 255, 255, 255), (100, 100, 300, 250))
+    front.msg({"kind": "mask"}, [png(brush)])
+
+    put = studio.session.store.put
+
+    def disk_full_for_masks(data, *args, **kwargs):  # the edit's own result still stores
+        if Image.open(io.BytesIO(bytes(data))).mode == "L":
+            raise OSError(28, "No space left on device")
+        return put(data, *args, **kwargs)
+
+    monkeypatch.setattr(studio.session.store, "put", disk_full_for_masks)
+    front.run("edit", "make it night")
+    assert studio.status == "idle" and len(studio.turns) == 2 and studio.error == {}
+    assert studio.code["curl"] and "promptpaint" not in studio.code

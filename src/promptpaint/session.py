@@ -586,8 +586,10 @@ class Session:
         try:
             wire = job.client.wire(job.action, job.prompt, job.params,
                                    n_images=0 if job.action == "generate" else 1, mask=job.mask is not None)
-            self.code = {"curl": codegen.curl(wire), "python": codegen.python(wire),
-                         "promptpaint": self._client_code(job)}
+            self.code = {"curl": codegen.curl(wire), "python": codegen.python(wire)}
+            client_code = self._client_code(job)
+            if client_code:
+                self.code["promptpaint"] = client_code
             self._changed("code")
         except PromptpaintError:
             pass
@@ -603,15 +605,22 @@ class Session:
                 self._changed("status")
         self.refresh_costs()
 
-    def _client_code(self, job: Job) -> str:
+    def _client_code(self, job: Job) -> str | None:
         """``pp.Client`` code for ``job`` that runs as pasted: an edit reads the source image
-        from the store, and the mask it used is written there too."""
+        from the store, and the mask it used is written there too. None when it cannot be made
+        (no source file, or the mask could not be stored): the call's outcome matters more."""
         source = mask = None
         if job.action == "edit":
             parent = self.turn(job.parent)
             source = job.image or (parent.paths[0] if parent and parent.paths else None)
+            if source is None:
+                return None
             if job.mask is not None:
-                mask = self.store.put(encode_png(job.mask))[1]
+                try:
+                    mask = self.store.put(encode_png(job.mask))[1]
+                except OSError:
+                    log.warning("could not store the mask for Show code", exc_info=True)
+                    return None
         return codegen.client(job.client.provider_name, job.client.model.id, job.action, job.prompt,
                               job.params, image=source, mask=mask)
 
