@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from .client import Chat, Client, OfflineNotice, Result
+from .sweep import Sweep
 from .errors import (AccessError, AuthError, BudgetExceeded, Cancelled, InvalidRequest, ModelRetired,
                      PromptpaintError, ProviderError, QuotaExceeded, RateLimited, Refused, Timeout)
 from .ledger import Ledger, SQLiteLedger, ledger
@@ -41,7 +42,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Client", "Chat", "Result", "Usage", "Studio", "ledger", "models", "Ledger", "SQLiteLedger",
+    "Client", "Chat", "Result", "Sweep", "Usage", "Studio", "ledger", "models", "Ledger", "SQLiteLedger",
     "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited", "QuotaExceeded",
     "Refused", "ProviderError", "Timeout", "ModelRetired", "BudgetExceeded", "Cancelled",
     "OfflineNotice", "ShutdownWarning", "UnknownPriceWarning",
