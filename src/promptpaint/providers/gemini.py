@@ -149,38 +149,43 @@ class GeminiProvider(Provider):
         body = self.body(call)
         reply = self.transport.post(self.url(model), headers={"x-goog-api-key": self._key}, json=body,
                                     cancel=cancel)
-        data = reply.body
-        n_in = sum(1 for t in body["contents"] for part in t.get("parts", [])
-                   if "inlineData" in part or "fileData" in part)
-        candidates = data.get("candidates") or []
-        images, texts, finish, content = [], [], None, None
-        if candidates:
-            cand = candidates[0]
-            finish = cand.get("finishReason")
-            content = cand.get("content") or {}
-            for part in content.get("parts") or []:
-                if part.get("thought"):
-                    continue  # the model's working drafts: replayed, never shown
-                inline = part.get("inlineData") or part.get("inline_data")
-                if inline and inline.get("data"):
-                    try:
-                        images.append(base64.b64decode(inline["data"], validate=True))
-                    except ValueError:
-                        raise ProviderError("Gemini's answer had unreadable image data.",
-                                            provider=self.name, request_id=reply.request_id) from None
-                elif part.get("text"):
-                    texts.append(part["text"])
-        elif "candidates" not in data and "promptFeedback" not in data and "usageMetadata" not in data:
-            raise ProviderError("Gemini's answer had neither candidates nor feedback.",
-                                provider=self.name, request_id=reply.request_id)
-        block = (data.get("promptFeedback") or {}).get("blockReason")
-        refusal = None
-        if not images:
-            refusal = block or (finish if finish and finish != "STOP" else "NO_IMAGE")
-        return Answer(images=images, text="\n".join(texts) or None,
-                      usage=parse_usage(data.get("usageMetadata"), bool(images), n_in),
-                      usage_reported=bool(data.get("usageMetadata")),
-                      request_id=reply.request_id or data.get("responseId"), finish_reason=finish,
-                      refusal=refusal,
-                      turn={"role": "model", "parts": (content or {}).get("parts") or []} if images else None,
-                      user_turn=body["contents"][-1], attempts=reply.attempts)
+        return answer_from(reply.body, body, reply.request_id, reply.attempts)
+
+
+def answer_from(data: dict, request: dict, request_id: str | None, attempts: int = 1) -> Answer:
+    """A GenerateContentResponse as an Answer: a direct call's, or one line of a batch's output.
+    ``request`` is the body that was sent (its input images count towards usage)."""
+    n_in = sum(1 for t in request["contents"] for part in t.get("parts", [])
+               if "inlineData" in part or "fileData" in part)
+    candidates = data.get("candidates") or []
+    images, texts, finish, content = [], [], None, None
+    if candidates:
+        cand = candidates[0]
+        finish = cand.get("finishReason")
+        content = cand.get("content") or {}
+        for part in content.get("parts") or []:
+            if part.get("thought"):
+                continue  # the model's working drafts: replayed, never shown
+            inline = part.get("inlineData") or part.get("inline_data")
+            if inline and inline.get("data"):
+                try:
+                    images.append(base64.b64decode(inline["data"], validate=True))
+                except ValueError:
+                    raise ProviderError("Gemini's answer had unreadable image data.",
+                                        provider="gemini", request_id=request_id) from None
+            elif part.get("text"):
+                texts.append(part["text"])
+    elif "candidates" not in data and "promptFeedback" not in data and "usageMetadata" not in data:
+        raise ProviderError("Gemini's answer had neither candidates nor feedback.",
+                            provider="gemini", request_id=request_id)
+    block = (data.get("promptFeedback") or {}).get("blockReason")
+    refusal = None
+    if not images:
+        refusal = block or (finish if finish and finish != "STOP" else "NO_IMAGE")
+    return Answer(images=images, text="\n".join(texts) or None,
+                  usage=parse_usage(data.get("usageMetadata"), bool(images), n_in),
+                  usage_reported=bool(data.get("usageMetadata")),
+                  request_id=request_id or data.get("responseId"), finish_reason=finish,
+                  refusal=refusal,
+                  turn={"role": "model", "parts": (content or {}).get("parts") or []} if images else None,
+                  user_turn=request["contents"][-1], attempts=attempts)
