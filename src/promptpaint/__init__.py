@@ -33,6 +33,13 @@ def models(include_retired: bool = False):
     return [m for m in registry.all_models() if include_retired or not m.is_retired()]
 
 
+def batches(**kw):
+    """Every batch job in the ledger, newest first (see ``Client.batch``): collect one from any session."""
+    from .batch import batches as _batches
+
+    return _batches(**kw)
+
+
 def __getattr__(name: str):
     if name == "Studio":
         from .studio import Studio
@@ -42,7 +49,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Client", "Chat", "Result", "Sweep", "Usage", "Studio", "ledger", "models", "Ledger", "SQLiteLedger",
+    "Client", "Chat", "Result", "Sweep", "batches", "Usage", "Studio", "ledger", "models", "Ledger", "SQLiteLedger",
     "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited", "QuotaExceeded",
     "Refused", "ProviderError", "Timeout", "ModelRetired", "BudgetExceeded", "Cancelled",
     "OfflineNotice", "ShutdownWarning", "UnknownPriceWarning",

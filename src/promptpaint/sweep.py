@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import io
 import itertools
-import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ from decimal import Decimal
 
 from . import registry
 from .errors import BudgetExceeded, InvalidRequest, PromptpaintError, Refused
+from .progress import bar as progress_bar
 
 
 @dataclass
@@ -172,7 +172,9 @@ class Sweep:
             twins = {id(c): _sharing_budget(c, self.budget_id, limit) for c in self.clients}
             clients = [twins[id(c)] for c in clients]
         todo = [(cell, client) for cell, client in zip(self.cells, clients) if cell.status == "pending"]
-        bar = _progress(len(todo)) if progress else None
+        bar = progress_bar(len(todo), "Sweep") if progress else None
+        lock = threading.Lock()
+        tally = {"done": 0, "failed": 0, "cost": Decimal(0)}
 
         def one(job):
             cell, client = job
@@ -185,7 +187,11 @@ class Sweep:
             except Exception as exc:  # a bug in one cell must not lose the others' results
                 cell.error = exc
             if bar is not None:
-                bar.step(cell)
+                with lock:
+                    tally["done"] += 1
+                    tally["failed"] += cell.error is not None
+                    tally["cost"] += cell.cost or 0
+                    bar.update(tally["done"], tally["failed"], tally["cost"])
 
         try:
             with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pp-sweep") as pool:
@@ -240,67 +246,3 @@ class Sweep:
         done = sum(1 for c in self.cells if c.status != "pending")
         return (f"<Sweep {len(self.prompts)} prompt(s) × {len(self.clients)} model(s), {len(self.cells)} cells, "
                 f"{done} run, ${self.spent:.4f} spent>")
-
-
-# -- progress -------------------------------------------------------------------------------------
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    ip = shell.get_ipython()
-    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
-
-
-def _progress(total: int):
-    return _WidgetBar(total) if _in_notebook() else _TextBar(total)
-
-
-class _TextBar:
-    """A one-line bar on stderr, redrawn in place: ``[#####-----] 5/10  $0.1234  1 failed``."""
-
-    WIDTH = 30
-
-    def __init__(self, total: int, stream=None):
-        self.total, self.done, self.failed, self.cost = total, 0, 0, Decimal(0)
-        self.stream = stream or sys.stderr
-        self._lock = threading.Lock()
-        self._draw()
-
-    def step(self, cell: Cell) -> None:
-        with self._lock:
-            self.done += 1
-            self.failed += cell.error is not None
-            self.cost += cell.cost or 0
-            self._draw()
-
-    def _draw(self) -> None:
-        filled = self.WIDTH * self.done // max(1, self.total)
-        failed = f"  {self.failed} not run or failed" if self.failed else ""
-        self.stream.write(f"\r[{'#' * filled}{'-' * (self.WIDTH - filled)}] {self.done}/{self.total}"
-                          f"  ${self.cost:.4f}{failed}")
-        self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
-
-
-class _WidgetBar(_TextBar):
-    """The same counts on an ipywidgets progress bar (imported only in a notebook)."""
-
-    def __init__(self, total: int):
-        import ipywidgets
-        from IPython.display import display
-
-        self.bar = ipywidgets.IntProgress(min=0, max=max(1, total), value=0, description="Sweep")
-        self.label = ipywidgets.Label()
-        display(ipywidgets.HBox([self.bar, self.label]))
-        super().__init__(total, stream=io.StringIO())
-
-    def _draw(self) -> None:
-        self.bar.value = self.done
-        failed = f", {self.failed} not run or failed" if self.failed else ""
-        self.label.value = f"{self.done}/{self.total}, ${self.cost:.4f}{failed}"
-
-    def close(self) -> None:
-        self.bar.bar_style = "warning" if self.failed else "success"

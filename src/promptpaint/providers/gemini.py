@@ -149,14 +149,15 @@ class GeminiProvider(Provider):
         body = self.body(call)
         reply = self.transport.post(self.url(model), headers={"x-goog-api-key": self._key}, json=body,
                                     cancel=cancel)
-        return answer_from(reply.body, body, reply.request_id, reply.attempts)
+        n_in = sum(1 for t in body["contents"] for part in t.get("parts", [])
+                   if "inlineData" in part or "fileData" in part)
+        return answer_from(reply.body, n_in, body["contents"][-1], reply.request_id, reply.attempts)
 
 
-def answer_from(data: dict, request: dict, request_id: str | None, attempts: int = 1) -> Answer:
+def answer_from(data: dict, n_in: int, user_turn: dict | None, request_id: str | None,
+                attempts: int = 1) -> Answer:
     """A GenerateContentResponse as an Answer: a direct call's, or one line of a batch's output.
-    ``request`` is the body that was sent (its input images count towards usage)."""
-    n_in = sum(1 for t in request["contents"] for part in t.get("parts", [])
-               if "inlineData" in part or "fileData" in part)
+    ``n_in`` input images were sent in ``user_turn`` (the turn is kept for multi-turn replay)."""
     candidates = data.get("candidates") or []
     images, texts, finish, content = [], [], None, None
     if candidates:
@@ -188,4 +189,4 @@ def answer_from(data: dict, request: dict, request_id: str | None, attempts: int
                   request_id=request_id or data.get("responseId"), finish_reason=finish,
                   refusal=refusal,
                   turn={"role": "model", "parts": (content or {}).get("parts") or []} if images else None,
-                  user_turn=request["contents"][-1], attempts=attempts)
+                  user_turn=user_turn, attempts=attempts)
