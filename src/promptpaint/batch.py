@@ -19,7 +19,7 @@ import sqlite3
 import time
 import uuid
 import warnings
-from contextlib import closing
+from contextlib import contextmanager
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -104,13 +104,23 @@ class Records:
         if path is None:
             raise InvalidRequest("Batch jobs are recorded in a SQLite ledger; this ledger has no file.")
         self.path = path
+        self._conn = None
         with self._db() as db:
             db.executescript(SCHEMA)
 
+    @contextmanager
     def _db(self):
-        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        return closing(db)
+        """One connection per Records (a Records lives in one thread: a job being collected)."""
+        if self._conn is None:
+            self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL, as the ledger: durable at checkpoints
+        yield self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def hold(self, row: int) -> None:
         """Keep the job's reservation counting past the ledger's usual expiry, until collected."""
@@ -220,7 +230,7 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
                  "prompts": json.dumps(prompts), "inputs": json.dumps([len(c.images) for c in calls]),
                  "price": _price_row(price), "price_version": price.version if price else None,
                  "budget": client._budget_id, "reserve_row": row, "collected": 0})
-    job = BatchJob(records.jobs(remote.id)[0], client.ledger, client.store, wire=wire)
+    job = BatchJob(records.jobs(remote.id)[0], client.ledger, client.store, wire=wire, records=records)
     job.remote = remote
     return job
 
@@ -232,7 +242,8 @@ class BatchJob:
     that line (a ``Cancelled`` for a line the job never ran).
     """
 
-    def __init__(self, record: dict, ledger: Ledger, store: ImageStore, *, wire=None, api_key: str | None = None):
+    def __init__(self, record: dict, ledger: Ledger, store: ImageStore, *, wire=None, api_key: str | None = None,
+                 records: Records | None = None):
         self._record = record
         self.id: str = record["id"]
         self.provider: str = record["provider"]
@@ -244,6 +255,7 @@ class BatchJob:
         self.ledger, self.store = ledger, store
         self.remote: batchwire.Remote | None = None
         self._wire, self._api_key = wire, api_key
+        self._recs: Records | None = records
 
     def __repr__(self) -> str:
         collected = ", collected" if self._record["collected"] else ""
@@ -267,7 +279,9 @@ class BatchJob:
         return self._wire
 
     def _records(self) -> Records:
-        return Records(self.ledger)
+        if self._recs is None:
+            self._recs = Records(self.ledger)
+        return self._recs
 
     # -- asking the provider --------------------------------------------------------------------
     def status(self) -> str:
@@ -336,13 +350,14 @@ class BatchJob:
         records = self._records()
         keys = {KEY.format(i): i for i in range(len(self.prompts))}
         inputs = json.loads(self._record["inputs"])
-        done = {i for i, line in records.lines(self.id).items() if line["status"] != "booking"}
+        started = records.lines(self.id)  # a collection that was interrupted resumes here
+        done = {i for i, line in started.items() if line["status"] != "booking"}
         price = self._price()
         for key, outcome in self.wire.outcomes(remote, {KEY.format(i): n for i, n in enumerate(inputs)}):
             idx = key if isinstance(key, int) else keys.get(key)
             if idx is None or idx in done:
                 continue
-            self._book_line(records, idx, outcome, price)
+            self._book_line(records, idx, started.get(idx), outcome, price)
             done.add(idx)
         for idx in range(len(self.prompts)):
             if idx not in done:
@@ -355,8 +370,7 @@ class BatchJob:
         records.update(self.id, collected=1, state=remote.state)
         self._record.update(collected=1, state=remote.state)
 
-    def _book_line(self, records: Records, idx: int, outcome, price: Price | None) -> None:
-        existing = records.lines(self.id).get(idx)
+    def _book_line(self, records: Records, idx: int, existing: dict | None, outcome, price: Price | None) -> None:
         row = existing["ledger_row"] if existing else None
         if row is None:
             attempt = Attempt(provider=self.provider, model=self.model, kind=self._record["kind"],
@@ -416,4 +430,5 @@ def batches(*, ledger: Ledger | None = None, store: ImageStore | None = None,
     """
     ledger = ledger or default_ledger()
     store = store or ImageStore(config.home() / "images")
-    return [BatchJob(r, ledger, store, api_key=api_key) for r in Records(ledger).jobs()]
+    records = Records(ledger)
+    return [BatchJob(r, ledger, store, api_key=api_key, records=records) for r in records.jobs()]
