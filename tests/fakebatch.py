@@ -7,8 +7,9 @@ cancel). Gemini: ``models/{m}:batchGenerateContent`` (inline requests or a file)
 Jobs move through their states with time: ``fake.batches.step`` seconds per stage (validating
 or pending, then running: the lines run one by one across that stage, then finalizing). Each line
 is answered by the fake's own single-call handler, so a batch line validates, renders, bills and
-takes queued faults exactly like a direct call. ``billed`` records what each line cost at the
-providers' published batch rates (half the direct rates), independently of promptpaint's registry.
+takes queued faults exactly like a direct call, and is billed by the fake's own tables
+(``fake.billed``) at the Batch API's rate: half the direct one. ``billed`` here lists the batch
+lines' bills by job and key.
 ``expire(job_id)`` ends a job as the 24 h window would.
 """
 
@@ -19,18 +20,11 @@ import re
 import secrets
 import threading
 import time
+import dataclasses
 from decimal import Decimal
 
 from fakeserver import CaseInsensitiveDict, RecordedRequest, _Answer
 
-# Published direct prices (USD per 1M tokens; providers.md 2026-11-25); batch bills half of them.
-DIRECT = {
-    "gpt-image-2": (5, 8, 10, 30), "gpt-image-2.5-sunburst": (5, 8, 10, 30), "gpt-image-2.5-flare": (5, 8, 10, 30),
-    "gpt-image-1.5": (5, 8, 10, 32), "gpt-image-1-mini": (2, Decimal("2.5"), 8, 8),
-    "gemini-3.1-flash-image": (Decimal("0.5"), Decimal("0.5"), 3, 60),
-    "gemini-3.1-flash-lite-image": (Decimal("0.25"), Decimal("0.25"), Decimal("1.5"), 30),
-    "gemini-3-pro-image": (2, 2, 12, 120),
-}
 OPENAI_ENDPOINTS = ("/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions",
                     "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos")
 OPENAI_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
@@ -38,12 +32,6 @@ BATCH_CREATE_FIELDS = {"input_file_id", "endpoint", "completion_window", "metada
 INLINE_LIMIT = 20 * 2**20
 RPC_CODES = {"INVALID_ARGUMENT": 3, "NOT_FOUND": 5, "PERMISSION_DENIED": 7, "RESOURCE_EXHAUSTED": 8,
              "INTERNAL": 13, "UNAVAILABLE": 14, "UNAUTHENTICATED": 16, "FAILED_PRECONDITION": 9}
-
-
-def batch_cost(model: str, text_in=0, image_in=0, text_out=0, image_out=0) -> Decimal:
-    ti, ii, to, io = DIRECT[model]
-    usd = Decimal(text_in) * ti + Decimal(image_in) * ii + Decimal(text_out) * to + Decimal(image_out) * io
-    return usd / 2 / 1_000_000
 
 
 def _iso(t: float) -> str:
@@ -158,25 +146,19 @@ class FakeBatches:
         answer = self.fake._handle_openai(req) if job.provider == "openai" else self.fake._handle_gemini(req)
         req.status, req.response_json = answer.status, answer.json
         self.lines_run.append(req)
+        request_id = getattr(req, "_request_id", None)
         if answer.status == 200:
-            self._bill(job, key, answer.json)
-        return {"key": key, "status": answer.status, "json": answer.json,
-                "request_id": getattr(req, "_request_id", None)}
+            self._rebill(job, key, request_id if job.provider == "openai" else answer.json.get("responseId"))
+        return {"key": key, "status": answer.status, "json": answer.json, "request_id": request_id}
 
-    def _bill(self, job: _Job, key: str, body: dict) -> None:
-        if job.provider == "openai":
-            u = body.get("usage") or {}
-            d = u.get("input_tokens_details") or {}
-            out = u.get("output_tokens_details") or {}
-            usd = batch_cost(job.model, d.get("text_tokens", 0), d.get("image_tokens", 0),
-                             out.get("text_tokens", 0), out.get("image_tokens", u.get("output_tokens", 0)))
-        else:
-            u = body.get("usageMetadata") or {}
-            ins = {x["modality"]: x["tokenCount"] for x in u.get("promptTokensDetails", [])}
-            outs = {x["modality"]: x["tokenCount"] for x in u.get("candidatesTokensDetails", [])}
-            usd = batch_cost(job.model, ins.get("TEXT", 0), ins.get("IMAGE", 0),
-                             outs.get("TEXT", 0) + u.get("thoughtsTokenCount", 0), outs.get("IMAGE", 0))
-        self.billed.append({"provider": job.provider, "job": job.id, "key": key, "usd": usd})
+    def _rebill(self, job: _Job, key: str, request_id: str) -> None:
+        """The line was billed as a direct call: the Batch API charges half of that."""
+        with self.fake._lock:
+            for i, bill in enumerate(self.fake.billed):
+                if bill.request_id == request_id:
+                    half = dataclasses.replace(bill, cost=bill.cost / 2)
+                    self.fake.billed[i] = half
+                    self.billed.append({"provider": job.provider, "job": job.id, "key": key, "usd": half.cost})
 
     # ======================================================================= OpenAI
     def _oa_error(self, status, message, param=None, code=None, type="invalid_request_error"):

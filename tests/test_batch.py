@@ -87,7 +87,7 @@ def test_openai_batch_wire_format_and_a_new_process_collects_every_line_at_batch
     billed = {b["key"]: b["usd"] for b in fake.batches.billed}
     assert line_costs(job.id) == billed
     assert [Decimal(r["cost"]) for r in got["results"]] == [billed[f"pp-{i}"] for i in range(3)]
-    assert pp.ledger().total() == fake.batches.total()
+    assert pp.ledger().total() == fake.batches.total() == fake.bill_total()
     # Batch price is half the direct one: the same usage through the direct API would cost twice as much.
     direct = openai(fake).generate("a red fox", quality="low", size="1024x1024")
     assert direct.cost == 2 * billed["pp-0"]
@@ -115,7 +115,7 @@ def test_gemini_batch_inline_with_a_refused_and_a_failed_line(fast):
     costs = line_costs(job.id)
     assert costs == {**billed, "pp-1": Decimal(0)}
     assert refused.cost == billed["pp-0"] and ok.cost == billed["pp-2"]
-    assert pp.ledger().total() == fake.batches.total()
+    assert pp.ledger().total() == fake.batches.total() == fake.bill_total()
     assert job.results()[2].paths == ok.paths and len(ledger_rows()) == 4  # collecting again books nothing
 
 
@@ -178,7 +178,21 @@ def test_an_expired_job_books_the_lines_that_ran_and_releases_the_rest(fast):
     assert job.state == "expired"
     ran = [r for r in results if isinstance(r, pp.Result)]
     assert 1 <= len(ran) < 4 and all(isinstance(r, pp.Cancelled) for r in results[len(ran):])
-    assert sum(r.cost for r in ran) == fast.batches.total() == pp.ledger().total()
+    assert sum(r.cost for r in ran) == fast.batches.total() == pp.ledger().total() == fast.bill_total()
+
+
+def test_a_line_whose_usage_cannot_be_read_keeps_counting_at_its_worst_case(fast):
+    fast.fault("gemini", "odd_usage", kind="null")
+    client = gemini(fast, budget=1)
+    job = client.batch(["a fox", "a heron"])
+    with pytest.warns(pp.UnknownPriceWarning, match="1 line"):
+        odd, fine = job.wait(poll=0.05, progress=False).results()
+    assert odd.cost is None and fine.cost > 0 and odd.image  # the image is kept
+    rows = {r["id"]: r for r in ledger_rows()}
+    from promptpaint.batch import Records
+    line = Records(pp.ledger()).lines(job.id)[0]
+    held = rows[line["ledger_row"]]["reserved"]
+    assert held > 0 and pp.ledger().spent(budget=client._budget_id) == held + fine.cost
 
 
 def test_results_before_the_job_ends_says_to_wait(fast):

@@ -24,14 +24,13 @@ from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
 from . import config, errors, pricing, registry
-from .errors import AuthError, BudgetExceeded, Cancelled, InvalidRequest, PromptpaintError, Refused, Timeout
+from .errors import AuthError, Cancelled, InvalidRequest, PromptpaintError, Refused, Timeout
 from .ledger import Attempt, Ledger, ledger as default_ledger, utc_now
 from .progress import bar as progress_bar
 from .providers import batchwire
 from .registry import Price, UnknownPriceWarning
 from .store import ImageStore
 
-HOLD_SECONDS = 7 * 24 * 3600  # a job's reservation counts until collected (the API's window is 24 h)
 KEY = "pp-{}"
 
 SCHEMA = """
@@ -48,6 +47,7 @@ CREATE TABLE IF NOT EXISTS batch_jobs (
     prompts TEXT NOT NULL,        -- JSON list, line i is prompt i
     inputs TEXT NOT NULL,         -- JSON list: input images per line
     price TEXT,                   -- JSON price row the lines are booked at; NULL when unknown
+    worst TEXT NOT NULL,          -- JSON list: each line's worst case (USD text, or null when unbounded)
     price_version TEXT,
     budget TEXT,                  -- the Client budget the lines count against
     reserve_row INTEGER,          -- the ledger row holding the job's worst case until collected
@@ -122,12 +122,6 @@ class Records:
             self._conn.close()
             self._conn = None
 
-    def hold(self, row: int) -> None:
-        """Keep the job's reservation counting past the ledger's usual expiry, until collected."""
-        with self._db() as db:
-            db.execute("UPDATE calls SET reserved_until = ? WHERE id = ? AND status = 'reserved'",
-                       (time.time() + HOLD_SECONDS, row))
-
     def add(self, job: dict) -> None:
         with self._db() as db:
             db.execute(f"INSERT INTO batch_jobs ({', '.join(job)}) VALUES ({', '.join('?' * len(job))})",
@@ -199,17 +193,11 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
     for i, call in enumerate(calls):
         wire.line(client.model, KEY.format(i), call)  # refuses what this Batch API cannot take, before spending
 
-    today = utc_now().date()
-    price = client.price or batch_price(client.model, today)
+    price = client.price or batch_price(client.model, utc_now().date())
     caps = client._caps()
-    if price is None:
-        if caps:
-            raise BudgetExceeded(f"No batch price is on file for {client.model.id}, so the budget cannot be "
-                                 "kept. Pass price={…} to the Client, or batch a model with a price.")
-        warnings.warn(f"No batch price on file for {client.model.id}: its lines are booked at an unknown cost.",
-                      UnknownPriceWarning, stacklevel=3)
-    worst = [pricing.estimate(client.model, price, c.prompt, c.params, len(c.images)) for c in calls]
-    total = None if price is None else sum(worst, Decimal(0))
+    # Each line's worst case at batch prices; under a cap, a line nothing bounds refuses the job here.
+    worst = [client._reservation(c, price, caps) for c in calls]
+    total = None if any(w is None for w in worst) else sum(worst, Decimal(0))
     checked = calls[0].params
     records = Records(client.ledger)
     attempt = Attempt(provider=client.provider_name, model=client.model.id, kind="batch",
@@ -218,7 +206,6 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
     row = client.ledger.reserve(attempt, total, caps)  # BudgetExceeded here: nothing uploaded
     name = name or f"promptpaint-{uuid.uuid4().hex[:10]}"
     try:
-        records.hold(row)
         remote = wire.submit(client.model, [(KEY.format(i), c) for i, c in enumerate(calls)], name)
     except BaseException as exc:
         msg = exc.message if isinstance(exc, PromptpaintError) else str(exc)
@@ -228,7 +215,7 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
                  "base_url": _public_url(provider.base_url), "name": name, "created": utc_now().isoformat(),
                  "state": remote.state, "kind": kind, "params": json.dumps(checked, sort_keys=True, default=str),
                  "prompts": json.dumps(prompts), "inputs": json.dumps([len(c.images) for c in calls]),
-                 "price": _price_row(price), "price_version": price.version if price else None,
+                 "price": _price_row(price), "worst": json.dumps([None if w is None else str(w) for w in worst]), "price_version": price.version if price else None,
                  "budget": client._budget_id, "reserve_row": row, "collected": 0})
     job = BatchJob(records.jobs(remote.id)[0], client.ledger, client.store, wire=wire, records=records)
     job.remote = remote
@@ -359,6 +346,12 @@ class BatchJob:
                 continue
             self._book_line(records, idx, started.get(idx), outcome, price)
             done.add(idx)
+        unknown = [i for i, line in records.lines(self.id).items()
+                   if line["status"] in ("ok", "refused") and line["cost"] is None]
+        if unknown:
+            warnings.warn(f"{len(unknown)} line(s) of batch {self.id} came back without usage promptpaint can "
+                          "read: booked at an unknown cost, their worst case stays reserved against your caps.",
+                          UnknownPriceWarning, stacklevel=3)
         for idx in range(len(self.prompts)):
             if idx not in done:
                 records.put_line(self.id, idx, status="not run", error_type="Cancelled",
@@ -376,7 +369,10 @@ class BatchJob:
             attempt = Attempt(provider=self.provider, model=self.model, kind=self._record["kind"],
                               prompt=self.prompts[idx], params=self.params,
                               price_version=self._record["price_version"], budget=self._record["budget"])
-            row = self.ledger.reserve(attempt, Decimal(0), [])  # its cost is already held by the job
+            # The line's own worst case, unchecked (the job's reservation already passed every cap):
+            # a line whose usage cannot be read keeps counting at it, as any call of unknown cost.
+            worst = json.loads(self._record["worst"])[idx]
+            row = self.ledger.reserve(attempt, None if worst is None else Decimal(worst), [])
             records.put_line(self.id, idx, status="booking", ledger_row=row)
         if isinstance(outcome, PromptpaintError):
             # Failed lines are not billed by either Batch API.
@@ -385,11 +381,11 @@ class BatchJob:
             records.put_line(self.id, idx, status="error", ledger_row=row, error_type=type(outcome).__name__,
                              error=outcome.message, request_id=outcome.request_id)
             return
-        cost = pricing.cost(outcome.usage, price) if outcome.usage_reported else None
+        cost = pricing.cost(outcome.usage, price) if outcome.usage_problem is None else None
         ids = [self.store.put(data)[0] for data in outcome.images]  # on disk before it is booked as ok
         status = "refused" if outcome.refusal else "ok"
         self.ledger.settle(row, status=status, cost=cost, usage=outcome.usage.as_dict(),
-                           request_id=outcome.request_id, images=ids, error=outcome.refusal)
+                           request_id=outcome.request_id, images=ids, error=outcome.refusal or outcome.usage_problem)
         records.put_line(self.id, idx, status=status, ledger_row=row, images=json.dumps(ids),
                          usage=json.dumps(outcome.usage.as_dict()), cost=None if cost is None else str(cost),
                          text=outcome.text, request_id=outcome.request_id,
