@@ -5,7 +5,8 @@ cancel). Gemini: ``models/{m}:batchGenerateContent`` (inline requests or a file)
 (get, ``:cancel``), the Files API's resumable upload and ``files/{id}:download``.
 
 Jobs move through their states with time: ``fake.batches.step`` seconds per stage (validating
-or pending, then running: the lines run one by one across that stage, then finalizing). Each line
+or pending, then running: the lines run one by one across that stage, then finalizing; a cancel
+takes ``cancel_delay``). Each line
 is answered by the fake's own single-call handler, so a batch line validates, renders, bills and
 takes queued faults exactly like a direct call, and is billed by the fake's own tables
 (``fake.billed``) at the Batch API's rate: half the direct one. ``billed`` here lists the batch
@@ -55,6 +56,7 @@ class FakeBatches:
     def __init__(self, fake, step: float = 0.3):
         self.fake = fake
         self.step = step
+        self.cancel_delay = 0.1              # seconds from a cancel request to "cancelled"
         self.files: dict[str, dict] = {}     # id/name -> {"bytes", "purpose", "filename", "created"}
         self.jobs: dict[str, _Job] = {}
         self.billed: list[dict] = []         # {"provider", "job", "key", "usd"}
@@ -81,11 +83,16 @@ class FakeBatches:
                 return self._openai(req)
             return self._gemini(req)
 
-    def expire(self, job_id: str) -> None:
-        """End the job now, as the provider does when its 24 h window runs out."""
+    def expire(self, job_id: str, ran: int | None = None) -> None:
+        """End the job now, as the provider does when its 24 h window runs out; with ``ran``,
+        after exactly its first ``ran`` lines (otherwise after those due by now)."""
         with self._lock:
             job = self.jobs[job_id]
-            self._run_due(job, time.time())
+            if ran is None:
+                self._run_due(job, time.time())
+            for i in range(ran or 0):
+                if i not in job.results:
+                    job.results[i] = self._run_line(job, i)
             job.expired_at = time.time()
             self._finish(job)
 
@@ -116,7 +123,7 @@ class FakeBatches:
             return "pending"
         self._run_due(job, now)
         if job.cancelled_at is not None:
-            if now >= job.cancelled_at + self.step:
+            if now >= job.cancelled_at + self.cancel_delay:
                 self._finish(job)
                 return "done"
             return "cancelling"
