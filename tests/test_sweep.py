@@ -171,3 +171,18 @@ def test_bad_arguments_are_clear(keys):
         pp.Sweep("a fox", GEMINI).run(budget=-1)
     with pytest.raises(pp.InvalidRequest, match="either to the Clients or to run"):
         pp.Sweep("a fox", pp.Client("gemini", budget=1)).run(budget=1)
+
+
+def test_in_a_notebook_the_progress_is_a_widget_bar(keys, monkeypatch):
+    import IPython.display
+
+    from promptpaint import progress
+
+    shown = []
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    keys.fault("gemini", "permission")
+    pp.Sweep(["a", "b", "c"], GEMINI).run(concurrency=1)
+    bar, caption = shown[0].children
+    assert (bar.value, bar.max, bar.bar_style) == (3, 3, "warning")
+    assert caption.value.startswith("3/3") and "1 not run or failed" in caption.value
