@@ -57,6 +57,7 @@ class FakeBatches:
         self.fake = fake
         self.step = step
         self.cancel_delay = 0.1              # seconds from a cancel request to "cancelled"
+        self.drop_create = False             # create the next job, then drop the connection unanswered
         self.files: dict[str, dict] = {}     # id/name -> {"bytes", "purpose", "filename", "created"}
         self.jobs: dict[str, _Job] = {}
         self.billed: list[dict] = []         # {"provider", "job", "key", "usd"}
@@ -78,10 +79,15 @@ class FakeBatches:
 
     def handle(self, req: RecordedRequest) -> _Answer:
         with self._lock:
+            before = len(self.jobs)
             if req.provider == "openai":
                 req._request_id = "req_" + secrets.token_hex(16)  # type: ignore[attr-defined]
-                return self._openai(req)
-            return self._gemini(req)
+                answer = self._openai(req)
+            else:
+                answer = self._gemini(req)
+            if self.drop_create and len(self.jobs) > before:
+                self.drop_create, answer.drop = False, True  # the job exists; its creator never hears
+            return answer
 
     def expire(self, job_id: str, ran: int | None = None) -> None:
         """End the job now, as the provider does when its 24 h window runs out; with ``ran``,

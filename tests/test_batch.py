@@ -143,6 +143,25 @@ def test_a_budget_refuses_a_batch_before_anything_is_uploaded(fake):
     assert pp.ledger().total() == 0
 
 
+def test_a_job_whose_creation_answer_is_lost_keeps_its_worst_case_counting(fast):
+    fast.batches.drop_create = True
+    client = openai(fast, budget=1)
+    with pytest.raises(pp.ProviderError) as exc:
+        client.batch(["a fox", "a heron"], quality="low")
+    assert exc.value.maybe_billed and len(fast.batches.jobs) == 1  # it exists, and will run and bill
+    held = client.estimate("a fox", quality="low") / 2 + client.estimate("a heron", quality="low") / 2
+    assert pp.ledger().spent(budget=client._budget_id) == held > 0
+
+
+def test_a_job_the_provider_refused_to_create_releases_its_reservation(fast):
+    client = pp.Client("openai", api_key="sk-not-a-valid-key-000000", base_url=fast.openai_base, budget=1)
+    with pytest.raises(pp.AuthError) as exc:
+        client.batch(["a fox"], quality="low")
+    assert not exc.value.maybe_billed and fast.batches.jobs == {}
+    assert pp.ledger().spent(budget=client._budget_id) == 0
+    assert "not-a-valid" not in str(exc.value) and "not-a-valid" not in str(ledger_rows())
+
+
 def test_the_jobs_reservation_counts_against_the_budget_until_it_is_collected(fast):
     fast.batches.step = 30  # the job stays pending for the whole test
     probe = gemini(fast)

@@ -209,7 +209,11 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
         remote = wire.submit(client.model, [(KEY.format(i), c) for i, c in enumerate(calls)], name)
     except BaseException as exc:
         msg = exc.message if isinstance(exc, PromptpaintError) else str(exc)
-        client.ledger.release(row, error=f"batch not started: {type(exc).__name__}: {msg}")
+        if isinstance(exc, PromptpaintError) and not getattr(exc, "maybe_billed", False):
+            client.ledger.release(row, error=f"batch not started: {type(exc).__name__}: {msg}")
+        else:  # the job may exist at the provider and run: its worst case keeps counting
+            client.ledger.settle(row, status="error", cost=None,
+                                 error=f"batch may have started, answer lost: {type(exc).__name__}: {msg}")
         raise
     records.add({"id": remote.id, "provider": client.provider_name, "model": client.model.id,
                  "base_url": _public_url(provider.base_url), "name": name, "created": utc_now().isoformat(),
