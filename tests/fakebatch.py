@@ -21,6 +21,7 @@ import re
 import secrets
 import threading
 import time
+import base64
 import dataclasses
 from decimal import Decimal
 
@@ -156,13 +157,52 @@ class FakeBatches:
         raw = json.dumps(body).encode()
         req = RecordedRequest(provider=job.provider, method="POST", path=path, query={}, headers=headers,
                               raw=raw, json=body)
-        answer = self.fake._handle_openai(req) if job.provider == "openai" else self.fake._handle_gemini(req)
+        if path == "/v1/images/edits":
+            answer = self._json_edit(req, body)
+            if answer is None:
+                answer = self.fake._handle_openai(req)
+        else:
+            answer = self.fake._handle_openai(req) if job.provider == "openai" else self.fake._handle_gemini(req)
         req.status, req.response_json = answer.status, answer.json
         self.lines_run.append(req)
         request_id = getattr(req, "_request_id", None)
         if answer.status == 200:
             self._rebill(job, key, request_id if job.provider == "openai" else answer.json.get("responseId"))
         return {"key": key, "status": answer.status, "json": answer.json, "request_id": request_id}
+
+    def _json_edit(self, req: RecordedRequest, body) -> _Answer | None:
+        """The JSON edit body (``images``/``mask`` as ``{"image_url"}`` or ``{"file_id"}``) read into
+        the form and files the fake's edit handler judges; an answer here when it is malformed."""
+        if not isinstance(body, dict):
+            return self._oa_error(400, "The request body must be a JSON object.")
+        images = body.get("images")
+        if not isinstance(images, list) or not images:
+            return self._oa_error(400, "Missing required parameter: 'images'.", param="images",
+                                  code="missing_required_parameter")
+        files: dict = {}
+        for field, refs in (("image[]", images), ("mask", [body["mask"]] if "mask" in body else [])):
+            for i, ref in enumerate(refs):
+                data = self._image_ref(ref)
+                if isinstance(data, _Answer):
+                    return data
+                files.setdefault(field, []).append((f"{field.strip('[]')}-{i}.png", "image/png", data))
+        req.files = files
+        req.form = {k: [json.dumps(v) if isinstance(v, bool) else str(v)] for k, v in body.items()
+                    if k not in ("images", "mask")}
+        req.headers["content-type"] = "multipart/form-data; boundary=json-edit"
+        return None
+
+    def _image_ref(self, ref) -> bytes | _Answer:
+        if not isinstance(ref, dict) or len(ref) != 1 or not ({"image_url", "file_id"} & set(ref)):
+            return self._oa_error(400, "Each image reference needs exactly one of 'image_url' or 'file_id'.",
+                                  param="images")
+        if "file_id" in ref:
+            f = self.files.get(ref["file_id"])
+            return f["bytes"] if f else self._oa_error(404, f"No such File object: {ref['file_id']}", param="images")
+        m = re.fullmatch(r"data:image/(png|jpeg|webp);base64,([A-Za-z0-9+/=]+)", str(ref["image_url"]))
+        if not m:  # an http(s) URL would be fetched by the provider; the fake cannot
+            return self._oa_error(400, "Could not read image_url: use a data URL or a file_id.", param="images")
+        return base64.b64decode(m.group(2))
 
     def _rebill(self, job: _Job, key: str, request_id: str) -> None:
         """The line was billed as a direct call: the Batch API charges half of that."""

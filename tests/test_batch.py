@@ -1,5 +1,7 @@
 """Batch jobs against the fake Batch APIs: wire format, money, and collection from a new process."""
 
+import base64
+import io
 import json
 import os
 import subprocess
@@ -221,11 +223,23 @@ def test_results_before_the_job_ends_says_to_wait(fast):
         job.wait(timeout=0.1, poll=0.05, progress=False)
 
 
-def test_openai_batch_edits_are_refused_before_spending(fake):
-    im = Image.new("RGB", (32, 32), "red")
-    with pytest.raises(pp.InvalidRequest, match="generation only"):
-        openai(fake, budget=1).batch(["make it blue"], images=[im])
-    assert fake.requests == [] and ledger_rows() == []
+def test_openai_batch_edits_send_json_image_references_and_are_booked_at_batch_price(fast):
+    red, blue = Image.new("RGB", (48, 32), "red"), Image.new("RGB", (16, 16), "blue")
+    job = openai(fast, budget=1).batch(["add a hat", "add a scarf"], images=[red, [red, blue]], quality="low")
+    upload, create = fast.requests[0], fast.requests[1]
+    assert create.json["endpoint"] == "/v1/images/edits"
+    lines = [json.loads(x) for x in upload.files["file"][0][2].decode().splitlines()]
+    assert lines[0]["url"] == "/v1/images/edits" and lines[0]["body"]["prompt"] == "add a hat"
+    refs = lines[1]["body"]["images"]
+    assert [list(r) for r in refs] == [["image_url"], ["image_url"]]
+    sent = Image.open(io.BytesIO(base64.b64decode(refs[1]["image_url"].split(",", 1)[1])))
+    assert sent.size == (16, 16) and refs[1]["image_url"].startswith("data:image/png;base64,")
+    hat, scarf = job.wait(poll=0.05, progress=False).results()
+    assert hat.image.size == (48, 32)  # an edit keeps the first image's size
+    assert [hat.usage.input_images, scarf.usage.input_images] == [1, 2] and scarf.usage.input_image_tokens > 0
+    assert pp.ledger().total() == fast.batches.total() == fast.bill_total() > 0
+    with pytest.raises(pp.InvalidRequest, match="all generations or all edits"):
+        openai(fast).batch(["a", "b"], images=[red, None])
 
 
 def test_gemini_batch_edits_send_each_lines_image(fast):

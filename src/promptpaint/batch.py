@@ -185,7 +185,7 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
         if len(images) != len(prompts):
             raise InvalidRequest(f"images= needs one entry per prompt: {len(prompts)} prompts, "
                                  f"{len(images)} images.", param="images")
-        per_line = [list(i) if isinstance(i, (list, tuple)) else [i] for i in images]
+        per_line = [[] if i is None else list(i) if isinstance(i, (list, tuple)) else [i] for i in images]
     calls = [client._prepare(kind, p, inputs, None, params, None, None)[0]
              for p, inputs in zip(prompts, per_line)]
     provider = client._provider
