@@ -169,6 +169,8 @@ def test_bad_arguments_are_clear(keys):
         pp.Sweep("a fox", GEMINI).run(concurrency=0)
     with pytest.raises(pp.InvalidRequest, match="budget"):
         pp.Sweep("a fox", GEMINI).run(budget=-1)
+    with pytest.raises(pp.InvalidRequest, match="given twice"):
+        pp.Sweep("a fox", [GEMINI, pp.Client("gemini", model=GEMINI)])
     with pytest.raises(pp.InvalidRequest, match="either to the Clients or to run"):
         pp.Sweep("a fox", pp.Client("gemini", budget=1)).run(budget=1)
 

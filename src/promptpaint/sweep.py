@@ -117,6 +117,11 @@ class Sweep:
         self.clients = [_client_for(m) for m in models]
         if not self.clients:
             raise InvalidRequest("Sweep needs at least one model.", param="models")
+        ids = [c.model.id for c in self.clients]
+        twice = sorted({m for m in ids if ids.count(m) > 1})
+        if twice:
+            raise InvalidRequest(f"{', '.join(twice)} is given twice in models=: each model is one column "
+                                 "of the grid; use repeats= for more images from it.", param="models")
         combos = [dict(zip(self.vary, values)) for values in itertools.product(*self.vary.values())]
         self.cells: list[Cell] = []
         self._client_of: list = []
