@@ -190,3 +190,20 @@ def test_identical_cached_calls_in_flight_make_one_request(fake):
         results = list(pool.map(lambda _: c.generate("a fox"), range(4)))
     assert len(fake.by_provider("openai")) == 1
     assert sum(not r.cached for r in results) == 1 and len({r.ids[0] for r in results}) == 1
+
+
+# ----------------------------------------------------------------------------- shown as dollars
+def test_unknown_cost_is_shown_as_unknown_with_what_it_holds(fake):
+    fake.fault("openai", "odd_usage", kind="null")
+    with pytest.warns(pp.UnknownPriceWarning):
+        r = openai(fake, budget=1).generate("a fox")
+    assert r.cost is None and r.reserved >= Decimal("0.211")
+    assert "cost unknown (up to $0.211335 counted against budgets)" in repr(r)
+
+
+def test_amounts_print_as_dollars_not_decimal_reprs(fake):
+    r = gemini(fake).generate("a fox")
+    led = pp.ledger()
+    for shown in (repr(led.total()), repr(led.spent()), repr(led.entries(1)), repr(r.cost), repr(led.summary())):
+        assert "Decimal(" not in shown and "$0.0" in shown
+    assert led.total() == r.cost == fake.bill_total()  # still Decimals for arithmetic

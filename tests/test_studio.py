@@ -241,3 +241,18 @@ def test_fetching_a_missing_image_settles_the_request_with_an_empty_reply(offlin
     front.msg({"kind": "fetch", "id": "f" * 64, "thumb": True})
     assert front.sent == [({"kind": "image", "id": "f" * 64, "thumb": True, "mime": None}, [])]
     assert "not in the store" in studio.error["message"]
+
+
+def test_one_budget_per_studio_whatever_model_it_calls(fake, monkeypatch):
+    # Switching models used to give each (provider, model) its own Client budget: $0.37 spent
+    # against $0.15. One Studio is one budget, and "Budget left" is read from the ledger.
+    studio, front = openai_studio(fake, monkeypatch, budget=0.25)
+    front.run("generate", "fox one")
+    studio.model = "gpt-image-1-mini"
+    front.run("generate", "fox two")  # mini reserves ~$0.036 per image at worst: fits
+    studio.model = "gpt-image-2.5-flare"
+    front.run("generate", "fox three")  # $0.211 more would pass $0.25 in total: refused
+    assert len(fake.by_provider("openai")) == 2
+    spent = pp.ledger().spent()
+    assert fake.bill_total() == spent <= Decimal("0.25")
+    assert Decimal(studio.costs["budget_left"]) == Decimal("0.25") - spent

@@ -20,7 +20,7 @@ from PIL import Image
 
 from . import config, masks, pricing, redact, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
-from .ledger import Attempt, Cap, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
+from .ledger import Attempt, Cap, Dollars, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
 from .providers import Answer, Call, FileRef, Provider
 from .registry import Price, UnknownPriceWarning
 from .store import ImageStore, encode_png, sha256
@@ -61,6 +61,7 @@ class Result:
     duration: float = 0.0
     ledger_id: int | None = None
     offline: bool = False
+    reserved: Decimal | None = None  # what counts against budgets while ``cost`` is unknown
     _images: list | None = field(default=None, repr=False)
 
     @property
@@ -74,7 +75,9 @@ class Result:
         return self.images[0]
 
     def __repr__(self) -> str:
-        cost = "unknown" if self.cost is None else f"${self.cost:.4f}"
+        cost = dollars(self.cost)
+        if self.cost is None and self.reserved:
+            cost = f"cost unknown (up to {dollars(self.reserved)} counted against budgets)"
         tag = " (cached)" if self.cached else " (offline stand-in)" if self.offline else ""
         return (f"<Result {self.provider}/{self.model} {len(self.ids)} image(s), {cost}{tag}: "
                 f"{self.prompt[:40]!r}>")
@@ -493,6 +496,7 @@ class Client:
     def _book(self, row, answer: Answer, call: Call, price, attempt, source, mask_l, preserve,
               feather, duration, reserve=None) -> Result:
         cost = pricing.cost(answer.usage, price)
+        cost = Dollars(cost) if cost is not None else None
         if self._provider.offline:
             cost = Decimal(0)
         elif answer.usage_problem:
@@ -530,7 +534,8 @@ class Client:
                         kind=attempt.kind, params=call.params, ids=ids, paths=paths, text=answer.text,
                         usage=answer.usage, cost=cost, request_id=answer.request_id,
                         finish_reason=answer.finish_reason, revised_prompt=answer.revised_prompt,
-                        duration=duration, ledger_id=row, offline=self._provider.offline)
+                        duration=duration, ledger_id=row, offline=self._provider.offline,
+                        reserved=reserve if cost is None else None)
         if attempt.cache_key:
             self.ledger.cache_put(attempt.cache_key, {"ids": ids, "text": answer.text,
                                                       "usage": answer.usage.as_dict()})

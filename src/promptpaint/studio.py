@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ from PIL import Image
 from . import codegen, config, masks, registry
 from .client import Chat, Client, Result
 from .errors import InvalidRequest, PromptpaintError
+from .ledger import utc_now
 from .store import ImageStore, encode_png
 from .transport import scrub
 
@@ -92,7 +94,9 @@ class Studio(anywidget.AnyWidget):
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
                  budget: float | None = None, **client_options):
-        self._client_options = dict(client_options, budget=budget)
+        # One Studio is one budget, whatever provider or model it calls (contract 5).
+        self._client_options = dict(client_options, budget=budget,
+                                    budget_id=client_options.get("budget_id") or f"studio-{uuid.uuid4().hex[:12]}")
         # Kept off the widget and out of state; only "configured" reaches the front end.
         api_key = self._client_options.pop("api_key", None)
         self._clients: dict[tuple[str, str], Client] = {}
@@ -246,11 +250,11 @@ class Studio(anywidget.AnyWidget):
         ledger = self._client().ledger if self._clients else None
         all_time = ledger.total() if ledger else Decimal(0)
         budget_left = None
-        if self._budget is not None:
-            budget_left = max(Decimal(0), self._budget - self._widget_total)
+        if self._budget is not None and ledger is not None:  # what counts: unknown costs at their reservation
+            budget_left = max(Decimal(0), self._budget - ledger.spent(budget=self._client_options["budget_id"]))
         daily = config.daily_budget()
         if daily is not None and ledger is not None:
-            left_today = max(Decimal(0), daily - ledger.today())
+            left_today = max(Decimal(0), daily - ledger.spent(day=utc_now().date()))
             budget_left = left_today if budget_left is None else min(budget_left, left_today)
         self.costs = {"last": _money(self._last_cost), "widget": _money(self._widget_total),
                       "all_time": _money(all_time), "budget_left": _money(budget_left),

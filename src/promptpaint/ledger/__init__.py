@@ -20,6 +20,7 @@ import abc
 import datetime as dt
 import os
 import socket
+import sys
 import threading
 import uuid
 from dataclasses import dataclass
@@ -55,9 +56,18 @@ def nanos(amount: Decimal | None) -> int | None:
     return None if amount is None else int((Decimal(amount) / NANO).to_integral_value())
 
 
-def usd(value: int | None) -> Decimal | None:
+class Dollars(Decimal):
+    """An amount of USD: a Decimal for arithmetic, shown as ``$0.0678`` in a notebook or a repr."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return dollars(self)
+
+
+def usd(value: int | None) -> Dollars | None:
     from ..pricing import tidy
-    return None if value is None else tidy(Decimal(value) * NANO)
+    return None if value is None else Dollars(tidy(Decimal(value) * NANO))
 
 
 def dollars(amount: Decimal | None) -> str:
@@ -76,7 +86,8 @@ def utc_now() -> dt.datetime:
 
 def reservation_state(host: str | None, pid: int | None, ts: str | None) -> str:
     """``in flight`` while the process that reserved is alive, else ``interrupted``."""
-    if host == HOST and pid:
+    # os.kill(pid, 0) only asks on POSIX; on Windows it would terminate the process.
+    if host == HOST and pid and sys.platform != "win32":
         if pid == os.getpid():
             return "in flight"
         try:
@@ -133,7 +144,7 @@ class Totals:
     @property
     def counted(self) -> Decimal:
         """What counts against a cap: the known costs plus every open reservation."""
-        return self.known + self.unknown_reserved + self.in_flight_reserved + self.interrupted_reserved
+        return Dollars(self.known + self.unknown_reserved + self.in_flight_reserved + self.interrupted_reserved)
 
     def __str__(self) -> str:
         parts = [f"{dollars(self.known)} known"]
@@ -220,4 +231,4 @@ def ledger(path: str | Path | None = None) -> Ledger:
 
 
 __all__ = ["Ledger", "SQLiteLedger", "Cap", "Attempt", "Totals", "LedgerError", "ledger", "utc_now",
-           "SESSION_ID", "COUNTED", "dollars"]
+           "SESSION_ID", "COUNTED", "Dollars", "dollars"]
