@@ -137,6 +137,15 @@ def test_a_cell_that_refuses_is_kept_with_what_it_cost(keys):
     assert sweepgrid.caption(refused)[0].startswith("refused, $")
 
 
+def test_a_cell_whose_answer_was_lost_says_its_cost_is_unknown(keys):
+    keys.fault("gemini", "drop_after_read")
+    sweep = pp.Sweep(["a fox", "a heron"], GEMINI).run(concurrency=1, progress=False)
+    lost = sweep.cells[0]
+    assert lost.error.maybe_billed and lost.cost is None
+    assert sweepgrid.caption(lost)[0].endswith("cost unknown")
+    assert pp.ledger().spent() > sweep.spent  # the lost call still counts at its reservation
+
+
 def test_display_is_the_grid_and_rows_are_plain(keys):
     sweep = pp.Sweep("a fox", GEMINI)
     bundle = sweep._repr_mimebundle_()
