@@ -261,3 +261,19 @@ def test_batches_needs_a_key_to_reach_the_provider(fast, monkeypatch):
         job.status()
     monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
     assert pp.batches()[0].status() in ("pending", "running", "completed")
+
+
+def test_a_line_answered_with_unreadable_image_data_keeps_counting(fast, monkeypatch):
+    from promptpaint.providers import openai_batch
+
+    real = openai_batch.answer_from
+
+    def garbled(body, n_in, rid, attempts=1):  # the provider answered (and billed) this line
+        body = {**body, "data": [{"b64_json": "!!not base64!!"}]}
+        return real(body, n_in, rid, attempts)
+
+    monkeypatch.setattr(openai_batch, "answer_from", garbled)
+    client = openai(fast, budget=1)
+    (line,) = client.batch(["a fox"], quality="low").wait(poll=0.05, progress=False).results()
+    assert isinstance(line, pp.ProviderError)
+    assert pp.ledger().spent(budget=client._budget_id) == client.estimate("a fox", quality="low") / 2 > 0

@@ -379,9 +379,10 @@ class BatchJob:
             row = self.ledger.reserve(attempt, None if worst is None else Decimal(worst), [])
             records.put_line(self.id, idx, status="booking", ledger_row=row)
         if isinstance(outcome, PromptpaintError):
-            # Failed lines are not billed by either Batch API.
-            self.ledger.settle(row, status="error", cost=Decimal(0), request_id=outcome.request_id,
-                               error=f"{type(outcome).__name__}: {outcome.message}")
+            # A line the provider failed is not billed by either Batch API; a line it answered that
+            # we could not read (maybe_billed) was, at a cost we cannot know: it keeps its worst case.
+            self.ledger.settle(row, status="error", cost=None if outcome.maybe_billed else Decimal(0),
+                               request_id=outcome.request_id, error=f"{type(outcome).__name__}: {outcome.message}")
             records.put_line(self.id, idx, status="error", ledger_row=row, error_type=type(outcome).__name__,
                              error=outcome.message, request_id=outcome.request_id)
             return
