@@ -77,7 +77,8 @@ def test_grid_costs_equal_what_each_provider_billed_and_a_failed_cell_stays(keys
                   for r in answered}
     cost_of = {c.result.request_id: c.cost for c in ok}
     assert {request_id[id(r)]: billed(r) for r in answered} == cost_of
-    assert pp.ledger().total() == sweep.spent
+    assert pp.ledger().total() == sweep.spent == fake.bill_total()  # and the fake's own bill record
+    assert {b.request_id: b.cost for b in fake.billed} == {request_id[id(r)]: billed(r) for r in answered}
 
     grid = sweep.grid(cell_size=64)
     assert grid.size == (200 + 2 * 72 + 8, 18 + 8 + 4 * (64 + 22 + 8) + 8)
