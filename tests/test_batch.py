@@ -121,8 +121,9 @@ def test_gemini_batch_inline_with_a_refused_and_a_failed_line(fast):
     assert job.results()[2].paths == ok.paths and len(ledger_rows()) == 4  # collecting again books nothing
 
 
-def test_gemini_batch_large_job_goes_as_an_uploaded_file_and_comes_back_as_one(fast, monkeypatch):
-    monkeypatch.setattr(gemini_batch, "INLINE_LIMIT", 0)
+@pytest.mark.parametrize("limit", [("INLINE_MAX_LINES", 1), ("INLINE_LIMIT", 100)], ids=["many lines", "20 MB"])
+def test_gemini_batch_large_job_goes_as_an_uploaded_file_and_comes_back_as_one(fast, monkeypatch, limit):
+    monkeypatch.setattr(gemini_batch, *limit)  # as 17+ lines or 20 MB of requests would
     job = gemini(fast).batch(["a fox", "a heron"])
     start, finish, create = fast.requests[:3]
     assert start.path == "/upload/v1beta/files" and start.headers["x-goog-upload-command"] == "start"

@@ -1,5 +1,5 @@
-"""Gemini's Batch API: ``models/{model}:batchGenerateContent`` with the requests inline (under
-20 MB) or in a JSONL file sent through the Files API's resumable upload; the job is a long-running
+"""Gemini's Batch API: ``models/{model}:batchGenerateContent`` with the requests inline (a small
+job: under 20 MB and a few lines) or in a JSONL file sent through the Files API's resumable upload; the job is a long-running
 operation polled at ``batches/{id}``; results come back inline or as a file streamed line by line.
 
 Wire format checked against google-genai 3.6 (``batches.py``: ``_BatchJobSource_to_mldev``,
@@ -19,6 +19,10 @@ from .base import Answer, Call
 from .gemini import GeminiProvider, answer_from, classify
 
 INLINE_LIMIT = 20 * 2**20    # Gemini's limit for a batch sent inline; larger jobs go as a file
+# Inline requests get their answers inline: every image of the job in one JSON document, held whole
+# in memory (bench/batch.py: ~10x the images' size at 1,000 lines). Past this many lines the job goes
+# as a file, whose answers come back as a file streamed line by line.
+INLINE_MAX_LINES = 16
 STATES = {"BATCH_STATE_PENDING": batchwire.PENDING, "BATCH_STATE_RUNNING": batchwire.RUNNING,
           "BATCH_STATE_SUCCEEDED": batchwire.COMPLETED, "BATCH_STATE_FAILED": batchwire.FAILED,
           "BATCH_STATE_CANCELLED": batchwire.CANCELLED, "BATCH_STATE_EXPIRED": batchwire.EXPIRED}
@@ -49,7 +53,7 @@ class GeminiBatches:
                 spool.write(json.dumps(self.line(model, key, call)).encode("utf-8") + b"\n")
             size = spool.tell()
             spool.seek(0)
-            if size < INLINE_LIMIT:
+            if size < INLINE_LIMIT and len(lines) <= INLINE_MAX_LINES:
                 requests = []
                 for raw in spool:
                     line = json.loads(raw)
