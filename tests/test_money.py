@@ -207,3 +207,14 @@ def test_amounts_print_as_dollars_not_decimal_reprs(fake):
     for shown in (repr(led.total()), repr(led.spent()), repr(led.entries(1)), repr(r.cost), repr(led.summary())):
         assert "Decimal(" not in shown and "$0.0" in shown
     assert led.total() == r.cost == fake.bill_total()  # still Decimals for arithmetic
+
+
+def test_cached_tokens_tool_use_and_unitemised_output_are_booked_as_billed(fake):
+    fake.openai_cached_tokens = 8
+    r = openai(fake).generate("a red fox in snow, with cached prompt tokens")
+    assert r.usage.cached_input_text_tokens == 8 and r.cost == fake.bill_total()
+    fake.reset()
+    fake.gemini_tool_use_tokens, fake.gemini_unitemised_tokens = 50, 30
+    r = gemini(fake).generate("a fox")
+    assert r.usage.tool_use_tokens == 50 and r.usage.output_text_tokens == 9 + 30
+    assert r.cost == fake.bill_total()

@@ -18,8 +18,9 @@ from ..errors import InvalidRequest, PromptpaintError, ProviderError
 from ..transport import Transport
 from . import batchwire
 from .. import masks
+from ..images import mime_of
 from .base import Answer, Call, FileRef
-from .openai import FIELDS, _mime, answer_from, classify
+from .openai import FIELDS, answer_from, classify
 
 GENERATE, EDIT = "/v1/images/generations", "/v1/images/edits"
 STATES = {"validating": batchwire.PENDING, "in_progress": batchwire.RUNNING,
@@ -122,4 +123,4 @@ class OpenAIBatches:
 
 
 def _data_url(data: bytes) -> str:
-    return f"data:{_mime(data)};base64,{base64.b64encode(data).decode('ascii')}"
+    return f"data:{mime_of(data) or 'image/png'};base64,{base64.b64encode(data).decode('ascii')}"
