@@ -278,3 +278,18 @@ def test_a_line_answered_with_unreadable_image_data_keeps_counting(fast, monkeyp
     (line,) = client.batch(["a fox"], quality="low").wait(poll=0.05, progress=False).results()
     assert isinstance(line, pp.ProviderError)
     assert pp.ledger().spent(budget=client._budget_id) == client.estimate("a fox", quality="low") / 2 > 0
+
+
+def test_two_sessions_collecting_one_job_at_once_book_each_line_once(fast):
+    from concurrent.futures import ThreadPoolExecutor
+
+    job = gemini(fast, budget=1).batch([f"fox {i}" for i in range(12)])
+    job.wait(poll=0.05, progress=False)
+    first, second = pp.batches(api_key=GEMINI_KEY)[0], pp.batches(api_key=GEMINI_KEY)[0]
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.map(lambda j: j.results(), (first, second))
+    lines = [r for r in ledger_rows() if r["kind"] != "batch"]
+    assert len(lines) == 12 and len({r["prompt"] for r in lines}) == 12
+    assert pp.ledger().total() == fast.bill_total()
+    assert [type(r) for r in job.results()] == [pp.Result] * 12
+    assert pp.ledger().spent() == fast.bill_total()  # the job's reservation is released

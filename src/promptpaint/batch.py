@@ -145,6 +145,14 @@ class Records:
             rows = db.execute("SELECT * FROM batch_lines WHERE job = ?", (job_id,)).fetchall()
         return {r["idx"]: dict(r) for r in rows}
 
+    def claim_line(self, job_id: str, idx: int, **values) -> bool:
+        """Record a line only if no one has: two sessions collecting one job book each line once."""
+        values = {"job": job_id, "idx": idx, **values}
+        with self._db() as db:
+            cur = db.execute(f"INSERT OR IGNORE INTO batch_lines ({', '.join(values)}) "
+                             f"VALUES ({', '.join('?' * len(values))})", list(values.values()))
+        return cur.rowcount == 1
+
     def put_line(self, job_id: str, idx: int, **values) -> None:
         values = {"job": job_id, "idx": idx, **values}
         with self._db() as db:
@@ -348,8 +356,8 @@ class BatchJob:
             idx = key if isinstance(key, int) else keys.get(key)
             if idx is None or idx in done:
                 continue
-            self._book_line(records, idx, started.get(idx), outcome, price)
-            done.add(idx)
+            if self._book_line(records, idx, started.get(idx), outcome, price):
+                done.add(idx)
         unknown = [i for i, line in records.lines(self.id).items()
                    if line["status"] in ("ok", "refused") and line["cost"] is None]
         if unknown:
@@ -357,18 +365,24 @@ class BatchJob:
                           "read: booked at an unknown cost, their worst case stays reserved against your caps.",
                           UnknownPriceWarning, stacklevel=3)
         for idx in range(len(self.prompts)):
-            if idx not in done:
-                records.put_line(self.id, idx, status="not run", error_type="Cancelled",
-                                 error=f"This prompt was not run: the batch ended {remote.state}"
-                                       + (f" ({remote.error})" if remote.error else "") + ".")
+            if idx not in done:  # unless another session is booking it right now
+                records.claim_line(self.id, idx, status="not run", error_type="Cancelled",
+                                   error=f"This prompt was not run: the batch ended {remote.state}"
+                                         + (f" ({remote.error})" if remote.error else "") + ".")
+        if any(line["ledger_row"] is None and line["status"] == "booking"
+               for line in records.lines(self.id).values()):
+            return  # another session is still booking lines: it releases the job when it is done
         # Every line that ran is on its own row now: the job's worst case stops counting.
         self.ledger.settle(self._record["reserve_row"], status="batch", cost=Decimal(0),
                            error=f"{len(done)} of {len(self.prompts)} lines ran, each booked on its own row")
         records.update(self.id, collected=1, state=remote.state)
         self._record.update(collected=1, state=remote.state)
 
-    def _book_line(self, records: Records, idx: int, existing: dict | None, outcome, price: Price | None) -> None:
+    def _book_line(self, records: Records, idx: int, existing: dict | None, outcome, price: Price | None) -> bool:
+        """Book one line; False when another session claimed it first (it books it, not us)."""
         row = existing["ledger_row"] if existing else None
+        if existing is None and not records.claim_line(self.id, idx, status="booking"):
+            return False
         if row is None:
             attempt = Attempt(provider=self.provider, model=self.model, kind=self._record["kind"],
                               prompt=self.prompts[idx], params=self.params,
@@ -385,7 +399,7 @@ class BatchJob:
                                request_id=outcome.request_id, error=f"{type(outcome).__name__}: {outcome.message}")
             records.put_line(self.id, idx, status="error", ledger_row=row, error_type=type(outcome).__name__,
                              error=outcome.message, request_id=outcome.request_id)
-            return
+            return True
         cost = pricing.cost(outcome.usage, price) if outcome.usage_problem is None else None
         ids = [self.store.put(data)[0] for data in outcome.images]  # on disk before it is booked as ok
         status = "refused" if outcome.refusal else "ok"
@@ -395,6 +409,7 @@ class BatchJob:
                          usage=json.dumps(outcome.usage.as_dict()), cost=None if cost is None else str(cost),
                          text=outcome.text, request_id=outcome.request_id,
                          error_type="Refused" if outcome.refusal else None, error=outcome.refusal)
+        return True
 
     def _entry(self, idx: int, line: dict | None):
         from .client import Result
