@@ -255,6 +255,14 @@ def test_gemini_batch_edits_send_each_lines_image(fast):
         gemini(fast).batch(["a", "b"], images=[im])
 
 
+def test_a_ledger_without_a_file_says_batches_are_not_kept_there(fast):
+    class Elsewhere:  # e.g. the class ledger on PostgreSQL
+        pass
+
+    with pytest.raises(pp.InvalidRequest, match="PostgreSQL"):
+        pp.batches(ledger=Elsewhere())
+
+
 def test_batches_needs_a_key_to_reach_the_provider(fast, monkeypatch):
     gemini(fast).batch(["a fox"])
     job = pp.batches()[0]

@@ -102,7 +102,8 @@ class Records:
     def __init__(self, ledger: Ledger):
         path = getattr(ledger, "path", None)
         if path is None:
-            raise InvalidRequest("Batch jobs are recorded in a SQLite ledger; this ledger has no file.")
+            raise InvalidRequest("Batch jobs are recorded beside a SQLite ledger; a class (PostgreSQL) ledger "
+                                 "does not keep them yet. Use pp.Sweep, or a Client with the default ledger.")
         self.path = path
         self._conn = None
         with self._db() as db:
