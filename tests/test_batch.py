@@ -301,3 +301,49 @@ def test_two_sessions_collecting_one_job_at_once_book_each_line_once(fast):
     assert pp.ledger().total() == fast.bill_total()
     assert [type(r) for r in job.results()] == [pp.Result] * 12
     assert pp.ledger().spent() == fast.bill_total()  # the job's reservation is released
+
+
+def test_the_key_never_shows_in_a_jobs_repr_record_or_error(fast, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    job = gemini(fast).batch(["a fox"])
+    found = pp.batches()[0]
+    found.status()
+    assert GEMINI_KEY not in repr(found.wire.__dict__) and GEMINI_KEY not in repr(job)
+    from promptpaint.batch import Records
+    assert GEMINI_KEY not in repr(Records(pp.ledger()).jobs())
+    fast.keys.discard(GEMINI_KEY)  # the provider now rejects the key
+    with pytest.raises(pp.PromptpaintError) as exc:
+        found.status()
+    assert GEMINI_KEY not in str(exc.value) and GEMINI_KEY not in repr(exc.value.args)
+
+
+def test_a_collection_that_died_halfway_is_finished_by_the_next_on_the_same_rows(fast, monkeypatch):
+    from promptpaint import batch
+
+    job = gemini(fast, budget=1).batch(["a fox", "a heron", "a cat"])
+    job.wait(poll=0.05, progress=False)
+    real = batch.BatchJob._book_line
+    calls = []
+
+    def dies_on_second_line(self, records, idx, row, outcome, price):
+        calls.append(idx)
+        if len(calls) == 2:  # the kernel is killed after this line's row was reserved
+            worst = json.loads(self._record["worst"])[idx]
+            attempt = batch.Attempt(provider="gemini", model=GEMINI, kind="generate", prompt=self.prompts[idx],
+                                    params={}, price_version=None, budget=self._record["budget"])
+            records.update_line(self.id, idx, ledger_row=self.ledger.reserve(attempt, Decimal(worst), []))
+            raise KeyboardInterrupt
+        return real(self, records, idx, row, outcome, price)
+
+    monkeypatch.setattr(batch.BatchJob, "_book_line", dies_on_second_line)
+    with pytest.raises(KeyboardInterrupt):
+        job.results()
+    monkeypatch.setattr(batch.BatchJob, "_book_line", real)
+    assert pp.ledger().spent() > fast.bill_total()  # the job and the half-booked line still count
+    later = pp.batches(api_key=GEMINI_KEY)[0]
+    assert all(isinstance(r, pp.Cancelled) for r in later.results()[1:2])  # claimed moments ago: left alone
+    monkeypatch.setattr(batch, "STALE_CLAIM", 0.0)  # ... until the claim is old
+    results = pp.batches(api_key=GEMINI_KEY)[0].results()
+    assert [type(r) for r in results] == [pp.Result] * 3
+    assert len([r for r in ledger_rows() if r["kind"] == "generate"]) == 3  # the dead one's row was reused
+    assert pp.ledger().total() == pp.ledger().spent() == fast.bill_total()

@@ -32,6 +32,7 @@ from .registry import Price, UnknownPriceWarning
 from .store import ImageStore
 
 KEY = "pp-{}"
+STALE_CLAIM = 600.0  # a line left "booking" this long was left by a collection that died
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batch_jobs (
@@ -57,6 +58,8 @@ CREATE TABLE IF NOT EXISTS batch_lines (
     job TEXT NOT NULL,
     idx INTEGER NOT NULL,
     status TEXT NOT NULL,         -- booking | ok | refused | error | not run
+    claim TEXT,                   -- which collection is booking it (while status is booking)
+    claimed_at REAL,              -- epoch seconds; a claim older than STALE_CLAIM is taken over
     ledger_row INTEGER,
     images TEXT,                  -- JSON list of store ids
     usage TEXT,
@@ -154,6 +157,24 @@ class Records:
                              f"VALUES ({', '.join('?' * len(values))})", list(values.values()))
         return cur.rowcount == 1
 
+    def take_over(self, job_id: str, idx: int, claim: str) -> dict | None:
+        """The line for ``claim`` if it is free or its claim went stale, else None (someone is on it)."""
+        if self.claim_line(job_id, idx, status="booking", claim=claim, claimed_at=time.time()):
+            return {"ledger_row": None}
+        with self._db() as db:
+            cur = db.execute("UPDATE batch_lines SET claim = ?, claimed_at = ? WHERE job = ? AND idx = ?"
+                             " AND status = 'booking' AND (claimed_at IS NULL OR claimed_at < ?)",
+                             (claim, time.time(), job_id, idx, time.time() - STALE_CLAIM))
+            if cur.rowcount != 1:
+                return None
+            row = db.execute("SELECT * FROM batch_lines WHERE job = ? AND idx = ?", (job_id, idx)).fetchone()
+        return dict(row)
+
+    def update_line(self, job_id: str, idx: int, **values) -> None:
+        with self._db() as db:
+            db.execute(f"UPDATE batch_lines SET {', '.join(f'{k} = ?' for k in values)} WHERE job = ? AND idx = ?",
+                       [*values.values(), job_id, idx])
+
     def put_line(self, job_id: str, idx: int, **values) -> None:
         values = {"job": job_id, "idx": idx, **values}
         with self._db() as db:
@@ -162,7 +183,10 @@ class Records:
 
 
 def _wire(provider: str, api_key: str, base_url: str):
+    from .redact import register
     from .transport import Transport
+
+    register(api_key)  # scrubbed from every message from here on, as a Client does with its key
 
     if provider == "openai":
         from .providers.openai import classify
@@ -350,15 +374,18 @@ class BatchJob:
         records = self._records()
         keys = {KEY.format(i): i for i in range(len(self.prompts))}
         inputs = json.loads(self._record["inputs"])
-        started = records.lines(self.id)  # a collection that was interrupted resumes here
-        done = {i for i, line in started.items() if line["status"] != "booking"}
+        done = {i for i, line in records.lines(self.id).items() if line["status"] != "booking"}
+        claim = uuid.uuid4().hex  # this collection's name on the lines it books
         price = self._price()
         for key, outcome in self.wire.outcomes(remote, {KEY.format(i): n for i, n in enumerate(inputs)}):
             idx = key if isinstance(key, int) else keys.get(key)
             if idx is None or idx in done:
                 continue
-            if self._book_line(records, idx, started.get(idx), outcome, price):
-                done.add(idx)
+            line = records.take_over(self.id, idx, claim)
+            if line is None:
+                continue  # another session is booking it
+            self._book_line(records, idx, line["ledger_row"], outcome, price)
+            done.add(idx)
         unknown = [i for i, line in records.lines(self.id).items()
                    if line["status"] in ("ok", "refused") and line["cost"] is None]
         if unknown:
@@ -370,8 +397,7 @@ class BatchJob:
                 records.claim_line(self.id, idx, status="not run", error_type="Cancelled",
                                    error=f"This prompt was not run: the batch ended {remote.state}"
                                          + (f" ({remote.error})" if remote.error else "") + ".")
-        if any(line["ledger_row"] is None and line["status"] == "booking"
-               for line in records.lines(self.id).values()):
+        if any(line["status"] == "booking" for line in records.lines(self.id).values()):
             return  # another session is still booking lines: it releases the job when it is done
         # Every line that ran is on its own row now: the job's worst case stops counting.
         self.ledger.settle(self._record["reserve_row"], status="batch", cost=Decimal(0),
@@ -379,11 +405,8 @@ class BatchJob:
         records.update(self.id, collected=1, state=remote.state)
         self._record.update(collected=1, state=remote.state)
 
-    def _book_line(self, records: Records, idx: int, existing: dict | None, outcome, price: Price | None) -> bool:
-        """Book one line; False when another session claimed it first (it books it, not us)."""
-        row = existing["ledger_row"] if existing else None
-        if existing is None and not records.claim_line(self.id, idx, status="booking"):
-            return False
+    def _book_line(self, records: Records, idx: int, row: int | None, outcome, price: Price | None) -> None:
+        """Book one line this collection has claimed (``row``: the ledger row a dead one left)."""
         if row is None:
             attempt = Attempt(provider=self.provider, model=self.model, kind=self._record["kind"],
                               prompt=self.prompts[idx], params=self.params,
@@ -392,7 +415,7 @@ class BatchJob:
             # a line whose usage cannot be read keeps counting at it, as any call of unknown cost.
             worst = json.loads(self._record["worst"])[idx]
             row = self.ledger.reserve(attempt, None if worst is None else Decimal(worst), [])
-            records.put_line(self.id, idx, status="booking", ledger_row=row)
+            records.update_line(self.id, idx, ledger_row=row)
         if isinstance(outcome, PromptpaintError):
             # A line the provider failed is not billed by either Batch API; a line it answered that
             # we could not read (maybe_billed) was, at a cost we cannot know: it keeps its worst case.
@@ -400,7 +423,7 @@ class BatchJob:
                                request_id=outcome.request_id, error=f"{type(outcome).__name__}: {outcome.message}")
             records.put_line(self.id, idx, status="error", ledger_row=row, error_type=type(outcome).__name__,
                              error=outcome.message, request_id=outcome.request_id)
-            return True
+            return
         cost = pricing.cost(outcome.usage, price) if outcome.usage_problem is None else None
         ids = [self.store.put(data)[0] for data in outcome.images]  # on disk before it is booked as ok
         status = "refused" if outcome.refusal else "ok"
@@ -410,7 +433,6 @@ class BatchJob:
                          usage=json.dumps(outcome.usage.as_dict()), cost=None if cost is None else str(cost),
                          text=outcome.text, request_id=outcome.request_id,
                          error_type="Refused" if outcome.refusal else None, error=outcome.refusal)
-        return True
 
     def _entry(self, idx: int, line: dict | None):
         from .client import Result

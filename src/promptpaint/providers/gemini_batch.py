@@ -13,6 +13,7 @@ import tempfile
 from typing import Iterator
 
 from ..errors import PromptpaintError, ProviderError
+from ..redact import Secret
 from ..transport import Transport
 from . import batchwire
 from .base import Answer, Call
@@ -36,7 +37,7 @@ class GeminiBatches:
     def __init__(self, transport: Transport, api_key: str, base_url: str, api_version: str = "v1beta"):
         self.transport = transport
         self.direct = GeminiProvider(transport, api_key, base_url, api_version)
-        self._headers = {"x-goog-api-key": api_key}
+        self._headers = {"x-goog-api-key": Secret(api_key)}  # prints as '[key]' in a traceback
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
 

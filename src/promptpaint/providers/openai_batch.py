@@ -19,6 +19,7 @@ from ..transport import Transport
 from . import batchwire
 from .. import masks
 from ..images import mime_of
+from ..redact import Secret
 from .base import Answer, Call, FileRef
 from .openai import FIELDS, answer_from, classify
 
@@ -33,7 +34,7 @@ MAX_FILE_BYTES = 200 * 2**20
 class OpenAIBatches:
     def __init__(self, transport: Transport, api_key: str, base_url: str):
         self.transport = transport
-        self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._headers = {"Authorization": Secret(f"Bearer {api_key}")}  # prints as '[key]' in a traceback
         self.base_url = base_url.rstrip("/")
 
     def line(self, model, key: str, call: Call) -> dict:
