@@ -7,6 +7,7 @@ it) and on a real PostgreSQL (as a class shares it), and must see the same behav
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -17,10 +18,11 @@ from decimal import Decimal
 
 import pytest
 
+import classkernel
 import promptpaint as pp
 from fakeserver import GEMINI_KEY
 from promptpaint.ledger import Attempt, Cap, LedgerError
-from pgserver import admin, pg_db, pg_server, tcp_url  # noqa: F401  (fixtures)
+from pgserver import admin, pg_db, pg_server, pgbouncer, tcp_url  # noqa: F401  (fixtures)
 
 def answered(fake) -> list:
     return [r for r in fake.by_provider("gemini") if r.status == 200 and r.response_json]
@@ -153,6 +155,9 @@ def test_client_caps_still_apply_with_ledger_caps(backend):
         led.reserve(attempt(budget="studio-1"), D("0.10"), [Cap("studio-1", D("0.15"))])
     with pytest.raises(pp.BudgetExceeded, match="today's budget"):
         led.reserve(attempt(), D("0.10"), [Cap("day", D("0.15"))])
+    # A daily budget in one's own config counts one's own calls, not a classmate's.
+    led.reserve(attempt("bob"), D("0.10"), [Cap("day", D("0.15"))])
+    assert led.spent(user="bob") == D("0.1") and led.spent(user="alice") == D("0.1")
 
 
 def test_unknown_cost_and_interrupted_calls_keep_counting(backend):
@@ -252,9 +257,17 @@ def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed
         led.set_budget(f"user:{u}", user_cap)
     led.set_budget("class", class_cap)
     fake.latency = 0.4  # long enough that many reservations are open at once
-    procs = [kernel(fake, users[i % 4], threads=4, calls=2) for i in range(16)]
-    outcomes = [o for p in procs for o in json.loads(p.communicate(timeout=300)[0])]
-    assert all(p.returncode == 0 for p in procs)
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["classkernel", "promptpaint", "psycopg"])
+    results = ctx.Queue()
+    procs = [ctx.Process(target=classkernel.run, args=(backend, users[i % 4], fake.gemini_base, GEMINI_KEY,
+                                                       4, 2, results)) for i in range(16)]
+    for p in procs:
+        p.start()
+    outcomes = [o for _ in procs for o in results.get(timeout=300)]
+    for p in procs:
+        p.join(60)
+    assert all(p.exitcode == 0 for p in procs)
 
     bills = {u: bills_by_user(fake).get(u, D(0)) for u in users}
     assert sum(bills.values()) <= class_cap
@@ -437,3 +450,81 @@ def test_the_widget_shows_the_students_own_allowance(backend, fake, monkeypatch)
     studio, front = openai_studio(fake, monkeypatch)
     front.run("generate", "fox one")
     assert Decimal(studio.costs["budget_left"]) == D("0.30") - fake.bill_total() == pp.ledger().allowance()
+
+
+def test_behind_pgbouncer_in_transaction_mode_the_caps_still_hold(pg_db, pgbouncer, monkeypatch, capsys):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from promptpaint.cli import main
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    assert main(["ledger", "init", url]) == 0
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", pgbouncer(name))
+    led = pp.ledger()
+    led.set_budget("class", "0.50")
+    led.set_budget("user:*", "0.20")
+
+    def student(i):
+        mine = PostgresLedger(pgbouncer(name))  # a kernel of its own: its own client connections
+        booked = 0
+        for _ in range(12):  # past psycopg's prepare threshold (5), had it not been turned off
+            try:
+                row = mine.reserve(attempt(f"s{i}"), D("0.01"), [])
+            except pp.BudgetExceeded:
+                continue
+            mine.settle(row, status="ok", cost=D("0.01"))
+            booked += 1
+        mine.close()
+        return booked
+
+    with ThreadPoolExecutor(8) as pool:
+        booked = list(pool.map(student, range(8)))
+    assert sum(booked) == 50 and max(booked) <= 12  # the class cap, exactly
+    assert led.total() == D("0.50")
+    capsys.readouterr()
+    assert main(["cost", "--by", "user"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 9
+
+
+def test_a_ledger_from_before_users_migrates_and_its_rows_are_its_owners(isolated_home, monkeypatch):
+    import sqlite3
+
+    from promptpaint.ledger.migrations import MIGRATIONS, run_script
+
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    path = isolated_home / "v2.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    for m in MIGRATIONS[:2]:
+        m.sqlite(db) if callable(m.sqlite) else run_script(db, m.sqlite)
+    db.execute("INSERT INTO calls (ts, day, session, provider, model, kind, status, cost_nanos)"
+               " VALUES ('2026-11-01T10:00:00+00:00', '2026-11-01', 's', 'openai', 'gpt-image-2',"
+               " 'generate', 'ok', 40000000)")
+    db.execute("PRAGMA user_version = 2")
+    db.close()
+    monkeypatch.setenv("PROMPTPAINT_USER", "owner")
+    led = pp.SQLiteLedger(path)
+    assert led.entries(1)[0]["user"] == "owner"
+    assert led.totals(by="user") == [{"user": "owner", "calls": 1, "cost": D("0.04"), "unknown_cost_calls": 0,
+                                      "reserved": D(0), "cap": None, "left": None}]
+    led.set_budget("user:owner", "0.05")
+    with pytest.raises(pp.BudgetExceeded, match="owner's class allowance"):
+        led.reserve(attempt("owner"), D("0.02"), [])
+
+
+def test_a_pgpass_file_works_as_libpq_reads_it(pg_server, pg_db, kernel_role, monkeypatch, tmp_path):
+    from promptpaint.cli import main
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    assert main(["ledger", "init", url]) == 0 and main(["ledger", "grant", url, kernel_role[0]]) == 0
+    port = tcp_url(pg_server, name, "x", None).rsplit(":", 1)[1].split("/")[0]
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{port}:{name}:{kernel_role[0]}:{kernel_role[1]}\n")
+    pgpass.chmod(0o600)  # libpq ignores a .pgpass others can read
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    kernel = PostgresLedger(tcp_url(pg_server, name, kernel_role[0], None))
+    kernel.settle(kernel.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.03"))
+    assert kernel.total() == D("0.03")
+    kernel.close()

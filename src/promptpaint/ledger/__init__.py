@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import getpass
+import json
 import os
 import socket
 import sys
@@ -174,6 +175,36 @@ class Totals:
         return f"<Totals {self}>"
 
 
+def summarise(known: int, n_unknown: int, unknown: int, open_rows) -> Totals:
+    """A ``Totals`` from settled sums (nanodollars) and the ``(host, pid, ts, reserved_nanos)`` of
+    every open reservation; each backend reads those its own way."""
+    open_ = {"in flight": [0, 0], "interrupted": [0, 0]}
+    for host, pid, ts, reserved in open_rows:
+        slot = open_[reservation_state(host, pid, ts)]
+        slot[0] += 1
+        slot[1] += reserved or 0
+    return Totals(known=usd(known), unknown_calls=n_unknown, unknown_reserved=usd(unknown),
+                  in_flight_calls=open_["in flight"][0], in_flight_reserved=usd(open_["in flight"][1]),
+                  interrupted_calls=open_["interrupted"][0],
+                  interrupted_reserved=usd(open_["interrupted"][1]))
+
+
+def entry(row: dict) -> dict:
+    """A ``calls`` row as ``entries()`` gives it: JSON decoded, dollars, and its ``state``."""
+    for k in ("params", "usage", "images"):
+        row[k] = json.loads(row[k]) if row[k] else None
+    row["cost"] = usd(row.pop("cost_nanos"))
+    row.pop("reserved_until")
+    row["reserved"] = usd(row.pop("reserved_nanos"))
+    if row["status"] == "reserved":
+        row["state"] = reservation_state(row["host"], row["pid"], row["ts"])
+    elif row["cost"] is None:
+        row["state"] = "unknown cost"
+    else:
+        row["state"] = row["status"]
+    return row
+
+
 class Ledger(abc.ABC):
     @abc.abstractmethod
     def reserve(self, attempt: Attempt, amount: Decimal | None, caps: list[Cap]) -> int:
@@ -200,9 +231,11 @@ class Ledger(abc.ABC):
         """Settled spending of known cost (USD), all time unless narrowed; see ``summary``."""
 
     @abc.abstractmethod
-    def spent(self, *, budget: str | None = None, day: dt.date | str | None = None) -> Decimal:
+    def spent(self, *, budget: str | None = None, day: dt.date | str | None = None,
+              user: str | None = None) -> Decimal:
         """What counts against a cap: known costs, plus the reservation of every call of unknown
-        cost, in flight or interrupted."""
+        cost, in flight or interrupted. ``user`` narrows it to one user's calls (the daily cap
+        from the config is the calling user's own)."""
 
     @abc.abstractmethod
     def summary(self, *, session: str | None = None, day: dt.date | str | None = None,
