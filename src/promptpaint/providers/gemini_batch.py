@@ -97,7 +97,7 @@ class GeminiBatches:
 
     @staticmethod
     def _remote(body: dict) -> batchwire.Remote:
-        meta = body.get("metadata") or {}
+        meta = body.get("metadata") or body  # an Operation carries the batch in metadata
         stats = meta.get("batchStats") or {}
         if not body.get("name"):
             raise ProviderError("Gemini's Batch API answered without a batch name.", provider="gemini")
@@ -113,7 +113,9 @@ class GeminiBatches:
     def outcomes(self, remote: batchwire.Remote, inputs: dict) -> Iterator[tuple[str | int, Answer | PromptpaintError]]:
         """(key, Answer or error) per line the job ran; a line without its key is named by position."""
         output = (remote.raw.get("metadata") or {}).get("output") or remote.raw.get("response") or {}
-        inline = (output.get("inlinedResponses") or {}).get("inlinedResponses")
+        inline = output.get("inlinedResponses")
+        if isinstance(inline, dict):  # the REST form nests the list once more, as the SDK reads it
+            inline = inline.get("inlinedResponses")
         if inline is not None:
             for i, item in enumerate(inline):
                 key = (item.get("metadata") or {}).get("key")
