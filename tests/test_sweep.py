@@ -126,6 +126,9 @@ def test_a_cell_the_budget_cannot_cover_is_skipped_and_never_sent(keys):
     assert sweep.spent <= budget
     assert pp.ledger().total(budget=sweep.budget_id) == sweep.spent
     assert "skipped" in [r["status"] for r in sweep.rows()]
+    sweep.run(concurrency=1, budget=1, progress=False)  # again, with room: only the skipped cells run
+    assert all(c.status == "ok" for c in sweep.cells)
+    assert len(keys.by_provider("gemini")) == 6 and pp.ledger().total() == sweep.spent
 
 
 def test_a_cell_that_refuses_is_kept_with_what_it_cost(keys):

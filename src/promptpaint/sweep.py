@@ -155,7 +155,8 @@ class Sweep:
     # -- running --------------------------------------------------------------------------------
     def run(self, concurrency: int = 4, budget: float | Decimal | None = None, *,
             progress: bool = True) -> "Sweep":
-        """Run every cell not yet run, ``concurrency`` at a time, under ``budget`` (USD) if given.
+        """Run every cell not yet run (or skipped for budget before), ``concurrency`` at a time,
+        under ``budget`` (USD) if given.
 
         ``budget`` is one cap for all the sweep's calls (the daily cap still applies). A cell the
         budget (or any other cap) cannot cover is skipped with BudgetExceeded as its error;
@@ -176,7 +177,10 @@ class Sweep:
             self.budget_id = f"sweep-{uuid.uuid4().hex[:12]}"
             twins = {id(c): _sharing_budget(c, self.budget_id, limit) for c in self.clients}
             clients = [twins[id(c)] for c in clients]
-        todo = [(cell, client) for cell, client in zip(self.cells, clients) if cell.status == "pending"]
+        # Cells not run yet, and those a budget skipped: run() again with more budget fills them in.
+        todo = [(cell, client) for cell, client in zip(self.cells, clients) if cell.status in ("pending", "skipped")]
+        for cell, _ in todo:
+            cell.error = None
         bar = progress_bar(len(todo), "Sweep") if progress else None
         lock = threading.Lock()
         tally = {"done": 0, "failed": 0, "cost": Decimal(0)}
