@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from .client import Chat, Client, OfflineNotice, Result
+from .sweep import Sweep
 from .errors import (AccessError, AuthError, BudgetExceeded, Cancelled, InvalidRequest, ModelRetired,
                      PromptpaintError, ProviderError, QuotaExceeded, RateLimited, Refused, Timeout)
 from .ledger import Ledger, SQLiteLedger, ledger
@@ -32,6 +33,13 @@ def models(include_retired: bool = False):
     return [m for m in registry.all_models() if include_retired or not m.is_retired()]
 
 
+def batches(**kw):
+    """Every batch job in the ledger, newest first (see ``Client.batch``): collect one from any session."""
+    from .batch import batches as _batches
+
+    return _batches(**kw)
+
+
 def __getattr__(name: str):
     if name == "Studio":
         from .studio import Studio
@@ -41,7 +49,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Client", "Chat", "Result", "Usage", "Studio", "ledger", "models", "Ledger", "SQLiteLedger",
+    "Client", "Chat", "Result", "Sweep", "batches", "Usage", "Studio", "ledger", "models", "Ledger", "SQLiteLedger",
     "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited", "QuotaExceeded",
     "Refused", "ProviderError", "Timeout", "ModelRetired", "BudgetExceeded", "Cancelled",
     "OfflineNotice", "ShutdownWarning", "UnknownPriceWarning",

@@ -1,0 +1,349 @@
+"""Batch jobs against the fake Batch APIs: wire format, money, and collection from a new process."""
+
+import base64
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
+
+import pytest
+from PIL import Image
+
+import promptpaint as pp
+from fakeserver import GEMINI_KEY, OPENAI_KEY, colour_for
+from promptpaint.providers import gemini_batch
+
+GEMINI = "gemini-3.1-flash-image"
+
+
+@pytest.fixture
+def fast(fake):
+    fake.batches.step = 0.05
+    return fake
+
+
+def openai(fake, **kw):
+    return pp.Client("openai", api_key=OPENAI_KEY, base_url=fake.openai_base, **kw)
+
+
+def gemini(fake, **kw):
+    return pp.Client("gemini", model=GEMINI, api_key=GEMINI_KEY, base_url=fake.gemini_base, **kw)
+
+
+def ledger_rows():
+    return pp.ledger().entries(limit=10_000)
+
+
+def line_costs(job_id):
+    """The cost booked for each line of a job, by its custom id / key, read from the ledger rows."""
+    rows = {r["id"]: r for r in ledger_rows()}
+    from promptpaint.batch import Records
+
+    lines = Records(pp.ledger()).lines(job_id)
+    return {f"pp-{i}": rows[line["ledger_row"]]["cost"] for i, line in lines.items() if line["ledger_row"]}
+
+
+def collect_in_new_process(fake, home, provider):
+    """Find the newest job with pp.batches() in a fresh interpreter, wait for it and collect it."""
+    code = textwrap.dedent("""
+        import json, promptpaint as pp
+        job = pp.batches()[0]
+        job.wait(poll=0.05, progress=False)
+        out = []
+        for r in job.results():
+            out.append({"ok": isinstance(r, pp.Result), "path": str(r.paths[0]) if isinstance(r, pp.Result) else None,
+                        "cost": str(r.cost) if isinstance(r, pp.Result) else None,
+                        "error": None if isinstance(r, pp.Result) else type(r).__name__})
+        print(json.dumps({"id": job.id, "results": out}))
+    """)
+    env = {**os.environ, "PROMPTPAINT_HOME": str(home), "OPENAI_API_KEY": OPENAI_KEY, "GEMINI_API_KEY": GEMINI_KEY}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_openai_batch_wire_format_and_a_new_process_collects_every_line_at_batch_price(fast, isolated_home):
+    fake = fast
+    job = openai(fake, budget=1).batch(["a red fox", "a grey heron", "a black cat"], quality="low", size="1024x1024")
+    upload, create = fake.requests[0], fake.requests[1]
+    assert (upload.method, upload.path) == ("POST", "/v1/files")
+    assert upload.form["purpose"] == ["batch"]
+    filename, _, data = upload.files["file"][0]
+    assert filename.endswith(".jsonl")
+    lines = [json.loads(x) for x in data.decode().splitlines()]
+    assert lines[1] == {"custom_id": "pp-1", "method": "POST", "url": "/v1/images/generations",
+                        "body": {"model": "gpt-image-2", "prompt": "a grey heron", "quality": "low",
+                                 "size": "1024x1024"}}
+    assert (create.method, create.path) == ("POST", "/v1/batches")
+    assert create.json["endpoint"] == "/v1/images/generations" and create.json["completion_window"] == "24h"
+    assert create.json["input_file_id"] == upload.response_json["id"]
+    assert job.id == create.response_json["id"] and job.state == "pending"
+
+    got = collect_in_new_process(fake, isolated_home, "openai")
+    assert got["id"] == job.id and all(r["ok"] for r in got["results"])
+    for prompt, r in zip(["a red fox", "a grey heron", "a black cat"], got["results"]):
+        assert Image.open(r["path"]).convert("RGB").getpixel((500, 500)) == colour_for(prompt)
+    billed = {b["key"]: b["usd"] for b in fake.batches.billed}
+    assert line_costs(job.id) == billed
+    assert [Decimal(r["cost"]) for r in got["results"]] == [billed[f"pp-{i}"] for i in range(3)]
+    assert pp.ledger().total() == fake.batches.total() == fake.bill_total()
+    # Batch price is half the direct one: the same usage through the direct API would cost twice as much.
+    direct = openai(fake).generate("a red fox", quality="low", size="1024x1024")
+    assert direct.cost == 2 * billed["pp-0"]
+
+
+def test_gemini_batch_inline_with_a_refused_and_a_failed_line(fast):
+    fake = fast
+    fake.fault("gemini", "blocked")       # line 0: answered without an image, prompt tokens billed
+    fake.fault("gemini", "permission")    # line 1: the provider's error, not billed
+    job = gemini(fake, budget=1).batch(["a fox", "a heron", "a cat"], aspect_ratio="16:9")
+    create = fake.requests[0]
+    assert create.path == f"/v1beta/models/{GEMINI}:batchGenerateContent"
+    assert create.headers["x-goog-api-key"] == GEMINI_KEY
+    reqs = create.json["batch"]["inputConfig"]["requests"]["requests"]
+    assert reqs[2] == {"request": {"contents": [{"role": "user", "parts": [{"text": "a cat"}]}],
+                                   "generationConfig": {"responseModalities": ["TEXT", "IMAGE"],
+                                                        "imageConfig": {"aspectRatio": "16:9"}}},
+                       "metadata": {"key": "pp-2"}}
+    assert job.id.startswith("batches/")
+    refused, failed, ok = job.wait(poll=0.05, progress=False).results()
+    assert isinstance(refused, pp.Refused) and refused.cost > 0
+    assert isinstance(failed, pp.AccessError) and "Generative Language API" in failed.message
+    assert isinstance(ok, pp.Result) and ok.image.convert("RGB").getpixel((10, 300)) == colour_for("a cat")
+    billed = {b["key"]: b["usd"] for b in fake.batches.billed}
+    costs = line_costs(job.id)
+    assert costs == {**billed, "pp-1": Decimal(0)}
+    assert refused.cost == billed["pp-0"] and ok.cost == billed["pp-2"]
+    assert pp.ledger().total() == fake.batches.total() == fake.bill_total()
+    assert job.results()[2].paths == ok.paths and len(ledger_rows()) == 4  # collecting again books nothing
+
+
+@pytest.mark.parametrize("limit", [("INLINE_MAX_LINES", 1), ("INLINE_LIMIT", 100)], ids=["many lines", "20 MB"])
+def test_gemini_batch_large_job_goes_as_an_uploaded_file_and_comes_back_as_one(fast, monkeypatch, limit):
+    monkeypatch.setattr(gemini_batch, *limit)  # as 17+ lines or 20 MB of requests would
+    job = gemini(fast).batch(["a fox", "a heron"])
+    start, finish, create = fast.requests[:3]
+    assert start.path == "/upload/v1beta/files" and start.headers["x-goog-upload-command"] == "start"
+    assert finish.headers["x-goog-upload-command"] == "upload, finalize"
+    assert [json.loads(x)["key"] for x in finish.raw.decode().splitlines()] == ["pp-0", "pp-1"]
+    assert create.json["batch"]["inputConfig"] == {"fileName": finish.response_json["file"]["name"]}
+    results = job.wait(poll=0.05, progress=False).results()
+    assert [r.prompt for r in results] == ["a fox", "a heron"]
+    assert any(r.path.endswith(":download") and r.query == {"alt": "media"} for r in fast.requests)
+    assert pp.ledger().total() == fast.batches.total() > 0
+
+
+def test_a_budget_refuses_a_batch_before_anything_is_uploaded(fake):
+    client = openai(fake, budget=0.05)
+    one = client.estimate("a fox", quality="low")
+    assert one < Decimal("0.05") < 30 * one / 2  # one direct call fits; thirty at batch price do not
+    with pytest.raises(pp.BudgetExceeded):
+        client.batch([f"fox {i}" for i in range(30)], quality="low")
+    assert fake.requests == []
+    assert pp.ledger().total() == 0
+
+
+def test_a_job_whose_creation_answer_is_lost_keeps_its_worst_case_counting(fast):
+    fast.batches.drop_create = True
+    client = openai(fast, budget=1)
+    with pytest.raises(pp.ProviderError) as exc:
+        client.batch(["a fox", "a heron"], quality="low")
+    assert exc.value.maybe_billed and len(fast.batches.jobs) == 1  # it exists, and will run and bill
+    held = client.estimate("a fox", quality="low") / 2 + client.estimate("a heron", quality="low") / 2
+    assert pp.ledger().spent(budget=client._budget_id) == held > 0
+
+
+def test_a_job_the_provider_refused_to_create_releases_its_reservation(fast):
+    client = pp.Client("openai", api_key="sk-not-a-valid-key-000000", base_url=fast.openai_base, budget=1)
+    with pytest.raises(pp.AuthError) as exc:
+        client.batch(["a fox"], quality="low")
+    assert not exc.value.maybe_billed and fast.batches.jobs == {}
+    assert pp.ledger().spent(budget=client._budget_id) == 0
+    assert "not-a-valid" not in str(exc.value) and "not-a-valid" not in str(ledger_rows())
+
+
+def test_the_jobs_reservation_counts_against_the_budget_until_it_is_collected(fast):
+    fast.batches.step = 30  # the job stays pending for the whole test
+    probe = gemini(fast)
+    # Room for the job's worst case (half a direct call's) or one direct call, not both.
+    client = gemini(fast, budget=probe.estimate("a heron") + probe.estimate("a fox") / 4)
+    job = client.batch(["a fox"])
+    with pytest.raises(pp.BudgetExceeded):
+        client.generate("a heron")
+    assert [r.path for r in fast.requests].count(f"/v1beta/models/{GEMINI}:generateContent") == 0
+    assert job.status() == "pending"
+
+
+def test_a_cancelled_job_releases_what_never_ran(fast):
+    fast.batches.step = 30  # still validating when the cancel arrives
+    client = openai(fast, budget=0.5)
+    job = client.batch(["a fox", "a heron"], quality="low")
+    assert job.cancel() in ("cancelling", "cancelled")
+    results = job.wait(poll=0.05, progress=False).results()
+    assert job.state == "cancelled"
+    assert all(isinstance(r, pp.Cancelled) and "not run" in r.message for r in results)
+    assert fast.batches.billed == [] and pp.ledger().total() == 0
+    # The whole budget is free again.
+    assert client.generate("a cat", quality="low").cost > 0
+
+
+def test_an_expired_job_books_the_lines_that_ran_and_releases_the_rest(fast):
+    fast.batches.step = 30
+    job = gemini(fast, budget=1).batch([f"fox {i}" for i in range(4)])
+    fast.batches.expire(job.id, ran=2)  # the 24 h window ends after two lines ran
+    results = job.wait(poll=0.05, progress=False).results()
+    assert job.state == "expired"
+    ran = [r for r in results if isinstance(r, pp.Result)]
+    assert len(ran) == 2 and all(isinstance(r, pp.Cancelled) and "expired" in r.message for r in results[2:])
+    assert sum(r.cost for r in ran) == fast.batches.total() == pp.ledger().total() == fast.bill_total()
+
+
+def test_a_line_whose_usage_cannot_be_read_keeps_counting_at_its_worst_case(fast):
+    fast.fault("gemini", "odd_usage", kind="null")
+    client = gemini(fast, budget=1)
+    job = client.batch(["a fox", "a heron"])
+    with pytest.warns(pp.UnknownPriceWarning, match="1 line"):
+        odd, fine = job.wait(poll=0.05, progress=False).results()
+    assert odd.cost is None and fine.cost > 0 and odd.image  # the image is kept
+    rows = {r["id"]: r for r in ledger_rows()}
+    from promptpaint.batch import Records
+    line = Records(pp.ledger()).lines(job.id)[0]
+    held = rows[line["ledger_row"]]["reserved"]
+    assert held > 0 and pp.ledger().spent(budget=client._budget_id) == held + fine.cost
+
+
+def test_results_before_the_job_ends_says_to_wait(fast):
+    fast.batches.step = 30
+    job = gemini(fast).batch(["a fox"])
+    with pytest.raises(pp.InvalidRequest, match=r"wait\(\)"):
+        job.results()
+    with pytest.raises(pp.Timeout, match="still pending"):
+        job.wait(timeout=0.1, poll=0.05, progress=False)
+
+
+def test_openai_batch_edits_send_json_image_references_and_are_booked_at_batch_price(fast):
+    red, blue = Image.new("RGB", (48, 32), "red"), Image.new("RGB", (16, 16), "blue")
+    job = openai(fast, budget=1).batch(["add a hat", "add a scarf"], images=[red, [red, blue]], quality="low")
+    upload, create = fast.requests[0], fast.requests[1]
+    assert create.json["endpoint"] == "/v1/images/edits"
+    lines = [json.loads(x) for x in upload.files["file"][0][2].decode().splitlines()]
+    assert lines[0]["url"] == "/v1/images/edits" and lines[0]["body"]["prompt"] == "add a hat"
+    refs = lines[1]["body"]["images"]
+    assert [list(r) for r in refs] == [["image_url"], ["image_url"]]
+    sent = Image.open(io.BytesIO(base64.b64decode(refs[1]["image_url"].split(",", 1)[1])))
+    assert sent.size == (16, 16) and refs[1]["image_url"].startswith("data:image/png;base64,")
+    hat, scarf = job.wait(poll=0.05, progress=False).results()
+    assert hat.image.size == (48, 32)  # an edit keeps the first image's size
+    assert [hat.usage.input_images, scarf.usage.input_images] == [1, 2] and scarf.usage.input_image_tokens > 0
+    assert pp.ledger().total() == fast.batches.total() == fast.bill_total() > 0
+    with pytest.raises(pp.InvalidRequest, match="all generations or all edits"):
+        openai(fast).batch(["a", "b"], images=[red, None])
+
+
+def test_gemini_batch_edits_send_each_lines_image(fast):
+    im = Image.new("RGB", (40, 30), "red")
+    job = gemini(fast).batch(["make it blue", "make it green"], images=[im, [im, im]])
+    reqs = fast.requests[0].json["batch"]["inputConfig"]["requests"]["requests"]
+    assert [sum("inlineData" in p for p in r["request"]["contents"][0]["parts"]) for r in reqs] == [1, 2]
+    results = job.wait(poll=0.05, progress=False).results()
+    assert [r.usage.input_images for r in results] == [1, 2]
+    assert pp.ledger().total() == fast.batches.total()
+    with pytest.raises(pp.InvalidRequest, match="one entry per prompt"):
+        gemini(fast).batch(["a", "b"], images=[im])
+
+
+def test_a_ledger_without_a_file_says_batches_are_not_kept_there(fast):
+    class Elsewhere:  # e.g. the class ledger on PostgreSQL
+        pass
+
+    with pytest.raises(pp.InvalidRequest, match="PostgreSQL"):
+        pp.batches(ledger=Elsewhere())
+
+
+def test_batches_needs_a_key_to_reach_the_provider(fast, monkeypatch):
+    gemini(fast).batch(["a fox"])
+    job = pp.batches()[0]
+    with pytest.raises(pp.AuthError, match="GEMINI_API_KEY"):
+        job.status()
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    assert pp.batches()[0].status() in ("pending", "running", "completed")
+
+
+def test_a_line_answered_with_unreadable_image_data_keeps_counting(fast, monkeypatch):
+    from promptpaint.providers import openai_batch
+
+    real = openai_batch.answer_from
+
+    def garbled(body, n_in, rid, attempts=1):  # the provider answered (and billed) this line
+        body = {**body, "data": [{"b64_json": "!!not base64!!"}]}
+        return real(body, n_in, rid, attempts)
+
+    monkeypatch.setattr(openai_batch, "answer_from", garbled)
+    client = openai(fast, budget=1)
+    (line,) = client.batch(["a fox"], quality="low").wait(poll=0.05, progress=False).results()
+    assert isinstance(line, pp.ProviderError)
+    assert pp.ledger().spent(budget=client._budget_id) == client.estimate("a fox", quality="low") / 2 > 0
+
+
+def test_two_sessions_collecting_one_job_at_once_book_each_line_once(fast):
+    from concurrent.futures import ThreadPoolExecutor
+
+    job = gemini(fast, budget=1).batch([f"fox {i}" for i in range(12)])
+    job.wait(poll=0.05, progress=False)
+    first, second = pp.batches(api_key=GEMINI_KEY)[0], pp.batches(api_key=GEMINI_KEY)[0]
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.map(lambda j: j.results(), (first, second))
+    lines = [r for r in ledger_rows() if r["kind"] != "batch"]
+    assert len(lines) == 12 and len({r["prompt"] for r in lines}) == 12
+    assert pp.ledger().total() == fast.bill_total()
+    assert [type(r) for r in job.results()] == [pp.Result] * 12
+    assert pp.ledger().spent() == fast.bill_total()  # the job's reservation is released
+
+
+def test_the_key_never_shows_in_a_jobs_repr_record_or_error(fast, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    job = gemini(fast).batch(["a fox"])
+    found = pp.batches()[0]
+    found.status()
+    assert GEMINI_KEY not in repr(found.wire.__dict__) and GEMINI_KEY not in repr(job)
+    from promptpaint.batch import Records
+    assert GEMINI_KEY not in repr(Records(pp.ledger()).jobs())
+    fast.keys.discard(GEMINI_KEY)  # the provider now rejects the key
+    with pytest.raises(pp.PromptpaintError) as exc:
+        found.status()
+    assert GEMINI_KEY not in str(exc.value) and GEMINI_KEY not in repr(exc.value.args)
+
+
+def test_a_collection_that_died_halfway_is_finished_by_the_next_on_the_same_rows(fast, monkeypatch):
+    from promptpaint import batch
+
+    job = gemini(fast, budget=1).batch(["a fox", "a heron", "a cat"])
+    job.wait(poll=0.05, progress=False)
+    real = batch.BatchJob._book_line
+    calls = []
+
+    def dies_on_second_line(self, records, idx, row, outcome, price):
+        calls.append(idx)
+        if len(calls) == 2:  # the kernel is killed after this line's row was reserved
+            worst = json.loads(self._record["worst"])[idx]
+            attempt = batch.Attempt(provider="gemini", model=GEMINI, kind="generate", prompt=self.prompts[idx],
+                                    params={}, price_version=None, budget=self._record["budget"])
+            records.update_line(self.id, idx, ledger_row=self.ledger.reserve(attempt, Decimal(worst), []))
+            raise KeyboardInterrupt
+        return real(self, records, idx, row, outcome, price)
+
+    monkeypatch.setattr(batch.BatchJob, "_book_line", dies_on_second_line)
+    with pytest.raises(KeyboardInterrupt):
+        job.results()
+    monkeypatch.setattr(batch.BatchJob, "_book_line", real)
+    assert pp.ledger().spent() > fast.bill_total()  # the job and the half-booked line still count
+    later = pp.batches(api_key=GEMINI_KEY)[0]
+    assert all(isinstance(r, pp.Cancelled) for r in later.results()[1:2])  # claimed moments ago: left alone
+    monkeypatch.setattr(batch, "STALE_CLAIM", 0.0)  # ... until the claim is old
+    results = pp.batches(api_key=GEMINI_KEY)[0].results()
+    assert [type(r) for r in results] == [pp.Result] * 3
+    assert len([r for r in ledger_rows() if r["kind"] == "generate"]) == 3  # the dead one's row was reused
+    assert pp.ledger().total() == pp.ledger().spent() == fast.bill_total()
