@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +38,25 @@ def _advice(path: Path, exc: sqlite3.Error) -> str:
     else:
         what = f"SQLite said: {text}"
     return f"The ledger {path} cannot be used: {what}. Calls are refused until it can book them."
+
+
+def _enter_wal(conn: sqlite3.Connection, patience: float = 60.0) -> None:
+    """Switch the file to WAL, waiting out another process that is doing the same.
+
+    Changing the journal mode of a fresh file can answer "database is locked" at once, without
+    going through the busy timeout, while a second process creates or migrates the same file.
+    """
+    deadline = time.monotonic() + patience
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 class SQLiteLedger(budgets.CapsInLedger, Ledger):
@@ -72,7 +92,7 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
             # isolation_level=None: transactions are ours (BEGIN IMMEDIATE), not the module's.
             conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             try:
-                conn.execute("PRAGMA journal_mode=WAL")
+                _enter_wal(conn)
                 conn.execute("PRAGMA synchronous=NORMAL")
             except sqlite3.Error:
                 conn.close()
