@@ -57,12 +57,23 @@ function money(value) {
   return { text: formatCents(value), exact: value == null || value === "" ? "Not known: the provider reported no usage, or the price is unknown" : formatUSD(value) };
 }
 
+/**
+ * A known total with the calls of unknown cost beside it ("$0.12 + 2 unknown"): a call that may
+ * have been billed must never read as if it were free.
+ */
+export function withUnknown(value, unknownCalls, why) {
+  const n = Number(unknownCalls) || 0;
+  if (!n) return value;
+  const calls = `${n} call${n === 1 ? "" : "s"} of unknown cost`;
+  return { text: `${value.text} + ${n} unknown`, exact: why || `${value.exact} known; ${calls}` };
+}
+
 /** [label, shown text, exact text for the tooltip] rows of the Cost panel. */
 export function costRows(costs = {}) {
   const rows = [
     ["Last call", lastCall(costs)],
-    ["This widget", money(costs.widget)],
-    ["All time", money(costs.all_time)],
+    ["This widget", withUnknown(money(costs.widget), costs.widget_unknown)],
+    ["All time", withUnknown(money(costs.all_time), costs.all_time_unknown, costs.all_time_note)],
   ];
   if (costs.budget_left != null) rows.push(["Budget left", money(costs.budget_left)]);
   const exact = costs.estimate == null ? "No price known for this model and these settings"

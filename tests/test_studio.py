@@ -561,6 +561,21 @@ def test_budget_left_comes_from_the_ledger_and_counts_unknown_costs(fake, monkey
     assert Decimal(studio.costs["budget_left"]) == Decimal(1) - held
 
 
+def test_the_cost_panel_counts_calls_of_unknown_cost_apart_never_as_free(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    front.run("generate", "fox one")
+    known = Decimal(studio.costs["widget"])
+    assert known > 0 and studio.costs["widget_unknown"] == 0 and studio.costs["all_time_note"] == ""
+    fake.fault("openai", "truncated")  # billed by the provider, but the answer breaks off
+    front.run("generate", "fox two")
+    costs = studio.costs
+    assert costs["last"] is None and costs["calls"] == 2
+    assert Decimal(costs["widget"]) == known and costs["widget_unknown"] == 1
+    assert costs["all_time_unknown"] == 1
+    reserved = pp.ledger().summary().unknown_reserved
+    assert reserved > 0 and "1 call of unknown cost, up to $" in costs["all_time_note"]
+
+
 def test_the_typical_cost_is_what_such_calls_really_cost(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
     studio.prompt = "fox one"

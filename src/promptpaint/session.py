@@ -24,7 +24,7 @@ from PIL import Image
 from . import codegen, config, images, masks, past, registry
 from .client import Chat, Client, Result
 from .errors import InvalidRequest, PromptpaintError, Refused
-from .ledger import current_user, utc_now
+from .ledger import Totals, current_user, utc_now
 from .store import ImageStore, check_id, encode_png
 from .transport import on_retry, scrub
 
@@ -173,6 +173,7 @@ class Session:
         self.total = Decimal(0)
         self.last_cost: Decimal | None = None
         self.calls = 0  # calls that landed or may have been paid: "Last call: —" before the first
+        self.unknown_calls = 0  # of those, calls whose cost nobody knows: never folded in as $0
         self.budget = Decimal(str(budget)) if budget is not None else None
         client = Client(provider, model=model, api_key=api_key, store=store, ledger=ledger,
                         **self._client_options)
@@ -193,7 +194,7 @@ class Session:
         self.retry: dict = {}
         self.closed = ""
         self.costs: dict = {}
-        self._all_time: Decimal | None = None
+        self._all_time: Totals | None = None
         self._typical: Decimal | None = None
         if resume:
             self._resume(past.load_session())
@@ -573,7 +574,10 @@ class Session:
         if result is not None or isinstance(exc, Refused) or paid or getattr(exc, "maybe_billed", False):
             self.calls += 1
             self.last_cost = result.cost if result is not None else paid
-            self.total += self.last_cost or Decimal(0)
+            if self.last_cost is None:
+                self.unknown_calls += 1
+            else:
+                self.total += self.last_cost
         if result is not None:
             self._add_turn(job.action, job.prompt, result.params, result.ids, result.paths, result.cost,
                            job.parent, job.chat, client=job.client, text=result.text,
@@ -666,11 +670,16 @@ class Session:
         except (TypeError, ValueError):
             note = "A setting has a value of the wrong kind."
         if totals or self._all_time is None:
-            self._all_time = self.ledger.total()
+            self._all_time = self.ledger.summary()
             self._budget_left = self._budget_left_now()
             self._typical = self._typical_cost()
+        every = self._all_time
+        open_calls = every.unknown_calls + every.interrupted_calls
         self.costs = {"last": _money(self.last_cost), "widget": _money(self.total),
-                      "all_time": _money(self._all_time), "budget_left": _money(self._budget_left),
+                      "widget_unknown": self.unknown_calls,
+                      "all_time": _money(every.known), "all_time_unknown": open_calls,
+                      "all_time_note": str(every) if open_calls else "",
+                      "budget_left": _money(self._budget_left),
                       "estimate": _money(estimate),
                       "estimate_typical": _money(self._typical if self._typical is not None else typical),
                       "estimate_note": note, "calls": self.calls}

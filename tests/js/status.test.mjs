@@ -117,3 +117,15 @@ test("cost rows: a dash before any call, unknown after one of unknown cost, exac
   assert.deepEqual(unknown[3].slice(0, 3), ["Budget left", "$0.96", "$0.9598"]);
   assert.deepEqual(unknown[4].slice(0, 2), ["Next call", "unknown"]);
 });
+
+test("cost rows: calls of unknown cost stand beside the known total, never folded in as $0", () => {
+  const rows = costRows({
+    last: null, widget: "0.05", widget_unknown: 2, all_time: "1.2345", all_time_unknown: 3,
+    all_time_note: "$1.2345 known; 3 calls of unknown cost, up to $0.63 reserved", estimate: "0.21", calls: 3,
+  });
+  assert.deepEqual(rows[1], ["This widget", "$0.05 + 2 unknown", "$0.05 known; 2 calls of unknown cost"]);
+  assert.deepEqual(rows[2], ["All time", "$1.23 + 3 unknown", "$1.2345 known; 3 calls of unknown cost, up to $0.63 reserved"]);
+  const none = costRows({ widget: "0.05", widget_unknown: 0, all_time: "1", all_time_unknown: 0, calls: 1 });
+  assert.equal(none[1][1], "$0.05");
+  assert.equal(none[2][1], "$1.00");
+});
