@@ -93,6 +93,11 @@ class Ledger(abc.ABC):
     def today(self) -> Decimal:
         return self.total(day=utc_now().date())
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from .display import ledger_bundle  # a short table when ``pp.ledger()`` ends a cell
+
+        return ledger_bundle(self)
+
     # The request cache lives beside the ledger: both answer "have we paid for this already?"
     @abc.abstractmethod
     def cache_get(self, key: str) -> dict | None: ...
@@ -208,6 +213,11 @@ class SQLiteLedger(Ledger):
             "SELECT COALESCE(SUM(cost_nanos), 0) FROM calls WHERE " + " AND ".join(where), args
         ).fetchone()[0]
         return _usd(nanos)
+
+    def count(self, *, day: dt.date | None = None) -> int:
+        """How many calls were booked (any outcome), all time or on one UTC day."""
+        where, args = ("WHERE day = ?", (day.isoformat(),)) if day else ("", ())
+        return self._conn().execute(f"SELECT COUNT(*) FROM calls {where}", args).fetchone()[0]
 
     def unknown_cost_calls(self) -> int:
         return self._conn().execute(
