@@ -1,8 +1,10 @@
 """A Result, a Chat and the ledger show pictures and a table when a cell ends with them."""
 
 import base64
+import dataclasses
 import html
 import io
+import json
 import re
 from decimal import Decimal
 
@@ -91,3 +93,19 @@ def test_the_ledger_shows_calls_and_cost_today_all_time_and_unknown(fake):
         client.generate("a cow")
     assert pp.ledger()._repr_mimebundle_()["text/plain"].splitlines()[2] == (
         "Unknown cost: 1 call, not in the totals")
+
+
+def test_ipython_shows_one_small_picture_not_three(tmp_path):
+    """IPython fills in _repr_png_/_repr_jpeg_ beside the bundle: they must not add a second copy."""
+    from IPython.core.formatters import DisplayFormatter
+
+    client = pp.Client("offline")
+    flat = client.generate("a lighthouse", size="1024x1024")
+    assert flat._repr_png_().startswith(b"\x89PNG") and flat._repr_jpeg_() is None
+    noisy = Image.merge("RGB", [Image.effect_noise((1024, 1024), 60)] * 3)
+    photo = dataclasses.replace(flat, paths=[client.store.put_image(noisy)[1]])
+    assert photo._repr_jpeg_().startswith(b"\xff\xd8") and photo._repr_png_() is None
+    for result in (flat, photo):
+        shown, _ = DisplayFormatter().format(result)
+        assert sorted(k for k in shown if k.startswith("image/")) in (["image/png"], ["image/jpeg"])
+        assert len(json.dumps(shown)) < 50_000

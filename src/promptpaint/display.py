@@ -12,6 +12,7 @@ import base64
 import html
 import io
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image
@@ -41,6 +42,20 @@ def thumbnail(source: Image.Image | str | Path, size: int = THUMB) -> tuple[str,
     return "image/jpeg", jpeg.getvalue()
 
 
+@lru_cache(maxsize=64)
+def _stored_thumbnail(path: str, size: int) -> tuple[str, bytes]:
+    # Store paths are content-addressed, so a cached thumbnail never goes stale.
+    return thumbnail(path, size)
+
+
+def first_thumbnail(result, mime: str) -> bytes | None:
+    """The first image's thumbnail if it is encoded as ``mime``, else None (IPython skips it)."""
+    if not result.paths:
+        return None
+    got, data = _stored_thumbnail(str(result.paths[0]), THUMB)
+    return data if got == mime else None
+
+
 def _img(mime: str, data: bytes, alt: str, size: int) -> str:
     b64 = base64.b64encode(data).decode("ascii")
     return (f'<img src="data:{mime};base64,{b64}" alt="{html.escape(alt)}" '
@@ -68,7 +83,7 @@ def caption(result) -> str:
 def result_bundle(result) -> dict:
     if not result.paths:
         return {"text/plain": repr(result)}
-    thumbs = [thumbnail(p) for p in result.paths]
+    thumbs = [_stored_thumbnail(str(p), THUMB) for p in result.paths]
     line = caption(result)
     pictures = "".join(_img(mime, data, result.prompt, THUMB) for mime, data in thumbs)
     page = (f'<figure class="promptpaint-result" style="margin:0">{pictures}'
@@ -84,7 +99,7 @@ def chat_bundle(chat) -> dict:
     cells, lines = [], []
     for i, turn in enumerate(chat.turns):
         r = turn.result
-        picture = _img(*thumbnail(r.paths[0], CHAT_THUMB), turn.prompt, CHAT_THUMB) if r.paths else ""
+        picture = _img(*_stored_thumbnail(str(r.paths[0]), CHAT_THUMB), turn.prompt, CHAT_THUMB) if r.paths else ""
         cost = "offline" if r.offline else money(r.cost)
         cells.append(f'<figure style="display:inline-block;vertical-align:top;margin:0 6px 6px 0;'
                      f'width:{CHAT_THUMB}px">{picture}<figcaption style="font-size:0.8em">'
