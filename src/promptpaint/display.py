@@ -110,6 +110,10 @@ def chat_bundle(chat) -> dict:
             "text/plain": "\n".join(lines)}
 
 
+def _calls(n: int | None) -> str:
+    return "" if n is None else f"{n} call{'' if n == 1 else 's'}"
+
+
 def ledger_bundle(ledger) -> dict:
     """Calls and cost today and all time, and how many calls have no known cost.
 
@@ -119,12 +123,12 @@ def ledger_bundle(ledger) -> dict:
 
     count = getattr(ledger, "count", None)
     unknown = getattr(ledger, "unknown_cost_calls", lambda: 0)()
-    rows = [("Today", count(day=utc_now().date()) if count else None, money(ledger.today())),
-            ("All time", count() if count else None, money(ledger.total()))]
+    rows = [("Today", _calls(count(day=utc_now().date()) if count else None), money(ledger.today())),
+            ("All time", _calls(count() if count else None), money(ledger.total()))]
     if unknown:
-        rows.append(("Unknown cost", unknown, "not in the totals"))
-    calls = lambda n: "" if n is None else f"{n} call" + ("" if n == 1 else "s")  # noqa: E731
-    body = "".join(f"<tr><th style='text-align:left'>{a}</th><td>{calls(n)}</td><td>{c}</td></tr>"
-                   for a, n, c in rows)
+        rows.append(("Unknown cost", _calls(unknown), "not in the totals"))
+    body = "".join(f"<tr><th style='text-align:left'>{name}</th><td>{calls}</td><td>{cost}</td></tr>"
+                   for name, calls, cost in rows)
     return {"text/html": f'<table class="promptpaint-ledger">{body}</table>',
-            "text/plain": "\n".join(f"{a}: {calls(n)}, {c}".replace(": , ", ": ") for a, n, c in rows)}
+            "text/plain": "\n".join(f"{name}: " + ", ".join(filter(None, (calls, cost)))
+                                    for name, calls, cost in rows)}
