@@ -1,6 +1,6 @@
 import { h, listen } from "./dom.js";
 import { createBrush, shortcut, stepSize, MIN_SIZE, MAX_SIZE } from "./brush.js";
-import { downloadName, messages, send, setTraits, subscribe } from "./sync.js";
+import { asBytes, downloadName, messages, send, setTraits, subscribe } from "./sync.js";
 
 /**
  * Sends mask PNGs in commit order. A mask still being encoded when the image changes (or the
@@ -40,7 +40,7 @@ function isTextField(target) {
   return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
 }
 
-export function createViewer({ model, cache, root, report = () => {} }) {
+export function createViewer({ model, cache, root, caption = null, report = () => {} }) {
   const button = (label, extra = {}) => h("button", { type: "button", class: "pp-btn pp-btn-small", ...extra }, label);
   const brushBtn = button("Brush", { "aria-pressed": "true", title: "Brush (B)" });
   const eraserBtn = button("Eraser", { "aria-pressed": "false", title: "Eraser (E)" });
@@ -48,9 +48,9 @@ export function createViewer({ model, cache, root, report = () => {} }) {
   const sizeValue = h("span", { class: "pp-size-value" });
   const undoBtn = button("Undo", { title: "Undo (Ctrl+Z)" });
   const redoBtn = button("Redo", { title: "Redo (Ctrl+Shift+Z)" });
-  const clearBtn = button("Clear mask");
-  const invertBtn = button("Invert mask");
-  const downloadBtn = button("Download");
+  const clearBtn = button("Clear mask", { title: "Clear mask (Delete)" });
+  const invertBtn = button("Invert mask", { title: "Invert mask (I)" });
+  const downloadBtn = button("Download", { title: "Download the image (D)" });
   const toolbar = h(
     "div",
     { class: "pp-toolbar", role: "toolbar", "aria-label": "Brush tools" },
@@ -69,7 +69,7 @@ export function createViewer({ model, cache, root, report = () => {} }) {
   const empty = h("div", { class: "pp-empty" }, "Generate an image, or upload, drop or paste one here.");
   const stage = h("div", { class: "pp-stage" }, frame, empty);
   const choices = h("div", { class: "pp-choices", role: "group", "aria-label": "Results", hidden: true });
-  const el = h("section", { class: "pp-viewer" }, toolbar, stage, choices);
+  const el = h("section", { class: "pp-viewer" }, toolbar, caption, stage, choices);
 
   const sender = createMaskSender(model, (err) => report(`Could not send the mask: ${err.message}`));
   let brush = null;
@@ -81,7 +81,6 @@ export function createViewer({ model, cache, root, report = () => {} }) {
     onPointerDown: () => root.focus({ preventScroll: true }),
   });
   let shownSha = null;
-
   function renderTools() {
     if (!brush) return;
     const on = brush.enabled;
@@ -134,8 +133,15 @@ export function createViewer({ model, cache, root, report = () => {} }) {
         }
         frame.classList.remove("pp-loading");
         brush.setEnabled(true);
+        report("");
+        // After a page reload the kernel may still hold a mask: show it, since Edit will use it.
+        if (model.get("has_mask")) send(model, messages.fetchMask());
       },
-      () => {},
+      (err) => {
+        if (shownSha !== sha) return;
+        frame.classList.remove("pp-loading");
+        report(`The image could not be loaded: ${err.message}`);
+      },
     );
   }
 
@@ -164,11 +170,32 @@ export function createViewer({ model, cache, root, report = () => {} }) {
     );
   }
 
+  async function showKernelMask(content, buffers) {
+    const sha = content.image_id;
+    if (sha !== shownSha || !brush.enabled || !brush.pristine) return;
+    if (!buffers.length) return brush.clearSilently();
+    try {
+      const bitmap = await createImageBitmap(new Blob([asBytes(buffers[0])], { type: "image/png" }));
+      const scratch = h("canvas", { width: canvas.width, height: canvas.height });
+      const sctx = scratch.getContext("2d");
+      sctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close?.();
+      if (sha === shownSha && brush.pristine) brush.load(sctx.getImageData(0, 0, canvas.width, canvas.height));
+    } catch (err) {
+      report(`Could not show the mask the kernel holds: ${err.message}`);
+    }
+  }
+
+  function currentPrompt() {
+    const current = model.get("current") || {};
+    return (model.get("turns") || []).find((t) => t.id === current.turn)?.prompt ?? "";
+  }
+
   async function download() {
     const sha = model.get("image_id");
     if (!sha) return;
     const entry = cache.peek(sha) ?? (await cache.get(sha));
-    const link = h("a", { href: entry.url, download: downloadName(sha, entry.mime), hidden: true });
+    const link = h("a", { href: entry.url, download: downloadName(sha, entry.mime, currentPrompt()), hidden: true });
     root.append(link);
     link.click();
     link.remove();
@@ -181,6 +208,9 @@ export function createViewer({ model, cache, root, report = () => {} }) {
     event.preventDefault();
     if (action === "undo") brush.undo();
     else if (action === "redo") brush.redo();
+    else if (action === "clear") brush.clear();
+    else if (action === "invert") brush.invert();
+    else if (action === "download") download();
     else if (action === "brush" || action === "eraser") brush.setMode(action);
     else brush.setSize(stepSize(brush.size, action === "bigger" ? 1 : -1));
   }
@@ -207,7 +237,8 @@ export function createViewer({ model, cache, root, report = () => {} }) {
     "change:image_id": () => renderImage(),
     "change:turns": onChoices,
     "change:current": onChoices,
-    "msg:custom": (content) => {
+    "msg:custom": (content, buffers) => {
+      if (content?.kind === "mask") return showKernelMask(content, buffers ?? []);
       if (content?.kind !== "clear_mask") return;
       sender.invalidate();
       brush.clearSilently();

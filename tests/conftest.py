@@ -47,3 +47,19 @@ def browser():
                                      args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def raw():
+    """``raw(act)`` starts a RawServer (tests/rawserver.py) that does ``act(conn)`` after each request."""
+    from rawserver import RawServer
+
+    servers = []
+
+    def start(act):
+        servers.append(RawServer(act))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()

@@ -208,7 +208,7 @@ def test_an_answer_without_usage_is_booked_as_unknown_not_free(fake):
     with pytest.warns(pp.UnknownPriceWarning, match="no usage"):
         r = make(fake, "openai").generate("a fox")
     assert r.images[0].size == (8, 8) and r.cost is None
-    assert pp.ledger().entries(1)[0]["cost"] is None and pp.ledger().unknown_cost_calls() == 1
+    assert pp.ledger().entries(1)[0]["cost"] is None and pp.ledger().summary().unknown_calls == 1
 
 
 def _png(w, h):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,17 @@ SHOWS_PIXEL = """([img, x, y, rgb]) => {
 }"""
 
 
+def _booked(ledger, prompt: str) -> dict:
+    """The ledger row of the call for ``prompt`` once it has settled (the kernel books it on disk)."""
+    deadline = time.time() + 30
+    while True:
+        rows = [r for r in ledger.entries(10) if r["prompt"] == prompt and r["status"] != "reserved"]
+        if rows:
+            return rows[0]
+        assert time.time() < deadline, f"no settled ledger row for {prompt!r}"
+        time.sleep(0.2)
+
+
 def test_generate_paint_edit_in_marimo(browser, marimo_server, isolated_home, tmp_path):
     import promptpaint as pp
     from promptpaint.store import ImageStore
@@ -70,8 +82,8 @@ def test_generate_paint_edit_in_marimo(browser, marimo_server, isolated_home, tm
         image = widget.locator("img.pp-image")
 
         ledger = pp.ledger(isolated_home / "ledger.sqlite3")
-        [generated] = ledger.entries(5)
-        assert (generated["kind"], generated["prompt"]) == ("generate", "a lighthouse on a cliff")
+        generated = _booked(ledger, "a lighthouse on a cliff")
+        assert (generated["kind"], generated["status"]) == ("generate", "ok")
         store = ImageStore(isolated_home / "images")
         before = store.open(generated["images"][0]).convert("RGB")
         assert before.size == (512, 512)
@@ -96,8 +108,8 @@ def test_generate_paint_edit_in_marimo(browser, marimo_server, isolated_home, tm
         widget.get_by_role("button", name="Edit", exact=True).click()
         turns.nth(1).wait_for(timeout=30_000)
 
-        edited = ledger.entries(1)[0]
-        assert (edited["prompt"], edited["status"]) == ("make it night", "ok") and edited["kind"] != "generate"
+        edited = _booked(ledger, "make it night")
+        assert edited["status"] == "ok" and edited["kind"] != "generate"
         after = store.open(edited["images"][0]).convert("RGB")
         x, y = 256, round(0.3 * before.height)
         assert after.getpixel((x, y)) != before.getpixel((x, y))

@@ -50,10 +50,12 @@ def test_unknown_model_warns_that_cost_is_unknown_never_zero():
     assert c.estimate("a fox") is None
 
 
-def test_unknown_model_with_explicit_price_is_counted():
+def test_unknown_model_with_explicit_price_still_has_no_known_bound():
+    # A price says what a token costs, not how many tokens a model may bill: no worst case is on
+    # file for an unknown model, so its most-it-can-cost stays unknown (ceiling= supplies one).
     c = pp.Client("openai", model="gpt-image-9", api_key="k",
                   price={"input_text": 5, "output_image": 30})
-    assert c.estimate("a fox", quality="low", size="1024x1024") > 0
+    assert c.estimate("a fox", quality="low", size="1024x1024") is None
 
 
 @pytest.mark.parametrize("model, params, param", [
@@ -99,3 +101,21 @@ def test_models_lists_current_models_only_by_default():
     assert "gemini-3.1-flash-image" in ids and "gpt-image-2" in ids
     assert "gpt-image-1" not in ids
     assert "gpt-image-1" in {m.id for m in pp.models(include_retired=True)}
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("name", ["temperature", "top_p"])
+def test_nan_and_infinity_are_refused_before_anything_is_sent(name, value):
+    m = registry.get("gemini-3.1-flash-image")
+    with pytest.raises(pp.InvalidRequest, match=f"{name}=") as exc:
+        registry.validate_params(m, {name: value})
+    assert exc.value.param == name and not exc.value.maybe_billed and "billed" not in str(exc.value)
+
+
+def test_nan_temperature_from_a_client_never_reaches_the_server(fake):
+    from fakeserver import GEMINI_KEY
+
+    c = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base)
+    with pytest.raises(pp.InvalidRequest, match="temperature"):
+        c.generate("a fox", temperature=float("nan"))
+    assert fake.by_provider("gemini") == [] and pp.ledger().entries(5) == []

@@ -1,51 +1,88 @@
-""""Show code": the curl and Python for a request, with keys as environment variables, never values."""
+""""Show code": the curl and Python for a request, with keys as environment variables, never values.
+
+A snippet is pasted into a shell or a notebook, so user text (the prompt, any parameter) is only
+ever data there: shell-quoted in the curl snippet (the JSON body goes on stdin, text form fields
+via ``--form-string`` so a leading ``@`` or ``<`` is not read as a file), and Python literals
+(``repr``) in the Python snippet. URL credentials are shown as ``[credentials]``.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
 import pprint
+import secrets
 import shlex
 
 from .providers.base import Wire
+from .redact import redact_url
 
 KEY_VARS = ("$OPENAI_API_KEY", "$GEMINI_API_KEY")
 
 
-def _placeholders(body: dict) -> tuple[dict, list[str]]:
-    """The body with inline image data replaced by file names; those names in order."""
+class _File:
+    """Stands for an image file in a body: ``repr`` is the Python that reads it."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"b64({self.name!r})"
+
+
+def _with_files(body: dict) -> tuple[dict, list[str]]:
+    """The body with inline image data replaced by _File markers; the file names in order."""
     body = copy.deepcopy(body)
     names = []
     for turn in body.get("contents", []):
         for part in turn.get("parts", []):
             inline = part.get("inlineData")
             if inline and "data" in inline:
-                name = f"image-{len(names)}.png"
-                names.append(name)
-                inline["data"] = f"<base64 of {name}>"
+                names.append(f"image-{len(names)}.png")
+                inline["data"] = _File(names[-1])
     return body, names
+
+
+def _header(k: str, v: str) -> str:
+    """``-H`` for one header. A ``$…_API_KEY`` reference goes in double quotes for the shell to
+    expand; the rest of such a header is our own fixed text, checked to hold nothing special."""
+    plain = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -_:/.;=")
+    for var in KEY_VARS:
+        if var in f"{k}: {v}" and set(f"{k}: {v}".replace(var, "")) <= plain:
+            return f'  -H "{k}: {v}"'
+    return f"  -H {shlex.quote(f'{k}: {v}')}"
+
+
+def _json_on_stdin(body: dict) -> str:
+    """A shell command that prints ``body`` as JSON, base64-encoding each image file in place."""
+    body, names = _with_files(body)
+    token = secrets.token_hex(8)  # user text cannot contain a marker it cannot guess
+    text = json.dumps(body, indent=2, default=lambda f: f"{token}:{f.name}")
+    steps = []
+    for name in names:
+        before, text = text.split(f'"{token}:{name}"', 1)
+        steps += [f"printf '%s' {shlex.quote(before + chr(34))}", f"base64 -w0 {shlex.quote(name)}"]
+        text = '"' + text
+    steps.append(f"printf '%s' {shlex.quote(text)}")
+    return steps[0] if len(steps) == 1 else "{ " + "; ".join(steps) + "; }"
 
 
 def curl(w: Wire) -> str:
     if w.method == "LOCAL":
         return "# The offline stand-in runs locally; there is no HTTP request to show."
-    lines = [f"curl -sS -X {w.method} {shlex.quote(w.url)}"]
-    lines += [f'  -H "{k}: {v}"' for k, v in w.headers.items() if not (w.files and k == "Content-Type")]
+    url = redact_url(w.url)
+    lines = [f"curl -sS -X {w.method} {shlex.quote(url)}"]
+    lines += [_header(k, v) for k, v in w.headers.items() if not (w.files and k == "Content-Type")]
     if w.form is not None:
         lines += [f"  -F {shlex.quote(f'{field}=@{name}')}" for field, name in w.files or []]
-        lines += [f"  -F {shlex.quote(f'{k}={v}')}" for k, v in w.form.items()]
-        out = "  | jq -r '.data[0].b64_json' | base64 --decode > out.png"
-    else:
-        body, names = _placeholders(w.json or {})
-        text = json.dumps(body, indent=2)
-        for name in names:
-            # The shell fills each image in; the JSON stays readable.
-            text = text.replace(f'"<base64 of {name}>"', f"\"'\"$(base64 -w0 {name})\"'\"")
-        lines.append(f"  -d '{text}'")
-        out = ("  | jq -r '.data[0].b64_json' | base64 --decode > out.png" if "openai" in w.url or "/images/" in w.url
-               else "  | jq -r '.candidates[0].content.parts[] | select(.inlineData) | .inlineData.data'"
-                    " | head -n1 | base64 --decode > out.png")
-    return " \\\n".join(lines) + " \\\n" + out
+        lines += [f"  --form-string {shlex.quote(f'{k}={v}')}" for k, v in w.form.items()]
+        lines.append("  | jq -r '.data[0].b64_json' | base64 --decode > out.png")
+        return " \\\n".join(lines)
+    lines.append("  --data-binary @-")
+    lines.append("  | jq -r '.data[0].b64_json' | base64 --decode > out.png" if "/images/" in w.url
+                 else "  | jq -r '.candidates[0].content.parts[] | select(.inlineData) | .inlineData.data'"
+                      " | head -n1 | base64 --decode > out.png")
+    return _json_on_stdin(w.json or {}) + " \\\n  | " + " \\\n".join(lines)
 
 
 def python(w: Wire) -> str:
@@ -53,28 +90,35 @@ def python(w: Wire) -> str:
         return ("import promptpaint as pp\n\n"
                 f"r = pp.Client('offline').generate({(w.json or {}).get('prompt', '')!r})\n"
                 "r.images[0]")
+    url = redact_url(w.url)
     env = "OPENAI_API_KEY" if "$OPENAI_API_KEY" in json.dumps(w.headers) else "GEMINI_API_KEY"
-    headers = {k: (f'os.environ["{env}"]' if "$" in v else repr(v)) for k, v in w.headers.items()
-               if not (k == "Content-Type")}
-    head = "{" + ", ".join(f"{k!r}: " + (f'"Bearer " + {v}' if v.startswith("os.") and k == "Authorization" else v)
-                           for k, v in headers.items()) + "}"
+    headers = []
+    for k, v in w.headers.items():
+        if k == "Content-Type":
+            continue  # requests sets it from json= or files=
+        if f"${env}" in v:
+            before, _, after = v.partition(f"${env}")
+            value = " + ".join(p for p in (repr(before) if before else "", f"os.environ[{env!r}]",
+                                           repr(after) if after else "") if p)
+        else:
+            value = repr(v)
+        headers.append(f"{k!r}: {value}")
+    head = "{" + ", ".join(headers) + "}"
     lines = ["import base64, os", "import requests", ""]
     if w.form is not None:
         files = ", ".join(f"({field!r}, open({name!r}, 'rb'))" for field, name in w.files or [])
-        lines += [f"resp = requests.post({w.url!r},",
+        lines += [f"resp = requests.post({url!r},",
                   f"    headers={head},",
                   f"    data={w.form!r},",
                   f"    files=[{files}], timeout=600)",
                   "resp.raise_for_status()",
                   "open('out.png', 'wb').write(base64.b64decode(resp.json()['data'][0]['b64_json']))"]
         return "\n".join(lines)
-    body, names = _placeholders(w.json or {})
+    body, names = _with_files(w.json or {})
     text = pprint.pformat(body, indent=2, width=90, sort_dicts=False)
-    for name in names:
-        text = text.replace(repr(f"<base64 of {name}>"), f"b64({name!r})")
     if names:
         lines += ["def b64(path):", "    return base64.b64encode(open(path, 'rb').read()).decode()", ""]
-    lines += [f"body = {text}", f"resp = requests.post({w.url!r}, headers={head}, json=body, timeout=600)",
+    lines += [f"body = {text}", f"resp = requests.post({url!r}, headers={head}, json=body, timeout=600)",
               "resp.raise_for_status()"]
     if "/images/" in w.url:
         lines.append("open('out.png', 'wb').write(base64.b64decode(resp.json()['data'][0]['b64_json']))")

@@ -8,6 +8,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+from .errors import InvalidRequest
+
 # Gemini: the SDK convention, GOOGLE_API_KEY before GEMINI_API_KEY.
 KEY_ENV = {"openai": ("OPENAI_API_KEY",), "gemini": ("GOOGLE_API_KEY", "GEMINI_API_KEY")}
 BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "gemini": "GOOGLE_GEMINI_BASE_URL"}
@@ -31,11 +33,7 @@ def home() -> Path:
 
 
 def api_key(provider: str) -> str | None:
-    for name in KEY_ENV.get(provider, ()):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
-    return None
+    return find_key(provider)[0]
 
 
 def base_url(provider: str) -> str:
@@ -47,12 +45,86 @@ def settings() -> dict:
     path = home() / "config.json"
     data = {}
     if path.exists():
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise InvalidRequest(f"{path} is not valid JSON ({exc}): fix or delete it.",
+                                 param="config.json") from None
     if os.environ.get("PROMPTPAINT_DAILY_BUDGET"):
         data["daily_budget"] = os.environ["PROMPTPAINT_DAILY_BUDGET"]
     return data
 
 
+def dollars(value, setting: str) -> Decimal:
+    """A money setting as a Decimal >= 0, or an error that names the setting and shows a good value."""
+    bad = isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal))
+    amount = None
+    if not bad:
+        try:
+            amount = Decimal(str(value).strip())
+        except ArithmeticError:
+            bad = True
+    if bad or not amount.is_finite() or amount < 0:
+        raise InvalidRequest(f"{setting} must be an amount of US dollars of 0 or more, like 5 or 0.50, "
+                             f"not {value!r}.", param=setting)
+    return amount
+
+
 def daily_budget() -> Decimal | None:
     value = settings().get("daily_budget")
-    return Decimal(str(value)) if value not in (None, "") else None
+    if value in (None, ""):
+        return None
+    where = ("PROMPTPAINT_DAILY_BUDGET" if os.environ.get("PROMPTPAINT_DAILY_BUDGET")
+             else f"daily_budget in {home() / 'config.json'}")
+    return dollars(value, where)
+
+
+def find_key(provider: str) -> tuple[str | None, str]:
+    """The key in the environment and the variable it came from (for messages that say where)."""
+    for name in KEY_ENV.get(provider, ()):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value, name
+    return None, " or ".join(KEY_ENV.get(provider, ())) or "api_key="
+
+
+# Quotes a key picks up when copied from a document or a chat: “ ” ‘ ’ « » and straight ones.
+_QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e\u201a"
+
+
+def key_problem(key: str) -> str | None:
+    """What is wrong with ``key`` as an HTTP header value, in words, without quoting it."""
+    if key != key.strip():
+        end = key[-1] if key != key.rstrip() else key[0]
+        where = "ends" if key != key.rstrip() else "starts"
+        what = "a line break" if end in "\r\n" else "a space or tab"
+        return f"{where} with {what}"
+    quotes = [i for i, ch in enumerate(key) if ch in _QUOTES]
+    if quotes:
+        return f"contains quote marks (character {quotes[0] + 1}); copy the key itself, without quotes"
+    for i, ch in enumerate(key):
+        if ch.isspace():
+            kind = "a space, tab or line break"
+        elif ord(ch) < 32 or 127 <= ord(ch) < 160:
+            kind = "a control character"
+        elif ord(ch) > 126:
+            kind = "a non-ASCII character"
+        else:
+            continue
+        return f"contains {kind} (character {i + 1} of {len(key)}); API keys are plain ASCII"
+    return None
+
+
+def check_base_url(provider: str, url: str, setting: str) -> str:
+    """``url`` without a trailing slash, or an InvalidRequest naming ``setting`` when it has no
+    http(s) scheme (``api.openai.com/v1`` would otherwise fail only once sent)."""
+    from .errors import InvalidRequest
+    from .redact import redact_url
+
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest.split("/", 1)[0]:
+        raise InvalidRequest(
+            f"The {provider} base URL {redact_url(url)!r} (from {setting}) is not a full http(s) address.",
+            param="base_url", provider=provider,
+            hint=f"Set {setting} to something like {DEFAULT_BASE_URL[provider]!r}.")
+    return url.rstrip("/")

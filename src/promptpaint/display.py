@@ -115,18 +115,22 @@ def _calls(n: int | None) -> str:
 
 
 def ledger_bundle(ledger) -> dict:
-    """Calls and cost today and all time, and how many calls have no known cost.
+    """Calls and known cost today and all time, then calls whose cost is not known (yet).
 
-    Counts are shown when the backend can give them (``count``, ``unknown_cost_calls``).
+    Call counts are shown when the backend can give them (``count``).
     """
     from .ledger import utc_now
 
+    today = utc_now().date()
     count = getattr(ledger, "count", None)
-    unknown = getattr(ledger, "unknown_cost_calls", lambda: 0)()
-    rows = [("Today", _calls(count(day=utc_now().date()) if count else None), money(ledger.today())),
-            ("All time", _calls(count() if count else None), money(ledger.total()))]
-    if unknown:
-        rows.append(("Unknown cost", _calls(unknown), "not in the totals"))
+    totals = ledger.summary()
+    rows = [("Today", _calls(count(day=today) if count else None), money(ledger.summary(day=today).known)),
+            ("All time", _calls(count() if count else None), money(totals.known))]
+    for what, n, reserved in (("Unknown cost", totals.unknown_calls, totals.unknown_reserved),
+                              ("Interrupted", totals.interrupted_calls, totals.interrupted_reserved),
+                              ("In flight", totals.in_flight_calls, totals.in_flight_reserved)):
+        if n:
+            rows.append((what, _calls(n), f"up to {money(reserved)} counted against caps"))
     body = "".join(f"<tr><th style='text-align:left'>{name}</th><td>{calls}</td><td>{cost}</td></tr>"
                    for name, calls, cost in rows)
     return {"text/html": f'<table class="promptpaint-ledger">{body}</table>',

@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -37,6 +38,8 @@ class Price:
     output_image: Decimal
     source: str
     input_image_each: Decimal | None = None
+    cached_input_text: Decimal | None = None   # None: cached tokens bill at the full input rate
+    cached_input_image: Decimal | None = None
 
     @property
     def version(self) -> str:
@@ -56,6 +59,8 @@ class Price:
             output_image=output_image,
             source=row.get("source", ""),
             input_image_each=dec("input_image_each"),
+            cached_input_text=dec("cached_input_text"),
+            cached_input_image=dec("cached_input_image"),
         )
 
     @classmethod
@@ -79,7 +84,7 @@ class Model:
     params: dict  # name -> spec
     prices: tuple[Price, ...]
     lifecycle: dict
-    output_image_tokens: dict = field(default_factory=dict)
+    worst_case: dict | None = None  # models.json "worst_cases": the most a call can be billed
     note: str = ""
     known: bool = True
 
@@ -133,8 +138,8 @@ def _data() -> dict:
         return json.load(f)
 
 
-def estimates() -> dict:
-    return _data()["estimates"]
+def worst_cases() -> dict:
+    return _data()["worst_cases"]
 
 
 def default_model(provider: str) -> str:
@@ -160,7 +165,7 @@ def _build(model_id: str, row: dict) -> Model:
         params=specs,
         prices=tuple(Price.from_row(p) for p in row.get("prices", [])),
         lifecycle=row.get("lifecycle", {"status": "current"}),
-        output_image_tokens=row.get("output_image_tokens", {}),
+        worst_case=_data()["worst_cases"].get(row["worst_case"]) if row.get("worst_case") else None,
         note=row.get("note", ""),
     )
 
@@ -269,6 +274,10 @@ def validate_params(model: Model, params: dict, *, kind: str = "generate") -> di
                     k == "int" and not float(value).is_integer()):
                 raise InvalidRequest(f"{name} must be a {'whole ' if k == 'int' else ''}number, "
                                      f"not {value!r}.", param=name)
+            if not math.isfinite(value):
+                # NaN passes every range check and then cannot be sent as JSON at all.
+                raise InvalidRequest(f"{name}={value!r} is not a number that can be sent: give a value "
+                                     f"between {spec.get('min')} and {spec.get('max')}.", param=name)
             lo, hi = spec.get("min"), spec.get("max")
             if (lo is not None and value < lo) or (hi is not None and value > hi):
                 more = ""

@@ -5,16 +5,50 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from PIL import Image
 
+from .errors import InvalidRequest
+
 EXT = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
+MIME = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}
+_ID = re.compile(r"[0-9a-f]{64}")
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def sniff(data: bytes) -> str | None:
+    """The file extension for PNG, JPEG, WEBP or GIF bytes, from their signature; None otherwise.
+
+    Signatures, not Pillow: opening a file with Pillow to learn its type would accept any of
+    the dozens of formats it reads (TIFF, PPM, EPS through Ghostscript...).
+    """
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    return None
+
+
+def check_id(digest) -> str:
+    """``digest`` if it is a store id (64 lowercase hex digits), else InvalidRequest.
+
+    Ids come from the front end too: anything else could name a path outside the store.
+    """
+    if isinstance(digest, str) and _ID.fullmatch(digest):
+        return digest
+    shown = repr(digest)[:40] + ("…" if len(repr(digest)) > 40 else "")
+    raise InvalidRequest(f"{shown} is not an image id: ids are 64 hexadecimal digits (a sha256).",
+                         param="image_id")
 
 
 class ImageStore:
@@ -23,27 +57,40 @@ class ImageStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def put(self, data: bytes) -> tuple[str, Path]:
-        """Write ``data`` (encoded image bytes) once; return its sha256 and path."""
+        """Write ``data`` (PNG, JPEG, WEBP or GIF bytes, kept as they are) once, under the
+        extension of its real format; return its sha256 and path."""
+        ext = sniff(data)
+        if ext is None:
+            raise InvalidRequest("Only PNG, JPEG, WEBP and GIF images are stored: convert it to PNG first.",
+                                 param="image")
         digest = sha256(data)
         existing = self.find(digest)
         if existing is not None:
             return digest, existing
-        with Image.open(io.BytesIO(data)) as im:
-            ext = EXT.get(im.format or "PNG", "png")
         path = self.root / f"{digest}.{ext}"
-        # Write then rename, so a crash never leaves half an image under a valid name.
+        # Write then rename, so a crash never leaves half an image under a valid name; a failed
+        # write (a full disk) removes its partial file.
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
         return digest, path
 
     def put_image(self, image: Image.Image) -> tuple[str, Path]:
         return self.put(encode_png(image))
 
     def find(self, digest: str) -> Path | None:
+        """The file of image ``digest``, or None when it is not in the store."""
+        check_id(digest)
         for ext in EXT.values():
             p = self.root / f"{digest}.{ext}"
             if p.exists():

@@ -1,40 +1,43 @@
-"""HTTP with retries that respect the server, and messages that never carry a key."""
+"""HTTP with retries that respect the server, and messages that never carry a key.
+
+A request is retried only when it certainly did not reach the provider (DNS, refused, connect
+timeout) or when the server said so (408/409/429/5xx). Anything else that leaves us without a
+usable answer after the request was sent is raised with ``maybe_billed=True`` and never resent.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import logging
+import math
 import random
-import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProxyError, ReadTimeoutError
 
-from .errors import Cancelled, PromptpaintError, ProviderError, RateLimited, Timeout
+from . import config
+from .errors import AuthError, Cancelled, InvalidRequest, PromptpaintError, ProviderError, RateLimited, Timeout
+from .redact import redact_url, scrub
+
+__all__ = ["Reply", "RetryPolicy", "Transport", "on_retry", "scrub", "server_delay"]
 
 log = logging.getLogger("promptpaint")
 
 RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 MAX_SERVER_WAIT = 120.0  # a server asking for a longer wait gets an error with retry_after instead
 
-_MASKED = re.compile(r"[A-Za-z0-9_\-]{2,}\*{3,}[A-Za-z0-9_\-]{0,12}")
-_KEYLIKE = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{8,})")
+#: Called (when set) before each retry's wait with ``{"provider", "title", "message", "delay",
+#: "attempt", "attempts"}``; a UI sets it in its worker thread to say "Rate limited — retrying in
+#: 3 s (attempt 2 of 3)". A ContextVar, so each thread or task sees only its own.
+on_retry: contextvars.ContextVar[Callable[[dict], None] | None] = contextvars.ContextVar(
+    "promptpaint_on_retry", default=None)
 
-
-def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` without any key, whole, partly masked (as OpenAI echoes it) or key-shaped."""
-    if not text:
-        return text
-    for s in secrets:
-        if s:
-            text = text.replace(s, "[key]")
-            if len(s) > 12:
-                text = text.replace(s[:8], "[key]").replace(s[-8:], "[key]")
-    text = _MASKED.sub("[key]", text)
-    return _KEYLIKE.sub("[key]", text)
+BILLED_HINT = "The call may have been billed; it was not retried. Try again."
 
 
 @dataclass
@@ -55,114 +58,252 @@ class RetryPolicy:
     retry_on_timeout: bool = False
 
 
+def _seconds(value) -> float | None:
+    """A finite, non-negative number of seconds from a header or body value; None for junk."""
+    try:
+        seconds = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
 def server_delay(headers) -> float | None:
-    """``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date), in seconds."""
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return float(ms) / 1000
-        except ValueError:
-            pass
+    """``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date), in seconds.
+
+    Junk ("soon", NaN, infinity, an unparseable date) is ignored; a negative wait or a date in the
+    past means "now".
+    """
+    ms = _seconds(headers.get("retry-after-ms"))
+    if ms is not None:
+        return ms / 1000
     ra = headers.get("retry-after")
-    if ra:
-        try:
-            return float(ra)
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(ra)
-            if when is not None:
-                return max(0.0, when.timestamp() - time.time())
-    return None
+    if not ra:
+        return None
+    seconds = _seconds(ra)
+    if seconds is not None:
+        return seconds
+    try:
+        when = email.utils.parsedate_to_datetime(str(ra))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:  # RFC 9110 dates are GMT; a naive one is not HTTP
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 @dataclass
 class Transport:
     """Posts to one provider. ``classify`` turns a failed reply into the right error;
-    ``hint_delay`` reads a provider-specific wait from the body (Gemini's RetryInfo)."""
+    ``hint_delay`` reads a provider-specific wait from the body (Gemini's RetryInfo).
+
+    Redirects are never followed: requests drops ``Authorization`` on a cross-host redirect but
+    not ``x-goog-api-key``, and an API call has no business being redirected anyway.
+    """
 
     provider: str
-    secrets: tuple[str, ...]
-    classify: Callable[[int, dict, dict, str | None], PromptpaintError]
-    hint_delay: Callable[[dict], float | None] = lambda body: None
+    secrets: tuple[str, ...] = field(repr=False)
+    classify: Callable[[int, dict, dict, str | None], PromptpaintError] = field(repr=False)
+    hint_delay: Callable[[dict], float | None] = field(default=lambda body: None, repr=False)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: tuple[float, float] = (10.0, 600.0)
-    session: requests.Session = field(default_factory=requests.Session)
-    sleep: Callable[[float], None] = time.sleep
+    session: requests.Session = field(default_factory=requests.Session, repr=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
 
     def post(self, url: str, *, headers: dict, json: dict | None = None, data=None, files=None,
              cancel: threading.Event | None = None) -> Reply:
         start = time.monotonic()
         attempt = 0
+        attempts = self.retry.max_retries + 1
         while True:
             attempt += 1
             if cancel is not None and cancel.is_set():
                 raise Cancelled("Cancelled before the request was sent.", provider=self.provider)
+            # Each failure is turned into our error inside the except clause and raised outside
+            # it, so no requests/urllib3 exception (which holds the headers, hence the key) is
+            # left in __context__ or __cause__.
+            err, wait, retryable, resp = None, None, False, None
             try:
                 resp = self.session.post(url, headers=headers, json=json, data=data, files=files,
-                                         timeout=self.timeout)
-            except requests.exceptions.ConnectTimeout as exc:
-                err = Timeout(f"Could not connect to {self.provider} within {self.timeout[0]:.0f} s.",
-                              provider=self.provider, hint="Check the network or base URL.")
-                wait, retryable = None, True
-                cause = exc
-            except requests.exceptions.ReadTimeout as exc:
-                err = Timeout(f"{self.provider} did not answer within {self.timeout[1]:.0f} s.",
-                              provider=self.provider)
-                wait, retryable, cause = None, self.retry.retry_on_timeout, exc
-            except requests.exceptions.ConnectionError as exc:
-                err = ProviderError(
-                    f"Could not reach {self.provider} at {_origin(url)}: the connection failed.",
-                    provider=self.provider,
-                    hint="Check the network, the base URL and any proxy; offline, use pp.Client('offline').")
-                wait, retryable, cause = None, True, exc
-            except requests.exceptions.RequestException as exc:
-                # The answer broke off midway: the call may have been billed, so it is not resent.
-                raise ProviderError(
-                    f"{self.provider}'s answer was cut off ({type(exc).__name__}).",
-                    provider=self.provider,
-                    hint="The call may have been billed; it was not retried. Try again.") from None
-            else:
-                cause = None
+                                         timeout=self.timeout, allow_redirects=False)
+            except (requests.exceptions.RequestException, UnicodeError, ValueError) as exc:
+                err, retryable = self._failure(exc, url)
+            if resp is not None:
                 rid = resp.headers.get("x-request-id") or resp.headers.get("x-goog-request-id")
-                body, parse_error = _parse(resp)
-                if resp.status_code < 400 and parse_error is None:
-                    return Reply(resp.status_code, dict(resp.headers), body, rid,
-                                 time.monotonic() - start, attempt)
-                if resp.status_code < 400:
-                    # A 200 we cannot read may still have been billed: do not send it again.
-                    raise ProviderError(
-                        f"{self.provider} answered with a body that is not valid JSON ({parse_error}).",
-                        provider=self.provider, status=resp.status_code, request_id=rid,
-                        hint="The call may have been billed; it was not retried. Try again.")
-                err = self.classify(resp.status_code, body, resp.headers, rid)
-                err.message = scrub(err.message, self.secrets)
-                retryable = resp.status_code in RETRY_STATUSES and getattr(err, "retryable", True)
-                wait = server_delay(resp.headers)
-                if wait is None:
-                    wait = self.hint_delay(body)
-                if isinstance(err, RateLimited) and wait is not None:
-                    err.retry_after = wait
-                if wait is not None and wait > MAX_SERVER_WAIT:
-                    retryable = False
-            if not retryable or attempt > self.retry.max_retries:
-                log.warning("%s call failed after %d attempt(s): %s", self.provider, attempt,
-                            scrub(str(err), self.secrets))
-                raise err from cause
-            delay = wait if wait is not None else self._backoff(attempt)
-            log.info("%s: retrying in %.2f s (%s)", self.provider, delay, scrub(err.message, self.secrets))
+                if 300 <= resp.status_code < 400:
+                    err = self._redirected(resp, url, rid)
+                else:
+                    body, parse_error = _parse(resp)
+                    if resp.status_code < 400 and parse_error is None:
+                        return Reply(resp.status_code, dict(resp.headers), body, rid,
+                                     time.monotonic() - start, attempt)
+                    if resp.status_code < 400:
+                        # A 2xx we cannot read may still have been billed: do not send it again.
+                        err = ProviderError(
+                            f"{self.provider} answered with a body that is not valid JSON ({parse_error}).",
+                            provider=self.provider, status=resp.status_code, request_id=rid,
+                            hint=BILLED_HINT, maybe_billed=True)
+                    else:
+                        body = _scrubbed(body, self.secrets)  # rebound: this frame's locals are shown too
+                        err, wait, retryable = self._answer_error(resp, body, rid)
+            if not retryable or attempt >= attempts:
+                log.warning("%s call failed after %d attempt(s): %s", self.provider, attempt, err)
+                raise err
+            delay = min(wait, MAX_SERVER_WAIT) if wait is not None else self._backoff(attempt)
+            log.info("%s: retrying in %.2f s (%s)", self.provider, delay, err.message)
+            self._announce(err, delay, attempt + 1, attempts)
             if cancel is not None:
                 if cancel.wait(delay):
                     raise Cancelled("Cancelled while waiting to retry.", provider=self.provider)
             else:
                 self.sleep(delay)
 
+    def _answer_error(self, resp, body: dict, rid):
+        """The error for a 4xx/5xx answer (``body`` already scrubbed), the server's wait (if any)
+        and whether to retry."""
+        err = self.classify(resp.status_code, body, resp.headers, rid)
+        retryable = resp.status_code in RETRY_STATUSES and getattr(err, "retryable", True)
+        wait = server_delay(resp.headers)
+        if wait is None:
+            try:
+                hinted = self.hint_delay(body)
+                wait = _seconds(hinted) if hinted is not None else None
+            except (AttributeError, TypeError, ValueError, KeyError):
+                wait = None  # a malformed hint is no reason to lose the real error
+        if isinstance(err, RateLimited) and wait is not None:
+            err.retry_after = wait
+        if wait is not None and wait > MAX_SERVER_WAIT:
+            retryable = False
+        return err, wait, retryable
+
+    def _redirected(self, resp, url: str, rid) -> PromptpaintError:
+        to = redact_url(resp.headers.get("location", "") or "(no location)")
+        return ProviderError(
+            f"{self.provider} at {_origin(url)} answered {resp.status_code}, a redirect to {to}. "
+            "promptpaint does not follow redirects on API calls, so the key never goes to another host.",
+            provider=self.provider, status=resp.status_code, request_id=rid,
+            hint=f"Set the base URL ({_url_setting(self.provider)}) to the address the API really lives at.")
+
+    def _failure(self, exc: BaseException, url: str) -> tuple[PromptpaintError, bool]:
+        """Our error for an exception from requests, and whether it may be retried.
+
+        Only a failure before the request was written (DNS, refused, connect timeout) is retried;
+        a failure after it may have been billed. Failures before anything could be sent (a bad
+        URL, a header value that cannot be encoded) are the caller's to fix.
+        """
+        p, where = self.provider, _origin(url)
+        why = _reason(exc)
+        x = requests.exceptions
+        if isinstance(exc, (x.MissingSchema, x.InvalidSchema, x.InvalidURL)):
+            return InvalidRequest(
+                f"The {p} base URL {where} cannot be used ({why}).", provider=p, param="base_url",
+                hint=f"Set {_url_setting(p)} to a full address such as {config.DEFAULT_BASE_URL[p]}."), False
+        if isinstance(exc, (x.InvalidHeader, UnicodeError)):
+            return AuthError(
+                f"The {p} API key cannot be sent in an HTTP header: it contains a line break, "
+                "a quote or another character headers do not allow.", provider=p,
+                hint=f"Copy the key again, as plain text, into {_key_setting(p)}."), False
+        if isinstance(exc, (x.InvalidJSONError, ValueError)):
+            return InvalidRequest(f"The request to {p} could not be encoded ({why}).", provider=p), False
+        if _before_send(exc):
+            if isinstance(exc, x.ConnectTimeout):
+                return Timeout(f"Could not connect to {p} at {where} within {self.timeout[0]:g} s.",
+                               provider=p, hint="Check the network or the base URL."), True
+            return ProviderError(
+                f"Could not reach {p} at {where}: the connection failed ({why}).", provider=p,
+                hint="Check the network, the base URL and any proxy; offline, use "
+                     "pp.Client('offline')."), True
+        if isinstance(exc, x.SSLError) and "CERTIFICATE_VERIFY_FAILED" in why:
+            return ProviderError(f"{p} at {where} has a TLS certificate that could not be verified.",
+                                 provider=p, hint="Check the base URL and any proxy."), False
+        if isinstance(exc, x.ReadTimeout) or _caused_by(exc, ReadTimeoutError):
+            return Timeout(f"{p} did not answer within {self.timeout[1]:g} s.", provider=p,
+                           maybe_billed=True), self.retry.retry_on_timeout
+        # Dropped after sending, cut off midway, unreadable: the provider may have done the work.
+        return ProviderError(f"{p}'s answer was cut off or the connection dropped after the request "
+                             f"was sent ({why}).", provider=p, hint=BILLED_HINT, maybe_billed=True), False
+
+    def _announce(self, err: PromptpaintError, delay: float, attempt: int, attempts: int) -> None:
+        callback = on_retry.get()
+        if callback is None:
+            return
+        try:
+            callback({"provider": self.provider, "title": err.title, "message": err.message,
+                      "delay": float(delay), "attempt": attempt, "attempts": attempts})
+        except Exception:  # a status display must never fail a call that may be paid for
+            log.exception("promptpaint: the on_retry callback failed")
+
     def _backoff(self, attempt: int) -> float:
         base = min(self.retry.backoff * 2 ** (attempt - 1), self.retry.max_backoff)
         return base * (1 - 0.25 * random.random())
 
 
+def _before_send(exc: BaseException) -> bool:
+    """True when the request certainly never left: DNS failure, refused, connect timeout.
+
+    requests folds all of these and a connection dropped after sending into one ConnectionError;
+    urllib3's underlying reason tells them apart (NewConnectionError and NameResolutionError are
+    ConnectTimeoutErrors; a drop after sending is a ProtocolError).
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return False
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    if isinstance(reason, ProxyError):  # could not reach the proxy itself
+        reason = reason.original_error
+    return isinstance(reason, ConnectTimeoutError)
+
+
+def _caused_by(exc: BaseException, kind: type) -> bool:
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, kind)
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, scrubbed account of what went wrong underneath, for the message."""
+    inner = exc
+    for _ in range(4):  # requests wraps urllib3, which wraps the socket error
+        nxt = getattr(inner, "reason", None) or (inner.args[0] if inner.args and
+                                                 isinstance(inner.args[0], BaseException) else None)
+        if not isinstance(nxt, BaseException):
+            break
+        inner = nxt
+    text = scrub(str(inner)) if not isinstance(inner, UnicodeError) else inner.reason
+    text = text if len(text) <= 200 else text[:200] + "…"
+    return f"{type(inner).__name__}: {text}" if text else type(inner).__name__
+
+
+def _url_setting(provider: str) -> str:
+    return f"{config.BASE_URL_ENV.get(provider, 'the base URL')} or base_url="
+
+
+def _key_setting(provider: str) -> str:
+    return f"{' or '.join(config.KEY_ENV.get(provider, ()))} or api_key="
+
+
+def _scrubbed(value, secrets):
+    """A JSON value with every string scrubbed: error messages are built from it."""
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, secrets) for v in value]
+    return value
+
+
 def _origin(url: str) -> str:
-    m = re.match(r"^(\w+://[^/]+)", url)
-    return m.group(1) if m else url
+    """``scheme://host[:port]`` of ``url``, without credentials."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return redact_url(url)[:100]
+    return redact_url(f"{scheme}://{rest.split('/', 1)[0]}")
 
 
 def _parse(resp: requests.Response) -> tuple[dict, str | None]:

@@ -6,11 +6,12 @@ import base64
 import re
 
 from .. import masks
+from ..images import mime_of
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited
-from ..pricing import Usage
-from ..transport import Transport
+from ..pricing import UntrustedUsage, Usage, tokens
+from ..redact import Secret
+from ..transport import BILLED_HINT, Transport
 from .base import Answer, Call, FileRef, Provider, Wire
-from .openai import _mime
 
 # Our name -> generationConfig field. imageConfig fields are handled apart.
 GENERATION_FIELDS = {"temperature": "temperature", "top_p": "topP", "top_k": "topK",
@@ -24,25 +25,29 @@ NO_IMAGE_REASONS = {"IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATIO
 
 
 def _detail(body: dict, kind: str) -> dict | None:
-    for d in (body.get("error") or {}).get("details") or []:
-        if isinstance(d, dict) and d.get("@type", "").endswith(kind):
+    err = body.get("error")
+    details = err.get("details") if isinstance(err, dict) else None
+    for d in details if isinstance(details, list) else []:
+        if isinstance(d, dict) and str(d.get("@type", "")).endswith(kind):
             return d
     return None
 
 
+# google.protobuf.Duration in JSON: decimal seconds with an "s", e.g. "0.5s", "30s".
+_DURATION = re.compile(r"^(\d{1,9}(?:\.\d{1,9})?)s$")
+
+
 def retry_delay(body: dict) -> float | None:
+    """RetryInfo's ``retryDelay`` in seconds; None when absent or not a valid Duration ("1..5s")."""
     info = _detail(body, "google.rpc.RetryInfo")
-    if info and isinstance(info.get("retryDelay"), str):
-        m = re.match(r"^([\d.]+)s$", info["retryDelay"])
-        if m:
-            return float(m.group(1))
-    return None
+    m = _DURATION.match(info.get("retryDelay", "")) if info and isinstance(info.get("retryDelay"), str) else None
+    return float(m.group(1)) if m else None
 
 
 def classify(status: int, body: dict, headers, request_id: str | None):
     err = body.get("error") if isinstance(body.get("error"), dict) else {}
-    message = err.get("message") or body.get("_text") or f"HTTP {status}"
-    state = err.get("status", "")
+    message = str(err.get("message") or body.get("_text") or f"HTTP {status}")
+    state = str(err.get("status", ""))
     info = _detail(body, "google.rpc.ErrorInfo") or {}
     kw = dict(provider="gemini", status=status, request_id=request_id)
     if info.get("reason") in ("API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED") or (
@@ -50,7 +55,9 @@ def classify(status: int, body: dict, headers, request_id: str | None):
         return AuthError(f"Gemini rejected the API key: {message}", **kw)
     if status == 429:
         quota = _detail(body, "google.rpc.QuotaFailure") or {}
-        metrics = " ".join(v.get("quotaMetric", "") for v in quota.get("violations", []))
+        violations = quota.get("violations")
+        metrics = " ".join(str(v.get("quotaMetric", "")) for v in violations if isinstance(v, dict)) \
+            if isinstance(violations, list) else ""
         if "limit: 0" in message or "free_tier" in metrics:
             e = QuotaExceeded(
                 f"Gemini: {message}",
@@ -78,30 +85,38 @@ def classify(status: int, body: dict, headers, request_id: str | None):
 def _image_part(item) -> dict:
     if isinstance(item, FileRef):
         return {"fileData": {"mimeType": item.mime_type, "fileUri": item.uri}}
-    return {"inlineData": {"mimeType": _mime(item), "data": base64.b64encode(item).decode("ascii")}}
+    return {"inlineData": {"mimeType": mime_of(item) or "image/png", "data": base64.b64encode(item).decode("ascii")}}
 
 
-def parse_usage(meta: dict | None, produced_image: bool, input_images: int) -> Usage:
-    meta = meta or {}
+def parse_usage(meta, produced_image: bool, input_images: int) -> Usage:
+    """Gemini's ``usageMetadata`` as a Usage; raises UntrustedUsage for anything not a count."""
+    if not isinstance(meta, dict):
+        raise UntrustedUsage(f"usageMetadata is {type(meta).__name__}, not an object")
 
-    def by_modality(details, fallback_total, fallback_kind):
+    def by_modality(name: str) -> dict:
+        details = meta.get(name) or []
+        if not isinstance(details, list):
+            raise UntrustedUsage(f"usage field {name} is not a list")
         got = {"TEXT": 0, "IMAGE": 0}
-        if details:
-            for d in details:
-                got[d.get("modality", "TEXT")] = got.get(d.get("modality", "TEXT"), 0) + int(d.get("tokenCount", 0))
-        else:
-            got[fallback_kind] = int(fallback_total or 0)
+        for d in details:
+            if not isinstance(d, dict):
+                raise UntrustedUsage(f"usage field {name} holds {d!r}")
+            kind = "IMAGE" if d.get("modality") == "IMAGE" else "TEXT"  # AUDIO/VIDEO/...: as text
+            got[kind] += tokens(d, "tokenCount")
         return got
 
-    # Gemini counts any AUDIO/VIDEO/DOCUMENT input as well; we price them as text input.
-    prompt = by_modality(meta.get("promptTokensDetails"), meta.get("promptTokenCount"), "TEXT")
-    out = by_modality(meta.get("candidatesTokensDetails"), meta.get("candidatesTokenCount"),
-                      "IMAGE" if produced_image else "TEXT")
-    return Usage(input_text_tokens=sum(v for k, v in prompt.items() if k != "IMAGE"),
-                 input_image_tokens=prompt["IMAGE"],
-                 output_text_tokens=sum(v for k, v in out.items() if k != "IMAGE"),
-                 output_image_tokens=out["IMAGE"],
-                 thinking_tokens=int(meta.get("thoughtsTokenCount") or 0),
+    prompt = by_modality("promptTokensDetails")
+    prompt["TEXT"] += max(0, tokens(meta, "promptTokenCount") - prompt["TEXT"] - prompt["IMAGE"])
+    out = by_modality("candidatesTokensDetails")
+    rest = max(0, tokens(meta, "candidatesTokenCount") - out["TEXT"] - out["IMAGE"])
+    if meta.get("candidatesTokensDetails") or not produced_image:
+        out["TEXT"] += rest  # counted but not itemised by modality: billed at the text-out rate
+    else:
+        out["IMAGE"] += rest  # no breakdown at all and an image came back: the image rate
+    return Usage(input_text_tokens=prompt["TEXT"], input_image_tokens=prompt["IMAGE"],
+                 output_text_tokens=out["TEXT"], output_image_tokens=out["IMAGE"],
+                 thinking_tokens=tokens(meta, "thoughtsTokenCount"),
+                 tool_use_tokens=tokens(meta, "toolUsePromptTokenCount"),
                  input_images=input_images)
 
 
@@ -110,7 +125,7 @@ class GeminiProvider(Provider):
 
     def __init__(self, transport: Transport, api_key: str, base_url: str, api_version: str = "v1beta"):
         self.transport = transport
-        self._key = api_key
+        self._key = Secret(api_key)
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
 
@@ -167,19 +182,25 @@ class GeminiProvider(Provider):
                         images.append(base64.b64decode(inline["data"], validate=True))
                     except ValueError:
                         raise ProviderError("Gemini's answer had unreadable image data.",
-                                            provider=self.name, request_id=reply.request_id) from None
+                                            provider=self.name, request_id=reply.request_id,
+                                            hint=BILLED_HINT, maybe_billed=True) from None
                 elif part.get("text"):
                     texts.append(part["text"])
         elif "candidates" not in data and "promptFeedback" not in data and "usageMetadata" not in data:
             raise ProviderError("Gemini's answer had neither candidates nor feedback.",
-                                provider=self.name, request_id=reply.request_id)
+                                provider=self.name, request_id=reply.request_id, hint=BILLED_HINT,
+                                maybe_billed=True)
         block = (data.get("promptFeedback") or {}).get("blockReason")
         refusal = None
         if not images:
             refusal = block or (finish if finish and finish != "STOP" else "NO_IMAGE")
-        return Answer(images=images, text="\n".join(texts) or None,
-                      usage=parse_usage(data.get("usageMetadata"), bool(images), n_in),
-                      usage_reported=bool(data.get("usageMetadata")),
+        usage, problem = Usage(input_images=n_in), "the answer carried no usage"
+        if data.get("usageMetadata") is not None:
+            try:
+                usage, problem = parse_usage(data["usageMetadata"], bool(images), n_in), None
+            except UntrustedUsage as exc:  # the images are still good: keep them, cost unknown
+                problem = str(exc)
+        return Answer(images=images, text="\n".join(texts) or None, usage=usage, usage_problem=problem,
                       request_id=reply.request_id or data.get("responseId"), finish_reason=finish,
                       refusal=refusal,
                       turn={"role": "model", "parts": (content or {}).get("parts") or []} if images else None,

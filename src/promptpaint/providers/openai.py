@@ -6,9 +6,11 @@ import base64
 import json
 
 from .. import masks
+from ..images import mime_of
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
-from ..pricing import Usage
-from ..transport import Transport
+from ..pricing import UntrustedUsage, Usage, tokens
+from ..redact import Secret
+from ..transport import BILLED_HINT, Transport
 from .base import Answer, Call, FileRef, Provider, Wire
 
 VERIFY_HINT = ("Verify the organization at https://platform.openai.com/settings/organization/general "
@@ -22,7 +24,7 @@ FIELDS = ("n", "size", "quality", "background", "output_format", "output_compres
 
 def classify(status: int, body: dict, headers, request_id: str | None):
     err = body.get("error") if isinstance(body.get("error"), dict) else {}
-    message = err.get("message") or body.get("_text") or f"HTTP {status}"
+    message = str(err.get("message") or body.get("_text") or f"HTTP {status}")
     code, param = err.get("code"), err.get("param")
     kw = dict(provider="openai", status=status, request_id=request_id)
     if status == 401:
@@ -54,22 +56,48 @@ def classify(status: int, body: dict, headers, request_id: str | None):
     return InvalidRequest(f"OpenAI rejected the request{where}: {message}", param=param, **kw)
 
 
-def parse_usage(usage: dict | None, input_images: int) -> Usage:
-    usage = usage or {}
-    details = usage.get("input_tokens_details") or {}
-    if isinstance(details, str):  # seen as a JSON string from some gateways
-        details = json.loads(details)
-    text_in = details.get("text_tokens")
-    image_in = details.get("image_tokens", 0) or 0
-    if text_in is None:
-        text_in = max(0, (usage.get("input_tokens") or 0) - image_in)
-    out = usage.get("output_tokens") or 0
-    out_details = usage.get("output_tokens_details") or {}
-    out_text = out_details.get("text_tokens", 0) or 0
-    out_image = out_details.get("image_tokens", out - out_text)
-    return Usage(input_text_tokens=text_in, input_image_tokens=image_in,
+def parse_usage(usage, input_images: int) -> Usage:
+    """OpenAI's ``usage`` as a Usage; raises UntrustedUsage for anything that is not a count."""
+    if not isinstance(usage, dict):
+        raise UntrustedUsage(f"usage is {type(usage).__name__}, not an object")
+    details = _object(usage, "input_tokens_details")
+    total_in = tokens(usage, "input_tokens")
+    image_in = tokens(details, "image_tokens")
+    text_in = tokens(details, "text_tokens") if "text_tokens" in details else max(0, total_in - image_in)
+    image_in += max(0, total_in - text_in - image_in)  # not itemised: the dearer input rate
+    # Cached tokens are part of the input counts and bill at the cached rate. Without a split by
+    # modality, count them as text first: the smaller discount, so never under-booked.
+    cached = tokens(details, "cached_tokens")
+    split = _object(details, "cached_tokens_details")
+    if split:
+        cached_text, cached_image = tokens(split, "text_tokens"), tokens(split, "image_tokens")
+    else:
+        cached_text = min(cached, text_in)
+        cached_image = min(cached - cached_text, image_in)
+    cached_text, cached_image = min(cached_text, text_in), min(cached_image, image_in)
+    out = tokens(usage, "output_tokens")
+    out_details = _object(usage, "output_tokens_details")
+    out_text = tokens(out_details, "text_tokens")
+    out_image = tokens(out_details, "image_tokens") if "image_tokens" in out_details else 0
+    out_image += max(0, out - out_text - out_image)  # not itemised: the dearer (image) rate
+    return Usage(input_text_tokens=text_in - cached_text, input_image_tokens=image_in - cached_image,
+                 cached_input_text_tokens=cached_text, cached_input_image_tokens=cached_image,
                  output_text_tokens=out_text, output_image_tokens=out_image,
                  input_images=input_images)
+
+
+def _object(data: dict, name: str) -> dict:
+    value = data.get(name)
+    if isinstance(value, str):  # seen as a JSON string from some gateways
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise UntrustedUsage(f"usage field {name} is not JSON") from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UntrustedUsage(f"usage field {name} is {type(value).__name__}, not an object")
+    return value
 
 
 class OpenAIProvider(Provider):
@@ -77,7 +105,7 @@ class OpenAIProvider(Provider):
 
     def __init__(self, transport: Transport, api_key: str, base_url: str):
         self.transport = transport
-        self._key = api_key
+        self._key = Secret(api_key)
         self.base_url = base_url.rstrip("/")
 
     def _fields(self, model, call: Call) -> dict:
@@ -104,7 +132,7 @@ class OpenAIProvider(Provider):
                     form={k: str(v) for k, v in fields.items()}, files=files)
 
     def send(self, model, call, cancel=None):
-        headers = {"Authorization": f"Bearer {self._key}"}
+        headers = {"Authorization": Secret(f"Bearer {self._key}")}
         fields = self._fields(model, call)
         if call.kind == "generate":
             reply = self.transport.post(f"{self.base_url}/images/generations", headers=headers,
@@ -112,7 +140,7 @@ class OpenAIProvider(Provider):
             n_in = 0
         else:
             images = self._edit_images(call)
-            files = [("image[]", (f"image-{i}.png", data, _mime(data))) for i, data in enumerate(images)]
+            files = [("image[]", (f"image-{i}.png", data, mime_of(data) or "image/png")) for i, data in enumerate(images)]
             if call.mask is not None:
                 files.append(("mask", ("mask.png", masks.openai_mask_png(call.mask), "image/png")))
             reply = self.transport.post(f"{self.base_url}/images/edits", headers=headers,
@@ -125,21 +153,19 @@ class OpenAIProvider(Provider):
             images = [base64.b64decode(item["b64_json"], validate=True) for item in items if item.get("b64_json")]
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderError(f"OpenAI's answer had unreadable image data ({exc}).", provider=self.name,
-                                request_id=reply.request_id) from None
-        usage = parse_usage(body.get("usage"), n_in)
+                                request_id=reply.request_id, hint=BILLED_HINT, maybe_billed=True) from None
+        usage, problem = Usage(input_images=n_in), "the answer carried no usage"
+        if body.get("usage") is not None:
+            try:
+                usage, problem = parse_usage(body["usage"], n_in), None
+            except UntrustedUsage as exc:  # the images are still good: keep them, cost unknown
+                problem = str(exc)
         revised = next((i.get("revised_prompt") for i in items if i.get("revised_prompt")), None)
         if not images and any(i.get("url") for i in items):
             raise ProviderError("OpenAI answered with image URLs; GPT image models answer with base64. "
-                                "Is the base URL pointing at a DALL·E-era gateway?", provider=self.name)
-        return Answer(images=images, text=None, usage=usage, usage_reported=bool(body.get("usage")),
+                                "Is the base URL pointing at a DALL·E-era gateway?", provider=self.name,
+                                request_id=reply.request_id, maybe_billed=True)
+        return Answer(images=images, text=None, usage=usage, usage_problem=problem,
                       request_id=reply.request_id,
                       refusal=None if images else "NO_IMAGE", revised_prompt=revised,
                       attempts=reply.attempts)
-
-
-def _mime(data: bytes) -> str:
-    if data[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "image/png"
