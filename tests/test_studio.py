@@ -582,16 +582,3 @@ def test_help_documents_every_argument_and_they_all_work(tmp_path):
     r = studio.generate("a fox")
     assert store.find(r.ids[0]) is not None and ledger.entries()[0]["prompt"] == "a fox"
 
-
-def test_a_run_uses_the_prompt_it_carries_even_if_the_trait_update_comes_later(offline):
-    # marimo posts the prompt's trait update and the run message separately; they may arrive in
-    # either order. The run carries the text that was on screen, so the call uses it.
-    studio, front = offline
-    studio.prompt = "an old prompt"
-    front.msg({"kind": "run", "action": "generate", "prompt": "a red fox in snow"})
-    front.wait()
-    assert studio.prompt == "a red fox in snow"
-    assert pp.ledger().entries(1)[0]["prompt"] == "a red fox in snow"
-    assert studio.history[-1].prompt == "a red fox in snow"
-    studio.set_state({"prompt": "a red fox in snow"})  # the late update changes nothing
-    assert studio.prompt == "a red fox in snow"
