@@ -581,4 +581,3 @@ def test_help_documents_every_argument_and_they_all_work(tmp_path):
                        ceiling=0.5)
     r = studio.generate("a fox")
     assert store.find(r.ids[0]) is not None and ledger.entries()[0]["prompt"] == "a fox"
-
