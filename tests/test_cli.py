@@ -3,11 +3,12 @@
 import os
 import subprocess
 import sys
+from decimal import Decimal
 
 import numpy as np
 from PIL import Image
 
-from fakeserver import OPENAI_KEY
+from fakeserver import GEMINI_KEY, OPENAI_KEY
 
 
 def cli(*args, env=None):
@@ -44,7 +45,9 @@ def test_openai_through_the_cli_prices_the_call(fake, tmp_path):
     r = cli("generate", "a red fox", "-o", str(tmp_path / "f.png"), "--provider", "openai", "--quality", "low",
             env={"OPENAI_API_KEY": OPENAI_KEY, "OPENAI_BASE_URL": fake.openai_base})
     assert r.returncode == 0, r.stderr
-    assert "$0.031765" in r.stderr and OPENAI_KEY not in r.stderr + r.stdout
+    # 12 text at $5 + 200 (gpt-image-2 low, 1024x1024) at $30 per 1M
+    assert "$0.006060" in r.stderr and fake.bill_total() == Decimal("0.00606")
+    assert OPENAI_KEY not in r.stderr + r.stdout
     assert fake.last("openai").json["quality"] == "low"
 
 
@@ -67,3 +70,90 @@ def test_models_lists_prices_and_lifecycle():
     assert "retired 2026-10-23 -> gpt-image-2.5-sunburst" in lines["gpt-image-1"]
     assert "$60" in lines["gemini-3.1-flash-image"]
     assert "gpt-image-1" not in cli("models").stdout.split()
+
+
+def test_version_comes_from_the_package_metadata():
+    from importlib import metadata
+
+    r = cli("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"promptpaint {metadata.version('promptpaint')}"
+
+
+def test_every_option_has_help_text():
+    from promptpaint.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
+    for name, sub in [("promptpaint", parser), *subparsers.choices.items()]:
+        for action in sub._actions:
+            if action.dest in ("help", "command"):
+                continue
+            assert action.help, f"{name}: {action.option_strings or action.dest} has no help"
+    assert all(a.help for a in subparsers._choices_actions)
+
+
+def test_the_model_names_its_provider(fake, tmp_path):
+    env = {"OPENAI_API_KEY": OPENAI_KEY, "OPENAI_BASE_URL": fake.openai_base, "GEMINI_API_KEY": GEMINI_KEY,
+           "GOOGLE_GEMINI_BASE_URL": fake.gemini_base}
+    r = cli("generate", "a fox", "--model", "gpt-image-2", "--quality", "low", "-o", str(tmp_path / "f.png"),
+            env=env)
+    assert r.returncode == 0, r.stderr
+    assert fake.by_provider("openai") and not fake.by_provider("gemini")
+    unknown = cli("generate", "a fox", "--model", "no-such-model", env=env)
+    assert unknown.returncode == 2 and "--provider openai --model no-such-model" in unknown.stderr
+    wrong = cli("generate", "a fox", "--provider", "openai", "--model", "gemini-3.1-flash-image", env=env)
+    assert wrong.returncode == 2 and "is a gemini model" in wrong.stderr
+    assert "--provider gemini --model gemini-3.1-flash-image" in wrong.stderr
+    assert "an openai model" in cli("generate", "x", "--provider", "gemini", "--model", "gpt-image-2",
+                                    env=env).stderr
+
+
+def test_hints_name_flags_and_variables_not_python_arguments(tmp_path):
+    cases = [
+        cli("generate", "x", "--provider", "openai"),                                   # no key
+        cli("generate", "x", "--provider", "openai", env={"OPENAI_API_KEY": OPENAI_KEY,
+                                                            "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}),
+        cli("generate", "x", "--provider", "gemini", "--size", "1024x1024", env={"GEMINI_API_KEY": GEMINI_KEY}),
+        cli("generate", "x", "--provider", "openai", env={"OPENAI_API_KEY": OPENAI_KEY,
+                                                            "OPENAI_BASE_URL": "api.openai.com/v1"}),
+    ]
+    for r in cases:
+        assert r.returncode != 0 and r.stderr
+        assert "pp.Client" not in r.stderr and "api_key=" not in r.stderr and "base_url=" not in r.stderr, r.stderr
+    assert "OPENAI_API_KEY" in cases[0].stderr and "--provider offline" in cases[0].stderr
+    assert "--provider offline" in cases[1].stderr
+    assert "--aspect" in cases[2].stderr and "aspect_ratio=" not in cases[2].stderr
+    assert "OPENAI_BASE_URL" in cases[3].stderr
+
+
+def test_the_output_suffix_decides_the_format(tmp_path):
+    for name, fmt in (("out.jpg", "JPEG"), ("out.jpeg", "JPEG"), ("out.webp", "WEBP"), ("out.png", "PNG"),
+                      ("out.gif", "GIF")):
+        r = cli("generate", "a fox", "-o", str(tmp_path / name), "--provider", "offline", "--seed", "1")
+        assert r.returncode == 0, r.stderr
+        with Image.open(tmp_path / name) as im:
+            assert im.format == fmt and im.size[0] > 0
+    bad = cli("generate", "a fox", "-o", str(tmp_path / "out.tiff"), "--provider", "offline")
+    assert bad.returncode == 2 and ".png" in bad.stderr and not (tmp_path / "out.tiff").exists()
+    booked = [line for line in cli("cost", "--last", "50").stdout.splitlines() if line.endswith("a fox")]
+    assert len(booked) == 5  # the bad suffix was refused before any call was made
+
+
+def test_cost_shows_unknown_and_interrupted_calls_apart(tmp_path):
+    from promptpaint.ledger import Attempt, SQLiteLedger
+
+    home = tmp_path / "pp-home"
+    led = SQLiteLedger(home / "ledger.sqlite3")
+    a = Attempt("openai", "gpt-image-2", "generate", "a paid fox", {}, None)
+    led.settle(led.reserve(a, Decimal("0.2"), []), status="ok", cost=Decimal("0.0531"))
+    for _ in range(2):
+        led.settle(led.reserve(a, Decimal("0.21"), []), status="error", cost=None, error="read timeout")
+    dead = Attempt("gemini", "gemini-3-pro-image", "generate", "a lost fox", {}, None, session="dead")
+    row = led.reserve(dead, Decimal("0.514"), [])
+    led._conn().execute("UPDATE calls SET host='elsewhere', ts='2026-01-01T00:00:00+00:00' WHERE id=?", (row,))
+    out = cli("cost", "--last", "5", env={"PROMPTPAINT_HOME": str(home)})
+    assert out.returncode == 0, out.stderr
+    assert "$0.0531 known; 2 calls of unknown cost, up to $0.42 reserved" in out.stdout
+    assert "1 call interrupted, up to $0.514 reserved" in out.stdout
+    assert "a lost fox" in out.stdout and "interrupted, up to $0.514" in out.stdout
+    assert "unknown, up to $0.21" in out.stdout and "Decimal" not in out.stdout

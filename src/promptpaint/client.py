@@ -20,7 +20,7 @@ from PIL import Image
 
 from . import config, images, masks, pricing, redact, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
-from .ledger import Attempt, Cap, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
+from .ledger import Attempt, Cap, Dollars, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
 from .providers import Answer, Call, FileRef, Provider
 from .registry import Price, UnknownPriceWarning
 from .store import ImageStore, encode_png, sha256
@@ -59,6 +59,7 @@ class Result:
     duration: float = 0.0
     ledger_id: int | None = None
     offline: bool = False
+    reserved: Decimal | None = None  # what counts against budgets while ``cost`` is unknown
     _images: list | None = field(default=None, repr=False)
 
     @property
@@ -72,7 +73,9 @@ class Result:
         return self.images[0]
 
     def __repr__(self) -> str:
-        cost = "unknown" if self.cost is None else f"${self.cost:.4f}"
+        cost = dollars(self.cost)
+        if self.cost is None and self.reserved:
+            cost = f"cost unknown (up to {dollars(self.reserved)} counted against budgets)"
         tag = " (cached)" if self.cached else " (offline stand-in)" if self.offline else ""
         return (f"<Result {self.provider}/{self.model} {len(self.ids)} image(s), {cost}{tag}: "
                 f"{self.prompt[:40]!r}>")
@@ -176,8 +179,57 @@ _in_flight = _SingleFlight()
 class Client:
     """A provider, a model and the rules for spending on them.
 
-    >>> client = pp.Client("offline")
-    >>> r = client.generate("a lighthouse at dusk", seed=3)
+    Every call goes the same way: the parameters are checked against the model, the worst-case
+    cost is reserved in the ledger (and refused if it would break a budget), the request is sent,
+    the images are written to the store, and the real cost is booked from the usage the provider
+    reports.
+
+    Basic usage::
+
+      >>> import promptpaint as pp
+      >>> client = pp.Client("gemini", model="gemini-3.1-flash-image", budget=2.00)
+      >>> r = client.generate("a lighthouse at dusk", aspect_ratio="16:9")
+      >>> r.image, r.cost, r.paths
+      >>> client.estimate("a lighthouse at dusk")      # the most it could cost, before calling
+
+    :param provider: ``"gemini"``, ``"openai"`` or ``"offline"`` (a free local stand-in that needs
+        no key or network). Default: ``PROMPTPAINT_PROVIDER``, else the provider whose key is set
+        (Gemini first), else offline.
+    :param model: the model id, e.g. ``"gpt-image-2"`` or ``"gemini-3.1-flash-image"``. Default:
+        the provider's current default. ``promptpaint models`` lists them with prices; a retired
+        model raises :class:`ModelRetired` naming its successor.
+    :param api_key: the provider's key. Default: ``OPENAI_API_KEY``, or ``GOOGLE_API_KEY`` /
+        ``GEMINI_API_KEY``. It is never written to the ledger, a log, an error or a snippet.
+    :param base_url: the API's address, for a gateway or a local stand-in, e.g.
+        ``"https://api.openai.com/v1"``. Default: ``OPENAI_BASE_URL`` / ``GOOGLE_GEMINI_BASE_URL``,
+        else the provider's own. Credentials in it (``user:password@``) are never shown.
+    :param budget: the most this Client may spend, in USD, over its lifetime. A call whose worst
+        case would go over it raises :class:`BudgetExceeded` before anything is sent. A daily cap
+        (``PROMPTPAINT_DAILY_BUDGET`` or ``daily_budget`` in ``config.json``) applies as well.
+    :param price: prices for a model promptpaint has none for, in USD per 1M tokens, e.g.
+        ``{"input_text": 5, "output_image": 30}``; without it such a model's calls are booked
+        at an unknown cost, and refused under a budget unless ``ceiling=`` is given too.
+    :param cache: reuse the images of an identical earlier call (same model, prompt, parameters
+        and inputs) at $0 instead of paying again. Default: False.
+    :param timeout: seconds to wait for an answer (image models can take a minute or more).
+        Default: 600.
+    :param max_retries: how many times to resend a call that certainly did not reach the provider
+        or that the provider said to retry (408/409/429/5xx), waiting as it asks (at most 2
+        minutes). A call that may have been billed is never resent. Default: 2.
+    :param retry_on_timeout: resend a call that timed out as well. It may then be billed twice.
+        Default: False.
+    :param backoff: the first wait between retries, in seconds, when the server names none; it
+        doubles each time, up to 8 s. Default: 0.5.
+    :param ledger: where calls are booked. Default: :func:`promptpaint.ledger`, the SQLite file in
+        ``PROMPTPAINT_HOME``.
+    :param store: where images are written. Default: ``images/`` in ``PROMPTPAINT_HOME``.
+    :param budget_id: a name for the budget, so several Clients share one cap (a Studio gives
+        each Client it makes the same id). Default: a new id for this Client.
+    :param ceiling: the most one call may cost, in USD, for a setting whose worst case is not
+        known (``quality="xhigh"``, a model without a price): under a budget such calls are
+        refused unless this is given, and this is what they reserve. Default: None.
+
+    Errors are :class:`PromptpaintError` subclasses whose message says what to do next.
     """
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
@@ -191,6 +243,8 @@ class Client:
             # From here on the key prints as '[key]', even in a traceback that shows locals.
             redact.register(api_key)
             api_key = redact.Secret(api_key)
+        if base_url:
+            base_url = redact.SecretURL(base_url)
         provider = (provider or self._pick_provider(api_key)).lower()
         if provider not in ("gemini", "openai", "offline"):
             raise InvalidRequest(f"Unknown provider {provider!r}: use 'gemini', 'openai' or 'offline'.",
@@ -199,12 +253,12 @@ class Client:
         self.model = registry.get(model or registry.default_model(provider), provider)
         registry.check_lifecycle(self.model)
         self.price: Price | None = Price.custom(price) if price else None
-        self.budget = config.dollars(budget, "budget") if budget is not None else None
+        self.budget = config.dollars(budget, "budget=") if budget is not None else None
         config.daily_budget()  # a bad PROMPTPAINT_DAILY_BUDGET is an error now, not mid-call
         # Clients given the same budget_id share one cap (a Studio passes one to each it makes).
         self._budget_id = budget_id or (f"client-{uuid.uuid4().hex[:12]}" if self.budget is not None else None)
         # What to reserve for a call no table can bound (xhigh, an unknown model): the user's word.
-        self.ceiling = config.dollars(ceiling, "ceiling") if ceiling is not None else None
+        self.ceiling = config.dollars(ceiling, "ceiling=") if ceiling is not None else None
         self.cache = cache
         self.ledger = ledger or default_ledger()
         self.store = store or ImageStore(config.home() / "images")
@@ -251,12 +305,12 @@ class Client:
         problem = config.key_problem(key)
         if problem:
             raise AuthError(f"The {name} API key from {key_from} {problem}.", provider=name,
-                            hint=f"Copy the key again, as plain text, into {key_from}.")
+                            hint=f"Copy the key again, as plain text without quotes or spaces, into {key_from}.")
         url_from = "base_url=" if base_url else config.BASE_URL_ENV[name]
         redact.register_url(base_url or config.base_url(name))
-        base = config.check_base_url(name, base_url or config.base_url(name), url_from)
+        base = redact.SecretURL(config.check_base_url(name, base_url or config.base_url(name), url_from))
         # The cache must never answer one account or gateway with another's image.
-        self._account = (name, _without_userinfo(base), hashlib.sha256(key.encode()).hexdigest())
+        self._account = (name, _without_userinfo(base), hashlib.sha256(str(key).encode()).hexdigest())
         if name == "openai":
             from .providers.openai import OpenAIProvider, classify
             transport = Transport(name, (key,), classify, retry=retry, timeout=(10.0, timeout))
@@ -443,6 +497,7 @@ class Client:
     def _book(self, row, answer: Answer, call: Call, price, attempt, source, mask_l, preserve,
               feather, duration, reserve=None) -> Result:
         cost = pricing.cost(answer.usage, price)
+        cost = Dollars(cost) if cost is not None else None
         if self._provider.offline:
             cost = Decimal(0)
         elif answer.usage_problem:
@@ -480,7 +535,8 @@ class Client:
                         kind=attempt.kind, params=call.params, ids=ids, paths=paths, text=answer.text,
                         usage=answer.usage, cost=cost, request_id=answer.request_id,
                         finish_reason=answer.finish_reason, revised_prompt=answer.revised_prompt,
-                        duration=duration, ledger_id=row, offline=self._provider.offline)
+                        duration=duration, ledger_id=row, offline=self._provider.offline,
+                        reserved=reserve if cost is None else None)
         if attempt.cache_key:
             self.ledger.cache_put(attempt.cache_key, {"ids": ids, "text": answer.text,
                                                       "usage": answer.usage.as_dict()})

@@ -39,13 +39,22 @@ class Secret(str):
         return repr(KEY)
 
 
+class SecretURL(str):
+    """A URL that prints without its ``user:password@``, e.g. in a traceback's locals."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(redact_url(str(self)))
+
+
 def register(secret: str | None) -> None:
     """Remember ``secret`` so that every later ``scrub`` removes it, wherever the text came from."""
     if not secret:
         return
     with _lock:
         for s in {str(secret), str(secret).strip()}:
-            if len(s) >= 4:
+            if len(s) >= 8:  # shorter ones (a password "pw") would mangle ordinary words
                 _known.add(s)
 
 

@@ -192,7 +192,7 @@ def get(model_id: str, provider: str | None = None) -> Model:
     if m is not None:
         if provider and m.provider != provider:
             raise InvalidRequest(
-                f"{model_id} is a {m.provider} model, not {provider}. "
+                f"{model_id} is {_a(m.provider)} model, not {provider}. "
                 f"Use pp.Client({m.provider!r}, model={model_id!r}).", param="model")
         return m
     if provider is None:
@@ -201,6 +201,11 @@ def get(model_id: str, provider: str | None = None) -> Model:
     base = _index()[default_model(provider)]
     return Model(id=model_id, provider=provider, label=model_id, capabilities=base.capabilities,
                  params=base.params, prices=(), lifecycle={"status": "current"}, known=False)
+
+
+def _a(word: str) -> str:
+    """``word`` with its indefinite article: "an openai", "a gemini"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def check_lifecycle(model: Model, today: dt.date | None = None, *, warn: bool = True) -> None:

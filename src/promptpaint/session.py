@@ -24,7 +24,7 @@ from PIL import Image
 from . import codegen, config, images, masks, past, registry
 from .client import Chat, Client, Result
 from .errors import InvalidRequest, PromptpaintError, Refused
-from .ledger import utc_now
+from .ledger import current_user, utc_now
 from .store import ImageStore, check_id, encode_png
 from .transport import on_retry, scrub
 
@@ -673,8 +673,12 @@ class Session:
             left = max(Decimal(0), self.budget - self.ledger.spent(budget=self.budget_id))
         daily = config.daily_budget()
         if daily is not None:
-            today = max(Decimal(0), daily - self.ledger.spent(day=utc_now().date()))
+            # The daily cap from one's own config counts one's own calls, also in a class ledger.
+            today = max(Decimal(0), daily - self.ledger.spent(day=utc_now().date(), user=current_user()))
             left = today if left is None else min(left, today)
+        mine = self.ledger.allowance()  # caps a teacher keeps in a class ledger (pg)
+        if mine is not None:
+            left = mine if left is None else min(left, mine)
         return left
 
     def _changed(self, name: str) -> None:

@@ -1,8 +1,10 @@
 """HTTP with retries that respect the server, and messages that never carry a key.
 
 A request is retried only when it certainly did not reach the provider (DNS, refused, connect
-timeout) or when the server said so (408/409/429/5xx). Anything else that leaves us without a
-usable answer after the request was sent is raised with ``maybe_billed=True`` and never resent.
+timeout) or when the server said so (408/409/429/5xx with the provider's JSON error). Anything
+else that leaves us without a usable answer after the request was sent (a read timeout, a drop, a
+cut-off or unreadable answer, a gateway's 5xx page) is raised with ``maybe_billed=True`` and never
+resent.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProxyError, R
 
 from . import config
 from .errors import AuthError, Cancelled, InvalidRequest, PromptpaintError, ProviderError, RateLimited, Timeout
-from .redact import redact_url, scrub
+from .redact import SecretURL, redact_url, scrub
 
 __all__ = ["Reply", "RetryPolicy", "Transport", "on_retry", "scrub", "server_delay"]
 
@@ -113,6 +115,7 @@ class Transport:
 
     def post(self, url: str, *, headers: dict, json: dict | None = None, data=None, files=None,
              cancel: threading.Event | None = None) -> Reply:
+        url = SecretURL(url)  # prints without credentials, here and in tracebacks with locals
         start = time.monotonic()
         attempt = 0
         attempts = self.retry.max_retries + 1
@@ -146,7 +149,7 @@ class Transport:
                             hint=BILLED_HINT, maybe_billed=True)
                     else:
                         body = _scrubbed(body, self.secrets)  # rebound: this frame's locals are shown too
-                        err, wait, retryable = self._answer_error(resp, body, rid)
+                        err, wait, retryable = self._answer_error(resp, body, rid, parse_error)
             if not retryable or attempt >= attempts:
                 log.warning("%s call failed after %d attempt(s): %s", self.provider, attempt, err)
                 raise err
@@ -159,11 +162,15 @@ class Transport:
             else:
                 self.sleep(delay)
 
-    def _answer_error(self, resp, body: dict, rid):
+    def _answer_error(self, resp, body: dict, rid, parse_error):
         """The error for a 4xx/5xx answer (``body`` already scrubbed), the server's wait (if any)
         and whether to retry."""
         err = self.classify(resp.status_code, body, resp.headers, rid)
         retryable = resp.status_code in RETRY_STATUSES and getattr(err, "retryable", True)
+        if resp.status_code >= 500 and parse_error is not None:
+            # Not the provider's JSON error but a gateway's page (a 502/504 from a proxy): the
+            # provider may have got the request and done the work, so it is not resent.
+            err.maybe_billed, err.hint, retryable = True, BILLED_HINT, False
         wait = server_delay(resp.headers)
         if wait is None:
             try:
@@ -217,7 +224,7 @@ class Transport:
         if isinstance(exc, x.SSLError) and "CERTIFICATE_VERIFY_FAILED" in why:
             return ProviderError(f"{p} at {where} has a TLS certificate that could not be verified.",
                                  provider=p, hint="Check the base URL and any proxy."), False
-        if isinstance(exc, x.ReadTimeout) or _caused_by(exc, ReadTimeoutError):
+        if isinstance(exc, x.ReadTimeout) or isinstance(_underlying(exc), ReadTimeoutError):
             return Timeout(f"{p} did not answer within {self.timeout[1]:g} s.", provider=p,
                            maybe_billed=True), self.retry.retry_on_timeout
         # Dropped after sending, cut off midway, unreadable: the provider may have done the work.
@@ -239,6 +246,16 @@ class Transport:
         return base * (1 - 0.25 * random.random())
 
 
+def _underlying(exc: BaseException):
+    """urllib3's reason beneath a requests exception (MaxRetryError and ProxyError unwrapped)."""
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    if isinstance(reason, ProxyError):  # could not reach the proxy itself
+        reason = getattr(reason, "original_error", None)
+    return reason
+
+
 def _before_send(exc: BaseException) -> bool:
     """True when the request certainly never left: DNS failure, refused, connect timeout.
 
@@ -248,21 +265,7 @@ def _before_send(exc: BaseException) -> bool:
     """
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
-    if not isinstance(exc, requests.exceptions.ConnectionError):
-        return False
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    if isinstance(reason, ProxyError):  # could not reach the proxy itself
-        reason = reason.original_error
-    return isinstance(reason, ConnectTimeoutError)
-
-
-def _caused_by(exc: BaseException, kind: type) -> bool:
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    return isinstance(reason, kind)
+    return isinstance(exc, requests.exceptions.ConnectionError) and isinstance(_underlying(exc), ConnectTimeoutError)
 
 
 def _reason(exc: BaseException) -> str:

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import getpass
+import json
 import os
 import socket
+import sys
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -55,9 +58,18 @@ def nanos(amount: Decimal | None) -> int | None:
     return None if amount is None else int((Decimal(amount) / NANO).to_integral_value())
 
 
-def usd(value: int | None) -> Decimal | None:
+class Dollars(Decimal):
+    """An amount of USD: a Decimal for arithmetic, shown as ``$0.0678`` in a notebook or a repr."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return dollars(self)
+
+
+def usd(value: int | None) -> Dollars | None:
     from ..pricing import tidy
-    return None if value is None else tidy(Decimal(value) * NANO)
+    return None if value is None else Dollars(tidy(Decimal(value) * NANO))
 
 
 def dollars(amount: Decimal | None) -> str:
@@ -70,13 +82,27 @@ def dollars(amount: Decimal | None) -> str:
     return f"${whole}.{frac.ljust(2, '0')}"
 
 
+def current_user() -> str:
+    """Who is calling: PROMPTPAINT_USER, else JUPYTERHUB_USER (set by the hub's spawner), else the
+    OS user. Every row records it; caps in the ledger apply per user."""
+    for var in ("PROMPTPAINT_USER", "JUPYTERHUB_USER"):
+        value = os.environ.get(var, "").strip()
+        if value:
+            return value
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name, e.g. a container user without a passwd entry
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
 def reservation_state(host: str | None, pid: int | None, ts: str | None) -> str:
     """``in flight`` while the process that reserved is alive, else ``interrupted``."""
-    if host == HOST and pid:
+    # os.kill(pid, 0) only asks on POSIX; on Windows it would terminate the process.
+    if host == HOST and pid and sys.platform != "win32":
         if pid == os.getpid():
             return "in flight"
         try:
@@ -116,6 +142,7 @@ class Attempt:
     session: str = SESSION_ID
     budget: str | None = None
     cache_key: str | None = None
+    user: str = field(default_factory=lambda: current_user())
 
 
 @dataclass(frozen=True)
@@ -133,7 +160,7 @@ class Totals:
     @property
     def counted(self) -> Decimal:
         """What counts against a cap: the known costs plus every open reservation."""
-        return self.known + self.unknown_reserved + self.in_flight_reserved + self.interrupted_reserved
+        return Dollars(self.known + self.unknown_reserved + self.in_flight_reserved + self.interrupted_reserved)
 
     def __str__(self) -> str:
         parts = [f"{dollars(self.known)} known"]
@@ -146,6 +173,36 @@ class Totals:
 
     def __repr__(self) -> str:
         return f"<Totals {self}>"
+
+
+def summarise(known: int, n_unknown: int, unknown: int, open_rows) -> Totals:
+    """A ``Totals`` from settled sums (nanodollars) and the ``(host, pid, ts, reserved_nanos)`` of
+    every open reservation; each backend reads those its own way."""
+    open_ = {"in flight": [0, 0], "interrupted": [0, 0]}
+    for host, pid, ts, reserved in open_rows:
+        slot = open_[reservation_state(host, pid, ts)]
+        slot[0] += 1
+        slot[1] += reserved or 0
+    return Totals(known=usd(known), unknown_calls=n_unknown, unknown_reserved=usd(unknown),
+                  in_flight_calls=open_["in flight"][0], in_flight_reserved=usd(open_["in flight"][1]),
+                  interrupted_calls=open_["interrupted"][0],
+                  interrupted_reserved=usd(open_["interrupted"][1]))
+
+
+def entry(row: dict) -> dict:
+    """A ``calls`` row as ``entries()`` gives it: JSON decoded, dollars, and its ``state``."""
+    for k in ("params", "usage", "images"):
+        row[k] = json.loads(row[k]) if row[k] else None
+    row["cost"] = usd(row.pop("cost_nanos"))
+    row.pop("reserved_until")
+    row["reserved"] = usd(row.pop("reserved_nanos"))
+    if row["status"] == "reserved":
+        row["state"] = reservation_state(row["host"], row["pid"], row["ts"])
+    elif row["cost"] is None:
+        row["state"] = "unknown cost"
+    else:
+        row["state"] = row["status"]
+    return row
 
 
 class Ledger(abc.ABC):
@@ -174,9 +231,11 @@ class Ledger(abc.ABC):
         """Settled spending of known cost (USD), all time unless narrowed; see ``summary``."""
 
     @abc.abstractmethod
-    def spent(self, *, budget: str | None = None, day: dt.date | str | None = None) -> Decimal:
+    def spent(self, *, budget: str | None = None, day: dt.date | str | None = None,
+              user: str | None = None) -> Decimal:
         """What counts against a cap: known costs, plus the reservation of every call of unknown
-        cost, in flight or interrupted."""
+        cost, in flight or interrupted. ``user`` narrows it to one user's calls (the daily cap
+        from the config is the calling user's own)."""
 
     @abc.abstractmethod
     def summary(self, *, session: str | None = None, day: dt.date | str | None = None,
@@ -187,6 +246,28 @@ class Ledger(abc.ABC):
     def entries(self, limit: int = 50) -> list[dict]:
         """The newest rows, newest first; ``state`` is ``in flight``/``interrupted`` for an open
         reservation, ``unknown cost`` for a settled call without a cost, else the status."""
+
+    # Caps a teacher keeps in the ledger for a whole class (rules in budgets.py).
+    @abc.abstractmethod
+    def set_budget(self, scope: str, limit, per: str | None = None) -> None:
+        """Cap ``scope`` (``"class"``, ``"user:*"`` for each user without a cap of their own, or
+        ``"user:NAME"``) at ``limit`` dollars, for all time or ``per="day"`` (UTC day);
+        ``limit=None`` removes the cap. A call must fit under every cap that applies to it."""
+
+    @abc.abstractmethod
+    def budgets(self) -> list[dict]:
+        """The caps kept in the ledger: dicts with ``scope``, ``per``, ``limit``, ``set_at``."""
+
+    @abc.abstractmethod
+    def totals(self, by: str = "user", day: dt.date | str | None = None) -> list[dict]:
+        """The teacher's report: one dict per user (or day, model, provider) with ``calls``,
+        ``cost`` (known), ``unknown_cost_calls``, ``reserved`` (what unknown-cost, running and
+        interrupted calls hold), and for users ``cap`` and ``left``."""
+
+    @abc.abstractmethod
+    def allowance(self, user: str | None = None) -> Decimal | None:
+        """What ``user`` (default: this one) may still spend under the ledger's caps; None if
+        no cap applies."""
 
     def session(self) -> Decimal:
         return self.total(session=SESSION_ID)
@@ -209,20 +290,26 @@ class Ledger(abc.ABC):
 
 from .sqlite import SQLiteLedger  # noqa: E402  (the default backend needs the classes above)
 
-_ledgers: dict[Path, Ledger] = {}
+_ledgers: dict[str, Ledger] = {}
 _lock = threading.Lock()
 
 
 def ledger(path: str | Path | None = None) -> Ledger:
-    """The ledger under ``PROMPTPAINT_HOME`` (or at ``path``): ``pp.ledger().total()``."""
+    """The configured ledger: ``path``, else ``PROMPTPAINT_LEDGER`` (a file, or a ``postgresql://``
+    URL a class shares), else ``ledger.sqlite3`` under ``PROMPTPAINT_HOME``. ``pp.ledger().total()``."""
     from ..config import home
 
-    p = Path(path) if path else home() / "ledger.sqlite3"
+    where = str(path or os.environ.get("PROMPTPAINT_LEDGER", "").strip() or home() / "ledger.sqlite3")
     with _lock:
-        if p not in _ledgers:
-            _ledgers[p] = SQLiteLedger(p)
-        return _ledgers[p]
+        if where not in _ledgers:
+            if where.startswith(("postgresql://", "postgres://")):
+                from .postgres import DatabaseURL, PostgresLedger  # psycopg is imported only here
+                where = DatabaseURL(where)  # shows no password, even in a traceback's locals
+                _ledgers[where] = PostgresLedger(where)
+            else:
+                _ledgers[where] = SQLiteLedger(Path(where).expanduser())
+        return _ledgers[where]
 
 
 __all__ = ["Ledger", "SQLiteLedger", "Cap", "Attempt", "Totals", "LedgerError", "ledger", "utc_now",
-           "SESSION_ID", "COUNTED", "dollars"]
+           "SESSION_ID", "COUNTED", "Dollars", "dollars", "current_user"]
