@@ -6,12 +6,14 @@ import html
 import io
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from PIL import Image, ImageChops
 
 import promptpaint as pp
 from fakeserver import GEMINI_KEY, colour_for
+from pgserver import pg_db, pg_server  # noqa: F401  (fixtures)
 
 IMG = re.compile(r'<img src="data:(image/(?:png|jpeg));base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"')
 
@@ -109,3 +111,27 @@ def test_ipython_shows_one_small_picture_not_three(tmp_path):
         shown, _ = DisplayFormatter().format(result)
         assert sorted(k for k in shown if k.startswith("image/")) in (["image/png"], ["image/jpeg"])
         assert len(json.dumps(shown)) < 50_000
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_ledger(request, isolated_home, monkeypatch):
+    """The ledger a class uses (PostgreSQL) as well as one person's SQLite file."""
+    if request.param == "postgres":
+        from promptpaint.ledger.postgres import PostgresLedger
+
+        url, _ = request.getfixturevalue("pg_db")
+        owner = PostgresLedger(url, check=False)
+        owner.init()
+        owner.close()
+        monkeypatch.setenv("PROMPTPAINT_LEDGER", url)
+    return pp.ledger()
+
+
+def test_the_ledger_table_counts_calls_on_every_backend(any_ledger):
+    from promptpaint.ledger import Attempt
+
+    row = any_ledger.reserve(Attempt("gemini", "gemini-3.1-flash-image", "generate", "a fox", {}, None),
+                             Decimal("0.2"), [])
+    any_ledger.settle(row, status="ok", cost=Decimal("0.05"))
+    assert any_ledger._repr_mimebundle_()["text/plain"].splitlines() == [
+        "Today: 1 call, $0.0500", "All time: 1 call, $0.0500"]
