@@ -690,9 +690,4 @@ class Session:
         self.on_change(name)
 
 
-def read_bytes(buf) -> bytes:
-    """A custom message's buffer (memoryview from the comm, bytes in tests) as bytes."""
-    return buf.tobytes() if isinstance(buf, memoryview) else bytes(buf)
-
-
-__all__ = ["Session", "StudioTurn", "Job", "error_state", "error_title", "read_bytes"]
+__all__ = ["Session", "StudioTurn", "Job", "error_state", "error_title"]
