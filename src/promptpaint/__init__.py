@@ -30,20 +30,17 @@ def models(include_retired: bool = False):
     return [m for m in registry.all_models() if include_retired or not m.is_retired()]
 
 
-def _version() -> str:
-    # pyproject.toml is the one place the version is written; the installed metadata carries it.
-    # Read on first use: importlib.metadata alone would add ~35 ms to every `import promptpaint`.
-    from importlib import metadata
-
-    try:
-        return metadata.version("promptpaint")
-    except metadata.PackageNotFoundError:  # imported from a source tree that was never installed
-        return "0+unknown"
-
-
 def __getattr__(name: str):
     if name == "__version__":
-        globals()["__version__"] = version = _version()
+        # pyproject.toml is the one place the version is written; the installed metadata carries it.
+        # Read on first use: importlib.metadata alone would add ~35 ms to every `import promptpaint`.
+        from importlib import metadata
+
+        try:
+            version = metadata.version("promptpaint")
+        except metadata.PackageNotFoundError:  # a source tree that was never installed
+            version = "0+unknown"
+        globals()["__version__"] = version
         return version
     if name == "Studio":
         from .studio import Studio
