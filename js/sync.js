@@ -55,7 +55,9 @@ export function onMessage(model, callback, onError = reportError) {
 }
 
 export const messages = {
-  run: (action) => ({ kind: "run", action }),
+  // The prompt rides along: hosts that post the trait update and this message separately (marimo)
+  // may deliver them out of order, and the kernel must run the text on screen.
+  run: (action, prompt = undefined) => (prompt === undefined ? { kind: "run", action } : { kind: "run", action, prompt: String(prompt) }),
   cancel: () => ({ kind: "cancel" }),
   mask: () => ({ kind: "mask" }),
   upload: (name) => ({ kind: "upload", name: String(name || "image") }),
@@ -144,6 +146,19 @@ export function send(model, content, buffers = []) {
   model.send(content, undefined, buffers);
 }
 
+/**
+ * Image bytes from the kernel, whatever the front end wraps them in: anywidget and marimo hand
+ * over DataViews, Colab's widget manager Uint8Arrays, others ArrayBuffers, possibly from another
+ * realm (an output iframe), where `instanceof` fails. A view's offset into a larger buffer is kept.
+ * Anything else is an error: a Blob would silently turn it into the text "[object Object]".
+ */
+export function asBytes(buffer) {
+  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const tag = Object.prototype.toString.call(buffer);
+  if (tag === "[object ArrayBuffer]" || tag === "[object SharedArrayBuffer]") return new Uint8Array(buffer);
+  throw new TypeError(`image bytes arrived as ${tag}, not a DataView, typed array or ArrayBuffer`);
+}
+
 const EXTENSIONS = {
   "image/png": "png",
   "image/jpeg": "jpg",
@@ -198,7 +213,7 @@ export function createImageCache(model, options = {}) {
       ({ content, buffers }) => {
         if (!buffers.length) throw new Error(`Image ${String(entry.id).slice(0, 12)}… is not available.`);
         entry.mime = content.mime || "image/png";
-        entry.blob = new Blob([buffers[0]], { type: entry.mime });
+        entry.blob = new Blob([asBytes(buffers[0])], { type: entry.mime });
         entry.url = createURL(entry.blob);
         // Re-insert so Map order is recency order for eviction.
         entries.delete(key);

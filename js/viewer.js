@@ -1,6 +1,6 @@
 import { h, keepingFocus, listen } from "./dom.js";
 import { createBrush, shortcut, stepSize, MIN_SIZE, MAX_SIZE } from "./brush.js";
-import { downloadName, messages, send, setTraits, subscribe } from "./sync.js";
+import { asBytes, downloadName, messages, send, setTraits, subscribe } from "./sync.js";
 
 /**
  * Sends mask PNGs in commit order. A mask still being encoded when the image changes (or the
@@ -176,7 +176,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     if (sha !== shownSha || !brush.enabled || !brush.pristine) return;
     if (!buffers.length) return brush.clearSilently();
     try {
-      const bitmap = await createImageBitmap(new Blob([buffers[0]], { type: "image/png" }));
+      const bitmap = await createImageBitmap(new Blob([asBytes(buffers[0])], { type: "image/png" }));
       const scratch = h("canvas", { width: canvas.width, height: canvas.height });
       const sctx = scratch.getContext("2d");
       sctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);

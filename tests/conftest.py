@@ -30,7 +30,15 @@ def isolated_home(tmp_path, monkeypatch):
     return home
 
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("PROMPTPAINT_CHROMIUM", "/usr/bin/chromium")
+
+
+def pytest_collection_modifyitems(items):
+    # Whatever needs Chromium is a browser test, marked or not: `./dev test` without Chromium runs
+    # `-m "not browser"`, and a test that forgot its mark must not fail there instead of being left out.
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

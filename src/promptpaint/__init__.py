@@ -20,8 +20,6 @@ from .ledger import Ledger, SQLiteLedger, ledger
 from .pricing import Usage
 from .registry import ShutdownWarning, UnknownPriceWarning
 
-__version__ = "0.1.0"
-
 # A library logs, an application decides where to: silent unless the user configures logging.
 logging.getLogger("promptpaint").addHandler(logging.NullHandler())
 
@@ -41,6 +39,17 @@ def batches(**kw):
 
 
 def __getattr__(name: str):
+    if name == "__version__":
+        # pyproject.toml is the one place the version is written; the installed metadata carries it.
+        # Read on first use: importlib.metadata alone would add ~35 ms to every `import promptpaint`.
+        from importlib import metadata
+
+        try:
+            version = metadata.version("promptpaint")
+        except metadata.PackageNotFoundError:  # a source tree that was never installed
+            version = "0+unknown"
+        globals()["__version__"] = version
+        return version
     if name == "Studio":
         from .studio import Studio
 

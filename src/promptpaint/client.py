@@ -80,6 +80,23 @@ class Result:
         return (f"<Result {self.provider}/{self.model} {len(self.ids)} image(s), {cost}{tag}: "
                 f"{self.prompt[:40]!r}>")
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The image(s) as small thumbnails with a one-line caption, for notebooks and their HTML."""
+        from .display import result_bundle
+
+        return result_bundle(self)
+
+    def _repr_png_(self):
+        """The first image as a small PNG, or None when it is better sent as a JPEG (a photo)."""
+        from .display import first_thumbnail
+
+        return first_thumbnail(self, "image/png")
+
+    def _repr_jpeg_(self):
+        from .display import first_thumbnail
+
+        return first_thumbnail(self, "image/jpeg")
+
 
 def _open(path: Path) -> Image.Image:
     im = Image.open(path, formats=images.FORMATS)
@@ -650,3 +667,9 @@ class Chat:
 
     def __len__(self) -> int:
         return len(self.turns)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The turns as a strip of thumbnails, each with its prompt and cost."""
+        from .display import chat_bundle
+
+        return chat_bundle(self)
