@@ -82,6 +82,7 @@ def test_every_row_records_the_user_from_the_environment(backend, monkeypatch):
     import getpass
 
     assert [r["user"] for r in reversed(led.entries(3))] == ["alice", "bob", getpass.getuser()]
+    assert [r["user"] for r in led.entries(10, user="bob")] == ["bob"]  # e.g. a student's Past images
 
 
 # -- caps stored in the ledger ---------------------------------------------------------------------

@@ -343,9 +343,10 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
         return summarise(known, n_unknown, unknown, self._read(
             f"SELECT host, pid, ts, reserved_nanos FROM {T}calls WHERE status = 'reserved' AND {where}", args))
 
-    def entries(self, limit=50) -> list[dict]:
+    def entries(self, limit=50, *, user=None) -> list[dict]:
+        where, args = self._where(user=user)
         with self._tx() as cur:
-            cur.execute(f"SELECT * FROM {T}calls ORDER BY id DESC LIMIT %s", (limit,))
+            cur.execute(f"SELECT * FROM {T}calls WHERE {where} ORDER BY id DESC LIMIT %s", (*args, limit))
             names = [c.name for c in cur.description]
             rows = cur.fetchall()
         return [entry(dict(zip(names, values))) for values in rows]
