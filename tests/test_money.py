@@ -166,7 +166,7 @@ def test_a_bad_budget_is_an_error_naming_it(value):
 def test_cli_budget_minus_one_is_a_clear_error(isolated_home):
     out = subprocess.run([sys.executable, "-m", "promptpaint", "generate", "a fox", "--provider",
                           "offline", "--budget", "-1"], capture_output=True, text=True)
-    assert out.returncode != 0 and "budget" in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 2 and "--budget must be" in out.stderr and "Traceback" not in out.stderr
 
 
 # ----------------------------------------------------------------------------- the cache

@@ -226,6 +226,8 @@ class Client:
             # From here on the key prints as '[key]', even in a traceback that shows locals.
             redact.register(api_key)
             api_key = redact.Secret(api_key)
+        if base_url:
+            base_url = redact.SecretURL(base_url)
         provider = (provider or self._pick_provider(api_key)).lower()
         if provider not in ("gemini", "openai", "offline"):
             raise InvalidRequest(f"Unknown provider {provider!r}: use 'gemini', 'openai' or 'offline'.",
@@ -234,12 +236,12 @@ class Client:
         self.model = registry.get(model or registry.default_model(provider), provider)
         registry.check_lifecycle(self.model)
         self.price: Price | None = Price.custom(price) if price else None
-        self.budget = config.dollars(budget, "budget") if budget is not None else None
+        self.budget = config.dollars(budget, "budget=") if budget is not None else None
         config.daily_budget()  # a bad PROMPTPAINT_DAILY_BUDGET is an error now, not mid-call
         # Clients given the same budget_id share one cap (a Studio passes one to each it makes).
         self._budget_id = budget_id or (f"client-{uuid.uuid4().hex[:12]}" if self.budget is not None else None)
         # What to reserve for a call no table can bound (xhigh, an unknown model): the user's word.
-        self.ceiling = config.dollars(ceiling, "ceiling") if ceiling is not None else None
+        self.ceiling = config.dollars(ceiling, "ceiling=") if ceiling is not None else None
         self.cache = cache
         self.ledger = ledger or default_ledger()
         self.store = store or ImageStore(config.home() / "images")
@@ -289,7 +291,7 @@ class Client:
                             hint=f"Copy the key again, as plain text without quotes or spaces, into {key_from}.")
         url_from = "base_url=" if base_url else config.BASE_URL_ENV[name]
         redact.register_url(base_url or config.base_url(name))
-        base = config.check_base_url(name, base_url or config.base_url(name), url_from)
+        base = redact.SecretURL(config.check_base_url(name, base_url or config.base_url(name), url_from))
         # The cache must never answer one account or gateway with another's image.
         self._account = (name, _without_userinfo(base), hashlib.sha256(str(key).encode()).hexdigest())
         if name == "openai":

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .errors import InvalidRequest
+from .redact import redact_url
 
 # Gemini: the SDK convention, GOOGLE_API_KEY before GEMINI_API_KEY.
 KEY_ENV = {"openai": ("OPENAI_API_KEY",), "gemini": ("GOOGLE_API_KEY", "GEMINI_API_KEY")}
@@ -66,7 +67,7 @@ def dollars(value, setting: str) -> Decimal:
             bad = True
     if bad or not amount.is_finite() or amount < 0:
         raise InvalidRequest(f"{setting} must be an amount of US dollars of 0 or more, like 5 or 0.50, "
-                             f"not {value!r}.", param=setting)
+                             f"not {value!r}.", param=setting.rstrip("="))
     return amount
 
 
@@ -118,9 +119,6 @@ def key_problem(key: str) -> str | None:
 def check_base_url(provider: str, url: str, setting: str) -> str:
     """``url`` without a trailing slash, or an InvalidRequest naming ``setting`` when it has no
     http(s) scheme (``api.openai.com/v1`` would otherwise fail only once sent)."""
-    from .errors import InvalidRequest
-    from .redact import redact_url
-
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in ("http", "https") or not rest.split("/", 1)[0]:
         raise InvalidRequest(

@@ -129,9 +129,11 @@ def worst_usage(model: Model, prompt: str, params: dict, input_images: int = 0, 
         image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
         # Thinking, text and the image share the output limit; maxOutputTokens is not sent (an
         # image model that hits it ends MAX_TOKENS with no image, still billed), so the limit
-        # itself is the bound. The image is priced at the image rate, the rest at text-out.
+        # itself is the bound. The image is priced at the image rate, the rest at text-out. A
+        # user's larger max_output_tokens is taken at its word, should the API honour it.
+        limit = max(wc["output_limit"], int(params.get("max_output_tokens") or 0))
         return Usage(input_text_tokens=text, input_image_tokens=images_in,
-                     output_image_tokens=image, thinking_tokens=wc["output_limit"] - image,
+                     output_image_tokens=image, thinking_tokens=limit - image,
                      input_images=input_images)
     raise Unbounded(f"no worst case for provider {model.provider}")
 

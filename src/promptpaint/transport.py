@@ -24,7 +24,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProxyError, R
 
 from . import config
 from .errors import AuthError, Cancelled, InvalidRequest, PromptpaintError, ProviderError, RateLimited, Timeout
-from .redact import redact_url, scrub
+from .redact import SecretURL, redact_url, scrub
 
 __all__ = ["Reply", "RetryPolicy", "Transport", "on_retry", "scrub", "server_delay"]
 
@@ -115,6 +115,7 @@ class Transport:
 
     def post(self, url: str, *, headers: dict, json: dict | None = None, data=None, files=None,
              cancel: threading.Event | None = None) -> Reply:
+        url = SecretURL(url)  # prints without credentials, here and in tracebacks with locals
         start = time.monotonic()
         attempt = 0
         attempts = self.retry.max_retries + 1

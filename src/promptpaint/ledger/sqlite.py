@@ -43,6 +43,9 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._local = threading.local()
+        # Threads of one process queue here for the file's write lock: SQLite makes a waiter poll
+        # with growing sleeps (up to 100 ms), so eight threads polling one lock made a slow tail.
+        self._writer = threading.Lock()
         with self._guard():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             migrate_sqlite(self._conn(), self._newer)
@@ -79,7 +82,7 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
 
     @contextmanager
     def _tx(self):
-        with self._guard():
+        with self._writer, self._guard():
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")  # takes the write lock now: reserve is check-then-insert
             try:
