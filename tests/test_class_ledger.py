@@ -6,7 +6,6 @@ it) and on a real PostgreSQL (as a class shares it), and must see the same behav
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import signal
@@ -23,6 +22,7 @@ import promptpaint as pp
 from fakeserver import GEMINI_KEY
 from promptpaint.ledger import Attempt, Cap, LedgerError
 from pgserver import admin, pg_db, pg_server, pgbouncer, tcp_url  # noqa: F401  (fixtures)
+
 
 def answered(fake) -> list:
     return [r for r in fake.by_provider("gemini") if r.status == 200 and r.response_json]
@@ -220,33 +220,18 @@ def test_a_client_is_held_to_the_ledgers_caps(backend, fake):
 
 # -- a real class: many kernels, many users, one server -------------------------------------------
 
-KERNEL = """
-import json, os, sys
-from concurrent.futures import ThreadPoolExecutor
-import promptpaint as pp
-
-base, key, threads, calls = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-user = os.environ["PROMPTPAINT_USER"]
-
-def work(t):
-    client = pp.Client("gemini", api_key=key, base_url=base, backoff=0.01)
-    out = []
-    for i in range(calls):
-        try:
-            out.append(str(client.generate(f"{user} fox {os.getpid()}-{t}-{i}").cost))
-        except pp.BudgetExceeded:
-            out.append("refused")
-    return out
-
-with ThreadPoolExecutor(threads) as pool:
-    print(json.dumps([o for got in pool.map(work, range(threads)) for o in got]))
-"""
-
-
-def kernel(fake, user, *, threads=1, calls=1):
-    env = {**os.environ, "PROMPTPAINT_USER": user}
-    return subprocess.Popen([sys.executable, "-c", KERNEL, fake.gemini_base, GEMINI_KEY, str(threads),
-                             str(calls)], env=env, stdout=subprocess.PIPE, text=True)
+def kernels(backend, fake, users, *, threads=1, calls=1):
+    """Student kernels, one process per user named, each making ``calls`` calls on ``threads``
+    threads; their outcomes ("refused" or the cost) arrive on the returned queue."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["classkernel", "promptpaint", "psycopg"])
+    results = ctx.Queue()
+    home = os.environ["PROMPTPAINT_HOME"]
+    procs = [ctx.Process(target=classkernel.run, args=(backend, home, user, fake.gemini_base, GEMINI_KEY,
+                                                       threads, calls, results)) for user in users]
+    for p in procs:
+        p.start()
+    return procs, results
 
 
 def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed(backend, fake):
@@ -258,13 +243,7 @@ def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed
         led.set_budget(f"user:{u}", user_cap)
     led.set_budget("class", class_cap)
     fake.latency = 0.4  # long enough that many reservations are open at once
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["classkernel", "promptpaint", "psycopg"])
-    results = ctx.Queue()
-    procs = [ctx.Process(target=classkernel.run, args=(backend, users[i % 4], fake.gemini_base, GEMINI_KEY,
-                                                       4, 2, results)) for i in range(16)]
-    for p in procs:
-        p.start()
+    procs, results = kernels(backend, fake, [users[i % 4] for i in range(16)], threads=4, calls=2)
     outcomes = [o for _ in procs for o in results.get(timeout=300)]
     for p in procs:
         p.join(60)
@@ -298,13 +277,13 @@ def test_a_kernel_killed_mid_call_keeps_its_reservation_counting(backend, fake):
     led.set_budget("user:amy", worst * D("1.5"))
     led.set_budget("class", worst * D("1.5"))
     fake.latency = 60
-    proc = kernel(fake, "amy")
+    (proc,), _ = kernels(backend, fake, ["amy"])
     deadline = time.monotonic() + 60
     while not fake.by_provider("gemini") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert fake.by_provider("gemini"), "the kernel never reached the provider"
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.join(30)
     fake.latency = 0
 
     row = led.entries(1)[0]
@@ -313,8 +292,8 @@ def test_a_kernel_killed_mid_call_keeps_its_reservation_counting(backend, fake):
     assert (amy["user"], amy["reserved"], amy["cost"]) == ("amy", row["reserved"], 0)
     assert led.summary().interrupted_calls == 1
     for who, cap in (("amy", "amy's class allowance"), ("bo", "the class's budget")):
-        retry = kernel(fake, who)
-        assert json.loads(retry.communicate(timeout=60)[0]) == ["refused"], cap
+        _, results = kernels(backend, fake, [who])
+        assert results.get(timeout=60) == ["refused"], cap
     with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
         led.reserve(attempt("bo"), row["reserved"], [])
     assert len(fake.by_provider("gemini")) == 1
