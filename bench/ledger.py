@@ -9,7 +9,8 @@ throw-away cluster this script starts with `.ci/postgres start` and the server's
 promptpaint is imported, and released together, so start-up is not timed.
 
 Then one process against a ledger already holding PREFILL rows (300 users x 200 calls): a
-reservation sums what counts against each cap over the rows, so its cost grows with the ledger.
+reservation reads the class's running total and sums only the user's and the day's rows (through
+indexes), so a term's worth of calls should cost it little.
 
     python bench/ledger.py            # BENCH_ROUNDS=N: attempts per run (default 480)
 """

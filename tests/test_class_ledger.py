@@ -490,6 +490,9 @@ def test_a_ledger_from_before_users_migrates_and_its_rows_are_its_owners(isolate
     led.set_budget("user:owner", "0.05")
     with pytest.raises(pp.BudgetExceeded, match="owner's class allowance"):
         led.reserve(attempt("owner"), D("0.02"), [])
+    led.set_budget("class", "0.05")  # the old row is in the class's running total too
+    with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
+        led.reserve(attempt("newcomer"), D("0.02"), [])
 
 
 def test_a_pgpass_file_works_as_libpq_reads_it(pg_server, pg_db, kernel_role, monkeypatch, tmp_path):
@@ -508,3 +511,37 @@ def test_a_pgpass_file_works_as_libpq_reads_it(pg_server, pg_db, kernel_role, mo
     kernel.settle(kernel.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.03"))
     assert kernel.total() == D("0.03")
     kernel.close()
+
+
+def test_the_running_class_total_stays_the_sum_of_its_rows(backend):
+    from concurrent.futures import ThreadPoolExecutor
+
+    led = pp.ledger()
+    led.set_budget("class", "1000")
+
+    def student(i):
+        for j in range(6):
+            row = led.reserve(attempt(f"s{i}"), D("0.05") if j % 3 else None, [])
+            [lambda: led.settle(row, status="ok", cost=D("0.031")),
+             lambda: led.settle(row, status="ok", cost=None),
+             lambda: led.release(row, error="never sent"),
+             lambda: led.settle(row, status="ok", cost=D("-1")),
+             lambda: None,  # left open, as by a kernel that died
+             lambda: led.settle(row, status="refused", cost=D(0))][(i + j) % 6]()
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(student, range(6)))
+    for row in led.entries(100):
+        if row["state"] == "interrupted" or row["status"] == "reserved":
+            led.reconcile(row["id"], cost=D("0.02"))
+    rows_sum = led._read("SELECT COALESCE(SUM(COALESCE(cost_nanos, reserved_nanos, 0)), 0) FROM "
+                         + ("promptpaint." if backend.startswith("postgresql") else "") + "calls")[0][0]
+    running = led._read("SELECT nanos FROM " + ("promptpaint." if backend.startswith("postgresql") else "")
+                        + "counted")[0][0]
+    assert running == rows_sum > 0
+    assert led.spent() * 10**9 == running
+    # and it is what the class cap is checked against
+    led.set_budget("class", led.spent() + D("0.01"))
+    led.reserve(attempt(), D("0.01"), [])
+    with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
+        led.reserve(attempt(), D("0.000000001"), [])
