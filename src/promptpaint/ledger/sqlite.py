@@ -172,9 +172,10 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
             db.execute("INSERT OR REPLACE INTO cache (key, value, ts) VALUES (?,?,?)",
                        (key, json.dumps(value), utc_now().isoformat()))
 
-    def _write(self, sql: str, args=()) -> None:
+    def _write(self, sql: str, args=()) -> int:
+        """Run one statement in its own transaction; return how many rows it changed."""
         with self._tx() as db:
-            db.execute(sql, args)
+            return db.execute(sql, args).rowcount
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
