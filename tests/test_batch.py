@@ -284,7 +284,7 @@ def test_a_file_whose_batch_tables_were_made_on_first_use_migrates_and_keeps_its
     job = gemini(fast, budget=1).batch(["a fox", "a heron"])
     path = isolated_home / "ledger.sqlite3"
     pp.ledger().close()
-    pp.ledger.__globals__["_ledgers"].clear()
+    sys.modules["promptpaint.ledger"]._ledgers.clear()
     db = sqlite3.connect(path)  # as the pre-release code left it: version 4, jobs without a user
     db.execute("ALTER TABLE batch_jobs DROP COLUMN user")
     db.execute("PRAGMA user_version = 4")
@@ -421,3 +421,27 @@ def test_a_collection_that_died_halfway_is_finished_by_the_next_on_the_same_rows
     assert [type(r) for r in results] == [pp.Result] * 3
     assert len([r for r in ledger_rows() if r["kind"] == "generate"]) == 3  # the dead one's row was reused
     assert pp.ledger().total() == pp.ledger().spent() == fast.bill_total()
+
+
+def test_cost_lists_a_job_whose_submitter_exited_as_awaiting_collection_not_interrupted(fast, isolated_home):
+    from promptpaint.ledger import dollars
+
+    code = textwrap.dedent(f"""
+        import promptpaint as pp
+        pp.Client("gemini", model={GEMINI!r}, base_url={fast.gemini_base!r}, budget=1).batch(["a fox", "a heron"])
+    """)
+    env = {**os.environ, "PROMPTPAINT_HOME": str(isolated_home), "GEMINI_API_KEY": GEMINI_KEY}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr  # the submitting process has exited
+    worst = pp.ledger().spent()
+    assert worst > 0
+    summary = pp.ledger().summary()
+    assert (summary.batches_awaiting, summary.batches_reserved, summary.interrupted_calls) == (1, worst, 0)
+    out = subprocess.run([sys.executable, "-m", "promptpaint", "cost", "--last", "5"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "interrupted" not in out.stdout
+    assert f"1 batch job awaiting collection (pp.batches()), up to {dollars(worst)}" in out.stdout
+    assert "collect them with pp.batches()" in out.stdout and "batch of 2: a fox" in out.stdout
+    pp.batches(api_key=GEMINI_KEY)[0].wait(poll=0.05, progress=False).results()
+    assert pp.ledger().summary().batches_awaiting == 0

@@ -369,7 +369,7 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
             " COALESCE(SUM(reserved_nanos) FILTER (WHERE cost_nanos IS NULL), 0)"
             f" FROM {T}calls WHERE status <> 'reserved' AND {where}", args)[0]
         return summarise(known, n_unknown, unknown, self._read(
-            f"SELECT host, pid, ts, reserved_nanos FROM {T}calls WHERE status = 'reserved' AND {where}", args))
+            f"SELECT host, pid, ts, reserved_nanos, kind FROM {T}calls WHERE status = 'reserved' AND {where}", args))
 
     def entries(self, limit=50, *, user=None) -> list[dict]:
         where, args = self._where(user=user)

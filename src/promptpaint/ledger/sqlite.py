@@ -152,7 +152,7 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
             " COALESCE(SUM(CASE WHEN cost_nanos IS NULL THEN reserved_nanos END), 0)"
             f" FROM calls WHERE status != 'reserved' AND {where}", args)[0]
         return summarise(known, n_unknown, unknown, self._read(
-            f"SELECT host, pid, ts, reserved_nanos FROM calls WHERE status = 'reserved' AND {where}", args))
+            f"SELECT host, pid, ts, reserved_nanos, kind FROM calls WHERE status = 'reserved' AND {where}", args))
 
     def entries(self, limit=50, *, user=None) -> list[dict]:
         where, args = self._where(user=user)
