@@ -199,7 +199,8 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
                  "base_url": _public_url(provider.base_url), "name": name, "created": utc_now().isoformat(),
                  "state": remote.state, "kind": kind, "params": json.dumps(checked, sort_keys=True, default=str),
                  "prompts": json.dumps(prompts), "inputs": json.dumps([len(c.images) for c in calls]),
-                 "price": _price_row(price), "worst": json.dumps([None if w is None else str(w) for w in worst]), "price_version": price.version if price else None,
+                 "price": _price_row(price), "worst": json.dumps([None if w is None else str(w) for w in worst]),
+                 "price_version": price.version if price else None,
                  "budget": client._budget_id, "user": attempt.user, "reserve_row": row, "collected": 0})
     job = BatchJob(records.jobs(remote.id)[0], client.ledger, client.store, wire=wire, records=records)
     job.remote = remote
@@ -337,7 +338,8 @@ class BatchJob:
                    if line["status"] in ("ok", "refused", "error") and line["cost"] is None]
         if unknown:
             warnings.warn(f"{len(unknown)} line(s) of batch {self.id} came back without usage (or an answer) "
-                          "promptpaint can read: booked at an unknown cost, their worst case stays reserved against your caps.",
+                          "promptpaint can read: booked at an unknown cost, their worst case stays reserved "
+                          "against your caps.",
                           UnknownPriceWarning, stacklevel=3)
         for idx in range(len(self.prompts)):
             if idx not in done:  # unless another session is booking it right now
@@ -411,10 +413,10 @@ class BatchJob:
         The job's row holds every line's worst case until the job is settled, so a line of known
         cost reserves $0: reserving its worst case as well would count it twice, and a cap kept in
         the ledger (a class's) could refuse the booking of a line already paid for (its cost is
-        booked by ``_settle_lines``, after every line has its row). A line of
-        unknown cost keeps counting at its own worst case, as any call of unknown cost; if a cap
-        refuses that (lowered since the job was submitted), it reserves $0 and the job's row keeps
-        its whole worst case instead: more than the line's, never less.
+        booked by ``_settle_lines``, after every line has its row). A line of unknown cost keeps
+        counting at its own worst case, as any call of unknown cost; if a cap refuses that (no
+        room beside the job's own hold, or lowered since the job was submitted), it reserves $0
+        and the job's row keeps its whole worst case instead: more than the line's, never less.
         """
         attempt = Attempt(provider=self.provider, model=self.model, kind=self._record["kind"],
                           prompt=self.prompts[idx], params=self.params,
