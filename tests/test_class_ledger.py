@@ -612,3 +612,16 @@ def test_a_line_of_unknown_cost_under_a_tight_class_cap_keeps_the_jobs_worst_cas
     assert odd.cost is None and fine.cost > 0
     assert pp.ledger().spent() == worst + fine.cost  # more than the odd line's worst case, never less
     assert pp.ledger().total() == fine.cost
+
+
+def test_on_a_shared_ledger_batches_lists_your_own_jobs_unless_asked_for_everyones(backend, fake, monkeypatch):
+    fake.batches.step = 0.05
+    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base)
+    mine = client.batch(["alice fox"])
+    monkeypatch.setenv("PROMPTPAINT_USER", "bob")
+    bobs = client.batch(["bob heron"])
+    assert [j.id for j in pp.batches()] == [bobs.id]  # bob's newest job is his own, not alice's
+    assert [j.id for j in pp.batches(user="alice")] == [mine.id]
+    assert {j.id for j in pp.batches(user="*")} == {mine.id, bobs.id}
+    monkeypatch.setenv("PROMPTPAINT_USER", "alice")
+    assert [j.id for j in pp.batches()] == [mine.id]

@@ -85,12 +85,15 @@ class Records:
         self._write(f"INSERT INTO {self._jobs} ({_names(job)}) VALUES ({', '.join('?' * len(job))})",
                     list(job.values()))
 
-    def jobs(self, job_id: str | None = None) -> list[dict]:
+    def jobs(self, job_id: str | None = None, *, user: str | None = None) -> list[dict]:
+        """The job ``job_id``, else every job (of ``user`` only, if given), newest first."""
         select = f"SELECT {_names(JOB_COLUMNS)} FROM {self._jobs}"
-        if job_id is None:
-            rows = self._read(select + " ORDER BY created DESC")
-        else:
+        if job_id is not None:
             rows = self._read(select + " WHERE id = ?", (job_id,))
+        elif user is not None:
+            rows = self._read(select + ' WHERE "user" = ? ORDER BY created DESC', (user,))
+        else:
+            rows = self._read(select + " ORDER BY created DESC")
         return [dict(zip(JOB_COLUMNS, r)) for r in rows]
 
     def update(self, job_id: str, **values) -> None:
@@ -457,13 +460,20 @@ class BatchJob:
 
 
 def batches(*, ledger: Ledger | None = None, store: ImageStore | None = None,
-            api_key: str | None = None) -> list[BatchJob]:
-    """Every batch job recorded in the ledger, newest first: find and collect a job from any session.
+            api_key: str | None = None, user: str | None = None) -> list[BatchJob]:
+    """Your batch jobs recorded in the ledger, newest first: find and collect a job from any session.
+
+    On a class's shared ledger each job is its submitter's: ``user`` names another user's jobs
+    (default: yours, as the ledger names you: PROMPTPAINT_USER, JUPYTERHUB_USER or the OS user),
+    ``user="*"`` lists everyone's.
 
     >>> job = pp.batches()[0]            # doctest: +SKIP
     >>> job.status(); job.results()      # doctest: +SKIP
     """
+    from .ledger import current_user
+
     ledger = ledger or default_ledger()
     store = store or ImageStore(config.home() / "images")
     records = Records(ledger)
-    return [BatchJob(r, ledger, store, api_key=api_key, records=records) for r in records.jobs()]
+    who = None if user == "*" else (user or current_user())
+    return [BatchJob(r, ledger, store, api_key=api_key, records=records) for r in records.jobs(user=who)]
