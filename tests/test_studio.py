@@ -697,3 +697,121 @@ def test_a_mask_that_cannot_be_stored_for_show_code_costs_only_the_snippet(offli
     front.run("edit", "make it night")
     assert studio.status == "idle" and len(studio.turns) == 2 and studio.error == {}
     assert studio.code["curl"] and "promptpaint" not in studio.code
+
+
+# -- Compare: several models / qualities / repeats as one grid ------------------------------------
+
+def compare(front, models, qualities=None, repeats=1, prompt="a fox in snow"):
+    front.studio.prompt = prompt
+    front.msg({"kind": "compare", "models": models, "qualities": qualities or [], "repeats": repeats})
+    front.wait()
+    return front.studio.compare["cells"]
+
+
+def test_compare_estimate_names_the_cells_and_the_worst_case(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    studio.prompt = "a fox in snow"
+    front.msg({"kind": "compare_estimate", "models": ["gpt-image-2", "gpt-image-1.5"],
+               "qualities": ["low", "high"], "repeats": 2, "request": 5})
+    (reply, _), = front.sent
+    assert reply["request"] == 5 and reply["calls"] == 8 and "error" not in reply
+    assert [c["label"] for c in reply["cells"][:3]] == [
+        "gpt-image-2 · low · #1", "gpt-image-2 · low · #2", "gpt-image-2 · high · #1"]
+    worst = sum(pp.Client("openai", model=m).estimate("a fox in snow", quality=q, size="1024x1024", n=1)
+                for m in ("gpt-image-2", "gpt-image-1.5") for q in ("low", "high")) * 2
+    assert Decimal(reply["worst_case"]) == worst
+    assert fake.requests == [] and studio.turns == []  # an estimate spends nothing
+
+
+@pytest.mark.parametrize("content, words", [
+    ({"models": ["gpt-image-9"]}, "Unknown model 'gpt-image-9'"),
+    ({"models": ["gemini-3.1-flash-image"]}, "Unknown model"),  # no Gemini key in this test
+    ({"models": []}, "at least one model"),
+    ({"models": ["gpt-image-2"], "repeats": 0}, "from 1 to 4"),
+    ({"models": ["gpt-image-2"], "repeats": 5}, "from 1 to 4"),
+    ({"models": ["gpt-image-2"], "repeats": True}, "from 1 to 4"),
+    ({"models": ["gpt-image-2"], "repeats": "2"}, "from 1 to 4"),
+    ({"models": ["gpt-image-2", "gpt-image-2"]}, "picked once"),
+    ({"models": ["gpt-image-2"], "qualities": ["ultra"]}, "does not take quality 'ultra'"),
+    ({"models": ["offline-sketch"], "qualities": ["low"]}, "takes a quality"),
+    ({"models": ["gpt-image-2", "gpt-image-1.5"], "qualities": ["low", "medium", "high"], "repeats": 3},
+     "18 calls; a comparison has at most 12"),
+    ({"models": "gpt-image-2"}, "list of names"),
+])
+def test_compare_refuses_a_bad_choice_with_a_clear_error_and_spends_nothing(fake, monkeypatch, content, words):
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    studio, front = openai_studio(fake, monkeypatch)
+    studio.prompt = "a fox"
+    front.msg({"kind": "compare_estimate", "repeats": 1, "request": 1, **content})
+    (reply, _), = front.sent
+    assert words in reply["error"] and reply["cells"] == []
+    front.msg({"kind": "compare", "repeats": 1, **content})
+    assert words in studio.error["message"] and studio.status == "idle"
+    assert fake.requests == [] and studio.turns == [] and studio.compare == {}
+
+
+def test_compare_runs_each_cell_into_the_history_at_the_cost_billed(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch, budget=2.0)
+    studio.params = {**studio.params, "n": 3}  # a cell is one image whatever the Images setting
+    cells = compare(front, ["gpt-image-2", "gpt-image-1.5"], ["low", "high"])
+    assert [c["status"] for c in cells] == ["ok"] * 4 and studio.compare["running"] is False
+    sent = [(r.json["model"], r.json["quality"], r.json["n"]) for r in fake.by_provider("openai")]
+    assert sent == [("gpt-image-2", "low", 1), ("gpt-image-2", "high", 1),
+                    ("gpt-image-1.5", "low", 1), ("gpt-image-1.5", "high", 1)]
+    assert [Decimal(c["cost"]) for c in cells] == [b.cost for b in fake.billed]
+    assert sum(Decimal(c["cost"]) for c in cells) == fake.bill_total() == studio.cost
+    # every image is a turn of its own, stored, and none replaced the image being edited
+    assert [t["kind"] for t in studio.turns] == ["compare"] * 4 and studio.image_id == ""
+    for cell, turn in zip(cells, studio.turns):
+        assert cell["turn"] == turn["id"] and turn["images"] == [cell["image"]]
+        assert Decimal(turn["cost"]) == Decimal(cell["cost"]) and turn["model"] == cell["model"]
+        assert studio.session.store.find(cell["image"]) is not None
+    # the Studio's one budget: every cell's ledger row counts against it
+    rows = pp.ledger().entries(4)
+    assert {r["budget"] for r in rows} == {studio.session.budget_id}
+    assert Decimal(studio.costs["budget_left"]) == Decimal(2) - fake.bill_total()
+    # clicking a cell: the front end sets current to its turn, and that image is the one to edit
+    studio.set_state({"current": {"turn": cells[2]["turn"], "index": 0}})
+    assert studio.image_id == cells[2]["image"] and studio.error == {}
+    front.run("edit", "add a moon")
+    assert studio.turns[-1]["parent"] == cells[2]["turn"]
+
+
+def test_compare_keeps_a_failed_cell_and_skips_what_the_budget_cannot_cover(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    one = pp.Client("openai", model="gpt-image-2").estimate("a fox in snow", quality="low", size="1024x1024", n=1)
+    studio, front = openai_studio(fake, monkeypatch, budget=float(one) * 1.5)
+    fake.fault("openai", "auth")
+    cells = compare(front, ["gpt-image-2"], ["low"], repeats=3)
+    assert [c["status"] for c in cells] == ["error", "ok", "skipped"]
+    assert cells[0]["error"] == "Key or access problem" and cells[0]["turn"] is None
+    assert cells[2]["error"] == "Budget exceeded" and cells[2]["cost"] is None
+    assert len(fake.by_provider("openai")) == 2  # the skipped cell sent nothing
+    assert Decimal(cells[1]["cost"]) == fake.bill_total() and len(studio.turns) == 1
+    assert studio.status == "idle" and studio.error == {}  # the grid says it, cell by cell
+
+
+def test_cancel_skips_the_comparison_cells_not_yet_started(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    fake.fault("openai", "slow", seconds=0.5)
+    studio.prompt = "a slow fox"
+    front.msg({"kind": "compare", "models": ["gpt-image-2"], "qualities": ["low"], "repeats": 3})
+    time.sleep(0.1)
+    job = studio._worker
+    assert studio.status == "running" and studio.compare["cells"][0]["status"] == "running"
+    front.msg({"kind": "cancel"})
+    assert studio.status == "idle"
+    job.join(5)
+    cells = studio.compare["cells"]
+    assert [c["status"] for c in cells] == ["ok", "skipped", "skipped"] and cells[1]["error"] == "Cancelled"
+    assert len(fake.by_provider("openai")) == 1
+    assert studio.turns[0]["cancelled"] is True and Decimal(studio.turns[0]["cost"]) == fake.bill_total()
+
+
+def test_compare_offline_repeats_make_free_cells(offline):
+    studio, front = offline
+    cells = compare(front, ["offline-sketch"], repeats=2)
+    assert [c["label"] for c in cells] == ["offline-sketch · #1", "offline-sketch · #2"]
+    assert [c["cost"] for c in cells] == ["0", "0"] and len(studio.turns) == 2
+    assert studio.compare["worst_case"] == "0"

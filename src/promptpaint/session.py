@@ -21,9 +21,9 @@ from typing import Callable
 
 from PIL import Image
 
-from . import codegen, config, images, masks, past, registry
+from . import codegen, compare, config, images, masks, past, registry
 from .client import Chat, Client, Result
-from .errors import InvalidRequest, PromptpaintError, Refused
+from .errors import BudgetExceeded, InvalidRequest, PromptpaintError, Refused
 from .ledger import Totals, current_user, utc_now
 from .store import ImageStore, check_id, encode_png
 from .transport import on_retry, scrub
@@ -93,6 +93,7 @@ class Job:
     parent: int | None = None
     chat: Chat | None = None
     image: Path | None = None
+    cells: list = field(default_factory=list)   # a comparison's compare.Cell list
     cancel: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     result: Result | None = None
@@ -193,6 +194,7 @@ class Session:
         self.code: dict = {}
         self.retry: dict = {}
         self.closed = ""
+        self.compare: dict = {}  # the Compare panel's grid: see compare_state
         self.costs: dict = {}
         self._all_time: Totals | None = None
         self._typical: Decimal | None = None
@@ -476,16 +478,20 @@ class Session:
                 raise InvalidRequest("A call is already running: wait for it, or press Cancel.")
             job = self._prepare(action, self.prompt if prompt is None else prompt,
                                 dict(self.params if params is None else params))
-            self._job = job
-            self.set_error(None)
-            self.set_notice("")  # a notice belongs to the call it describes
-            self.started_at = time.time()
-            self.status = "running"
-            self._changed("status")
-            job.thread = threading.Thread(target=self._work, args=(job,), daemon=True,
-                                          name=f"promptpaint-call-{job.id}")
-            job.thread.start()
-            return job
+            return self._begin(job, self._work)
+
+    def _begin(self, job: Job, work) -> Job:
+        """Make ``job`` the running one and start ``work(job)`` on its worker thread."""
+        self._job = job
+        self.set_error(None)
+        self.set_notice("")  # a notice belongs to the call it describes
+        self.started_at = time.time()
+        self.status = "running"
+        self._changed("status")
+        job.thread = threading.Thread(target=work, args=(job,), daemon=True,
+                                      name=f"promptpaint-call-{job.id}")
+        job.thread.start()
+        return job
 
     def run(self, action, prompt: str | None = None, params: dict | None = None) -> Result:
         """Start a call and wait for it; its error is raised here."""
@@ -568,16 +574,7 @@ class Session:
 
     def _finish(self, job: Job) -> None:
         result, exc, cancelled = job.result, job.error, job.cancelled
-        paid = getattr(exc, "cost", None) if exc is not None else None
-        # A call that landed, was refused or may have been billed is "the last call" (its cost may
-        # be unknown: None); one that failed before reaching the provider is not.
-        if result is not None or isinstance(exc, Refused) or paid or getattr(exc, "maybe_billed", False):
-            self.calls += 1
-            self.last_cost = result.cost if result is not None else paid
-            if self.last_cost is None:
-                self.unknown_calls += 1
-            else:
-                self.total += self.last_cost
+        paid = self._count(result, exc)
         if result is not None:
             self._add_turn(job.action, job.prompt, result.params, result.ids, result.paths, result.cost,
                            job.parent, job.chat, client=job.client, text=result.text,
@@ -608,6 +605,20 @@ class Session:
                 self._changed("retry")
                 self._changed("status")
         self.refresh_costs()
+
+    def _count(self, result: Result | None, exc: BaseException | None) -> Decimal | None:
+        """Count a finished call in the widget's figures; returns what a failed one may have cost."""
+        paid = getattr(exc, "cost", None) if exc is not None else None
+        # A call that landed, was refused or may have been billed is "the last call" (its cost may
+        # be unknown: None); one that failed before reaching the provider is not.
+        if result is not None or isinstance(exc, Refused) or paid or getattr(exc, "maybe_billed", False):
+            self.calls += 1
+            self.last_cost = result.cost if result is not None else paid
+            if self.last_cost is None:
+                self.unknown_calls += 1
+            else:
+                self.total += self.last_cost
+        return paid
 
     def _client_code(self, job: Job) -> str | None:
         """``pp.Client`` code for ``job`` that runs as pasted: an edit reads the source image
@@ -642,6 +653,103 @@ class Session:
         if show:
             self.show(turn.id, 0)
         return turn
+
+    # -- Compare: several models / qualities / repeats side by side ----------------------------
+    def compare_cells(self, models, qualities=None, repeats=1) -> list:
+        """The cells a comparison would make (``compare.plan``); raises InvalidRequest."""
+        configured = {p["name"] for p in self.provider_list() if p["configured"]}
+        offered = {m["id"]: m["provider"] for m in self.model_list() if m["provider"] in configured}
+        return compare.plan(models, qualities, repeats, offered=offered, params=self.params,
+                            default_params=self.default_params)
+
+    def compare_estimate(self, models, qualities=None, repeats=1) -> dict:
+        """``{"cells": [...], "calls": n, "worst_case": "1.27" or None}`` for the current prompt."""
+        cells = self.compare_cells(models, qualities, repeats)
+        worst = compare.worst_case(cells, self.prompt, lambda c: self.client(c.provider, c.model))
+        return {"cells": [c.as_state() for c in cells], "calls": len(cells), "worst_case": _money(worst)}
+
+    def start_compare(self, models, qualities=None, repeats=1, prompt: str | None = None) -> Job:
+        """Run a comparison as one job on the worker: cell after cell, each an ordinary call
+        booked against this Studio's budget, each image a turn (kind "compare") in the history.
+        Cancel skips the cells not yet started."""
+        with self._lock:
+            if self.closed:
+                raise InvalidRequest(CLOSED_MESSAGES[self.closed])
+            if self._job is not None and self._job.is_alive():
+                raise InvalidRequest("A call is already running: wait for it, or press Cancel.")
+            prompt = self.prompt if prompt is None else prompt
+            if not isinstance(prompt, str) or not prompt.strip():
+                raise InvalidRequest("Type a prompt first: say what to draw.", param="prompt")
+            cells = self.compare_cells(models, qualities, repeats)
+            worst = compare.worst_case(cells, prompt, lambda c: self.client(c.provider, c.model))
+            job = Job(next(self._job_ids), "compare", prompt, {}, self.client(), None, cells=cells)
+            self.compare = {"running": True, "prompt": prompt, "calls": len(cells),
+                            "worst_case": _money(worst), "cells": [
+                                {**c.as_state(), "status": "pending", "turn": None, "image": None,
+                                 "cost": None, "error": None, "message": None} for c in cells]}
+            self._changed("compare")
+            return self._begin(job, self._work_compare)
+
+    def _work_compare(self, job: Job) -> None:
+        token = on_retry.set(lambda info: self._retrying(job, info))
+        try:
+            for cell, shown in zip(job.cells, self.compare["cells"]):
+                if job.cancelled:
+                    shown.update(status="skipped", error="Cancelled", message="Cancelled before it started.")
+                    continue
+                shown["status"] = "running"
+                self._changed("compare")
+                self._compare_cell(job, cell, shown)
+                self._changed("compare")
+        except BaseException as exc:  # a bug must not leave the Studio "running" for ever
+            log.exception("promptpaint: the comparison failed")
+            job.error = exc
+        finally:
+            on_retry.reset(token)
+            try:
+                self.compare["running"] = False
+                self._changed("compare")
+                with self._lock:
+                    if self._job is job:
+                        self._job = None
+                        if job.error is not None:
+                            self.set_error(job.error)
+                        self.status, self.started_at = "idle", 0.0
+                        self.retry = {}
+                        self._changed("retry")
+                        self._changed("status")
+                self.refresh_costs()
+            finally:
+                job.done.set()
+
+    def _compare_cell(self, job: Job, cell, shown: dict) -> None:
+        client = self.client(cell.provider, cell.model)
+        chat = client.chat()
+        result = exc = None
+        try:
+            result = chat.send(job.prompt, cancel=job.cancel, **cell.params)
+        except Exception as e:  # one cell's failure, whatever it is, never stops the others
+            if not isinstance(e, PromptpaintError):
+                log.exception("promptpaint: comparison cell %d failed", cell.index)
+            exc = e
+        paid = self._count(result, exc)
+        if result is not None:
+            turn = self._add_turn("compare", job.prompt, result.params, result.ids, result.paths, result.cost,
+                                  None, chat, client=client, text=result.text, show=False,
+                                  cancelled=job.cancelled)
+            shown.update(status="ok", turn=turn.id, image=result.ids[0] if result.ids else None,
+                         cost=_money(result.cost))
+            return
+        # A cell the budget cannot cover is skipped (nothing was sent); any other failure stays
+        # on its cell, with what it may have cost, and the next cell runs.
+        shown.update(status="skipped" if isinstance(exc, BudgetExceeded) else
+                     "refused" if isinstance(exc, Refused) else "error",
+                     error=error_title(exc), message=error_state(exc)["message"], cost=_money(paid))
+        if isinstance(exc, Refused):
+            turn = self._add_turn("compare", job.prompt, cell.params, [], [], paid, None, None, client=client,
+                                  text=exc.text or exc.message, show=False, cancelled=job.cancelled,
+                                  refused=True)
+            shown["turn"] = turn.id
 
     # -- status, errors, costs -----------------------------------------------------------------
     def set_error(self, exc: BaseException | None) -> None:

@@ -77,6 +77,7 @@ _TRAITS = {
     "code": ("code",),
     "retry": ("retry",),
     "closed": ("closed",),
+    "compare": ("compare",),
 }
 _FRONT_END_ORDER = ("provider", "model", "params", "current", "prompt")
 _READ = {
@@ -87,6 +88,8 @@ _READ = {
     "started_at": lambda s: s.started_at, "error": lambda s: s.error, "notice": lambda s: s.notice,
     "costs": lambda s: s.costs, "code": lambda s: s.code, "retry": lambda s: s.retry,
     "closed": lambda s: s.closed,
+    # A fresh copy each time: the worker fills the cells in place, and traitlets only syncs a new value.
+    "compare": lambda s: {**s.compare, "cells": [dict(c) for c in s.compare["cells"]]} if s.compare else {},
 }
 
 
@@ -168,6 +171,7 @@ class Studio(anywidget.AnyWidget):
     code = t.Dict().tag(sync=True)
     retry = t.Dict().tag(sync=True)
     closed = t.Unicode("").tag(sync=True)
+    compare = t.Dict().tag(sync=True)
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
                  budget: float | None = None, resume: bool = False, **client_options):
@@ -344,6 +348,10 @@ class Studio(anywidget.AnyWidget):
                 self._send_past(content)
             elif kind == "open_past":
                 s.open_past(content.get("id"))
+            elif kind == "compare_estimate":
+                self._send_compare_estimate(content)
+            elif kind == "compare":
+                self._compare_from_ui(content)
             else:
                 raise InvalidRequest(f"Unknown message from the front end: {str(kind)[:40]!r}.")
         except PromptpaintError as exc:
@@ -362,6 +370,29 @@ class Studio(anywidget.AnyWidget):
             # way: marimo posts it and this message separately, and they can arrive out of order.
             self.prompt = prompt
         s.start(action, self.prompt, dict(self.params))
+
+    def _compare_from_ui(self, content: dict) -> None:
+        s = self._session
+        if s.job is not None and s.job.is_alive():
+            s.set_notice("A call is already running: wait for it, or press Cancel.")
+            return
+        if isinstance(content.get("prompt"), str):
+            self.prompt = content["prompt"]  # the text on screen when Run was pressed, as for run
+        s.start_compare(content.get("models"), content.get("qualities"), content.get("repeats", 1), self.prompt)
+
+    def _send_compare_estimate(self, content: dict) -> None:
+        """Always answered: the cells and worst case, or ``error`` in words (the panel shows it)."""
+        reply = _with_request({"kind": "compare_estimate"}, content.get("request"))
+        try:
+            found = self._session.compare_estimate(content.get("models"), content.get("qualities"),
+                                                   content.get("repeats", 1))
+        except PromptpaintError as exc:
+            self.send({**reply, "cells": [], "calls": 0, "worst_case": None, "error": exc.message})
+            return
+        except Exception as exc:
+            self.send({**reply, "cells": [], "calls": 0, "worst_case": None, "error": error_state(exc)["message"]})
+            raise
+        self.send({**reply, **found})
 
     def _send_past(self, content: dict) -> None:
         """The Past images list; an error still answers (with no items) so the drawer stops waiting."""
