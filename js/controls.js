@@ -262,6 +262,7 @@ export function createControls(model) {
     el,
     generate,
     edit,
+    promptText: () => prompt.value, // what is on screen, even before its debounced save
     dispose() {
       for (const stop of stops) stop();
       syncPrompt.flush();

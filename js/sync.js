@@ -67,6 +67,8 @@ export const messages = {
   past: (query = "") => ({ kind: "past", query: String(query) }),
   openPast: (id) => ({ kind: "open_past", id }),
   hidePast: (id, query = "") => ({ kind: "hide_past", id, query: String(query) }),
+  compareEstimate: (choice) => ({ kind: "compare_estimate", ...choice }),
+  compare: (choice, prompt) => ({ kind: "compare", ...choice, prompt: String(prompt ?? "") }),
 };
 
 /**

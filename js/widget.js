@@ -9,6 +9,7 @@ import { createUpload } from "./upload.js";
 import { containKeys } from "./keys.js";
 import { createCaption } from "./caption.js";
 import { createPast } from "./past.js";
+import { createCompare } from "./compare.js";
 import { createImageCache, messages, send } from "./sync.js";
 
 /**
@@ -25,6 +26,7 @@ function render({ model, el }) {
   const history = createHistory(model, cache);
   const cost = createCostPanel(model);
   const past = createPast(model, cache);
+  const compare = createCompare(model, cache, { promptText: controls.promptText });
   const upload = createUpload({ model, root, dropTarget: viewer.stage, report: status.report });
 
   // Side column (settings, prompt, actions, cost) beside the image on a wide cell, stacked on a
@@ -41,9 +43,11 @@ function render({ model, el }) {
       upload.button,
       upload.input,
       past.button,
+      compare.button,
       status.showCode,
     ),
     past.el,
+    compare.el,
     status.running,
     status.notice,
     status.local,
@@ -62,7 +66,7 @@ function render({ model, el }) {
     cancel: () => send(model, messages.cancel()),
   });
 
-  const parts = [past, upload, cost, history, caption, viewer, controls, status, cache];
+  const parts = [compare, past, upload, cost, history, caption, viewer, controls, status, cache];
   return () => {
     uncontain();
     for (const part of parts) part.dispose();
