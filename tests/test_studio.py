@@ -711,14 +711,14 @@ def compare(front, models, qualities=None, repeats=1, prompt="a fox in snow"):
 def test_compare_estimate_names_the_cells_and_the_worst_case(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
     studio.prompt = "a fox in snow"
-    front.msg({"kind": "compare_estimate", "models": ["gpt-image-2", "gpt-image-1.5"],
+    front.msg({"kind": "compare_estimate", "models": ["gpt-image-2", "gpt-image-2.5-flare"],
                "qualities": ["low", "high"], "repeats": 2, "request": 5})
     (reply, _), = front.sent
     assert reply["request"] == 5 and reply["calls"] == 8 and "error" not in reply
     assert [c["label"] for c in reply["cells"][:3]] == [
         "gpt-image-2 · low · #1", "gpt-image-2 · low · #2", "gpt-image-2 · high · #1"]
     worst = sum(pp.Client("openai", model=m).estimate("a fox in snow", quality=q, size="1024x1024", n=1)
-                for m in ("gpt-image-2", "gpt-image-1.5") for q in ("low", "high")) * 2
+                for m in ("gpt-image-2", "gpt-image-2.5-flare") for q in ("low", "high")) * 2
     assert Decimal(reply["worst_case"]) == worst
     assert fake.requests == [] and studio.turns == []  # an estimate spends nothing
 
@@ -734,7 +734,7 @@ def test_compare_estimate_names_the_cells_and_the_worst_case(fake, monkeypatch):
     ({"models": ["gpt-image-2", "gpt-image-2"]}, "picked once"),
     ({"models": ["gpt-image-2"], "qualities": ["ultra"]}, "does not take quality 'ultra'"),
     ({"models": ["offline-sketch"], "qualities": ["low"]}, "takes a quality"),
-    ({"models": ["gpt-image-2", "gpt-image-1.5"], "qualities": ["low", "medium", "high"], "repeats": 3},
+    ({"models": ["gpt-image-2", "gpt-image-2.5-flare"], "qualities": ["low", "medium", "high"], "repeats": 3},
      "18 calls; a comparison has at most 12"),
     ({"models": "gpt-image-2"}, "list of names"),
 ])
@@ -754,11 +754,11 @@ def test_compare_refuses_a_bad_choice_with_a_clear_error_and_spends_nothing(fake
 def test_compare_runs_each_cell_into_the_history_at_the_cost_billed(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch, budget=2.0)
     studio.params = {**studio.params, "n": 3}  # a cell is one image whatever the Images setting
-    cells = compare(front, ["gpt-image-2", "gpt-image-1.5"], ["low", "high"])
+    cells = compare(front, ["gpt-image-2", "gpt-image-2.5-flare"], ["low", "high"])
     assert [c["status"] for c in cells] == ["ok"] * 4 and studio.compare["running"] is False
     sent = [(r.json["model"], r.json["quality"], r.json["n"]) for r in fake.by_provider("openai")]
     assert sent == [("gpt-image-2", "low", 1), ("gpt-image-2", "high", 1),
-                    ("gpt-image-1.5", "low", 1), ("gpt-image-1.5", "high", 1)]
+                    ("gpt-image-2.5-flare", "low", 1), ("gpt-image-2.5-flare", "high", 1)]
     assert [Decimal(c["cost"]) for c in cells] == [b.cost for b in fake.billed]
     assert sum(Decimal(c["cost"]) for c in cells) == fake.bill_total() == studio.cost
     # every image is a turn of its own, stored, and none replaced the image being edited
@@ -815,3 +815,23 @@ def test_compare_offline_repeats_make_free_cells(offline):
     assert [c["label"] for c in cells] == ["offline-sketch · #1", "offline-sketch · #2"]
     assert [c["cost"] for c in cells] == ["0", "0"] and len(studio.turns) == 2
     assert studio.compare["worst_case"] == "0"
+
+
+def test_a_cancelled_comparison_finishing_late_leaves_the_newer_grid_alone(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    fake.fault("openai", "slow", seconds=0.5)   # the first comparison's first cell
+    fake.fault("openai", "slow", seconds=1.5)   # the second's: still running when the first lands
+    studio.prompt = "a slow fox"
+    front.msg({"kind": "compare", "models": ["gpt-image-2"], "qualities": ["low"], "repeats": 2})
+    time.sleep(0.1)
+    old = studio._worker
+    front.msg({"kind": "cancel"})
+    studio.prompt = "a quick fox"
+    front.msg({"kind": "compare", "models": ["gpt-image-2"], "qualities": ["high"], "repeats": 2})
+    old.join(5)
+    assert studio.status == "running" and studio.compare["running"] is True
+    front.wait()
+    assert studio.compare["prompt"] == "a quick fox" and studio.compare["running"] is False
+    assert [c["status"] for c in studio.compare["cells"]] == ["ok", "ok"]
+    assert [c["quality"] for c in studio.compare["cells"]] == ["high", "high"]
+    assert sorted(t["prompt"] for t in studio.turns) == ["a quick fox", "a quick fox", "a slow fox"]

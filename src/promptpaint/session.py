@@ -93,7 +93,8 @@ class Job:
     parent: int | None = None
     chat: Chat | None = None
     image: Path | None = None
-    cells: list = field(default_factory=list)   # a comparison's compare.Cell list
+    cells: list = field(default_factory=list)   # a comparison's compare.Cell list...
+    grid: dict = field(default_factory=dict)    # ...and the `compare` state it fills in
     cancel: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     result: Result | None = None
@@ -682,18 +683,19 @@ class Session:
                 raise InvalidRequest("Type a prompt first: say what to draw.", param="prompt")
             cells = self.compare_cells(models, qualities, repeats)
             worst = compare.worst_case(cells, prompt, lambda c: self.client(c.provider, c.model))
-            job = Job(next(self._job_ids), "compare", prompt, {}, self.client(), None, cells=cells)
-            self.compare = {"running": True, "prompt": prompt, "calls": len(cells),
-                            "worst_case": _money(worst), "cells": [
-                                {**c.as_state(), "status": "pending", "turn": None, "image": None,
-                                 "cost": None, "error": None, "message": None} for c in cells]}
+            grid = {"running": True, "prompt": prompt, "calls": len(cells), "worst_case": _money(worst),
+                    "cells": [{**c.as_state(), "status": "pending", "turn": None, "image": None,
+                               "cost": None, "error": None, "message": None} for c in cells]}
+            job = Job(next(self._job_ids), "compare", prompt, {}, self.client(), None, cells=cells, grid=grid)
+            self.compare = grid
             self._changed("compare")
             return self._begin(job, self._work_compare)
 
     def _work_compare(self, job: Job) -> None:
         token = on_retry.set(lambda info: self._retrying(job, info))
         try:
-            for cell, shown in zip(job.cells, self.compare["cells"]):
+            # job.grid, not self.compare: after Cancel a newer comparison may already be on screen.
+            for cell, shown in zip(job.cells, job.grid["cells"]):
                 if job.cancelled:
                     shown.update(status="skipped", error="Cancelled", message="Cancelled before it started.")
                     continue
@@ -707,7 +709,7 @@ class Session:
         finally:
             on_retry.reset(token)
             try:
-                self.compare["running"] = False
+                job.grid["running"] = False
                 self._changed("compare")
                 with self._lock:
                     if self._job is job:
