@@ -195,7 +195,7 @@ class Session:
         self.code: dict = {}
         self.retry: dict = {}
         self.closed = ""
-        self.compare: dict = {}  # the Compare panel's grid: see compare_state
+        self.compare: dict = {}  # the Compare panel's grid (`compare` in docs/widget-protocol.md)
         self.costs: dict = {}
         self._all_time: Totals | None = None
         self._typical: Decimal | None = None
@@ -595,8 +595,12 @@ class Session:
             self._changed("code")
         except PromptpaintError:
             pass
+        self._end(job, exc)
+
+    def _end(self, job: Job, exc: BaseException | None) -> None:
+        """``job`` is over: the Studio goes idle (with ``exc`` on the error card), unless it was
+        cancelled and a newer call is running, whose status a late finish must not touch."""
         with self._lock:
-            # A cancelled call finishes in the background; it must not touch a newer call's status.
             if self._job is job:
                 self._job = None
                 if exc is not None:
@@ -711,16 +715,7 @@ class Session:
             try:
                 job.grid["running"] = False
                 self._changed("compare")
-                with self._lock:
-                    if self._job is job:
-                        self._job = None
-                        if job.error is not None:
-                            self.set_error(job.error)
-                        self.status, self.started_at = "idle", 0.0
-                        self.retry = {}
-                        self._changed("retry")
-                        self._changed("status")
-                self.refresh_costs()
+                self._end(job, job.error)
             finally:
                 job.done.set()
 
