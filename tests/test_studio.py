@@ -721,6 +721,13 @@ def test_compare_estimate_names_the_cells_and_the_worst_case(fake, monkeypatch):
                 for m in ("gpt-image-2", "gpt-image-2.5-flare") for q in ("low", "high")) * 2
     assert Decimal(reply["worst_case"]) == worst
     assert fake.requests == [] and studio.turns == []  # an estimate spends nothing
+    # qualities apply to the models that take one; the offline stand-in gets one cell per repeat
+    front.msg({"kind": "compare_estimate", "models": ["gpt-image-2", "offline-sketch"],
+               "qualities": ["low", "high"], "repeats": 2, "request": 6})
+    reply = front.sent[-1][0]
+    assert [c["label"] for c in reply["cells"]] == [
+        "gpt-image-2 · low · #1", "gpt-image-2 · low · #2", "gpt-image-2 · high · #1",
+        "gpt-image-2 · high · #2", "offline-sketch · #1", "offline-sketch · #2"]
 
 
 @pytest.mark.parametrize("content, words", [

@@ -141,6 +141,11 @@ class Studio(anywidget.AnyWidget):
     :param store: an :class:`~promptpaint.store.ImageStore` for the images (default
         ``PROMPTPAINT_HOME/images``).
 
+    The **Compare** button runs the prompt on several models and/or qualities, up to 4 repeats
+    each (12 calls at most), after showing their worst case; the grid shows each image with its
+    cost, and clicking one makes it the image to edit. Every cell is an ordinary call under
+    this Studio's budget, and its image is a turn in ``history`` (kind ``"compare"``).
+
     Running its cell again replaces a Studio: the old view says so and refuses to run.
     ``studio.close()`` does the same. The kernel ↔ browser protocol is in
     ``docs/widget-protocol.md``; :class:`promptpaint.session.Session` holds the state.
