@@ -32,6 +32,14 @@ def models(include_retired: bool = False):
     return [m for m in registry.all_models() if include_retired or not m.is_retired()]
 
 
+def provenance(source, *, ledger=None):
+    """How an image was made (prompt, model, parameters, cost, ledger row…), from the file's own
+    metadata, else its ``.json`` sidecar, else the ledger by the sha256 of its bytes."""
+    from .imagemeta import provenance as read
+
+    return read(source, ledger=ledger)
+
+
 def __getattr__(name: str):
     if name == "Studio":
         from .studio import Studio
@@ -41,7 +49,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Client", "Chat", "Result", "Usage", "Studio", "ledger", "models", "Ledger", "SQLiteLedger",
+    "Client", "Chat", "Result", "Usage", "Studio", "ledger", "models", "provenance", "Ledger", "SQLiteLedger",
     "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited", "QuotaExceeded",
     "Refused", "ProviderError", "Timeout", "ModelRetired", "BudgetExceeded", "Cancelled",
     "OfflineNotice", "ShutdownWarning", "UnknownPriceWarning",

@@ -55,6 +55,7 @@ class Result:
     duration: float = 0.0
     ledger_id: int | None = None
     offline: bool = False
+    created: str = field(default_factory=lambda: utc_now().isoformat(timespec="seconds"))
     _images: list | None = field(default=None, repr=False)
 
     @property
@@ -66,6 +67,14 @@ class Result:
     @property
     def image(self) -> Image.Image:
         return self.images[0]
+
+    def save(self, path, index: int = 0) -> Path:
+        """Write image ``index`` to ``path`` (.png, .jpg, .webp) with how it was made inside it:
+        prompt, provider, model, parameters, seed, cost, ledger row, time. ``pp.provenance(path)``
+        reads it back. An image with a C2PA manifest is written unchanged, its story beside it."""
+        from . import imagemeta
+
+        return imagemeta.save(self, path, index)
 
     def __repr__(self) -> str:
         cost = "unknown" if self.cost is None else f"${self.cost:.4f}"
