@@ -47,6 +47,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+import fakestream  # tests/fakestream.py: streamed answers, their delays and faults
+
 __all__ = [
     "FakeProviders",
     "RecordedRequest",
@@ -375,6 +377,7 @@ class FakeProviders:
         self.openai_retired: set[str] = set(OPENAI_RETIRED_MODELS)
         self.gemini_models: dict[str, dict] = {k: dict(v) for k, v in GEMINI_MODELS.items()}
         self.requests: list[RecordedRequest] = []
+        self.streaming = fakestream.Streaming()  # delays and faults of streamed answers
         self.server_errors: list[str] = []  # tracebacks of bugs inside the fake itself
         self.issued_signatures: dict[bytes, str] = {}  # decoded signature -> sha256 of its image
         self._faults: dict[str, collections.deque] = {"openai": collections.deque(), "gemini": collections.deque()}
@@ -476,6 +479,7 @@ class FakeProviders:
         self.usage["openai"] = dict(DEFAULT_OPENAI_USAGE)
         self.usage["gemini"] = dict(DEFAULT_GEMINI_USAGE)
         self.latency = 0.0
+        self.streaming.reset()
 
     @staticmethod
     def colour_for(text: str) -> tuple[int, int, int]:
@@ -1317,6 +1321,10 @@ class _Handler(BaseHTTPRequestHandler):
             req.response_json = answer.json
         if fake.latency > 0:
             time.sleep(fake.latency)
+        if answer.status == 200 and answer.content_type.startswith("text/event-stream"):
+            fake.streaming.shape(provider, answer)
+            fake.streaming.send(self, answer)
+            return
         self._send(answer)
 
     def _read_body(self) -> bytes:
