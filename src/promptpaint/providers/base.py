@@ -30,6 +30,7 @@ class Call:
     images: list = field(default_factory=list)  # PNG/JPEG bytes or FileRef, first is the one edited
     mask: Image.Image | None = None             # "L", 255 = change, the first image's size
     history: list = field(default_factory=list) # earlier turns, provider-shaped (Gemini contents)
+    markup: Image.Image | None = None           # RGBA strokes at the first image's size (what to draw)
 
 
 @dataclass

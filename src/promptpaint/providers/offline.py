@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 
-from PIL import Image, ImageChops, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageStat
 
 from ..pricing import Usage
 from .base import Answer, Call, FileRef, Provider, Wire
@@ -79,6 +79,18 @@ def _png(im: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+def _follow_markup(src: Image.Image, fresh: Image.Image, strokes: Image.Image) -> Image.Image:
+    """What a model does with markup, visibly: the area the strokes cover is redrawn in their
+    colour, and the strokes themselves do not appear."""
+    from ..markup import region
+
+    where = region(strokes)
+    rgb = strokes.convert("RGB")
+    colour = tuple(int(c) for c in ImageStat.Stat(rgb, strokes.getchannel("A")).mean)
+    tinted = ImageChops.blend(fresh, Image.new("RGB", src.size, colour), 0.6)
+    return Image.composite(tinted, src, where)
+
+
 class OfflineProvider(Provider):
     name = "offline"
     offline = True
@@ -97,7 +109,9 @@ class OfflineProvider(Provider):
             out = []
             for i in range(n):
                 fresh = draw(call.prompt, src.size, seed, i)
-                if call.mask is not None:
+                if call.markup is not None:
+                    edited = _follow_markup(src, fresh, call.markup)
+                elif call.mask is not None:
                     edited = Image.composite(fresh, src, call.mask)
                 else:
                     # No mask: the whole picture shifts towards the new prompt, still recognisable.
