@@ -42,6 +42,7 @@ import time
 import traceback
 import urllib.parse
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -59,28 +60,104 @@ __all__ = [
     "GEMINI_FAULTS",
     "DEFAULT_OPENAI_USAGE",
     "DEFAULT_GEMINI_USAGE",
+    "Bill",
+    "ODD_USAGE",
 ]
 
 OPENAI_KEY = "sk-test-openai-0123456789abcdef"
 GEMINI_KEY = "AIza-test-gemini-0123456789abcdef"
 
-DEFAULT_OPENAI_USAGE = {"text_tokens": 17, "image_tokens_per_input_image": 323, "output_tokens_per_image": 1056}
-DEFAULT_GEMINI_USAGE = {
-    "text_tokens": 11,
-    "image_tokens_per_input_image": 560,
-    "output_image_tokens": 1120,
-    "output_text_tokens": 9,
-    "thoughts_tokens": 0,
+# Overrides of today's token counts (below), per provider: e.g. fake.usage["openai"]["text_tokens"] = 40.
+# OpenAI keys: text_tokens, image_tokens_per_input_image, output_tokens_per_image.
+# Gemini keys: text_tokens, image_tokens_per_input_image, output_image_tokens, output_text_tokens,
+# thoughts_tokens. Empty: the fake counts like the provider does today.
+DEFAULT_OPENAI_USAGE: dict = {}
+DEFAULT_GEMINI_USAGE: dict = {}
+
+# ----------------------------------------------------------------------------- what the providers bill
+# Copied from shared/reference/providers.md (corrected 2026-11-25), NOT from promptpaint's registry:
+# the fake is the judge of the client's arithmetic, so it keeps its own tables.
+# OpenAI output tokens per image: (per-image price) / (image-out rate).
+OPENAI_IMAGE_TOKENS = {
+    "gpt-image-2": {"1024x1024": {"low": 200, "medium": 1767, "high": 7033},
+                    "1536x1024": {"low": 167, "medium": 1367, "high": 5500},
+                    "1024x1536": {"low": 167, "medium": 1367, "high": 5500}},
+    "gpt-image-1.5": {"1024x1024": {"low": 281, "medium": 1063, "high": 4156}},
+    "gpt-image-1-mini": {"1024x1024": {"low": 625, "medium": 1375, "high": 4500},
+                         "1536x1024": {"low": 750, "medium": 1875, "high": 6500},
+                         "1024x1536": {"low": 750, "medium": 1875, "high": 6500}},
 }
+# xhigh/max have no published figure: the fake bills them well above high, as a model may.
+OPENAI_EXTRA_QUALITY = {"xhigh": 2, "max": 4}
+# USD per 1M tokens: text in, cached text in, image in, cached image in, text out, image out.
+PRICES = {
+    "gpt-image-2": (5, 1.25, 8, 2, 10, 30),
+    "gpt-image-1.5": (5, 1.25, 8, 8, 10, 32),
+    "gpt-image-1-mini": (2, 0.2, 2.5, 0.25, 8, 8),
+    "gemini-3.1-flash-image": (0.5, 0.5, 0.5, 0.5, 3, 60),
+    "gemini-3.1-flash-lite-image": (0.25, 0.25, 0.25, 0.25, 1.5, 30),
+    "gemini-3-pro-image": (2, 2, 2, 2, 12, 120),
+    "gemini-2.5-flash-image": (0.3, 0.3, 0.3, 0.3, 2.5, 30),
+}
+GEMINI_IMAGE_TOKENS = {
+    "gemini-3.1-flash-image": {"512": 747, "1K": 1120, "2K": 1680, "4K": 2520},
+    "gemini-3.1-flash-lite-image": {"1K": 1120, "2K": 1680, "4K": 2520},
+    "gemini-3-pro-image": {"1K": 1120, "2K": 1120, "4K": 2000},
+    "gemini-2.5-flash-image": {"1K": 1290, "2K": 1290, "4K": 1290},
+}
+GEMINI_INPUT_IMAGE_TOKENS = {"gemini-2.5-flash-image": 258}  # Gemini 3: 1120 each
+GEMINI_OUTPUT_LIMIT = 32768
+# Thinking is on by default on the Gemini 3 image models: seen from a few hundred to over a thousand.
+GEMINI_THOUGHTS = {"gemini-3.1-flash-image": 900, "gemini-3.1-flash-lite-image": 600,
+                   "gemini-3-pro-image": 1300, "gemini-2.5-flash-image": 0}
+ODD_USAGE = ("fraction", "string", "null", "negative", "huge")
+
+
+def openai_family(model: str) -> str:
+    if model.startswith(("gpt-image-2", "gpt-image-2.5", "gpt-image-2.6")):
+        return "gpt-image-2"
+    return "gpt-image-1.5" if model in ("gpt-image-1.5", "chatgpt-image-latest") else model
+
+
+def openai_input_image_tokens(w: int, h: int) -> int:
+    """Tiled like vision input: fit in 2048x2048, short side to 768, 170 per 512-px tile + 85."""
+    scale = min(1.0, 2048 / max(w, h))
+    w, h = w * scale, h * scale
+    scale = min(1.0, 768 / min(w, h))
+    w, h = w * scale, h * scale
+    return 85 + 170 * math.ceil(w / 512) * math.ceil(h / 512)
+
+
+def text_tokens(text: str, worst: bool = False) -> int:
+    """About 4 ASCII characters a token and one token a non-ASCII character; at worst a byte each."""
+    if worst:
+        return len(text.encode("utf-8"))
+    return sum(1 for c in text if ord(c) > 127) + math.ceil(sum(1 for c in text if ord(c) <= 127) / 4)
+
+
+@dataclass
+class Bill:
+    """One call as the provider books it: what it charged, whether or not the client heard back."""
+
+    provider: str
+    model: str
+    request_id: str
+    usage: dict  # the honest counts, in the provider's own wire names
+    cost: Decimal
+    fault: str | None = None
 
 OPENAI_FAULTS = (
     "auth", "org_unverified", "moderation", "rate_limit", "quota", "server_error",
-    "non_json", "truncated", "slow", "status",
+    "non_json", "truncated", "slow", "status", "drop_after_read", "odd_usage",
 )
 GEMINI_FAULTS = (
     "auth", "permission", "rate_limit", "free_tier", "server_error", "image_safety",
-    "blocked", "text_only", "non_json", "truncated", "slow", "status",
+    "blocked", "text_only", "non_json", "truncated", "slow", "status", "drop_after_read", "odd_usage",
 )
+# Faults that strike after the provider did (and billed) the work: the answer is lost or garbled.
+#   truncated: the body is cut off (mode "close_early" or "cut_json"); drop_after_read: the
+#   connection closes without an answer; odd_usage: kind= one of ODD_USAGE in the usage counts.
+_BILLED_FAULTS = {"truncated", "drop_after_read", "odd_usage"}
 _OPENAI_OUTCOME_FAULTS = {"moderation"}
 _GEMINI_OUTCOME_FAULTS = {"image_safety", "blocked", "text_only"}
 
@@ -340,6 +417,28 @@ def _parse_multipart(body: bytes, boundary: bytes):
 
 
 
+def _odd_usage(usage: dict, kind: str, provider: str) -> None:
+    """Report the counts the way a broken gateway might. ``fraction`` shaves half a token off each
+    count (the honest bill is the count rounded up); ``string`` quotes them; ``null``, ``negative``
+    and ``huge`` break the output count, which a client must not trust."""
+    def walk(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(v, int) and not isinstance(v, bool):
+                    node[k] = (v - 0.5 if v else 0.0) if kind == "fraction" else str(v)
+                else:
+                    walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    if kind in ("fraction", "string"):
+        walk(usage)
+        return
+    key = "output_tokens" if provider == "openai" else "candidatesTokenCount"
+    usage[key] = {"null": None, "negative": -abs(usage.get(key) or 1), "huge": 10 ** 13}[kind]
+
+
 class _Answer:
     """A response the handler will send."""
 
@@ -348,6 +447,7 @@ class _Answer:
         self.status = status
         self.headers = dict(headers or {})
         self.truncate = truncate
+        self.drop = False  # close the connection without answering
         if isinstance(body, (dict, list)):
             self.json = body
             self.body = json.dumps(body).encode()
@@ -376,6 +476,8 @@ class FakeProviders:
         self.openai_models: set[str] = set(OPENAI_CURRENT_MODELS)
         self.openai_retired: set[str] = set(OPENAI_RETIRED_MODELS)
         self.gemini_models: dict[str, dict] = {k: dict(v) for k, v in GEMINI_MODELS.items()}
+        self._billing_defaults()
+        self.billed: list[Bill] = []  # what the provider charged, per request, answered or not
         self.requests: list[RecordedRequest] = []
         self.streaming = fakestream.Streaming()  # delays and faults of streamed answers
         self.server_errors: list[str] = []  # tracebacks of bugs inside the fake itself
@@ -385,6 +487,37 @@ class FakeProviders:
         self._host = host
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+
+    def _billing_defaults(self) -> None:
+        self.auto_quality = "medium"        # what quality="auto" turns out to be
+        self.worst_case = False             # answer with the largest usage the provider may bill
+        self.openai_cached_tokens = 0       # reported as input_tokens_details.cached_tokens
+        self.gemini_tool_use_tokens = 0     # reported as toolUsePromptTokenCount
+        self.gemini_unitemised_tokens = 0   # in candidatesTokenCount but in no modality
+
+    def bill_total(self, provider: str | None = None) -> Decimal:
+        with self._lock:
+            return sum((b.cost for b in self.billed if provider in (None, b.provider)), Decimal(0))
+
+    def _bill(self, provider: str, model: str, request_id: str, usage: dict, fault: str | None) -> None:
+        t_in, ct_in, i_in, ci_in, t_out, i_out = (Decimal(str(x)) for x in PRICES[
+            openai_family(model) if provider == "openai" else model])
+        if provider == "openai":
+            d = usage.get("input_tokens_details", {})
+            cached = d.get("cached_tokens", 0)
+            c_text = min(cached, d["text_tokens"])
+            out = usage.get("output_tokens_details", {})
+            total = ((d["text_tokens"] - c_text) * t_in + c_text * ct_in + d["image_tokens"] * i_in
+                     + out.get("text_tokens", 0) * t_out + out.get("image_tokens", 0) * i_out)
+        else:
+            pd = {x["modality"]: x["tokenCount"] for x in usage.get("promptTokensDetails", [])}
+            cd = {x["modality"]: x["tokenCount"] for x in usage.get("candidatesTokensDetails", [])}
+            out_text = usage.get("candidatesTokenCount", 0) - cd.get("IMAGE", 0)
+            total = ((pd.get("TEXT", 0) + usage.get("toolUsePromptTokenCount", 0)) * t_in
+                     + pd.get("IMAGE", 0) * i_in
+                     + (out_text + usage.get("thoughtsTokenCount", 0)) * t_out + cd.get("IMAGE", 0) * i_out)
+        with self._lock:
+            self.billed.append(Bill(provider, model, request_id, usage, total / 1_000_000, fault))
 
     # -- lifecycle
     def start(self) -> "FakeProviders":
@@ -476,8 +609,10 @@ class FakeProviders:
         with self._lock:
             self.requests.clear()
             self.server_errors.clear()
+            self.billed.clear()
         self.usage["openai"] = dict(DEFAULT_OPENAI_USAGE)
         self.usage["gemini"] = dict(DEFAULT_GEMINI_USAGE)
+        self._billing_defaults()
         self.latency = 0.0
         self.streaming.reset()
 
@@ -533,7 +668,7 @@ class FakeProviders:
         if key not in self.keys:
             return self._openai_bad_key(key)
         self._sleep(name, kw)
-        if name and name not in _OPENAI_OUTCOME_FAULTS and name != "slow":
+        if name and name not in _OPENAI_OUTCOME_FAULTS and name != "slow" and not self._billed_fault(name, kw):
             return self._openai_fault(name, kw, req)
         try:
             if req.path.endswith("/generations"):
@@ -550,7 +685,11 @@ class FakeProviders:
                 f"at help.openai.com and include the request ID {req._request_id}.",  # type: ignore[attr-defined]
                 type="image_generation_user_error", code="moderation_blocked",
             )
-        return self._openai_success(params, plan, len(images), edit=req.path.endswith("/edits"))
+        answer = self._openai_success(params, plan, images, edit=req.path.endswith("/edits"))
+        usage = answer.json["usage"] if answer.json else None
+        if usage is not None:
+            self._bill("openai", plan["model"], req._request_id, usage, name)  # type: ignore[attr-defined]
+        return self._mangle(answer, name, kw, lambda body: body["usage"], "openai")
 
     def _openai_bad_key(self, key: str) -> _Answer:
         return self._openai_error(
@@ -853,8 +992,36 @@ class FakeProviders:
                 "background": background, "compression": compression, "w": w, "h": h,
                 "stream": bool(stream), "partial_images": p.get("partial_images") or 0, "prompt": prompt}
 
-    def _openai_success(self, p: dict, plan: dict, n_inputs: int, *, edit: bool) -> _Answer:
+    @staticmethod
+    def _billed_fault(name: str | None, kw: dict) -> bool:
+        return name in _BILLED_FAULTS and not (name == "truncated" and "body" in kw)
+
+    def _mangle(self, answer: _Answer, name: str | None, kw: dict, usage_of, provider: str) -> _Answer:
+        """Apply a fault that strikes after the work was done (and billed)."""
+        if not self._billed_fault(name, kw) or answer.json is None:
+            return answer
+        if name == "drop_after_read":
+            answer.drop = True
+        elif name == "truncated":
+            answer.truncate = kw.get("mode", "close_early")
+        elif name == "odd_usage":
+            body = json.loads(json.dumps(answer.json))
+            _odd_usage(usage_of(body), kw.get("kind", "string"), provider)
+            answer = _Answer(answer.status, body, headers=answer.headers, content_type=answer.content_type)
+        return answer
+
+    def _openai_output_tokens(self, model: str, quality: str, w: int, h: int) -> int:
+        table = OPENAI_IMAGE_TOKENS[openai_family(model)]
+        factor = OPENAI_EXTRA_QUALITY.get(quality, 1)
+        q = "high" if factor > 1 else quality
+        size = f"{w}x{h}"
+        if size in table:
+            return table[size][q] * factor
+        return math.ceil(table["1024x1024"][q] * w * h / (1024 * 1024)) * factor
+
+    def _openai_success(self, p: dict, plan: dict, inputs: list, *, edit: bool) -> _Answer:
         u = self.usage["openai"]
+        n_inputs = len(inputs)
         rgb = colour_for(plan["prompt"])
         transparent = plan["background"] == "transparent"
         images = [
@@ -862,9 +1029,17 @@ class FakeProviders:
                                           plan["compression"])).decode()
             for i in range(plan["n"])
         ]
-        text_t = u["text_tokens"]
-        img_t = u["image_tokens_per_input_image"] * n_inputs if edit else 0
-        out_t = u["output_tokens_per_image"] * plan["n"]
+        quality = plan["quality"]
+        if quality == "auto":
+            quality = "high" if self.worst_case else self.auto_quality
+        text_t = u.get("text_tokens", 9 + text_tokens(plan["prompt"], self.worst_case))
+        if "image_tokens_per_input_image" in u:
+            img_t = u["image_tokens_per_input_image"] * n_inputs if edit else 0
+        else:
+            img_t = sum(openai_input_image_tokens(*im.size) for im in inputs) if edit else 0
+        per_image = u.get("output_tokens_per_image") or self._openai_output_tokens(
+            plan["model"], quality, plan["w"], plan["h"])
+        out_t = per_image * plan["n"]
         usage = {
             "input_tokens": text_t + img_t,
             "input_tokens_details": {"text_tokens": text_t, "image_tokens": img_t},
@@ -872,7 +1047,8 @@ class FakeProviders:
             "total_tokens": text_t + img_t + out_t,
             "output_tokens_details": {"image_tokens": out_t, "text_tokens": 0},
         }
-        quality = "medium" if plan["quality"] == "auto" else plan["quality"]
+        if self.openai_cached_tokens:
+            usage["input_tokens_details"]["cached_tokens"] = min(self.openai_cached_tokens, text_t)
         background = "transparent" if transparent else "opaque"
         size = f"{plan['w']}x{plan['h']}"
         created = int(time.time())
@@ -941,7 +1117,7 @@ class FakeProviders:
         if key not in self.keys:
             return self._gemini_bad_key()
         self._sleep(name, kw)
-        if name and name not in _GEMINI_OUTCOME_FAULTS and name != "slow":
+        if name and name not in _GEMINI_OUTCOME_FAULTS and name != "slow" and not self._billed_fault(name, kw):
             return self._gemini_fault(name, kw, model)
         if model not in self.gemini_models:
             return self._gemini_error(
@@ -953,6 +1129,10 @@ class FakeProviders:
         except _BadRequest as e:
             return e.answer
         answer_json = self._gemini_answer(model, plan, name, kw)
+        self._bill("gemini", model, answer_json["responseId"], answer_json["usageMetadata"], name)
+        if self._billed_fault(name, kw):
+            return self._mangle(_Answer(200, answer_json, content_type="application/json; charset=UTF-8"),
+                                name, kw, lambda body: body["usageMetadata"], "gemini")
         if method == "streamGenerateContent":
             if req.query.get("alt") == "sse":
                 return _Answer(200, f"data: {json.dumps(answer_json)}\r\n\r\n",
@@ -1045,6 +1225,7 @@ class FakeProviders:
         n_images = 0
         first_image_size = None
         last_user_text = None
+        all_text = ""  # every text part, history included: all of it is billed as input
         for ci, content in enumerate(contents):
             role = content.get("role", "")
             if role not in ("", "user", "model"):
@@ -1074,6 +1255,7 @@ class FakeProviders:
                 if "text" in part:
                     if not isinstance(part["text"], str):
                         raise V(f"Invalid value at '{where}.text' (TYPE_STRING), {part['text']!r}")
+                    all_text += part["text"]
                     if role in ("", "user") and not part.get("thought"):
                         last_user_text = part["text"]
                     continue
@@ -1175,7 +1357,7 @@ class FakeProviders:
         else:
             w, h = self.gemini_size(ratio or "1:1", isize or "1K")
         return {"want_image": want_image, "n_images": n_images, "text": last_user_text, "w": w, "h": h,
-                "body": body}
+                "body": body, "all_text": all_text, "image_size": isize or "1K"}
 
     def _check_signature(self, sig_bytes: bytes | None, image: bytes, ci: int, pi: int) -> None:
         if sig_bytes is not None:
@@ -1201,7 +1383,12 @@ class FakeProviders:
             raise self._invalid(msg)
 
     def _gemini_answer(self, model: str, plan: dict, fault: str | None, kw: dict) -> dict:
-        u = self.usage["gemini"]
+        u = {"text_tokens": 4 + text_tokens(plan["all_text"], self.worst_case),
+             "image_tokens_per_input_image": GEMINI_INPUT_IMAGE_TOKENS.get(model, 1120),
+             "output_image_tokens": GEMINI_IMAGE_TOKENS[model].get(plan["image_size"], 1120),
+             "output_text_tokens": 9, "thoughts_tokens": GEMINI_THOUGHTS[model], **self.usage["gemini"]}
+        if self.worst_case:  # thinking fills what the output limit leaves
+            u["thoughts_tokens"] = GEMINI_OUTPUT_LIMIT - u["output_image_tokens"] - u["output_text_tokens"]
         k = plan["n_images"]
         prompt_details = [{"modality": "TEXT", "tokenCount": u["text_tokens"]}]
         if k:
@@ -1210,6 +1397,8 @@ class FakeProviders:
         resp: dict[str, Any] = {}
         prompt_only_usage = {"promptTokenCount": prompt_tokens, "totalTokenCount": prompt_tokens,
                              "promptTokensDetails": prompt_details}
+        if self.gemini_tool_use_tokens:
+            prompt_only_usage["toolUsePromptTokenCount"] = self.gemini_tool_use_tokens
         response_id = base64.urlsafe_b64encode(secrets.token_bytes(17)).decode().rstrip("=")
         if fault == "blocked":
             return {"promptFeedback": {"blockReason": kw.get("reason", "PROHIBITED_CONTENT")},
@@ -1243,9 +1432,10 @@ class FakeProviders:
             cand_details = [{"modality": "TEXT", "tokenCount": out_text},
                             {"modality": "IMAGE", "tokenCount": out_image}]
             cand_tokens = out_text + out_image
-        usage = {"promptTokenCount": prompt_tokens, "candidatesTokenCount": cand_tokens,
-                 "totalTokenCount": prompt_tokens + cand_tokens + thoughts,
-                 "promptTokensDetails": prompt_details, "candidatesTokensDetails": cand_details}
+        cand_tokens += self.gemini_unitemised_tokens
+        usage = {**prompt_only_usage, "candidatesTokenCount": cand_tokens,
+                 "totalTokenCount": prompt_tokens + cand_tokens + thoughts + self.gemini_tool_use_tokens,
+                 "candidatesTokensDetails": cand_details}
         if thoughts:
             usage["thoughtsTokenCount"] = thoughts
         resp = {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
@@ -1344,6 +1534,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, a: _Answer) -> None:
+        if a.drop:  # the request was read and processed; the answer never leaves
+            self.close_connection = True
+            return
         try:
             body = a.body
             self.send_response(a.status)

@@ -24,7 +24,9 @@ def test_a_call_that_would_pass_the_budget_is_refused_before_sending(fake):
 
 def test_eight_concurrent_calls_never_overshoot_the_budget(fake):
     fake.latency = 0.2
-    budget = Decimal("0.25")
+    # A true worst case for gemini-3.1-flash-image 1K is ~$0.162 (the 32,768-token output limit:
+    # thinking bills at the text rate); the old $0.073 ignored thinking, so $0.25 held three.
+    budget = Decimal("0.50")
     c = gemini(fake, budget=budget)
     outcomes = []
 
@@ -47,7 +49,8 @@ def test_eight_concurrent_calls_never_overshoot_the_budget(fake):
 
 
 def test_daily_cap_from_config_applies_across_clients(fake, monkeypatch):
-    monkeypatch.setenv("PROMPTPAINT_DAILY_BUDGET", "0.10")
+    # $0.20: one call reserves ~$0.162 and bills ~$0.07; a second reservation no longer fits.
+    monkeypatch.setenv("PROMPTPAINT_DAILY_BUDGET", "0.20")
     gemini(fake).generate("first fox")
     with pytest.raises(pp.BudgetExceeded, match="today"):
         gemini(fake).generate("second fox")
@@ -55,7 +58,7 @@ def test_daily_cap_from_config_applies_across_clients(fake, monkeypatch):
 
 
 def test_failed_call_releases_its_reservation(fake):
-    c = gemini(fake, budget=0.10)
+    c = gemini(fake, budget=0.20)  # one worst case (~$0.162) fits, two would not
     fake.fault("gemini", "permission")
     with pytest.raises(pp.AccessError):
         c.generate("a fox")

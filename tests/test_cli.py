@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from decimal import Decimal
 
 import numpy as np
 from PIL import Image
@@ -44,7 +45,9 @@ def test_openai_through_the_cli_prices_the_call(fake, tmp_path):
     r = cli("generate", "a red fox", "-o", str(tmp_path / "f.png"), "--provider", "openai", "--quality", "low",
             env={"OPENAI_API_KEY": OPENAI_KEY, "OPENAI_BASE_URL": fake.openai_base})
     assert r.returncode == 0, r.stderr
-    assert "$0.031765" in r.stderr and OPENAI_KEY not in r.stderr + r.stdout
+    # 12 text at $5 + 200 (gpt-image-2 low, 1024x1024) at $30 per 1M
+    assert "$0.006060" in r.stderr and fake.bill_total() == Decimal("0.00606")
+    assert OPENAI_KEY not in r.stderr + r.stdout
     assert fake.last("openai").json["quality"] == "low"
 
 

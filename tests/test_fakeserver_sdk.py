@@ -83,10 +83,12 @@ def test_openai_sdk_generate(fake):
     img = decode(result.data[0].b64_json)
     assert img.size == (1024, 1024) and img.format == "PNG"
     assert img.convert("RGB").getpixel((512, 512)) == colour_for("a lighthouse at dusk")
-    assert result.usage.input_tokens_details.text_tokens == 17
+    # Today's counts (providers.md, corrected 2026-11-25), not gpt-image-1's 17 + 1056: auto quality
+    # came out medium, 1767 tokens at 1024x1024; the prompt is 9 + one token per 4 ASCII characters.
+    assert result.usage.input_tokens_details.text_tokens == 9 + 5
     assert result.usage.input_tokens_details.image_tokens == 0
-    assert result.usage.output_tokens == 1056 and result.usage.total_tokens == 17 + 1056
-    assert result.usage.output_tokens_details.image_tokens == 1056
+    assert result.usage.output_tokens == 1767 and result.usage.total_tokens == 14 + 1767
+    assert result.usage.output_tokens_details.image_tokens == 1767
     assert (result.size, result.quality, result.output_format, result.background) == (
         "1024x1024", "medium", "png", "opaque")
     rec = fake.last("openai")
@@ -121,8 +123,8 @@ def test_openai_sdk_edit_multipart_round_trip(fake, tmp_path):
     rgb = colour_for("add a hat")
     assert img.convert("RGB").getpixel((40, 40)) == rgb
     assert img.convert("RGB").getpixel((12, 4)) == marker_colour(rgb)  # index 1 -> bar 16 px wide
-    assert result.usage.input_tokens_details.image_tokens == 2 * 323
-    assert result.usage.input_tokens == 17 + 646
+    assert result.usage.input_tokens_details.image_tokens == 2 * (85 + 170)  # one 512-px tile each
+    assert result.usage.input_tokens == 12 + 510
     rec = fake.last("openai")
     assert rec.path == "/v1/images/edits"
     assert rec.headers["content-type"].startswith("multipart/form-data; boundary=")
@@ -196,7 +198,7 @@ def test_openai_sdk_stream(fake):
     events = list(stream)
     assert [e.type for e in events] == ["image_generation.partial_image"] * 2 + ["image_generation.completed"]
     assert decode(events[-1].b64_json).size == (1024, 1024)
-    assert events[-1].usage.input_tokens == 17
+    assert events[-1].usage.input_tokens == 9 + 1
 
 
 # ----------------------------------------------------------------------------- OpenAI strictness
@@ -289,7 +291,7 @@ def test_openai_edit_other_rules(fake):
     assert r.status_code == 200 and decode(r.json()["data"][0]["b64_json"]).size == (1024, 1536)
     # a single `image` file and `image` repeated are both accepted; usage counts input images
     r = _edit(fake, [img, img])
-    assert r.json()["usage"]["input_tokens_details"] == {"text_tokens": 17, "image_tokens": 646}
+    assert r.json()["usage"]["input_tokens_details"] == {"text_tokens": 11, "image_tokens": 2 * 255}
 
 
 # ----------------------------------------------------------------------------- OpenAI transport faults
@@ -335,7 +337,9 @@ def test_gemini_sdk_generate(fake):
     assert img.size == (1024, 576)
     assert img.convert("RGB").getpixel((500, 300)) == colour_for("a red fox in snow")
     um = resp.usage_metadata
-    assert um.prompt_token_count == 11 and um.candidates_token_count == 1129 and um.total_token_count == 1140
+    # Gemini 3 thinks by default: 900 thought tokens on top of 9 text + 1120 image out.
+    assert um.prompt_token_count == 9 and um.candidates_token_count == 1129
+    assert um.thoughts_token_count == 900 and um.total_token_count == 9 + 1129 + 900
     by_mod = {d.modality.value: d.token_count for d in um.candidates_tokens_details}
     assert by_mod == {"TEXT": 9, "IMAGE": 1120}
     assert [d.modality.value for d in um.prompt_tokens_details] == ["TEXT"]
@@ -357,8 +361,8 @@ def test_gemini_sdk_edit_uses_input_size_and_counts_images(fake):
     img = Image.open(io.BytesIO([p for p in resp.candidates[0].content.parts if p.inline_data][0].inline_data.data))
     assert img.size == (96, 64)
     um = resp.usage_metadata
-    assert um.prompt_token_count == 11 + 560
-    assert {d.modality.value: d.token_count for d in um.prompt_tokens_details} == {"TEXT": 11, "IMAGE": 560}
+    assert um.prompt_token_count == 7 + 1120  # an input image is ~1120 tokens on Gemini 3
+    assert {d.modality.value: d.token_count for d in um.prompt_tokens_details} == {"TEXT": 7, "IMAGE": 1120}
     assert fake.last("gemini").path.startswith("/v1/models/gemini-3-pro-image")
 
 
@@ -377,7 +381,7 @@ def test_gemini_sdk_chat_replays_thought_signature(fake):
     issued = [p for p in fake.requests[0].response_json["candidates"][0]["content"]["parts"] if "inlineData" in p][0]
     assert base64.urlsafe_b64decode(sent["thoughtSignature"] + "==") == base64.b64decode(issued["thoughtSignature"])
     # two images now in the history (none from the user): prompt counts the model's image
-    assert second.usage_metadata.prompt_token_count == 11 + 560
+    assert second.usage_metadata.prompt_token_count == 32 + 1120  # all history text, and the image
     assert first.candidates[0].content.parts[-1].inline_data.data != b""
 
 
@@ -423,7 +427,7 @@ def test_gemini_sdk_outcome_faults(fake):
     r = client.models.generate_content(model="gemini-3.1-flash-image", contents="x")
     assert r.candidates[0].finish_reason == genai_types.FinishReason.IMAGE_PROHIBITED_CONTENT
     assert r.candidates[0].content is None
-    assert r.usage_metadata.prompt_token_count == 11 and r.usage_metadata.candidates_token_count is None
+    assert r.usage_metadata.prompt_token_count == 5 and r.usage_metadata.candidates_token_count is None
     fake.fault("gemini", "blocked")
     r = client.models.generate_content(model="gemini-3.1-flash-image", contents="x")
     assert r.candidates is None
@@ -436,7 +440,7 @@ def test_gemini_sdk_outcome_faults(fake):
     r = client.models.generate_content(model="gemini-3-pro-image", contents="x")
     assert r.usage_metadata.thoughts_token_count == 40
     assert r.candidates[0].content.parts[0].thought is True
-    assert r.usage_metadata.total_token_count == 11 + 1129 + 40
+    assert r.usage_metadata.total_token_count == 5 + 1129 + 40
 
 
 def test_gemini_sdk_text_only_modality_and_unknown_model(fake):
@@ -511,7 +515,8 @@ def test_gemini_missing_thought_signature_on_replay(fake):
     r = gm_post(fake, stripped)
     assert r.status_code == 400 and "thought_signature" in r.json()["error"]["message"]
     forged = json.loads(json.dumps(follow))
-    forged["contents"][1]["parts"][1]["thoughtSignature"] = base64.b64encode(b"forged").decode()
+    image_part = next(p for p in forged["contents"][1]["parts"] if "inlineData" in p)
+    image_part["thoughtSignature"] = base64.b64encode(b"forged").decode()
     assert gm_post(fake, forged).status_code == 400
 
 

@@ -43,17 +43,19 @@ def test_generate_request_fields_and_image(fake, client):
 
 def test_cost_by_modality(fake, client):
     r = client.generate("a fox")
-    # 11 text in at $0.50, 9 text out at $3, 1120 image out at $60 per 1M
+    # 6 text in at $0.50, 9 text out and 900 thought tokens (Gemini 3 thinks by default) at $3,
+    # 1120 image out at $60 per 1M
     assert r.usage.output_image_tokens == 1120 and r.usage.output_text_tokens == 9
-    assert r.cost == Decimal("0.0672325")
-    assert pp.ledger().total() == Decimal("0.0672325")
+    assert r.usage.thinking_tokens == 900
+    assert r.cost == Decimal("0.06993") == fake.bill_total()
+    assert pp.ledger().total() == Decimal("0.06993")
 
 
 def test_thinking_tokens_are_billed(fake, client):
     fake.usage["gemini"] = {**fake.usage["gemini"], "thoughts_tokens": 200}
     r = client.generate("a fox")
     assert r.usage.thinking_tokens == 200
-    assert r.cost == Decimal("0.0672325") + Decimal(200 * 3) / 1_000_000
+    assert r.cost == Decimal("0.06993") - Decimal(700 * 3) / 1_000_000 == fake.bill_total()
 
 
 def test_masked_edit_sends_image_then_mask_and_keeps_the_rest(fake, client):
@@ -70,8 +72,8 @@ def test_masked_edit_sends_image_then_mask_and_keeps_the_rest(fake, client):
     out = np.asarray(r.images[0].convert("RGB"))
     assert out.shape == (480, 640, 3)
     assert (out[240:, :] == [10, 200, 30]).all() and (out[:, 320:] == [10, 200, 30]).all()
-    # input images are billed too: 2 images (source and mask) at 560 tokens each
-    assert r.usage.input_image_tokens == 1120
+    # input images are billed too: 2 images (source and mask) at ~1120 tokens each on Gemini 3
+    assert r.usage.input_image_tokens == 2240
 
 
 def test_multi_turn_replays_model_images_and_thought_signatures(fake, client):

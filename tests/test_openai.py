@@ -34,13 +34,14 @@ def test_generate_sends_json_and_decodes_the_image(fake, client):
 
 def test_cost_from_returned_usage_to_the_microdollar(fake, client):
     r = client.generate("a red fox in snow", n=2)
-    # text 17 * $5 + output 2 * 1056 * $30 per 1M tokens
-    assert r.usage.input_text_tokens == 17 and r.usage.output_image_tokens == 2112
-    assert r.cost == Decimal("0.063445")
+    # Today's gpt-image-2 counts (the old 17 + 1056 were gpt-image-1's): text 14 * $5 + output
+    # 2 * 1767 (medium, 1024x1024) * $30 per 1M tokens, and exactly what the provider billed.
+    assert r.usage.input_text_tokens == 14 and r.usage.output_image_tokens == 3534
+    assert r.cost == Decimal("0.10609") == fake.bill_total()
     row = pp.ledger().entries(1)[0]
-    assert row["cost"] == Decimal("0.063445") and row["status"] == "ok"
+    assert row["cost"] == Decimal("0.10609") and row["status"] == "ok"
     assert row["request_id"] == r.request_id and row["images"] == r.ids
-    assert pp.ledger().total() == Decimal("0.063445")
+    assert pp.ledger().total() == Decimal("0.10609")
 
 
 def test_edit_is_multipart_with_rgba_mask_of_the_images_size(fake, client):
@@ -59,8 +60,8 @@ def test_edit_is_multipart_with_rgba_mask_of_the_images_size(fake, client):
     alpha = np.asarray(sent_mask.getchannel("A"))
     assert (alpha[:512, :512] == 0).all() and (alpha[512:, 512:] == 255).all()
     assert req.form["prompt"] == ["a starry sky"] and req.form["model"] == ["gpt-image-2"]
-    # 17 text at $5 + 2 * 323 image tokens at $8 in, 1056 out at $30 per 1M
-    assert r.cost == Decimal("0.036933")
+    # 12 text at $5 + 2 * 765 image tokens (four 512-px tiles each) at $8 in, 200 out (low) at $30
+    assert r.cost == Decimal("0.0183") == fake.bill_total()
     # preserve_unmasked: outside the painted square, the original pixels, exactly.
     out = np.asarray(r.images[0].convert("RGB"))
     assert (out[600:, 600:] == [10, 200, 30]).all()
@@ -85,7 +86,7 @@ def test_near_shutdown_model_still_works_with_a_warning(fake):
     with pytest.warns(pp.ShutdownWarning, match="2026-12-01"):
         c = pp.Client("openai", model="gpt-image-1-mini", api_key=OPENAI_KEY, base_url=fake.openai_base)
     r = c.generate("a fox")
-    assert r.cost == Decimal(17 * 2 + 1056 * 8) / 1_000_000
+    assert r.cost == Decimal(11 * 2 + 1375 * 8) / 1_000_000 == fake.bill_total()  # auto came out medium
 
 
 def test_env_key_and_base_url(fake, monkeypatch):

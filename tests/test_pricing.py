@@ -21,3 +21,108 @@ def test_gemini_cost_counts_image_output_and_thinking():
 
 def test_unknown_price_is_none_not_zero():
     assert cost(Usage(output_image_tokens=10), None) is None
+
+
+# ----------------------------------------------------------------------------- today's prices
+import datetime as dt  # noqa: E402
+
+import pytest  # noqa: E402
+
+from promptpaint import pricing  # noqa: E402
+from promptpaint.providers import gemini as gemini_provider, openai as openai_provider  # noqa: E402
+
+
+@pytest.mark.parametrize("model", ["gpt-image-2", "gpt-image-2.5-sunburst", "gpt-image-2.5-flare"])
+def test_gpt_image_2_text_out_is_ten_dollars_not_thirty(model):
+    price = registry.get(model).price_on(dt.date(2026, 11, 25))
+    assert cost(Usage(output_text_tokens=1_000_000), price) == Decimal("10")
+
+
+@pytest.mark.parametrize("model", ["gpt-image-2.6-sunburst", "gpt-image-2.6-flare"])
+def test_gpt_image_2_6_is_priced_from_its_release(model):
+    m = registry.get(model)
+    assert m.price_on(dt.date(2026, 11, 3)) is None
+    p = m.price_on(dt.date(2026, 11, 4))
+    assert (p.input_text, p.cached_input_text, p.input_image, p.cached_input_image, p.output_image) == (
+        5, Decimal("1.25"), 8, 2, 30)
+    assert "treat" in p.source.lower() or "until" in p.source.lower()  # text out 10 is our assumption, said so
+
+
+def test_openai_cached_tokens_bill_at_the_cached_rate():
+    u = openai_provider.parse_usage({
+        "input_tokens": 1100, "output_tokens": 7033,
+        "input_tokens_details": {"text_tokens": 100, "image_tokens": 1000, "cached_tokens": 600,
+                                 "cached_tokens_details": {"text_tokens": 60, "image_tokens": 540}},
+    }, 1)
+    price = registry.get("gpt-image-2").prices[0]
+    # 40*5 + 60*1.25 + 460*8 + 540*2 + 7033*30 = 200 + 75 + 3680 + 1080 + 210990 per 1M
+    assert cost(u, price) == Decimal("0.216025")
+
+
+def test_openai_cached_tokens_without_a_split_take_the_smaller_discount():
+    u = openai_provider.parse_usage({"input_tokens": 1100, "output_tokens": 0, "input_tokens_details": {
+        "text_tokens": 100, "image_tokens": 1000, "cached_tokens": 300}}, 1)
+    assert (u.cached_input_text_tokens, u.cached_input_image_tokens) == (100, 200)
+
+
+def test_gemini_unitemised_candidates_and_tool_use_are_billed():
+    u = gemini_provider.parse_usage({
+        "promptTokenCount": 20, "candidatesTokenCount": 1200, "thoughtsTokenCount": 900,
+        "toolUsePromptTokenCount": 50,
+        "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 1120}],
+    }, True, 0)
+    assert (u.output_text_tokens, u.output_image_tokens, u.tool_use_tokens) == (80, 1120, 50)
+    price = registry.get("gemini-3.1-flash-image").prices[0]
+    # (20+50)*0.5 + (80+900)*3 + 1120*60 = 35 + 2940 + 67200
+    assert cost(u, price) == Decimal("0.070175")
+
+
+@pytest.mark.parametrize("value, expected", [(7033, 7033), (7032.2, 7033), ("7033", 7033), ("7032.5", 7033)])
+def test_usage_counts_floats_round_up_and_strings_are_read(value, expected):
+    assert pricing.tokens({"n": value}, "n") == expected
+
+
+@pytest.mark.parametrize("value", [None, -1, -0.5, "-3", "lots", 10**12, float("nan"), float("inf"), True, [1]])
+def test_usage_that_cannot_be_a_count_is_untrusted(value):
+    with pytest.raises(pricing.UntrustedUsage):
+        pricing.tokens({"n": value}, "n")
+
+
+# ----------------------------------------------------------------------------- worst cases
+def est(model, prompt="a fox", **params):
+    m = registry.get(model)
+    return pricing.estimate(m, m.price_on(dt.date(2026, 11, 25)), prompt, params)
+
+
+@pytest.mark.parametrize("model, params, billed", [
+    ("gpt-image-2", {"quality": "high", "size": "1024x1024"}, "0.211"),
+    ("gpt-image-2", {"quality": "auto", "size": "1024x1024"}, "0.211"),   # auto may pick high
+    ("gpt-image-2", {}, "0.211"),                                          # size and quality auto
+    ("gpt-image-2", {"quality": "high", "size": "1536x1024"}, "0.165"),
+    ("gpt-image-1-mini", {"quality": "low", "size": "1024x1024"}, "0.005"),
+    ("gpt-image-1-mini", {"quality": "high", "size": "1024x1536"}, "0.052"),
+    ("gpt-image-1.5", {"quality": "high", "size": "1024x1024"}, "0.133"),
+])
+def test_openai_reservations_cover_the_published_per_image_price(model, params, billed):
+    assert est(model, **params) >= Decimal(billed)
+
+
+def test_custom_sizes_scale_by_pixels_rounded_up():
+    assert est("gpt-image-2", quality="high", size="2048x2048") >= 4 * Decimal("0.211")
+
+
+def test_gemini_reservation_bounds_thinking_by_the_output_limit():
+    # 1120 image tokens at $60 plus the rest of the 32,768-token output limit at $3 (thinking)
+    assert est("gemini-3.1-flash-image") >= Decimal(1120 * 60 + (32768 - 1120) * 3) / 1_000_000
+
+
+def test_prompt_tokens_count_utf8_bytes_not_characters():
+    latin, cjk = est("gemini-3-pro-image", "a" * 3000), est("gemini-3-pro-image", "猫" * 3000)
+    assert cjk - latin == Decimal(6000 * 2) / 1_000_000  # 2 more bytes a character, $2 per 1M
+
+
+@pytest.mark.parametrize("quality", ["xhigh", "max"])
+def test_settings_without_a_published_bound_have_no_estimate(quality):
+    assert est("gpt-image-2.5-sunburst", quality=quality) is None
+    with pytest.raises(pricing.Unbounded, match=quality):
+        pricing.worst_usage(registry.get("gpt-image-2.5-sunburst"), "x", {"quality": quality})

@@ -50,10 +50,12 @@ def test_unknown_model_warns_that_cost_is_unknown_never_zero():
     assert c.estimate("a fox") is None
 
 
-def test_unknown_model_with_explicit_price_is_counted():
+def test_unknown_model_with_explicit_price_still_has_no_known_bound():
+    # A price says what a token costs, not how many tokens a model may bill: no worst case is on
+    # file for an unknown model, so its most-it-can-cost stays unknown (ceiling= supplies one).
     c = pp.Client("openai", model="gpt-image-9", api_key="k",
                   price={"input_text": 5, "output_image": 30})
-    assert c.estimate("a fox", quality="low", size="1024x1024") > 0
+    assert c.estimate("a fox", quality="low", size="1024x1024") is None
 
 
 @pytest.mark.parametrize("model, params, param", [

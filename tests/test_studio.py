@@ -170,10 +170,11 @@ def test_costs_shown_equal_the_ledger(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch, budget=1.0)
     front.run("generate", "fox one")
     front.run("generate", "fox two")
-    assert studio.cost == Decimal("0.06353")
+    # each: 11 text at $5 + 1767 (gpt-image-2 medium 1024x1024) at $30 per 1M
+    assert studio.cost == Decimal("0.10613") == fake.bill_total()
     assert Decimal(studio.costs["widget"]) == studio.cost == pp.ledger().total()
     assert Decimal(studio.costs["all_time"]) == pp.ledger().total()
-    assert Decimal(studio.costs["last"]) == Decimal("0.031765")
+    assert Decimal(studio.costs["last"]) == Decimal("0.053065")
     assert Decimal(studio.costs["budget_left"]) == Decimal("1") - studio.cost
     assert Decimal(studio.costs["estimate"]) > 0
 

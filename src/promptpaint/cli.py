@@ -170,7 +170,7 @@ def _cost(args) -> int:
     print(f"this session: ${led.session():.6f}")
     print(f"today (UTC):  ${led.today():.6f}")
     print(f"all time:     ${led.total():.6f}")
-    unknown = getattr(led, "unknown_cost_calls", lambda: 0)()
+    unknown = led.summary().unknown_calls
     if unknown:
         print(f"plus {unknown} call(s) whose price is unknown")
     for row in led.entries(args.last) if args.last else []:

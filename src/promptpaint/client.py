@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import threading
 import time
+import urllib.parse
 import uuid
 import warnings
 from dataclasses import dataclass, field
@@ -18,13 +20,17 @@ from PIL import Image
 
 from . import config, masks, pricing, redact, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
-from .ledger import Attempt, Cap, Ledger, ledger as default_ledger, utc_now
+from .ledger import Attempt, Cap, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
 from .providers import Answer, Call, FileRef, Provider
 from .registry import Price, UnknownPriceWarning
 from .store import ImageStore, encode_png, sha256
 from .transport import RetryPolicy, Transport, scrub
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
+
+
+class LedgerWarning(UserWarning):
+    """The ledger could not book an answered call; it stays counted at its reservation."""
 
 
 class OfflineNotice(UserWarning):
@@ -125,6 +131,46 @@ def _key_of(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _without_userinfo(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+
+
+def _image_size(data) -> tuple[int, int] | None:
+    """Pixel size from the header only (no decode); None for a URI."""
+    if not isinstance(data, bytes):
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return im.size
+    except Exception:
+        return None
+
+
+class _SingleFlight:
+    """Identical cached calls in flight at once make one request; the others wait for its answer."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running: dict[str, threading.Event] = {}
+
+    def enter(self, key: str) -> threading.Event | None:
+        """None: the caller makes the request (and must ``leave``). Else an event to wait on."""
+        with self._lock:
+            running = self._running.get(key)
+            if running is None:
+                self._running[key] = threading.Event()
+            return running
+
+    def leave(self, key: str) -> None:
+        with self._lock:
+            self._running.pop(key).set()
+
+
+_in_flight = _SingleFlight()
+
+
 class Client:
     """A provider, a model and the rules for spending on them.
 
@@ -157,7 +203,7 @@ class Client:
         (``PROMPTPAINT_DAILY_BUDGET`` or ``daily_budget`` in ``config.json``) applies as well.
     :param price: prices for a model promptpaint has none for, in USD per 1M tokens, e.g.
         ``{"input_text": 5, "output_image": 30}``; without it such a model's calls are booked
-        at an unknown cost.
+        at an unknown cost, and refused under a budget unless ``ceiling=`` is given too.
     :param cache: reuse the images of an identical earlier call (same model, prompt, parameters
         and inputs) at $0 instead of paying again. Default: False.
     :param timeout: seconds to wait for an answer (image models can take a minute or more).
@@ -172,6 +218,11 @@ class Client:
     :param ledger: where calls are booked. Default: :func:`promptpaint.ledger`, the SQLite file in
         ``PROMPTPAINT_HOME``.
     :param store: where images are written. Default: ``images/`` in ``PROMPTPAINT_HOME``.
+    :param budget_id: a name for the budget, so several Clients share one cap (a Studio gives
+        each Client it makes the same id). Default: a new id for this Client.
+    :param ceiling: the most one call may cost, in USD, for a setting whose worst case is not
+        known (``quality="xhigh"``, a model without a price): under a budget such calls are
+        refused unless this is given, and this is what they reserve. Default: None.
 
     Errors are :class:`PromptpaintError` subclasses whose message says what to do next.
     """
@@ -181,7 +232,8 @@ class Client:
                  budget: float | Decimal | None = None, price: dict | None = None,
                  cache: bool = False, timeout: float = 600.0, max_retries: int = 2,
                  retry_on_timeout: bool = False, backoff: float = 0.5,
-                 ledger: Ledger | None = None, store: ImageStore | None = None):
+                 ledger: Ledger | None = None, store: ImageStore | None = None,
+                 budget_id: str | None = None, ceiling: float | Decimal | None = None):
         if api_key:
             # From here on the key prints as '[key]', even in a traceback that shows locals.
             redact.register(api_key)
@@ -194,8 +246,12 @@ class Client:
         self.model = registry.get(model or registry.default_model(provider), provider)
         registry.check_lifecycle(self.model)
         self.price: Price | None = Price.custom(price) if price else None
-        self.budget = Decimal(str(budget)) if budget is not None else None
-        self._budget_id = f"client-{uuid.uuid4().hex[:12]}" if self.budget is not None else None
+        self.budget = config.dollars(budget, "budget") if budget is not None else None
+        config.daily_budget()  # a bad PROMPTPAINT_DAILY_BUDGET is an error now, not mid-call
+        # Clients given the same budget_id share one cap (a Studio passes one to each it makes).
+        self._budget_id = budget_id or (f"client-{uuid.uuid4().hex[:12]}" if self.budget is not None else None)
+        # What to reserve for a call no table can bound (xhigh, an unknown model): the user's word.
+        self.ceiling = config.dollars(ceiling, "ceiling") if ceiling is not None else None
         self.cache = cache
         self.ledger = ledger or default_ledger()
         self.store = store or ImageStore(config.home() / "images")
@@ -230,6 +286,7 @@ class Client:
     def _make_provider(self, name, api_key, base_url, timeout, retry) -> Provider:
         if name == "offline":
             from .providers.offline import OfflineProvider
+            self._account = (name, None, None)
             return OfflineProvider()
         key, key_from = (api_key, "api_key=") if api_key else config.find_key(name)
         if not key:
@@ -245,6 +302,8 @@ class Client:
         url_from = "base_url=" if base_url else config.BASE_URL_ENV[name]
         redact.register_url(base_url or config.base_url(name))
         base = config.check_base_url(name, base_url or config.base_url(name), url_from)
+        # The cache must never answer one account or gateway with another's image.
+        self._account = (name, _without_userinfo(base), hashlib.sha256(str(key).encode()).hexdigest())
         if name == "openai":
             from .providers.openai import OpenAIProvider, classify
             transport = Transport(name, (key,), classify, retry=retry, timeout=(10.0, timeout))
@@ -286,7 +345,7 @@ class Client:
 
     def estimate(self, prompt: str = "", *, images: int = 0, kind: str = "generate",
                  **params) -> Decimal | None:
-        """The worst-case cost of a call before making it (None when the price is unknown)."""
+        """The most a call can cost, before making it (None when its price or bound is unknown)."""
         checked = registry.validate_params(self.model, params, kind=kind)
         return pricing.estimate(self.model, self._price_today(), prompt, checked, images)
 
@@ -325,36 +384,76 @@ class Client:
             caps.append(Cap("day", daily))
         return caps
 
+    def _reservation(self, call: Call, price: Price | None, caps: list[Cap]) -> Decimal | None:
+        """The most this call can cost. Under a cap, a call nothing bounds is refused (or
+        reserves the user's ``ceiling=``): a budget is only as good as its reservations."""
+        if self._provider.offline:
+            return Decimal(0)
+        parts = [p for t in call.history for p in t.get("parts", [])]
+        n_in = (len(call.images) + (1 if call.mask is not None else 0)
+                + sum(1 for p in parts if "inlineData" in p or "fileData" in p))
+        extra_text = "".join(str(p.get("text", "")) for p in parts)
+        if call.mask is not None:
+            extra_text += masks.GEMINI_MASK_INSTRUCTION
+        why = None if price is not None else f"the price of {self.model.id} is unknown"
+        if why is None:
+            try:
+                usage = pricing.worst_usage(
+                    self.model, call.prompt, call.params, n_in, history_text=extra_text,
+                    first_image_size=_image_size(call.images[0]) if call.images else None)
+                return pricing.most(usage, price)
+            except pricing.Unbounded as exc:
+                why = str(exc)
+        if self.ceiling is not None:
+            return self.ceiling
+        if caps:
+            more = ", or price={…} (USD per 1M tokens)" if price is None else ""
+            raise BudgetExceeded(
+                f"{why[0].upper()}{why[1:]}, so this call's cost has no known upper bound and the "
+                f"budget cannot be kept. Pass ceiling=… (the most one call may cost, in USD){more} "
+                "to the Client, or choose a setting with a known price.")
+        if price is None:
+            warnings.warn(f"No price on file for {self.model.id}: this call's cost is booked as unknown.",
+                          UnknownPriceWarning, stacklevel=4)
+        return None
+
     def _run(self, kind, prompt, inputs, mask, params, *, history=None, preserve_unmasked=None,
              feather=4, cancel: threading.Event | None = None, book_kind=None) -> Result:
         call, source, preserve = self._prepare(kind, prompt, inputs, mask, params, history,
                                                preserve_unmasked)
-        checked, encoded, mask_l = call.params, call.images, call.mask
-
         price = self._price_today()
         caps = self._caps()
-        if price is None and not self._provider.offline:
-            if caps:
-                raise BudgetExceeded(f"The price of {self.model.id} is unknown, so the budget cannot be "
-                                     "kept. Pass price={…} to the Client, or use a model with a price.")
-            warnings.warn(f"No price on file for {self.model.id}: this call's cost is booked as unknown.",
-                          UnknownPriceWarning, stacklevel=3)
-        inputs_key = [sha256(e) if isinstance(e, bytes) else e.uri for e in encoded]
-        cache_key = _key_of(self.provider_name, self.model.id, kind, prompt, checked, inputs_key,
-                            sha256(encode_png(mask_l)) if mask_l is not None else None,
-                            preserve, feather) if self.cache and not history else None
+        reserve = self._reservation(call, price, caps)
+        cache_key = None
+        if self.cache and not history:
+            inputs_key = [sha256(e) if isinstance(e, bytes) else e.uri for e in call.images]
+            cache_key = _key_of(*self._account, self.model.id, kind, prompt, call.params, inputs_key,
+                                sha256(encode_png(call.mask)) if call.mask is not None else None,
+                                preserve, feather)
         attempt = Attempt(provider=self.provider_name, model=self.model.id, kind=book_kind or kind,
-                          prompt=prompt, params=checked, price_version=price.version if price else None,
+                          prompt=prompt, params=call.params,
+                          price_version=price.version if price else None,
                           budget=self._budget_id, cache_key=cache_key)
-        if cache_key:
+        run = lambda: self._call(call, attempt, price, caps, reserve, source, preserve, feather,  # noqa: E731
+                                 cancel)
+        if cache_key is None:
+            return run()
+        while True:
             hit = self._from_cache(cache_key, attempt)
             if hit is not None:
                 return hit
-        n_in = len(encoded) + (1 if mask_l is not None and self.provider_name == "gemini" else 0)
-        reserve = pricing.estimate(self.model, price, prompt, checked, n_in + sum(
-            1 for t in (history or []) for p in t.get("parts", []) if "inlineData" in p))
-        row = self.ledger.reserve(attempt, reserve, caps)
+            running = _in_flight.enter(cache_key)
+            if running is None:
+                break
+            running.wait()  # the same call is being made: its answer lands in the cache
+        try:
+            hit = self._from_cache(cache_key, attempt)
+            return hit if hit is not None else run()
+        finally:
+            _in_flight.leave(cache_key)
 
+    def _call(self, call, attempt, price, caps, reserve, source, preserve, feather, cancel) -> Result:
+        row = self.ledger.reserve(attempt, reserve, caps)
         started = time.monotonic()
         try:
             answer = self._provider.send(self.model, call, cancel=cancel)
@@ -363,26 +462,41 @@ class Client:
             self.ledger.settle(row, status="refused", cost=Decimal(0), request_id=exc.request_id,
                                duration=time.monotonic() - started, error=exc.message)
             raise
-        except PromptpaintError as exc:
-            self.ledger.release(row, error=f"{type(exc).__name__}: {exc.message}",
-                                duration=time.monotonic() - started)
-            raise
         except BaseException as exc:
-            self.ledger.release(row, error=scrub(f"{type(exc).__name__}: {exc}"),
-                                duration=time.monotonic() - started)
+            known = isinstance(exc, PromptpaintError)
+            what = f"{type(exc).__name__}: {exc.message}" if known else scrub(f"{type(exc).__name__}: {exc}")
+            # Released to $0 only when nothing reached the provider; otherwise the cost is unknown
+            # and the reservation keeps counting against every cap (contract: maybe_billed).
+            if known and not getattr(exc, "maybe_billed", False):
+                self.ledger.release(row, error=what, duration=time.monotonic() - started)
+            else:
+                if known:
+                    exc.cost = None
+                self.ledger.settle(row, status="error", cost=None, duration=time.monotonic() - started,
+                                   request_id=getattr(exc, "request_id", None),
+                                   error=f"may have been billed: {what}")
             raise
-        return self._book(row, answer, call, price, attempt, source, mask_l, preserve, feather,
-                          time.monotonic() - started)
+        return self._book(row, answer, call, price, attempt, source, call.mask, preserve, feather,
+                          time.monotonic() - started, reserve)
+
+    def _settle_answered(self, row, **kw) -> None:
+        """Book an answered call. If the ledger fails now, its reservation stays and keeps
+        counting (the safe side), and the images, already on disk, are still returned."""
+        try:
+            self.ledger.settle(row, **kw)
+        except LedgerError as exc:
+            warnings.warn(f"{exc} This call stays booked at its reservation.", LedgerWarning, stacklevel=5)
 
     def _book(self, row, answer: Answer, call: Call, price, attempt, source, mask_l, preserve,
-              feather, duration) -> Result:
+              feather, duration, reserve=None) -> Result:
         cost = pricing.cost(answer.usage, price)
         if self._provider.offline:
             cost = Decimal(0)
-        elif not answer.usage_reported:
-            cost = None  # a gateway that drops usage must not read as a free call
-            warnings.warn(f"{self.provider_name} reported no usage for this call: its cost is booked "
-                          "as unknown.", UnknownPriceWarning, stacklevel=4)
+        elif answer.usage_problem:
+            cost = None  # an answer whose usage we cannot read must not read as a free call
+            held = f" its reservation of {dollars(reserve)} keeps counting against budgets" if reserve else ""
+            warnings.warn(f"{self.provider_name}: {answer.usage_problem}. This call's cost is booked as "
+                          f"unknown;{held or ' no budget applied to it'}.", UnknownPriceWarning, stacklevel=4)
         ids, paths = [], []
         try:
             for data in answer.images:
@@ -394,14 +508,14 @@ class Client:
                 ids.append(digest)
                 paths.append(path)
         except BaseException as exc:
-            self.ledger.settle(row, status="error", cost=cost, usage=answer.usage.as_dict(),
-                               request_id=answer.request_id, images=ids, duration=duration,
-                               error=f"answer received but not stored: {type(exc).__name__}: {exc}")
+            self._settle_answered(row, status="error", cost=cost, usage=answer.usage.as_dict(),
+                                  request_id=answer.request_id, images=ids, duration=duration,
+                                  error=f"answer received but not stored: {type(exc).__name__}: {exc}")
             raise
         status = "refused" if answer.refusal else "ok"
-        self.ledger.settle(row, status=status, cost=cost, usage=answer.usage.as_dict(),
-                           request_id=answer.request_id, images=ids, duration=duration,
-                           error=answer.refusal)
+        self._settle_answered(row, status=status, cost=cost, usage=answer.usage.as_dict(),
+                              request_id=answer.request_id, images=ids, duration=duration,
+                              error=answer.refusal or answer.usage_problem)
         if answer.refusal:
             said = f" The model said: {answer.text!r}" if answer.text else ""
             exc = Refused(f"{self.provider_name} returned no image (reason: {answer.refusal}).{said}",

@@ -8,6 +8,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+from .errors import InvalidRequest
+
 # Gemini: the SDK convention, GOOGLE_API_KEY before GEMINI_API_KEY.
 KEY_ENV = {"openai": ("OPENAI_API_KEY",), "gemini": ("GOOGLE_API_KEY", "GEMINI_API_KEY")}
 BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "gemini": "GOOGLE_GEMINI_BASE_URL"}
@@ -43,15 +45,38 @@ def settings() -> dict:
     path = home() / "config.json"
     data = {}
     if path.exists():
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise InvalidRequest(f"{path} is not valid JSON ({exc}): fix or delete it.",
+                                 param="config.json") from None
     if os.environ.get("PROMPTPAINT_DAILY_BUDGET"):
         data["daily_budget"] = os.environ["PROMPTPAINT_DAILY_BUDGET"]
     return data
 
 
+def dollars(value, setting: str) -> Decimal:
+    """A money setting as a Decimal >= 0, or an error that names the setting and shows a good value."""
+    bad = isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal))
+    amount = None
+    if not bad:
+        try:
+            amount = Decimal(str(value).strip())
+        except ArithmeticError:
+            bad = True
+    if bad or not amount.is_finite() or amount < 0:
+        raise InvalidRequest(f"{setting} must be an amount of US dollars of 0 or more, like 5 or 0.50, "
+                             f"not {value!r}.", param=setting)
+    return amount
+
+
 def daily_budget() -> Decimal | None:
     value = settings().get("daily_budget")
-    return Decimal(str(value)) if value not in (None, "") else None
+    if value in (None, ""):
+        return None
+    where = ("PROMPTPAINT_DAILY_BUDGET" if os.environ.get("PROMPTPAINT_DAILY_BUDGET")
+             else f"daily_budget in {home() / 'config.json'}")
+    return dollars(value, where)
 
 
 def find_key(provider: str) -> tuple[str | None, str]:

@@ -1,19 +1,27 @@
-"""What a call costs: normalised usage times the price in force. Nothing here books anything."""
+"""What a call costs: normalised usage times the price in force, and the most a call not yet made
+can cost (what a budget reserves). Nothing here books anything."""
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import asdict, dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
-from . import registry
-from .registry import Model, Price
+from .registry import Model, Price, worst_cases
 
 MILLION = Decimal(1_000_000)
+NANO = Decimal("0.000000001")
+STANDARD_SIZES = ("1024x1024", "1536x1024", "1024x1536")  # what OpenAI's size="auto" picks from
 
 
 @dataclass(frozen=True)
 class Usage:
-    """Token counts by direction and modality, as the provider reported them."""
+    """Token counts by direction and modality, as the provider reported them.
+
+    ``input_*_tokens`` are the uncached part; cached tokens are counted apart because they bill
+    at the cached rate.
+    """
 
     input_text_tokens: int = 0
     input_image_tokens: int = 0
@@ -21,26 +29,35 @@ class Usage:
     output_image_tokens: int = 0
     thinking_tokens: int = 0
     input_images: int = 0
+    cached_input_text_tokens: int = 0
+    cached_input_image_tokens: int = 0
+    tool_use_tokens: int = 0       # Gemini toolUsePromptTokenCount: billed as input
 
     @property
     def total_tokens(self) -> int:
         return (self.input_text_tokens + self.input_image_tokens + self.output_text_tokens
-                + self.output_image_tokens + self.thinking_tokens)
+                + self.output_image_tokens + self.thinking_tokens + self.cached_input_text_tokens
+                + self.cached_input_image_tokens + self.tool_use_tokens)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def _usd(usage: Usage, price: Price) -> Decimal:
+    return ((usage.input_text_tokens + usage.tool_use_tokens) * price.input_text
+            + usage.cached_input_text_tokens * (price.cached_input_text or price.input_text)
+            + usage.input_image_tokens * price.input_image
+            + usage.cached_input_image_tokens * (price.cached_input_image or price.input_image)
+            # Thinking tokens bill as text output (Gemini).
+            + (usage.output_text_tokens + usage.thinking_tokens) * price.output_text
+            + usage.output_image_tokens * price.output_image) / MILLION
 
 
 def cost(usage: Usage, price: Price | None) -> Decimal | None:
     """USD for ``usage`` at ``price``; None when the price is unknown (never a silent $0)."""
     if price is None:
         return None
-    # Thinking tokens are billed as text output by Gemini.
-    total = (usage.input_text_tokens * price.input_text
-             + usage.input_image_tokens * price.input_image
-             + (usage.output_text_tokens + usage.thinking_tokens) * price.output_text
-             + usage.output_image_tokens * price.output_image) / MILLION
-    return tidy(total.quantize(Decimal("0.000000001")))
+    return tidy(_usd(usage, price).quantize(NANO))
 
 
 def tidy(amount: Decimal) -> Decimal:
@@ -49,36 +66,110 @@ def tidy(amount: Decimal) -> Decimal:
     return Decimal(text.rstrip("0").rstrip(".") if "." in text else text)
 
 
-def _size_pixels(params: dict) -> int:
-    size = params.get("size") or "1024x1024"
-    try:
-        w, h = (int(x) for x in str(size).split("x"))
-    except ValueError:  # "auto"
-        w, h = 1536, 1024
+class Unbounded(Exception):
+    """No known upper bound for this call's cost: a budget cannot be kept with it."""
+
+
+def prompt_tokens(text: str) -> int:
+    """At most one token per UTF-8 byte (characters / 4 undercounts non-Latin text 4x)."""
+    return len(text.encode("utf-8")) + worst_cases()["prompt_overhead_tokens"]
+
+
+def _pixels(size: str) -> int:
+    w, h = (int(x) for x in size.split("x"))
     return w * h
 
 
-def estimate_usage(model: Model, prompt: str, params: dict, input_images: int = 0) -> Usage:
-    """A worst-case usage for a call not yet made: what a budget reserves."""
-    est = registry.estimates()
-    text = max(1, len(prompt) // est["chars_per_token"] + 1)
-    n = int(params.get("n") or 1)
+def _openai_image_tokens(model: Model, wc: dict, params: dict, first_image_size) -> int:
+    table = wc["output_tokens"]
+    asked = params.get("quality") or "auto"
+    quality = "high" if asked == "auto" else asked  # "auto" lets the model pick: its worst is high
+    if quality not in table["1024x1024"]:
+        raise Unbounded(f"quality={asked!r} on {model.id} has no published token count, so no "
+                        "budget can bound it")
+    # Sizes not in the table scale the dearest figure per pixel, rounded up.
+    rate = max(Decimal(row[quality]) / _pixels(s) for s, row in table.items())
+
+    def for_size(size: str) -> int:
+        if size in table:
+            return table[size][quality]
+        return int((rate * _pixels(size)).to_integral_value(ROUND_CEILING))
+
+    size = params.get("size") or "auto"
+    if size != "auto":
+        return for_size(size)
+    candidates = [for_size(s) for s in STANDARD_SIZES]
+    if first_image_size:  # an edit at size=auto may answer at the input's size
+        limit = (model.capabilities.get("custom_sizes") or {}).get("max_pixels", 1536 * 1024)
+        px = min(first_image_size[0] * first_image_size[1], limit)
+        candidates.append(int((rate * px).to_integral_value(ROUND_CEILING)))
+    return max(candidates)
+
+
+def worst_usage(model: Model, prompt: str, params: dict, input_images: int = 0, *,
+                history_text: str = "", first_image_size: tuple[int, int] | None = None) -> Usage:
+    """The largest usage this call can be billed for, from the model's worst-case table.
+
+    Raises ``Unbounded`` when the registry knows no bound (an unknown model, ``xhigh``...).
+    """
+    wc = model.worst_case
+    if wc is None:
+        raise Unbounded(f"promptpaint has no worst-case figures for {model.id}")
+    if wc.get("free"):
+        return Usage(input_images=input_images)
+    text = prompt_tokens(prompt + history_text)
+    images_in = input_images * wc["input_image_tokens"]
     if model.provider == "openai":
-        per_1024 = est["openai_output_tokens_1024"][params.get("quality") or "auto"]
-        out_image = int(per_1024 * _size_pixels(params) / (1024 * 1024) + 0.5) * n
-        return Usage(input_text_tokens=text,
-                     input_image_tokens=input_images * est["openai_input_image_tokens"],
-                     output_image_tokens=out_image, input_images=input_images)
-    if model.provider == "gemini":
-        sizes = model.output_image_tokens or {"1K": 1290}
-        out_image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
-        return Usage(input_text_tokens=text,
-                     input_image_tokens=input_images * est["gemini_input_image_tokens"],
-                     output_text_tokens=200, output_image_tokens=out_image * n,
+        per_image = _openai_image_tokens(model, wc, params, first_image_size)
+        return Usage(input_text_tokens=text, input_image_tokens=images_in,
+                     output_image_tokens=per_image * int(params.get("n") or 1),
                      input_images=input_images)
-    return Usage(input_text_tokens=text, input_images=input_images)
+    if model.provider == "gemini":
+        sizes = wc["image_tokens"]
+        image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
+        # Thinking, text and the image share the output limit; maxOutputTokens is not sent (an
+        # image model that hits it ends MAX_TOKENS with no image, still billed), so the limit
+        # itself is the bound. The image is priced at the image rate, the rest at text-out.
+        return Usage(input_text_tokens=text, input_image_tokens=images_in,
+                     output_image_tokens=image, thinking_tokens=wc["output_limit"] - image,
+                     input_images=input_images)
+    raise Unbounded(f"no worst case for provider {model.provider}")
 
 
-def estimate(model: Model, price: Price | None, prompt: str, params: dict,
-             input_images: int = 0) -> Decimal | None:
-    return cost(estimate_usage(model, prompt, params, input_images), price)
+def estimate(model: Model, price: Price | None, prompt: str, params: dict, input_images: int = 0,
+             **inputs) -> Decimal | None:
+    """The most this call can cost, rounded up; None when the price or a bound is unknown."""
+    if price is None:
+        return None
+    try:
+        return most(worst_usage(model, prompt, params, input_images, **inputs), price)
+    except Unbounded:
+        return None
+
+
+def most(usage: Usage, price: Price) -> Decimal:
+    """``usage`` at ``price``, rounded up to the nano-dollar: a reservation never falls short."""
+    return tidy(_usd(usage, price).quantize(NANO, rounding=ROUND_CEILING))
+
+
+_NUMBER = re.compile(r"^\s*\d+(\.\d+)?\s*$")
+MAX_TOKENS = 100_000_000  # more in one field of one image call is a broken gateway, not a bill
+
+
+class UntrustedUsage(ValueError):
+    """A usage field that cannot be a real token count: the call's cost is booked as unknown."""
+
+
+def tokens(data: dict, name: str) -> int:
+    """``data[name]`` as a token count: absent is 0, a float rounds up, a numeric string is read;
+    null, negative, huge or anything else raises UntrustedUsage."""
+    if name not in data:
+        return 0
+    value = data[name]
+    if isinstance(value, str) and _NUMBER.match(value):
+        value = float(value) if "." in value else int(value)
+    if isinstance(value, float) and math.isfinite(value) and value >= 0:
+        value = math.ceil(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKENS:
+        raise UntrustedUsage(f"usage field {name} = {value!r} is not a token count")
+    return value

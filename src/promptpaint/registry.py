@@ -8,7 +8,7 @@ import json
 import math
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -38,6 +38,8 @@ class Price:
     output_image: Decimal
     source: str
     input_image_each: Decimal | None = None
+    cached_input_text: Decimal | None = None   # None: cached tokens bill at the full input rate
+    cached_input_image: Decimal | None = None
 
     @property
     def version(self) -> str:
@@ -57,6 +59,8 @@ class Price:
             output_image=output_image,
             source=row.get("source", ""),
             input_image_each=dec("input_image_each"),
+            cached_input_text=dec("cached_input_text"),
+            cached_input_image=dec("cached_input_image"),
         )
 
     @classmethod
@@ -80,7 +84,7 @@ class Model:
     params: dict  # name -> spec
     prices: tuple[Price, ...]
     lifecycle: dict
-    output_image_tokens: dict = field(default_factory=dict)
+    worst_case: dict | None = None  # models.json "worst_cases": the most a call can be billed
     note: str = ""
     known: bool = True
 
@@ -134,8 +138,8 @@ def _data() -> dict:
         return json.load(f)
 
 
-def estimates() -> dict:
-    return _data()["estimates"]
+def worst_cases() -> dict:
+    return _data()["worst_cases"]
 
 
 def default_model(provider: str) -> str:
@@ -161,7 +165,7 @@ def _build(model_id: str, row: dict) -> Model:
         params=specs,
         prices=tuple(Price.from_row(p) for p in row.get("prices", [])),
         lifecycle=row.get("lifecycle", {"status": "current"}),
-        output_image_tokens=row.get("output_image_tokens", {}),
+        worst_case=_data()["worst_cases"].get(row["worst_case"]) if row.get("worst_case") else None,
         note=row.get("note", ""),
     )
 

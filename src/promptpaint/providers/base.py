@@ -38,7 +38,7 @@ class Answer:
     images: list[bytes]
     text: str | None
     usage: Usage
-    usage_reported: bool = True          # False: the answer carried no usage, so its cost is unknown
+    usage_problem: str | None = None     # why the usage cannot be trusted: the cost is then unknown
     request_id: str | None = None
     finish_reason: str | None = None
     refusal: str | None = None           # set when the provider answered without an image

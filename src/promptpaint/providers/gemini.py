@@ -7,7 +7,7 @@ import re
 
 from .. import masks
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited
-from ..pricing import Usage
+from ..pricing import UntrustedUsage, Usage, tokens
 from ..redact import Secret
 from ..transport import BILLED_HINT, Transport
 from .base import Answer, Call, FileRef, Provider, Wire
@@ -88,27 +88,35 @@ def _image_part(item) -> dict:
     return {"inlineData": {"mimeType": _mime(item), "data": base64.b64encode(item).decode("ascii")}}
 
 
-def parse_usage(meta: dict | None, produced_image: bool, input_images: int) -> Usage:
-    meta = meta or {}
+def parse_usage(meta, produced_image: bool, input_images: int) -> Usage:
+    """Gemini's ``usageMetadata`` as a Usage; raises UntrustedUsage for anything not a count."""
+    if not isinstance(meta, dict):
+        raise UntrustedUsage(f"usageMetadata is {type(meta).__name__}, not an object")
 
-    def by_modality(details, fallback_total, fallback_kind):
+    def by_modality(name: str) -> dict:
+        details = meta.get(name) or []
+        if not isinstance(details, list):
+            raise UntrustedUsage(f"usage field {name} is not a list")
         got = {"TEXT": 0, "IMAGE": 0}
-        if details:
-            for d in details:
-                got[d.get("modality", "TEXT")] = got.get(d.get("modality", "TEXT"), 0) + int(d.get("tokenCount", 0))
-        else:
-            got[fallback_kind] = int(fallback_total or 0)
+        for d in details:
+            if not isinstance(d, dict):
+                raise UntrustedUsage(f"usage field {name} holds {d!r}")
+            kind = "IMAGE" if d.get("modality") == "IMAGE" else "TEXT"  # AUDIO/VIDEO/...: as text
+            got[kind] += tokens(d, "tokenCount")
         return got
 
-    # Gemini counts any AUDIO/VIDEO/DOCUMENT input as well; we price them as text input.
-    prompt = by_modality(meta.get("promptTokensDetails"), meta.get("promptTokenCount"), "TEXT")
-    out = by_modality(meta.get("candidatesTokensDetails"), meta.get("candidatesTokenCount"),
-                      "IMAGE" if produced_image else "TEXT")
-    return Usage(input_text_tokens=sum(v for k, v in prompt.items() if k != "IMAGE"),
-                 input_image_tokens=prompt["IMAGE"],
-                 output_text_tokens=sum(v for k, v in out.items() if k != "IMAGE"),
-                 output_image_tokens=out["IMAGE"],
-                 thinking_tokens=int(meta.get("thoughtsTokenCount") or 0),
+    prompt = by_modality("promptTokensDetails")
+    prompt["TEXT"] += max(0, tokens(meta, "promptTokenCount") - prompt["TEXT"] - prompt["IMAGE"])
+    out = by_modality("candidatesTokensDetails")
+    rest = max(0, tokens(meta, "candidatesTokenCount") - out["TEXT"] - out["IMAGE"])
+    if meta.get("candidatesTokensDetails") or not produced_image:
+        out["TEXT"] += rest  # counted but not itemised by modality: billed at the text-out rate
+    else:
+        out["IMAGE"] += rest  # no breakdown at all and an image came back: the image rate
+    return Usage(input_text_tokens=prompt["TEXT"], input_image_tokens=prompt["IMAGE"],
+                 output_text_tokens=out["TEXT"], output_image_tokens=out["IMAGE"],
+                 thinking_tokens=tokens(meta, "thoughtsTokenCount"),
+                 tool_use_tokens=tokens(meta, "toolUsePromptTokenCount"),
                  input_images=input_images)
 
 
@@ -186,9 +194,13 @@ class GeminiProvider(Provider):
         refusal = None
         if not images:
             refusal = block or (finish if finish and finish != "STOP" else "NO_IMAGE")
-        return Answer(images=images, text="\n".join(texts) or None,
-                      usage=parse_usage(data.get("usageMetadata"), bool(images), n_in),
-                      usage_reported=bool(data.get("usageMetadata")),
+        usage, problem = Usage(input_images=n_in), "the answer carried no usage"
+        if data.get("usageMetadata") is not None:
+            try:
+                usage, problem = parse_usage(data["usageMetadata"], bool(images), n_in), None
+            except UntrustedUsage as exc:  # the images are still good: keep them, cost unknown
+                problem = str(exc)
+        return Answer(images=images, text="\n".join(texts) or None, usage=usage, usage_problem=problem,
                       request_id=reply.request_id or data.get("responseId"), finish_reason=finish,
                       refusal=refusal,
                       turn={"role": "model", "parts": (content or {}).get("parts") or []} if images else None,

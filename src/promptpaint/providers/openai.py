@@ -7,7 +7,7 @@ import json
 
 from .. import masks
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
-from ..pricing import Usage
+from ..pricing import UntrustedUsage, Usage, tokens
 from ..redact import Secret
 from ..transport import BILLED_HINT, Transport
 from .base import Answer, Call, FileRef, Provider, Wire
@@ -55,22 +55,48 @@ def classify(status: int, body: dict, headers, request_id: str | None):
     return InvalidRequest(f"OpenAI rejected the request{where}: {message}", param=param, **kw)
 
 
-def parse_usage(usage: dict | None, input_images: int) -> Usage:
-    usage = usage or {}
-    details = usage.get("input_tokens_details") or {}
-    if isinstance(details, str):  # seen as a JSON string from some gateways
-        details = json.loads(details)
-    text_in = details.get("text_tokens")
-    image_in = details.get("image_tokens", 0) or 0
-    if text_in is None:
-        text_in = max(0, (usage.get("input_tokens") or 0) - image_in)
-    out = usage.get("output_tokens") or 0
-    out_details = usage.get("output_tokens_details") or {}
-    out_text = out_details.get("text_tokens", 0) or 0
-    out_image = out_details.get("image_tokens", out - out_text)
-    return Usage(input_text_tokens=text_in, input_image_tokens=image_in,
+def parse_usage(usage, input_images: int) -> Usage:
+    """OpenAI's ``usage`` as a Usage; raises UntrustedUsage for anything that is not a count."""
+    if not isinstance(usage, dict):
+        raise UntrustedUsage(f"usage is {type(usage).__name__}, not an object")
+    details = _object(usage, "input_tokens_details")
+    total_in = tokens(usage, "input_tokens")
+    image_in = tokens(details, "image_tokens")
+    text_in = tokens(details, "text_tokens") if "text_tokens" in details else max(0, total_in - image_in)
+    image_in += max(0, total_in - text_in - image_in)  # not itemised: the dearer input rate
+    # Cached tokens are part of the input counts and bill at the cached rate. Without a split by
+    # modality, count them as text first: the smaller discount, so never under-booked.
+    cached = tokens(details, "cached_tokens")
+    split = _object(details, "cached_tokens_details")
+    if split:
+        cached_text, cached_image = tokens(split, "text_tokens"), tokens(split, "image_tokens")
+    else:
+        cached_text = min(cached, text_in)
+        cached_image = min(cached - cached_text, image_in)
+    cached_text, cached_image = min(cached_text, text_in), min(cached_image, image_in)
+    out = tokens(usage, "output_tokens")
+    out_details = _object(usage, "output_tokens_details")
+    out_text = tokens(out_details, "text_tokens")
+    out_image = tokens(out_details, "image_tokens") if "image_tokens" in out_details else 0
+    out_image += max(0, out - out_text - out_image)  # not itemised: the dearer (image) rate
+    return Usage(input_text_tokens=text_in - cached_text, input_image_tokens=image_in - cached_image,
+                 cached_input_text_tokens=cached_text, cached_input_image_tokens=cached_image,
                  output_text_tokens=out_text, output_image_tokens=out_image,
                  input_images=input_images)
+
+
+def _object(data: dict, name: str) -> dict:
+    value = data.get(name)
+    if isinstance(value, str):  # seen as a JSON string from some gateways
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise UntrustedUsage(f"usage field {name} is not JSON") from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UntrustedUsage(f"usage field {name} is {type(value).__name__}, not an object")
+    return value
 
 
 class OpenAIProvider(Provider):
@@ -127,13 +153,18 @@ class OpenAIProvider(Provider):
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderError(f"OpenAI's answer had unreadable image data ({exc}).", provider=self.name,
                                 request_id=reply.request_id, hint=BILLED_HINT, maybe_billed=True) from None
-        usage = parse_usage(body.get("usage"), n_in)
+        usage, problem = Usage(input_images=n_in), "the answer carried no usage"
+        if body.get("usage") is not None:
+            try:
+                usage, problem = parse_usage(body["usage"], n_in), None
+            except UntrustedUsage as exc:  # the images are still good: keep them, cost unknown
+                problem = str(exc)
         revised = next((i.get("revised_prompt") for i in items if i.get("revised_prompt")), None)
         if not images and any(i.get("url") for i in items):
             raise ProviderError("OpenAI answered with image URLs; GPT image models answer with base64. "
                                 "Is the base URL pointing at a DALL·E-era gateway?", provider=self.name,
                                 request_id=reply.request_id, maybe_billed=True)
-        return Answer(images=images, text=None, usage=usage, usage_reported=bool(body.get("usage")),
+        return Answer(images=images, text=None, usage=usage, usage_problem=problem,
                       request_id=reply.request_id,
                       refusal=None if images else "NO_IMAGE", revised_prompt=revised,
                       attempts=reply.attempts)

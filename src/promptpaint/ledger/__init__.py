@@ -1,0 +1,223 @@
+"""Where calls are booked: one row per attempt, with reserve/settle so budgets hold under concurrency.
+
+``Ledger`` is the interface; ``SQLiteLedger`` (``sqlite.py``) the default backend, a shared one
+for a whole class (PostgreSQL, ``postgres.py``) implements the same methods with the same meaning:
+
+- ``reserve`` checks every cap and inserts a reservation atomically;
+- ``settle`` replaces it with the actual cost, or with an *unknown* cost (None) when the call may
+  have been billed but we cannot say for how much: the row then keeps counting at its reservation;
+- ``release`` books $0, only for a call that never reached the provider.
+
+What counts against a cap (``spent``) is every row's known cost, else its reservation: a call of
+unknown cost, a call in flight and a reservation left by a dead process (*interrupted*) all count
+until someone reconciles them. Nothing expires on its own: a paid call must never become free.
+Both backends share the schema versions in ``migrations.py``.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from ..errors import PromptpaintError
+
+NANO = Decimal("0.000000001")
+SESSION_ID = uuid.uuid4().hex[:12]  # one per Python process: a kernel session
+HOST = socket.gethostname()
+# A reservation whose owner cannot be checked (another machine) is listed as interrupted once it
+# is older than any call can run (600 s timeout x 3 attempts, with room). Listing only: it counts
+# against caps either way until reconciled.
+LONGEST_CALL = dt.timedelta(hours=1)
+
+# The SQL expression both backends sum for "what counts against a cap": a known cost, else the
+# reservation (unknown cost, in flight, interrupted). A released row has cost 0.
+COUNTED = "COALESCE(cost_nanos, reserved_nanos, 0)"
+
+
+class LedgerError(PromptpaintError):
+    """The ledger file or database cannot be read or written; ``path`` says which."""
+
+    title = "Ledger problem"
+
+    def __init__(self, message: str, *, path=None, **kw):
+        self.path = path
+        super().__init__(message, **kw)
+
+
+def nanos(amount: Decimal | None) -> int | None:
+    return None if amount is None else int((Decimal(amount) / NANO).to_integral_value())
+
+
+def usd(value: int | None) -> Decimal | None:
+    from ..pricing import tidy
+    return None if value is None else tidy(Decimal(value) * NANO)
+
+
+def dollars(amount: Decimal | None) -> str:
+    """``$0.0678``, ``$0.30``: what a person reads, never ``Decimal('0.0678')``."""
+    from ..pricing import tidy
+    if amount is None:
+        return "unknown"
+    text = format(tidy(Decimal(amount)), "f")
+    whole, _, frac = text.partition(".")
+    return f"${whole}.{frac.ljust(2, '0')}"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def reservation_state(host: str | None, pid: int | None, ts: str | None) -> str:
+    """``in flight`` while the process that reserved is alive, else ``interrupted``."""
+    if host == HOST and pid:
+        if pid == os.getpid():
+            return "in flight"
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return "interrupted"
+        except PermissionError:  # alive, owned by another user
+            return "in flight"
+        return "in flight"
+    try:
+        started = dt.datetime.fromisoformat(ts) if ts else None
+    except ValueError:
+        started = None
+    if started is None or utc_now() - started > LONGEST_CALL:
+        return "interrupted"
+    return "in flight"
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A spending limit: ``scope`` is ``"day"`` (UTC calendar day, all calls) or a budget id."""
+
+    scope: str
+    limit: Decimal
+
+
+@dataclass
+class Attempt:
+    """What is known about a call before it is sent."""
+
+    provider: str
+    model: str
+    kind: str
+    prompt: str
+    params: dict
+    price_version: str | None
+    session: str = SESSION_ID
+    budget: str | None = None
+    cache_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Spending split by how sure we are of it; ``str()`` says it in words."""
+
+    known: Decimal = Decimal(0)             # settled calls whose cost the provider reported
+    unknown_calls: int = 0                  # may have been billed, amount not known
+    unknown_reserved: Decimal = Decimal(0)  # ... counted at their reservations
+    in_flight_calls: int = 0
+    in_flight_reserved: Decimal = Decimal(0)
+    interrupted_calls: int = 0              # reserved by a process that died before settling
+    interrupted_reserved: Decimal = Decimal(0)
+
+    @property
+    def counted(self) -> Decimal:
+        """What counts against a cap: the known costs plus every open reservation."""
+        return self.known + self.unknown_reserved + self.in_flight_reserved + self.interrupted_reserved
+
+    def __str__(self) -> str:
+        parts = [f"{dollars(self.known)} known"]
+        for n, amount, what in ((self.unknown_calls, self.unknown_reserved, "of unknown cost"),
+                                (self.interrupted_calls, self.interrupted_reserved, "interrupted"),
+                                (self.in_flight_calls, self.in_flight_reserved, "in flight")):
+            if n:
+                parts.append(f"{n} call{'s' if n != 1 else ''} {what}, up to {dollars(amount)} reserved")
+        return "; ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"<Totals {self}>"
+
+
+class Ledger(abc.ABC):
+    @abc.abstractmethod
+    def reserve(self, attempt: Attempt, amount: Decimal | None, caps: list[Cap]) -> int:
+        """Book ``amount`` against every cap or raise BudgetExceeded; return the row id."""
+
+    @abc.abstractmethod
+    def settle(self, row: int, *, status: str, cost: Decimal | None, usage: dict | None = None,
+               request_id: str | None = None, images: list[str] | None = None,
+               duration: float | None = None, error: str | None = None) -> None:
+        """Replace the reservation by what the call cost. ``cost=None``: unknown, and the
+        reservation keeps counting. A negative cost is booked as unknown, never as a credit."""
+
+    def release(self, row: int, *, error: str, duration: float | None = None) -> None:
+        """The call never reached the provider: the reservation is freed ($0)."""
+        self.settle(row, status="error", cost=Decimal(0), error=error, duration=duration)
+
+    def reconcile(self, row: int, *, cost: Decimal | None) -> None:
+        """Settle an interrupted reservation by hand, e.g. from the provider's usage page."""
+        self.settle(row, status="ok", cost=cost, error="interrupted; reconciled by hand")
+
+    @abc.abstractmethod
+    def total(self, *, session: str | None = None, day: dt.date | str | None = None,
+              budget: str | None = None) -> Decimal:
+        """Settled spending of known cost (USD), all time unless narrowed; see ``summary``."""
+
+    @abc.abstractmethod
+    def spent(self, *, budget: str | None = None, day: dt.date | str | None = None) -> Decimal:
+        """What counts against a cap: known costs, plus the reservation of every call of unknown
+        cost, in flight or interrupted."""
+
+    @abc.abstractmethod
+    def summary(self, *, session: str | None = None, day: dt.date | str | None = None,
+                budget: str | None = None) -> Totals:
+        """Known spending, and calls of unknown cost, in flight and interrupted, apart."""
+
+    @abc.abstractmethod
+    def entries(self, limit: int = 50) -> list[dict]:
+        """The newest rows, newest first; ``state`` is ``in flight``/``interrupted`` for an open
+        reservation, ``unknown cost`` for a settled call without a cost, else the status."""
+
+    def session(self) -> Decimal:
+        return self.total(session=SESSION_ID)
+
+    def today(self) -> Decimal:
+        return self.total(day=utc_now().date())
+
+    # The request cache lives beside the ledger: both answer "have we paid for this already?"
+    @abc.abstractmethod
+    def cache_get(self, key: str) -> dict | None: ...
+
+    @abc.abstractmethod
+    def cache_put(self, key: str, value: dict) -> None: ...
+
+
+from .sqlite import SQLiteLedger  # noqa: E402  (the default backend needs the classes above)
+
+_ledgers: dict[Path, Ledger] = {}
+_lock = threading.Lock()
+
+
+def ledger(path: str | Path | None = None) -> Ledger:
+    """The ledger under ``PROMPTPAINT_HOME`` (or at ``path``): ``pp.ledger().total()``."""
+    from ..config import home
+
+    p = Path(path) if path else home() / "ledger.sqlite3"
+    with _lock:
+        if p not in _ledgers:
+            _ledgers[p] = SQLiteLedger(p)
+        return _ledgers[p]
+
+
+__all__ = ["Ledger", "SQLiteLedger", "Cap", "Attempt", "Totals", "LedgerError", "ledger", "utc_now",
+           "SESSION_ID", "COUNTED", "dollars"]

@@ -1,0 +1,174 @@
+"""The ledger's schema, as ordered, numbered migrations shared by every backend.
+
+A version number means the same tables and columns, with the same meaning, in SQLite (where it
+is stored as ``PRAGMA user_version``) and in PostgreSQL (where the backend keeps it in its own
+table). Add a change as the next ``Migration`` with both dialects; never edit one that shipped.
+
+Column meanings (``calls``): ``cost_nanos`` is USD x 1e9, NULL when the cost is unknown (then
+``reserved_nanos`` counts against caps); ``status`` is ``reserved`` while the call runs or after
+its process died, else ``ok | refused | error | cached``; ``host``/``pid`` name the process that
+holds a reservation (v2), so a dead one can be listed as interrupted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Callable
+
+# Version 1: the schema promptpaint 0.1.0 shipped (SQLite only), verbatim.
+V1_SQLITE = """
+CREATE TABLE IF NOT EXISTS calls (
+    id INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,              -- UTC ISO time the attempt started
+    day TEXT NOT NULL,             -- UTC date, for daily totals and caps
+    session TEXT NOT NULL,         -- one per Python process
+    budget TEXT,                   -- the Client budget this call counts against
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    kind TEXT NOT NULL,            -- generate | edit | chat
+    prompt TEXT,
+    params TEXT,                   -- JSON; never a key
+    usage TEXT,                    -- JSON, normalised Usage
+    cost_nanos INTEGER,            -- USD * 1e9; NULL when the price is unknown
+    reserved_nanos INTEGER,
+    reserved_until REAL,           -- epoch seconds; a reservation counts until settled or then
+    price_version TEXT,
+    status TEXT NOT NULL,          -- reserved | ok | refused | error | cached
+    request_id TEXT,
+    images TEXT,                   -- JSON list of sha256 of the stored images
+    duration REAL,
+    error TEXT,
+    cache_key TEXT
+);
+CREATE INDEX IF NOT EXISTS calls_day ON calls(day);
+CREATE INDEX IF NOT EXISTS calls_session ON calls(session);
+CREATE INDEX IF NOT EXISTS calls_budget ON calls(budget);
+CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, ts TEXT NOT NULL);
+"""
+
+V1_COLUMNS = {  # name -> type, to repair a pre-release file that lacks one (CREATE IF NOT EXISTS skips it)
+    "ts": "TEXT", "day": "TEXT", "session": "TEXT", "budget": "TEXT", "provider": "TEXT",
+    "model": "TEXT", "kind": "TEXT", "prompt": "TEXT", "params": "TEXT", "usage": "TEXT",
+    "cost_nanos": "INTEGER", "reserved_nanos": "INTEGER", "reserved_until": "REAL",
+    "price_version": "TEXT", "status": "TEXT", "request_id": "TEXT", "images": "TEXT",
+    "duration": "REAL", "error": "TEXT", "cache_key": "TEXT",
+}
+
+# The same tables in PostgreSQL (no PostgreSQL ledger shipped before v2, so its v1 is this).
+V1_POSTGRES = """
+CREATE TABLE IF NOT EXISTS calls (
+    id BIGSERIAL PRIMARY KEY,
+    ts TEXT NOT NULL,
+    day TEXT NOT NULL,
+    session TEXT NOT NULL,
+    budget TEXT,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    prompt TEXT,
+    params TEXT,
+    usage TEXT,
+    cost_nanos BIGINT,
+    reserved_nanos BIGINT,
+    reserved_until DOUBLE PRECISION,
+    price_version TEXT,
+    status TEXT NOT NULL,
+    request_id TEXT,
+    images TEXT,
+    duration DOUBLE PRECISION,
+    error TEXT,
+    cache_key TEXT
+);
+CREATE INDEX IF NOT EXISTS calls_day ON calls(day);
+CREATE INDEX IF NOT EXISTS calls_session ON calls(session);
+CREATE INDEX IF NOT EXISTS calls_budget ON calls(budget);
+CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, ts TEXT NOT NULL);
+"""
+
+
+def _v1_sqlite(db: sqlite3.Connection) -> None:
+    run_script(db, V1_SQLITE)
+    have = {row[1] for row in db.execute("PRAGMA table_info(calls)")}
+    for name, kind in V1_COLUMNS.items():
+        if name not in have:
+            db.execute(f"ALTER TABLE calls ADD COLUMN {name} {kind}")
+
+
+# Version 2: reservations no longer expire (``reserved_until`` is not read any more: a call that
+# may have been billed keeps counting until settled or reconciled); the process holding a
+# reservation is recorded; a negative cost (0.1.0 booked one from bad usage) becomes unknown.
+V2_SQLITE = """
+ALTER TABLE calls ADD COLUMN host TEXT;
+ALTER TABLE calls ADD COLUMN pid INTEGER;
+UPDATE calls SET cost_nanos = NULL WHERE cost_nanos < 0;
+UPDATE calls SET reserved_until = NULL;
+CREATE INDEX IF NOT EXISTS calls_status ON calls(status);
+"""
+
+V2_POSTGRES = """
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS host TEXT;
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS pid INTEGER;
+UPDATE calls SET cost_nanos = NULL WHERE cost_nanos < 0;
+UPDATE calls SET reserved_until = NULL;
+ALTER TABLE calls ADD CONSTRAINT calls_cost_not_negative CHECK (cost_nanos IS NULL OR cost_nanos >= 0);
+CREATE INDEX IF NOT EXISTS calls_status ON calls(status);
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    summary: str
+    sqlite: str | Callable[[sqlite3.Connection], None]
+    postgres: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "calls and cache tables as promptpaint 0.1.0 shipped them", _v1_sqlite, V1_POSTGRES),
+    Migration(2, "reservations never expire; host/pid of the reserving process; no negative cost",
+              V2_SQLITE, V2_POSTGRES),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+def statements(script: str) -> list[str]:
+    """``script`` split into statements (SQLite's own parser decides where one ends, so a ``;``
+    inside a comment or a string does not split)."""
+    out, buf = [], ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n;"):
+                out.append(buf.strip())
+            buf = ""
+    return out
+
+
+def run_script(db, script: str) -> None:
+    # Not executescript(): it commits first, and a migration must stay inside our transaction.
+    for stmt in statements(script):
+        db.execute(stmt)
+
+
+def migrate_sqlite(db: sqlite3.Connection, newer: Callable[[int], Exception]) -> int:
+    """Bring ``db`` to ``LATEST`` in one transaction; return the version it had.
+
+    ``BEGIN IMMEDIATE`` takes the write lock first, so two processes opening the same old file at
+    once migrate it once. ``newer(version)`` builds the error for a file from a newer promptpaint.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        found = db.execute("PRAGMA user_version").fetchone()[0]
+        if found > LATEST:
+            raise newer(found)
+        for m in MIGRATIONS:
+            if m.version > found:
+                m.sqlite(db) if callable(m.sqlite) else run_script(db, m.sqlite)
+        if found != LATEST:
+            db.execute(f"PRAGMA user_version = {LATEST}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return found

@@ -1,0 +1,208 @@
+"""The default ledger: one SQLite file (stdlib sqlite3, WAL), safe across threads and processes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+from ..errors import BudgetExceeded
+from . import (COUNTED, HOST, Attempt, Cap, Ledger, LedgerError, Totals, nanos, reservation_state,
+               usd, utc_now)
+from .migrations import migrate_sqlite
+
+
+def _advice(path: Path, exc: sqlite3.Error) -> str:
+    """What went wrong with the file, and what the user can do about it."""
+    text = str(exc)
+    low = text.lower()
+    if "full" in low:
+        what = ("the disk is full. Free some space (or set PROMPTPAINT_HOME to a folder on another "
+                "disk) and try again")
+    elif "readonly" in low or "read-only" in low:
+        what = ("it is read-only. Make the file and its folder writable, or set PROMPTPAINT_HOME "
+                "to a writable folder")
+    elif "not a database" in low or "malformed" in low or "corrupt" in low:
+        what = (f"the file is damaged ({text}). Move it aside (e.g. rename it to "
+                f"{path.name}.broken): promptpaint then starts a new, empty ledger")
+    elif "locked" in low or "busy" in low:
+        what = ("another process kept it locked too long. Close other notebooks or scripts using "
+                "it and try again")
+    elif "unable to open" in low:
+        what = "it cannot be opened. Check that its folder exists and is writable, or set PROMPTPAINT_HOME"
+    else:
+        what = f"SQLite said: {text}"
+    return f"The ledger {path} cannot be used: {what}. Calls are refused until it can book them."
+
+
+class SQLiteLedger(Ledger):
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        with self._guard():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            migrate_sqlite(self._conn(), self._newer)
+
+    def _newer(self, version: int) -> LedgerError:
+        return LedgerError(f"The ledger {self.path} was written by a newer promptpaint (schema "
+                           f"version {version}). Upgrade promptpaint (pip install -U promptpaint), "
+                           "or point PROMPTPAINT_HOME at another folder.", path=self.path)
+
+    @contextmanager
+    def _guard(self):
+        """SQLite's own errors become a LedgerError that names the file and the next step."""
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            if isinstance(exc, OSError):
+                raise LedgerError(f"The ledger {self.path} cannot be used: {exc.strerror or exc}. "
+                                  "Check the folder, or set PROMPTPAINT_HOME.", path=self.path) from exc
+            raise LedgerError(_advice(self.path, exc), path=self.path) from exc
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # isolation_level=None: transactions are ours (BEGIN IMMEDIATE), not the module's.
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error:
+                conn.close()
+                raise
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self):
+        with self._guard():
+            db = self._conn()
+            db.execute("BEGIN IMMEDIATE")  # takes the write lock now: reserve is check-then-insert
+            try:
+                yield db
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            else:
+                db.execute("COMMIT")
+
+    def _read(self, sql: str, args=()) -> list[tuple]:
+        with self._guard():
+            return self._conn().execute(sql, args).fetchall()
+
+    def reserve(self, attempt: Attempt, amount: Decimal | None, caps: list[Cap]) -> int:
+        now = utc_now()
+        need = nanos(amount)
+        with self._tx() as db:
+            for cap in caps:
+                where = "day = ?" if cap.scope == "day" else "budget = ?"
+                arg = now.date().isoformat() if cap.scope == "day" else cap.scope
+                spent = db.execute(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE {where}",
+                                   (arg,)).fetchone()[0]
+                if spent + (need or 0) > nanos(cap.limit):
+                    what = "today's budget" if cap.scope == "day" else "this budget"
+                    left = max(Decimal(0), cap.limit - usd(spent))
+                    raise BudgetExceeded(
+                        f"This call could cost up to ${usd(need or 0):.4f}, and {what} of "
+                        f"${cap.limit:.2f} has ${left:.4f} left.",
+                        limit=cap.limit, spent=usd(spent), needed=usd(need or 0))
+            cur = db.execute(
+                "INSERT INTO calls (ts, day, session, budget, provider, model, kind, prompt, params,"
+                " reserved_nanos, price_version, status, cache_key, host, pid)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,'reserved',?,?,?)",
+                (now.isoformat(), now.date().isoformat(), attempt.session, attempt.budget,
+                 attempt.provider, attempt.model, attempt.kind, attempt.prompt,
+                 json.dumps(attempt.params, sort_keys=True, default=str), need,
+                 attempt.price_version, attempt.cache_key, HOST, os.getpid()))
+            return cur.lastrowid
+
+    def settle(self, row, *, status, cost, usage=None, request_id=None, images=None,
+               duration=None, error=None):
+        if cost is not None and cost < 0:
+            error = "; ".join(filter(None, [error, f"a negative cost ({cost}) was booked as unknown"]))
+            cost = None
+        with self._tx() as db:
+            db.execute(
+                "UPDATE calls SET status=?, cost_nanos=?, usage=?, request_id=?, images=?,"
+                " duration=?, error=? WHERE id=?",
+                (status, nanos(cost), json.dumps(usage) if usage is not None else None, request_id,
+                 json.dumps(images or []), duration, error, row))
+
+    @staticmethod
+    def _where(**filters) -> tuple[str, list]:
+        where, args = [], []
+        for column, value in filters.items():
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value.isoformat() if isinstance(value, dt.date) else str(value))
+        return (" AND ".join(where) or "1"), args
+
+    def total(self, *, session=None, day=None, budget=None) -> Decimal:
+        where, args = self._where(session=session, day=day, budget=budget)
+        return usd(self._read("SELECT COALESCE(SUM(cost_nanos), 0) FROM calls WHERE status != "
+                              f"'reserved' AND {where}", args)[0][0])
+
+    def spent(self, *, budget=None, day=None) -> Decimal:
+        where, args = self._where(budget=budget, day=day)
+        return usd(self._read(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE {where}", args)[0][0])
+
+    def summary(self, *, session=None, day=None, budget=None) -> Totals:
+        where, args = self._where(session=session, day=day, budget=budget)
+        known, n_unknown, unknown = self._read(
+            "SELECT COALESCE(SUM(cost_nanos), 0), COALESCE(SUM(cost_nanos IS NULL), 0),"
+            " COALESCE(SUM(CASE WHEN cost_nanos IS NULL THEN reserved_nanos END), 0)"
+            f" FROM calls WHERE status != 'reserved' AND {where}", args)[0]
+        open_ = {"in flight": [0, 0], "interrupted": [0, 0]}
+        for host, pid, ts, reserved in self._read(
+                "SELECT host, pid, ts, reserved_nanos FROM calls WHERE status = 'reserved' AND "
+                + where, args):
+            slot = open_[reservation_state(host, pid, ts)]
+            slot[0] += 1
+            slot[1] += reserved or 0
+        return Totals(known=usd(known), unknown_calls=n_unknown, unknown_reserved=usd(unknown),
+                      in_flight_calls=open_["in flight"][0], in_flight_reserved=usd(open_["in flight"][1]),
+                      interrupted_calls=open_["interrupted"][0],
+                      interrupted_reserved=usd(open_["interrupted"][1]))
+
+    def entries(self, limit=50) -> list[dict]:
+        with self._guard():
+            cur = self._conn().execute("SELECT * FROM calls ORDER BY id DESC LIMIT ?", (limit,))
+            names = [c[0] for c in cur.description]
+            rows = cur.fetchall()
+        out = []
+        for values in rows:
+            row = dict(zip(names, values))
+            for k in ("params", "usage", "images"):
+                row[k] = json.loads(row[k]) if row[k] else None
+            row["cost"] = usd(row.pop("cost_nanos"))
+            row.pop("reserved_until")
+            row["reserved"] = usd(row.pop("reserved_nanos"))
+            if row["status"] == "reserved":
+                row["state"] = reservation_state(row["host"], row["pid"], row["ts"])
+            elif row["cost"] is None:
+                row["state"] = "unknown cost"
+            else:
+                row["state"] = row["status"]
+            out.append(row)
+        return out
+
+    def cache_get(self, key):
+        got = self._read("SELECT value FROM cache WHERE key = ?", (key,))
+        return json.loads(got[0][0]) if got else None
+
+    def cache_put(self, key, value):
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO cache (key, value, ts) VALUES (?,?,?)",
+                       (key, json.dumps(value), utc_now().isoformat()))
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,192 @@
+"""Client money paths: what is reserved, what is booked when things go wrong, who shares a cap."""
+
+import base64
+import io
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from PIL import Image
+
+import promptpaint as pp
+from fakeserver import GEMINI_KEY, OPENAI_KEY
+from promptpaint.client import LedgerWarning
+from promptpaint.ledger import LedgerError
+
+
+def openai(fake, **kw):
+    return pp.Client("openai", api_key=OPENAI_KEY, base_url=fake.openai_base, backoff=0.01, **kw)
+
+
+def gemini(fake, **kw):
+    return pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01, **kw)
+
+
+def png(w=8, h=8):
+    buf = io.BytesIO()
+    Image.new("RGB", (w, h), (1, 2, 3)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+# ----------------------------------------------------------------------------- no known bound
+def test_a_setting_without_a_known_bound_is_refused_under_a_budget_and_says_why(fake):
+    c = openai(fake, model="gpt-image-2.5-sunburst", budget=5)
+    with pytest.raises(pp.BudgetExceeded) as exc:
+        c.generate("a fox", quality="xhigh")
+    assert "xhigh" in str(exc.value) and "ceiling=" in str(exc.value)
+    assert fake.by_provider("openai") == []
+
+
+def test_a_ceiling_lets_an_unbounded_setting_run_and_is_what_it_reserves(fake):
+    c = openai(fake, model="gpt-image-2.5-sunburst", budget=1, ceiling=0.60)
+    seen = []
+    real = c.ledger.reserve
+    c.ledger.reserve = lambda attempt, amount, caps: seen.append(amount) or real(attempt, amount, caps)
+    assert c.generate("a fox", quality="xhigh").images
+    assert seen == [Decimal("0.6")]
+
+
+def test_an_unbounded_setting_without_any_cap_runs_and_is_booked_at_its_cost(fake):
+    r = openai(fake, model="gpt-image-2.5-sunburst").generate("a fox", quality="xhigh")
+    assert r.cost is not None and r.cost > 0
+
+
+# ----------------------------------------------------------------------------- usage we cannot trust
+@pytest.mark.parametrize("bad", [None, -7033, 10**13, "lots", [1]])
+def test_untrustworthy_usage_keeps_the_image_and_books_unknown_at_the_reservation(fake, bad):
+    body = {"created": 1, "data": [{"b64_json": base64.b64encode(png(9, 7)).decode()}],
+            "usage": {"input_tokens": 20, "output_tokens": bad,
+                      "input_tokens_details": {"text_tokens": 20, "image_tokens": 0}}}
+    fake.fault("openai", "status", code=200, body=body)
+    c = openai(fake, budget=1)
+    with pytest.warns(pp.UnknownPriceWarning, match="unknown"):
+        r = c.generate("a fox")
+    assert r.image.size == (9, 7) and r.cost is None
+    row = pp.ledger().entries(1)[0]
+    assert row["cost"] is None and row["state"] == "unknown cost"
+    assert pp.ledger().spent(budget=row["budget"]) == row["reserved"] >= Decimal("0.211")
+
+
+def test_a_negative_usage_never_credits_a_cap(fake):
+    body = {"created": 1, "data": [{"b64_json": base64.b64encode(png()).decode()}],
+            "usage": {"input_tokens": -10**6, "output_tokens": -10**6}}
+    c = openai(fake, budget=0.5)
+    for _ in range(2):
+        fake.fault("openai", "status", code=200, body=body)
+        with pytest.warns(pp.UnknownPriceWarning):
+            c.generate("a fox")
+    with pytest.raises(pp.BudgetExceeded):  # 2 x $0.211 held in $0.50: no third call
+        c.generate("a fox")
+    assert pp.ledger().spent() > 0 and pp.ledger().total() == 0
+
+
+# ----------------------------------------------------------------------------- maybe billed
+class Boom(pp.ProviderError):
+    pass
+
+
+@pytest.mark.parametrize("maybe_billed", [True, False])
+def test_a_failure_is_released_only_when_nothing_reached_the_provider(fake, monkeypatch, maybe_billed):
+    c = gemini(fake, budget=1)
+
+    def send(*a, **k):
+        exc = Boom("the answer was cut off")
+        exc.maybe_billed = maybe_billed
+        raise exc
+
+    monkeypatch.setattr(c._provider, "send", send)
+    with pytest.raises(Boom):
+        c.generate("a fox")
+    row = pp.ledger().entries(1)[0]
+    if maybe_billed:
+        assert row["cost"] is None and "may have been billed" in row["error"]
+        assert pp.ledger().spent(budget=row["budget"]) == row["reserved"] > 0
+    else:
+        assert row["cost"] == 0 and pp.ledger().spent() == 0
+
+
+def test_an_unexpected_exception_mid_call_counts_as_maybe_billed(fake, monkeypatch):
+    c = gemini(fake)
+    monkeypatch.setattr(c._provider, "send", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        c.generate("a fox")
+    assert pp.ledger().entries(1)[0]["cost"] is None and pp.ledger().spent() > 0
+
+
+def test_a_ledger_that_fails_after_the_answer_keeps_the_reservation_and_the_image(fake):
+    c = gemini(fake, budget=1)
+
+    def full(*a, **k):
+        raise LedgerError("disk full")
+
+    c.ledger.settle = full
+    try:
+        with pytest.warns(LedgerWarning, match="disk full"):
+            r = c.generate("a fox")
+    finally:
+        del c.ledger.settle
+    assert r.paths[0].exists()
+    row = pp.ledger().entries(1)[0]
+    assert row["status"] == "reserved" and pp.ledger().spent() == row["reserved"] > 0
+
+
+# ----------------------------------------------------------------------------- one cap, many clients
+def test_clients_with_one_budget_id_share_one_cap(fake):
+    a = gemini(fake, budget=0.5, budget_id="studio-1")
+    b = gemini(fake, model="gemini-3-pro-image", budget=0.5, budget_id="studio-1")
+    a.generate("a fox")
+    with pytest.raises(pp.BudgetExceeded, match="this budget"):
+        b.generate("a fox")  # pro reserves ~$0.51; the first call's cost already counts
+    assert pp.ledger().spent(budget="studio-1") == pp.ledger().total()
+
+
+# ----------------------------------------------------------------------------- bad settings
+@pytest.mark.parametrize("value", ["$5", "nan", "inf", "-1", "five"])
+def test_a_bad_daily_budget_is_an_error_at_client_creation_naming_the_setting(monkeypatch, value):
+    monkeypatch.setenv("PROMPTPAINT_DAILY_BUDGET", value)
+    with pytest.raises(pp.InvalidRequest, match="PROMPTPAINT_DAILY_BUDGET"):
+        pp.Client("offline")
+
+
+def test_a_bad_daily_budget_in_config_json_names_the_file(isolated_home):
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    (isolated_home / "config.json").write_text('{"daily_budget": -3}')
+    with pytest.raises(pp.InvalidRequest, match="daily_budget in .*config.json"):
+        pp.Client("offline")
+
+
+@pytest.mark.parametrize("value", [-1, float("nan"), float("inf"), "$5", True])
+def test_a_bad_budget_is_an_error_naming_it(value):
+    with pytest.raises(pp.InvalidRequest, match="budget"):
+        pp.Client("offline", budget=value)
+
+
+def test_cli_budget_minus_one_is_a_clear_error(isolated_home):
+    out = subprocess.run([sys.executable, "-m", "promptpaint", "generate", "a fox", "--provider",
+                          "offline", "--budget", "-1"], capture_output=True, text=True)
+    assert out.returncode != 0 and "budget" in out.stderr and "Traceback" not in out.stderr
+
+
+# ----------------------------------------------------------------------------- the cache
+def test_the_cache_never_answers_another_gateway_or_key(fake):
+    openai(fake, cache=True).generate("a fox")
+    other_gateway = pp.Client("openai", api_key=OPENAI_KEY, cache=True,
+                              base_url=fake.openai_base.replace("127.0.0.1", "localhost"))
+    assert not other_gateway.generate("a fox").cached
+    fake.keys.add("sk-test-other-account-000000")
+    other_key = pp.Client("openai", api_key="sk-test-other-account-000000", cache=True,
+                          base_url=fake.openai_base)
+    assert not other_key.generate("a fox").cached
+    assert openai(fake, cache=True).generate("a fox").cached
+    assert len(fake.by_provider("openai")) == 3
+
+
+def test_identical_cached_calls_in_flight_make_one_request(fake):
+    fake.latency = 0.3
+    c = openai(fake, cache=True)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: c.generate("a fox"), range(4)))
+    assert len(fake.by_provider("openai")) == 1
+    assert sum(not r.cached for r in results) == 1 and len({r.ids[0] for r in results}) == 1
