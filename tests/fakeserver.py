@@ -487,6 +487,9 @@ class FakeProviders:
         self._host = host
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        from fakebatch import FakeBatches  # the Batch APIs live in their own module
+
+        self.batches = FakeBatches(self)
 
     def _billing_defaults(self) -> None:
         self.auto_quality = "medium"        # what quality="auto" turns out to be
@@ -1474,6 +1477,8 @@ class _Handler(BaseHTTPRequestHandler):
                 provider = "gemini"
             else:
                 provider = None
+            batch = fake.batches.route(path, headers)
+            provider = batch or provider
             req = RecordedRequest(provider=provider, method=self.command, path=path, query=query,
                                   headers=headers, raw=raw)
             ctype = (headers.get("content-type") or "").lower()
@@ -1493,7 +1498,11 @@ class _Handler(BaseHTTPRequestHandler):
                         req.json = None
             with fake._lock:
                 fake.requests.append(req)
-            if provider == "openai":
+            if batch:
+                answer = fake.batches.handle(req)
+                if batch == "openai":
+                    answer.headers = {**fake._openai_headers(req), **answer.headers}
+            elif provider == "openai":
                 answer = fake._handle_openai(req)
                 answer.headers = {**fake._openai_headers(req), **answer.headers}
             elif provider == "gemini":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from .client import Chat, Client, OfflineNotice, Result
+from .sweep import Sweep
 from .errors import (AccessError, AuthError, BudgetExceeded, Cancelled, InvalidRequest, ModelRetired,
                      PromptpaintError, ProviderError, QuotaExceeded, RateLimited, Refused, Timeout)
 from .ledger import Ledger, SQLiteLedger, ledger
@@ -40,6 +41,13 @@ def provenance(source, *, ledger=None):
     return read(source, ledger=ledger)
 
 
+def batches(**kw):
+    """Every batch job in the ledger, newest first (see ``Client.batch``): collect one from any session."""
+    from .batch import batches as _batches
+
+    return _batches(**kw)
+
+
 def __getattr__(name: str):
     if name == "Studio":
         from .studio import Studio
@@ -49,7 +57,8 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Client", "Chat", "Result", "Usage", "Studio", "ledger", "models", "provenance", "Ledger", "SQLiteLedger",
+    "Client", "Chat", "Result", "Sweep", "batches", "provenance", "Usage", "Studio", "ledger", "models",
+    "Ledger", "SQLiteLedger",
     "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited", "QuotaExceeded",
     "Refused", "ProviderError", "Timeout", "ModelRetired", "BudgetExceeded", "Cancelled",
     "OfflineNotice", "ShutdownWarning", "UnknownPriceWarning",

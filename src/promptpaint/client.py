@@ -343,6 +343,18 @@ class Client:
         """A multi-turn editing conversation: ``chat.send("now make it night")``."""
         return Chat(self)
 
+    def batch(self, prompts, *, images=None, name: str | None = None, **params):
+        """Send ``prompts`` as one job to the provider's Batch API (about half price, done within 24 h).
+
+        Returns a ``BatchJob``: ``job.wait()``, then ``job.results()`` (one Result or error per
+        prompt, in order). ``images=`` (one image, or a list, per prompt) makes each line an edit
+        (Gemini). The job's worst case is reserved against every cap before anything is uploaded;
+        ``pp.batches()`` finds the job again from any later session.
+        """
+        from .batch import submit
+
+        return submit(self, prompts, images=images, name=name, params=params)
+
     def estimate(self, prompt: str = "", *, images: int = 0, kind: str = "generate",
                  **params) -> Decimal | None:
         """The most a call can cost, before making it (None when its price or bound is unknown)."""

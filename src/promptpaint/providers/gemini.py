@@ -164,44 +164,50 @@ class GeminiProvider(Provider):
         body = self.body(call)
         reply = self.transport.post(self.url(model), headers={"x-goog-api-key": self._key}, json=body,
                                     cancel=cancel)
-        data = reply.body
         n_in = sum(1 for t in body["contents"] for part in t.get("parts", [])
                    if "inlineData" in part or "fileData" in part)
-        candidates = data.get("candidates") or []
-        images, texts, finish, content = [], [], None, None
-        if candidates:
-            cand = candidates[0]
-            finish = cand.get("finishReason")
-            content = cand.get("content") or {}
-            for part in content.get("parts") or []:
-                if part.get("thought"):
-                    continue  # the model's working drafts: replayed, never shown
-                inline = part.get("inlineData") or part.get("inline_data")
-                if inline and inline.get("data"):
-                    try:
-                        images.append(base64.b64decode(inline["data"], validate=True))
-                    except ValueError:
-                        raise ProviderError("Gemini's answer had unreadable image data.",
-                                            provider=self.name, request_id=reply.request_id,
-                                            hint=BILLED_HINT, maybe_billed=True) from None
-                elif part.get("text"):
-                    texts.append(part["text"])
-        elif "candidates" not in data and "promptFeedback" not in data and "usageMetadata" not in data:
-            raise ProviderError("Gemini's answer had neither candidates nor feedback.",
-                                provider=self.name, request_id=reply.request_id, hint=BILLED_HINT,
-                                maybe_billed=True)
-        block = (data.get("promptFeedback") or {}).get("blockReason")
-        refusal = None
-        if not images:
-            refusal = block or (finish if finish and finish != "STOP" else "NO_IMAGE")
-        usage, problem = Usage(input_images=n_in), "the answer carried no usage"
-        if data.get("usageMetadata") is not None:
-            try:
-                usage, problem = parse_usage(data["usageMetadata"], bool(images), n_in), None
-            except UntrustedUsage as exc:  # the images are still good: keep them, cost unknown
-                problem = str(exc)
-        return Answer(images=images, text="\n".join(texts) or None, usage=usage, usage_problem=problem,
-                      request_id=reply.request_id or data.get("responseId"), finish_reason=finish,
-                      refusal=refusal,
-                      turn={"role": "model", "parts": (content or {}).get("parts") or []} if images else None,
-                      user_turn=body["contents"][-1], attempts=reply.attempts)
+        return answer_from(reply.body, n_in, body["contents"][-1], reply.request_id, reply.attempts)
+
+
+def answer_from(data: dict, n_in: int, user_turn: dict | None, request_id: str | None,
+                attempts: int = 1) -> Answer:
+    """A GenerateContentResponse as an Answer: a direct call's, or one line of a batch's output.
+    ``n_in`` input images were sent in ``user_turn`` (the turn is kept for multi-turn replay)."""
+    candidates = data.get("candidates") or []
+    images, texts, finish, content = [], [], None, None
+    if candidates:
+        cand = candidates[0]
+        finish = cand.get("finishReason")
+        content = cand.get("content") or {}
+        for part in content.get("parts") or []:
+            if part.get("thought"):
+                continue  # the model's working drafts: replayed, never shown
+            inline = part.get("inlineData") or part.get("inline_data")
+            if inline and inline.get("data"):
+                try:
+                    images.append(base64.b64decode(inline["data"], validate=True))
+                except ValueError:
+                    raise ProviderError("Gemini's answer had unreadable image data.",
+                                        provider="gemini", request_id=request_id,
+                                        hint=BILLED_HINT, maybe_billed=True) from None
+            elif part.get("text"):
+                texts.append(part["text"])
+    elif "candidates" not in data and "promptFeedback" not in data and "usageMetadata" not in data:
+        raise ProviderError("Gemini's answer had neither candidates nor feedback.",
+                            provider="gemini", request_id=request_id, hint=BILLED_HINT,
+                            maybe_billed=True)
+    block = (data.get("promptFeedback") or {}).get("blockReason")
+    refusal = None
+    if not images:
+        refusal = block or (finish if finish and finish != "STOP" else "NO_IMAGE")
+    usage, problem = Usage(input_images=n_in), "the answer carried no usage"
+    if data.get("usageMetadata") is not None:
+        try:
+            usage, problem = parse_usage(data["usageMetadata"], bool(images), n_in), None
+        except UntrustedUsage as exc:  # the images are still good: keep them, cost unknown
+            problem = str(exc)
+    return Answer(images=images, text="\n".join(texts) or None, usage=usage, usage_problem=problem,
+                  request_id=request_id or data.get("responseId"), finish_reason=finish,
+                  refusal=refusal,
+                  turn={"role": "model", "parts": (content or {}).get("parts") or []} if images else None,
+                  user_turn=user_turn, attempts=attempts)

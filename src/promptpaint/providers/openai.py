@@ -146,28 +146,31 @@ class OpenAIProvider(Provider):
                                         data={k: str(v) for k, v in fields.items()}, files=files,
                                         cancel=cancel)
             n_in = len(images)
-        body = reply.body
+        return answer_from(reply.body, n_in, reply.request_id, reply.attempts)
+
+
+def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1) -> Answer:
+    """An Images API response body as an Answer: a direct call's, or one line of a batch's output."""
+    try:
+        items = body.get("data") or []
+        images = [base64.b64decode(item["b64_json"], validate=True) for item in items if item.get("b64_json")]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProviderError(f"OpenAI's answer had unreadable image data ({exc}).", provider="openai",
+                            request_id=request_id, hint=BILLED_HINT, maybe_billed=True) from None
+    usage, problem = Usage(input_images=n_in), "the answer carried no usage"
+    if body.get("usage") is not None:
         try:
-            items = body.get("data") or []
-            images = [base64.b64decode(item["b64_json"], validate=True) for item in items if item.get("b64_json")]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProviderError(f"OpenAI's answer had unreadable image data ({exc}).", provider=self.name,
-                                request_id=reply.request_id, hint=BILLED_HINT, maybe_billed=True) from None
-        usage, problem = Usage(input_images=n_in), "the answer carried no usage"
-        if body.get("usage") is not None:
-            try:
-                usage, problem = parse_usage(body["usage"], n_in), None
-            except UntrustedUsage as exc:  # the images are still good: keep them, cost unknown
-                problem = str(exc)
-        revised = next((i.get("revised_prompt") for i in items if i.get("revised_prompt")), None)
-        if not images and any(i.get("url") for i in items):
-            raise ProviderError("OpenAI answered with image URLs; GPT image models answer with base64. "
-                                "Is the base URL pointing at a DALL·E-era gateway?", provider=self.name,
-                                request_id=reply.request_id, maybe_billed=True)
-        return Answer(images=images, text=None, usage=usage, usage_problem=problem,
-                      request_id=reply.request_id,
-                      refusal=None if images else "NO_IMAGE", revised_prompt=revised,
-                      attempts=reply.attempts)
+            usage, problem = parse_usage(body["usage"], n_in), None
+        except UntrustedUsage as exc:  # the images are still good: keep them, cost unknown
+            problem = str(exc)
+    revised = next((i.get("revised_prompt") for i in items if i.get("revised_prompt")), None)
+    if not images and any(i.get("url") for i in items):
+        raise ProviderError("OpenAI answered with image URLs; GPT image models answer with base64. "
+                            "Is the base URL pointing at a DALL·E-era gateway?", provider="openai",
+                            request_id=request_id, maybe_billed=True)
+    return Answer(images=images, text=None, usage=usage, usage_problem=problem,
+                  request_id=request_id, refusal=None if images else "NO_IMAGE", revised_prompt=revised,
+                  attempts=attempts)
 
 
 def _mime(data: bytes) -> str:

@@ -1,0 +1,434 @@
+"""Batch jobs: many prompts through a provider's Batch API at about half price, collected later —
+after a kernel restart, or tomorrow.
+
+Money, in order: the job's worst case (batch prices) is reserved against every cap before
+anything is uploaded, and held until the job is collected; each returned line is booked on its
+own ledger row at its batch cost from its own usage (failed lines as the provider bills them:
+$0); then the job's reservation is released, so lines that never ran (cancelled, expired)
+cost nothing. Collecting twice books nothing twice.
+
+The job and its lines are recorded beside the ledger (tables ``batch_jobs`` and ``batch_lines``
+in the same SQLite file), which is how ``pp.batches()`` finds them from a new process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import time
+import uuid
+import warnings
+from contextlib import contextmanager
+from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
+
+from . import config, errors, pricing, registry
+from .errors import AuthError, BudgetExceeded, Cancelled, InvalidRequest, PromptpaintError, Refused, Timeout
+from .ledger import Attempt, Ledger, ledger as default_ledger, utc_now
+from .progress import bar as progress_bar
+from .providers import batchwire
+from .registry import Price, UnknownPriceWarning
+from .store import ImageStore
+
+HOLD_SECONDS = 7 * 24 * 3600  # a job's reservation counts until collected (the API's window is 24 h)
+KEY = "pp-{}"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS batch_jobs (
+    id TEXT PRIMARY KEY,          -- the provider's job id: batch_… (OpenAI), batches/… (Gemini)
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    base_url TEXT NOT NULL,       -- without any user:password part
+    name TEXT,
+    created TEXT NOT NULL,        -- UTC ISO time
+    state TEXT NOT NULL,          -- last state seen: pending | running | completed | failed | cancelling | cancelled | expired
+    kind TEXT NOT NULL,           -- generate | edit
+    params TEXT NOT NULL,         -- JSON, the same for every line
+    prompts TEXT NOT NULL,        -- JSON list, line i is prompt i
+    inputs TEXT NOT NULL,         -- JSON list: input images per line
+    price TEXT,                   -- JSON price row the lines are booked at; NULL when unknown
+    price_version TEXT,
+    budget TEXT,                  -- the Client budget the lines count against
+    reserve_row INTEGER,          -- the ledger row holding the job's worst case until collected
+    collected INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS batch_lines (
+    job TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    status TEXT NOT NULL,         -- booking | ok | refused | error | not run
+    ledger_row INTEGER,
+    images TEXT,                  -- JSON list of store ids
+    usage TEXT,
+    cost TEXT,                    -- USD as text; NULL when unknown
+    text TEXT,
+    request_id TEXT,
+    error_type TEXT,
+    error TEXT,
+    PRIMARY KEY (job, idx)
+);
+"""
+
+
+def batch_price(model, day: dt.date) -> Price | None:
+    """The model's Batch API price row in force on ``day`` (models.json ``batch_prices``)."""
+    for row in registry._data().get("batch_prices", {}).get(model.id, []):
+        price = Price.from_row(row)
+        if price.valid_from <= day and (price.valid_to is None or day < price.valid_to):
+            return price
+    return None
+
+
+def _price_row(price: Price | None) -> str | None:
+    if price is None:
+        return None
+    return json.dumps({"from": price.valid_from.isoformat(), "to": None, "source": price.source,
+                       **{k: str(getattr(price, k)) for k in ("input_text", "input_image", "output_text",
+                                                             "output_image")}})
+
+
+def _public_url(url: str) -> str:
+    """``url`` without a user:password part: the record must never hold a secret."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+class Records:
+    """The batch tables, in the SQLite file of the ledger."""
+
+    def __init__(self, ledger: Ledger):
+        path = getattr(ledger, "path", None)
+        if path is None:
+            raise InvalidRequest("Batch jobs are recorded in a SQLite ledger; this ledger has no file.")
+        self.path = path
+        self._conn = None
+        with self._db() as db:
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _db(self):
+        """One connection per Records (a Records lives in one thread: a job being collected)."""
+        if self._conn is None:
+            self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL, as the ledger: durable at checkpoints
+        yield self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def hold(self, row: int) -> None:
+        """Keep the job's reservation counting past the ledger's usual expiry, until collected."""
+        with self._db() as db:
+            db.execute("UPDATE calls SET reserved_until = ? WHERE id = ? AND status = 'reserved'",
+                       (time.time() + HOLD_SECONDS, row))
+
+    def add(self, job: dict) -> None:
+        with self._db() as db:
+            db.execute(f"INSERT INTO batch_jobs ({', '.join(job)}) VALUES ({', '.join('?' * len(job))})",
+                       list(job.values()))
+
+    def jobs(self, job_id: str | None = None) -> list[dict]:
+        with self._db() as db:
+            if job_id is None:
+                rows = db.execute("SELECT * FROM batch_jobs ORDER BY created DESC").fetchall()
+            else:
+                rows = db.execute("SELECT * FROM batch_jobs WHERE id = ?", (job_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def update(self, job_id: str, **values) -> None:
+        with self._db() as db:
+            db.execute(f"UPDATE batch_jobs SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                       [*values.values(), job_id])
+
+    def lines(self, job_id: str) -> dict[int, dict]:
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM batch_lines WHERE job = ?", (job_id,)).fetchall()
+        return {r["idx"]: dict(r) for r in rows}
+
+    def put_line(self, job_id: str, idx: int, **values) -> None:
+        values = {"job": job_id, "idx": idx, **values}
+        with self._db() as db:
+            db.execute(f"INSERT OR REPLACE INTO batch_lines ({', '.join(values)}) "
+                       f"VALUES ({', '.join('?' * len(values))})", list(values.values()))
+
+
+def _wire(provider: str, api_key: str, base_url: str):
+    from .transport import Transport
+
+    if provider == "openai":
+        from .providers.openai import classify
+        from .providers.openai_batch import OpenAIBatches
+        return OpenAIBatches(Transport(provider, (api_key,), classify), api_key, base_url)
+    if provider == "gemini":
+        from .providers.gemini import classify
+        from .providers.gemini_batch import GeminiBatches
+        return GeminiBatches(Transport(provider, (api_key,), classify), api_key, base_url)
+    raise InvalidRequest(f"{provider} has no Batch API: use pp.Sweep or a loop of generate() calls.",
+                         param="provider")
+
+
+def submit(client, prompts, *, images=None, name: str | None = None, params: dict) -> "BatchJob":
+    """``Client.batch``: reserve the worst case, then upload and start one job."""
+    if isinstance(prompts, str):
+        prompts = [prompts]
+    prompts = list(prompts)
+    if not prompts:
+        raise InvalidRequest("A batch needs at least one prompt.", param="prompts")
+    if client.provider_name not in ("openai", "gemini"):
+        raise InvalidRequest("The offline stand-in has no Batch API: use pp.Sweep or generate().",
+                             param="provider")
+    kind = "generate"
+    per_line: list[list] = [[] for _ in prompts]
+    if images is not None:
+        kind = "edit"
+        images = list(images)
+        if len(images) != len(prompts):
+            raise InvalidRequest(f"images= needs one entry per prompt: {len(prompts)} prompts, "
+                                 f"{len(images)} images.", param="images")
+        per_line = [list(i) if isinstance(i, (list, tuple)) else [i] for i in images]
+    calls = [client._prepare(kind, p, inputs, None, params, None, None)[0]
+             for p, inputs in zip(prompts, per_line)]
+    provider = client._provider
+    wire = _wire(client.provider_name, provider._key, provider.base_url)
+    for i, call in enumerate(calls):
+        wire.line(client.model, KEY.format(i), call)  # refuses what this Batch API cannot take, before spending
+
+    today = utc_now().date()
+    price = client.price or batch_price(client.model, today)
+    caps = client._caps()
+    if price is None:
+        if caps:
+            raise BudgetExceeded(f"No batch price is on file for {client.model.id}, so the budget cannot be "
+                                 "kept. Pass price={…} to the Client, or batch a model with a price.")
+        warnings.warn(f"No batch price on file for {client.model.id}: its lines are booked at an unknown cost.",
+                      UnknownPriceWarning, stacklevel=3)
+    worst = [pricing.estimate(client.model, price, c.prompt, c.params, len(c.images)) for c in calls]
+    total = None if price is None else sum(worst, Decimal(0))
+    checked = calls[0].params
+    records = Records(client.ledger)
+    attempt = Attempt(provider=client.provider_name, model=client.model.id, kind="batch",
+                      prompt=f"batch of {len(prompts)}: {prompts[0][:80]}", params=checked,
+                      price_version=price.version if price else None, budget=client._budget_id)
+    row = client.ledger.reserve(attempt, total, caps)  # BudgetExceeded here: nothing uploaded
+    name = name or f"promptpaint-{uuid.uuid4().hex[:10]}"
+    try:
+        records.hold(row)
+        remote = wire.submit(client.model, [(KEY.format(i), c) for i, c in enumerate(calls)], name)
+    except BaseException as exc:
+        msg = exc.message if isinstance(exc, PromptpaintError) else str(exc)
+        client.ledger.release(row, error=f"batch not started: {type(exc).__name__}: {msg}")
+        raise
+    records.add({"id": remote.id, "provider": client.provider_name, "model": client.model.id,
+                 "base_url": _public_url(provider.base_url), "name": name, "created": utc_now().isoformat(),
+                 "state": remote.state, "kind": kind, "params": json.dumps(checked, sort_keys=True, default=str),
+                 "prompts": json.dumps(prompts), "inputs": json.dumps([len(c.images) for c in calls]),
+                 "price": _price_row(price), "price_version": price.version if price else None,
+                 "budget": client._budget_id, "reserve_row": row, "collected": 0})
+    job = BatchJob(records.jobs(remote.id)[0], client.ledger, client.store, wire=wire, records=records)
+    job.remote = remote
+    return job
+
+
+class BatchJob:
+    """One provider batch job. ``status()``, ``wait()``, ``results()``, ``cancel()``.
+
+    ``results()`` has one entry per prompt, in order: a ``Result``, or the promptpaint error for
+    that line (a ``Cancelled`` for a line the job never ran).
+    """
+
+    def __init__(self, record: dict, ledger: Ledger, store: ImageStore, *, wire=None, api_key: str | None = None,
+                 records: Records | None = None):
+        self._record = record
+        self.id: str = record["id"]
+        self.provider: str = record["provider"]
+        self.model: str = record["model"]
+        self.name: str | None = record["name"]
+        self.created = dt.datetime.fromisoformat(record["created"])
+        self.prompts: list[str] = json.loads(record["prompts"])
+        self.params: dict = json.loads(record["params"])
+        self.ledger, self.store = ledger, store
+        self.remote: batchwire.Remote | None = None
+        self._wire, self._api_key = wire, api_key
+        self._recs: Records | None = records
+
+    def __repr__(self) -> str:
+        collected = ", collected" if self._record["collected"] else ""
+        return (f"<BatchJob {self.id} {self.provider}/{self.model} {len(self.prompts)} prompt(s), "
+                f"{self.state}{collected}>")
+
+    @property
+    def state(self) -> str:
+        """The last state seen (``status()`` asks the provider)."""
+        return self.remote.state if self.remote else self._record["state"]
+
+    @property
+    def wire(self):
+        if self._wire is None:
+            key = self._api_key or config.api_key(self.provider)
+            if not key:
+                env = " or ".join(config.KEY_ENV[self.provider])
+                raise AuthError(f"No {self.provider} API key to reach batch {self.id}: set {env}, or pass "
+                                "api_key= to pp.batches().", provider=self.provider)
+            self._wire = _wire(self.provider, key, self._record["base_url"])
+        return self._wire
+
+    def _records(self) -> Records:
+        if self._recs is None:
+            self._recs = Records(self.ledger)
+        return self._recs
+
+    # -- asking the provider --------------------------------------------------------------------
+    def status(self) -> str:
+        """The job's state now: pending, running, completed, failed, cancelling, cancelled or expired."""
+        self.remote = self.wire.poll(self.id)
+        if self.remote.state != self._record["state"]:
+            self._records().update(self.id, state=self.remote.state)
+            self._record["state"] = self.remote.state
+        return self.remote.state
+
+    def wait(self, timeout: float | None = None, *, poll: float | None = None, progress: bool = True) -> "BatchJob":
+        """Poll until the job ends (progress shown); raise Timeout after ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = poll or 2.0
+        bar = None
+        try:
+            while self.status() not in batchwire.TERMINAL:
+                r = self.remote
+                if progress:
+                    bar = bar or progress_bar(r.total or len(self.prompts), "Batch")
+                    bar.update(r.completed + r.failed, r.failed, total=r.total or len(self.prompts))
+                if deadline is not None and time.monotonic() + delay > deadline:
+                    raise Timeout(f"Batch {self.id} is still {self.state} after {timeout:.0f} s.",
+                                  provider=self.provider,
+                                  hint="It keeps running at the provider: wait() again later, or find it "
+                                       "with pp.batches() from any session.")
+                time.sleep(delay)
+                if poll is None:
+                    delay = min(delay * 1.5, 30.0)
+            if bar is not None:
+                r = self.remote
+                bar.update(r.completed + r.failed, r.failed, total=r.total or len(self.prompts))
+        finally:
+            if bar is not None:
+                bar.close()
+        return self
+
+    def cancel(self) -> str:
+        """Ask the provider to stop; lines that already ran are still collected and booked."""
+        if self._record["collected"]:
+            return self.state
+        self.remote = self.wire.cancel(self.id)
+        self._records().update(self.id, state=self.remote.state)
+        self._record["state"] = self.remote.state
+        return self.remote.state
+
+    # -- collecting -----------------------------------------------------------------------------
+    def results(self) -> list:
+        """One entry per prompt, in order: a Result, or the error for that line. Collects the
+        job (storing images, booking each line) the first time it is called after the job ended."""
+        if not self._record["collected"]:
+            if self.remote is None or not self.remote.done:
+                self.status()
+            if not self.remote.done:
+                raise InvalidRequest(f"Batch {self.id} is still {self.state}: call job.wait() first.",
+                                     param="batch")
+            self._collect(self.remote)
+        lines = self._records().lines(self.id)
+        return [self._entry(i, lines.get(i)) for i in range(len(self.prompts))]
+
+    def _price(self) -> Price | None:
+        row = self._record["price"]
+        return Price.from_row(json.loads(row)) if row else None
+
+    def _collect(self, remote: batchwire.Remote) -> None:
+        records = self._records()
+        keys = {KEY.format(i): i for i in range(len(self.prompts))}
+        inputs = json.loads(self._record["inputs"])
+        started = records.lines(self.id)  # a collection that was interrupted resumes here
+        done = {i for i, line in started.items() if line["status"] != "booking"}
+        price = self._price()
+        for key, outcome in self.wire.outcomes(remote, {KEY.format(i): n for i, n in enumerate(inputs)}):
+            idx = key if isinstance(key, int) else keys.get(key)
+            if idx is None or idx in done:
+                continue
+            self._book_line(records, idx, started.get(idx), outcome, price)
+            done.add(idx)
+        for idx in range(len(self.prompts)):
+            if idx not in done:
+                records.put_line(self.id, idx, status="not run", error_type="Cancelled",
+                                 error=f"This prompt was not run: the batch ended {remote.state}"
+                                       + (f" ({remote.error})" if remote.error else "") + ".")
+        # Every line that ran is on its own row now: the job's worst case stops counting.
+        self.ledger.settle(self._record["reserve_row"], status="batch", cost=Decimal(0),
+                           error=f"{len(done)} of {len(self.prompts)} lines ran, each booked on its own row")
+        records.update(self.id, collected=1, state=remote.state)
+        self._record.update(collected=1, state=remote.state)
+
+    def _book_line(self, records: Records, idx: int, existing: dict | None, outcome, price: Price | None) -> None:
+        row = existing["ledger_row"] if existing else None
+        if row is None:
+            attempt = Attempt(provider=self.provider, model=self.model, kind=self._record["kind"],
+                              prompt=self.prompts[idx], params=self.params,
+                              price_version=self._record["price_version"], budget=self._record["budget"])
+            row = self.ledger.reserve(attempt, Decimal(0), [])  # its cost is already held by the job
+            records.put_line(self.id, idx, status="booking", ledger_row=row)
+        if isinstance(outcome, PromptpaintError):
+            # Failed lines are not billed by either Batch API.
+            self.ledger.settle(row, status="error", cost=Decimal(0), request_id=outcome.request_id,
+                               error=f"{type(outcome).__name__}: {outcome.message}")
+            records.put_line(self.id, idx, status="error", ledger_row=row, error_type=type(outcome).__name__,
+                             error=outcome.message, request_id=outcome.request_id)
+            return
+        cost = pricing.cost(outcome.usage, price) if not outcome.usage_problem else None
+        ids = [self.store.put(data)[0] for data in outcome.images]  # on disk before it is booked as ok
+        status = "refused" if outcome.refusal else "ok"
+        self.ledger.settle(row, status=status, cost=cost, usage=outcome.usage.as_dict(),
+                           request_id=outcome.request_id, images=ids, error=outcome.refusal)
+        records.put_line(self.id, idx, status=status, ledger_row=row, images=json.dumps(ids),
+                         usage=json.dumps(outcome.usage.as_dict()), cost=None if cost is None else str(cost),
+                         text=outcome.text, request_id=outcome.request_id,
+                         error_type="Refused" if outcome.refusal else None, error=outcome.refusal)
+
+    def _entry(self, idx: int, line: dict | None):
+        from .client import Result
+
+        if line is None or line["status"] == "booking":
+            return Cancelled(f"Line {idx} of batch {self.id} has not been collected.", provider=self.provider)
+        cost = Decimal(line["cost"]) if line["cost"] is not None else None
+        usage = pricing.Usage(**json.loads(line["usage"])) if line["usage"] else pricing.Usage()
+        if line["status"] == "ok":
+            ids = json.loads(line["images"])
+            return Result(prompt=self.prompts[idx], provider=self.provider, model=self.model,
+                          kind=self._record["kind"], params=self.params, ids=ids,
+                          paths=[self.store.find(i) for i in ids], text=line["text"], usage=usage, cost=cost,
+                          request_id=line["request_id"], ledger_id=line["ledger_row"])
+        if line["status"] == "refused":
+            said = f" The model said: {line['text']!r}" if line["text"] else ""
+            exc = Refused(f"{self.provider} returned no image (reason: {line['error']}).{said}",
+                          reason=line["error"], text=line["text"], provider=self.provider,
+                          request_id=line["request_id"])
+            exc.cost, exc.usage = cost, usage
+            return exc
+        cls = getattr(errors, line["error_type"] or "", None)
+        if not (isinstance(cls, type) and issubclass(cls, PromptpaintError)):
+            cls = errors.ProviderError
+        return cls(line["error"] or "This line failed.", provider=self.provider, request_id=line["request_id"])
+
+
+def batches(*, ledger: Ledger | None = None, store: ImageStore | None = None,
+            api_key: str | None = None) -> list[BatchJob]:
+    """Every batch job recorded in the ledger, newest first: find and collect a job from any session.
+
+    >>> job = pp.batches()[0]            # doctest: +SKIP
+    >>> job.status(); job.results()      # doctest: +SKIP
+    """
+    ledger = ledger or default_ledger()
+    store = store or ImageStore(config.home() / "images")
+    records = Records(ledger)
+    return [BatchJob(r, ledger, store, api_key=api_key, records=records) for r in records.jobs()]
