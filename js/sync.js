@@ -40,6 +40,19 @@ export function send(model, content, buffers = []) {
   model.send(content, undefined, buffers);
 }
 
+/**
+ * Image bytes from the kernel, whatever the front end wraps them in: anywidget and marimo hand
+ * over DataViews, Colab's widget manager Uint8Arrays, others ArrayBuffers, possibly from another
+ * realm (an output iframe), where `instanceof` fails. A view's offset into a larger buffer is kept.
+ * Anything else is an error: a Blob would silently turn it into the text "[object Object]".
+ */
+export function asBytes(buffer) {
+  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const tag = Object.prototype.toString.call(buffer);
+  if (tag === "[object ArrayBuffer]" || tag === "[object SharedArrayBuffer]") return new Uint8Array(buffer);
+  throw new TypeError(`image bytes arrived as ${tag}, not a DataView, typed array or ArrayBuffer`);
+}
+
 const EXTENSIONS = {
   "image/png": "png",
   "image/jpeg": "jpg",
@@ -82,8 +95,16 @@ export function createImageCache(model, options = {}) {
       entry.reject(new Error(`image ${content.id} not available`));
       return;
     }
+    let bytes;
+    try {
+      bytes = asBytes(buffers[0]);
+    } catch (err) {
+      entries.delete(key);
+      entry.reject(err);
+      return;
+    }
     entry.mime = content.mime || "image/png";
-    entry.blob = new Blob([buffers[0]], { type: entry.mime });
+    entry.blob = new Blob([bytes], { type: entry.mime });
     entry.url = createURL(entry.blob);
     // Re-insert so Map order is recency order for eviction.
     entries.delete(key);

@@ -30,7 +30,7 @@ def isolated_home(tmp_path, monkeypatch):
     return home
 
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("PROMPTPAINT_CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture(scope="session")

@@ -1,24 +1,61 @@
-"""The notebooks run top to bottom with no key, and what they save holds no image bytes and no key."""
+"""The notebooks run top to bottom with no key in the environment `./dev quickstart` builds, what they
+save holds no image bytes in widget state and no key, and their HTML shows the results as pictures."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PRETEND_KEY = "AIza-pretend-key-that-must-never-be-saved-42"
+# `./dev quickstart` installs promptpaint[lab]: no NumPy. The test environment has it, so the kernel
+# is told to behave as if it were missing: importing it fails as it would there.
+WITHOUT_NUMPY = """
+import sys
+assert "numpy" not in sys.modules
+class NoNumpy:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "numpy":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, NoNumpy())
+"""
+
+
+def _run(name, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(WITHOUT_NUMPY))
+    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb.cells.pop(0)
+    return nb
+
+
+def _images(page):
+    """The attributes of every <img> in an HTML page (nbconvert reorders them)."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Images(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "img":
+                found.append(dict(attrs))
+
+    Images().feed(page)
+    return found
 
 
 @pytest.mark.parametrize("name", ["quickstart.ipynb", "teaching.ipynb"])
 def test_notebook_runs_offline_and_saves_no_images_or_key(name, tmp_path, monkeypatch):
     import nbformat
-    from nbclient import NotebookClient
 
     monkeypatch.setenv("PROMPTPAINT_PROVIDER", "offline")
     monkeypatch.setenv("GEMINI_API_KEY", PRETEND_KEY)  # present, but the quickstart must stay offline
-    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb = _run(name, tmp_path)
     saved = tmp_path / name
     nbformat.write(nb, saved)
     text = saved.read_text()
@@ -28,8 +65,30 @@ def test_notebook_runs_offline_and_saves_no_images_or_key(name, tmp_path, monkey
     state = json.dumps(nb.metadata["widgets"])  # widget state was saved ...
     assert "iVBORw0KGgo" not in state and "/9j/" not in state  # ... with no PNG or JPEG in it
     assert len(state) < 100_000  # the bundled front end is most of it
-    # Images a cell shows on purpose (studio.image) are outputs; the widget itself adds none.
+    # Images a cell shows on purpose (a Result) are outputs; the widget itself adds none.
     widget_outputs = [o for c in nb.cells for o in c.get("outputs", [])
                       if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert widget_outputs and all("image/png" not in o["data"] for o in widget_outputs)
     assert PRETEND_KEY not in text and PRETEND_KEY[-8:] not in text
+
+
+def test_teaching_notebook_as_html_shows_results_chats_and_the_ledger(tmp_path, monkeypatch):
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    monkeypatch.setenv("PROMPTPAINT_PROVIDER", "offline")
+    nb = _run("teaching.ipynb", tmp_path)
+    page, _ = HTMLExporter().from_notebook_node(nb)
+    pictures = [tag["alt"] for tag in _images(page) if re.match(r"data:image/(png|jpeg);base64,", tag["src"])]
+    # r, night, sky, then the two chats' turns (2 and 2: a branch shares its first turn).
+    assert pictures[:3] == ["a watercolour lighthouse on a cliff at dusk", "make it night",
+                            "a sky full of stars"]
+    assert pictures[3:] == ["a cat sitting on a windowsill", "now it is raining outside",
+                            "a cat sitting on a windowsill", "now it is snowing outside"]
+    assert "offline/offline-sketch · offline stand-in, $0" in page
+    assert re.search(r'<table class="promptpaint-ledger"><tr><th[^>]*>Today</th><td>\d+ calls', page)
+    assert "pixels changed outside the mask: 0" in page
+    saved = tmp_path / "teaching.ipynb"
+    nbformat.write(nb, saved)
+    widget_state = len(json.dumps(nb.metadata.get("widgets", {})))
+    assert (saved.stat().st_size - widget_state) / len(pictures) < 50_000

@@ -11,6 +11,7 @@ a widget library.
 from __future__ import annotations
 
 import logging
+from importlib import metadata
 
 from .client import Chat, Client, OfflineNotice, Result
 from .sweep import Sweep
@@ -20,7 +21,11 @@ from .ledger import Ledger, SQLiteLedger, ledger
 from .pricing import Usage
 from .registry import ShutdownWarning, UnknownPriceWarning
 
-__version__ = "0.1.0"
+try:
+    # pyproject.toml is the one place the version is written; the installed metadata carries it.
+    __version__ = metadata.version("promptpaint")
+except metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 # A library logs, an application decides where to: silent unless the user configures logging.
 logging.getLogger("promptpaint").addHandler(logging.NullHandler())

@@ -88,6 +88,12 @@ class Result:
         return (f"<Result {self.provider}/{self.model} {len(self.ids)} image(s), {cost}{tag}: "
                 f"{self.prompt[:40]!r}>")
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The image(s) as small thumbnails with a one-line caption, for notebooks and their HTML."""
+        from .display import result_bundle
+
+        return result_bundle(self)
+
 
 def _open(path: Path) -> Image.Image:
     im = Image.open(path)
@@ -658,3 +664,9 @@ class Chat:
 
     def __len__(self) -> int:
         return len(self.turns)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The turns as a strip of thumbnails, each with its prompt and cost."""
+        from .display import chat_bundle
+
+        return chat_bundle(self)

@@ -194,6 +194,11 @@ class Ledger(abc.ABC):
     def today(self) -> Decimal:
         return self.total(day=utc_now().date())
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from ..display import ledger_bundle  # a short table when ``pp.ledger()`` ends a cell
+
+        return ledger_bundle(self)
+
     # The request cache lives beside the ledger: both answer "have we paid for this already?"
     @abc.abstractmethod
     def cache_get(self, key: str) -> dict | None: ...

@@ -1,0 +1,15 @@
+"""The version is written once, in pyproject.toml; the package reports the installed metadata."""
+
+import re
+from pathlib import Path
+
+import promptpaint as pp
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_version_comes_from_the_package_metadata():
+    written = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    assert pp.__version__ == written
+    sources = [p for p in (ROOT / "src").rglob("*.py") if written in p.read_text()]
+    assert sources == [], f"the version is written again in {sources}"
