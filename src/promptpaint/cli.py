@@ -12,6 +12,8 @@ import time
 import warnings
 from pathlib import Path
 
+from . import cli_ledger
+
 # What -o can write, by file suffix (Pillow format names).
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".gif": "GIF"}
 # Our parameter names -> this command line's flags.
@@ -255,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="models with prices and lifecycle",
                        description="Models with their prices and lifecycle.")
     m.add_argument("--all", action="store_true", help="include retired models")
+    cli_ledger.add_parsers(sub, c)  # ledger, budget, cost --by: a class on one ledger
     return ap
 
 
@@ -265,7 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("default")
     warnings.formatwarning = lambda msg, cat, *a, **k: f"promptpaint: {msg}\n"
     try:
-        return {"generate": _call, "edit": _call, "cost": _cost, "models": _models}[args.command](args)
+        if args.command == "cost" and args.by:
+            return cli_ledger.cost_by(args)
+        return {"generate": _call, "edit": _call, "cost": _cost, "models": _models,
+                "ledger": cli_ledger.ledger_cmd, "budget": cli_ledger.budget_cmd}[args.command](args)
     except PromptpaintError as exc:
         print(f"promptpaint: {type(exc).__name__}: {for_shell(str(exc))}", file=sys.stderr)
         return _exit_code(exc)

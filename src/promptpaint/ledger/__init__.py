@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import getpass
 import os
 import socket
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -68,6 +69,19 @@ def dollars(amount: Decimal | None) -> str:
     text = format(tidy(Decimal(amount)), "f")
     whole, _, frac = text.partition(".")
     return f"${whole}.{frac.ljust(2, '0')}"
+
+
+def current_user() -> str:
+    """Who is calling: PROMPTPAINT_USER, else JUPYTERHUB_USER (set by the hub's spawner), else the
+    OS user. Every row records it; caps in the ledger apply per user."""
+    for var in ("PROMPTPAINT_USER", "JUPYTERHUB_USER"):
+        value = os.environ.get(var, "").strip()
+        if value:
+            return value
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name, e.g. a container user without a passwd entry
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
 def utc_now() -> dt.datetime:
@@ -116,6 +130,7 @@ class Attempt:
     session: str = SESSION_ID
     budget: str | None = None
     cache_key: str | None = None
+    user: str = field(default_factory=lambda: current_user())
 
 
 @dataclass(frozen=True)
@@ -188,6 +203,28 @@ class Ledger(abc.ABC):
         """The newest rows, newest first; ``state`` is ``in flight``/``interrupted`` for an open
         reservation, ``unknown cost`` for a settled call without a cost, else the status."""
 
+    # Caps a teacher keeps in the ledger for a whole class (rules in budgets.py).
+    @abc.abstractmethod
+    def set_budget(self, scope: str, limit, per: str | None = None) -> None:
+        """Cap ``scope`` (``"class"``, ``"user:*"`` for each user without a cap of their own, or
+        ``"user:NAME"``) at ``limit`` dollars, for all time or ``per="day"`` (UTC day);
+        ``limit=None`` removes the cap. A call must fit under every cap that applies to it."""
+
+    @abc.abstractmethod
+    def budgets(self) -> list[dict]:
+        """The caps kept in the ledger: dicts with ``scope``, ``per``, ``limit``, ``set_at``."""
+
+    @abc.abstractmethod
+    def totals(self, by: str = "user", day: dt.date | str | None = None) -> list[dict]:
+        """The teacher's report: one dict per user (or day, model, provider) with ``calls``,
+        ``cost`` (known), ``unknown_cost_calls``, ``reserved`` (what unknown-cost, running and
+        interrupted calls hold), and for users ``cap`` and ``left``."""
+
+    @abc.abstractmethod
+    def allowance(self, user: str | None = None) -> Decimal | None:
+        """What ``user`` (default: this one) may still spend under the ledger's caps; None if
+        no cap applies."""
+
     def session(self) -> Decimal:
         return self.total(session=SESSION_ID)
 
@@ -209,20 +246,25 @@ class Ledger(abc.ABC):
 
 from .sqlite import SQLiteLedger  # noqa: E402  (the default backend needs the classes above)
 
-_ledgers: dict[Path, Ledger] = {}
+_ledgers: dict[str, Ledger] = {}
 _lock = threading.Lock()
 
 
 def ledger(path: str | Path | None = None) -> Ledger:
-    """The ledger under ``PROMPTPAINT_HOME`` (or at ``path``): ``pp.ledger().total()``."""
+    """The configured ledger: ``path``, else ``PROMPTPAINT_LEDGER`` (a file, or a ``postgresql://``
+    URL a class shares), else ``ledger.sqlite3`` under ``PROMPTPAINT_HOME``. ``pp.ledger().total()``."""
     from ..config import home
 
-    p = Path(path) if path else home() / "ledger.sqlite3"
+    where = str(path or os.environ.get("PROMPTPAINT_LEDGER", "").strip() or home() / "ledger.sqlite3")
     with _lock:
-        if p not in _ledgers:
-            _ledgers[p] = SQLiteLedger(p)
-        return _ledgers[p]
+        if where not in _ledgers:
+            if where.startswith(("postgresql://", "postgres://")):
+                from .postgres import PostgresLedger  # psycopg is imported only here
+                _ledgers[where] = PostgresLedger(where)
+            else:
+                _ledgers[where] = SQLiteLedger(Path(where).expanduser())
+        return _ledgers[where]
 
 
 __all__ = ["Ledger", "SQLiteLedger", "Cap", "Attempt", "Totals", "LedgerError", "ledger", "utc_now",
-           "SESSION_ID", "COUNTED", "dollars"]
+           "SESSION_ID", "COUNTED", "dollars", "current_user"]

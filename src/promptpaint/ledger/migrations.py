@@ -116,6 +116,36 @@ CREATE INDEX IF NOT EXISTS calls_status ON calls(status);
 """
 
 
+# Version 3: a class on one ledger. Every row names its user (PROMPTPAINT_USER, JUPYTERHUB_USER or
+# the OS user); caps a teacher sets once for everyone live in ``budgets``: ``scope`` is ``class``,
+# ``user:*`` (each user without a cap of their own) or ``user:NAME``, ``per`` is ``total`` (all
+# time) or ``day`` (UTC day), ``limit_nanos`` USD x 1e9.
+V3_BUDGETS = """
+CREATE TABLE IF NOT EXISTS budgets (
+    scope TEXT NOT NULL,
+    per TEXT NOT NULL CHECK (per IN ('total', 'day')),
+    limit_nanos BIGINT NOT NULL CHECK (limit_nanos >= 0),
+    set_at TEXT NOT NULL,
+    PRIMARY KEY (scope, per)
+);
+"""
+
+
+def _v3_sqlite(db: sqlite3.Connection) -> None:
+    from . import current_user
+
+    db.execute("ALTER TABLE calls ADD COLUMN \"user\" TEXT NOT NULL DEFAULT ''")
+    # A SQLite ledger so far belonged to one person: its rows are theirs.
+    db.execute("UPDATE calls SET \"user\" = ?", (current_user(),))
+    run_script(db, V3_BUDGETS + 'CREATE INDEX IF NOT EXISTS calls_user ON calls("user");')
+
+
+V3_POSTGRES = """
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS "user" TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS calls_user ON calls("user");
+""" + V3_BUDGETS
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -128,6 +158,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls and cache tables as promptpaint 0.1.0 shipped them", _v1_sqlite, V1_POSTGRES),
     Migration(2, "reservations never expire; host/pid of the reserving process; no negative cost",
               V2_SQLITE, V2_POSTGRES),
+    Migration(3, "a user on every row; caps stored in the ledger (budgets)", _v3_sqlite, V3_POSTGRES),
 )
 LATEST = MIGRATIONS[-1].version
 

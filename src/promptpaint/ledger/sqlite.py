@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-from ..errors import BudgetExceeded
-from . import (COUNTED, HOST, Attempt, Cap, Ledger, LedgerError, Totals, nanos, reservation_state,
+from . import budgets
+from . import (COUNTED, HOST, current_user, Attempt, Cap, Ledger, LedgerError, Totals, nanos, reservation_state,
                usd, utc_now)
 from .migrations import migrate_sqlite
 
@@ -99,25 +99,16 @@ class SQLiteLedger(Ledger):
     def reserve(self, attempt: Attempt, amount: Decimal | None, caps: list[Cap]) -> int:
         now = utc_now()
         need = nanos(amount)
-        with self._tx() as db:
-            for cap in caps:
-                where = "day = ?" if cap.scope == "day" else "budget = ?"
-                arg = now.date().isoformat() if cap.scope == "day" else cap.scope
-                spent = db.execute(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE {where}",
-                                   (arg,)).fetchone()[0]
-                if spent + (need or 0) > nanos(cap.limit):
-                    what = "today's budget" if cap.scope == "day" else "this budget"
-                    left = max(Decimal(0), cap.limit - usd(spent))
-                    raise BudgetExceeded(
-                        f"This call could cost up to ${usd(need or 0):.4f}, and {what} of "
-                        f"${cap.limit:.2f} has ${left:.4f} left.",
-                        limit=cap.limit, spent=usd(spent), needed=usd(need or 0))
+        with self._tx() as db:  # BEGIN IMMEDIATE: nobody else books between the check and the insert
+            budgets.admit(lambda q, a: db.execute(q, a).fetchall(), "", user=attempt.user,
+                          day=now.date().isoformat(), budget=attempt.budget, need=need or 0,
+                          client_caps=caps)
             cur = db.execute(
-                "INSERT INTO calls (ts, day, session, budget, provider, model, kind, prompt, params,"
-                " reserved_nanos, price_version, status, cache_key, host, pid)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,'reserved',?,?,?)",
+                'INSERT INTO calls (ts, day, session, budget, "user", provider, model, kind, prompt,'
+                " params, reserved_nanos, price_version, status, cache_key, host, pid)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'reserved',?,?,?)",
                 (now.isoformat(), now.date().isoformat(), attempt.session, attempt.budget,
-                 attempt.provider, attempt.model, attempt.kind, attempt.prompt,
+                 attempt.user, attempt.provider, attempt.model, attempt.kind, attempt.prompt,
                  json.dumps(attempt.params, sort_keys=True, default=str), need,
                  attempt.price_version, attempt.cache_key, HOST, os.getpid()))
             return cur.lastrowid
@@ -130,7 +121,7 @@ class SQLiteLedger(Ledger):
         with self._tx() as db:
             db.execute(
                 "UPDATE calls SET status=?, cost_nanos=?, usage=?, request_id=?, images=?,"
-                " duration=?, error=? WHERE id=?",
+                " duration=?, error=? WHERE id=? AND status = 'reserved'",  # settled rows stay as booked
                 (status, nanos(cost), json.dumps(usage) if usage is not None else None, request_id,
                  json.dumps(images or []), duration, error, row))
 
@@ -205,6 +196,27 @@ class SQLiteLedger(Ledger):
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO cache (key, value, ts) VALUES (?,?,?)",
                        (key, json.dumps(value), utc_now().isoformat()))
+
+    # -- caps stored in the ledger and the per-user report (rules in budgets.py) -----------------
+    def set_budget(self, scope: str, limit, per: str | None = None) -> None:
+        scope, period = budgets.check_scope(scope), budgets.check_per(per)
+        with self._tx() as db:
+            if limit is None:
+                db.execute(budgets.UNSET.format(t=""), (scope, period))
+            else:
+                db.execute(budgets.SET.format(t=""), (scope, period, nanos(budgets.check_limit(limit)),
+                                                      utc_now().isoformat()))
+
+    def budgets(self) -> list[dict]:
+        return budgets.budget_rows(self._read(budgets.LIST.format(t="")))
+
+    def totals(self, by: str = "user", day: dt.date | str | None = None) -> list[dict]:
+        day = day.isoformat() if isinstance(day, dt.date) else day
+        return budgets.totals(self._read, "", by=by, day=day)
+
+    def allowance(self, user: str | None = None) -> Decimal | None:
+        return budgets.allowance(self._read, "", user=user or current_user(),
+                                 day=utc_now().date().isoformat())
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

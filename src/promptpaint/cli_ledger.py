@@ -1,0 +1,109 @@
+"""``promptpaint ledger init|grant``, ``promptpaint budget set|remove|list`` and ``promptpaint cost
+--by user``: what a teacher runs to put a class on one ledger, cap it and read who spent what.
+
+The ledger is ``--ledger`` if given, else ``PROMPTPAINT_LEDGER`` (a file or a ``postgresql://`` URL),
+else the personal SQLite file. Passwords belong in PGPASSWORD or ~/.pgpass, not in the URL: a
+command line is visible to every user of the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+
+def add_parsers(sub, cost: argparse.ArgumentParser) -> None:
+    led = sub.add_parser("ledger", help="create or migrate a shared ledger, and grant kernels access")
+    lsub = led.add_subparsers(dest="action", required=True)
+    init = lsub.add_parser("init", help="create or migrate the ledger's schema (run as the database owner)")
+    init.add_argument("url", help="postgresql://OWNER@HOST/DB (or a SQLite file)")
+    grant = lsub.add_parser("grant", help="let a login role book calls: no budget changes, no rewrites")
+    grant.add_argument("url", help="postgresql://OWNER@HOST/DB")
+    grant.add_argument("role", help="the existing login role kernels connect as")
+
+    bud = sub.add_parser("budget", help="caps kept in the ledger, for a user, every user or the class")
+    bsub = bud.add_subparsers(dest="action", required=True)
+    bset = bsub.add_parser("set", help="set a cap, e.g. budget set user:alice 2.00 --per day")
+    bset.add_argument("scope", help="class, user:* (every user without their own cap) or user:NAME")
+    bset.add_argument("amount", help="dollars, e.g. 2.00")
+    brm = bsub.add_parser("remove", help="remove a cap")
+    brm.add_argument("scope")
+    blist = bsub.add_parser("list", help="list the caps")
+    for p in (bset, brm, blist):
+        p.add_argument("--ledger", help="the ledger (default: PROMPTPAINT_LEDGER)")
+    for p in (bset, brm):
+        p.add_argument("--per", choices=["day"], help="a cap per UTC day instead of for all time")
+
+    cost.add_argument("--by", choices=["user", "day", "model", "provider"],
+                      help="a table of spending by user (the teacher's report), day, model or provider")
+    cost.add_argument("--day", help="only this UTC day, YYYY-MM-DD (with --by)")
+
+
+def _open(where: str | None):
+    import promptpaint as pp
+
+    return pp.ledger(where) if where else pp.ledger()
+
+
+def ledger_cmd(args) -> int:
+    from .errors import InvalidRequest
+    from .ledger import SQLiteLedger
+
+    if args.url.startswith(("postgresql://", "postgres://")):
+        from .ledger.postgres import PostgresLedger
+
+        led = PostgresLedger(args.url, check=False)
+    elif args.action == "grant":
+        raise InvalidRequest("grant is for a PostgreSQL ledger: pass its postgresql:// URL.")
+    else:
+        led = SQLiteLedger(args.url)  # opening a file migrates it
+    try:
+        if args.action == "init":
+            found = led.init() if hasattr(led, "init") else None
+            where = getattr(led, "where", args.url)
+            print(f"{where}: ledger ready" + (f" (migrated from schema version {found})" if found else ""))
+        else:
+            led.grant(args.role)
+            print(f"{led.where}: {args.role} may now book and settle calls and read the ledger; "
+                  "it cannot change budgets or settled rows.")
+    finally:
+        led.close()
+    return 0
+
+
+def budget_cmd(args) -> int:
+    from .ledger import dollars
+
+    led = _open(args.ledger)
+    if args.action == "set":
+        led.set_budget(args.scope, args.amount, per=args.per)
+    elif args.action == "remove":
+        led.set_budget(args.scope, None, per=args.per)
+    rows = led.budgets()
+    if not rows:
+        print("no caps in this ledger")
+    for b in rows:
+        print(f"{b['scope']:24} {dollars(b['limit']):>10} {'per day' if b['per'] else 'in all':8} set {b['set_at'][:19]}")
+    return 0
+
+
+def cost_by(args) -> int:
+    from .errors import InvalidRequest
+    from .ledger import dollars
+
+    day = None
+    if args.day:
+        try:
+            day = dt.date.fromisoformat(args.day)
+        except ValueError:
+            raise InvalidRequest(f"--day {args.day!r}: write the UTC day as YYYY-MM-DD.") from None
+    rows = _open(None).totals(by=args.by, day=day)
+    print(f"{args.by:20} {'calls':>6} {'cost':>10} {'unknown':>8} {'reserved':>10} {'cap':>10} {'left':>10}")
+    for r in rows:
+        cap = dollars(r["cap"]) if r["cap"] is not None else "-"
+        left = dollars(r["left"]) if r["left"] is not None else "-"
+        print(f"{r[args.by]:20} {r['calls']:>6} {dollars(r['cost']):>10} {r['unknown_cost_calls']:>8} "
+              f"{dollars(r['reserved']):>10} {cap:>10} {left:>10}")
+    if not rows:
+        print("no calls" + (f" on {day}" if day else ""))
+    return 0

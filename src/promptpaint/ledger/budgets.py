@@ -1,0 +1,173 @@
+"""Caps stored in the ledger and the per-user report: one set of rules for every backend, written as SQL both SQLite and PostgreSQL run (``?`` placeholders; the PostgreSQL
+backend swaps them for ``%s``).
+
+A teacher sets caps once, in the ledger every kernel shares: ``user:alice`` (one student),
+``user:*`` (every student without a cap of their own), ``class`` (everyone together), each for all
+time or ``per="day"`` (the UTC calendar day). A call is admitted only if its reservation fits under
+every cap that applies, checked and booked inside one transaction that the backend serialises.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Callable, Sequence
+
+from ..errors import BudgetExceeded, InvalidRequest
+from . import COUNTED, nanos, usd
+
+PERIODS = {None: "total", "day": "day"}
+
+Fetch = Callable[[str, Sequence], list]
+
+_SCOPE = re.compile(r"^(class|user:\*|user:[^\s:*][^\s]{0,127})$")
+
+
+def check_scope(scope: str) -> str:
+    scope = (scope or "").strip()
+    if not _SCOPE.match(scope):
+        raise InvalidRequest(f"Unknown budget scope {scope!r}: use 'class', 'user:*' (every student) "
+                             "or 'user:NAME'.", param="scope")
+    return scope
+
+
+def check_per(per: str | None) -> str:
+    if per not in PERIODS:
+        raise InvalidRequest(f"per={per!r}: use per=None (all time) or per='day' (each UTC day).",
+                             param="per")
+    return PERIODS[per]
+
+
+def check_limit(limit) -> Decimal:
+    try:
+        value = Decimal(str(limit).strip().lstrip("$"))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0:
+        raise InvalidRequest(f"A budget is an amount in dollars, 0 or more (e.g. 2.00), not {limit!r}.",
+                             param="limit")
+    return value
+
+
+LEDGER_HINT = ("This cap is kept in the shared ledger: ask whoever runs it (the teacher) to raise it; "
+               "`promptpaint budget list` shows every cap.")
+
+# -- statements ----------------------------------------------------------------------------------
+
+SET = ("INSERT INTO {t}budgets (scope, per, limit_nanos, set_at) VALUES (?, ?, ?, ?) "
+       "ON CONFLICT (scope, per) DO UPDATE SET limit_nanos = excluded.limit_nanos, set_at = excluded.set_at")
+UNSET = "DELETE FROM {t}budgets WHERE scope = ? AND per = ?"
+LIST = "SELECT scope, per, limit_nanos, set_at FROM {t}budgets ORDER BY scope, per"
+
+# Every sum a reservation is checked against, in one pass over the rows.
+SPENT = ("SELECT COALESCE(SUM(c) FILTER (WHERE \"user\" = ?), 0),"
+         " COALESCE(SUM(c) FILTER (WHERE \"user\" = ? AND day = ?), 0),"
+         " COALESCE(SUM(c), 0),"
+         " COALESCE(SUM(c) FILTER (WHERE day = ?), 0),"
+         " COALESCE(SUM(c) FILTER (WHERE budget = ?), 0)"
+         f" FROM (SELECT \"user\", day, budget, {COUNTED} AS c FROM {{t}}calls) AS counted")
+
+
+def budget_rows(rows) -> list[dict]:
+    return [{"scope": s, "per": None if p == "total" else p, "limit": usd(n), "set_at": str(at)}
+            for s, p, n, at in rows]
+
+
+# The caps on one call, in the order they are checked (the PostgreSQL function in postgres.py
+# checks the same ones in the same order and answers with these codes).
+WORDS = {"user": "{user}'s class allowance", "user_day": "{user}'s daily class allowance",
+         "class": "the class's budget", "class_day": "the class's daily budget",
+         "budget": "this budget", "day": "today's budget"}
+IN_LEDGER = {"user", "user_day", "class", "class_day"}
+
+
+def _checks(fetch: Fetch, t: str, user: str, day: str, budget: str | None, client_caps) -> list:
+    """Every cap on a call by ``user`` as (code, limit, what counts against it now), read in one
+    pass over the rows."""
+    stored = {(s, p): n for s, p, n, _ in fetch(LIST.format(t=t), ())}
+    user_all, user_day, class_all, class_day, by_budget = fetch(
+        SPENT.format(t=t), (user, user, day, day, budget))[0]
+    checks = []
+    for code, per, spent in (("user", "total", user_all), ("user_day", "day", user_day)):
+        own = stored.get((f"user:{user}", per))
+        limit = own if own is not None else stored.get(("user:*", per))  # the default for everyone
+        if limit is not None:
+            checks.append((code, limit, spent))
+    for code, per, spent in (("class", "total", class_all), ("class_day", "day", class_day)):
+        if ("class", per) in stored:
+            checks.append((code, stored[("class", per)], spent))
+    for cap in client_caps:
+        if cap.scope == "day":  # PROMPTPAINT_DAILY_BUDGET: this user's own spending today
+            checks.append(("day", nanos(cap.limit), user_day))
+        else:
+            checks.append(("budget", nanos(cap.limit), by_budget))
+    return checks
+
+
+def refusal(code: str, user: str, limit: int, spent: int, need: int) -> BudgetExceeded:
+    left = max(Decimal(0), usd(limit) - usd(spent))
+    return BudgetExceeded(
+        f"This call could cost up to ${usd(need):.4f}, and {WORDS[code].format(user=user)} of "
+        f"${usd(limit):.2f} has ${left:.4f} left.", limit=usd(limit), spent=usd(spent), needed=usd(need),
+        hint=LEDGER_HINT if code in IN_LEDGER else "")
+
+
+def admit(fetch: Fetch, t: str, *, user: str, day: str, budget: str | None, need: int,
+          client_caps: list) -> None:
+    """Raise BudgetExceeded unless ``need`` nanodollars fit under every cap on this call.
+
+    Call inside the backend's reserve transaction, after it has taken its write lock: the sums
+    read here must not change before the row is inserted.
+    """
+    for code, limit, spent in _checks(fetch, t, user, day, budget, client_caps):
+        if spent + need > limit:
+            raise refusal(code, user, limit, spent, need)
+
+
+def allowance(fetch: Fetch, t: str, *, user: str, day: str) -> Decimal | None:
+    """What ``user`` may still spend under the caps kept in the ledger (None: no cap applies)."""
+    left = [limit - spent for _, limit, spent in _checks(fetch, t, user, day, None, [])]
+    return max(Decimal(0), usd(min(left))) if left else None
+
+
+TOTALS = ("SELECT {key}, COUNT(*) FILTER (WHERE NOT (status = 'error' AND cost_nanos = 0)),"
+          " COALESCE(SUM(cost_nanos) FILTER (WHERE status <> 'reserved'), 0),"
+          " COUNT(*) FILTER (WHERE status <> 'reserved' AND cost_nanos IS NULL),"
+          " COALESCE(SUM(reserved_nanos) FILTER (WHERE status = 'reserved' OR cost_nanos IS NULL), 0),"
+          f" COALESCE(SUM({COUNTED}), 0)"
+          " FROM {t}calls {where} GROUP BY {key} ORDER BY {key}")
+BY = {"user": '"user"', "day": "day", "model": "model", "provider": "provider"}
+
+
+def totals(fetch: Fetch, t: str, *, by: str = "user", day=None) -> list[dict]:
+    """Spending grouped ``by`` user (or day, model, provider), for all time or one ``day``.
+
+    ``cost`` is what settled calls cost where known; ``unknown`` counts calls whose cost nobody
+    knows; ``reserved`` is what those and running or interrupted calls hold; for users, ``cap`` is
+    the allowance that applies (per day when ``day`` is given) and ``left`` what remains of it.
+    """
+    if by not in BY:
+        raise InvalidRequest(f"by={by!r}: use one of {', '.join(BY)}.", param="by")
+    where, args = ("WHERE day = ?", (day,)) if day is not None else ("", ())
+    rows = fetch(TOTALS.format(key=BY[by], t=t, where=where), args)
+    stored = {(s, p): n for s, p, n, _ in fetch(LIST.format(t=t), ())}
+    per = "day" if day is not None else "total"
+    out = []
+    for key, calls, cost, unknown, reserved, counted in rows:
+        row = {by: str(key) if key is not None else None, "calls": calls, "cost": usd(cost),
+               "unknown_cost_calls": unknown, "reserved": usd(reserved), "cap": None, "left": None}
+        if by == "user":
+            cap = stored.get((f"user:{key}", per), stored.get(("user:*", per)))
+            if cap is not None:
+                row["cap"] = usd(cap)
+                row["left"] = max(Decimal(0), usd(cap - counted))
+        out.append(row)
+    if by == "user":  # a student with a cap of their own is listed before their first call
+        seen = {row["user"] for row in out}
+        for (scope, p), cap in stored.items():
+            name = scope[5:]
+            if scope.startswith("user:") and name != "*" and p == per and name not in seen:
+                out.append({"user": name, "calls": 0, "cost": Decimal(0), "unknown_cost_calls": 0,
+                            "reserved": Decimal(0), "cap": usd(cap), "left": usd(cap)})
+        out.sort(key=lambda row: row["user"])
+    return out

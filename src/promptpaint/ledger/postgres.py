@@ -1,0 +1,382 @@
+"""The ledger on PostgreSQL: one ledger a whole class shares, with the same rows, rules and schema
+versions as the SQLite ledger.
+
+Every table lives in the schema ``promptpaint``, named in full in every statement, so a connection
+needs no ``search_path`` or any other session state: each method is one transaction on an
+autocommit connection, server-side prepared statements are off, and locks are transaction-level,
+so it works behind PgBouncer in transaction mode.
+
+A reservation is one call of the server-side function ``promptpaint.reserve``: it takes one
+transaction-level advisory lock, reads what counts against the caps and inserts the row; every
+reservation takes the same lock, so two kernels on two machines cannot both see room for one
+call, and the lock is held only while the server works, never across a network round trip.
+Settling never needs it: it only replaces a reservation by a cost, in one UPDATE.
+
+The URL's password (or PGPASSWORD's, or .pgpass's) never appears in a message: errors from the
+driver are rewritten with the password removed and raised without their cause.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+import urllib.parse
+from contextlib import contextmanager
+from decimal import Decimal
+
+from . import (COUNTED, HOST, current_user, Attempt, Ledger, LedgerError, Totals, budgets, nanos,
+               reservation_state, usd, utc_now)
+from .migrations import LATEST, MIGRATIONS, statements
+
+SCHEMA = "promptpaint"
+T = SCHEMA + "."
+RESERVE_LOCK = 0x70705F6C6564  # "pp_led": the one lock every reservation takes, per database
+KEEP_IDLE = 4  # connections kept open between calls; a kernel rarely runs more at once
+
+# Reserve in one round trip: the lock is held only while the server runs this, never while a busy
+# client process waits for the CPU between statements. The checks are budgets._checks, in the
+# same order with the same codes (the shared tests hold both to one behaviour). SECURITY DEFINER:
+# a kernel's role may run it without any right to insert rows itself.
+RESERVE_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {SCHEMA}.reserve(
+    p_ts text, p_day text, p_session text, p_budget text, p_user text, p_provider text,
+    p_model text, p_kind text, p_prompt text, p_params text, p_need bigint,
+    p_price_version text, p_cache_key text, p_host text, p_pid integer,
+    p_caps text[], p_limits bigint[])
+RETURNS TABLE (row_id bigint, refused_by text, cap_nanos bigint, spent_nanos bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA}, pg_temp AS $fn$
+DECLARE
+    s record;
+    lim bigint;
+    rid bigint;
+    need bigint := COALESCE(p_need, 0);
+BEGIN
+    PERFORM pg_advisory_xact_lock({RESERVE_LOCK});
+    SELECT COALESCE(SUM(c) FILTER (WHERE t."user" = p_user), 0)::bigint AS user_all,
+           COALESCE(SUM(c) FILTER (WHERE t."user" = p_user AND t.day = p_day), 0)::bigint AS user_day,
+           COALESCE(SUM(c), 0)::bigint AS class_all,
+           COALESCE(SUM(c) FILTER (WHERE t.day = p_day), 0)::bigint AS class_day,
+           COALESCE(SUM(c) FILTER (WHERE t.budget = p_budget), 0)::bigint AS by_budget
+      INTO s
+      FROM (SELECT calls."user", calls.day, calls.budget, {COUNTED} AS c FROM calls) AS t;
+    lim := COALESCE((SELECT limit_nanos FROM budgets WHERE scope = 'user:' || p_user AND per = 'total'),
+                    (SELECT limit_nanos FROM budgets WHERE scope = 'user:*' AND per = 'total'));
+    IF lim IS NOT NULL AND s.user_all + need > lim THEN
+        RETURN QUERY SELECT NULL::bigint, 'user'::text, lim, s.user_all; RETURN;
+    END IF;
+    lim := COALESCE((SELECT limit_nanos FROM budgets WHERE scope = 'user:' || p_user AND per = 'day'),
+                    (SELECT limit_nanos FROM budgets WHERE scope = 'user:*' AND per = 'day'));
+    IF lim IS NOT NULL AND s.user_day + need > lim THEN
+        RETURN QUERY SELECT NULL::bigint, 'user_day'::text, lim, s.user_day; RETURN;
+    END IF;
+    lim := (SELECT limit_nanos FROM budgets WHERE scope = 'class' AND per = 'total');
+    IF lim IS NOT NULL AND s.class_all + need > lim THEN
+        RETURN QUERY SELECT NULL::bigint, 'class'::text, lim, s.class_all; RETURN;
+    END IF;
+    lim := (SELECT limit_nanos FROM budgets WHERE scope = 'class' AND per = 'day');
+    IF lim IS NOT NULL AND s.class_day + need > lim THEN
+        RETURN QUERY SELECT NULL::bigint, 'class_day'::text, lim, s.class_day; RETURN;
+    END IF;
+    FOR i IN 1 .. COALESCE(array_length(p_caps, 1), 0) LOOP
+        IF p_caps[i] = 'day' AND s.user_day + need > p_limits[i] THEN
+            RETURN QUERY SELECT NULL::bigint, 'day'::text, p_limits[i], s.user_day; RETURN;
+        ELSIF p_caps[i] <> 'day' AND s.by_budget + need > p_limits[i] THEN
+            RETURN QUERY SELECT NULL::bigint, 'budget'::text, p_limits[i], s.by_budget; RETURN;
+        END IF;
+    END LOOP;
+    INSERT INTO calls (ts, day, session, budget, "user", provider, model, kind, prompt, params,
+                       reserved_nanos, price_version, status, cache_key, host, pid)
+    VALUES (p_ts, p_day, p_session, p_budget, p_user, p_provider, p_model, p_kind, p_prompt,
+            p_params, p_need, p_price_version, 'reserved', p_cache_key, p_host, p_pid)
+    RETURNING id INTO rid;
+    RETURN QUERY SELECT rid, NULL::text, NULL::bigint, NULL::bigint;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {SCHEMA}.reserve FROM PUBLIC;
+"""
+
+HINT = ("Check PROMPTPAINT_LEDGER (a postgresql:// URL), that the server is up, and the role's "
+        "password (PGPASSWORD or ~/.pgpass).")
+
+
+def _psycopg():
+    try:
+        import psycopg
+    except ImportError:
+        raise LedgerError(
+            "PROMPTPAINT_LEDGER is a postgresql:// URL, but the PostgreSQL driver is not installed.",
+            hint="pip install 'promptpaint[postgres]' (psycopg 3), then restart the kernel.") from None
+    return psycopg
+
+
+def describe(url: str) -> str:
+    """``url`` without its password: safe for any message."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    userinfo = urllib.parse.quote(parts.username or "", safe="") + ":***"
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[1]}"))
+
+
+class PostgresLedger(Ledger):
+    """``PostgresLedger("postgresql://kernel@db.example/course")``: libpq reads the rest
+    (PGPASSWORD, ~/.pgpass, PGSSLMODE...). Run ``init()`` once as the database owner
+    (``promptpaint ledger init URL``); kernels then only read and book."""
+
+    def __init__(self, url: str, *, check: bool = True):
+        self._psycopg = _psycopg()
+        self._url = url
+        self.where = describe(url)
+        self._secrets = tuple(s for s in (urllib.parse.urlsplit(url).password,
+                                          urllib.parse.unquote(urllib.parse.urlsplit(url).password or ""),
+                                          os.environ.get("PGPASSWORD")) if s)
+        self._pool_lock = threading.Lock()
+        self._idle: list = []  # connections between transactions, shared by every thread
+        self._pid = os.getpid()
+        if check:
+            self._check_version()
+
+    def __repr__(self) -> str:
+        return f"PostgresLedger({self.where!r})"
+
+    # -- connections and errors ------------------------------------------------------------------
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _acquire(self):
+        with self._pool_lock:
+            if self._pid != os.getpid():  # a forked child never shares its parent's sockets
+                self._idle, self._pid = [], os.getpid()
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed:
+                    return conn
+        # prepare_threshold=None: no server-side prepared statements, which PgBouncer's
+        # transaction mode would hand to another client's connection.
+        return self._psycopg.connect(self._url, autocommit=True, prepare_threshold=None,
+                                     connect_timeout=10, application_name="promptpaint")
+
+    def _release(self, conn) -> None:
+        with self._pool_lock:
+            if not conn.closed and self._pid == os.getpid() and len(self._idle) < KEEP_IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    @contextmanager
+    def _tx(self):
+        """One transaction on a pooled connection; a driver error becomes a LedgerError without
+        the password (and without the driver's exception attached, which may hold the URL)."""
+        error, conn = None, None
+        try:
+            conn = self._acquire()
+            with conn.transaction():
+                yield conn.cursor()
+        except self._psycopg.Error as exc:
+            error = f"{type(exc).__name__}: {exc}".strip()
+            if conn is not None and not conn.closed and conn.info.transaction_status != 0:
+                conn.close()  # not idle after the error: do not hand it out again
+        finally:
+            if conn is not None:
+                self._release(conn)
+        if error is not None:
+            raise LedgerError(f"The ledger at {self.where} failed: {self._scrub(error)}", hint=HINT,
+                              path=self.where)
+
+    def _fetch(self, sql: str, args=()) -> list:
+        with self._tx() as cur:
+            cur.execute(sql.replace("?", "%s"), args)
+            return cur.fetchall()
+
+    # -- schema ----------------------------------------------------------------------------------
+    def version(self) -> int:
+        if not self._fetch("SELECT to_regclass(%s) IS NOT NULL", (T + "schema_version",))[0][0]:
+            return 0
+        return self._fetch(f"SELECT version FROM {T}schema_version")[0][0]
+
+    def _check_version(self) -> None:
+        have = self.version()
+        if have < LATEST:
+            raise LedgerError(
+                f"The ledger at {self.where} has schema version {have}; this promptpaint needs {LATEST}.",
+                hint="The database owner (the teacher) runs: promptpaint ledger init URL", path=self.where)
+        if have > LATEST:
+            raise LedgerError(
+                f"The ledger at {self.where} was written by a newer promptpaint (schema {have}, "
+                f"this one knows {LATEST}).", hint="pip install -U promptpaint", path=self.where)
+
+    def init(self) -> int:
+        """Create or migrate the schema (as the database owner); return the version it had."""
+        with self._tx() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (RESERVE_LOCK,))  # one migrator at a time
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+            # The shared migrations name tables unqualified; SET LOCAL ends with this transaction.
+            cur.execute(f"SET LOCAL search_path = {SCHEMA}")
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            cur.execute("SELECT version FROM schema_version")
+            row = cur.fetchone()
+            found = row[0] if row else 0
+            if row is None:
+                cur.execute("INSERT INTO schema_version VALUES (0)")
+            if found > LATEST:
+                raise LedgerError(f"The ledger at {self.where} was written by a newer promptpaint "
+                                  f"(schema {found}).", hint="pip install -U promptpaint", path=self.where)
+            for m in MIGRATIONS:
+                if m.version > found:
+                    for stmt in statements(m.postgres):
+                        cur.execute(stmt)
+            cur.execute("UPDATE schema_version SET version = %s", (LATEST,))
+            cur.execute(RESERVE_FUNCTION)
+        return found
+
+    def grant(self, role: str) -> None:
+        """What a kernel logged in as ``role`` may do: read the ledger, book and settle its calls,
+        use the cache. It cannot change a budget, delete a row or rewrite a settled one."""
+        sql = self._psycopg.sql
+        r = sql.Identifier(role)
+        statements = [
+            sql.SQL("GRANT USAGE ON SCHEMA {s} TO {r}"),
+            sql.SQL("GRANT SELECT ON {s}.calls, {s}.budgets, {s}.schema_version TO {r}"),
+            sql.SQL("GRANT EXECUTE ON FUNCTION {s}.reserve TO {r}"),  # its only way to add a row
+            sql.SQL("GRANT UPDATE (status, cost_nanos, usage, request_id, images, duration, error,"
+                    " reserved_until) ON {s}.calls TO {r}"),
+            sql.SQL("GRANT SELECT, INSERT, UPDATE ON {s}.cache TO {r}"),
+            # Row security: a kernel settles only rows still reserved.
+            sql.SQL("ALTER TABLE {s}.calls ENABLE ROW LEVEL SECURITY"),
+            sql.SQL("DROP POLICY IF EXISTS kernel_read ON {s}.calls"),
+            sql.SQL("DROP POLICY IF EXISTS kernel_settle ON {s}.calls"),
+            sql.SQL("CREATE POLICY kernel_read ON {s}.calls FOR SELECT USING (true)"),
+            sql.SQL("CREATE POLICY kernel_settle ON {s}.calls FOR UPDATE USING (status = 'reserved')"
+                    " WITH CHECK (status <> 'reserved')"),
+        ]
+        with self._tx() as cur:
+            for stmt in statements:
+                cur.execute(stmt.format(s=sql.Identifier(SCHEMA), r=r))
+
+    # -- the Ledger interface --------------------------------------------------------------------
+    def reserve(self, attempt: Attempt, amount: Decimal | None, caps) -> int:
+        now = utc_now()
+        need = nanos(amount)
+        rid, code, limit, spent = self._fetch(
+            f"SELECT * FROM {T}reserve(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            (now.isoformat(), now.date().isoformat(), attempt.session, attempt.budget, attempt.user,
+             attempt.provider, attempt.model, attempt.kind, attempt.prompt,
+             json.dumps(attempt.params, sort_keys=True, default=str), need,
+             attempt.price_version, attempt.cache_key, HOST, os.getpid(),
+             [c.scope for c in caps], [nanos(c.limit) for c in caps]))[0]
+        if rid is None:
+            raise budgets.refusal(code, attempt.user, limit, spent, need or 0)
+        return rid
+
+    def settle(self, row, *, status, cost, usage=None, request_id=None, images=None,
+               duration=None, error=None):
+        if cost is not None and cost < 0:
+            error = "; ".join(filter(None, [error, f"a negative cost ({cost}) was booked as unknown"]))
+            cost = None
+        with self._tx() as cur:
+            cur.execute(
+                f"UPDATE {T}calls SET status=%s, cost_nanos=%s, usage=%s, request_id=%s, images=%s,"
+                " duration=%s, error=%s WHERE id=%s AND status = 'reserved'",
+                (status, nanos(cost), json.dumps(usage) if usage is not None else None,
+                 request_id, json.dumps(images or []), duration, error, row))
+
+    @staticmethod
+    def _where(**filters) -> tuple[str, list]:
+        where, args = ["TRUE"], []
+        for column, value in filters.items():
+            if value is not None:
+                where.append(f'"{column}" = %s')
+                args.append(value.isoformat() if isinstance(value, dt.date) else str(value))
+        return " AND ".join(where), args
+
+    def total(self, *, session=None, day=None, budget=None, user=None) -> Decimal:
+        where, args = self._where(session=session, day=day, budget=budget, user=user)
+        return usd(self._fetch(f"SELECT COALESCE(SUM(cost_nanos), 0) FROM {T}calls"
+                               f" WHERE status <> 'reserved' AND {where}", args)[0][0])
+
+    def spent(self, *, budget=None, day=None, user=None) -> Decimal:
+        where, args = self._where(budget=budget, day=day, user=user)
+        return usd(self._fetch(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM {T}calls WHERE {where}",
+                               args)[0][0])
+
+    def summary(self, *, session=None, day=None, budget=None) -> Totals:
+        where, args = self._where(session=session, day=day, budget=budget)
+        known, n_unknown, unknown = self._fetch(
+            "SELECT COALESCE(SUM(cost_nanos), 0), COUNT(*) FILTER (WHERE cost_nanos IS NULL),"
+            " COALESCE(SUM(reserved_nanos) FILTER (WHERE cost_nanos IS NULL), 0)"
+            f" FROM {T}calls WHERE status <> 'reserved' AND {where}", args)[0]
+        open_ = {"in flight": [0, 0], "interrupted": [0, 0]}
+        for host, pid, ts, reserved in self._fetch(
+                f"SELECT host, pid, ts, reserved_nanos FROM {T}calls WHERE status = 'reserved'"
+                f" AND {where}", args):
+            slot = open_[reservation_state(host, pid, ts)]
+            slot[0] += 1
+            slot[1] += reserved or 0
+        return Totals(known=usd(known), unknown_calls=n_unknown, unknown_reserved=usd(unknown),
+                      in_flight_calls=open_["in flight"][0], in_flight_reserved=usd(open_["in flight"][1]),
+                      interrupted_calls=open_["interrupted"][0],
+                      interrupted_reserved=usd(open_["interrupted"][1]))
+
+    def entries(self, limit=50) -> list[dict]:
+        with self._tx() as cur:
+            cur.execute(f"SELECT * FROM {T}calls ORDER BY id DESC LIMIT %s", (limit,))
+            names = [c.name for c in cur.description]
+            rows = cur.fetchall()
+        out = []
+        for values in rows:
+            row = dict(zip(names, values))
+            for k in ("params", "usage", "images"):
+                row[k] = json.loads(row[k]) if row[k] else None
+            row["cost"] = usd(row.pop("cost_nanos"))
+            row.pop("reserved_until")
+            row["reserved"] = usd(row.pop("reserved_nanos"))
+            if row["status"] == "reserved":
+                row["state"] = reservation_state(row["host"], row["pid"], row["ts"])
+            elif row["cost"] is None:
+                row["state"] = "unknown cost"
+            else:
+                row["state"] = row["status"]
+            out.append(row)
+        return out
+
+    def cache_get(self, key):
+        got = self._fetch(f"SELECT value FROM {T}cache WHERE key = %s", (key,))
+        return json.loads(got[0][0]) if got else None
+
+    def cache_put(self, key, value):
+        with self._tx() as cur:
+            cur.execute(f"INSERT INTO {T}cache (key, value, ts) VALUES (%s, %s, %s) ON CONFLICT (key)"
+                        " DO UPDATE SET value = excluded.value, ts = excluded.ts",
+                        (key, json.dumps(value), utc_now().isoformat()))
+
+    # -- caps stored in the ledger and the per-user report (rules in budgets.py) -----------------
+    def set_budget(self, scope: str, limit, per: str | None = None) -> None:
+        scope, period = budgets.check_scope(scope), budgets.check_per(per)
+        with self._tx() as cur:
+            if limit is None:
+                cur.execute(budgets.UNSET.format(t=T).replace("?", "%s"), (scope, period))
+            else:
+                cur.execute(budgets.SET.format(t=T).replace("?", "%s"),
+                            (scope, period, nanos(budgets.check_limit(limit)), utc_now().isoformat()))
+
+    def budgets(self) -> list[dict]:
+        return budgets.budget_rows(self._fetch(budgets.LIST.format(t=T)))
+
+    def totals(self, by: str = "user", day: dt.date | str | None = None) -> list[dict]:
+        day = day.isoformat() if isinstance(day, dt.date) else day
+        return budgets.totals(self._fetch, T, by=by, day=day)
+
+    def allowance(self, user: str | None = None) -> Decimal | None:
+        return budgets.allowance(self._fetch, T, user=user or current_user(),
+                                 day=utc_now().date().isoformat())
+
+    def close(self) -> None:
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()

@@ -1,0 +1,87 @@
+"""A real PostgreSQL for the ledger tests: the one ``.ci/postgres run`` started (its URL in
+PROMPTPAINT_TEST_PG_URL), else a throw-away cluster this test session starts itself with the same
+script when Debian's postgresql is installed. Without either, the tests that need it skip locally
+and fail under CI (CI=true): there, a missing server is a broken set-up, not a reason to pass.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / ".ci" / "postgres"
+
+
+def _unavailable(why: str):
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI needs a PostgreSQL for the ledger tests (.ci/postgres run starts one): {why}")
+    pytest.skip(f"no PostgreSQL for the ledger tests: {why}")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The server's superuser URL (over its private Unix socket)."""
+    url = os.environ.get("PROMPTPAINT_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _unavailable("psycopg is not installed (pip install -e '.[test]')")
+    if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        _unavailable("Debian's postgresql is not installed (apt-get install -y postgresql)")
+    folder = tempfile.mkdtemp(prefix="pp-pg.")  # directly in /tmp: the postgres user must reach it
+    # Throw-away data: no fsync, so creating a database per test is quick (as in .ci/postgres run).
+    started = subprocess.run([str(SCRIPT), "start", folder, "-c", "fsync=off", "-c", "synchronous_commit=off",
+                              "-c", "full_page_writes=off"], capture_output=True, text=True)
+    if started.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        _unavailable(f"could not start a cluster: {started.stderr.strip()[-500:]}")
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([str(SCRIPT), "stop", folder], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def with_database(url: str, dbname: str, **query) -> str:
+    parts = urllib.parse.urlsplit(url)
+    q = dict(urllib.parse.parse_qsl(parts.query))
+    q.update(query)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + dbname, query=urllib.parse.urlencode(q)))
+
+
+def tcp_url(server_url: str, dbname: str, role: str, password: str | None) -> str:
+    """The URL a kernel on another machine would use: TCP to 127.0.0.1, where the server asks
+    for a scram-sha-256 password."""
+    port = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(server_url).query))["port"]
+    auth = role if password is None else f"{role}:{urllib.parse.quote(password, safe='')}"
+    return f"postgresql://{auth}@127.0.0.1:{port}/{dbname}"
+
+
+def admin(url: str):
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
+
+
+@pytest.fixture
+def pg_db(pg_server):
+    """A fresh, empty database for one test: (superuser URL of it, its name)."""
+    name = "pp_" + uuid.uuid4().hex[:12]
+    with admin(pg_server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(pg_server, name), name
+    finally:
+        with admin(pg_server) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

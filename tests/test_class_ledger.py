@@ -1,0 +1,402 @@
+"""A class on one budget: users on every row, caps stored in the ledger, the teacher's report.
+
+One suite, two backends: every test taking ``backend`` runs on SQLite (a file, as one person has
+it) and on a real PostgreSQL (as a class shares it), and must see the same behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from decimal import Decimal
+
+import pytest
+
+import promptpaint as pp
+from fakeserver import GEMINI_KEY
+from promptpaint.ledger import Attempt, Cap, LedgerError
+from pgserver import admin, pg_db, pg_server, tcp_url  # noqa: F401  (fixtures)
+
+# gemini-3.1-flash-image in USD per 1M tokens (shared/reference/providers.md): the fake's bill is
+# computed from the usage it answered with, not by promptpaint's own pricing.
+GEMINI_31 = {"in": Decimal("0.50"), "out_text": Decimal("3.00"), "out_image": Decimal("60.00")}
+
+
+def fake_bill(req) -> Decimal:
+    u = req.response_json["usageMetadata"]
+    image = sum(d["tokenCount"] for d in u.get("candidatesTokensDetails", []) if d["modality"] == "IMAGE")
+    text = u.get("candidatesTokenCount", 0) - image + u.get("thoughtsTokenCount", 0)
+    return (u["promptTokenCount"] * GEMINI_31["in"] + text * GEMINI_31["out_text"]
+            + image * GEMINI_31["out_image"]) / 1_000_000
+
+
+def answered(fake) -> list:
+    return [r for r in fake.by_provider("gemini") if r.status == 200 and r.response_json]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request, isolated_home, monkeypatch):
+    """What PROMPTPAINT_LEDGER names for this test: a SQLite file or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        where = str(isolated_home / "class.sqlite3")
+    else:
+        url, _ = request.getfixturevalue("pg_db")
+        from promptpaint.ledger.postgres import PostgresLedger
+
+        owner = PostgresLedger(url, check=False)
+        owner.init()  # the teacher's `promptpaint ledger init URL`
+        owner.close()
+        where = url
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", where)
+    monkeypatch.setenv("PROMPTPAINT_USER", "alice")
+    return where
+
+
+def attempt(user=None, **kw) -> Attempt:
+    a = Attempt("gemini", "gemini-3.1-flash-image", "generate", "a fox", {}, None, **kw)
+    if user:
+        a.user = user
+    return a
+
+
+D = Decimal
+
+
+# -- who is calling --------------------------------------------------------------------------------
+
+def test_every_row_records_the_user_from_the_environment(backend, monkeypatch):
+    led = pp.ledger()
+    led.settle(led.reserve(attempt(), D("0.1"), []), status="ok", cost=D("0.05"))
+    monkeypatch.delenv("PROMPTPAINT_USER")
+    monkeypatch.setenv("JUPYTERHUB_USER", "bob")
+    led.settle(led.reserve(attempt(), D("0.1"), []), status="ok", cost=D("0.05"))
+    monkeypatch.delenv("JUPYTERHUB_USER")
+    led.settle(led.reserve(attempt(), D("0.1"), []), status="ok", cost=D("0.05"))
+    import getpass
+
+    assert [r["user"] for r in reversed(led.entries(3))] == ["alice", "bob", getpass.getuser()]
+
+
+# -- caps stored in the ledger ---------------------------------------------------------------------
+
+def test_budgets_are_set_listed_replaced_and_removed(backend):
+    led = pp.ledger()
+    led.set_budget("user:alice", "2.00")
+    led.set_budget("user:*", 1)
+    led.set_budget("class", D("200"), per="day")
+    led.set_budget("user:alice", "2.50")
+    got = [(b["scope"], b["per"], b["limit"]) for b in led.budgets()]
+    assert got == [("class", "day", D(200)), ("user:*", None, D(1)), ("user:alice", None, D("2.5"))]
+    led.set_budget("user:*", None)
+    assert [b["scope"] for b in led.budgets()] == ["class", "user:alice"]
+
+
+@pytest.mark.parametrize("scope, limit, per, match", [
+    ("students", 1, None, "scope"), ("user:", 1, None, "scope"), ("class", -1, None, "0 or more"),
+    ("class", "nan", None, "dollars"), ("class", "two", None, "dollars"), ("class", 1, "week", "per='day'"),
+])
+def test_a_bad_budget_says_what_to_write(backend, scope, limit, per, match):
+    with pytest.raises(pp.InvalidRequest, match=match):
+        pp.ledger().set_budget(scope, limit, per=per)
+    assert pp.ledger().budgets() == []
+
+
+def test_a_users_cap_holds_and_leaves_others_alone(backend):
+    led = pp.ledger()
+    led.set_budget("user:alice", "0.25")
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.10"))
+    running = led.reserve(attempt(), D("0.10"), [])  # alice: 0.10 spent + 0.10 running
+    with pytest.raises(pp.BudgetExceeded, match="alice's class allowance of \\$0.25") as exc:
+        led.reserve(attempt(), D("0.10"), [])
+    assert exc.value.spent == D("0.2") and exc.value.needed == D("0.1")
+    led.reserve(attempt("bob"), D("0.10"), [])  # bob has no cap
+    led.settle(running, status="ok", cost=D("0.01"))
+    led.reserve(attempt(), D("0.10"), [])  # the settled call freed its unused reservation
+
+
+def test_the_default_cap_applies_to_each_user_without_one_of_their_own(backend):
+    led = pp.ledger()
+    led.set_budget("user:*", "0.15")
+    led.set_budget("user:carol", "1.00")
+    for user in ("alice", "bob"):
+        led.reserve(attempt(user), D("0.10"), [])
+        with pytest.raises(pp.BudgetExceeded, match=f"{user}'s class allowance"):
+            led.reserve(attempt(user), D("0.10"), [])
+    for _ in range(5):
+        led.reserve(attempt("carol"), D("0.10"), [])
+
+
+def test_the_class_cap_spans_users_and_day_caps_count_only_today(backend):
+    led = pp.ledger()
+    led.set_budget("class", "0.35")
+    led.set_budget("user:*", "0.25", per="day")
+    for user in ("alice", "bob", "carol"):
+        led.reserve(attempt(user), D("0.10"), [])
+    with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
+        led.reserve(attempt("dave"), D("0.10"), [])
+    led.set_budget("class", None)
+    led.reserve(attempt("alice"), D("0.10"), [])
+    with pytest.raises(pp.BudgetExceeded, match="alice's daily class allowance"):
+        led.reserve(attempt("alice"), D("0.10"), [])
+
+
+def test_client_caps_still_apply_with_ledger_caps(backend):
+    led = pp.ledger()
+    led.set_budget("user:alice", "5")
+    led.reserve(attempt(budget="studio-1"), D("0.10"), [Cap("studio-1", D("0.15"))])
+    with pytest.raises(pp.BudgetExceeded, match="this budget"):
+        led.reserve(attempt(budget="studio-1"), D("0.10"), [Cap("studio-1", D("0.15"))])
+    with pytest.raises(pp.BudgetExceeded, match="today's budget"):
+        led.reserve(attempt(), D("0.10"), [Cap("day", D("0.15"))])
+
+
+def test_unknown_cost_and_interrupted_calls_keep_counting(backend):
+    led = pp.ledger()
+    led.set_budget("class", "0.30")
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=None)  # cost unknown
+    led.reserve(attempt("bob"), D("0.10"), [])  # never settled: a kernel that died
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="error", cost=D(0), error="refused at once")
+    led.reserve(attempt("carol"), D("0.10"), [])
+    with pytest.raises(pp.BudgetExceeded, match="\\$0.0000 left"):
+        led.reserve(attempt("dave"), D("0.01"), [])
+
+
+def test_a_settled_row_is_not_settled_again(backend):
+    led = pp.ledger()
+    row = led.reserve(attempt(), D("0.10"), [])
+    led.settle(row, status="ok", cost=D("0.04"))
+    led.settle(row, status="ok", cost=D("0"))
+    assert led.entries(1)[0]["cost"] == D("0.04")
+
+
+def test_totals_by_user_is_the_teachers_report(backend):
+    led = pp.ledger()
+    led.set_budget("user:*", "1.00")
+    led.set_budget("user:bob", "0.60")
+    led.set_budget("user:erin", "3")
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.04"))
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=None)
+    led.settle(led.reserve(attempt("bob"), D("0.20"), []), status="ok", cost=D("0.15"))
+    led.reserve(attempt("bob"), D("0.20"), [])
+    led.settle(led.reserve(attempt("bob"), D("0.20"), []), status="error", cost=D(0), error="x")
+    rows = {r["user"]: r for r in led.totals(by="user")}
+    assert rows["alice"] == {"user": "alice", "calls": 2, "cost": D("0.04"), "unknown_cost_calls": 1,
+                             "reserved": D("0.1"), "cap": D(1), "left": D("0.86")}
+    assert rows["bob"] == {"user": "bob", "calls": 2, "cost": D("0.15"), "unknown_cost_calls": 0,
+                           "reserved": D("0.2"), "cap": D("0.6"), "left": D("0.25")}
+    assert rows["erin"]["calls"] == 0 and rows["erin"]["left"] == D(3)
+    assert led.totals(by="user", day="2001-01-01") == []  # no calls then, and no daily caps
+    import datetime as dt
+
+    today = {r["user"]: r["calls"] for r in led.totals(by="user", day=dt.datetime.now(dt.timezone.utc).date())}
+    assert today == {"alice": 2, "bob": 2}  # erin has no daily cap to list her by
+
+
+# -- through a Client, against the fake provider -----------------------------------------------------
+
+def test_a_client_is_held_to_the_ledgers_caps(backend, fake):
+    led = pp.ledger()
+    client = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01)
+    led.set_budget("user:alice", client.estimate("fox 1") * D("1.5"))
+    r = client.generate("fox 1")
+    with pytest.raises(pp.BudgetExceeded, match="alice's class allowance"):
+        client.generate("fox 2")
+    assert len(answered(fake)) == 1
+    assert led.totals(by="user")[0]["cost"] == r.cost == fake_bill(answered(fake)[0])
+
+
+# -- a real class: many kernels, many users, one server -------------------------------------------
+
+KERNEL = """
+import json, os, sys
+from concurrent.futures import ThreadPoolExecutor
+import promptpaint as pp
+
+base, key, threads, calls = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+user = os.environ["PROMPTPAINT_USER"]
+
+def work(t):
+    client = pp.Client("gemini", api_key=key, base_url=base, backoff=0.01)
+    out = []
+    for i in range(calls):
+        try:
+            out.append(str(client.generate(f"{user} fox {os.getpid()}-{t}-{i}").cost))
+        except pp.BudgetExceeded:
+            out.append("refused")
+    return out
+
+with ThreadPoolExecutor(threads) as pool:
+    print(json.dumps([o for got in pool.map(work, range(threads)) for o in got]))
+"""
+
+
+def kernel(fake, user, *, threads=1, calls=1):
+    env = {**os.environ, "PROMPTPAINT_USER": user}
+    return subprocess.Popen([sys.executable, "-c", KERNEL, fake.gemini_base, GEMINI_KEY, str(threads),
+                             str(calls)], env=env, stdout=subprocess.PIPE, text=True)
+
+
+def user_of(req) -> str:
+    return req.json["contents"][-1]["parts"][0]["text"].split()[0]
+
+
+def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed(backend, fake):
+    led = pp.ledger()
+    worst = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base).estimate("alice fox 0-0-0")
+    user_cap, class_cap = worst * D("3.5"), worst * D("8.5")
+    users = ["ann", "ben", "cai", "dee"]
+    for u in users:
+        led.set_budget(f"user:{u}", user_cap)
+    led.set_budget("class", class_cap)
+    fake.latency = 0.4  # long enough that many reservations are open at once
+    procs = [kernel(fake, users[i % 4], threads=4, calls=2) for i in range(16)]
+    outcomes = [o for p in procs for o in json.loads(p.communicate(timeout=300)[0])]
+    assert all(p.returncode == 0 for p in procs)
+
+    bills = {u: sum((fake_bill(r) for r in answered(fake) if user_of(r) == u), D(0)) for u in users}
+    assert sum(bills.values()) <= class_cap
+    assert all(bill <= user_cap for bill in bills.values()), bills
+    # Every answered call is booked at what the fake billed, under the user who made it.
+    assert abs(led.total() - sum(bills.values())) < D("1e-6")
+    report = {r["user"]: r for r in led.totals(by="user")}
+    assert {u: report[u]["cost"] for u in users} == {u: bills[u] for u in users}
+    assert all(report[u]["reserved"] == 0 for u in users)  # nothing left open
+    assert len(answered(fake)) == sum(o != "refused" for o in outcomes) >= 8
+    assert outcomes.count("refused") >= 64  # the caps did bind
+    # The fake was slow enough that calls overlapped: at least two ran at the same time.
+    spans = sorted((dt_ts(r["ts"]), dt_ts(r["ts"]) + r["duration"]) for r in led.entries(500)
+                   if r["status"] == "ok")
+    assert any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
+
+
+def dt_ts(iso: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso).timestamp()
+
+
+def test_a_kernel_killed_mid_call_keeps_its_reservation_counting(backend, fake):
+    led = pp.ledger()
+    worst = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base).estimate("amy fox 0-0-0")
+    led.set_budget("user:amy", worst * D("1.5"))
+    led.set_budget("class", worst * D("1.5"))
+    fake.latency = 60
+    proc = kernel(fake, "amy")
+    deadline = time.monotonic() + 60
+    while not fake.by_provider("gemini") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake.by_provider("gemini"), "the kernel never reached the provider"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    fake.latency = 0
+
+    row = led.entries(1)[0]
+    assert row["state"] == "interrupted" and row["reserved"] > worst * D("0.9")
+    amy = led.totals(by="user")[0]
+    assert (amy["user"], amy["reserved"], amy["cost"]) == ("amy", row["reserved"], 0)
+    assert led.summary().interrupted_calls == 1
+    for who, cap in (("amy", "amy's class allowance"), ("bo", "the class's budget")):
+        retry = kernel(fake, who)
+        assert json.loads(retry.communicate(timeout=60)[0]) == ["refused"], cap
+    with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
+        led.reserve(attempt("bo"), row["reserved"], [])
+    assert len(fake.by_provider("gemini")) == 1
+
+
+# -- PostgreSQL only: roles, passwords, the driver ------------------------------------------------
+
+@pytest.fixture
+def kernel_role(pg_server, pg_db):
+    """A login role with a password, as a spawner would give every kernel: (name, password)."""
+    url, name = pg_db
+    role, password = f"kernel_{name}", f"pw-{name[3:]}-Zq9"
+    with admin(pg_server) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+    try:
+        yield role, password
+    finally:
+        with admin(url) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+        with admin(pg_server) as conn:
+            conn.execute(f"DROP ROLE {role}")
+
+
+def test_the_kernel_role_books_calls_but_cannot_raise_a_cap(pg_server, pg_db, kernel_role, monkeypatch, capsys):
+    import psycopg
+
+    from promptpaint.cli import main
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    role, password = kernel_role
+    assert main(["ledger", "init", url]) == 0
+    assert main(["ledger", "grant", url, role]) == 0
+    assert main(["budget", "set", "user:alice", "0.25", "--ledger", url]) == 0
+    monkeypatch.setenv("PGPASSWORD", password)  # libpq reads it; the URL carries no password
+    kernel_url = tcp_url(pg_server, name, role, None)
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", kernel_url)
+    kernel = pp.ledger()
+    assert isinstance(kernel, PostgresLedger)
+
+    row = kernel.reserve(attempt("alice"), D("0.10"), [])
+    kernel.settle(row, status="ok", cost=D("0.04"))
+    assert kernel.totals(by="user")[0]["left"] == D("0.21")
+    with pytest.raises(LedgerError, match="permission denied"):
+        kernel.set_budget("user:alice", "100")
+    assert main(["budget", "set", "user:*", "100"]) == 1  # the CLI as a student would run it
+    assert "permission denied" in capsys.readouterr().err
+    kernel.settle(row, status="ok", cost=D(0))  # a settled row is not settled again
+    with psycopg.connect(kernel_url, autocommit=True) as conn:  # and not by hand either
+        assert conn.execute("UPDATE promptpaint.calls SET cost_nanos = 0").rowcount == 0
+        for sql in ("DELETE FROM promptpaint.calls", "UPDATE promptpaint.budgets SET limit_nanos = 1e12",
+                    "INSERT INTO promptpaint.budgets VALUES ('user:*', 'total', 1, 'now')",
+                    "UPDATE promptpaint.calls SET \"user\" = 'bob'",
+                    "INSERT INTO promptpaint.calls (ts, day, session, provider, model, kind, status,"
+                    " cost_nanos) VALUES ('', '', '', '', '', '', 'ok', 0)"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+    teacher = PostgresLedger(url)
+    assert [(b["scope"], b["limit"]) for b in teacher.budgets()] == [("user:alice", D("0.25"))]
+    assert teacher.entries(1)[0]["cost"] == D("0.04")
+    teacher.close()
+    with pytest.raises(pp.BudgetExceeded, match="alice's class allowance"):
+        kernel.reserve(attempt("alice"), D("0.22"), [])
+
+
+def test_a_wrong_password_fails_clearly_and_is_never_echoed(pg_server, pg_db, kernel_role, monkeypatch, capsys):
+    from promptpaint.cli import main
+
+    url, name = pg_db
+    assert main(["ledger", "init", url]) == 0
+    role, _ = kernel_role
+    wrong = "Tr0ub4dor&3-wrong"
+    for bad_url, env in ((tcp_url(pg_server, name, role, wrong), None),
+                         (tcp_url(pg_server, name, role, None), wrong)):
+        if env:
+            monkeypatch.setenv("PGPASSWORD", env)
+        monkeypatch.setenv("PROMPTPAINT_LEDGER", bad_url)
+        with pytest.raises(LedgerError) as exc:
+            pp.Client("offline")
+        shown = "".join(traceback.format_exception(exc.value)) + repr(exc.value.args)
+        assert "password authentication failed" in shown and role in shown
+        assert wrong not in shown and "Tr0ub4dor" not in shown
+        assert exc.value.__cause__ is None and exc.value.__context__ is None
+        assert main(["cost", "--by", "user"]) == 1
+        err = capsys.readouterr().err
+        assert "password authentication failed" in err and wrong not in err and "PGPASSWORD" in err
+
+
+def test_import_promptpaint_loads_no_driver_and_a_missing_one_says_what_to_install(monkeypatch):
+    code = "import sys, promptpaint as pp; pp.Client('offline'); print('psycopg' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PROMPTPAINT_LEDGER": ""}).stdout.strip() == "False"
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra were not installed
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", "postgresql://kernel:hunter2@127.0.0.1:1/course")
+    with pytest.raises(LedgerError, match=r"pip install 'promptpaint\[postgres\]'") as exc:
+        pp.ledger()
+    assert "hunter2" not in str(exc.value)
