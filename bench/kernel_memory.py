@@ -83,7 +83,7 @@ def child() -> None:
     out["images"] = len(studio.history)
     out["size"] = studio.image_size
     out["sent"] = DiscardingComm.sent
-    out["thumb_cache"] = sum(len(v) for v in studio._thumbs.values())
+    out["thumb_cache"] = sum(len(v) for v in studio.session._thumbs.values())
     print(json.dumps(out))
 
 

@@ -104,7 +104,7 @@ def run(size: str | None, n: int, upload: bool = False) -> dict:
         deliver(studio, {"kind": "fetch", "id": image_id, "thumb": False})
         after_full = len(log)
         deliver(studio, {"kind": "fetch", "id": image_id, "thumb": True})
-        png = studio._store.find(image_id).stat().st_size
+        png = studio.session.store.find(image_id).stat().st_size
         state_msgs = log[start:after_gen]
         full_msgs = log[after_gen:after_full]
         thumb_msgs = log[after_full:]

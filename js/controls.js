@@ -1,5 +1,9 @@
 import { h } from "./dom.js";
-import { messages, send, setTraits, subscribe } from "./sync.js";
+import { debounce, messages, send, setTraits, subscribe } from "./sync.js";
+
+// The prompt reaches the kernel this long after the last keystroke (each sync costs the kernel
+// an estimate), and at once before Generate/Edit or when the box loses focus.
+export const PROMPT_SYNC_MS = 300;
 
 // ---- pure logic ------------------------------------------------------------------------------
 
@@ -114,9 +118,10 @@ export function createControls(model) {
     renderButtons();
   };
 
+  const syncPrompt = debounce(() => setTraits(model, { prompt: prompt.value }), PROMPT_SYNC_MS);
   const run = (action) => {
     if (lockTimer || !buttonStates(state())[action]) return;
-    // The prompt trait is synced on every keystroke, so the kernel already has the text.
+    syncPrompt.flush(); // the kernel must run the text on screen, not the text of 300 ms ago
     send(model, messages.run(action));
     lockTimer = setTimeout(unlock, 1500);
     renderButtons();
@@ -184,6 +189,7 @@ export function createControls(model) {
   }
 
   function renderPrompt() {
+    if (syncPrompt.pending) return; // the user's newer text is on its way to the kernel
     const value = model.get("prompt") ?? "";
     if (prompt.value !== value) prompt.value = value;
   }
@@ -201,7 +207,8 @@ export function createControls(model) {
     const chosen = findModel(model.get("models") || [], modelSelect.value);
     setTraits(model, { model: modelSelect.value, params: paramsFor(chosen?.params, model.get("params")) });
   });
-  prompt.addEventListener("input", () => setTraits(model, { prompt: prompt.value }));
+  prompt.addEventListener("input", syncPrompt);
+  prompt.addEventListener("blur", () => syncPrompt.flush());
   prompt.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
@@ -238,6 +245,7 @@ export function createControls(model) {
     edit,
     dispose() {
       for (const stop of stops) stop();
+      syncPrompt.flush();
       clearTimeout(lockTimer);
     },
   };

@@ -1,6 +1,10 @@
 // Traitlet and custom-message plumbing. Nothing here touches the DOM, so the node tests can
 // drive it with a fake model.
 
+function reportError(err, event = "") {
+  console.error(`promptpaint: ${event}`, err);
+}
+
 export function setTraits(model, values) {
   for (const [name, value] of Object.entries(values)) model.set(name, value);
   model.save_changes();
@@ -10,8 +14,19 @@ export function setTraits(model, values) {
  * `model.on` for every `{ "change:trait" | "msg:custom": fn }` entry; returns one function that
  * calls `model.off` for them all. Handlers are registered in key order.
  */
-export function subscribe(model, handlers) {
-  const entries = Object.entries(handlers);
+export function subscribe(model, handlers, onError = reportError) {
+  // A handler that throws (a value no renderer expected) must not break the model's event
+  // loop or the other views: it is logged, and the next good value renders again.
+  const entries = Object.entries(handlers).map(([event, fn]) => [
+    event,
+    (...args) => {
+      try {
+        return fn(...args);
+      } catch (err) {
+        onError(err, event);
+      }
+    },
+  ]);
   for (const [event, fn] of entries) model.on(event, fn);
   return () => {
     for (const [event, fn] of entries) model.off(event, fn);
@@ -23,8 +38,19 @@ export function watch(model, names, callback) {
   return subscribe(model, Object.fromEntries(names.map((name) => [`change:${name}`, callback])));
 }
 
-export function onMessage(model, callback) {
-  const handler = (content, buffers) => callback(content ?? {}, buffers ?? []);
+/**
+ * Custom messages from the kernel. A handler that throws must not kill the others or leave a
+ * request hanging silently: `onError` (default: console.error) gets what it threw.
+ */
+export function onMessage(model, callback, onError = reportError) {
+  const handler = (content, buffers) => {
+    try {
+      const done = callback(content ?? {}, buffers ?? []);
+      if (done && typeof done.catch === "function") done.catch(onError);
+    } catch (err) {
+      onError(err);
+    }
+  };
   return subscribe(model, { "msg:custom": handler });
 }
 
@@ -33,8 +59,83 @@ export const messages = {
   cancel: () => ({ kind: "cancel" }),
   mask: () => ({ kind: "mask" }),
   upload: (name) => ({ kind: "upload", name: String(name || "image") }),
-  fetch: (id, thumb = false) => ({ kind: "fetch", id, thumb: Boolean(thumb) }),
+  fetch: (id, thumb = false, request = undefined) =>
+    request === undefined ? { kind: "fetch", id, thumb: Boolean(thumb) } : { kind: "fetch", id, thumb: Boolean(thumb), request },
+  fetchMask: (request) => ({ kind: "fetch_mask", request }),
 };
+
+/**
+ * `fn` runs `ms` after the last call. `flush()` runs a pending call now (before a message that
+ * depends on it, e.g. the prompt before Generate); `pending` says whether one is waiting.
+ */
+export function debounce(fn, ms, timers = globalThis) {
+  let timer = null;
+  const fire = () => {
+    timer = null;
+    fn();
+  };
+  const call = () => {
+    timers.clearTimeout(timer);
+    timer = timers.setTimeout(fire, ms);
+  };
+  call.flush = () => {
+    if (timer === null) return;
+    timers.clearTimeout(timer);
+    fire();
+  };
+  call.cancel = () => {
+    timers.clearTimeout(timer);
+    timer = null;
+  };
+  Object.defineProperty(call, "pending", { get: () => timer !== null });
+  return call;
+}
+
+let lastRequest = 0;
+
+/**
+ * One request/reply exchange with the kernel: `send(request)` sends a message carrying the id,
+ * the kernel's reply with the same `request` settles it; no reply within `timeoutMs` rejects.
+ * Every request gets a fresh id, so a late reply to a request that timed out is ignored.
+ */
+export function createRequests(model, { kind, timeoutMs = 30000, timers = globalThis }) {
+  const pending = new Map();
+  const stop = onMessage(model, (content, buffers) => {
+    if (content.kind !== kind || !pending.has(content.request)) return;
+    const { resolve, reject, timer } = pending.get(content.request);
+    pending.delete(content.request);
+    timers.clearTimeout(timer);
+    if (content.error) reject(new Error(String(content.error)));
+    else resolve({ content, buffers });
+  });
+  return {
+    ask(send) {
+      const request = ++lastRequest;
+      return new Promise((resolve, reject) => {
+        const timer = timers.setTimeout(() => {
+          pending.delete(request);
+          reject(new Error(`The kernel did not answer within ${Math.round(timeoutMs / 1000)} s. Is it still running?`));
+        }, timeoutMs);
+        pending.set(request, { resolve, reject, timer });
+        try {
+          send(request);
+        } catch (err) {
+          timers.clearTimeout(timer);
+          pending.delete(request);
+          reject(err);
+        }
+      });
+    },
+    dispose() {
+      stop();
+      for (const { reject, timer } of pending.values()) {
+        timers.clearTimeout(timer);
+        reject(new Error("The view was closed."));
+      }
+      pending.clear();
+    },
+  };
+}
 
 export function send(model, content, buffers = []) {
   model.send(content, undefined, buffers);
@@ -68,11 +169,14 @@ export function downloadName(sha, mime = "image/png") {
  * Fetches image bytes from the kernel on demand and keeps them as object URLs, keyed by sha
  * (images are content-addressed, so an entry never goes stale). Full-size images are the
  * memory hogs, so only the most recent `maxFull` of them are kept; thumbnails stay.
+ * A request that fails (an error reply, no bytes, or no reply in time) is forgotten, so the
+ * next `get` asks again instead of returning the same dead promise.
  */
 export function createImageCache(model, options = {}) {
   const createURL = options.createURL ?? ((blob) => URL.createObjectURL(blob));
   const revokeURL = options.revokeURL ?? ((url) => URL.revokeObjectURL(url));
   const maxFull = options.maxFull ?? 12;
+  const requests = createRequests(model, { kind: "image", timeoutMs: options.timeoutMs, timers: options.timers });
   const entries = new Map();
   const keyOf = (id, thumb) => `${thumb ? "thumb" : "full"}:${id}`;
 
@@ -84,34 +188,24 @@ export function createImageCache(model, options = {}) {
     }
   }
 
-  const stop = onMessage(model, (content, buffers) => {
-    if (content.kind !== "image") return;
-    const key = keyOf(content.id, content.thumb);
-    const entry = entries.get(key);
-    if (!entry || entry.url) return;
-    if (!buffers.length) {
-      // The kernel no longer has it; forget the entry so a later get() asks again.
-      entries.delete(key);
-      entry.reject(new Error(`image ${content.id} not available`));
-      return;
-    }
-    let bytes;
-    try {
-      bytes = asBytes(buffers[0]);
-    } catch (err) {
-      entries.delete(key);
-      entry.reject(err);
-      return;
-    }
-    entry.mime = content.mime || "image/png";
-    entry.blob = new Blob([bytes], { type: entry.mime });
-    entry.url = createURL(entry.blob);
-    // Re-insert so Map order is recency order for eviction.
-    entries.delete(key);
-    entries.set(key, entry);
-    entry.resolve(entry);
-    if (!content.thumb) evict();
-  });
+  function load(key, entry) {
+    return requests.ask((request) => send(model, messages.fetch(entry.id, entry.thumb, request))).then(
+      ({ content, buffers }) => {
+        if (!buffers.length) throw new Error(`Image ${String(entry.id).slice(0, 12)}… is not available.`);
+        entry.mime = content.mime || "image/png";
+        entry.blob = new Blob([asBytes(buffers[0])], { type: entry.mime });
+        entry.url = createURL(entry.blob);
+        // Re-insert so Map order is recency order for eviction.
+        entries.delete(key);
+        entries.set(key, entry);
+        if (!entry.thumb) evict();
+        return entry;
+      },
+    ).catch((err) => {
+      if (entries.get(key) === entry) entries.delete(key);
+      throw err;
+    });
+  }
 
   return {
     get(id, thumb = false) {
@@ -119,13 +213,9 @@ export function createImageCache(model, options = {}) {
       let entry = entries.get(key);
       if (!entry) {
         entry = { id, thumb: Boolean(thumb) };
-        entry.promise = new Promise((resolve, reject) => {
-          entry.resolve = resolve;
-          entry.reject = reject;
-        });
-        entry.promise.catch(() => {});
         entries.set(key, entry);
-        send(model, messages.fetch(id, thumb));
+        entry.promise = load(key, entry);
+        entry.promise.catch(() => {});
       }
       return entry.promise;
     },
@@ -135,7 +225,7 @@ export function createImageCache(model, options = {}) {
       return entry?.url ? entry : undefined;
     },
     dispose() {
-      stop();
+      requests.dispose();
       for (const entry of entries.values()) if (entry.url) revokeURL(entry.url);
       entries.clear();
     },

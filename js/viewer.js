@@ -1,6 +1,6 @@
 import { h, listen } from "./dom.js";
 import { createBrush, shortcut, stepSize, MIN_SIZE, MAX_SIZE } from "./brush.js";
-import { downloadName, messages, send, setTraits, subscribe } from "./sync.js";
+import { createRequests, downloadName, messages, send, setTraits, subscribe } from "./sync.js";
 
 /**
  * Sends mask PNGs in commit order. A mask still being encoded when the image changes (or the
@@ -81,6 +81,25 @@ export function createViewer({ model, cache, root, report = () => {} }) {
     onPointerDown: () => root.focus({ preventScroll: true }),
   });
   let shownSha = null;
+  const maskRequests = createRequests(model, { kind: "mask" });
+
+  /** Draws the kernel's mask for `sha` (PNG bytes, or none: a blank layer). */
+  async function showKernelMask(sha, buffer) {
+    if (shownSha !== sha || !brush.enabled) return;
+    if (!buffer) return brush.clearSilently();
+    const bitmap = await createImageBitmap(new Blob([buffer], { type: "image/png" }));
+    if (shownSha === sha) brush.showSilently(bitmap);
+    bitmap.close?.();
+  }
+
+  /** A view that opens on an image the kernel holds a mask for shows that mask, not a blank layer. */
+  function loadKernelMask(sha) {
+    if (!model.get("has_mask")) return;
+    maskRequests
+      .ask((request) => send(model, messages.fetchMask(request)))
+      .then(({ content, buffers }) => (content.image_id === sha ? showKernelMask(sha, buffers[0]) : undefined))
+      .catch((err) => report(`Could not load the mask: ${err.message}`));
+  }
 
   function renderTools() {
     if (!brush) return;
@@ -134,8 +153,14 @@ export function createViewer({ model, cache, root, report = () => {} }) {
         }
         frame.classList.remove("pp-loading");
         brush.setEnabled(true);
+        report("");
+        loadKernelMask(sha);
       },
-      () => {},
+      (err) => {
+        if (shownSha !== sha) return;
+        frame.classList.remove("pp-loading");
+        report(`The image could not be loaded: ${err.message}`);
+      },
     );
   }
 
@@ -207,7 +232,12 @@ export function createViewer({ model, cache, root, report = () => {} }) {
     "change:image_id": () => renderImage(),
     "change:turns": onChoices,
     "change:current": onChoices,
-    "msg:custom": (content) => {
+    "msg:custom": (content, buffers) => {
+      if (content?.kind === "mask" && content.request === undefined) {
+        // Python set studio.mask: show it (a reply to our own fetch_mask is handled above).
+        sender.invalidate();
+        return showKernelMask(content.image_id, buffers?.[0]).catch((err) => report(`Could not show the mask: ${err.message}`));
+      }
       if (content?.kind !== "clear_mask") return;
       sender.invalidate();
       brush.clearSilently();
@@ -223,6 +253,7 @@ export function createViewer({ model, cache, root, report = () => {} }) {
     brush,
     dispose() {
       brush.dispose();
+      maskRequests.dispose();
       unlisten();
       unsubscribe();
     },

@@ -153,6 +153,18 @@ def openai_studio(fake, monkeypatch, **kw):
     return studio, Front(studio)
 
 
+def start_slow_call_then_cancel(studio, front, fake, prompt="a slow fox"):
+    """A call that reaches the provider, cancelled while it runs; returns its job to join."""
+    fake.fault("openai", "slow", seconds=0.5)
+    studio.prompt = prompt
+    front.msg({"kind": "run", "action": "generate"})
+    time.sleep(0.1)  # let the request leave: a call cancelled before sending is never billed
+    assert studio.status == "running" and studio.started_at > 0
+    job = studio._worker
+    front.msg({"kind": "cancel"})
+    return job
+
+
 def test_state_holds_no_key_and_no_image_bytes(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
     for i in range(3):
@@ -202,13 +214,7 @@ def test_errors_reach_the_card_without_a_traceback_or_key(fake, monkeypatch):
 
 def test_cancel_frees_the_ui_and_the_paid_result_still_lands(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
-    fake.fault("openai", "slow", seconds=0.5)
-    studio.prompt = "a slow fox"
-    front.msg({"kind": "run", "action": "generate"})
-    time.sleep(0.1)
-    assert studio.status == "running" and studio.started_at > 0
-    slow = studio._worker
-    front.msg({"kind": "cancel"})
+    slow = start_slow_call_then_cancel(studio, front, fake)
     assert studio.status == "idle"
     front.run("generate", "a quick fox")  # no need to wait for the cancelled call
     assert studio.status == "idle" and studio.turns[-1]["prompt"] == "a quick fox"
@@ -239,5 +245,323 @@ def test_editing_an_older_turn_branches_the_gemini_conversation(fake, monkeypatc
 def test_fetching_a_missing_image_settles_the_request_with_an_empty_reply(offline):
     studio, front = offline
     front.msg({"kind": "fetch", "id": "f" * 64, "thumb": True})
-    assert front.sent == [({"kind": "image", "id": "f" * 64, "thumb": True, "mime": None}, [])]
+    (reply, buffers), = front.sent
+    assert buffers == [] and reply["mime"] is None and "not in the store" in reply["error"]
+    assert {k: reply[k] for k in ("kind", "id", "thumb")} == {"kind": "image", "id": "f" * 64, "thumb": True}
     assert "not in the store" in studio.error["message"]
+
+
+# -- issue 9: the front end cannot reach outside the store or write the kernel's state --------------
+
+def encoded(im, fmt, **kw):
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def test_the_front_end_may_write_only_the_traits_the_protocol_marks_writable(offline):
+    studio, front = offline
+    front.run("generate", "a fox")
+    resent = set()
+    studio.send_state = lambda key=None: resent.update([key] if isinstance(key, str) else key)
+    before = {k: getattr(studio, k) for k in ("image_id", "image_size", "models", "costs", "status",
+                                               "has_mask", "turns", "error", "code", "started_at")}
+    studio.set_state({"image_id": "0" * 64, "image_size": [1, 1], "models": [], "status": "running",
+                      "costs": {"budget_left": "1000"}, "has_mask": True, "turns": [], "code": {},
+                      "started_at": 5.0, "prompt": "typed in the browser"})
+    assert {k: getattr(studio, k) for k in before} == before
+    assert studio.prompt == "typed in the browser"  # ↔: taken
+    assert resent >= before.keys() - {"error"}  # the browser gets the kernel's values back
+
+
+def test_a_value_of_the_wrong_type_from_the_front_end_is_refused_and_sent_back(offline):
+    studio, front = offline
+    resent = set()
+    studio.send_state = lambda key=None: resent.update([key] if isinstance(key, str) else key)
+    studio.set_state({"prompt": 12, "params": "n=4"})
+    assert studio.prompt == "" and isinstance(studio.params, dict)
+    assert resent >= {"params", "prompt"} and "wrong type" in studio.error["message"]
+
+
+@pytest.mark.parametrize("bad", ["../../secret", ".//./" + "a" * 59, "F" * 64, "0" * 63, 42, None])
+def test_fetch_answers_a_bad_id_with_an_error_and_never_reads_outside_the_store(offline, bad, tmp_path):
+    studio, front = offline
+    (studio.session.store.root.parent / "secret.png").write_bytes(png(Image.new("RGB", (4, 4))))
+    front.sent.clear()
+    front.msg({"kind": "fetch", "id": bad, "thumb": False, "request": 7})
+    (reply, buffers), = front.sent
+    assert buffers == [] and reply["request"] == 7 and reply["mime"] is None and reply["error"]
+    assert "64 hex" in studio.error["message"]
+
+
+def test_every_fetch_gets_exactly_one_reply_carrying_its_request_id(offline):
+    studio, front = offline
+    front.run("generate", "a fox")
+    good = studio.image_id
+    front.sent.clear()
+    for request, image_id, thumb in [(1, good, False), ("r2", good, True), (3, "a" * 64, False)]:
+        front.msg({"kind": "fetch", "id": image_id, "thumb": thumb, "request": request})
+    assert [c["request"] for c, _ in front.sent] == [1, "r2", 3]
+    assert [c["mime"] for c, _ in front.sent] == ["image/png", "image/png", None]
+
+
+def test_a_corrupt_file_in_the_store_gets_an_error_reply_not_silence(offline):
+    studio, front = offline
+    front.run("generate", "a fox")
+    path = studio.session.store.find(studio.image_id)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)  # a PNG signature, then garbage
+    front.sent.clear()
+    front.msg({"kind": "fetch", "id": studio.image_id, "thumb": True, "request": 9})
+    (reply, buffers), = front.sent
+    assert reply["request"] == 9 and buffers == [] and "damaged" in reply["error"]
+    assert "damaged" in studio.error["message"]
+
+
+def test_the_thumbnail_cache_is_bounded(offline):
+    studio, front = offline
+    studio.session.thumb_cache_size = 2
+    for i in range(4):
+        front.msg({"kind": "upload", "name": f"{i}.png"}, [png(Image.new("RGB", (30, 20), (i, 0, 0)))])
+    ids = [t["images"][0] for t in studio.turns]
+    for image_id in ids:
+        _, (thumb,) = front.fetch(image_id, thumb=True)
+        assert Image.open(io.BytesIO(thumb)).size == (30, 20)
+    assert list(studio.session._thumbs) == ids[-2:]
+
+
+@pytest.mark.parametrize("fmt, mode, ext, mime", [
+    ("JPEG", "L", "jpg", "image/jpeg"),
+    ("GIF", "P", "gif", "image/gif"),
+    ("WEBP", "RGB", "webp", "image/webp"),
+    ("PNG", "LA", "png", "image/png"),
+])
+def test_an_upload_is_stored_as_it_came_under_its_real_extension(offline, fmt, mode, ext, mime):
+    studio, front = offline
+    data = encoded(Image.new(mode, (40, 30)), fmt)
+    front.msg({"kind": "upload", "name": f"photo.{ext}"}, [memoryview(data)])
+    assert studio.error == {}
+    path = studio.session.store.find(studio.image_id)
+    assert path.suffix == f".{ext}" and path.read_bytes() == data
+    content, (buf,) = front.fetch(studio.image_id)
+    assert content["mime"] == mime and bytes(buf) == data
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "PPM", "BMP", "ICO"])
+def test_uploads_in_other_formats_are_refused_before_pillow_opens_them(offline, fmt, monkeypatch):
+    studio, front = offline
+    data = encoded(Image.new("RGB", (16, 16)), fmt)
+    opened = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
+    front.msg({"kind": "upload", "name": f"x.{fmt.lower()}"}, [data])
+    assert "PNG, JPEG, WebP or GIF" in studio.error["message"] and studio.turns == [] and opened == []
+
+
+def test_an_edit_of_an_uploaded_gif_sends_the_provider_a_png(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    gif = encoded(Image.new("P", (64, 64), 3), "GIF")
+    front.msg({"kind": "upload", "name": "anim.gif"}, [gif])
+    front.run("edit", "make it red")
+    assert studio.error == {}
+    (filename, mime, data), = fake.last("openai").files["image[]"]
+    assert mime == "image/png" and Image.open(io.BytesIO(data)).format == "PNG"
+
+
+def ihdr_only_png(width, height):
+    import struct
+    import zlib
+    body = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    chunk = b"IHDR" + body
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(body)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+
+
+def test_the_mask_size_is_checked_from_the_header_before_any_decoding(offline, monkeypatch):
+    from PIL import PngImagePlugin
+    studio, front = offline
+    front.run("generate", "a fox")
+    decoded = []
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", lambda self: decoded.append(self.size))
+    front.msg({"kind": "mask"}, [ihdr_only_png(13000, 13000)])
+    assert "is 13000x13000" in studio.error["message"] and not studio.has_mask
+    assert decoded == []
+
+
+def test_edit_when_the_source_file_is_gone_is_an_error_not_a_paid_generate(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    front.run("generate", "a fox")
+    studio.session.store.find(studio.image_id).unlink()
+    front.run("edit", "give it a hat")
+    assert "missing from the store" in studio.error["message"]
+    assert len(fake.by_provider("openai")) == 1 and len(studio.turns) == 1
+    assert [e["kind"] for e in pp.ledger().entries()] == ["generate"]
+    with pytest.raises(pp.InvalidRequest, match="missing from the store"):
+        studio.edit("give it a hat")
+
+
+def test_error_cards_carry_a_title_in_words(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    fake.fault("openai", "rate_limit", retry_after=300)
+    front.run("generate", "a fox")
+    assert studio.error["kind"] == "RateLimited" and studio.error["title"] == "Rate limited"
+
+
+def test_a_failure_inside_a_message_handler_reaches_the_error_card(offline, monkeypatch):
+    studio, front = offline
+    monkeypatch.setattr(studio.session, "upload", lambda *a: 1 / 0)
+    front.msg({"kind": "upload", "name": "a.png"}, [b"x"])
+    assert studio.error["kind"] == "ZeroDivisionError" and "Traceback" not in studio.error["message"]
+
+
+# -- issue 12: state that never lies ------------------------------------------------------------
+
+def test_a_retried_rate_limit_is_shown_while_it_waits_and_cleared_after(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    seen = []
+    studio.observe(lambda c: seen.append(dict(c["new"])), names="retry")
+    fake.fault("openai", "rate_limit", retry_after_ms=20)
+    front.run("generate", "a fox")
+    assert studio.error == {} and len(studio.turns) == 1
+    shown, cleared = seen
+    assert shown["title"] == "Rate limited" and (shown["attempt"], shown["attempts"]) == (2, 3)
+    assert shown["text"].startswith("Rate limited — retrying in ") and shown["text"].endswith("(attempt 2 of 3)")
+    assert cleared == {} and studio.retry == {}
+
+
+def test_a_studio_replaced_by_a_newer_one_from_the_same_cell_refuses_runs(offline, monkeypatch):
+    import promptpaint.studio as studio_module
+    monkeypatch.setattr(studio_module, "_cell_id", lambda: "cell-7")
+    old = pp.Studio("offline")
+    old_front = Front(old)
+    new = pp.Studio("offline")
+    assert old.closed == "replaced" and new.closed == ""
+    assert "replaced by a newer one" in old.notice
+    old_front.run("generate", "a fox")
+    assert "replaced by a newer one" in old.error["message"] and old.turns == []
+    with pytest.raises(pp.InvalidRequest, match="replaced"):
+        old.generate("a fox")
+    Front(new).run("generate", "a fox")
+    assert len(new.turns) == 1 and pp.ledger().entries(5)[0]["prompt"] == "a fox"
+    assert len(pp.ledger().entries(5)) == 1
+
+
+def test_a_closed_studio_says_so_and_refuses_runs(offline):
+    studio, front = offline
+    studio.close()
+    assert studio.closed == "closed"
+    with pytest.raises(pp.InvalidRequest, match="closed"):
+        studio.generate("a fox")
+
+
+def test_a_notice_belongs_to_its_call_and_clears_when_the_next_starts(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    slow = start_slow_call_then_cancel(studio, front, fake)
+    assert "Cancelled" in studio.notice
+    front.run("generate", "a quick fox")
+    assert studio.notice == ""
+    slow.join(5)
+    assert studio.notice == ""  # the cancelled call landing does not bring it back
+
+
+def test_a_cancelled_call_that_lands_is_marked_with_what_it_cost(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    slow = start_slow_call_then_cancel(studio, front, fake)
+    slow.join(5)
+    turn, = studio.turns
+    assert turn["cancelled"] is True and Decimal(turn["cost"]) == pp.ledger().total() > 0
+    assert studio.image_id == ""  # landed in the history, not shown over what the user looks at
+
+
+def test_a_refused_call_gets_a_card_with_its_cost_and_reason(fake, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
+    studio = pp.Studio("gemini")
+    front = Front(studio)
+    fake.fault("gemini", "image_safety")
+    front.run("generate", "something it will not draw")
+    turn, = studio.turns
+    assert turn["refused"] is True and turn["images"] == [] and turn["text"]
+    assert Decimal(turn["cost"]) == pp.ledger().total() and studio.error["kind"] == "Refused"
+    assert studio.costs["calls"] == 1 and studio.image_id == ""
+
+
+def test_fetch_mask_returns_exactly_the_mask_edit_will_use(offline):
+    studio, front = offline
+    front.run("generate", "a fox")
+    front.sent.clear()
+    front.msg({"kind": "fetch_mask", "request": 4})
+    assert front.sent == [({"kind": "mask", "image_id": studio.image_id, "request": 4}, [])]
+    brush = Image.new("RGBA", (512, 512), (0, 0, 0, 0))
+    brush.paste((255, 0, 110, 255), (10, 20, 200, 100))
+    front.msg({"kind": "mask"}, [png(brush)])
+    front.sent.clear()
+    front.msg({"kind": "fetch_mask", "request": 5})
+    (reply, (data,)), = front.sent
+    assert reply == {"kind": "mask", "image_id": studio.image_id, "request": 5}
+    shown = np.asarray(Image.open(io.BytesIO(data)).getchannel("A"))
+    assert (shown > 0).tolist() == (np.asarray(studio.mask) > 0).tolist()
+    assert (shown > 0).sum() == 190 * 80
+    front.sent.clear()
+    studio.mask = np.ones((512, 512), dtype=np.uint8)  # Python's mask reaches every view at once
+    (pushed, (_,)), = front.sent
+    assert pushed == {"kind": "mask", "image_id": studio.image_id}
+
+
+# -- one budget per Studio ---------------------------------------------------------------------
+
+def test_switching_models_never_resets_the_studios_budget(fake, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
+    budget = Decimal("0.26")
+    studio = pp.Studio("openai", model="gpt-image-1-mini", budget=float(budget))
+    front = Front(studio)
+    front.run("generate", "fox one")
+    spent = pp.ledger().total()
+    assert studio.error == {} and spent > 0
+    assert Decimal(studio.costs["budget_left"]) == budget - spent
+    studio.model = "gpt-image-2"  # a new Client under the hood: it must book against the same cap
+    assert studio.error == {} and studio.model == "gpt-image-2"
+    assert Decimal(studio.costs["budget_left"]) == budget - spent
+    # An edit's worst case fits a fresh $0.26 budget, but not what is left of this one.
+    assert budget - spent < Decimal(studio.costs["estimate"]) <= budget
+    front.run("edit", "give the fox a hat")
+    assert studio.error["kind"] == "BudgetExceeded"
+    assert len(fake.by_provider("openai")) == 1 and pp.ledger().total() == spent
+    assert {row["budget"] for row in pp.ledger().entries()} == {studio.session.budget_id}
+
+
+def test_budget_left_comes_from_the_ledger_and_counts_unknown_costs(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch, budget=1.0)
+    front.run("generate", "fox one")
+    ledger = pp.ledger()
+    assert Decimal(studio.costs["budget_left"]) == Decimal(1) - ledger.spent(budget=studio.session.budget_id)
+    fake.fault("openai", "truncated")  # the answer breaks off: may have been billed, cost unknown
+    front.run("generate", "fox two")
+    held = ledger.spent(budget=studio.session.budget_id)
+    assert held > ledger.total()  # the unknown call still counts at its reservation
+    assert Decimal(studio.costs["budget_left"]) == Decimal(1) - held
+
+
+def test_the_typical_cost_is_what_such_calls_really_cost(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    assert studio.costs["estimate_typical"] is None and studio.costs["calls"] == 0  # nothing measured yet
+    front.run("generate", "fox one")
+    last = Decimal(studio.costs["last"])
+    assert Decimal(studio.costs["estimate_typical"]) == last < Decimal(studio.costs["estimate"])
+    studio.params = {**studio.params, "quality": "high"}  # other settings: no such call yet
+    assert studio.costs["estimate_typical"] is None
+
+
+def test_help_documents_every_argument_and_they_all_work(tmp_path):
+    import inspect
+    doc = pp.Studio.__doc__
+    client_args = [n for n in inspect.signature(pp.Client.__init__).parameters if n not in ("self", "budget_id")]
+    for name in client_args + ["resume"]:
+        assert f":param {name}:" in doc, name
+    ledger = pp.SQLiteLedger(tmp_path / "l.sqlite3")
+    from promptpaint.store import ImageStore
+    store = ImageStore(tmp_path / "imgs")
+    studio = pp.Studio("offline", model="offline-sketch", budget=1, resume=False, cache=True, timeout=30,
+                       max_retries=1, retry_on_timeout=False, backoff=0.1, ledger=ledger, store=store,
+                       ceiling=0.5)
+    r = studio.generate("a fox")
+    assert store.find(r.ids[0]) is not None and ledger.entries()[0]["prompt"] == "a fox"

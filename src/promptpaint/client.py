@@ -18,15 +18,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import config, masks, pricing, redact, registry
+from . import config, images, masks, pricing, redact, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
 from .ledger import Attempt, Cap, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
 from .providers import Answer, Call, FileRef, Provider
 from .registry import Price, UnknownPriceWarning
 from .store import ImageStore, encode_png, sha256
 from .transport import RetryPolicy, Transport, scrub
-
-MAX_INPUT_BYTES = 50 * 1024 * 1024
 
 
 class LedgerWarning(UserWarning):
@@ -96,7 +94,7 @@ class Result:
 
 
 def _open(path: Path) -> Image.Image:
-    im = Image.open(path)
+    im = Image.open(path, formats=images.FORMATS)
     im.load()
     return im
 
@@ -114,23 +112,19 @@ def _input_bytes(value, provider: str):
         value = value.tobytes()
     if isinstance(value, (bytes, bytearray)):
         data = bytes(value)
-        masks.to_image(data)  # raises InvalidRequest if it is not an image
     elif isinstance(value, (str, Path)):
         path = Path(value)
-        if not path.exists():
+        if not path.is_file():
             raise InvalidRequest(f"No image file at {path}.", param="image")
         data = path.read_bytes()
-        masks.to_image(data)
     else:
-        data = encode_png(_rgb_or_rgba(masks.to_image(value)))
-    if len(data) > MAX_INPUT_BYTES:
-        raise InvalidRequest(f"The image is {len(data) // 2**20} MB; the limit is 50 MB. "
-                             "Resize it first.", param="image")
+        return encode_png(images.rgb_or_rgba(masks.to_image(value)))
+    im = images.open_image(data, load=False)  # PNG/JPEG/WebP/GIF within the size limits, or an error
+    if im.format == "GIF" or im.mode not in ("RGB", "RGBA"):
+        # Neither provider takes GIF, and palette or CMYK pixels surprise them: send plain PNG.
+        im.load()
+        return encode_png(images.rgb_or_rgba(im))
     return data
-
-
-def _rgb_or_rgba(im: Image.Image) -> Image.Image:
-    return im if im.mode in ("RGB", "RGBA") else im.convert("RGBA" if "A" in im.getbands() else "RGB")
 
 
 def _key_of(*parts) -> str:

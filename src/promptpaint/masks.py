@@ -6,34 +6,27 @@ import io
 
 from PIL import Image, ImageChops, ImageFilter
 
+from . import images
 from .errors import InvalidRequest
 
 MAX_ASPECT_DRIFT = 0.02  # a mask may be rescaled to the image, not reshaped
 
 
 def to_image(value) -> Image.Image:
-    """Open PNG/JPEG bytes, a path, a PIL image or an array as a PIL image."""
+    """Open PNG/JPEG/WebP/GIF bytes or file, a PIL image or an array as a PIL image."""
     if isinstance(value, Image.Image):
         return value
     if isinstance(value, memoryview):
         value = value.tobytes()
     if isinstance(value, (bytes, bytearray)):
+        return images.open_image(bytes(value))
+    if isinstance(value, str) or hasattr(value, "__fspath__"):
         try:
-            im = Image.open(io.BytesIO(bytes(value)))
-            im.load()
-            return im
-        except Exception:
-            raise InvalidRequest("These bytes are not an image Pillow can read; "
-                                 "pass PNG, JPEG or WebP bytes, a path or a PIL image.") from None
-    if isinstance(value, (str,)) or hasattr(value, "__fspath__"):
-        try:
-            im = Image.open(value)
-            im.load()
-            return im
-        except FileNotFoundError:
+            with open(value, "rb") as f:
+                data = f.read()
+        except OSError:
             raise InvalidRequest(f"No image file at {value}.") from None
-        except Exception:
-            raise InvalidRequest(f"{value} is not an image Pillow can read.") from None
+        return images.open_image(data, str(value))
     if hasattr(value, "__array_interface__"):
         arr = value
         if getattr(arr, "dtype", None) is not None and arr.dtype == bool:

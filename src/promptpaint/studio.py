@@ -1,16 +1,14 @@
-"""``pp.Studio``: the notebook widget. It drives the engine and knows providers only through Client.
+"""``pp.Studio``: the notebook widget. It maps traits and custom messages onto a ``Session``.
 
 Synced state stays small (ids, settings, text): images travel as binary custom messages on
 demand and live in the engine's store, so a saved notebook holds no image bytes and no key.
-The protocol is written down in docs/widget-protocol.md.
+The protocol is written down in docs/widget-protocol.md; the work is done in session.py.
 """
 
 from __future__ import annotations
 
-import io
-import threading
-import time
-from dataclasses import dataclass, field
+import logging
+import weakref
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,59 +16,103 @@ import anywidget
 import traitlets as t
 from PIL import Image
 
-from . import codegen, config, masks, registry
-from .client import Chat, Client, Result
+from .client import Client, Result
 from .errors import InvalidRequest, PromptpaintError
-from .store import ImageStore, encode_png
-from .transport import scrub
+from .session import Job, Session, StudioTurn, error_state, read_bytes
 
 STATIC = Path(__file__).parent / "static"
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_UPLOAD_PIXELS = 40_000_000
-THUMB = 160
-PROVIDER_LABELS = {"gemini": "Gemini", "openai": "OpenAI", "offline": "Offline stand-in ($0)"}
+log = logging.getLogger(__name__)
+# The Studio each notebook cell made last: running the cell again retires the previous one.
+_by_cell: dict[str, weakref.ref] = {}
 
 
-@dataclass
-class StudioTurn:
-    """One entry of ``studio.history``."""
+def _cell_id() -> str | None:
+    """The id of the notebook cell being run (JupyterLab and Notebook 7 send it), or None."""
+    try:
+        from IPython import get_ipython
 
-    id: int
-    kind: str                 # generate | edit | upload
-    prompt: str
-    provider: str
-    model: str
-    params: dict
-    ids: list[str]
-    paths: list[Path]
-    cost: Decimal | None
-    parent: int | None = None
-    text: str | None = None
-    offline: bool = False
-    chat: Chat | None = field(default=None, repr=False)  # the conversation that led here
+        kernel = getattr(get_ipython(), "kernel", None)
+        parent = kernel.get_parent() if hasattr(kernel, "get_parent") else {}
+        metadata = (parent or {}).get("metadata") or {}
+        cell = metadata.get("cellId") or metadata.get("cell_id")
+        return cell if isinstance(cell, str) and cell else None
+    except Exception:  # outside a kernel, or an older one: nothing to replace
+        return None
 
-    @property
-    def images(self) -> list[Image.Image]:
-        out = []
-        for p in self.paths:
-            im = Image.open(p)
-            im.load()
-            out.append(im)
-        return out
-
-    def as_state(self) -> dict:
-        return {"id": self.id, "parent": self.parent, "kind": self.kind, "prompt": self.prompt,
-                "provider": self.provider, "model": self.model, "params": self.params,
-                "images": self.ids, "cost": None if self.cost is None else str(self.cost),
-                "text": self.text, "offline": self.offline}
-
-
-def _money(d: Decimal | None) -> str | None:
-    return None if d is None else format(d, "f")
+# Which traits each Session change updates.
+_TRAITS = {
+    "selection": ("provider", "model", "params"),
+    "turns": ("turns",),
+    "shown": ("current", "image_id", "image_size"),
+    "mask": ("has_mask",),
+    "status": ("status", "started_at"),
+    "error": ("error",),
+    "notice": ("notice",),
+    "costs": ("costs",),
+    "code": ("code",),
+    "retry": ("retry",),
+    "closed": ("closed",),
+}
 
 
 class Studio(anywidget.AnyWidget):
+    """A notebook widget to generate images, paint a mask and edit inside it, with every call
+    priced, booked in the ledger and kept in a history you can branch from.
+
+    Display it as the last expression of a cell (``studio``) or with ``display(studio)``::
+
+        >>> import promptpaint as pp
+        >>> studio = pp.Studio("openai", budget=2.00)
+        >>> studio                                  # the widget
+        >>> studio.generate("a lighthouse at dusk")  # the same path as pressing Generate
+        >>> studio.mask = mask_array                 # non-zero = change; the view shows it
+        >>> studio.edit("make it night")             # edits the image shown, inside the mask
+        >>> studio.image, studio.history, studio.cost
+
+    :param provider: ``"openai"``, ``"gemini"`` or ``"offline"`` (a $0 stand-in that draws
+        placeholders on this machine). Default: ``PROMPTPAINT_PROVIDER``, else the provider
+        whose key is set (``GEMINI_API_KEY``/``GOOGLE_API_KEY`` first, then
+        ``OPENAI_API_KEY``), else offline. The provider can be changed in the widget.
+    :param model: the model id, e.g. ``"gpt-image-2"`` or ``"gemini-3.1-flash-image"``
+        (``promptpaint models`` lists them). Default: the provider's default model.
+    :param budget: the most this Studio may spend, in USD, across every provider and model
+        it is switched to (one budget, shared). A call whose worst case would exceed what is
+        left is refused before it is sent; "Budget left" is read from the ledger. Default:
+        no per-Studio limit (``daily_budget`` in the config still applies).
+    :param resume: ``True`` reopens the last Studio session's history (turns, branches and the
+        image shown, kept under ``PROMPTPAINT_HOME``) instead of starting empty. Earlier images
+        are also in the widget's Past images, resumed or not.
+    :param api_key: the key for ``provider``; default from the environment. It stays in the
+        kernel: the front end, the notebook and "Show code" never see it.
+    :param base_url: another endpoint for ``provider`` (a gateway or proxy), default from
+        ``OPENAI_BASE_URL`` / ``GOOGLE_GEMINI_BASE_URL``.
+    :param price: a price for a model promptpaint does not know, in USD per 1M tokens, e.g.
+        ``{"input_text": 5, "output_image": 40}``; without it such calls are booked at an
+        unknown cost (and refused under a budget).
+    :param ceiling: the most one call may cost, in USD, for a call whose worst case is unknown:
+        under a budget it is reserved instead of refusing the call.
+    :param cache: ``True`` answers a repeat of an identical call from the store at $0.
+    :param timeout: seconds to wait for an answer (default 600).
+    :param max_retries: retries after a rate limit or a server error (default 2); the view
+        shows "Rate limited — retrying in 3 s (attempt 2 of 3)" while it waits.
+    :param retry_on_timeout: also retry after a timeout (default ``False``: the call may have
+        been billed).
+    :param backoff: the first wait between retries, in seconds (default 0.5), doubled each time.
+    :param ledger: a :class:`promptpaint.Ledger` to book calls in (default ``pp.ledger()``,
+        SQLite under ``PROMPTPAINT_HOME``).
+    :param store: an :class:`~promptpaint.store.ImageStore` for the images (default
+        ``PROMPTPAINT_HOME/images``).
+
+    Running its cell again replaces a Studio: the old view says so and refuses to run.
+    ``studio.close()`` does the same. The kernel ↔ browser protocol is in
+    ``docs/widget-protocol.md``; :class:`promptpaint.session.Session` holds the state.
+    """
+
     _esm = STATIC / "widget.js"  # CSS is bundled inside it, scoped under .promptpaint
+
+    # The traits docs/widget-protocol.md marks ↔. Everything else is the kernel's to say: a write
+    # from the browser to it is refused and the kernel's value sent back.
+    FRONT_END_TRAITS = frozenset({"prompt", "provider", "model", "params", "current"})
 
     prompt = t.Unicode("").tag(sync=True)
     provider = t.Unicode("offline").tag(sync=True)
@@ -89,40 +131,37 @@ class Studio(anywidget.AnyWidget):
     has_mask = t.Bool(False).tag(sync=True)
     costs = t.Dict().tag(sync=True)
     code = t.Dict().tag(sync=True)
+    retry = t.Dict().tag(sync=True)
+    closed = t.Unicode("").tag(sync=True)
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
-                 budget: float | None = None, **client_options):
-        self._client_options = dict(client_options, budget=budget)
-        # Kept off the widget and out of state; only "configured" reaches the front end.
-        api_key = self._client_options.pop("api_key", None)
-        self._clients: dict[tuple[str, str], Client] = {}
-        self._history: list[StudioTurn] = []
-        self._mask: Image.Image | None = None
-        self._lock = threading.Lock()
-        self._worker: threading.Thread | None = None
-        self._cancel: threading.Event | None = None
-        self._thumbs: dict[str, bytes] = {}
-        self._reverting = False
-        self._widget_total = Decimal(0)
-        self._last_cost: Decimal | None = None
-        self._budget = Decimal(str(budget)) if budget is not None else None
-        client = Client(provider, model=model, api_key=api_key, **self._client_options)
-        self._api_keys = {client.provider_name: api_key} if api_key else {}
-        self._clients[(client.provider_name, client.model.id)] = client
-        self._store: ImageStore = client.store
-        super().__init__(provider=client.provider_name, model=client.model.id,
-                         providers=self._provider_list(), models=self._model_list(),
-                         params=self._default_params(client.model))
-        if client.offline:
-            self.notice = ("Offline stand-in: pictures are placeholders drawn on this machine, at $0. "
-                           "Set GEMINI_API_KEY or OPENAI_API_KEY and pick that provider for a real model.")
+                 budget: float | None = None, resume: bool = False, **client_options):
+        self._ready = False
+        self._applying = False
+        self._session = Session(provider, model=model, budget=budget, resume=resume,
+                                on_change=self._on_session, **client_options)
+        s = self._session
+        super().__init__(provider=s.provider, model=s.model, params=dict(s.params),
+                         providers=s.provider_list(), models=s.model_list())
+        self._ready = True
+        for name in _TRAITS:
+            self._on_session(name)
         self.on_msg(self._on_msg)
-        self.observe(self._on_provider, names="provider")
-        self.observe(self._on_model, names="model")
-        self.observe(self._on_params, names="params")
-        self.observe(self._on_current, names="current")
-        self.observe(lambda _: self._refresh_costs(), names="prompt")
-        self._refresh_costs()
+        self.observe(self._on_front, names=["prompt", "provider", "model", "params", "current"])
+        cell = _cell_id()
+        if cell is not None:
+            older = _by_cell.get(cell)
+            older = older() if older is not None else None
+            if older is not None and older is not self:
+                older._session.retire("replaced")  # its view says so; a click there spends nothing
+            _by_cell[cell] = weakref.ref(self)
+
+    def close(self) -> None:
+        """Close the widget: its views say so, and it accepts no more runs."""
+        session = getattr(self, "_session", None)  # None when __init__ failed (no key…)
+        if session is not None and not session.closed:
+            session.retire("closed")
+        super().close()
 
     # -- the Python API -------------------------------------------------------------------------
     def generate(self, prompt: str | None = None, *, wait: bool = True, **params) -> Result | None:
@@ -134,433 +173,213 @@ class Studio(anywidget.AnyWidget):
         return self._python_call("edit", prompt, params, wait)
 
     @property
+    def session(self) -> Session:
+        """The widget-free state behind this widget."""
+        return self._session
+
+    @property
     def client(self) -> Client:
-        return self._client()
+        return self._session.client()
 
     @property
     def image(self) -> Image.Image | None:
-        if not self.image_id:
-            return None
-        return self._store.open(self.image_id)
+        return self._session.store.open(self.image_id) if self.image_id else None
 
     @property
     def mask(self) -> Image.Image | None:
         """The painted mask as an "L" image (255 = change) at the image's size, or None."""
-        return self._mask.copy() if self._mask is not None else None
+        m = self._session.mask
+        return m.copy() if m is not None else None
 
     @mask.setter
     def mask(self, value) -> None:
         if value is None:
             self.clear_mask()
-            return
-        if not self.image_size:
-            raise InvalidRequest("There is no image to mask yet.", param="mask")
-        m = masks.normalise(value, tuple(self.image_size))
-        self._mask = None if masks.is_empty(m) else m
-        self.has_mask = self._mask is not None
+        else:
+            self._session.set_mask(value)
+            self._send_mask()  # every view shows the mask Edit will use
 
     def clear_mask(self) -> None:
-        self._mask = None
-        self.has_mask = False
+        self._session.clear_mask()
         self.send({"kind": "clear_mask"})
 
     @property
     def history(self) -> list[StudioTurn]:
-        return list(self._history)
+        return list(self._session.history)
 
     @property
     def cost(self) -> Decimal:
         """What this widget's calls have cost (``pp.ledger().total()`` for all time)."""
-        return self._widget_total
+        return self._session.total
 
     def load(self, image, name: str = "image") -> None:
         """Use ``image`` (PIL image, path or bytes) as the picture to edit, as an upload would."""
-        data = image if isinstance(image, (bytes, bytearray, memoryview)) else None
-        if data is None:
-            im = masks.to_image(image)
-            data = encode_png(im if im.mode in ("RGB", "RGBA") else im.convert("RGB"))
-        self._upload(bytes(data), name)
+        self._session.load(image, name)
 
-    # -- state helpers --------------------------------------------------------------------------
-    def _client(self, provider: str | None = None, model: str | None = None) -> Client:
-        provider, model = provider or self.provider, model or self.model
-        key = (provider, model)
-        if key not in self._clients:
-            self._clients[key] = Client(provider, model=model, api_key=self._api_keys.get(provider),
-                                        store=self._store, **self._client_options)
-        return self._clients[key]
+    @property
+    def _worker(self) -> Job | None:
+        return self._session.job
 
-    def _provider_list(self) -> list[dict]:
-        return [{"name": p, "label": PROVIDER_LABELS[p],
-                 "configured": p == "offline" or bool(self._api_keys.get(p) or config.api_key(p))}
-                for p in ("gemini", "openai", "offline")]
-
-    @staticmethod
-    def _model_list() -> list[dict]:
-        out = []
-        for m in registry.all_models():
-            if m.is_retired():
-                continue
-            out.append({"id": m.id, "provider": m.provider, "label": m.label,
-                        "warning": m.shutdown_warning(), "mask": m.can_mask or m.provider == "gemini",
-                        "params": registry.ui_specs(m)})
-        return out
-
-    @staticmethod
-    def _default_params(model, keep: dict | None = None) -> dict:
-        keep = keep or {}
-        out = {}
-        for spec in registry.ui_specs(model):
-            value = keep.get(spec["name"], spec.get("default"))
-            try:
-                registry.validate_params(model, {spec["name"]: value}, kind="edit")
-            except InvalidRequest:
-                value = spec.get("default")
-            out[spec["name"]] = value
-        return out
-
-    def _set_error(self, exc: BaseException | None) -> None:
-        if exc is None:
-            self.error = {}
+    # -- Session → traits ----------------------------------------------------------------------
+    def _on_session(self, name: str) -> None:
+        if not self._ready:
             return
-        if isinstance(exc, PromptpaintError):
-            self.error = {"kind": type(exc).__name__, "message": scrub(exc.message),
-                          "hint": scrub(exc.hint or ""), "retry_after": getattr(exc, "retry_after", None)}
-        else:
-            # Never a traceback in the UI: the type and the message are enough to act on.
-            self.error = {"kind": type(exc).__name__, "message": scrub(str(exc)) or type(exc).__name__,
-                          "hint": "This looks like a bug in promptpaint; the details are in the kernel log.",
-                          "retry_after": None}
-
-    def _refresh_costs(self) -> None:
-        estimate, note = None, ""
+        s = self._session
+        values = {"provider": s.provider, "model": s.model, "params": dict(s.params),
+                  "turns": [h.as_state() for h in s.history], "current": dict(s.current),
+                  "image_id": s.image_id, "image_size": list(s.image_size), "has_mask": s.mask is not None,
+                  "status": s.status, "started_at": s.started_at, "error": s.error, "notice": s.notice,
+                  "costs": s.costs, "code": s.code, "retry": s.retry,
+                  "closed": s.closed} if name != "costs" else {"costs": s.costs}
+        applying, self._applying = self._applying, True
         try:
-            client = self._client()
-            params = {k: v for k, v in self.params.items() if v not in (None, "")}
-            n_images = 1 if self.image_id else 0
-            estimate = client.estimate(self.prompt or "", images=n_images, **params)
-            note = "free (offline stand-in)" if client.offline else (
-                "worst case for these settings" if estimate is not None else "price unknown")
-        except PromptpaintError as exc:
-            note = exc.message
-        ledger = self._client().ledger if self._clients else None
-        all_time = ledger.total() if ledger else Decimal(0)
-        budget_left = None
-        if self._budget is not None:
-            budget_left = max(Decimal(0), self._budget - self._widget_total)
-        daily = config.daily_budget()
-        if daily is not None and ledger is not None:
-            left_today = max(Decimal(0), daily - ledger.today())
-            budget_left = left_today if budget_left is None else min(budget_left, left_today)
-        self.costs = {"last": _money(self._last_cost), "widget": _money(self._widget_total),
-                      "all_time": _money(all_time), "budget_left": _money(budget_left),
-                      "estimate": _money(estimate), "estimate_note": note}
+            with self.hold_sync():
+                for trait in _TRAITS[name]:
+                    setattr(self, trait, values[trait])
+        finally:
+            self._applying = applying
 
-    # -- observers -------------------------------------------------------------------------------
-    def _revert(self, name: str, old, exc: PromptpaintError) -> None:
-        """Undo a bad value from the front end and say why; the observers stay quiet meanwhile."""
-        self._reverting = True
+    # -- traits the front end may write --------------------------------------------------------
+    def set_state(self, sync_data):
+        """A state update from the front end (ipywidgets calls this for comm messages only)."""
+        taken = {k: v for k, v in sync_data.items() if k in self.FRONT_END_TRAITS}
+        refused = [k for k in sync_data if k not in taken and k in self.keys]
+        try:
+            super().set_state(taken)
+        except Exception as exc:  # a value of the wrong type: traitlets rolled it back
+            refused += list(taken)
+            self._session.set_error(InvalidRequest(
+                f"The front end sent a value of the wrong type ({type(exc).__name__}); it was ignored."))
+        if refused:
+            self.send_state(refused)
+
+    def _on_front(self, change) -> None:
+        if self._applying:
+            return
+        name, new = change["name"], change["new"]
+        s = self._session
+        try:
+            if name == "prompt":
+                s.choose_prompt(new)
+            elif name == "provider":
+                s.choose_provider(new)
+            elif name == "model":
+                s.choose_model(new)
+            elif name == "params":
+                s.choose_params(new)
+            elif name == "current":
+                s.show(new.get("turn"), new.get("index", 0))
+        except PromptpaintError as exc:
+            self._revert(name, change["old"])
+            s.set_error(exc)
+            return
+        if name in ("provider", "model"):
+            s.set_error(None)
+
+    def _revert(self, name: str, old) -> None:
+        """Undo a refused value; the observers stay quiet meanwhile."""
+        applying, self._applying = self._applying, True
         try:
             setattr(self, name, old)
         finally:
-            self._reverting = False
-        self._set_error(exc)
-
-    def _on_provider(self, change) -> None:
-        if self._reverting:
-            return
-        new = change["new"]
-        try:
-            same = registry.get(self.model, new).provider == new
-        except InvalidRequest:
-            same = False
-        try:
-            model = self.model if same else registry.default_model(new)
-            self._client(new, model)  # fails here, not later, when the provider has no key
-        except PromptpaintError as exc:
-            self._revert("provider", change["old"], exc)
-            return
-        self._set_error(None)
-        if model != self.model:
-            self.model = model
-        self._refresh_costs()
-
-    def _on_model(self, change) -> None:
-        if self._reverting:
-            return
-        try:
-            if change["new"] not in {m["id"] for m in self.models}:
-                raise InvalidRequest(f"Unknown model {change['new']!r}: pick one from the list "
-                                     "(retired models are not offered).", param="model")
-            m = registry.get(change["new"], self.provider)
-            registry.check_lifecycle(m)
-            self._client(self.provider, m.id)
-        except PromptpaintError as exc:
-            self._revert("model", change["old"], exc)
-            return
-        self.params = self._default_params(m, self.params)
-        self._set_error(None)
-        self._refresh_costs()
-
-    def _on_params(self, change) -> None:
-        if self._reverting:
-            return
-        cleaned = {k: v for k, v in change["new"].items() if v not in (None, "")}
-        try:
-            registry.validate_params(self._client().model, cleaned, kind="edit")
-        except InvalidRequest as exc:
-            self._revert("params", change["old"], exc)
-            return
-        self._refresh_costs()
-
-    def _on_current(self, change) -> None:
-        if self._reverting:
-            return
-        cur = change["new"]
-        if not cur:
-            return
-        turn = self._turn(cur.get("turn"))
-        index = cur.get("index", 0)
-        if turn is None or not (0 <= index < len(turn.ids)):
-            self._revert("current", change["old"], InvalidRequest("That history entry does not exist."))
-            return
-        self._show(turn.ids[index])
-
-    def _turn(self, turn_id) -> StudioTurn | None:
-        return next((h for h in self._history if h.id == turn_id), None)
-
-    def _show(self, image_id: str) -> None:
-        if image_id != self.image_id:
-            with Image.open(self._store.find(image_id)) as im:  # reads the header, not the pixels
-                size = list(im.size)
-            self._mask = None
-            self.has_mask = False
-            self.image_size = size
-            self.image_id = image_id
-        self._refresh_costs()
+            self._applying = applying
 
     # -- messages from the front end -----------------------------------------------------------
     def _on_msg(self, _widget, content: dict, buffers: list) -> None:
         kind = content.get("kind") if isinstance(content, dict) else None
+        s = self._session
         try:
             if kind == "run":
-                self._start(content.get("action"), self.prompt, dict(self.params))
+                self._run_from_ui(content.get("action"))
             elif kind == "cancel":
-                self._cancel_running()
+                s.cancel()
             elif kind == "mask":
-                self._receive_mask(buffers)
+                s.set_mask_png(read_bytes(buffers[0]) if buffers else b"")
             elif kind == "upload":
                 if not buffers:
                     raise InvalidRequest("The upload arrived empty.")
-                self._upload(_bytes(buffers[0]), str(content.get("name") or "upload"))
+                s.upload(read_bytes(buffers[0]), str(content.get("name") or "upload"))
             elif kind == "fetch":
-                self._send_image(str(content.get("id", "")), bool(content.get("thumb")))
+                self._send_image(content)
+            elif kind == "fetch_mask":
+                self._send_mask(content.get("request"))
+            elif kind == "past":
+                self._send_past(content)
+            elif kind == "hide_past":
+                s.hide_past(content.get("id"))
+                self._send_past(content)
+            elif kind == "open_past":
+                s.open_past(content.get("id"))
             else:
-                raise InvalidRequest(f"Unknown message from the front end: {kind!r}.")
+                raise InvalidRequest(f"Unknown message from the front end: {str(kind)[:40]!r}.")
         except PromptpaintError as exc:
-            self._set_error(exc)
+            s.set_error(exc)
+        except Exception as exc:  # whatever it was, the error card says so and the kernel carries on
+            log.exception("promptpaint: the %r message failed", kind)
+            s.set_error(exc)
 
-    def _receive_mask(self, buffers) -> None:
-        if not buffers or not len(buffers[0]):
-            self._mask = None
-            self.has_mask = False
+    def _run_from_ui(self, action) -> None:
+        s = self._session
+        if s.job is not None and s.job.is_alive():
+            s.set_notice("A call is already running: wait for it, or press Cancel.")
             return
-        if not self.image_size:
-            raise InvalidRequest("Paint the mask on an image: generate or upload one first.")
-        m = masks.to_image(_bytes(buffers[0]))
-        if list(m.size) != list(self.image_size):
-            raise InvalidRequest(f"The mask is {m.size[0]}x{m.size[1]} but the image is "
-                                 f"{self.image_size[0]}x{self.image_size[1]}; repaint it.", param="mask")
-        m = masks.normalise(m, m.size)
-        self._mask = None if masks.is_empty(m) else m
-        self.has_mask = self._mask is not None
+        s.start(action, self.prompt, dict(self.params))
 
-    def _upload(self, data: bytes, name: str) -> None:
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise InvalidRequest(f"{name} is {len(data) / 2**20:.1f} MB; the limit is 20 MB. "
-                                 "Resize or compress it first.", param="image")
+    def _send_past(self, content: dict) -> None:
+        """The Past images list; an error still answers (with no items) so the drawer stops waiting."""
+        reply = _with_request({"kind": "past"}, content.get("request"))
+        query = content.get("query", "")
         try:
-            with Image.open(io.BytesIO(data)) as im:
-                w, h = im.size
-                if w * h > MAX_UPLOAD_PIXELS:
-                    raise InvalidRequest(f"{name} is {w}x{h} pixels; the limit is 40 megapixels.",
-                                         param="image")
-                im.load()
-                if im.mode not in ("RGB", "RGBA"):
-                    data = encode_png(im.convert("RGBA" if "A" in im.getbands() else "RGB"))
-        except InvalidRequest:
+            items = self._session.past(query if isinstance(query, str) else "", content.get("limit", 60))
+        except Exception as exc:
+            self.send({**reply, "items": [], "error": error_state(exc)["message"]})
             raise
-        except Exception:
-            raise InvalidRequest(f"{name} is not an image we can read: use PNG, JPEG or WebP.",
-                                 param="image") from None
-        digest, path = self._store.put(data)
-        self._add_turn("upload", f"(uploaded {name})", {}, [digest], [path], Decimal(0), None, None)
+        self.send({**reply, "items": [{k: v for k, v in i.items() if k != "params"} for i in items]})
 
-    def _send_image(self, image_id: str, thumb: bool) -> None:
-        path = self._store.find(image_id) if len(image_id) == 64 else None
-        if path is None:
-            # An empty reply settles the front end's pending request instead of leaving it waiting.
-            self.send({"kind": "image", "id": image_id, "thumb": thumb, "mime": None}, buffers=[])
-            raise InvalidRequest("That image is not in the store any more.")
-        if thumb:
-            data = self._thumbs.get(image_id)
-            if data is None:
-                with Image.open(path) as im:
-                    im.thumbnail((THUMB, THUMB))
-                    data = encode_png(im.convert("RGB"))
-                self._thumbs[image_id] = data
-            mime = "image/png"
-        else:
-            data = path.read_bytes()
-            mime = {"jpg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}.get(path.suffix[1:], "image/png")
-        self.send({"kind": "image", "id": image_id, "thumb": thumb, "mime": mime}, buffers=[data])
+    def _send_mask(self, request=None) -> None:
+        """The kernel's mask for the current image (no buffer: none is held)."""
+        reply = _with_request({"kind": "mask", "image_id": self._session.image_id}, request)
+        data = self._session.mask_png()
+        self.send(reply, buffers=[data] if data else [])
+
+    def _send_image(self, content: dict) -> None:
+        """Answer a fetch with exactly one ``image`` message: the bytes, or ``error`` and none."""
+        image_id, thumb = content.get("id", ""), bool(content.get("thumb"))
+        reply = _with_request({"kind": "image", "id": str(image_id)[:64], "thumb": thumb}, content.get("request"))
+        try:
+            data, mime = self._session.image_bytes(image_id, thumb)
+        except Exception as exc:
+            self.send({**reply, "mime": None, "error": error_state(exc)["message"]}, buffers=[])
+            raise
+        self.send({**reply, "mime": mime}, buffers=[data])
 
     # -- running calls ---------------------------------------------------------------------------
     def _python_call(self, action, prompt, params, wait) -> Result | None:
+        s = self._session
         if prompt is not None:
             self.prompt = prompt
         if params:
             merged = {**self.params, **params}
-            registry.validate_params(self._client().model,
-                                     {k: v for k, v in merged.items() if v not in (None, "")}, kind="edit")
+            s.choose_params(merged)
             self.params = merged
-        worker = self._start(action, self.prompt, dict(self.params), raise_errors=True)
+        try:
+            job = s.start(action, self.prompt, dict(self.params))
+        except PromptpaintError as exc:
+            s.set_error(exc)
+            raise
         if not wait:
             return None
-        worker.join()
-        if worker.error is not None:
-            raise worker.error
-        return worker.result
-
-    def _start(self, action, prompt, params, raise_errors=False):
-        with self._lock:
-            if self._worker is not None and self._worker.is_alive():
-                exc = InvalidRequest("A call is already running: wait for it, or press Cancel.")
-                if raise_errors:
-                    raise exc
-                self.notice = exc.message
-                return self._worker
-            try:
-                job = self._prepare(action, prompt, params)
-            except PromptpaintError as exc:
-                self._set_error(exc)
-                if raise_errors:
-                    raise
-                return None
-            self._cancel = threading.Event()
-            worker = _Worker(self, job, self._cancel)
-            self._worker = worker
-            self._set_error(None)
-            self.started_at = time.time()
-            self.status = "running"
-            worker.start()
-            return worker
-
-    def _prepare(self, action, prompt, params) -> dict:
-        if action not in ("generate", "edit"):
-            raise InvalidRequest(f"Unknown action {action!r}.")
-        if not (prompt or "").strip():
-            raise InvalidRequest("Type a prompt first: say what to draw or change.", param="prompt")
-        client = self._client()
-        params = {k: v for k, v in params.items() if v not in (None, "")}
-        job = {"action": action, "prompt": prompt, "params": params, "client": client,
-               "mask": self._mask, "parent": None, "chat": None, "image": None}
-        if action == "edit":
-            if not self.image_id:
-                raise InvalidRequest("There is no image to edit yet: generate or upload one first.")
-            cur = self._turn(self.current.get("turn"))
-            index = self.current.get("index", 0)
-            job["parent"] = cur.id if cur else None
-            same_conversation = (cur is not None and cur.chat is not None and cur.chat.turns
-                                 and cur.chat.client is client and index == 0)
-            if same_conversation:
-                job["chat"] = cur.chat.branch(-1)     # editing an older turn branches from it
-            else:
-                job["chat"] = client.chat()
-                job["image"] = self._store.find(self.image_id)
-        return job
-
-    def _run_job(self, job, cancel) -> Result:
-        client: Client = job["client"]
-        if job["action"] == "generate":
-            chat = client.chat()
-            result = chat.send(job["prompt"], cancel=cancel, **job["params"])
-        else:
-            chat = job["chat"]
-            result = chat.send(job["prompt"], image=job["image"], mask=job["mask"], cancel=cancel,
-                               **job["params"])
-        job["chat"] = chat
-        return result
-
-    def _finish(self, job, result: Result | None, exc: BaseException | None, cancelled: bool) -> None:
-        client: Client = job["client"]
-        paid = getattr(exc, "cost", None) if exc is not None else None
-        if result is not None:
-            self._last_cost = result.cost
-            self._widget_total += result.cost or Decimal(0)
-            self._add_turn(job["action"], job["prompt"], result.params, result.ids, result.paths,
-                           result.cost, job["parent"], job["chat"], client=client, text=result.text,
-                           show=not cancelled)
-        elif paid:
-            self._last_cost = paid
-            self._widget_total += paid
-        try:
-            wire = client.wire(job["action"], job["prompt"], job["params"],
-                               n_images=0 if job["action"] == "generate" else 1,
-                               mask=job["mask"] is not None)
-            self.code = {"curl": codegen.curl(wire), "python": codegen.python(wire)}
-        except PromptpaintError:
-            pass
-        with self._lock:
-            # A cancelled call finishes in the background; it must not touch a newer call's status.
-            if not cancelled:
-                if exc is not None:
-                    self._set_error(exc)
-                self.status = "idle"
-                self.started_at = 0.0
-        self._refresh_costs()
-
-    def _add_turn(self, kind, prompt, params, ids, paths, cost, parent, chat, *, client=None,
-                  text=None, show=True) -> StudioTurn:
-        turn = StudioTurn(id=len(self._history) + 1, kind=kind, prompt=prompt,
-                          provider=client.provider_name if client else kind, model=client.model.id if client else "",
-                          params=dict(params), ids=list(ids), paths=list(paths), cost=cost, parent=parent,
-                          text=text, offline=bool(client and client.offline), chat=chat)
-        self._history.append(turn)
-        self.turns = [h.as_state() for h in self._history]
-        if show:
-            self.current = {"turn": turn.id, "index": 0}
-        return turn
-
-    def _cancel_running(self) -> None:
-        with self._lock:
-            if self._cancel is not None:
-                self._cancel.set()
-            self._worker = None  # the next Generate may start at once; this call still lands in history
-        if self.status == "running":
-            self.status = "idle"
-            self.started_at = 0.0
-            self.notice = ("Cancelled. If the provider had already started, the call may still be "
-                           "billed; its image will appear in the history when it arrives.")
+        job.join()
+        if job.error is not None:
+            raise job.error
+        return job.result
 
 
-class _Worker(threading.Thread):
-    """One call off the kernel's main thread, so the notebook stays responsive."""
-
-    def __init__(self, studio: Studio, job: dict, cancel: threading.Event):
-        super().__init__(daemon=True, name="promptpaint-call")
-        self.studio, self.job, self.cancel = studio, job, cancel
-        self.result: Result | None = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.result = self.studio._run_job(self.job, self.cancel)
-        except BaseException as exc:  # reported in the UI and re-raised to a Python caller
-            self.error = exc
-        finally:
-            self.studio._finish(self.job, self.result, self.error, self.cancel.is_set())
+def _with_request(reply: dict, request) -> dict:
+    """``reply`` echoing the front end's request id (an int or a short string), when it sent one."""
+    if isinstance(request, int) or (isinstance(request, str) and len(request) <= 64):
+        return {**reply, "request": request}
+    return reply
 
 
-def _bytes(buf) -> bytes:
-    return buf.tobytes() if isinstance(buf, memoryview) else bytes(buf)
+__all__ = ["Studio", "StudioTurn"]

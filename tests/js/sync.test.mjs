@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FakeModel } from "./fake-model.mjs";
-import { createImageCache, downloadName, messages, setTraits, subscribe, watch, onMessage } from "../../js/sync.js";
+import { createImageCache, debounce, downloadName, messages, setTraits, subscribe, watch, onMessage } from "../../js/sync.js";
 
 test("message builders match the protocol", () => {
   assert.deepEqual(messages.run("generate"), { kind: "run", action: "generate" });
@@ -82,18 +82,49 @@ function fakeURLs() {
   };
 }
 
-test("image cache fetches once per sha and resolves with an object URL", async () => {
+/** The kernel's side of a fetch: reply to the request the widget sent (the n-th fetch). */
+function reply(model, n, extra = {}, buffers = [new Uint8Array([1, 2, 3])]) {
+  const { id, thumb, request } = model.sent.filter((m) => m.content.kind === "fetch")[n].content;
+  model.pySend({ kind: "image", id, thumb, mime: "image/png", request, ...extra }, buffers);
+}
+
+function fakeTimers() {
+  let now = 0;
+  const queue = new Map();
+  let next = 1;
+  return {
+    setTimeout(fn, ms) {
+      queue.set(next, { fn, at: now + ms });
+      return next++;
+    },
+    clearTimeout(id) {
+      queue.delete(id);
+    },
+    advance(ms) {
+      now += ms;
+      for (const [id, t] of [...queue]) if (t.at <= now) (queue.delete(id), t.fn());
+    },
+    get size() {
+      return queue.size;
+    },
+  };
+}
+
+test("image cache fetches once per sha, with a request id, and resolves with an object URL", async () => {
   const model = new FakeModel();
   const urls = fakeURLs();
   const cache = createImageCache(model, urls);
   const a = cache.get("sha1");
   const b = cache.get("sha1");
   assert.equal(model.sent.length, 1);
-  assert.deepEqual(model.sent[0].content, { kind: "fetch", id: "sha1", thumb: false });
-  // A thumbnail is a separate request.
+  const first = model.sent[0].content;
+  assert.deepEqual({ ...first, request: 0 }, { kind: "fetch", id: "sha1", thumb: false, request: 0 });
+  assert.ok(Number.isInteger(first.request));
+  // A thumbnail is a separate request, with its own id.
   cache.get("sha1", true);
-  assert.deepEqual(model.sent[1].content, { kind: "fetch", id: "sha1", thumb: true });
-  model.pySend({ kind: "image", id: "sha1", thumb: false, mime: "image/png" }, [new Uint8Array([1, 2, 3])]);
+  assert.equal(model.sent[1].content.thumb, true);
+  assert.notEqual(model.sent[1].content.request, first.request);
+  reply(model, 0);
   const [ea, eb] = await Promise.all([a, b]);
   assert.equal(ea, eb);
   assert.equal(ea.url, "blob:1");
@@ -106,39 +137,107 @@ test("image cache fetches once per sha and resolves with an object URL", async (
   assert.equal(model.listenerCount(), 0);
 });
 
-test("image cache ignores unrelated and duplicate replies", async () => {
+test("image cache ignores unrelated, unrequested and duplicate replies", async () => {
   const model = new FakeModel();
   const urls = fakeURLs();
   const cache = createImageCache(model, urls);
   const p = cache.get("s");
-  model.pySend({ kind: "image", id: "other", thumb: false, mime: "image/png" }, [new Uint8Array([1])]);
+  model.pySend({ kind: "image", id: "s", thumb: false, mime: "image/png" }, [new Uint8Array([1])]); // no request id
   model.pySend({ kind: "clear_mask" });
-  model.pySend({ kind: "image", id: "s", thumb: false, mime: "image/png" }, [new Uint8Array([1])]);
-  model.pySend({ kind: "image", id: "s", thumb: false, mime: "image/png" }, [new Uint8Array([1])]);
+  reply(model, 0);
+  reply(model, 0);
   await p;
   assert.equal(urls.created.length, 1);
 });
 
-test("image cache rejects a reply without bytes and asks again next time", async () => {
+test("an error reply rejects with the kernel's words and the next get asks again", async () => {
   const model = new FakeModel();
   const cache = createImageCache(model, fakeURLs());
   const p = cache.get("gone");
-  model.pySend({ kind: "image", id: "gone", thumb: false });
-  await assert.rejects(p);
+  reply(model, 0, { mime: null, error: "That image is not in the store any more." }, []);
+  await assert.rejects(p, /not in the store/);
   cache.get("gone");
   assert.equal(model.sent.length, 2);
+});
+
+test("a reply without bytes rejects too", async () => {
+  const model = new FakeModel();
+  const cache = createImageCache(model, fakeURLs());
+  const p = cache.get("gone");
+  reply(model, 0, { mime: null }, []);
+  await assert.rejects(p, /not available/);
+});
+
+test("no reply in time rejects, and a later get sends a new request instead of the dead promise", async () => {
+  const model = new FakeModel();
+  const timers = fakeTimers();
+  const cache = createImageCache(model, { ...fakeURLs(), timers, timeoutMs: 30000 });
+  const p = cache.get("slow");
+  timers.advance(29999);
+  assert.equal(model.sent.length, 1);
+  timers.advance(1);
+  await assert.rejects(p, /did not answer within 30 s/);
+  const again = cache.get("slow");
+  assert.equal(model.sent.length, 2);
+  assert.notEqual(model.sent[1].content.request, model.sent[0].content.request);
+  reply(model, 0); // the first request's late answer settles nothing
+  reply(model, 1);
+  assert.equal((await again).url, "blob:1");
+  assert.equal(timers.size, 0);
+});
+
+test("dispose rejects what is still waiting", async () => {
+  const model = new FakeModel();
+  const cache = createImageCache(model, fakeURLs());
+  const p = cache.get("x");
+  cache.dispose();
+  await assert.rejects(p, /closed/);
 });
 
 test("image cache evicts the oldest full-size images beyond its limit", async () => {
   const model = new FakeModel();
   const urls = fakeURLs();
   const cache = createImageCache(model, { ...urls, maxFull: 2 });
+  let n = 0;
   for (const id of ["a", "b", "c"]) {
     const p = cache.get(id);
-    model.pySend({ kind: "image", id, thumb: false, mime: "image/png" }, [new Uint8Array([1])]);
+    reply(model, n++);
     await p;
   }
   assert.deepEqual(urls.revoked, ["blob:1"]);
   assert.equal(cache.peek("a"), undefined);
   assert.ok(cache.peek("c"));
+});
+
+test("a message handler that throws is reported and the others still run", () => {
+  const model = new FakeModel();
+  const errors = [];
+  const seen = [];
+  onMessage(model, () => {
+    throw new Error("boom");
+  }, (err) => errors.push(err.message));
+  onMessage(model, (content) => seen.push(content.kind));
+  model.pySend({ kind: "image" });
+  assert.deepEqual(errors, ["boom"]);
+  assert.deepEqual(seen, ["image"]);
+});
+
+test("debounce calls once after the last call; flush runs a pending call now", () => {
+  const timers = fakeTimers();
+  let calls = 0;
+  const d = debounce(() => calls++, 300, timers);
+  for (let i = 0; i < 10; i++) {
+    d();
+    timers.advance(100);
+  }
+  assert.equal(calls, 0);
+  assert.equal(d.pending, true);
+  timers.advance(300);
+  assert.equal(calls, 1);
+  d();
+  d.flush();
+  assert.equal(calls, 2);
+  assert.equal(d.pending, false);
+  d.flush();
+  assert.equal(calls, 2);
 });

@@ -6,12 +6,12 @@ import base64
 import re
 
 from .. import masks
+from ..images import mime_of
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited
 from ..pricing import UntrustedUsage, Usage, tokens
 from ..redact import Secret
 from ..transport import BILLED_HINT, Transport
 from .base import Answer, Call, FileRef, Provider, Wire
-from .openai import _mime
 
 # Our name -> generationConfig field. imageConfig fields are handled apart.
 GENERATION_FIELDS = {"temperature": "temperature", "top_p": "topP", "top_k": "topK",
@@ -85,7 +85,7 @@ def classify(status: int, body: dict, headers, request_id: str | None):
 def _image_part(item) -> dict:
     if isinstance(item, FileRef):
         return {"fileData": {"mimeType": item.mime_type, "fileUri": item.uri}}
-    return {"inlineData": {"mimeType": _mime(item), "data": base64.b64encode(item).decode("ascii")}}
+    return {"inlineData": {"mimeType": mime_of(item) or "image/png", "data": base64.b64encode(item).decode("ascii")}}
 
 
 def parse_usage(meta, produced_image: bool, input_images: int) -> Usage:

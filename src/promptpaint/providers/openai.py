@@ -6,6 +6,7 @@ import base64
 import json
 
 from .. import masks
+from ..images import mime_of
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
 from ..pricing import UntrustedUsage, Usage, tokens
 from ..redact import Secret
@@ -139,7 +140,7 @@ class OpenAIProvider(Provider):
             n_in = 0
         else:
             images = self._edit_images(call)
-            files = [("image[]", (f"image-{i}.png", data, _mime(data))) for i, data in enumerate(images)]
+            files = [("image[]", (f"image-{i}.png", data, mime_of(data) or "image/png")) for i, data in enumerate(images)]
             if call.mask is not None:
                 files.append(("mask", ("mask.png", masks.openai_mask_png(call.mask), "image/png")))
             reply = self.transport.post(f"{self.base_url}/images/edits", headers=headers,
@@ -172,10 +173,3 @@ def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1
                   request_id=request_id, refusal=None if images else "NO_IMAGE", revised_prompt=revised,
                   attempts=attempts)
 
-
-def _mime(data: bytes) -> str:
-    if data[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "image/png"

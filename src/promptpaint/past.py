@@ -1,0 +1,116 @@
+"""What the widget can reopen from disk: Past images (the ledger + the store) and the last session.
+
+Everything lives under ``PROMPTPAINT_HOME/studio/`` as small JSON files written atomically.
+Hiding an image only lists its id in ``past.json``: the ledger row (the money) is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from . import config
+from .ledger import Ledger, utc_now
+from .store import ImageStore
+
+LEDGER_ROWS = 2000   # how far back the drawer looks; older calls stay in the ledger and `promptpaint cost`
+MAX_UPLOADS = 500    # uploads are not in the ledger, so the drawer keeps its own short list
+_lock = threading.Lock()
+
+
+def folder() -> Path:
+    path = config.home() / "studio"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _read(name: str) -> dict:
+    try:
+        data = json.loads((folder() / name).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}  # missing or damaged: start afresh rather than break the widget
+
+
+def _write(name: str, data: dict) -> None:
+    path = folder() / name
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _update(change) -> None:
+    with _lock:
+        data = _read("past.json")
+        change(data)
+        _write("past.json", data)
+
+
+def hide(image_id: str) -> None:
+    """Leave ``image_id`` out of the drawer from now on (its ledger row stays)."""
+    _update(lambda d: d.__setitem__("hidden", sorted(set(d.get("hidden", [])) | {image_id})))
+
+
+def record_upload(image_id: str, name: str) -> None:
+    def add(d):
+        d["uploads"] = ([{"id": image_id, "name": name, "at": utc_now().isoformat()}]
+                        + [u for u in d.get("uploads", []) if u.get("id") != image_id])[:MAX_UPLOADS]
+    _update(add)
+
+
+def items(ledger: Ledger, store: ImageStore, query: str = "", limit: int = 60) -> list[dict]:
+    """Past images, newest first: every stored image a call made (or an upload), not hidden."""
+    data = _read("past.json")
+    hidden = set(data.get("hidden", []))
+    found = []
+    for row in ledger.entries(LEDGER_ROWS):
+        if row.get("status") not in ("ok", "cached"):
+            continue
+        ids = row.get("images") or []
+        cost = row.get("cost")
+        for image_id in ids:
+            found.append({"id": image_id, "prompt": row.get("prompt") or "", "model": row.get("model"),
+                          "provider": row.get("provider"), "kind": row.get("kind"), "at": row.get("ts"),
+                          "cost": None if cost is None else format(cost, "f"), "images": len(ids),
+                          "params": row.get("params") or {}})
+    for up in data.get("uploads", []):
+        found.append({"id": up.get("id"), "prompt": f"(uploaded {up.get('name')})", "model": None,
+                      "provider": None, "kind": "upload", "at": up.get("at"), "cost": "0", "images": 1,
+                      "params": {}})
+    found.sort(key=lambda item: item["at"] or "", reverse=True)
+    words = query.lower().split()
+    out, seen = [], set()
+    for item in found:
+        image_id = item["id"]
+        if image_id in seen or image_id in hidden or not isinstance(image_id, str):
+            continue
+        text = " ".join(str(item[k] or "") for k in ("prompt", "model", "provider")).lower()
+        if any(w not in text for w in words):
+            continue
+        seen.add(image_id)
+        try:
+            if store.find(image_id) is None:
+                continue  # the drawer offers only what can be opened
+        except Exception:
+            continue
+        out.append(item)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def save_session(state: dict) -> None:
+    with _lock:
+        _write("last-session.json", {**state, "saved_at": utc_now().isoformat()})
+
+
+def load_session() -> dict:
+    return _read("last-session.json")

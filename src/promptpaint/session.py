@@ -1,0 +1,683 @@
+"""What a Studio does, without the widget: the history tree, one call at a time on a worker
+thread (with ids and cancel), the cost figures, uploads and the mask.
+
+``Session`` holds the state and says what changed through one callback (``on_change(name)``);
+``studio.Studio`` maps that onto traits and custom messages. Nothing here imports a widget
+library, so it is tested and reused without a front end.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+
+from PIL import Image
+
+from . import codegen, config, images, masks, past, registry
+from .client import Chat, Client, Result
+from .errors import InvalidRequest, PromptpaintError, Refused
+from .ledger import utc_now
+from .store import ImageStore, check_id, encode_png
+from .transport import on_retry, scrub
+
+log = logging.getLogger(__name__)
+THUMB = 160
+THUMB_CACHE = 256
+TYPICAL_OF = 20      # the typical cost is the median of at most this many recent calls  # thumbnails kept in memory; a long session must not grow without bound
+PROVIDER_LABELS = {"gemini": "Gemini", "openai": "OpenAI", "offline": "Offline stand-in ($0)"}
+OFFLINE_NOTICE = ("Offline stand-in: pictures are placeholders drawn on this machine, at $0. "
+                  "Set GEMINI_API_KEY or OPENAI_API_KEY and pick that provider for a real model.")
+CLOSED_MESSAGES = {
+    "replaced": "This Studio was replaced by a newer one (its cell was run again): use the new one.",
+    "closed": "This Studio was closed: create a new one with pp.Studio().",
+}
+CANCEL_NOTICE = ("Cancelled. If the provider had already started, the call may still be billed; "
+                 "its image will appear in the history, marked cancelled, when it arrives.")
+
+
+@dataclass
+class StudioTurn:
+    """One entry of ``studio.history``."""
+
+    id: int
+    kind: str                 # generate | edit | upload
+    prompt: str
+    provider: str
+    model: str
+    params: dict
+    ids: list[str]
+    paths: list[Path]
+    cost: Decimal | None
+    parent: int | None = None
+    text: str | None = None
+    offline: bool = False
+    cancelled: bool = False   # the user cancelled this call; it landed (and was billed) anyway
+    refused: bool = False     # the provider answered without an image; ``text`` says why
+    chat: Chat | None = field(default=None, repr=False)  # the conversation that led here
+
+    @property
+    def images(self) -> list[Image.Image]:
+        out = []
+        for p in self.paths:
+            im = Image.open(p, formats=images.FORMATS)
+            im.load()
+            out.append(im)
+        return out
+
+    def as_state(self) -> dict:
+        return {"id": self.id, "parent": self.parent, "kind": self.kind, "prompt": self.prompt,
+                "provider": self.provider, "model": self.model, "params": self.params,
+                "images": self.ids, "cost": None if self.cost is None else str(self.cost),
+                "text": self.text, "offline": self.offline, "cancelled": self.cancelled,
+                "refused": self.refused}
+
+
+@dataclass
+class Job:
+    """One call: its inputs, the thread running it, and how it ended."""
+
+    id: int
+    action: str
+    prompt: str
+    params: dict
+    client: Client
+    mask: Image.Image | None
+    parent: int | None = None
+    chat: Chat | None = None
+    image: Path | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Result | None = None
+    error: BaseException | None = None
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel.is_set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        return self.done.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return not self.done.is_set()
+
+
+def _money(d: Decimal | None) -> str | None:
+    return None if d is None else format(d, "f")
+
+
+def error_state(exc: BaseException | None) -> dict:
+    """An exception as the error card shows it: kind, a title in words, message and hint."""
+    if exc is None:
+        return {}
+    if isinstance(exc, PromptpaintError):
+        return {"kind": type(exc).__name__, "title": error_title(exc), "message": scrub(exc.message),
+                "hint": scrub(exc.hint or ""), "retry_after": getattr(exc, "retry_after", None)}
+    # Never a traceback in the UI: the type and the message are enough to act on.
+    return {"kind": type(exc).__name__, "title": "Something went wrong",
+            "message": scrub(str(exc)) or type(exc).__name__,
+            "hint": "This looks like a bug in promptpaint; the details are in the kernel log.",
+            "retry_after": None}
+
+
+def error_title(exc: BaseException) -> str:
+    """The error class's ``title`` when it has one, else its name in words ("Rate limited")."""
+    title = getattr(type(exc), "title", None)
+    if isinstance(title, str) and title:
+        return title
+    name = type(exc).__name__
+    words = "".join(f" {c.lower()}" if c.isupper() and i else c for i, c in enumerate(name)).strip()
+    return words[:1].upper() + words[1:]
+
+
+class Session:
+    """The widget-free core of ``pp.Studio``: see the module docstring."""
+
+    thumb_cache_size = THUMB_CACHE
+
+    def __init__(self, provider: str | None = None, *, model: str | None = None,
+                 budget: float | None = None, resume: bool = False,
+                 on_change: Callable[[str], None] | None = None, **client_options):
+        self.on_change = on_change or (lambda name: None)
+        # The key stays on this object's clients; only "configured" ever reaches a front end.
+        api_key = client_options.pop("api_key", None)
+        store, ledger = client_options.pop("store", None), client_options.pop("ledger", None)
+        # One budget per Studio: every Client it makes (one per provider and model) books against
+        # the same cap, so switching models never starts a fresh budget.
+        self.budget_id = client_options.pop("budget_id", None) or (
+            f"studio-{uuid.uuid4().hex[:12]}" if budget is not None else None)
+        self._client_options = dict(client_options, budget=budget, budget_id=self.budget_id)
+        self._clients: dict[tuple[str, str], Client] = {}
+        self._lock = threading.RLock()
+        self._job: Job | None = None
+        self._job_ids = itertools.count(1)
+        self._thumbs: OrderedDict[str, bytes] = OrderedDict()
+        self.history: list[StudioTurn] = []
+        self.mask: Image.Image | None = None
+        self.total = Decimal(0)
+        self.last_cost: Decimal | None = None
+        self.budget = Decimal(str(budget)) if budget is not None else None
+        client = Client(provider, model=model, api_key=api_key, store=store, ledger=ledger,
+                        **self._client_options)
+        self._api_keys = {client.provider_name: api_key} if api_key else {}
+        self._clients[(client.provider_name, client.model.id)] = client
+        self.store: ImageStore = client.store
+        self.ledger = client.ledger
+        self.provider, self.model = client.provider_name, client.model.id
+        self.params = self.default_params(client.model)
+        self.prompt = ""
+        self.current: dict = {}
+        self.image_id = ""
+        self.image_size: list[int] = []
+        self.status, self.started_at = "idle", 0.0
+        self.error: dict = {}
+        self.notice = OFFLINE_NOTICE if client.offline else ""
+        self.code: dict = {}
+        self.retry: dict = {}
+        self.closed = ""
+        self.calls = 0
+        self.costs: dict = {}
+        self._all_time: Decimal | None = None
+        self._typical: Decimal | None = None
+        if resume:
+            self._resume(past.load_session())
+        self.refresh_costs()
+
+    # -- what the front end lists --------------------------------------------------------------
+    def provider_list(self) -> list[dict]:
+        return [{"name": p, "label": PROVIDER_LABELS[p],
+                 "configured": p == "offline" or bool(self._api_keys.get(p) or config.api_key(p))}
+                for p in ("gemini", "openai", "offline")]
+
+    @staticmethod
+    def model_list() -> list[dict]:
+        return [{"id": m.id, "provider": m.provider, "label": m.label, "warning": m.shutdown_warning(),
+                 "mask": m.can_mask or m.provider == "gemini", "params": registry.ui_specs(m)}
+                for m in registry.all_models() if not m.is_retired()]
+
+    @staticmethod
+    def default_params(model, keep: dict | None = None) -> dict:
+        keep = keep or {}
+        out = {}
+        for spec in registry.ui_specs(model):
+            value = keep.get(spec["name"], spec.get("default"))
+            try:
+                registry.validate_params(model, {spec["name"]: value}, kind="edit")
+            except (InvalidRequest, TypeError, ValueError):
+                value = spec.get("default")
+            out[spec["name"]] = value
+        return out
+
+    def client(self, provider: str | None = None, model: str | None = None) -> Client:
+        provider, model = provider or self.provider, model or self.model
+        key = (provider, model)
+        if key not in self._clients:
+            self._clients[key] = Client(provider, model=model, api_key=self._api_keys.get(provider),
+                                        store=self.store, ledger=self.ledger, **self._client_options)
+        return self._clients[key]
+
+    # -- choices (each raises InvalidRequest and changes nothing when the value is refused) --------
+    def choose_provider(self, name) -> None:
+        if not isinstance(name, str) or name not in PROVIDER_LABELS:
+            raise InvalidRequest(f"Unknown provider {str(name)[:40]!r}: use 'gemini', 'openai' or "
+                                 "'offline'.", param="provider")
+        try:
+            same = registry.get(self.model, name).provider == name
+        except InvalidRequest:
+            same = False
+        model = self.model if same else registry.default_model(name)
+        client = self.client(name, model)  # fails here, not later, when the provider has no key
+        self.provider, self.model = name, model
+        self.params = self.default_params(client.model, self.params)
+        self._changed("selection")
+        self.refresh_costs()
+
+    def choose_model(self, model_id) -> None:
+        if not isinstance(model_id, str) or model_id not in {m["id"] for m in self.model_list()}:
+            raise InvalidRequest(f"Unknown model {str(model_id)[:80]!r}: pick one from the list "
+                                 "(retired models are not offered).", param="model")
+        m = registry.get(model_id, self.provider)
+        registry.check_lifecycle(m)
+        self.client(self.provider, m.id)
+        self.model = m.id
+        self.params = self.default_params(m, self.params)
+        self._changed("selection")
+        self.refresh_costs()
+
+    def choose_params(self, params) -> None:
+        if not isinstance(params, dict):
+            raise InvalidRequest("The settings must be a dictionary of parameter values.", param="params")
+        model = self.client().model
+        for name, value in params.items():
+            # Checked before the registry quotes them in a message: a name or value from a fuzzed
+            # front end can be 100 KB long.
+            if name not in model.params:
+                raise InvalidRequest(f"{model.id} does not take {str(name)[:40]!r}.", param="params")
+            if isinstance(value, str) and len(value) > 200 or isinstance(value, dict) or (
+                    isinstance(value, list) and model.params[name]["kind"] != "list"):
+                raise InvalidRequest(f"{name}: that value is not one {model.id} accepts.", param=name)
+        try:
+            registry.validate_params(model, images.drop_empty(params), kind="edit")
+        except (TypeError, ValueError, OverflowError):
+            raise InvalidRequest("A setting has a value of the wrong kind.", param="params") from None
+        self.params = dict(params)
+        self._changed("selection")
+        self.refresh_costs()
+
+    def choose_prompt(self, prompt) -> None:
+        if not isinstance(prompt, str):
+            raise InvalidRequest("The prompt must be text.", param="prompt")
+        self.prompt = prompt
+        self.refresh_costs(totals=False)  # only the estimate depends on the prompt
+
+    def show(self, turn_id, index=0) -> None:
+        """Show (and edit next) image ``index`` of turn ``turn_id``."""
+        turn = self.turn(turn_id)
+        if turn is None or type(index) is not int or not (0 <= index < len(turn.ids)):
+            raise InvalidRequest("That history entry does not exist.")
+        self.current = {"turn": turn.id, "index": index}
+        self._show_image(turn.ids[index])
+        self._changed("shown")
+
+    def turn(self, turn_id) -> StudioTurn | None:
+        if type(turn_id) is not int:
+            return None
+        return next((h for h in self.history if h.id == turn_id), None)
+
+    def _show_image(self, image_id: str) -> None:
+        if image_id != self.image_id:
+            path = self.store.find(image_id)
+            try:
+                with Image.open(path, formats=images.FORMATS) as im:  # the header, not the pixels
+                    size = list(im.size)
+            except Exception:
+                size = []
+            self.mask = None
+            self._changed("mask")
+            self.image_size = size
+            self.image_id = image_id
+        self.refresh_costs()
+
+    # -- the mask ------------------------------------------------------------------------------
+    def set_mask(self, value) -> None:
+        """A mask from Python (PIL image, array, bytes, path): non-zero where to change."""
+        if value is None:
+            return self.clear_mask()
+        if not self.image_size:
+            raise InvalidRequest("There is no image to mask yet.", param="mask")
+        m = masks.normalise(value, tuple(self.image_size))
+        self.mask = None if masks.is_empty(m) else m
+        self._changed("mask")
+
+    def set_mask_png(self, data: bytes) -> None:
+        """The brush layer from the front end: a PNG at the image's size; empty bytes clear it."""
+        if not data:
+            return self.clear_mask()
+        if not self.image_size:
+            raise InvalidRequest("Paint the mask on an image: generate or upload one first.")
+        size = images.png_size(data)
+        if size is None:
+            raise InvalidRequest("The mask must be a PNG.", param="mask")
+        # Checked from the header: a huge mask is refused before a single pixel is decoded.
+        if list(size) != list(self.image_size):
+            raise InvalidRequest(f"The mask is {size[0]}x{size[1]} but the image is "
+                                 f"{self.image_size[0]}x{self.image_size[1]}; repaint it.", param="mask")
+        m = masks.normalise(images.open_image(data, "The mask"), tuple(size))
+        self.mask = None if masks.is_empty(m) else m
+        self._changed("mask")
+
+    def clear_mask(self) -> None:
+        self.mask = None
+        self._changed("mask")
+
+    def mask_png(self) -> bytes | None:
+        """The mask as the brush layer draws it: white, alpha 255 where painted; None without one."""
+        if self.mask is None:
+            return None
+        layer = Image.new("RGBA", self.mask.size, (255, 255, 255, 0))
+        layer.putalpha(self.mask)
+        return encode_png(layer)
+
+    def retire(self, why: str) -> None:
+        """``why`` is "replaced" or "closed": from now on every run is refused, saying so."""
+        self.cancel()
+        self.closed = why
+        self.set_notice(CLOSED_MESSAGES[why])
+        self._changed("closed")
+
+    # -- uploads and image bytes ---------------------------------------------------------------
+    def upload(self, data: bytes, name: str = "image") -> StudioTurn:
+        """Store an uploaded PNG/JPEG/WebP/GIF as it came (same bytes, its own extension) and show it."""
+        name = (name or "image")[:120]
+        images.open_image(data, name)  # refuses other formats, huge or damaged files
+        digest, path = self.store.put(bytes(data))
+        past.record_upload(digest, name)
+        return self._add_turn("upload", f"(uploaded {name})", {}, [digest], [path], Decimal(0), None, None)
+
+    def load(self, image, name: str = "image") -> StudioTurn:
+        """``image`` (PIL image, array, path or encoded bytes) as the picture to edit."""
+        if isinstance(image, (bytes, bytearray, memoryview)):
+            return self.upload(bytes(image), name)
+        if isinstance(image, (str, Path)):
+            path = Path(image)
+            if not path.is_file():
+                raise InvalidRequest(f"No image file at {path}.", param="image")
+            return self.upload(path.read_bytes(), path.name)
+        return self.upload(encode_png(images.rgb_or_rgba(masks.to_image(image))), name)
+
+    def image_bytes(self, image_id, thumb: bool = False) -> tuple[bytes, str]:
+        """The bytes and MIME type of a stored image (a small PNG when ``thumb``)."""
+        check_id(image_id)
+        if thumb and image_id in self._thumbs:
+            self._thumbs.move_to_end(image_id)
+            return self._thumbs[image_id], "image/png"
+        path = self.store.find(image_id)
+        if path is None:
+            raise InvalidRequest("That image is not in the store any more.", param="id")
+        data = path.read_bytes()
+        mime = images.mime_of(data)
+        if mime is None:
+            raise InvalidRequest(f"The stored file {path.name} is damaged: it is not an image.", param="id")
+        if not thumb:
+            return data, mime
+        im = images.open_image(data, f"The stored file {path.name}")
+        im.thumbnail((THUMB, THUMB))
+        small = encode_png(images.rgb_or_rgba(im))
+        self._thumbs[image_id] = small
+        while len(self._thumbs) > self.thumb_cache_size:
+            self._thumbs.popitem(last=False)
+        return small, "image/png"
+
+    # -- Past images and the last session -----------------------------------------------------
+    def past(self, query: str = "", limit: int = 60) -> list[dict]:
+        """Images from earlier calls and uploads (ledger + store), newest first, filtered by text."""
+        if not isinstance(query, str):
+            raise InvalidRequest("The filter must be text.", param="query")
+        limit = limit if type(limit) is int and 0 < limit <= 500 else 60
+        return past.items(self.ledger, self.store, query[:200], limit)
+
+    def hide_past(self, image_id) -> None:
+        """Hide an image from Past images. The ledger row (what it cost) is kept."""
+        check_id(image_id)
+        past.hide(image_id)
+
+    def open_past(self, image_id) -> StudioTurn:
+        """Bring a stored image into this session as a new turn, shown and ready to edit."""
+        check_id(image_id)
+        path = self.store.find(image_id)
+        if path is None:
+            raise InvalidRequest("That image is not in the store any more.", param="id")
+        info = next((i for i in past.items(self.ledger, self.store, limit=10_000) if i["id"] == image_id), {})
+        return self._add_turn("open", info.get("prompt") or "(from Past images)", info.get("params") or {},
+                              [image_id], [path], Decimal(0), None, None)
+
+    def snapshot(self) -> dict:
+        """What ``resume=True`` reopens: the turns, the image shown, the settings."""
+        return {"turns": [h.as_state() for h in self.history], "current": dict(self.current),
+                "provider": self.provider, "model": self.model, "params": dict(self.params),
+                "prompt": self.prompt}
+
+    def _resume(self, state: dict) -> None:
+        for t in state.get("turns") or []:
+            try:
+                ids = [i for i in t["images"] if check_id(i)]
+                paths = [self.store.find(i) for i in ids]
+                cost = None if t.get("cost") is None else Decimal(str(t["cost"]))
+                self.history.append(StudioTurn(
+                    id=len(self.history) + 1, kind=str(t["kind"]), prompt=str(t.get("prompt") or ""),
+                    provider=str(t.get("provider") or ""), model=str(t.get("model") or ""),
+                    params=dict(t.get("params") or {}), ids=ids, paths=[p for p in paths if p is not None],
+                    cost=cost, parent=t.get("parent"), text=t.get("text"), offline=bool(t.get("offline")),
+                    cancelled=bool(t.get("cancelled")), refused=bool(t.get("refused"))))
+            except (KeyError, TypeError, ValueError, ArithmeticError, PromptpaintError):
+                continue  # one damaged entry must not cost the rest of the history
+        try:
+            self.choose_provider(state.get("provider"))
+            self.choose_model(state.get("model"))
+            self.choose_params(state.get("params") or {})
+        except PromptpaintError:
+            pass  # the provider has no key today, or the model retired: keep this Studio's choice
+        if isinstance(state.get("prompt"), str):
+            self.prompt = state["prompt"]
+        cur = state.get("current") or {}
+        try:
+            self.show(cur.get("turn"), cur.get("index", 0))
+        except (PromptpaintError, AttributeError):
+            pass
+
+    # -- calls ---------------------------------------------------------------------------------
+    @property
+    def job(self) -> Job | None:
+        return self._job
+
+    def start(self, action, prompt: str | None = None, params: dict | None = None) -> Job:
+        """Start a call on a worker thread; raises InvalidRequest before anything is spent."""
+        with self._lock:
+            if self.closed:
+                raise InvalidRequest(CLOSED_MESSAGES[self.closed])
+            if self._job is not None and self._job.is_alive():
+                raise InvalidRequest("A call is already running: wait for it, or press Cancel.")
+            job = self._prepare(action, self.prompt if prompt is None else prompt,
+                                dict(self.params if params is None else params))
+            self._job = job
+            self.set_error(None)
+            self.set_notice("")  # a notice belongs to the call it describes
+            self.started_at = time.time()
+            self.status = "running"
+            self._changed("status")
+            job.thread = threading.Thread(target=self._work, args=(job,), daemon=True,
+                                          name=f"promptpaint-call-{job.id}")
+            job.thread.start()
+            return job
+
+    def run(self, action, prompt: str | None = None, params: dict | None = None) -> Result:
+        """Start a call and wait for it; its error is raised here."""
+        job = self.start(action, prompt, params)
+        job.join()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def cancel(self) -> None:
+        with self._lock:
+            job, self._job = self._job, None  # the next call may start at once; this one still lands
+            if job is None or not job.is_alive():
+                return
+            job.cancel.set()
+            self.status, self.started_at = "idle", 0.0
+            self.retry = {}
+            self._changed("retry")
+            self._changed("status")
+            self.set_notice(CANCEL_NOTICE)
+
+    def _prepare(self, action, prompt, params) -> Job:
+        if action not in ("generate", "edit"):
+            raise InvalidRequest(f"Unknown action {str(action)[:40]!r}.")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise InvalidRequest("Type a prompt first: say what to draw or change.", param="prompt")
+        client = self.client()
+        job = Job(next(self._job_ids), action, prompt, images.drop_empty(params), client, self.mask)
+        if action == "generate":
+            return job
+        if not self.image_id:
+            raise InvalidRequest("There is no image to edit yet: generate or upload one first.")
+        source = self.store.find(self.image_id)
+        if source is None:
+            # Without its file an edit would quietly become a paid generate: refuse instead.
+            raise InvalidRequest(f"The image being edited ({self.image_id[:12]}…) is missing from the "
+                                 f"store at {self.store.root}: upload it again, or pick another image.",
+                                 param="image")
+        cur = self.turn(self.current.get("turn"))
+        index = self.current.get("index", 0)
+        job.parent = cur.id if cur else None
+        if cur is not None and cur.chat is not None and cur.chat.turns and cur.chat.client is client \
+                and index == 0:
+            job.chat = cur.chat.branch(-1)     # editing an older turn branches from it
+        else:
+            job.chat = client.chat()
+            job.image = source
+        return job
+
+    def _work(self, job: Job) -> None:
+        token = on_retry.set(lambda info: self._retrying(job, info))  # this thread's calls only
+        try:
+            if job.action == "generate":
+                job.chat = job.client.chat()
+                job.result = job.chat.send(job.prompt, cancel=job.cancel, **job.params)
+            else:
+                job.result = job.chat.send(job.prompt, image=job.image, mask=job.mask, cancel=job.cancel,
+                                           **job.params)
+        except BaseException as exc:  # reported in the UI and re-raised to a Python caller
+            job.error = exc
+        finally:
+            on_retry.reset(token)
+            try:
+                self._finish(job)
+            finally:
+                job.done.set()
+
+    def _retrying(self, job: Job, info: dict) -> None:
+        """Transport is about to wait and retry: say so instead of a silent "Working…"."""
+        if self._job is not job:
+            return  # a cancelled call retrying in the background is no longer on screen
+        delay = float(info.get("delay") or 0)
+        shown = f"{delay:.0f} s" if delay >= 1 else f"{delay:.1f} s"
+        self.retry = {"title": info.get("title") or "Retrying", "message": scrub(str(info.get("message") or "")),
+                      "delay": delay, "attempt": info.get("attempt"), "attempts": info.get("attempts"),
+                      "at": time.time(),
+                      "text": f"{info.get('title') or 'Retrying'} — retrying in {shown} "
+                              f"(attempt {info.get('attempt')} of {info.get('attempts')})"}
+        self._changed("retry")
+
+    def _finish(self, job: Job) -> None:
+        result, exc, cancelled = job.result, job.error, job.cancelled
+        paid = getattr(exc, "cost", None) if exc is not None else None
+        reached = result is not None or isinstance(exc, Refused)
+        if reached:
+            self.calls += 1
+            self.last_cost = result.cost if result is not None else paid
+            self.total += self.last_cost or Decimal(0)
+        if result is not None:
+            self._add_turn(job.action, job.prompt, result.params, result.ids, result.paths, result.cost,
+                           job.parent, job.chat, client=job.client, text=result.text,
+                           show=not cancelled, cancelled=cancelled)
+        elif isinstance(exc, Refused):
+            # A refusal is part of the story (and may be billed): a card without an image.
+            self._add_turn(job.action, job.prompt, job.params, [], [], paid, job.parent, None,
+                           client=job.client, text=exc.text or exc.message, show=False,
+                           cancelled=cancelled, refused=True)
+        elif paid:
+            self.last_cost = paid
+            self.total += paid
+        try:
+            wire = job.client.wire(job.action, job.prompt, job.params,
+                                   n_images=0 if job.action == "generate" else 1, mask=job.mask is not None)
+            self.code = {"curl": codegen.curl(wire), "python": codegen.python(wire)}
+            self._changed("code")
+        except PromptpaintError:
+            pass
+        with self._lock:
+            # A cancelled call finishes in the background; it must not touch a newer call's status.
+            if self._job is job:
+                self._job = None
+                if exc is not None:
+                    self.set_error(exc)
+                self.status, self.started_at = "idle", 0.0
+                self.retry = {}
+                self._changed("retry")
+                self._changed("status")
+        self.refresh_costs()
+
+    def _add_turn(self, kind, prompt, params, ids, paths, cost, parent, chat, *, client=None,
+                  text=None, show=True, cancelled=False, refused=False) -> StudioTurn:
+        with self._lock:
+            turn = StudioTurn(id=len(self.history) + 1, kind=kind, prompt=prompt,
+                              provider=client.provider_name if client else kind,
+                              model=client.model.id if client else "", params=dict(params), ids=list(ids),
+                              paths=list(paths), cost=cost, parent=parent, text=text,
+                              offline=bool(client and client.offline), cancelled=cancelled,
+                              refused=refused, chat=chat)
+            self.history.append(turn)
+        self._changed("turns")
+        if show:
+            self.show(turn.id, 0)
+        return turn
+
+    # -- status, errors, costs -----------------------------------------------------------------
+    def set_error(self, exc: BaseException | None) -> None:
+        self.error = error_state(exc)
+        self._changed("error")
+
+    def set_notice(self, text: str) -> None:
+        self.notice = text
+        self._changed("notice")
+
+    def refresh_costs(self, *, totals: bool = True) -> None:
+        """Recompute the cost panel; ``totals=False`` keeps the ledger figures (no database read)."""
+        estimate, note = None, ""
+        try:
+            client = self.client()
+            estimate = client.estimate(self.prompt or "", images=1 if self.image_id else 0,
+                                       **images.drop_empty(self.params))
+            note = "free (offline stand-in)" if client.offline else (
+                "worst case for these settings" if estimate is not None else "price unknown")
+        except PromptpaintError as exc:
+            note = exc.message
+        except (TypeError, ValueError):
+            note = "A setting has a value of the wrong kind."
+        if totals or self._all_time is None:
+            self._all_time = self.ledger.total()
+            self._budget_left = self._budget_left_now()
+            self._typical = self._typical_cost()
+        self.costs = {"last": _money(self.last_cost), "widget": _money(self.total),
+                      "all_time": _money(self._all_time), "budget_left": _money(self._budget_left),
+                      "estimate": _money(estimate), "estimate_typical": _money(self._typical),
+                      "estimate_note": note, "calls": self.calls}
+        self._changed("costs")
+
+    def _typical_cost(self) -> Decimal | None:
+        """The median of what recent calls with this model and these settings really cost (from
+        the ledger), or None before there are any: measured, never guessed."""
+        keys = ("size", "quality", "n", "aspect_ratio", "image_size")
+        wanted = {k: v for k, v in images.drop_empty(self.params).items() if k in keys}
+        recent = [r["cost"] for r in self.ledger.entries(500)  # newest first
+                  if r.get("model") == self.model and r.get("status") == "ok" and r.get("cost") is not None
+                  and {k: v for k, v in (r.get("params") or {}).items() if k in keys} == wanted]
+        costs = sorted(recent[:TYPICAL_OF])
+        return costs[len(costs) // 2] if costs else None
+
+    def _budget_left_now(self) -> Decimal | None:
+        """What the caps still allow, read from the ledger: the figure a call is checked against
+        (unknown-cost calls and live reservations count), not this widget's own arithmetic."""
+        left = None
+        if self.budget is not None:
+            left = max(Decimal(0), self.budget - self.ledger.spent(budget=self.budget_id))
+        daily = config.daily_budget()
+        if daily is not None:
+            today = max(Decimal(0), daily - self.ledger.spent(day=utc_now().date()))
+            left = today if left is None else min(left, today)
+        return left
+
+    def _changed(self, name: str) -> None:
+        if name in ("turns", "shown") and self.history:
+            try:
+                past.save_session(self.snapshot())  # for resume=True; a new empty Studio keeps the last one
+            except OSError:
+                log.warning("promptpaint: could not save the session for resume=True", exc_info=True)
+        self.on_change(name)
+
+
+def read_bytes(buf) -> bytes:
+    """A custom message's buffer (memoryview from the comm, bytes in tests) as bytes."""
+    return buf.tobytes() if isinstance(buf, memoryview) else bytes(buf)
+
+
+__all__ = ["Session", "StudioTurn", "Job", "error_state", "error_title", "read_bytes"]

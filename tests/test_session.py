@@ -1,0 +1,106 @@
+"""Past images and resume=True: history that survives a kernel restart (ledger + store on disk)."""
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+import promptpaint as pp
+from test_studio import Front
+
+
+def earlier_kernel(code: str) -> None:
+    """Run ``code`` in a separate Python process: a kernel that has since been restarted."""
+    subprocess.run([sys.executable, "-c", "import promptpaint as pp\n" + code], check=True,
+                   env={**os.environ}, capture_output=True, text=True, timeout=120)
+
+
+def test_past_images_list_earlier_calls_newest_first_and_filter_by_text():
+    earlier_kernel("s = pp.Studio('offline'); s.generate('a red fox in snow'); s.generate('a lighthouse at dusk')\n"
+                   "from PIL import Image; s.load(Image.new('RGB', (64, 48), 'teal'), 'mine.png')")
+    studio = pp.Studio("offline")
+    items = studio.session.past()
+    assert [i["prompt"] for i in items] == ["(uploaded mine.png)", "a lighthouse at dusk", "a red fox in snow"]
+    first = items[1]
+    assert first["model"] == "offline-sketch" and first["provider"] == "offline" and first["cost"] == "0"
+    assert first["at"] and first["kind"] == "generate" and len(first["id"]) == 64
+    assert [i["prompt"] for i in studio.session.past("FOX")] == ["a red fox in snow"]
+    assert studio.session.past("fox snow giraffe") == []
+
+
+def test_past_images_by_message_with_a_request_id():
+    earlier_kernel("pp.Studio('offline').generate('a red fox in snow')")
+    studio = pp.Studio("offline")
+    front = Front(studio)
+    front.msg({"kind": "past", "query": "fox", "request": 3})
+    (reply, buffers), = front.sent
+    assert reply["kind"] == "past" and reply["request"] == 3 and buffers == []
+    assert [i["prompt"] for i in reply["items"]] == ["a red fox in snow"]
+    thumb_id = reply["items"][0]["id"]
+    _, (thumb,) = front.fetch(thumb_id, thumb=True)
+    assert thumb[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_hiding_a_past_image_keeps_its_ledger_row(fake, monkeypatch):
+    from fakeserver import OPENAI_KEY
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
+    studio = pp.Studio("openai", model="gpt-image-2")
+    front = Front(studio)
+    front.run("generate", "a fox")
+    front.run("generate", "an owl")
+    total, rows = pp.ledger().total(), len(pp.ledger().entries())
+    owl = studio.session.past()[0]
+    assert owl["prompt"] == "an owl" and Decimal(owl["cost"]) > 0
+    front.sent.clear()
+    front.msg({"kind": "hide_past", "id": owl["id"], "request": 8})
+    (reply, _), = front.sent
+    assert [i["prompt"] for i in reply["items"]] == ["a fox"] and reply["request"] == 8
+    assert pp.Studio("openai", model="gpt-image-2").session.past()[0]["prompt"] == "a fox"  # it stays hidden
+    assert pp.ledger().total() == total and len(pp.ledger().entries()) == rows  # money is never forgotten
+
+
+def test_a_past_image_opens_as_a_new_turn_ready_to_edit():
+    earlier_kernel("pp.Studio('offline').generate('a red fox in snow')")
+    studio = pp.Studio("offline")
+    front = Front(studio)
+    item, = studio.session.past()
+    front.msg({"kind": "open_past", "id": item["id"]})
+    assert studio.image_id == item["id"] and studio.turns[-1]["kind"] == "open"
+    assert studio.turns[-1]["prompt"] == "a red fox in snow"
+    front.run("edit", "give it a blue hat")
+    assert studio.error == {} and studio.turns[-1]["parent"] == 1 and studio.turns[-1]["kind"] == "edit"
+    front.msg({"kind": "open_past", "id": "../" * 30})
+    assert "64 hexadecimal" in studio.error["message"]
+
+
+def test_resume_reopens_the_last_sessions_history_as_it_was():
+    earlier_kernel("import numpy as np\n"
+                   "s = pp.Studio('offline'); s.generate('a lighthouse', seed=3)\n"
+                   "s.edit('make it night'); s.current = {'turn': 1, 'index': 0}\n"
+                   "s.edit('add fog instead'); s.current = {'turn': 2, 'index': 0}")
+    from promptpaint import past
+    saved = json.loads((past.folder() / "last-session.json").read_text())
+    studio = pp.Studio("offline", resume=True)
+    assert [(t["id"], t["parent"], t["prompt"]) for t in studio.turns] == [
+        (1, None, "a lighthouse"), (2, 1, "make it night"), (3, 1, "add fog instead")]
+    assert studio.turns == saved["turns"]
+    assert studio.current == {"turn": 2, "index": 0} and studio.image_id == saved["turns"][1]["images"][0]
+    assert studio.image.size == tuple(studio.image_size)
+    front = Front(studio)
+    front.run("edit", "and a moon")
+    assert studio.error == {} and studio.turns[-1]["id"] == 4 and studio.turns[-1]["parent"] == 2
+
+
+def test_a_new_studio_that_did_nothing_does_not_overwrite_the_last_session():
+    earlier_kernel("pp.Studio('offline').generate('a lighthouse')")
+    pp.Studio("offline")
+    assert [t["prompt"] for t in pp.Studio("offline", resume=True).turns] == ["a lighthouse"]
+
+
+def test_resume_with_nothing_saved_is_an_empty_studio():
+    studio = pp.Studio("offline", resume=True)
+    assert studio.turns == [] and studio.image_id == ""
