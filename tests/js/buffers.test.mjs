@@ -21,7 +21,8 @@ async function delivered(buffer) {
   const model = new FakeModel();
   const cache = createImageCache(model, urls());
   const pending = cache.get("sha");
-  model.emit("msg:custom", { kind: "image", id: "sha", thumb: false, mime: "image/png" }, [buffer]);
+  const { request } = model.sent.at(-1).content; // the reply answers the fetch's request id
+  model.emit("msg:custom", { kind: "image", id: "sha", thumb: false, mime: "image/png", request }, [buffer]);
   const entry = await pending;
   return [...new Uint8Array(await entry.blob.arrayBuffer())];
 }
@@ -52,7 +53,8 @@ test("anything else is an error that says what arrived, and the image is asked f
   const model = new FakeModel();
   const cache = createImageCache(model, urls());
   const pending = cache.get("sha");
-  model.emit("msg:custom", { kind: "image", id: "sha", thumb: false, mime: "image/png" }, ["iVBORw0KGgo="]);
+  const { request } = model.sent.at(-1).content;
+  model.emit("msg:custom", { kind: "image", id: "sha", thumb: false, mime: "image/png", request }, ["iVBORw0KGgo="]);
   await assert.rejects(pending, /arrived as \[object String\]/);
   cache.get("sha");
   assert.equal(model.sent.length, 2);
