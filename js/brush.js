@@ -51,6 +51,9 @@ export function shortcut(event) {
   if (key === "]") return "bigger";
   if (key === "e") return "eraser";
   if (key === "b") return "brush";
+  if (key === "i") return "invert";
+  if (key === "delete" || key === "backspace") return "clear";
+  if (key === "d") return "download";
   return null;
 }
 

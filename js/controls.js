@@ -1,5 +1,6 @@
 import { h } from "./dom.js";
 import { debounce, messages, send, setTraits, subscribe } from "./sync.js";
+import { changedCount, splitSpecs, tipFor } from "./settings.js";
 
 // The prompt reaches the kernel this long after the last keystroke (each sync costs the kernel
 // an estimate), and at once before Generate/Edit or when the box loses focus.
@@ -70,9 +71,9 @@ export function selectionForProvider(models, provider, currentParams) {
   return { provider, model: model?.id ?? "", params: paramsFor(model?.params, currentParams) };
 }
 
-export function buttonStates({ status, image_id }) {
-  const running = status === "running";
-  return { generate: !running, edit: !running && Boolean(image_id) };
+export function buttonStates({ status, image_id, closed }) {
+  const ready = status !== "running" && !closed;
+  return { generate: ready, edit: ready && Boolean(image_id) };
 }
 
 // ---- DOM -------------------------------------------------------------------------------------
@@ -87,23 +88,28 @@ export function createControls(model) {
   const modelSelect = h("select", { class: "pp-select", "aria-label": "Model" });
   const warning = h("div", { class: "pp-warning", role: "note", hidden: true });
   const paramsBox = h("div", { class: "pp-params" });
+  const moreBox = h("div", { class: "pp-params pp-more-params" });
+  const moreSummary = h("summary", { class: "pp-more-summary" }, "More settings");
+  const more = h("details", { class: "pp-more" }, moreSummary, moreBox);
   const prompt = h("textarea", {
     class: "pp-prompt",
     "aria-label": "Prompt",
-    rows: 3,
+    rows: 2,
     placeholder: "Describe the image, or the change to make…  (Ctrl+Enter to generate)",
   });
-  const generate = h("button", { type: "button", class: "pp-btn pp-btn-primary" }, "Generate");
-  const edit = h("button", { type: "button", class: "pp-btn" }, "Edit");
+  // aria-disabled, not disabled: a disabled button drops keyboard focus to <body> mid-call.
+  const generate = h("button", { type: "button", class: "pp-btn pp-btn-primary", title: "Generate a new image (Ctrl+Enter)" }, "Generate");
+  const edit = h("button", { type: "button", class: "pp-btn", title: "Edit the image shown, inside the mask if painted (Ctrl+Shift+Enter)" }, "Edit");
   const el = h(
     "div",
     { class: "pp-controls" },
     h(
       "div",
       { class: "pp-pickers" },
-      h("label", { class: "pp-param" }, h("span", {}, "Provider"), providerSelect),
-      h("label", { class: "pp-param" }, h("span", {}, "Model"), modelSelect),
+      h("label", { class: "pp-param", title: "Who makes the picture; (no key) means no API key was found" }, h("span", {}, "Provider"), providerSelect),
+      h("label", { class: "pp-param", title: "Which image model; ⚠ marks one that shuts down soon" }, h("span", {}, "Model"), modelSelect),
       paramsBox,
+      more,
     ),
     warning,
     prompt,
@@ -126,7 +132,7 @@ export function createControls(model) {
     lockTimer = setTimeout(unlock, 1500);
     renderButtons();
   };
-  const state = () => ({ status: model.get("status"), image_id: model.get("image_id") });
+  const state = () => ({ status: model.get("status"), image_id: model.get("image_id"), closed: model.get("closed") });
 
   function renderPickers() {
     const models = model.get("models") || [];
@@ -144,11 +150,16 @@ export function createControls(model) {
   function renderParams(specs) {
     const params = model.get("params") || {};
     const key = JSON.stringify(specs);
+    const groups = splitSpecs(specs);
     if (key !== specKey) {
       specKey = key;
-      paramsBox.replaceChildren(...specs.map((spec) => paramField(spec)));
+      paramsBox.replaceChildren(...groups.primary.map((spec) => paramField(spec)));
+      moreBox.replaceChildren(...groups.more.map((spec) => paramField(spec)));
+      more.hidden = groups.more.length === 0;
     }
-    for (const input of paramsBox.querySelectorAll("[data-param]")) {
+    const changed = changedCount(groups.more, params);
+    moreSummary.textContent = changed ? `More settings (${changed} set)` : "More settings";
+    for (const input of el.querySelectorAll("[data-param]")) {
       if (input === document.activeElement && input.tagName === "INPUT") continue; // don't fight typing
       const value = params[input.dataset.param];
       input.value = value == null ? "" : String(value);
@@ -185,7 +196,7 @@ export function createControls(model) {
       setTraits(model, { params: withParam(model.get("params") || {}, spec.name, value) });
     };
     input.addEventListener(spec.kind === "choice" ? "change" : "input", write);
-    return h("label", { class: "pp-param" }, h("span", {}, spec.label || spec.name), input);
+    return h("label", { class: "pp-param", title: tipFor(spec) }, h("span", {}, spec.label || spec.name), input);
   }
 
   function renderPrompt() {
@@ -196,8 +207,8 @@ export function createControls(model) {
 
   function renderButtons() {
     const states = buttonStates(state());
-    generate.disabled = Boolean(lockTimer) || !states.generate;
-    edit.disabled = Boolean(lockTimer) || !states.edit;
+    generate.setAttribute("aria-disabled", String(Boolean(lockTimer) || !states.generate));
+    edit.setAttribute("aria-disabled", String(Boolean(lockTimer) || !states.edit));
   }
 
   providerSelect.addEventListener("change", () =>
@@ -212,7 +223,7 @@ export function createControls(model) {
   prompt.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
-      run("generate");
+      run(event.shiftKey ? "edit" : "generate");
     }
   });
   generate.addEventListener("click", () => run("generate"));
@@ -231,6 +242,7 @@ export function createControls(model) {
       "change:params": onPickers,
       "change:status": onButtons,
       "change:image_id": onButtons,
+      "change:closed": onButtons,
       "change:prompt": () => renderPrompt(),
     }),
     subscribe(model, { "change:status": onSettled, "change:error": onSettled }),

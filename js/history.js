@@ -1,11 +1,32 @@
 import { h } from "./dom.js";
-import { formatUSD } from "./cost.js";
+import { formatCents, formatUSD } from "./cost.js";
+import { findModel, paramsFor } from "./controls.js";
 import { setTraits, subscribe } from "./sync.js";
 
+// Uploads and images brought back from Past images cost nothing now (their call is in the ledger).
+const FREE_KINDS = ["upload", "open"];
+
 function turnCost(turn) {
-  if (turn.kind === "upload") return "";
+  if (FREE_KINDS.includes(turn.kind)) return "";
   if (turn.offline) return "$0.00";
-  return turn.cost == null ? "cost unknown" : formatUSD(turn.cost);
+  return turn.cost == null ? "cost unknown" : formatCents(turn.cost);
+}
+
+/** "$0.02 each" for a call that made several images; the cents are what a student compares. */
+function perImage(turn) {
+  const n = turn.images?.length ?? 0;
+  if (n < 2 || turn.cost == null || turn.offline) return null;
+  return `${formatCents(String(Number(turn.cost) / n))} each`;
+}
+
+/** The mark a cancelled or refused turn carries where it lands in the strip. */
+export function turnMark(turn) {
+  if (turn.cancelled) {
+    const billed = turn.cost == null ? "cost unknown" : Number(turn.cost) > 0 ? `billed ${formatCents(turn.cost)}` : "not billed";
+    return `cancelled — ${billed}`;
+  }
+  if (turn.refused) return "refused";
+  return null;
 }
 
 /**
@@ -23,10 +44,12 @@ export function historyItems(turns = [], current = {}) {
   return turns.map((turn, i) => {
     const images = turn.images ?? [];
     const parent = turn.parent ?? null;
+    const exact = FREE_KINDS.includes(turn.kind) || turn.offline ? "" : formatUSD(turn.cost);
     return {
       id: turn.id,
       kind: turn.kind,
       label: `#${turn.id}`,
+      prompt: turn.prompt ?? "",
       thumb: images[0] ?? null,
       count: images.length,
       from: parent != null && parent !== turns[i - 1]?.id ? `↳ from #${parent}` : null,
@@ -35,9 +58,26 @@ export function historyItems(turns = [], current = {}) {
       lineage: lineage.has(turn.id),
       offline: Boolean(turn.offline),
       cost: turnCost(turn),
-      title: [turn.kind, turn.prompt, turn.model].filter(Boolean).join(" · "),
+      each: perImage(turn),
+      mark: turnMark(turn),
+      title: [`#${turn.id} ${turn.kind ?? ""}`.trim(), turn.prompt, turn.model, exact, turn.refused ? turn.text : null]
+        .filter(Boolean)
+        .join("\n"),
     };
   });
+}
+
+/**
+ * "Send to edit": clicking a card brings back its image and the prompt and settings that
+ * made it, so the next Edit or Generate starts from there. Uploads bring back the image only;
+ * a model no longer offered keeps today's choice.
+ */
+export function restoreFor(turn, models = [], index = 0) {
+  const out = { current: { turn: turn.id, index } };
+  if (turn.kind === "upload") return out;
+  const model = findModel(models, turn.model);
+  if (!model) return out;
+  return { ...out, prompt: turn.prompt ?? "", provider: model.provider, model: model.id, params: paramsFor(model.params, turn.params) };
 }
 
 export function createHistory(model, cache) {
@@ -54,6 +94,11 @@ export function createHistory(model, cache) {
     return img;
   }
 
+  function restore(id) {
+    const turn = (model.get("turns") || []).find((t) => t.id === id);
+    if (turn) setTraits(model, restoreFor(turn, model.get("models") || []));
+  }
+
   function render() {
     const turns = model.get("turns") || [];
     const items = historyItems(turns, model.get("current") || {});
@@ -65,19 +110,24 @@ export function createHistory(model, cache) {
           {
             type: "button",
             role: "listitem",
-            class: `pp-turn${item.current ? " pp-turn-current" : ""}${item.lineage ? " pp-turn-lineage" : ""}${item.from ? " pp-turn-branch" : ""}`,
+            class: `pp-turn${item.current ? " pp-turn-current" : ""}${item.lineage ? " pp-turn-lineage" : ""}${item.from ? " pp-turn-branch" : ""}${item.mark ? " pp-turn-marked" : ""}`,
             title: item.title,
             "aria-label": `Turn ${item.id}`,
             "aria-current": item.current ? "true" : null,
             "data-turn": item.id,
-            onclick: () => setTraits(model, { current: { turn: item.id, index: 0 } }),
+            onclick: () => restore(item.id),
           },
           thumb(item.thumb),
           item.count > 1 ? h("span", { class: "pp-turn-count" }, `×${item.count}`) : null,
-          h("span", { class: "pp-turn-label" }, `${item.label} ${item.kind ?? ""}`),
-          item.from ? h("span", { class: "pp-turn-from" }, item.from) : null,
-          item.offline ? h("span", { class: "pp-turn-offline" }, "offline stand-in") : null,
-          item.cost ? h("span", { class: "pp-turn-cost" }, item.cost) : null,
+          h(
+            "span",
+            { class: "pp-turn-text" },
+            h("span", { class: "pp-turn-label" }, `${item.label} ${item.kind ?? ""}`, item.from ? h("span", { class: "pp-turn-from" }, ` ${item.from}`) : null),
+            h("span", { class: "pp-turn-prompt" }, item.prompt),
+            item.mark ? h("span", { class: "pp-turn-mark" }, item.mark) : null,
+            item.offline ? h("span", { class: "pp-turn-offline" }, "offline stand-in") : null,
+            item.cost && !item.mark ? h("span", { class: "pp-turn-cost" }, item.each ? `${item.cost} · ${item.each}` : item.cost) : null,
+          ),
         ),
       ),
     );

@@ -20,12 +20,58 @@ export function retryLeft(retryAfter, sinceMs, nowMs = Date.now()) {
   return Math.max(0, Math.ceil(retryAfter - (nowMs - sinceMs) / 1000));
 }
 
+/** "RateLimited" → "Rate limited": the words a class name stands for, for kernels without `title`. */
+export function humanize(kind) {
+  const words = String(kind || "Error")
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+const URL_RE = /https?:\/\/[^\s<>"'`]+/g;
+
+/** Text → [{text} | {url}] pieces, so URLs in an error become links and nothing else is HTML. */
+export function linkify(text) {
+  const out = [];
+  let at = 0;
+  for (const match of String(text ?? "").matchAll(URL_RE)) {
+    // A sentence's full stop or a closing bracket is not part of the address.
+    const url = match[0].replace(/[.,;:!?)\]]+$/, "");
+    if (match.index > at) out.push({ text: text.slice(at, match.index) });
+    out.push({ url });
+    at = match.index + url.length;
+  }
+  if (at < String(text ?? "").length) out.push({ text: text.slice(at) });
+  return out;
+}
+
+/** "Rate limited — retrying in 3 s (attempt 2 of 3)", counting down from when the wait began. */
+export function retryText(retry, nowMs = Date.now()) {
+  if (!retry || retry.attempt == null) return "";
+  const waited = retry.at ? (nowMs / 1000 - retry.at) : 0;
+  const left = Math.max(0, Math.ceil(Number(retry.delay || 0) - waited));
+  const when = left > 0 ? `retrying in ${left} s` : "retrying now";
+  const of = retry.attempts ? ` of ${retry.attempts}` : "";
+  return `${retry.title || humanize(retry.kind)} — ${when} (attempt ${retry.attempt}${of})`;
+}
+
+/** What a replaced or closed Studio says instead of running anything. */
+export function closedText(closed) {
+  if (!closed) return "";
+  if (closed === "replaced") {
+    return "This Studio was replaced: the cell ran again and made a new one below. This copy runs nothing; use the new one.";
+  }
+  return "This Studio is closed and runs nothing. Run the cell again for a new one.";
+}
+
 /** The user sees the message and hint only: a Python traceback helps no one in the card. */
 export function errorView(error) {
   if (!error || !error.message && !error.kind) return null;
   const message = String(error.message ?? "").split(/\n?Traceback \(most recent call last\)/)[0].trim();
   return {
     kind: error.kind || "Error",
+    title: error.title || humanize(error.kind),
     message,
     hint: error.hint || "",
     retryAfter: typeof error.retry_after === "number" ? error.retry_after : null,
@@ -44,17 +90,27 @@ async function copyText(text, button) {
   setTimeout(() => (button.textContent = "Copy"), 1500);
 }
 
+function fillLinked(el, text) {
+  el.replaceChildren(
+    ...linkify(text).map((part) =>
+      part.url ? h("a", { href: part.url, target: "_blank", rel: "noopener noreferrer" }, part.url) : part.text,
+    ),
+  );
+}
+
 export function createStatus(model) {
   const elapsed = h("span", { class: "pp-elapsed", "aria-live": "off" });
-  const cancel = h("button", { type: "button", class: "pp-btn" }, "Cancel");
+  const doing = h("span", { class: "pp-doing" }, "Working…");
+  const cancel = h("button", { type: "button", class: "pp-btn", title: "Stop waiting for this call (Esc)" }, "Cancel");
   const running = h(
     "div",
     { class: "pp-running", role: "status", hidden: true },
     h("span", { class: "pp-spinner", "aria-hidden": "true" }),
-    h("span", {}, "Working…"),
+    doing,
     elapsed,
     cancel,
   );
+  const banner = h("div", { class: "pp-banner", role: "alert", hidden: true });
   const notice = h("div", { class: "pp-notice", role: "status", hidden: true });
   const local = h("div", { class: "pp-notice pp-local-error", role: "alert", hidden: true });
 
@@ -82,6 +138,9 @@ export function createStatus(model) {
   function tick() {
     const isRunning = model.get("status") === "running";
     elapsed.textContent = isRunning ? formatElapsed(elapsedSeconds(model.get("started_at"))) : "";
+    const retrying = isRunning ? retryText(model.get("retry")) : "";
+    doing.textContent = retrying || "Working…";
+    running.classList.toggle("pp-retrying", Boolean(retrying));
     const view = errorView(model.get("error"));
     const left = view && !errorCard.hidden ? retryLeft(view.retryAfter, errorShownAt) : null;
     errRetry.textContent = left == null ? "" : left > 0 ? `Retry in ${left} s` : "You can retry now.";
@@ -107,13 +166,20 @@ export function createStatus(model) {
     if (key !== dismissedKey) dismissedKey = null;
     errorCard.hidden = !view || dismissedKey === key;
     if (view) {
-      errKind.textContent = view.kind;
-      errMessage.textContent = view.message;
-      errHint.textContent = view.hint;
+      errKind.textContent = view.title;
+      errKind.title = view.kind;
+      fillLinked(errMessage, view.message);
+      fillLinked(errHint, view.hint);
       errHint.hidden = !view.hint;
       errorShownAt = Date.now();
     }
     tick();
+  }
+
+  function renderBanner() {
+    const text = closedText(model.get("closed"));
+    banner.textContent = text;
+    banner.hidden = !text;
   }
 
   function renderNotice() {
@@ -159,17 +225,21 @@ export function createStatus(model) {
   const unsubscribe = subscribe(model, {
     "change:status": renderRunning,
     "change:started_at": renderRunning,
+    "change:retry": renderRunning,
+    "change:closed": renderBanner,
     "change:error": renderError,
     "change:notice": renderNotice,
     "change:code": renderCode,
   });
   renderRunning();
+  renderBanner();
   renderError();
   renderNotice();
   renderCode();
 
   return {
     running,
+    banner,
     notice,
     errorCard,
     showCode,

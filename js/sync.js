@@ -61,7 +61,10 @@ export const messages = {
   upload: (name) => ({ kind: "upload", name: String(name || "image") }),
   fetch: (id, thumb = false, request = undefined) =>
     request === undefined ? { kind: "fetch", id, thumb: Boolean(thumb) } : { kind: "fetch", id, thumb: Boolean(thumb), request },
-  fetchMask: (request) => ({ kind: "fetch_mask", request }),
+  fetchMask: () => ({ kind: "fetch_mask" }),
+  past: (query = "") => ({ kind: "past", query: String(query) }),
+  openPast: (id) => ({ kind: "open_past", id }),
+  hidePast: (id, query = "") => ({ kind: "hide_past", id, query: String(query) }),
 };
 
 /**
@@ -161,8 +164,23 @@ const EXTENSIONS = {
   "image/gif": "gif",
 };
 
-export function downloadName(sha, mime = "image/png") {
-  return `promptpaint-${String(sha).slice(0, 8)}.${EXTENSIONS[mime] ?? "png"}`;
+/** "a red fox in the snow, watercolour" → "a-red-fox-in-the-snow": a few words, ASCII, no dots. */
+export function slug(text, maxLength = 40) {
+  const words = String(text ?? "")
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  if (words.length <= maxLength) return words;
+  const cut = words.slice(0, maxLength + 1);
+  const lastDash = cut.lastIndexOf("-");
+  return (lastDash > 8 ? cut.slice(0, lastDash) : cut.slice(0, maxLength)).replace(/-+$/, "");
+}
+
+/** Named after what it shows, plus a short hash so two images of one prompt differ. */
+export function downloadName(sha, mime = "image/png", prompt = "") {
+  return `${slug(prompt) || "promptpaint"}-${String(sha).slice(0, 8)}.${EXTENSIONS[mime] ?? "png"}`;
 }
 
 /**

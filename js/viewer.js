@@ -40,7 +40,7 @@ function isTextField(target) {
   return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
 }
 
-export function createViewer({ model, cache, root, report = () => {} }) {
+export function createViewer({ model, cache, root, caption = null, report = () => {} }) {
   const button = (label, extra = {}) => h("button", { type: "button", class: "pp-btn pp-btn-small", ...extra }, label);
   const brushBtn = button("Brush", { "aria-pressed": "true", title: "Brush (B)" });
   const eraserBtn = button("Eraser", { "aria-pressed": "false", title: "Eraser (E)" });
@@ -48,9 +48,9 @@ export function createViewer({ model, cache, root, report = () => {} }) {
   const sizeValue = h("span", { class: "pp-size-value" });
   const undoBtn = button("Undo", { title: "Undo (Ctrl+Z)" });
   const redoBtn = button("Redo", { title: "Redo (Ctrl+Shift+Z)" });
-  const clearBtn = button("Clear mask");
-  const invertBtn = button("Invert mask");
-  const downloadBtn = button("Download");
+  const clearBtn = button("Clear mask", { title: "Clear mask (Delete)" });
+  const invertBtn = button("Invert mask", { title: "Invert mask (I)" });
+  const downloadBtn = button("Download", { title: "Download the image (D)" });
   const toolbar = h(
     "div",
     { class: "pp-toolbar", role: "toolbar", "aria-label": "Brush tools" },
@@ -69,7 +69,7 @@ export function createViewer({ model, cache, root, report = () => {} }) {
   const empty = h("div", { class: "pp-empty" }, "Generate an image, or upload, drop or paste one here.");
   const stage = h("div", { class: "pp-stage" }, frame, empty);
   const choices = h("div", { class: "pp-choices", role: "group", "aria-label": "Results", hidden: true });
-  const el = h("section", { class: "pp-viewer" }, toolbar, stage, choices);
+  const el = h("section", { class: "pp-viewer" }, toolbar, caption, stage, choices);
 
   const sender = createMaskSender(model, (err) => report(`Could not send the mask: ${err.message}`));
   let brush = null;
@@ -189,11 +189,16 @@ export function createViewer({ model, cache, root, report = () => {} }) {
     );
   }
 
+  function currentPrompt() {
+    const current = model.get("current") || {};
+    return (model.get("turns") || []).find((t) => t.id === current.turn)?.prompt ?? "";
+  }
+
   async function download() {
     const sha = model.get("image_id");
     if (!sha) return;
     const entry = cache.peek(sha) ?? (await cache.get(sha));
-    const link = h("a", { href: entry.url, download: downloadName(sha, entry.mime), hidden: true });
+    const link = h("a", { href: entry.url, download: downloadName(sha, entry.mime, currentPrompt()), hidden: true });
     root.append(link);
     link.click();
     link.remove();
@@ -206,6 +211,9 @@ export function createViewer({ model, cache, root, report = () => {} }) {
     event.preventDefault();
     if (action === "undo") brush.undo();
     else if (action === "redo") brush.redo();
+    else if (action === "clear") brush.clear();
+    else if (action === "invert") brush.invert();
+    else if (action === "download") download();
     else if (action === "brush" || action === "eraser") brush.setMode(action);
     else brush.setSize(stepSize(brush.size, action === "bigger" ? 1 : -1));
   }

@@ -1,12 +1,15 @@
 import css from "./widget.css";
 import { h } from "./dom.js";
-import { createImageCache } from "./sync.js";
 import { createControls } from "./controls.js";
 import { createStatus } from "./status.js";
 import { createViewer } from "./viewer.js";
 import { createHistory } from "./history.js";
 import { createCostPanel } from "./cost.js";
 import { createUpload } from "./upload.js";
+import { containKeys } from "./keys.js";
+import { createCaption } from "./caption.js";
+import { createPast } from "./past.js";
+import { createImageCache, messages, send } from "./sync.js";
 
 /**
  * anywidget entry. Styles ship inside the bundle and are injected under the widget root, so
@@ -17,13 +20,18 @@ function render({ model, el }) {
   const cache = createImageCache(model);
   const status = createStatus(model);
   const controls = createControls(model);
-  const viewer = createViewer({ model, cache, root, report: status.report });
+  const caption = createCaption(model);
+  const viewer = createViewer({ model, cache, root, caption: caption.el, report: status.report });
   const history = createHistory(model, cache);
   const cost = createCostPanel(model);
+  const past = createPast(model, cache);
   const upload = createUpload({ model, root, dropTarget: viewer.stage, report: status.report });
 
-  root.append(
-    h("style", {}, css),
+  // Side column (settings, prompt, actions, cost) beside the image on a wide cell, stacked on a
+  // narrow one: on a laptop the prompt, the image, Edit and the cost then fit one screen.
+  const side = h(
+    "div",
+    { class: "pp-side" },
     controls.el,
     h(
       "div",
@@ -32,21 +40,31 @@ function render({ model, el }) {
       controls.edit,
       upload.button,
       upload.input,
+      past.button,
       status.showCode,
-      status.running,
     ),
+    past.el,
+    status.running,
     status.notice,
     status.local,
     status.errorCard,
     status.codePanel,
-    viewer.el,
-    history.el,
     cost.el,
   );
+  root.append(
+    h("style", {}, css),
+    status.banner,
+    h("div", { class: "pp-layout" }, side, h("div", { class: "pp-main" }, viewer.el), history.el),
+  );
   el.replaceChildren(root);
+  const uncontain = containKeys(root, {
+    isRunning: () => model.get("status") === "running",
+    cancel: () => send(model, messages.cancel()),
+  });
 
-  const parts = [upload, cost, history, viewer, controls, status, cache];
+  const parts = [past, upload, cost, history, caption, viewer, controls, status, cache];
   return () => {
+    uncontain();
     for (const part of parts) part.dispose();
     root.remove();
   };

@@ -85,10 +85,11 @@ def server_url(bundle):
 def widget_factory(browser, server_url):
     contexts = []
 
-    def make(width=600, state=None):
-        context = browser.new_context(viewport={"width": width + 60, "height": 1100})
+    def make(width=600, state=None, viewport=None):
+        context = browser.new_context(viewport=viewport or {"width": width + 60, "height": 1100})
         contexts.append(context)
         page = context.new_page()
+        page.set_default_timeout(5_000)  # a failing wait fails fast; nothing here takes seconds
         full = {**DEFAULT_STATE, **(state or {})}
         query = urllib.parse.urlencode({"state": json.dumps(full), "width": width})
         page.goto(f"{server_url}?{query}")

@@ -234,7 +234,7 @@ def test_error_card_shows_message_hint_countdown_not_traceback(widget):
         "retry_after": 12.0,
         "traceback": "Traceback (most recent call last):\n  File \"x.py\"",
     })
-    card = page.get_by_role("alert").filter(has_text="RateLimited")
+    card = page.get_by_role("alert").filter(has_text="Rate limited")
     text = card.inner_text()
     assert "OpenAI says: too many requests" in text
     assert "Wait a little, or lower n." in text
@@ -242,25 +242,36 @@ def test_error_card_shows_message_hint_countdown_not_traceback(widget):
     assert "Traceback" not in page.locator(".promptpaint").inner_text()
     card.get_by_role("button", name="Dismiss").click()
     assert card.is_hidden()
-    widget.set(error={"kind": "BadRequest", "message": "mask size 10x10 does not match", "hint": "", "retry_after": None})
+    widget.set(error={"kind": "BudgetExceeded", "title": "Budget exceeded", "retry_after": None,
+                      "message": "Top up at https://platform.openai.com/settings/billing.", "hint": ""})
     card = page.locator(".pp-error")
-    assert card.is_visible() and "mask size 10x10" in card.inner_text()
+    assert card.is_visible() and card.locator(".pp-error-kind").inner_text() == "Budget exceeded"
+    link = card.get_by_role("link")
+    assert link.get_attribute("href") == "https://platform.openai.com/settings/billing"
+    assert link.get_attribute("rel") == "noopener noreferrer"
     widget.set(error={})
     assert card.is_hidden()
 
 
-def test_cost_panel_values(widget):
+def test_cost_panel_in_cents_exact_on_hover(widget):
     page = widget.page
-    widget.set(costs={"last": "0.0134", "widget": "0.0402", "all_time": "1.2345",
-                      "budget_left": "0.9598", "estimate": None, "estimate_note": "per image, low quality"})
     panel = page.get_by_role("region", name="Cost")
-    text = panel.inner_text()
-    for expected in ["$0.0134", "$0.0402", "$1.2345", "Budget left", "$0.9598", "unknown", "per image, low quality"]:
-        assert expected in text
-    widget.set(costs={"last": "0.0134", "widget": "0.0402", "all_time": "1.2345",
+    value = lambda label: panel.locator(f"dt:text-is('{label}') + dd")  # noqa: E731
+    widget.set(costs={"last": None, "widget": "0", "all_time": "1.2345", "budget_left": None,
+                      "estimate": "0.2108", "estimate_typical": "0.0536", "estimate_note": "", "calls": 0})
+    assert value("Last call").inner_text() == "—"
+    assert value("Next call").inner_text() == "typically $0.05, at most $0.21"
+    widget.set(costs={"last": "0.0134", "widget": "0.0402", "all_time": "1.2345", "calls": 3,
+                      "budget_left": "0.9598", "estimate": None, "estimate_note": "price unknown"})
+    assert [value(k).inner_text() for k in ("Last call", "This widget", "All time", "Budget left", "Next call")] == [
+        "$0.01", "$0.04", "$1.23", "$0.96", "unknown"]
+    assert value("Last call").get_attribute("title") == "$0.0134"
+    assert value("All time").get_attribute("title") == "$1.2345"
+    assert "price unknown" in panel.inner_text()
+    widget.set(costs={"last": None, "widget": "0.0402", "all_time": "1.2345", "calls": 4,
                       "budget_left": None, "estimate": "0.067", "estimate_note": ""})
-    text = panel.inner_text()
-    assert "Budget left" not in text and "$0.067" in text
+    assert value("Last call").inner_text() == "unknown", "a call of unknown cost is never shown as $0"
+    assert "Budget left" not in panel.inner_text() and value("Next call").inner_text() == "$0.07"
 
 
 def test_pickers_and_params_follow_the_spec(widget):
@@ -270,8 +281,13 @@ def test_pickers_and_params_follow_the_spec(widget):
     assert "(no key)" in page.get_by_label("Provider").inner_text()
     assert page.get_by_label("Size", exact=True).input_value() == "1024x1024"
     seed = page.get_by_label("Seed")
-    assert seed.input_value() == ""
+    assert seed.input_value() == "" and seed.is_hidden(), "sampling options wait under More settings"
+    assert page.get_by_label("Images").is_visible() and page.get_by_label("Size", exact=True).is_visible()
+    page.get_by_text("More settings").click()
+    assert seed.is_visible()
+    assert seed.locator("xpath=..").get_attribute("title").startswith("The same seed and prompt")
     seed.fill("42")
+    assert page.get_by_text("More settings (1 set)").is_visible()
     assert widget.state("params") == {"size": "1024x1024", "n": 1, "seed": 42}
     seed.fill("")
     assert widget.state("params") == {"size": "1024x1024", "n": 1}
@@ -305,7 +321,7 @@ def test_history_strip_branches_and_click_restores(widget):
     cards = page.get_by_role("listitem")
     assert cards.count() == 3
     texts = cards.all_inner_texts()
-    assert "#1" in texts[0] and "$0.011" in texts[0]
+    assert "#1" in texts[0] and "$0.01" in texts[0] and "prompt 1" in texts[0]
     assert "offline stand-in" in texts[1] and "↳ from" not in texts[1]
     assert "↳ from #1" in texts[2] and "$0.02" in texts[2]
     assert cards.nth(2).get_attribute("aria-current") == "true"
@@ -354,7 +370,7 @@ def test_upload_button_drop_and_download(widget, tmp_path):
     sha = widget.show_image(640, 480)
     with page.expect_download() as download:
         page.get_by_role("button", name="Download").click()
-    assert download.value.suggested_filename == f"promptpaint-{sha[:8]}.png"
+    assert download.value.suggested_filename == f"prompt-1-{sha[:8]}.png", "named from the prompt"
     saved = tmp_path / "dl.png"
     download.value.save_as(saved)
     assert Image.open(saved).size == (640, 480)

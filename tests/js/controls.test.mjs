@@ -91,4 +91,5 @@ test("buttons are disabled while running; Edit needs an image", () => {
   assert.deepEqual(buttonStates({ status: "idle", image_id: "" }), { generate: true, edit: false });
   assert.deepEqual(buttonStates({ status: "idle", image_id: "abc" }), { generate: true, edit: true });
   assert.deepEqual(buttonStates({ status: "running", image_id: "abc" }), { generate: false, edit: false });
+  assert.deepEqual(buttonStates({ status: "idle", image_id: "abc", closed: "replaced" }), { generate: false, edit: false });
 });

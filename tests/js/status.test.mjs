@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { elapsedSeconds, errorView, formatElapsed, retryLeft } from "../../js/status.js";
-import { costRows, formatUSD } from "../../js/cost.js";
+import { closedText, elapsedSeconds, errorView, formatElapsed, humanize, linkify, retryLeft, retryText } from "../../js/status.js";
+import { costRows, formatCents, formatUSD, nextCallText } from "../../js/cost.js";
 
 test("elapsed seconds from an epoch-seconds start", () => {
   assert.equal(elapsedSeconds(0, 5_000_000), 0);
@@ -33,7 +33,8 @@ test("error view shows message and hint, never a traceback", () => {
     retry_after: 12.0,
     traceback: "Traceback ...",
   });
-  assert.deepEqual(view, { kind: "RateLimited", message: "Too many requests", hint: "wait", retryAfter: 12 });
+  assert.deepEqual(view, { kind: "RateLimited", title: "Rate limited", message: "Too many requests", hint: "wait", retryAfter: 12 });
+  assert.equal(errorView({ kind: "BudgetExceeded", title: "Budget exceeded", message: "m" }).title, "Budget exceeded");
   assert.equal(errorView({ message: "boom" }).kind, "Error");
   assert.equal(errorView({ kind: "X", message: "m", retry_after: null }).retryAfter, null);
 });
@@ -51,15 +52,68 @@ test("USD formatting keeps the decimal string's precision", () => {
   assert.equal(formatUSD(undefined), "unknown");
 });
 
-test("cost rows: budget only when set, unknown estimate", () => {
-  const rows = costRows({ last: "0.0134", widget: "0.0402", all_time: "1.2345", budget_left: null, estimate: null });
-  assert.deepEqual(rows, [
-    ["Last call", "$0.0134"],
-    ["This widget", "$0.0402"],
-    ["All time", "$1.2345"],
-    ["Next call (est.)", "unknown"],
+test("error titles in words when the kernel sends only the class name", () => {
+  assert.equal(humanize("RateLimited"), "Rate limited");
+  assert.equal(humanize("AuthError"), "Auth error");
+  assert.equal(humanize("HTTPError"), "Http error");
+  assert.equal(humanize(""), "Error");
+});
+
+test("URLs in an error become link pieces, trailing punctuation stays text", () => {
+  assert.deepEqual(linkify("See https://platform.openai.com/account/billing. Then retry."), [
+    { text: "See " },
+    { url: "https://platform.openai.com/account/billing" },
+    { text: ". Then retry." },
   ]);
-  const withBudget = costRows({ last: "0", widget: "0", all_time: "0", budget_left: "0.9598", estimate: "0.067" });
-  assert.deepEqual(withBudget[3], ["Budget left", "$0.9598"]);
-  assert.deepEqual(withBudget[4], ["Next call (est.)", "$0.067"]);
+  assert.deepEqual(linkify("(docs: http://x.test/a?b=1)"), [{ text: "(docs: " }, { url: "http://x.test/a?b=1" }, { text: ")" }]);
+  assert.deepEqual(linkify("javascript:alert(1) and ftp://x"), [{ text: "javascript:alert(1) and ftp://x" }]);
+  assert.deepEqual(linkify(""), []);
+});
+
+test("retry status counts down from when the wait began", () => {
+  const retry = { title: "Rate limited", delay: 3, attempt: 2, attempts: 3, at: 1000 };
+  assert.equal(retryText(retry, 1000_000), "Rate limited — retrying in 3 s (attempt 2 of 3)");
+  assert.equal(retryText(retry, 1001_200), "Rate limited — retrying in 2 s (attempt 2 of 3)");
+  assert.equal(retryText(retry, 1009_000), "Rate limited — retrying now (attempt 2 of 3)");
+  assert.equal(retryText({}, 0), "");
+  assert.equal(retryText(null, 0), "");
+});
+
+test("a replaced or closed Studio says so", () => {
+  assert.equal(closedText(""), "");
+  assert.match(closedText("replaced"), /replaced.*runs nothing/);
+  assert.match(closedText("closed"), /closed and runs nothing/);
+});
+
+test("cents for the panel, rounded half up in decimal, never $0 for a real cost", () => {
+  assert.equal(formatCents("0.0134"), "$0.01");
+  assert.equal(formatCents("0.015"), "$0.02"); // 0.015 is 0.01499… as a float
+  assert.equal(formatCents("0.0549"), "$0.05");
+  assert.equal(formatCents("1.995"), "$2.00");
+  assert.equal(formatCents("12"), "$12.00");
+  assert.equal(formatCents("0"), "$0.00");
+  assert.equal(formatCents("0.000001"), "<$0.01");
+  assert.equal(formatCents(null), "unknown");
+});
+
+test("next call: typically and at most, or one figure, or unknown", () => {
+  assert.equal(nextCallText({ estimate: "0.2108", estimate_typical: "0.0536" }), "typically $0.05, at most $0.21");
+  assert.equal(nextCallText({ estimate: "0.011", estimate_typical: "0.011" }), "$0.01");
+  assert.equal(nextCallText({ estimate: "0.011" }), "$0.01");
+  assert.equal(nextCallText({ estimate: null, estimate_typical: null }), "unknown");
+});
+
+test("cost rows: a dash before any call, unknown after one of unknown cost, exact figure on hover", () => {
+  const first = costRows({ last: null, widget: "0", all_time: "1.2345", budget_left: null, estimate: "0.21", estimate_typical: "0.05", calls: 0 });
+  assert.deepEqual(first.map(([label, text]) => [label, text]), [
+    ["Last call", "—"],
+    ["This widget", "$0.00"],
+    ["All time", "$1.23"],
+    ["Next call", "typically $0.05, at most $0.21"],
+  ]);
+  assert.equal(first[2][2], "$1.2345");
+  const unknown = costRows({ last: null, widget: "0.0402", all_time: "1.2345", budget_left: "0.9598", estimate: null, calls: 2 });
+  assert.deepEqual(unknown[0].slice(0, 2), ["Last call", "unknown"]);
+  assert.deepEqual(unknown[3].slice(0, 3), ["Budget left", "$0.96", "$0.9598"]);
+  assert.deepEqual(unknown[4].slice(0, 2), ["Next call", "unknown"]);
 });

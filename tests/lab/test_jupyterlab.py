@@ -4,92 +4,22 @@ OpenAI stand-in, checked from the kernel. Slow (a server, a kernel, a browser): 
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from fakeserver import OPENAI_KEY
+from lab_harness import KERNEL_IDLE, RUN_IN_KERNEL, running_lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def lab(tmp_path, fake, isolated_home):
-    work = tmp_path / "work"
-    work.mkdir()
-    shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", work / "quickstart.ipynb")
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ)
-    for name in ("CONFIG", "DATA", "RUNTIME"):
-        env[f"JUPYTER_{name}_DIR"] = str(tmp_path / f"jupyter-{name.lower()}")
-    env.update(IPYTHONDIR=str(tmp_path / "ipython"),
-               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "lab-settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "lab-workspaces"),
-               PROMPTPAINT_HOME=str(isolated_home),
-               OPENAI_API_KEY=OPENAI_KEY, OPENAI_BASE_URL=fake.openai_base)
-    log = open(tmp_path / "lab.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-         f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=", f"--ServerApp.root_dir={work}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
-            time.sleep(0.3)
-        yield f"{base}/lab/tree/quickstart.ipynb?reset&token={token}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-KERNEL_IDLE = """() => {
-  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-  return !!k && k.status === 'idle';
-}"""
-
-# Runs code in the notebook's kernel, as a cell would, and returns what it printed.
-RUN_IN_KERNEL = """async (code) => {
-  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-  let out = '';
-  const future = kernel.requestExecute({code});
-  future.onIOPub = (msg) => {
-    if (msg.header.msg_type === 'stream') out += msg.content.text;
-    if (msg.header.msg_type === 'error') out += 'ERROR ' + msg.content.ename + ': ' + msg.content.evalue;
-  };
-  await future.done;
-  return out;
-}"""
+    with running_lab(tmp_path, fake, isolated_home, ROOT / "notebooks" / "quickstart.ipynb") as url:
+        yield url
 
 
 def test_quickstart_generate_paint_edit_in_jupyterlab(lab, browser, fake, tmp_path):
@@ -146,12 +76,12 @@ def test_quickstart_generate_paint_edit_in_jupyterlab(lab, browser, fake, tmp_pa
         assert check["painted"] > 1000
         assert check["outside"] == 0 and check["inside"] > 0.5 * check["painted"]
 
-        cost = widget.get_by_role("region", name="Cost")
+        # The panel shows cents; the exact figure is in the tooltip.
+        all_time = widget.get_by_role("region", name="Cost").locator("dt:text-is('All time') + dd")
         page.wait_for_function(
-            "([el, want]) => el.textContent.includes(want)",
-            arg=[cost.element_handle(), "$" + check["ledger"]], timeout=10_000)
-        shown = cost.locator("dt:text-is('All time') + dd").inner_text()
-        assert Decimal(shown.lstrip("$")) == Decimal(check["ledger"]) > 0
+            "([el, want]) => el.title.startsWith('$') && Number(el.title.slice(1)) === want",
+            arg=[all_time.element_handle(), float(check["ledger"])], timeout=10_000)
+        assert Decimal(all_time.get_attribute("title").lstrip("$")) == Decimal(check["ledger"]) > 0
     finally:
         # Left beside the test's temp files: what a person would have seen.
         page.screenshot(path=str(tmp_path / "jupyterlab.png"), full_page=True)

@@ -1,0 +1,140 @@
+"""Issue 12 in a real JupyterLab: the brush-size slider takes arrow keys, a reload shows the mask
+the kernel holds, a Studio replaced by re-running its cell refuses to run, and after a kernel
+restart Past images lists the earlier call and opens it for editing. One server, one kernel, one
+browser for all of it (each step needs the state the previous one left)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lab_harness import KERNEL_IDLE, RUN_IN_KERNEL, running_lab
+
+pytestmark = [pytest.mark.lab, pytest.mark.browser]
+
+CELLS = [
+    ("markdown", "# A class exercise"),
+    ("code", 'import promptpaint as pp\nstudio = pp.Studio("openai", model="gpt-image-2")\nstudio'),
+]
+
+MASK_PIXELS = """(root) => { const c = root.querySelector('canvas[aria-label=Mask]');
+  if (!c || !c.width) return -1;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
+
+
+def notebook(path):
+    cells = [{"cell_type": kind, "metadata": {}, "source": text, "id": f"cell{i}",
+              **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+             for i, (kind, text) in enumerate(CELLS)]
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    path.write_text(json.dumps({"cells": cells, "metadata": kernel, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def open_widget(page):
+    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+    widget = page.locator(".promptpaint").first
+    widget.wait_for(timeout=60_000)
+    return widget
+
+
+def test_slider_keys_mask_after_reload_and_replaced_studio(tmp_path, fake, isolated_home, browser):
+    nb = notebook(tmp_path / "class.ipynb")
+    with running_lab(tmp_path, fake, isolated_home, nb) as url:
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # "leave with unsaved changes?"
+        kernel = lambda code: page.evaluate(RUN_IN_KERNEL, code)  # noqa: E731
+        try:
+            page.goto(url)
+            page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            widget = open_widget(page)
+
+            # JupyterLab binds the arrows to "select the cell above/below" in command mode.
+            slider = widget.get_by_label("Brush size")
+            before = int(slider.input_value())
+            active = "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+            cell = page.evaluate(active)
+            slider.focus()
+            for key in ("ArrowUp", "ArrowUp", "ArrowRight", "ArrowDown"):
+                page.keyboard.press(key)
+            assert int(slider.input_value()) == before + 2
+            assert page.evaluate(active) == cell, "the arrows moved the brush size, not the notebook"
+
+            widget.get_by_label("Prompt").fill("a fox in the snow")
+            widget.get_by_role("button", name="Generate", exact=True).click()
+            image = widget.locator("img.pp-image")
+            page.wait_for_function("(img) => img.complete && img.naturalWidth === 1024",
+                                   arg=image.element_handle(), timeout=30_000)
+            # A laptop: with the file browser open, the widget scrolled to, everything a student
+            # needs for the next step is inside the notebook's visible area.
+            widget.evaluate("el => el.scrollIntoView({block: 'start'})")
+            area = page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first.bounding_box()
+            for name, part in {"prompt": widget.get_by_label("Prompt"), "image": image,
+                               "Edit": widget.get_by_role("button", name="Edit", exact=True),
+                               "cost": widget.get_by_role("region", name="Cost")}.items():
+                b = part.bounding_box()
+                assert area["y"] <= b["y"] and b["y"] + b["height"] <= area["y"] + area["height"], \
+                    f"{name} at {b} is outside the visible notebook {area}"
+
+            box = widget.get_by_label("Mask", exact=True).bounding_box()
+            page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.5)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.5, steps=12)
+            page.mouse.up()
+            page.wait_for_function(
+                "async (code) => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;"
+                " let out = ''; const f = k.requestExecute({code}); f.onIOPub = (m) => { if (m.header.msg_type === 'stream') out += m.content.text; };"
+                " await f.done; return out.includes('True'); }",
+                arg="print(studio.has_mask)", timeout=10_000, polling=200)
+            held = int(kernel("import numpy as np; print(int((np.asarray(studio.mask) > 0).sum()))"))
+            assert held > 1000
+            page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+            page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
+
+            # Reload: a fresh view of the same Studio must show the mask Edit would use.
+            page.reload()
+            widget = open_widget(page)
+            page.wait_for_function(f"(root) => ({MASK_PIXELS})(root) === {held}",
+                                   arg=widget.element_handle(), timeout=30_000)
+            assert widget.get_by_role("button", name="Clear mask").is_enabled()
+
+            # Re-run the cell (a new Studio), reload before saving: the page shows the saved, old one.
+            calls = len(fake.by_provider("openai"))
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+            assert "replaced" in kernel("import gc\nprint(sorted({w.closed for w in gc.get_objects()"
+                                        " if isinstance(w, pp.Studio)}))")
+            page.reload()
+            old = open_widget(page)
+            assert old.get_by_role("alert").filter(has_text="replaced").is_visible()
+            generate = old.get_by_role("button", name="Generate", exact=True)
+            assert generate.get_attribute("aria-disabled") == "true"
+            generate.click(force=True)
+            old.get_by_label("Prompt").press("Control+Enter")
+            kernel("pass")  # a round trip: any run message has been handled by now
+            assert len(fake.by_provider("openai")) == calls, "the replaced Studio spent nothing"
+
+            # A new kernel knows nothing of the old history: Past images (ledger + store) does.
+            page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
+            page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+            fresh = page.locator(".promptpaint").first
+            fresh.get_by_role("button", name="Past images").click()
+            drawer = fresh.get_by_role("region", name="Past images")
+            item = drawer.get_by_role("listitem").filter(has_text="a fox in the snow").first
+            item.wait_for(timeout=10_000)
+            assert "gpt-image-2" in item.inner_text() and "$" in item.inner_text()
+            item.get_by_role("button", name="Open").click()
+            fresh.locator("[aria-label='Turn 1']").wait_for(timeout=10_000)
+            page.wait_for_function("(img) => img.complete && img.naturalWidth === 1024",
+                                   arg=fresh.locator("img.pp-image").element_handle(), timeout=10_000)
+            assert "from Past images · ‘a fox in the snow’" in fresh.locator(".pp-caption").inner_text()
+            assert fresh.get_by_role("button", name="Edit", exact=True).get_attribute("aria-disabled") == "false"
+        finally:
+            page.screenshot(path=str(tmp_path / "jupyterlab.png"), full_page=True)
+            context.close()
