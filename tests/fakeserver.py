@@ -479,7 +479,7 @@ class FakeProviders:
         self._billing_defaults()
         self.billed: list[Bill] = []  # what the provider charged, per request, answered or not
         self.requests: list[RecordedRequest] = []
-        self.streaming = fakestream.Streaming()  # delays and faults of streamed answers
+        self.streaming = fakestream.Streaming(self)  # delays and faults of streamed answers
         self.server_errors: list[str] = []  # tracebacks of bugs inside the fake itself
         self.issued_signatures: dict[bytes, str] = {}  # decoded signature -> sha256 of its image
         self._faults: dict[str, collections.deque] = {"openai": collections.deque(), "gemini": collections.deque()}
@@ -1521,7 +1521,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.latency > 0:
             time.sleep(fake.latency)
         if answer.status == 200 and answer.content_type.startswith("text/event-stream"):
-            fake.streaming.shape(provider, answer)
+            fake.streaming.shape(req, answer)
             fake.streaming.send(self, answer)
             return
         self._send(answer)

@@ -42,7 +42,8 @@ def preview_of(png: bytes, index: int, total: int) -> bytes:
 
 
 class Streaming:
-    def __init__(self):
+    def __init__(self, fake=None):
+        self.fake = fake           # the FakeProviders whose bills the previews add to
         self.delay = 0.0
         self.previews = 2          # Gemini's interim thought images
         self._faults = collections.deque()
@@ -62,10 +63,12 @@ class Streaming:
         self.sent.clear()
 
     # -- shaping
-    def shape(self, provider: str, answer) -> None:
+    def shape(self, req, answer) -> None:
         """Give ``answer`` (a streamed 200 built by FakeProviders) its events and any fault."""
+        provider = req.provider
         if provider == "openai":
             answer.events = self._openai(answer.body)
+            self._bill(req, answer)
         else:
             answer.events = self._gemini(answer.body)
         with self._lock:
@@ -94,6 +97,18 @@ class Streaming:
             out.append((ev.event, {**data, "usage": usage}))
             total = 0
         return out
+
+    def _bill(self, req, answer) -> None:
+        """Bill a streamed OpenAI call as the provider does: its usage plus 100 output image
+        tokens per preview (the fake bills plain answers itself; a stream is billed here)."""
+        if self.fake is None:
+            return
+        model = (req.json or {}).get("model") or ((req.form or {}).get("model") or [None])[0]
+        for name, data in answer.events:
+            if name.endswith(".completed"):
+                usage = json.loads(json.dumps(data["usage"]))
+                usage["output_tokens_details"] = {"image_tokens": usage["output_tokens"], "text_tokens": 0}
+                self.fake._bill("openai", model, answer.headers.get("x-request-id"), usage, None)
 
     def _gemini(self, body: bytes) -> list[tuple[str | None, dict]]:
         (ev,) = list(parse_events([body]))

@@ -60,10 +60,18 @@ def test_openai_previews_in_order_then_the_final_image_and_usage(fake, edit):
     assert fake.streaming.sent[-1] == [f"{kind}.partial_image"] * 2 + [f"{kind}.completed"]
     usage = body["usage"]
     assert "output_tokens_details" not in usage
-    assert usage["output_tokens"] == 1056 + 2 * 100
+    plain = _plain_openai_output_tokens(fake)
+    assert usage["output_tokens"] == plain + 2 * 100       # each preview bills 100 more
     assert body["partial_images"] == 2
-    u = openai.parse_usage(usage, 0)
-    assert u.output_image_tokens == 1256
+    assert openai.parse_usage(usage, 0).output_image_tokens == plain + 200
+
+
+def _plain_openai_output_tokens(fake) -> int:
+    import requests
+
+    r = requests.post(f"{fake.openai_base}/images/generations", headers={"Authorization": f"Bearer {OPENAI_KEY}"},
+                      json={"model": "gpt-image-2", "prompt": "a red fox", "size": "1024x1024", "quality": "low"})
+    return r.json()["usage"]["output_tokens"]
 
 
 @pytest.mark.parametrize("fault", ["error", "drop"])
@@ -80,17 +88,23 @@ def test_openai_broken_stream_is_maybe_billed_and_has_no_image(fake, fault):
 
 def test_gemini_thought_images_are_previews_result_is_last_non_thought_usage_from_last_chunk(fake):
     body, got = _gemini(fake)
+    assert fake.last("gemini").query["alt"] == "sse"
     assert [i for i, _ in got] == [0, 1]
     parts = body["candidates"][0]["content"]["parts"]
+    assert sum(1 for p in parts if p.get("thought") and "inlineData" in p) == 2
     finals = [p for p in parts if "inlineData" in p and not p.get("thought")]
     assert len(finals) == 1 and all(base64.b64decode(finals[0]["inlineData"]["data"]) != b for _, b in got)
     assert finals[0]["thoughtSignature"]           # kept for the conversation's replay
     assert body["candidates"][0]["finishReason"] == "STOP"
-    # every chunk carried promptTokenCount 11: the sum would be 11 * 4
-    assert body["usageMetadata"]["promptTokenCount"] == 11
+    # every chunk carries the prompt's count: summing the chunks would count it four times
+    import requests
+
+    plain = requests.post(f"{fake.gemini_base}/v1beta/models/gemini-3.1-flash-image:generateContent",
+                          headers={"x-goog-api-key": GEMINI_KEY},
+                          json={"contents": [{"role": "user", "parts": [{"text": "a red fox"}]}]}).json()
+    assert body["usageMetadata"] == plain["usageMetadata"]
     u = gemini.parse_usage(body["usageMetadata"], True, 0)
-    assert (u.input_text_tokens, u.output_image_tokens) == (11, 1120)
-    assert fake.last("gemini").query["alt"] == "sse"
+    assert u.input_text_tokens == plain["usageMetadata"]["promptTokenCount"]
 
 
 @pytest.mark.parametrize("fault", ["error", "drop"])

@@ -14,7 +14,7 @@ import datetime as dt
 
 def add_parsers(sub, cost: argparse.ArgumentParser) -> None:
     led = sub.add_parser("ledger", help="create or migrate a shared ledger, and grant kernels access")
-    lsub = led.add_subparsers(dest="action", required=True)
+    lsub = led.add_subparsers(dest="action", required=True, metavar="action", help="init or grant")
     init = lsub.add_parser("init", help="create or migrate the ledger's schema (run as the database owner)")
     init.add_argument("url", help="postgresql://OWNER@HOST/DB (or a SQLite file)")
     grant = lsub.add_parser("grant", help="let a login role book calls: no budget changes, no rewrites")
@@ -22,7 +22,7 @@ def add_parsers(sub, cost: argparse.ArgumentParser) -> None:
     grant.add_argument("role", help="the existing login role kernels connect as")
 
     bud = sub.add_parser("budget", help="caps kept in the ledger, for a user, every user or the class")
-    bsub = bud.add_subparsers(dest="action", required=True)
+    bsub = bud.add_subparsers(dest="action", required=True, metavar="action", help="set, remove or list")
     bset = bsub.add_parser("set", help="set a cap, e.g. budget set user:alice 2.00 --per day")
     bset.add_argument("scope", help="class, user:* (every user without their own cap) or user:NAME")
     bset.add_argument("amount", help="dollars, e.g. 2.00")

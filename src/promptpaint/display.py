@@ -99,12 +99,13 @@ def chat_bundle(chat) -> dict:
 def ledger_bundle(ledger) -> dict:
     """Calls and cost today and all time, and how many calls have no known cost.
 
-    Counts are shown when the backend can give them (``count``, ``unknown_cost_calls``).
+    Counts are shown when the backend can give them (``count``); unknown costs come from
+    ``summary()``, which every backend has.
     """
     from .ledger import utc_now
 
     count = getattr(ledger, "count", None)
-    unknown = getattr(ledger, "unknown_cost_calls", lambda: 0)()
+    unknown = ledger.summary().unknown_calls
     rows = [("Today", count(day=utc_now().date()) if count else None, money(ledger.today())),
             ("All time", count() if count else None, money(ledger.total()))]
     if unknown:
