@@ -4,8 +4,9 @@ FakeProviders builds a complete answer; when the request asked for a stream, thi
 the events the real API sends and the handler writes them one at a time as chunked HTTP:
 
 - OpenAI: ``partial_image_index`` previews that are coarser versions of the final image (never the
-  final bytes), then ``*.completed`` whose ``usage`` has no ``output_tokens_details`` and bills
-  100 extra output image tokens per preview (OpenAI's image-generation guide, "Partial images cost").
+  final bytes), then ``*.completed`` whose ``usage`` (the image's own, without
+  ``output_tokens_details``); the bill adds 100 output image tokens per preview (OpenAI's
+  image-generation guide, "Partial images cost").
 - Gemini (``streamGenerateContent?alt=sse``): ``previews`` interim images marked ``thought: true``,
   then the text and the final image; every chunk carries the cumulative ``usageMetadata`` so far.
 
@@ -91,24 +92,24 @@ class Streaming:
                     "b64_json": base64.b64encode(preview_of(final, k, total)).decode()}))
             usage = dict(data["usage"])
             usage.pop("output_tokens_details", None)  # the completed event's usage has none
-            extra = PARTIAL_IMAGE_TOKENS * total
-            usage["output_tokens"] += extra
-            usage["total_tokens"] += extra
             out.append((ev.event, {**data, "usage": usage}))
+            out[-1][1]["_previews"] = total  # for the bill; removed before sending
             total = 0
         return out
 
     def _bill(self, req, answer) -> None:
-        """Bill a streamed OpenAI call as the provider does: its usage plus 100 output image
-        tokens per preview (the fake bills plain answers itself; a stream is billed here)."""
-        if self.fake is None:
-            return
+        """Bill a streamed OpenAI call as the provider does: the image's usage plus 100 output
+        image tokens per preview (the fake bills plain answers itself; a stream is billed here)."""
         model = (req.json or {}).get("model") or ((req.form or {}).get("model") or [None])[0]
         for name, data in answer.events:
             if name.endswith(".completed"):
+                previews = data.pop("_previews")
                 usage = json.loads(json.dumps(data["usage"]))
+                usage["output_tokens"] += PARTIAL_IMAGE_TOKENS * previews
+                usage["total_tokens"] += PARTIAL_IMAGE_TOKENS * previews
                 usage["output_tokens_details"] = {"image_tokens": usage["output_tokens"], "text_tokens": 0}
-                self.fake._bill("openai", model, answer.headers.get("x-request-id"), usage, None)
+                if self.fake is not None:
+                    self.fake._bill("openai", model, answer.headers.get("x-request-id"), usage, None)
 
     def _gemini(self, body: bytes) -> list[tuple[str | None, dict]]:
         (ev,) = list(parse_events([body]))

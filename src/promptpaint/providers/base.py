@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import threading
+from typing import Callable
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -31,6 +32,7 @@ class Call:
     mask: Image.Image | None = None             # "L", 255 = change, the first image's size
     history: list = field(default_factory=list) # earlier turns, provider-shaped (Gemini contents)
     markup: Image.Image | None = None           # RGBA strokes at the first image's size (what to draw)
+    previews: int = 0                           # stream up to this many previews (0: no streaming)
 
 
 @dataclass
@@ -63,10 +65,13 @@ class Wire:
 class Provider(abc.ABC):
     name: str
     offline = False
+    preview_tokens = 0   # output image tokens each streamed preview adds to the bill
 
     @abc.abstractmethod
-    def send(self, model: Model, call: Call, cancel: threading.Event | None = None) -> Answer:
-        """Make the call; raise a PromptpaintError for anything but an answer."""
+    def send(self, model: Model, call: Call, cancel: threading.Event | None = None,
+             on_preview: Callable[[bytes, int], None] | None = None) -> Answer:
+        """Make the call; raise a PromptpaintError for anything but an answer. With
+        ``call.previews``, stream and hand each preview's bytes to ``on_preview(data, index)``."""
 
     @abc.abstractmethod
     def wire(self, model: Model, call: Call) -> Wire:

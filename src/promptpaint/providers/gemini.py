@@ -11,7 +11,9 @@ from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, Quot
 from ..pricing import UntrustedUsage, Usage, tokens
 from ..redact import Secret
 from ..transport import BILLED_HINT, Transport
+from ..sse import events
 from .base import Answer, Call, FileRef, Provider, Wire
+from .streaming import read_gemini
 
 # Our name -> generationConfig field. imageConfig fields are handled apart.
 GENERATION_FIELDS = {"temperature": "temperature", "top_p": "topP", "top_k": "topK",
@@ -129,7 +131,9 @@ class GeminiProvider(Provider):
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
 
-    def url(self, model) -> str:
+    def url(self, model, stream: bool = False) -> str:
+        if stream:  # the same response, as SSE chunks
+            return f"{self.base_url}/{self.api_version}/models/{model.id}:streamGenerateContent?alt=sse"
         return f"{self.base_url}/{self.api_version}/models/{model.id}:generateContent"
 
     def user_turn(self, call: Call) -> dict:
@@ -156,17 +160,26 @@ class GeminiProvider(Provider):
         return body
 
     def wire(self, model, call):
-        return Wire("POST", self.url(model),
+        return Wire("POST", self.url(model, stream=call.previews > 0),
                     {"x-goog-api-key": "$GEMINI_API_KEY", "Content-Type": "application/json"},
                     json=self.body(call))
 
-    def send(self, model, call, cancel=None):
+    def send(self, model, call, cancel=None, on_preview=None):
         body = self.body(call)
-        reply = self.transport.post(self.url(model), headers={"x-goog-api-key": self._key}, json=body,
-                                    cancel=cancel)
+        url = self.url(model, stream=call.previews > 0)
+        reply = self.transport.post(url, headers={"x-goog-api-key": self._key}, json=body,
+                                    cancel=cancel, stream=call.previews > 0)
         n_in = sum(1 for t in body["contents"] for part in t.get("parts", [])
                    if "inlineData" in part or "fileData" in part)
-        return answer_from(reply.body, n_in, body["contents"][-1], reply.request_id, reply.attempts)
+        data = reply.body
+        if reply.stream is not None:
+            def first_previews(image: bytes, index: int) -> None:
+                if on_preview is not None and index < call.previews:  # at most what was asked for
+                    on_preview(image, index)
+
+            data = read_gemini(events(self.transport.chunks(reply, url, cancel)), first_previews,
+                               reply.request_id)
+        return answer_from(data, n_in, body["contents"][-1], reply.request_id, reply.attempts)
 
 
 def answer_from(data: dict, n_in: int, user_turn: dict | None, request_id: str | None,

@@ -79,6 +79,14 @@ def _png(im: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+def _draft(im: Image.Image, index: int, total: int) -> Image.Image:
+    """A blocky early version of ``im``: the earlier the preview, the coarser."""
+    step = 2 ** (total - index + 2)
+    w, h = im.size
+    small = im.resize((max(1, w // step), max(1, h // step)), Image.Resampling.BILINEAR)
+    return small.resize((w, h), Image.Resampling.NEAREST)
+
+
 def _follow_markup(src: Image.Image, fresh: Image.Image, strokes: Image.Image) -> Image.Image:
     """What a model does with markup, visibly: the area the strokes cover is redrawn in their
     colour, and the strokes themselves do not appear."""
@@ -98,7 +106,7 @@ class OfflineProvider(Provider):
     def wire(self, model, call):
         return Wire("LOCAL", "offline://stand-in", {}, json={"prompt": call.prompt, **call.params})
 
-    def send(self, model, call: Call, cancel=None):
+    def send(self, model, call: Call, cancel=None, on_preview=None):
         seed = call.params.get("seed")
         n = int(call.params.get("n") or 1)
         sources = [im for im in call.images if not isinstance(im, FileRef)]
@@ -118,6 +126,9 @@ class OfflineProvider(Provider):
                     edited = ImageChops.blend(src, fresh, 0.45)
                     _label(ImageDraw.Draw(edited), edited.size, call.prompt)
                 out.append(edited)
+        if on_preview is not None:
+            for k in range(call.previews):  # coarse drafts of the first picture, as a model streams them
+                on_preview(_png(_draft(out[0], k, call.previews)), k)
         digest = hashlib.sha256(call.prompt.encode()).hexdigest()[:12]
         return Answer(images=[_png(im) for im in out], text=f"({LABEL}: no model was called, $0)",
                       usage=Usage(input_images=len(sources)), request_id=f"offline-{digest}",

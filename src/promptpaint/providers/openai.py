@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 
-from .. import masks
+from .. import markup, masks
 from ..images import mime_of
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
 from ..pricing import UntrustedUsage, Usage, tokens
 from ..redact import Secret
+from ..sse import events
 from ..transport import BILLED_HINT, Transport
 from .base import Answer, Call, FileRef, Provider, Wire
+from .streaming import read_openai
 
 VERIFY_HINT = ("Verify the organization at https://platform.openai.com/settings/organization/general "
                "(it can take about 15 minutes to take effect). Meanwhile, Gemini works: "
@@ -100,8 +103,19 @@ def _object(data: dict, name: str) -> dict:
     return value
 
 
+#: Output image tokens each streamed preview adds to the bill (OpenAI image-generation guide,
+#: section "Partial images cost": "each partial image will incur an additional 100 image output tokens").
+PARTIAL_IMAGE_TOKENS = 100
+
+
+def _form(fields: dict) -> dict:
+    """Multipart text fields: booleans as JSON spells them ("true"), the rest as text."""
+    return {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in fields.items()}
+
+
 class OpenAIProvider(Provider):
     name = "openai"
+    preview_tokens = PARTIAL_IMAGE_TOKENS
 
     def __init__(self, transport: Transport, api_key: str, base_url: str):
         self.transport = transport
@@ -122,32 +136,49 @@ class OpenAIProvider(Provider):
     def wire(self, model, call):
         headers = {"Authorization": "Bearer $OPENAI_API_KEY"}
         fields = self._fields(model, call)
+        if call.previews:
+            fields.update(stream=True, partial_images=call.previews)
         if call.kind == "generate":
             return Wire("POST", f"{self.base_url}/images/generations",
                         {**headers, "Content-Type": "application/json"}, json=fields)
         files = [("image[]", f"image-{i}.png") for i in range(len(call.images))]
         if call.mask is not None:
             files.append(("mask", "mask.png"))
-        return Wire("POST", f"{self.base_url}/images/edits", headers,
-                    form={k: str(v) for k, v in fields.items()}, files=files)
+        if call.markup is not None:
+            files.append(("markup", "markup.png"))
+        return Wire("POST", f"{self.base_url}/images/edits", headers, form=_form(fields), files=files)
 
-    def send(self, model, call, cancel=None):
+    def send(self, model, call, cancel=None, on_preview=None):
         headers = {"Authorization": Secret(f"Bearer {self._key}")}
         fields = self._fields(model, call)
+        stream = call.previews > 0
+        if stream:
+            fields.update(stream=True, partial_images=call.previews)
         if call.kind == "generate":
-            reply = self.transport.post(f"{self.base_url}/images/generations", headers=headers,
-                                        json=fields, cancel=cancel)
+            url = f"{self.base_url}/images/generations"
+            reply = self.transport.post(url, headers=headers, json=fields, cancel=cancel, stream=stream)
             n_in = 0
         else:
             images = self._edit_images(call)
             files = [("image[]", (f"image-{i}.png", data, mime_of(data) or "image/png")) for i, data in enumerate(images)]
             if call.mask is not None:
                 files.append(("mask", ("mask.png", masks.openai_mask_png(call.mask), "image/png")))
-            reply = self.transport.post(f"{self.base_url}/images/edits", headers=headers,
-                                        data={k: str(v) for k, v in fields.items()}, files=files,
-                                        cancel=cancel)
+            if call.markup is not None:
+                files.append(("markup", ("markup.png", markup.png(call.markup), "image/png")))
+            url = f"{self.base_url}/images/edits"
+            reply = self.transport.post(url, headers=headers, data=_form(fields), files=files,
+                                        cancel=cancel, stream=stream)
             n_in = len(images)
-        return answer_from(reply.body, n_in, reply.request_id, reply.attempts)
+        if reply.stream is None:  # not streamed (or a gateway that ignored stream: true)
+            return answer_from(reply.body, n_in, reply.request_id, reply.attempts)
+        body = read_openai(events(self.transport.chunks(reply, url, cancel)), on_preview, reply.request_id)
+        answer = answer_from(body, n_in, reply.request_id, reply.attempts)
+        if not answer.usage_problem and body["partial_images"]:
+            # "Each partial image will incur an additional 100 image output tokens" (OpenAI's
+            # image-generation guide, "Partial images cost"); the completed usage has the image's own.
+            answer.usage = dataclasses.replace(answer.usage, output_image_tokens=answer.usage.output_image_tokens
+                                               + PARTIAL_IMAGE_TOKENS * body["partial_images"])
+        return answer
 
 
 def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1) -> Answer:
