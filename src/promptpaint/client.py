@@ -19,13 +19,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import config, images, markup, masks, pricing, redact, registry
+from . import config, images, markup, masks, pricing, providers, redact, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
 from .ledger import Attempt, Cap, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
 from .providers import Answer, Call, FileRef, Provider
 from .registry import Price, UnknownPriceWarning
 from .store import ImageStore, encode_png, sha256
-from .transport import RetryPolicy, Transport, scrub
+from .transport import RetryPolicy, scrub
 
 
 class LedgerWarning(UserWarning):
@@ -106,13 +106,14 @@ def _open(path: Path) -> Image.Image:
     return im
 
 
-def _input_bytes(value, provider: str):
-    """An input image as encoded bytes (or a FileRef for a URI Gemini fetches itself)."""
+def _input_bytes(value, provider: Provider):
+    """An input image as encoded bytes (or a FileRef for a URI the provider fetches itself)."""
     if isinstance(value, FileRef):
         return value
     if isinstance(value, str) and value.startswith(("gs://", "https://", "http://")):
-        if provider != "gemini":
-            raise InvalidRequest("Only Gemini takes image URIs; pass the image itself.", param="image")
+        if not provider.takes_uris:
+            takers = " and ".join(p.label for p in providers.all_providers() if p.takes_uris)
+            raise InvalidRequest(f"Only {takers} takes image URIs; pass the image itself.", param="image")
         mime = "image/jpeg" if value.lower().endswith((".jpg", ".jpeg")) else "image/png"
         return FileRef(value, mime)
     if isinstance(value, memoryview):
@@ -246,9 +247,9 @@ class Client:
             redact.register(api_key)
             api_key = redact.Secret(api_key)
         provider = (provider or self._pick_provider(api_key)).lower()
-        if provider not in ("gemini", "openai", "offline"):
-            raise InvalidRequest(f"Unknown provider {provider!r}: use 'gemini', 'openai' or 'offline'.",
-                                 param="provider")
+        if provider not in providers.NAMES:
+            names = ", ".join(repr(n) for n in providers.NAMES)
+            raise InvalidRequest(f"Unknown provider {provider!r}: use one of {names}.", param="provider")
         self.provider_name = provider
         self.model = registry.get(model or registry.default_model(provider), provider)
         registry.check_lifecycle(self.model)
@@ -276,25 +277,25 @@ class Client:
         chosen = os.environ.get("PROMPTPAINT_PROVIDER", "").strip().lower()
         if chosen:
             return chosen
-        if config.api_key("gemini"):
-            return "gemini"
-        if config.api_key("openai"):
-            return "openai"
+        for cls in providers.all_providers():  # the registry's order is the order keys are looked for
+            if cls.key_env and config.api_key(cls.name):
+                return cls.name
         if api_key:
             raise InvalidRequest("With api_key=, also name the provider: pp.Client('openai', api_key=…).",
                                  param="provider")
         if not _offline_notice_shown:
             _offline_notice_shown = True
-            warnings.warn("No OPENAI_API_KEY or GEMINI_API_KEY found: using the offline stand-in "
+            looked = " or ".join(v for p in providers.all_providers() for v in p.key_env)
+            warnings.warn(f"No {looked} found: using the offline stand-in "
                           "(free, no network; its pictures are placeholders). Set a key to use a "
                           "real model.", OfflineNotice, stacklevel=3)
-        return "offline"
+        return next(p.name for p in providers.all_providers() if p.offline)
 
     def _make_provider(self, name, api_key, base_url, timeout, retry) -> Provider:
-        if name == "offline":
-            from .providers.offline import OfflineProvider
+        cls = providers.provider_class(name)
+        if cls.offline:
             self._account = (name, None, None)
-            return OfflineProvider()
+            return cls.connect()
         key, key_from = (api_key, "api_key=") if api_key else config.find_key(name)
         if not key:
             raise AuthError(f"No {name} API key: set {key_from}, or pass api_key=.",
@@ -311,13 +312,7 @@ class Client:
         base = config.check_base_url(name, base_url or config.base_url(name), url_from)
         # The cache must never answer one account or gateway with another's image.
         self._account = (name, _without_userinfo(base), hashlib.sha256(str(key).encode()).hexdigest())
-        if name == "openai":
-            from .providers.openai import OpenAIProvider, classify
-            transport = Transport(name, (key,), classify, retry=retry, timeout=(10.0, timeout))
-            return OpenAIProvider(transport, key, base)
-        from .providers.gemini import GeminiProvider, classify, retry_delay
-        transport = Transport(name, (key,), classify, retry_delay, retry=retry, timeout=(10.0, timeout))
-        return GeminiProvider(transport, key, base)
+        return cls.connect(key, base, retry, timeout)
 
     def __repr__(self) -> str:
         budget = f", budget=${self.budget}" if self.budget is not None else ""
@@ -402,7 +397,7 @@ class Client:
         if len(inputs) > self.model.max_input_images:
             raise InvalidRequest(f"{self.model.id} takes at most {self.model.max_input_images} input images.",
                                  param="images")
-        encoded = [_input_bytes(v, self.provider_name) for v in inputs]
+        encoded = [_input_bytes(v, self._provider) for v in inputs]
         source = mask_l = None
         if mask is not None:
             if not encoded or isinstance(encoded[0], FileRef):
@@ -704,7 +699,7 @@ class Chat:
         c = self.client
         last = self.turns[-1].result.paths[0] if self.turns else None
         source = image if image is not None else last
-        if c.provider_name == "gemini":
+        if c._provider.replays_conversation:
             history = [_inflate(part, c.store) for t in self.turns for part in (t.user, t.model) if part]
             # The conversation already holds the latest image; send it again only to mask it.
             inputs = [source] if (image is not None or (mask is not None and source is not None)) else []

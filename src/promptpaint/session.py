@@ -21,7 +21,7 @@ from typing import Callable
 
 from PIL import Image
 
-from . import codegen, config, images, masks, past, registry
+from . import codegen, config, images, masks, past, providers, registry
 from .client import Chat, Client, Result
 from .errors import InvalidRequest, PromptpaintError, Refused
 from .ledger import utc_now
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 THUMB = 160
 THUMB_CACHE = 256
 TYPICAL_OF = 20      # the typical cost is the median of at most this many recent calls  # thumbnails kept in memory; a long session must not grow without bound
-PROVIDER_LABELS = {"gemini": "Gemini", "openai": "OpenAI", "offline": "Offline stand-in ($0)"}
+PROVIDER_LABELS = {p.name: p.label for p in providers.all_providers()}
 OFFLINE_NOTICE = ("Offline stand-in: pictures are placeholders drawn on this machine, at $0. "
                   "Set GEMINI_API_KEY or OPENAI_API_KEY and pick that provider for a real model.")
 CLOSED_MESSAGES = {
@@ -193,14 +193,15 @@ class Session:
 
     # -- what the front end lists --------------------------------------------------------------
     def provider_list(self) -> list[dict]:
-        return [{"name": p, "label": PROVIDER_LABELS[p],
-                 "configured": p == "offline" or bool(self._api_keys.get(p) or config.api_key(p))}
-                for p in ("gemini", "openai", "offline")]
+        return [{"name": p.name, "label": p.label,
+                 "configured": p.offline or bool(self._api_keys.get(p.name) or config.api_key(p.name))}
+                for p in providers.all_providers()]
 
     @staticmethod
     def model_list() -> list[dict]:
         return [{"id": m.id, "provider": m.provider, "label": m.label, "warning": m.shutdown_warning(),
-                 "mask": m.can_mask or m.provider == "gemini", "params": registry.ui_specs(m)}
+                 "mask": m.can_mask or providers.provider_class(m.provider).masks_by_instruction,
+                 "params": registry.ui_specs(m)}
                 for m in registry.all_models() if not m.is_retired()]
 
     @staticmethod

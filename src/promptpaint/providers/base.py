@@ -63,9 +63,46 @@ class Wire:
 
 
 class Provider(abc.ABC):
+    """A provider's wire format, and what the rest of the package needs to know about it."""
+
     name: str
-    offline = False
-    preview_tokens = 0   # output image tokens each streamed preview adds to the bill
+    label: str
+    key_env: tuple[str, ...] = ()          # environment variables holding its key, in the order read
+    base_url_env: str | None = None        # the variable that overrides its base URL, by convention
+    default_base_url: str | None = None
+    offline = False                        # needs no key and no network, costs nothing
+    replays_conversation = False           # a chat sends the whole history (else: edits the last image)
+    takes_uris = False                     # fetches gs:// or https:// images itself
+    preview_tokens = 0                     # output image tokens each streamed preview adds to the bill
+    masks_by_instruction = False           # no mask input: any model takes a mask, sent as instruction + image
+    key_placeholder = ""                   # how "show code" writes the key: an environment variable
+
+    @staticmethod
+    def classify(status: int, body: dict, headers, request_id: str | None):
+        """The PromptpaintError for a failed answer (status, parsed body)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def retry_delay(body: dict) -> float | None:
+        """A wait the provider asked for inside the error body (beyond Retry-After headers)."""
+        return None
+
+    @staticmethod
+    def worst_output(model: Model, wc: dict, params: dict, first_image_size) -> dict:
+        """The largest output a call can be billed for, as ``Usage`` fields, from the model's
+        worst-case table ``wc``; raises ``pricing.Unbounded`` when nothing bounds it."""
+        from ..pricing import Unbounded
+
+        raise Unbounded(f"no worst case for {model.id}")
+
+    @classmethod
+    def connect(cls, key, base_url: str, retry, timeout: float) -> "Provider":
+        """An instance that talks to ``base_url`` with ``key``, retrying as ``retry`` says."""
+        from ..transport import Transport
+
+        transport = Transport(cls.name, (key,), cls.classify, cls.retry_delay, retry=retry,
+                              timeout=(10.0, timeout))
+        return cls(transport, key, base_url)
 
     @abc.abstractmethod
     def send(self, model: Model, call: Call, cancel: threading.Event | None = None,

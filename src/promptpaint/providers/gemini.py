@@ -123,7 +123,29 @@ def parse_usage(meta, produced_image: bool, input_images: int) -> Usage:
 
 
 class GeminiProvider(Provider):
+    """Masks by instruction plus a mask image (there is no mask parameter); chats replay the whole
+    conversation with the model's own image parts and thought signatures; takes gs:// URIs."""
+
     name = "gemini"
+    label = "Gemini"
+    key_env = ("GOOGLE_API_KEY", "GEMINI_API_KEY")  # the SDK's order: GOOGLE_API_KEY first
+    base_url_env = "GOOGLE_GEMINI_BASE_URL"
+    default_base_url = "https://generativelanguage.googleapis.com"
+    replays_conversation = True
+    takes_uris = True
+    masks_by_instruction = True
+    key_placeholder = "$GEMINI_API_KEY"
+    classify = staticmethod(classify)
+    retry_delay = staticmethod(retry_delay)
+
+    @staticmethod
+    def worst_output(model, wc, params, first_image_size) -> dict:
+        sizes = wc["image_tokens"]
+        image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
+        # Thinking, text and the image share the output limit; maxOutputTokens is not sent (an
+        # image model that hits it ends MAX_TOKENS with no image, still billed), so the limit
+        # itself is the bound. The image is priced at the image rate, the rest at text-out.
+        return {"output_image_tokens": image, "thinking_tokens": wc["output_limit"] - image}
 
     def __init__(self, transport: Transport, api_key: str, base_url: str, api_version: str = "v1beta"):
         self.transport = transport
@@ -161,7 +183,7 @@ class GeminiProvider(Provider):
 
     def wire(self, model, call):
         return Wire("POST", self.url(model, stream=call.previews > 0),
-                    {"x-goog-api-key": "$GEMINI_API_KEY", "Content-Type": "application/json"},
+                    {"x-goog-api-key": self.key_placeholder, "Content-Type": "application/json"},
                     json=self.body(call))
 
     def send(self, model, call, cancel=None, on_preview=None):

@@ -101,7 +101,12 @@ def _follow_markup(src: Image.Image, fresh: Image.Image, strokes: Image.Image) -
 
 class OfflineProvider(Provider):
     name = "offline"
+    label = "Offline stand-in ($0)"
     offline = True
+
+    @classmethod
+    def connect(cls, key=None, base_url=None, retry=None, timeout=None) -> "OfflineProvider":
+        return cls()
 
     def wire(self, model, call):
         return Wire("LOCAL", "offline://stand-in", {}, json={"prompt": call.prompt, **call.params})

@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+from decimal import ROUND_CEILING, Decimal
 
 from .. import markup, masks
 from ..images import mime_of
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
-from ..pricing import UntrustedUsage, Usage, tokens
+from ..pricing import Unbounded, UntrustedUsage, Usage, tokens
 from ..redact import Secret
 from ..sse import events
 from ..transport import BILLED_HINT, Transport
@@ -113,9 +114,57 @@ def _form(fields: dict) -> dict:
     return {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in fields.items()}
 
 
+STANDARD_SIZES = ("1024x1024", "1536x1024", "1024x1536")  # what size="auto" picks from
+
+
+def _pixels(size: str) -> int:
+    w, h = (int(x) for x in size.split("x"))
+    return w * h
+
+
+def worst_image_tokens(model, wc: dict, params: dict, first_image_size) -> int:
+    """Output tokens of one image at most, from the model's table by size and quality."""
+    table = wc["output_tokens"]
+    asked = params.get("quality") or "auto"
+    quality = "high" if asked == "auto" else asked  # "auto" lets the model pick: its worst is high
+    if quality not in table["1024x1024"]:
+        raise Unbounded(f"quality={asked!r} on {model.id} has no published token count, so no "
+                        "budget can bound it")
+    # Sizes not in the table scale the dearest figure per pixel, rounded up.
+    rate = max(Decimal(row[quality]) / _pixels(s) for s, row in table.items())
+
+    def for_size(size: str) -> int:
+        if size in table:
+            return table[size][quality]
+        return int((rate * _pixels(size)).to_integral_value(ROUND_CEILING))
+
+    size = params.get("size") or "auto"
+    if size != "auto":
+        return for_size(size)
+    candidates = [for_size(s) for s in STANDARD_SIZES]
+    if first_image_size:  # an edit at size=auto may answer at the input's size
+        limit = (model.capabilities.get("custom_sizes") or {}).get("max_pixels", 1536 * 1024)
+        px = min(first_image_size[0] * first_image_size[1], limit)
+        candidates.append(int((rate * px).to_integral_value(ROUND_CEILING)))
+    return max(candidates)
+
+
 class OpenAIProvider(Provider):
+    """Masks as a file (alpha 0 where to edit), no conversation: each chat turn edits the last image."""
+
     name = "openai"
+    label = "OpenAI"
+    key_env = ("OPENAI_API_KEY",)
+    base_url_env = "OPENAI_BASE_URL"
+    default_base_url = "https://api.openai.com/v1"
     preview_tokens = PARTIAL_IMAGE_TOKENS
+    key_placeholder = "$OPENAI_API_KEY"
+    classify = staticmethod(classify)
+
+    @staticmethod
+    def worst_output(model, wc, params, first_image_size) -> dict:
+        per_image = worst_image_tokens(model, wc, params, first_image_size)
+        return {"output_image_tokens": per_image * int(params.get("n") or 1)}
 
     def __init__(self, transport: Transport, api_key: str, base_url: str):
         self.transport = transport
@@ -134,7 +183,7 @@ class OpenAIProvider(Provider):
         return list(call.images)
 
     def wire(self, model, call):
-        headers = {"Authorization": "Bearer $OPENAI_API_KEY"}
+        headers = {"Authorization": f"Bearer {self.key_placeholder}"}
         fields = self._fields(model, call)
         if call.previews:
             fields.update(stream=True, partial_images=call.previews)
