@@ -9,6 +9,7 @@ import { createUpload } from "./upload.js";
 import { containKeys } from "./keys.js";
 import { createCaption } from "./caption.js";
 import { createPast } from "./past.js";
+import { createPreviews } from "./previews.js";
 import { createImageCache, messages, send } from "./sync.js";
 
 /**
@@ -26,6 +27,7 @@ function render({ model, el }) {
   const cost = createCostPanel(model);
   const past = createPast(model, cache);
   const upload = createUpload({ model, root, dropTarget: viewer.stage, report: status.report });
+  const previews = createPreviews({ model, stage: viewer.stage });
 
   // Side column (settings, prompt, actions, cost) beside the image on a wide cell, stacked on a
   // narrow one: on a laptop the prompt, the image, Edit and the cost then fit one screen.
@@ -42,6 +44,7 @@ function render({ model, el }) {
       upload.input,
       past.button,
       status.showCode,
+      previews.setting,
     ),
     past.el,
     status.running,
@@ -62,7 +65,7 @@ function render({ model, el }) {
     cancel: () => send(model, messages.cancel()),
   });
 
-  const parts = [past, upload, cost, history, caption, viewer, controls, status, cache];
+  const parts = [previews, past, upload, cost, history, caption, viewer, controls, status, cache];
   return () => {
     uncontain();
     for (const part of parts) part.dispose();

@@ -3,20 +3,19 @@ the completed usage, and a broken stream that is an error (maybe billed), never 
 
 import base64
 import io
-import threading
 
 import pytest
 from PIL import Image
 
 from fakeserver import GEMINI_KEY, OPENAI_KEY
-from promptpaint.errors import Cancelled, ProviderError
+from promptpaint.errors import ProviderError
 from promptpaint.providers import gemini, openai
 from promptpaint.providers.streaming import read_gemini, read_openai
 from promptpaint.sse import events
 from promptpaint.transport import RetryPolicy, Transport
 
 
-def _openai(fake, partial_images=2, cancel=None, previews=None, edit=False):
+def _openai(fake, partial_images=2, previews=None, edit=False):
     t = Transport("openai", (OPENAI_KEY,), openai.classify, retry=RetryPolicy(0))
     headers = {"Authorization": f"Bearer {OPENAI_KEY}"}
     fields = {"model": "gpt-image-2", "prompt": "a red fox", "stream": True, "partial_images": partial_images,
@@ -33,18 +32,18 @@ def _openai(fake, partial_images=2, cancel=None, previews=None, edit=False):
         reply = t.post(url, headers=headers, json=fields, stream=True)
     assert reply.stream is not None
     got = previews if previews is not None else []
-    body = read_openai(events(t.chunks(reply, url, cancel)), lambda b, i: got.append((i, b)), reply.request_id)
+    body = read_openai(events(t.chunks(reply, url)), lambda b, i: got.append((i, b)), reply.request_id)
     return body, got
 
 
-def _gemini(fake, cancel=None):
+def _gemini(fake):
     t = Transport("gemini", (GEMINI_KEY,), gemini.classify, retry=RetryPolicy(0))
     url = f"{fake.gemini_base}/v1beta/models/gemini-3.1-flash-image:streamGenerateContent?alt=sse"
     body = {"contents": [{"role": "user", "parts": [{"text": "a red fox"}]}],
             "generationConfig": {"responseModalities": ["TEXT", "IMAGE"]}}
     reply = t.post(url, headers={"x-goog-api-key": GEMINI_KEY}, json=body, stream=True)
     got = []
-    return read_gemini(events(t.chunks(reply, url, cancel)), lambda b, i: got.append((i, b)), reply.request_id), got
+    return read_gemini(events(t.chunks(reply, url)), lambda b, i: got.append((i, b)), reply.request_id), got
 
 
 @pytest.mark.parametrize("edit", [False, True])
@@ -113,24 +112,6 @@ def test_gemini_broken_stream_is_maybe_billed(fake, fault):
     with pytest.raises(ProviderError) as info:
         _gemini(fake)
     assert info.value.maybe_billed is True
-
-
-def test_cancel_mid_stream_closes_it_as_maybe_billed(fake):
-    fake.streaming.delay = 0.2
-    cancel = threading.Event()
-    got = []
-
-    def on_preview(data, index):
-        got.append(index)
-        cancel.set()
-
-    t = Transport("openai", (OPENAI_KEY,), openai.classify, retry=RetryPolicy(0))
-    url = f"{fake.openai_base}/images/generations"
-    reply = t.post(url, headers={"Authorization": f"Bearer {OPENAI_KEY}"}, stream=True,
-                   json={"model": "gpt-image-2", "prompt": "x", "stream": True, "partial_images": 3})
-    with pytest.raises(Cancelled) as info:
-        read_openai(events(t.chunks(reply, url, cancel)), on_preview)
-    assert got == [0] and info.value.maybe_billed is True
 
 
 def test_a_failing_preview_callback_does_not_lose_the_call(fake):

@@ -506,7 +506,9 @@ class Client:
                           budget=self._budget_id, cache_key=cache_key)
         on_preview = None
         if on_partial is not None and previews:
-            on_preview = lambda data, index: on_partial(_open_bytes(data), index)  # noqa: E731
+            def on_preview(data: bytes, index: int) -> None:
+                if cancel is None or not cancel.is_set():  # a cancelled call lands, unshown
+                    on_partial(_open_bytes(data), index)
         run = lambda: self._call(call, attempt, price, caps, reserve, source, preserve, feather,  # noqa: E731
                                  cancel, on_preview, on_answer)
         if cache_key is None:

@@ -8,6 +8,7 @@ library, so it is tested and reused without a front end.
 
 from __future__ import annotations
 
+import io
 import itertools
 import logging
 import threading
@@ -30,6 +31,7 @@ from .transport import on_retry, scrub
 
 log = logging.getLogger(__name__)
 THUMB = 160
+PREVIEWS = 2         # previews asked for per call when the model streams them
 THUMB_CACHE = 256
 TYPICAL_OF = 20      # the typical cost is the median of at most this many recent calls  # thumbnails kept in memory; a long session must not grow without bound
 PROVIDER_LABELS = {p.name: p.label for p in providers.all_providers()}
@@ -185,6 +187,10 @@ class Session:
         self.closed = ""
         self.calls = 0
         self.costs: dict = {}
+        # Streamed previews: on by default where the model streams them. ``on_preview`` (set by
+        # the widget) gets (job id, index, total, JPEG bytes) for each; nothing is stored.
+        self.previews = True
+        self.on_preview: Callable[[int, int, int, bytes], None] | None = None
         self._all_time: Decimal | None = None
         self._typical: Decimal | None = None
         if resume:
@@ -201,6 +207,7 @@ class Session:
     def model_list() -> list[dict]:
         return [{"id": m.id, "provider": m.provider, "label": m.label, "warning": m.shutdown_warning(),
                  "mask": m.can_mask or providers.provider_class(m.provider).masks_by_instruction,
+                 "previews": m.previews, "markup": m.takes_markup,
                  "params": registry.ui_specs(m)}
                 for m in registry.all_models() if not m.is_retired()]
 
@@ -529,13 +536,17 @@ class Session:
 
     def _work(self, job: Job) -> None:
         token = on_retry.set(lambda info: self._retrying(job, info))  # this thread's calls only
+        stream = {}
+        total = min(PREVIEWS, job.client.model.previews) if self.previews and self.on_preview else 0
+        if total:
+            stream = {"on_partial": lambda im, i: self._preview(job, im, i, total), "partial_images": total}
         try:
             if job.action == "generate":
                 job.chat = job.client.chat()
-                job.result = job.chat.send(job.prompt, cancel=job.cancel, **job.params)
+                job.result = job.chat.send(job.prompt, cancel=job.cancel, **stream, **job.params)
             else:
                 job.result = job.chat.send(job.prompt, image=job.image, mask=job.mask, cancel=job.cancel,
-                                           **job.params)
+                                           **stream, **job.params)
         except BaseException as exc:  # reported in the UI and re-raised to a Python caller
             job.error = exc
         finally:
@@ -544,6 +555,13 @@ class Session:
                 self._finish(job)
             finally:
                 job.done.set()
+
+    def _preview(self, job: Job, image: Image.Image, index: int, total: int) -> None:
+        """Hand a preview of the running call to the front end, as a JPEG: a draft needs no
+        lossless bytes, and it is shown for seconds, never stored."""
+        if self._job is not job or job.cancelled or self.on_preview is None:
+            return  # a cancelled or replaced call's drafts are not shown
+        self.on_preview(job.id, index, total, preview_jpeg(image))
 
     def _retrying(self, job: Job, info: dict) -> None:
         """Transport is about to wait and retry: say so instead of a silent "Working…"."""
@@ -674,6 +692,12 @@ class Session:
             except OSError:
                 log.warning("promptpaint: could not save the session for resume=True", exc_info=True)
         self.on_change(name)
+
+
+def preview_jpeg(image: Image.Image, quality: int = 80) -> bytes:
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
 
 
 def read_bytes(buf) -> bytes:

@@ -112,7 +112,7 @@ class Studio(anywidget.AnyWidget):
 
     # The traits docs/widget-protocol.md marks ↔. Everything else is the kernel's to say: a write
     # from the browser to it is refused and the kernel's value sent back.
-    FRONT_END_TRAITS = frozenset({"prompt", "provider", "model", "params", "current"})
+    FRONT_END_TRAITS = frozenset({"prompt", "provider", "model", "params", "current", "previews"})
 
     prompt = t.Unicode("").tag(sync=True)
     provider = t.Unicode("offline").tag(sync=True)
@@ -133,6 +133,7 @@ class Studio(anywidget.AnyWidget):
     code = t.Dict().tag(sync=True)
     retry = t.Dict().tag(sync=True)
     closed = t.Unicode("").tag(sync=True)
+    previews = t.Bool(True).tag(sync=True)
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
                  budget: float | None = None, resume: bool = False, **client_options):
@@ -148,6 +149,8 @@ class Studio(anywidget.AnyWidget):
             self._on_session(name)
         self.on_msg(self._on_msg)
         self.observe(self._on_front, names=["prompt", "provider", "model", "params", "current"])
+        self.observe(self._on_previews, names=["previews"])
+        s.on_preview = self._send_preview
         cell = _cell_id()
         if cell is not None:
             older = _by_cell.get(cell)
@@ -275,6 +278,14 @@ class Studio(anywidget.AnyWidget):
             return
         if name in ("provider", "model"):
             s.set_error(None)
+
+    def _on_previews(self, change) -> None:
+        self._session.previews = bool(change["new"])
+
+    def _send_preview(self, job: int, index: int, total: int, data: bytes) -> None:
+        """A streamed preview, as a binary message like an image; never stored, never in state."""
+        self.send({"kind": "preview", "job": job, "index": index, "total": total,
+                   "label": f"preview {index + 1} of {total}", "mime": "image/jpeg"}, buffers=[data])
 
     def _revert(self, name: str, old) -> None:
         """Undo a refused value; the observers stay quiet meanwhile."""

@@ -167,18 +167,16 @@ class Transport:
             else:
                 self.sleep(delay)
 
-    def chunks(self, reply: Reply, url: str, cancel: threading.Event | None = None):
+    def chunks(self, reply: Reply, url: str):
         """The bytes of a streamed answer as they arrive. A stream that breaks off (dropped, read
-        timeout) raises our error with ``maybe_billed``; cancelling closes it, also maybe billed,
-        since the provider had the request. Never retried: the work may have been done."""
+        timeout) raises our error with ``maybe_billed``, never retried: the work may have been done.
+
+        Cancel does not cut a stream: the provider bills the call either way, so it is read to
+        the end and lands like any cancelled call that was already sent."""
         resp = reply.stream
         err = None
         try:
             for chunk in resp.iter_content(chunk_size=None):
-                if cancel is not None and cancel.is_set():
-                    err = Cancelled("Cancelled while the answer was streaming in; the call may "
-                                    "have been billed.", provider=self.provider, maybe_billed=True)
-                    break
                 yield chunk
         except (requests.exceptions.RequestException, ValueError) as exc:
             err, _ = self._failure(exc, url)

@@ -199,7 +199,7 @@ class GeminiProvider(Provider):
                 if on_preview is not None and index < call.previews:  # at most what was asked for
                     on_preview(image, index)
 
-            data = read_gemini(events(self.transport.chunks(reply, url, cancel)), first_previews,
+            data = read_gemini(events(self.transport.chunks(reply, url)), first_previews,
                                reply.request_id)
         return answer_from(data, n_in, body["contents"][-1], reply.request_id, reply.attempts)
 

@@ -220,7 +220,7 @@ class OpenAIProvider(Provider):
             n_in = len(images)
         if reply.stream is None:  # not streamed (or a gateway that ignored stream: true)
             return answer_from(reply.body, n_in, reply.request_id, reply.attempts)
-        body = read_openai(events(self.transport.chunks(reply, url, cancel)), on_preview, reply.request_id)
+        body = read_openai(events(self.transport.chunks(reply, url)), on_preview, reply.request_id)
         answer = answer_from(body, n_in, reply.request_id, reply.attempts)
         if not answer.usage_problem and body["partial_images"]:
             # "Each partial image will incur an additional 100 image output tokens" (OpenAI's
