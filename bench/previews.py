@@ -5,6 +5,9 @@ as a real 30-120 s call would, scaled down. The schedule puts the first preview 
 call; the figure adds what promptpaint spends between the bytes arriving and ``on_partial``
 (SSE parsing, base64, PNG decode to a PIL image). Goal: under 0.4.
 
+Then the bytes the Studio sends the front end per preview (message JSON + its one binary
+buffer, a JPEG), as a ratio to the preview's PNG size.
+
     python bench/previews.py
 """
 
@@ -54,5 +57,37 @@ def main() -> None:
             print(f"  {label:34s} {fraction:.3f}  (call {total:.2f} s, n={REPS})")
 
 
+def transfer() -> None:
+    import json
+    import warnings
+
+    from promptpaint.session import Session
+    from promptpaint.store import encode_png
+
+    warnings.simplefilter("ignore")
+    with FakeProviders() as fake:
+        studio = pp.Studio("openai", api_key=OPENAI_KEY, base_url=fake.openai_base)
+        sent, png = [], []
+        studio.send = lambda content, buffers=None: sent.append((content, buffers or []))
+        keep = Session._preview
+
+        def measured(self, job, image, index, total):
+            png.append(len(encode_png(image)))  # the draft as the provider sent it (PNG)
+            keep(self, job, image, index, total)
+
+        Session._preview = measured
+        for size in ("1024x1024", "1536x1024"):
+            sent.clear(), png.clear()
+            studio.params = {**studio.params, "size": size, "quality": "low"}
+            studio.generate(f"a fox at {size}")
+            wire = [len(json.dumps(c)) + sum(len(b) for b in bufs) for c, bufs in sent if c.get("kind") == "preview"]
+            ratios = [w / p for w, p in zip(wire, png)]
+            print(f"  {size}: {len(wire)} previews, {statistics.mean(wire) / 1024:.1f} KiB each to the front end, "
+                  f"{statistics.mean(png) / 1024:.1f} KiB as PNG: ratio {statistics.mean(ratios):.2f}")
+        Session._preview = keep
+
+
 if __name__ == "__main__":
     main()
+    print("bytes to the front end per preview (JSON + its buffer, PNG or JPEG, the smaller) / the preview as PNG")
+    transfer()

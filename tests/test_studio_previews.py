@@ -21,7 +21,8 @@ def test_previews_reach_the_front_end_in_order_and_are_not_stored(fake):
     got = previews(front)
     assert [c["label"] for c, _ in got] == ["preview 1 of 2", "preview 2 of 2"]
     for content, [data] in got:
-        assert content["mime"] == "image/jpeg" and Image.open(io.BytesIO(data)).format == "JPEG"
+        im = Image.open(io.BytesIO(data))
+        assert content["mime"] == Image.MIME[im.format] and list(im.size) == studio.image_size
     assert studio.image_id and len(studio.history) == 1
     stored = {p.stem for p in studio.session.store.root.iterdir()}
     assert stored == {studio.image_id}                    # the final image only

@@ -188,9 +188,9 @@ class Session:
         self.calls = 0
         self.costs: dict = {}
         # Streamed previews: on by default where the model streams them. ``on_preview`` (set by
-        # the widget) gets (job id, index, total, JPEG bytes) for each; nothing is stored.
+        # the widget) gets (job id, index, total, bytes, mime) for each; nothing is stored.
         self.previews = True
-        self.on_preview: Callable[[int, int, int, bytes], None] | None = None
+        self.on_preview: Callable[[int, int, int, bytes, str], None] | None = None
         self._all_time: Decimal | None = None
         self._typical: Decimal | None = None
         if resume:
@@ -557,11 +557,10 @@ class Session:
                 job.done.set()
 
     def _preview(self, job: Job, image: Image.Image, index: int, total: int) -> None:
-        """Hand a preview of the running call to the front end, as a JPEG: a draft needs no
-        lossless bytes, and it is shown for seconds, never stored."""
+        """Hand a preview of the running call to the front end; it is shown for seconds, never stored."""
         if self._job is not job or job.cancelled or self.on_preview is None:
             return  # a cancelled or replaced call's drafts are not shown
-        self.on_preview(job.id, index, total, preview_jpeg(image))
+        self.on_preview(job.id, index, total, *preview_bytes(image))
 
     def _retrying(self, job: Job, info: dict) -> None:
         """Transport is about to wait and retry: say so instead of a silent "Working…"."""
@@ -694,10 +693,13 @@ class Session:
         self.on_change(name)
 
 
-def preview_jpeg(image: Image.Image, quality: int = 80) -> bytes:
-    buf = io.BytesIO()
-    image.convert("RGB").save(buf, format="JPEG", quality=quality)
-    return buf.getvalue()
+def preview_bytes(image: Image.Image) -> tuple[bytes, str]:
+    """A draft as the smaller of PNG and JPEG (quality 80): early drafts are flat and compress
+    best losslessly, later ones are photographic and JPEG wins; a draft needs no exact pixels."""
+    png, jpg = io.BytesIO(), io.BytesIO()
+    image.save(png, format="PNG")
+    image.convert("RGB").save(jpg, format="JPEG", quality=80)
+    return min((png.getvalue(), "image/png"), (jpg.getvalue(), "image/jpeg"), key=lambda d: len(d[0]))
 
 
 def read_bytes(buf) -> bytes:

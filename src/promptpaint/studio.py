@@ -282,10 +282,10 @@ class Studio(anywidget.AnyWidget):
     def _on_previews(self, change) -> None:
         self._session.previews = bool(change["new"])
 
-    def _send_preview(self, job: int, index: int, total: int, data: bytes) -> None:
+    def _send_preview(self, job: int, index: int, total: int, data: bytes, mime: str) -> None:
         """A streamed preview, as a binary message like an image; never stored, never in state."""
         self.send({"kind": "preview", "job": job, "index": index, "total": total,
-                   "label": f"preview {index + 1} of {total}", "mime": "image/jpeg"}, buffers=[data])
+                   "label": f"preview {index + 1} of {total}", "mime": mime}, buffers=[data])
 
     def _revert(self, name: str, old) -> None:
         """Undo a refused value; the observers stay quiet meanwhile."""
