@@ -1,6 +1,6 @@
 import { h, listen } from "./dom.js";
 import { createBrush, shortcut, stepSize, MIN_SIZE, MAX_SIZE } from "./brush.js";
-import { createRequests, downloadName, messages, send, setTraits, subscribe } from "./sync.js";
+import { asBytes, createRequests, downloadName, messages, send, setTraits, subscribe } from "./sync.js";
 
 /**
  * Sends mask PNGs in commit order. A mask still being encoded when the image changes (or the
@@ -82,6 +82,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
   });
   let shownSha = null;
   const maskRequests = createRequests(model, { kind: "mask" });
+  const downloads = createRequests(model, { kind: "image" });
 
   /** Draws the kernel's mask for `sha` (PNG bytes, or none: a blank layer). */
   async function showKernelMask(sha, buffer) {
@@ -197,11 +198,22 @@ export function createViewer({ model, cache, root, caption = null, report = () =
   async function download() {
     const sha = model.get("image_id");
     if (!sha) return;
-    const entry = cache.peek(sha) ?? (await cache.get(sha));
-    const link = h("a", { href: entry.url, download: downloadName(sha, entry.mime, currentPrompt()), hidden: true });
+    let content, buffers;
+    try {
+      ({ content, buffers } = await downloads.ask((request) => send(model, messages.download(sha, request))));
+      if (!buffers.length) throw new Error(content.error || "the image is not available");
+    } catch (err) {
+      report(`Could not download the image: ${err.message}`);
+      return;
+    }
+    if (content.note) report(content.note);
+    const mime = content.mime || "image/png";
+    const url = URL.createObjectURL(new Blob([asBytes(buffers[0])], { type: mime }));
+    const link = h("a", { href: url, download: downloadName(sha, mime, currentPrompt()), hidden: true });
     root.append(link);
     link.click();
     link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
   function onKey(event) {
@@ -262,6 +274,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     dispose() {
       brush.dispose();
       maskRequests.dispose();
+      downloads.dispose();
       unlisten();
       unsubscribe();
     },

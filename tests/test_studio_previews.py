@@ -46,3 +46,38 @@ def test_offline_studio_shows_previews_too():
     front = Front(studio)
     front.run("generate", "a kite")
     assert [c["index"] for c, _ in previews(front)] == [0, 1]
+
+
+def test_download_carries_the_story_and_a_c2pa_image_stays_unchanged(fake):
+    from promptpaint import imagemeta
+
+    studio = pp.Studio("openai", model="gpt-image-2", api_key=OPENAI_KEY, base_url=fake.openai_base)
+    front = Front(studio)
+    studio.set_state({"previews": False})
+    front.run("generate", "a red fox")
+    front.msg({"kind": "fetch", "id": studio.image_id, "thumb": False, "download": True, "request": 5})
+    [(reply, [data])] = [(c, b) for c, b in front.sent if c.get("kind") == "image" and c.get("request") == 5]
+    story = pp.provenance(data)
+    assert story["found_in"] == "embedded" and story["prompt"] == "a red fox"
+    assert story["ledger_id"] == pp.ledger().entries(limit=1)[0]["id"] and "note" not in reply
+    # the plain fetch (what the viewer shows) is the stored bytes, untouched
+    front.msg({"kind": "fetch", "id": studio.image_id, "thumb": False, "request": 6})
+    [(_, [plain])] = [(c, b) for c, b in front.sent if c.get("kind") == "image" and c.get("request") == 6]
+    assert plain == studio.session.store.read(studio.image_id)
+    # an image with a C2PA manifest downloads byte for byte, and the reply says why
+    import struct
+    import zlib
+    body = b"\x00\x00\x00\x08jumb"
+    chunk = struct.pack(">I", len(body)) + b"caBX" + body + struct.pack(">I", zlib.crc32(b"caBX" + body))
+    signed = plain[:33] + chunk + plain[33:]
+    assert imagemeta.has_c2pa(signed)
+    from promptpaint.ledger import Attempt
+    from promptpaint.store import sha256
+
+    led = pp.ledger()  # a call whose answer carried a manifest
+    row = led.reserve(Attempt(provider="openai", model="gpt-image-2", kind="generate", prompt="signed fox",
+                              params={}, price_version=None), None, [])
+    led.settle(row, status="ok", cost=None, images=[sha256(signed)])
+    out, note = imagemeta.for_download(signed, led)
+    assert out == signed and "C2PA" in note
+    assert pp.provenance(signed)["prompt"] == "signed fox"  # found in the ledger by its bytes

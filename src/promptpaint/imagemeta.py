@@ -324,6 +324,22 @@ def provenance(source, *, ledger=None) -> dict | None:
     return _from_ledger(sha256(data), ledger)
 
 
+def for_download(data: bytes, ledger=None) -> tuple[bytes, str | None]:
+    """A stored image's bytes with its story from the ledger inside, for the widget's Download,
+    and a note when they had to stay as they are (C2PA). An image with no ledger row (an upload)
+    downloads as stored."""
+    from . import __version__
+
+    s = _from_ledger(sha256(data), ledger)
+    if s is None or sniff(data) not in ("png", "jpg", "webp"):
+        return data, None
+    if has_c2pa(data):
+        return data, ("This image carries a C2PA manifest, so it downloads unchanged; how it was "
+                      "made is in the ledger: pp.provenance(path) finds it by the file's bytes.")
+    s = {k: v for k, v in s.items() if k != "found_in"}
+    return embed(data, {**s, "promptpaint": __version__}), None
+
+
 def _from_ledger(digest: str, ledger) -> dict | None:
     from . import __version__
     from .ledger import ledger as default_ledger

@@ -17,6 +17,7 @@ import traitlets as t
 from PIL import Image
 
 from .client import Client, Result
+from . import imagemeta
 from .errors import InvalidRequest, PromptpaintError
 from .session import Job, Session, StudioTurn, error_state, read_bytes
 
@@ -359,6 +360,11 @@ class Studio(anywidget.AnyWidget):
         reply = _with_request({"kind": "image", "id": str(image_id)[:64], "thumb": thumb}, content.get("request"))
         try:
             data, mime = self._session.image_bytes(image_id, thumb)
+            if content.get("download") is True and not thumb:
+                # The Download button: the image with how it was made written inside it.
+                data, note = imagemeta.for_download(data, self._session.ledger)
+                if note:
+                    reply["note"] = note
         except Exception as exc:
             self.send({**reply, "mime": None, "error": error_state(exc)["message"]}, buffers=[])
             raise
