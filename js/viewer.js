@@ -270,6 +270,10 @@ export function createViewer({ model, cache, root, caption = null, report = () =
   return {
     el,
     stage,
+    frame,
+    img,
+    toolbar,
+    maskCanvas: canvas,
     brush,
     dispose() {
       brush.dispose();

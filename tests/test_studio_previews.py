@@ -81,3 +81,37 @@ def test_download_carries_the_story_and_a_c2pa_image_stays_unchanged(fake):
     out, note = imagemeta.for_download(signed, led)
     assert out == signed and "C2PA" in note
     assert pp.provenance(signed)["prompt"] == "signed fox"  # found in the ledger by its bytes
+
+
+def _strokes_png(size):
+    from PIL import ImageDraw
+
+    im = Image.new("RGBA", size, (0, 0, 0, 0))
+    ImageDraw.Draw(im).line([(10, 10), (60, 60)], fill=(230, 30, 40, 255), width=8)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_markup_from_the_front_end_goes_to_the_edit_as_markup(fake):
+    studio = pp.Studio("openai", model="gpt-image-2.5-sunburst", api_key=OPENAI_KEY, base_url=fake.openai_base)
+    front = Front(studio)
+    studio.set_state({"previews": False})
+    front.run("generate", "a red fox")
+    front.msg({"kind": "markup"}, [_strokes_png(tuple(studio.image_size))])
+    front.run("edit", "add a hat")
+    assert studio.error == {}
+    [(_, _, sent)] = fake.last("openai").files["markup"]
+    assert Image.open(io.BytesIO(sent)).getpixel((30, 30))[3] > 0
+    assert "mask" not in fake.last("openai").files
+    # a new image starts without strokes
+    front.run("edit", "now blue")
+    assert "markup" not in fake.last("openai").files
+
+
+def test_markup_of_the_wrong_size_is_refused_clearly():
+    studio = pp.Studio("offline")
+    front = Front(studio)
+    front.run("generate", "a kite")
+    front.msg({"kind": "markup"}, [_strokes_png((7, 7))])
+    assert "size of the image" in studio.error["message"]

@@ -92,6 +92,7 @@ class Job:
     params: dict
     client: Client
     mask: Image.Image | None
+    markup: Image.Image | None = None
     parent: int | None = None
     chat: Chat | None = None
     image: Path | None = None
@@ -164,6 +165,7 @@ class Session:
         self._thumbs: OrderedDict[str, bytes] = OrderedDict()
         self.history: list[StudioTurn] = []
         self.mask: Image.Image | None = None
+        self.markup: Image.Image | None = None   # strokes saying what to draw (RGBA), beside the mask
         self.total = Decimal(0)
         self.last_cost: Decimal | None = None
         self.budget = Decimal(str(budget)) if budget is not None else None
@@ -309,6 +311,7 @@ class Session:
             except Exception:
                 size = []
             self.mask = None
+            self.markup = None  # strokes belong to the image they were drawn on
             self._changed("mask")
             self.image_size = size
             self.image_id = image_id
@@ -345,6 +348,20 @@ class Session:
     def clear_mask(self) -> None:
         self.mask = None
         self._changed("mask")
+
+    def set_markup_png(self, data: bytes) -> None:
+        """The markup layer from the front end: a transparent PNG at the image's size; empty bytes clear it."""
+        if not data:
+            self.markup = None
+            return
+        if not self.image_size:
+            raise InvalidRequest("Draw markup on an image: generate or upload one first.")
+        size = images.png_size(data)
+        if size is None or list(size) != list(self.image_size):
+            raise InvalidRequest("The markup must be a PNG the size of the image; draw it again.",
+                                 param="markup")
+        layer = images.open_image(data, "The markup").convert("RGBA")
+        self.markup = layer if layer.getchannel("A").getbbox() else None
 
     def mask_png(self) -> bytes | None:
         """The mask as the brush layer draws it: white, alpha 255 where painted; None without one."""
@@ -513,6 +530,7 @@ class Session:
             raise InvalidRequest("Type a prompt first: say what to draw or change.", param="prompt")
         client = self.client()
         job = Job(next(self._job_ids), action, prompt, images.drop_empty(params), client, self.mask)
+        job.markup = self.markup
         if action == "generate":
             return job
         if not self.image_id:
@@ -546,7 +564,7 @@ class Session:
                 job.result = job.chat.send(job.prompt, cancel=job.cancel, **stream, **job.params)
             else:
                 job.result = job.chat.send(job.prompt, image=job.image, mask=job.mask, cancel=job.cancel,
-                                           **stream, **job.params)
+                                           markup=job.markup, **stream, **job.params)
         except BaseException as exc:  # reported in the UI and re-raised to a Python caller
             job.error = exc
         finally:

@@ -307,6 +307,8 @@ class Studio(anywidget.AnyWidget):
                 s.cancel()
             elif kind == "mask":
                 s.set_mask_png(read_bytes(buffers[0]) if buffers else b"")
+            elif kind == "markup":
+                s.set_markup_png(read_bytes(buffers[0]) if buffers else b"")
             elif kind == "upload":
                 if not buffers:
                     raise InvalidRequest("The upload arrived empty.")

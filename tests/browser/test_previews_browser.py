@@ -49,3 +49,31 @@ def test_the_previews_setting_is_shown_for_streaming_models_and_writes_its_trait
     widget.page.wait_for_function("() => window.pp.model.get('previews') === false")
     widget.set(model="gemini-3.1-flash-image", provider="gemini")
     assert widget.page.locator(".pp-previews-setting").is_hidden()
+
+
+def test_markup_strokes_go_on_their_own_layer_in_their_colour_not_into_the_mask(widget):
+    page = widget.page
+    models = [{**m, "markup": m["id"] == "gpt-image-2"} for m in widget.state("models")]
+    widget.set(models=models)
+    widget.show_image(640, 480)
+    page.get_by_role("button", name="Markup", exact=True).click()
+    assert "markup layer" in page.locator(".pp-markup-note").inner_text()   # says which happens
+    page.get_by_role("button", name="Blue").click()
+    widget.drag([(100, 240), (540, 240)], steps=20)                       # same place as a mask stroke
+    [msg] = widget.wait_sent("markup", 1)
+    layer = Image.open(io.BytesIO(msg["buffers"][0]))
+    assert layer.size == (640, 480) and layer.mode == "RGBA"
+    r, g, b, a = layer.getpixel((320, 240))
+    assert a == 255 and b > 200 and r < 80                                 # the strokes, in blue
+    assert layer.getpixel((320, 40))[3] == 0
+    assert widget.sent("mask") == []                                       # never mixed into the mask
+    page.get_by_role("button", name="Undo markup").click()
+    assert widget.wait_sent("markup", 2)[-1]["buffers"] == []              # its own undo
+    widget.drag([(100, 100), (200, 100)])
+    widget.wait_sent("markup", 3)
+    page.get_by_role("button", name="Clear markup").click()
+    assert widget.wait_sent("markup", 4)[-1]["buffers"] == []
+    # Markup off: strokes paint the mask again.
+    page.get_by_role("button", name="Markup", exact=True).click()
+    widget.drag([(100, 240), (540, 240)])
+    widget.wait_sent("mask", 1)
