@@ -171,8 +171,7 @@ def test_url_credentials_are_redacted_in_messages_ledger_and_snippets(provider):
         c.generate("a fox")
     assert "[credentials]@127.0.0.1" in str(info.value)
     w = c.wire("generate", "a fox", {})
-    e = info.value
-    shown = str(e) + repr(e) + repr(vars(e)) + repr(pp.ledger().entries(10)) + codegen.curl(w) + codegen.python(w)
+    shown = everything_about(info.value) + repr(pp.ledger().entries(10)) + codegen.curl(w) + codegen.python(w)
     assert not leaks(shown, PASSWORD) and "gateway-user" not in shown
 
 

@@ -137,8 +137,22 @@ def test_on_retry_is_per_thread_and_a_failing_callback_does_not_fail_the_call(fa
     assert other_thread == [None]
 
 
+def every_error_class():
+    """promptpaint's own error classes (not ones other tests define to simulate failures)."""
+    found, todo = [], [pp.PromptpaintError]
+    while todo:
+        cls = todo.pop()
+        if cls.__module__.startswith("promptpaint"):
+            found.append(cls)
+        todo += cls.__subclasses__()
+    return found
+
+
 def test_every_error_class_has_a_title_in_words():
-    classes = [getattr(errors, name) for name in errors.__all__]
+    import promptpaint.ledger  # noqa: F401  (its LedgerError is an error class too)
+
+    classes = every_error_class()
+    assert set(getattr(errors, name) for name in errors.__all__) <= set(classes)
     for cls in classes:
         assert "title" in vars(cls), cls.__name__
         assert cls.title and cls.title[0].isupper() and " " in cls.title or cls.title == "Cancelled"
@@ -224,3 +238,60 @@ def test_a_body_that_cannot_be_encoded_is_the_callers_to_fix(raw):
     with pytest.raises(pp.InvalidRequest) as exc:
         t.post(server.base + "/v1/images/generations", headers={}, json={"temperature": float("nan")})
     assert server.requests == [] and exc.value.maybe_billed is False and "billed" not in str(exc.value)
+
+
+JUNK_BODIES = [
+    {}, {"error": "a string"}, {"error": None}, {"error": 42}, {"error": []},
+    {"error": {"message": 5, "code": ["x"], "param": {"a": 1}, "type": None}},
+    {"error": {"message": None, "status": 7, "details": "not a list"}},
+    {"error": {"details": [None, 1, "x", {"@type": 5}, {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                                                        "violations": "nope"}]}},
+    {"error": {"details": [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [None, 1]}]}},
+    {"error": {"details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": ["1s"]}]}},
+    {"_text": "<html>oops</html>"}, {"_value": [1, 2]},
+]
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 408, 409, 429, 500, 503])
+@pytest.mark.parametrize("body", JUNK_BODIES)
+def test_odd_error_bodies_are_classified_never_crash(status, body):
+    from promptpaint.providers import gemini, openai
+
+    for classify in (openai.classify, gemini.classify):
+        err = classify(status, body, {}, None)
+        assert isinstance(err, pp.PromptpaintError) and err.message and err.title
+    assert gemini.retry_delay(body) is None
+
+
+def test_urllib3s_reason_tells_connect_phase_failures_from_drops_after_sending():
+    """DNS failure, refusal and connect timeout never reached the provider: retried, not billed.
+    A drop or a read timeout after sending may have been billed: not retried."""
+    import requests
+    from urllib3.exceptions import (MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError,
+                                    ReadTimeoutError)
+    from promptpaint.providers.openai import classify
+
+    t = transport.Transport("openai", (OPENAI_KEY,), classify)
+    url = "https://api.example.test/v1/images/generations"
+
+    def wrapped(reason):
+        return requests.exceptions.ConnectionError(MaxRetryError(None, "/v1", reason))
+
+    before = [
+        wrapped(NameResolutionError("api.example.test", None, OSError("Name or service not known"))),
+        wrapped(NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused")),
+        requests.exceptions.ConnectTimeout("connect timed out"),
+    ]
+    after = [
+        requests.exceptions.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError(104))),
+        wrapped(ProtocolError("Connection aborted.", ConnectionResetError(104))),
+        requests.exceptions.ConnectionError(ReadTimeoutError(None, "/v1", "Read timed out.")),
+        requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
+        requests.exceptions.ReadTimeout("read timed out"),
+    ]
+    for exc in before:
+        err, retry = t._failure(exc, url)
+        assert retry is True and err.maybe_billed is False, exc
+    for exc in after:
+        err, retry = t._failure(exc, url)
+        assert retry is False and err.maybe_billed is True, exc

@@ -226,11 +226,11 @@ class Client:
     :param ledger: where calls are booked. Default: :func:`promptpaint.ledger`, the SQLite file in
         ``PROMPTPAINT_HOME``.
     :param store: where images are written. Default: ``images/`` in ``PROMPTPAINT_HOME``.
-    :param budget_id: a name for the budget, so several Clients share one cap (a Studio gives
-        each Client it makes the same id). Default: a new id for this Client.
-    :param ceiling: the most one call may cost, in USD, for a setting whose worst case is not
-        known (``quality="xhigh"``, a model without a price): under a budget such calls are
-        refused unless this is given, and this is what they reserve. Default: None.
+    :param budget_id: a name for the ``budget`` cap, so that several Clients given the same id
+        share one cap (a Studio passes one id to every Client it makes). Default: a cap of this
+        Client's own.
+    :param ceiling: the most one call may cost, in USD, for a model or setting whose worst case
+        is unknown; under a budget such a call is otherwise refused. Default: None.
 
     Errors are :class:`PromptpaintError` subclasses whose message says what to do next.
     """
@@ -246,6 +246,8 @@ class Client:
             # From here on the key prints as '[key]', even in a traceback that shows locals.
             redact.register(api_key)
             api_key = redact.Secret(api_key)
+        if base_url:
+            base_url = redact.SecretURL(base_url)
         provider = (provider or self._pick_provider(api_key)).lower()
         if provider not in providers.NAMES:
             names = ", ".join(repr(n) for n in providers.NAMES)
@@ -309,9 +311,9 @@ class Client:
                             hint=f"Copy the key again, as plain text without quotes or spaces, into {key_from}.")
         url_from = "base_url=" if base_url else config.BASE_URL_ENV[name]
         redact.register_url(base_url or config.base_url(name))
-        base = config.check_base_url(name, base_url or config.base_url(name), url_from)
+        base = redact.SecretURL(config.check_base_url(name, base_url or config.base_url(name), url_from))
         # The cache must never answer one account or gateway with another's image.
-        self._account = (name, _without_userinfo(base), hashlib.sha256(str(key).encode()).hexdigest())
+        self._account = (name, _without_userinfo(base), hashlib.sha256(key.encode()).hexdigest())
         return cls.connect(key, base, retry, timeout)
 
     def __repr__(self) -> str:

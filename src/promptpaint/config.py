@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .errors import InvalidRequest
+from .redact import redact_url
 
 class _ByProvider(Mapping):
     """provider name -> one attribute of its class, for the providers that have it. Read from the
@@ -141,9 +142,6 @@ def key_problem(key: str) -> str | None:
 def check_base_url(provider: str, url: str, setting: str) -> str:
     """``url`` without a trailing slash, or an InvalidRequest naming ``setting`` when it has no
     http(s) scheme (``api.openai.com/v1`` would otherwise fail only once sent)."""
-    from .errors import InvalidRequest
-    from .redact import redact_url
-
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in ("http", "https") or not rest.split("/", 1)[0]:
         raise InvalidRequest(

@@ -39,6 +39,15 @@ class Secret(str):
         return repr(KEY)
 
 
+class SecretURL(str):
+    """A URL that prints without its ``user:password@``, e.g. in a traceback's locals."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(redact_url(str(self)))
+
+
 def register(secret: str | None) -> None:
     """Remember ``secret`` so that every later ``scrub`` removes it, wherever the text came from."""
     if not secret:

@@ -24,7 +24,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProxyError, R
 
 from . import config
 from .errors import AuthError, Cancelled, InvalidRequest, PromptpaintError, ProviderError, RateLimited, Timeout
-from .redact import redact_url, scrub
+from .redact import SecretURL, redact_url, scrub
 
 __all__ = ["Reply", "RetryPolicy", "Transport", "on_retry", "scrub", "server_delay"]
 
@@ -118,6 +118,7 @@ class Transport:
              cancel: threading.Event | None = None, stream: bool = False) -> Reply:
         """Post and return the answer. With ``stream``, a 2xx ``text/event-stream`` answer comes
         back unread as ``Reply.stream``, for ``chunks()``; any other answer is read as usual."""
+        url = SecretURL(url)  # prints without credentials, here and in tracebacks with locals
         start = time.monotonic()
         attempt = 0
         attempts = self.retry.max_retries + 1
