@@ -9,7 +9,7 @@ from .. import masks
 from ..images import mime_of
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited
 from ..pricing import UntrustedUsage, Usage, tokens
-from ..redact import Secret
+from ..redact import Secret, SecretURL
 from ..transport import BILLED_HINT, Transport
 from ..sse import events
 from .base import Answer, Call, FileRef, Provider, Wire
@@ -154,9 +154,10 @@ class GeminiProvider(Provider):
         self.api_version = api_version
 
     def url(self, model, stream: bool = False) -> str:
+        # SecretURL: a base URL's credentials never show in a traceback's locals.
         if stream:  # the same response, as SSE chunks
-            return f"{self.base_url}/{self.api_version}/models/{model.id}:streamGenerateContent?alt=sse"
-        return f"{self.base_url}/{self.api_version}/models/{model.id}:generateContent"
+            return SecretURL(f"{self.base_url}/{self.api_version}/models/{model.id}:streamGenerateContent?alt=sse")
+        return SecretURL(f"{self.base_url}/{self.api_version}/models/{model.id}:generateContent")
 
     def user_turn(self, call: Call) -> dict:
         text = call.prompt

@@ -11,7 +11,7 @@ from .. import markup, masks
 from ..images import mime_of
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
 from ..pricing import Unbounded, UntrustedUsage, Usage, tokens
-from ..redact import Secret
+from ..redact import Secret, SecretURL
 from ..sse import events
 from ..transport import BILLED_HINT, Transport
 from .base import Answer, Call, FileRef, Provider, Wire
@@ -204,7 +204,7 @@ class OpenAIProvider(Provider):
         if stream:
             fields.update(stream=True, partial_images=call.previews)
         if call.kind == "generate":
-            url = f"{self.base_url}/images/generations"
+            url = SecretURL(f"{self.base_url}/images/generations")  # no credentials in locals
             reply = self.transport.post(url, headers=headers, json=fields, cancel=cancel, stream=stream)
             n_in = 0
         else:
@@ -214,7 +214,7 @@ class OpenAIProvider(Provider):
                 files.append(("mask", ("mask.png", masks.openai_mask_png(call.mask), "image/png")))
             if call.markup is not None:
                 files.append(("markup", ("markup.png", markup.png(call.markup), "image/png")))
-            url = f"{self.base_url}/images/edits"
+            url = SecretURL(f"{self.base_url}/images/edits")
             reply = self.transport.post(url, headers=headers, data=_form(fields), files=files,
                                         cancel=cancel, stream=stream)
             n_in = len(images)
