@@ -287,23 +287,6 @@ export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPo
       stack.reset(null);
       onState();
     },
-    /**
-     * Shows the kernel's mask (an image whose alpha is the painted area) as the layer, with no
-     * message back: after a reload the canvas shows exactly what Edit will send.
-     */
-    showSilently(source) {
-      stroke = null;
-      restore(null);
-      if (source && canvas.width && canvas.height) {
-        ctx.drawImage(source, 0, 0, canvas.width, canvas.height);
-        ctx.globalCompositeOperation = "source-in";
-        ctx.fillStyle = `rgb(${PAINT.join(",")})`;
-        ctx.fillRect(0, 0, canvas.width, canvas.height);
-        ctx.globalCompositeOperation = "source-over";
-      }
-      stack.reset(snapshot());
-      onState();
-    },
     setEnabled(on) {
       enabled = Boolean(on);
       if (!enabled) stroke = null;

@@ -1,8 +1,10 @@
 import { h, listen } from "./dom.js";
 import { messages, send } from "./sync.js";
 
-// Same limit the kernel enforces; checked here too so a huge file never crosses the websocket.
+// Same limit and formats the kernel enforces (images.py); checked here too so a huge file or one
+// the kernel will refuse never crosses the websocket.
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+export const UPLOAD_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
 
 /** First image among Files / DataTransferItems (drag & drop and paste give either). */
 export function pickImageFile(list) {
@@ -15,6 +17,10 @@ export function pickImageFile(list) {
 
 export function uploadProblem(file) {
   if (!file) return "That is not an image file.";
+  // An empty type (some drops and pastes) is left to the kernel, which reads the bytes themselves.
+  if (file.type && !UPLOAD_TYPES.includes(file.type)) {
+    return `${file.name || "That image"} is ${file.type}; use PNG, JPEG, WebP or GIF.`;
+  }
   if (file.size > MAX_UPLOAD_BYTES) {
     return `${file.name || "The image"} is ${(file.size / 2 ** 20).toFixed(1)} MB; the limit is 20 MB.`;
   }
@@ -37,7 +43,7 @@ export async function uploadFile(model, file, report = () => {}) {
 
 /** Upload button + hidden input, drop onto `dropTarget`, paste anywhere inside `root`. */
 export function createUpload({ model, root, dropTarget, report }) {
-  const input = h("input", { type: "file", accept: "image/*", hidden: true, "aria-hidden": "true" });
+  const input = h("input", { type: "file", accept: UPLOAD_TYPES.join(","), hidden: true, "aria-hidden": "true" });
   const button = h("button", { type: "button", class: "pp-btn" }, "Upload image");
   let depth = 0; // dragenter/leave fire for every child; count them to know when we really left
 

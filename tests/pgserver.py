@@ -9,8 +9,10 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
+import time
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -85,3 +87,47 @@ def pg_db(pg_server):
     finally:
         with admin(pg_server) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(pg_server):
+    """PgBouncer in transaction mode in front of the test server, with fewer server connections
+    than clients, so consecutive transactions of one client land on different server sessions:
+    anything a client left in its session (a prepared statement, a SET, a session lock) breaks.
+    Returns a function: database name -> URL through the bouncer."""
+    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    if not os.path.exists(binary):
+        _unavailable("PgBouncer is not installed (apt-get install -y pgbouncer)")
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(pg_server).query))
+    folder = tempfile.mkdtemp(prefix="pp-pgb.")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    Path(folder, "pgbouncer.ini").write_text(
+        "[databases]\n"
+        f"* = host={query['host']} port={query['port']} user=postgres\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        "auth_type = any\npool_mode = transaction\ndefault_pool_size = 2\nmax_client_conn = 200\n"
+        f"logfile = {folder}/pgbouncer.log\npidfile = {folder}/pgbouncer.pid\n")
+    as_owner = []
+    if os.geteuid() == 0:  # PgBouncer refuses to run as root, like PostgreSQL
+        shutil.chown(folder, "postgres")
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    proc = subprocess.Popen([*as_owner, binary, f"{folder}/pgbouncer.ini"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    _unavailable(f"PgBouncer did not start: {proc.stderr.read().decode()[-300:]}")
+                time.sleep(0.05)
+        yield lambda dbname: f"postgresql://postgres@127.0.0.1:{port}/{dbname}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stderr.close()
+        shutil.rmtree(folder, ignore_errors=True)

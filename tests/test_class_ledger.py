@@ -7,6 +7,7 @@ it) and on a real PostgreSQL (as a class shares it), and must see the same behav
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -17,26 +18,27 @@ from decimal import Decimal
 
 import pytest
 
+import classkernel
 import promptpaint as pp
 from fakeserver import GEMINI_KEY
 from promptpaint.ledger import Attempt, Cap, LedgerError
-from pgserver import admin, pg_db, pg_server, tcp_url  # noqa: F401  (fixtures)
-
-# gemini-3.1-flash-image in USD per 1M tokens (shared/reference/providers.md): the fake's bill is
-# computed from the usage it answered with, not by promptpaint's own pricing.
-GEMINI_31 = {"in": Decimal("0.50"), "out_text": Decimal("3.00"), "out_image": Decimal("60.00")}
-
-
-def fake_bill(req) -> Decimal:
-    u = req.response_json["usageMetadata"]
-    image = sum(d["tokenCount"] for d in u.get("candidatesTokensDetails", []) if d["modality"] == "IMAGE")
-    text = u.get("candidatesTokenCount", 0) - image + u.get("thoughtsTokenCount", 0)
-    return (u["promptTokenCount"] * GEMINI_31["in"] + text * GEMINI_31["out_text"]
-            + image * GEMINI_31["out_image"]) / 1_000_000
-
+from pgserver import admin, pg_db, pg_server, pgbouncer, tcp_url  # noqa: F401  (fixtures)
 
 def answered(fake) -> list:
     return [r for r in fake.by_provider("gemini") if r.status == 200 and r.response_json]
+
+
+def bills_by_user(fake) -> dict:
+    """What the fake provider billed (its own record), by the user named first in each prompt."""
+    user = {r.response_json["responseId"]: user_of(r) for r in answered(fake)}
+    out: dict[str, Decimal] = {}
+    for bill in fake.billed:
+        out[user[bill.request_id]] = out.get(user[bill.request_id], Decimal(0)) + bill.cost
+    return out
+
+
+def user_of(req) -> str:
+    return req.json["contents"][-1]["parts"][0]["text"].split()[0]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -153,6 +155,9 @@ def test_client_caps_still_apply_with_ledger_caps(backend):
         led.reserve(attempt(budget="studio-1"), D("0.10"), [Cap("studio-1", D("0.15"))])
     with pytest.raises(pp.BudgetExceeded, match="today's budget"):
         led.reserve(attempt(), D("0.10"), [Cap("day", D("0.15"))])
+    # A daily budget in one's own config counts one's own calls, not a classmate's.
+    led.reserve(attempt("bob"), D("0.10"), [Cap("day", D("0.15"))])
+    assert led.spent(user="bob") == D("0.1") and led.spent(user="alice") == D("0.1")
 
 
 def test_unknown_cost_and_interrupted_calls_keep_counting(backend):
@@ -202,15 +207,14 @@ def test_totals_by_user_is_the_teachers_report(backend):
 def test_a_client_is_held_to_the_ledgers_caps(backend, fake):
     led = pp.ledger()
     client = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01)
-    # Room for one worst case and a cent: the second call's worst case no longer fits once the
-    # first has cost anything real (money's worst cases now hold thinking headroom, so a cap of
-    # 1.5 estimates would fit a second call).
-    led.set_budget("user:alice", client.estimate("fox 1") + D("0.01"))
-    r = client.generate("fox 1")
+    cap = client.estimate("alice fox 10") * D("1.5")
+    led.set_budget("user:alice", cap)
     with pytest.raises(pp.BudgetExceeded, match="alice's class allowance"):
-        client.generate("fox 2")
-    assert len(answered(fake)) == 1
-    assert led.totals(by="user")[0]["cost"] == r.cost == fake_bill(answered(fake)[0])
+        for i in range(10, 40):
+            client.generate(f"alice fox {i}")
+    assert 1 <= len(answered(fake)) < 30
+    assert fake.bill_total() <= cap
+    assert led.totals(by="user")[0]["cost"] == fake.bill_total() == led.total()
 
 
 # -- a real class: many kernels, many users, one server -------------------------------------------
@@ -244,10 +248,6 @@ def kernel(fake, user, *, threads=1, calls=1):
                              str(calls)], env=env, stdout=subprocess.PIPE, text=True)
 
 
-def user_of(req) -> str:
-    return req.json["contents"][-1]["parts"][0]["text"].split()[0]
-
-
 def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed(backend, fake):
     led = pp.ledger()
     worst = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base).estimate("alice fox 0-0-0")
@@ -257,11 +257,19 @@ def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed
         led.set_budget(f"user:{u}", user_cap)
     led.set_budget("class", class_cap)
     fake.latency = 0.4  # long enough that many reservations are open at once
-    procs = [kernel(fake, users[i % 4], threads=4, calls=2) for i in range(16)]
-    outcomes = [o for p in procs for o in json.loads(p.communicate(timeout=300)[0])]
-    assert all(p.returncode == 0 for p in procs)
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["classkernel", "promptpaint", "psycopg"])
+    results = ctx.Queue()
+    procs = [ctx.Process(target=classkernel.run, args=(backend, users[i % 4], fake.gemini_base, GEMINI_KEY,
+                                                       4, 2, results)) for i in range(16)]
+    for p in procs:
+        p.start()
+    outcomes = [o for _ in procs for o in results.get(timeout=300)]
+    for p in procs:
+        p.join(60)
+    assert all(p.exitcode == 0 for p in procs)
 
-    bills = {u: sum((fake_bill(r) for r in answered(fake) if user_of(r) == u), D(0)) for u in users}
+    bills = {u: bills_by_user(fake).get(u, D(0)) for u in users}
     assert sum(bills.values()) <= class_cap
     assert all(bill <= user_cap for bill in bills.values()), bills
     # Every answered call is booked at what the fake billed, under the user who made it.
@@ -352,7 +360,8 @@ def test_the_kernel_role_books_calls_but_cannot_raise_a_cap(pg_server, pg_db, ke
     with pytest.raises(LedgerError, match="permission denied"):
         kernel.set_budget("user:alice", "100")
     assert main(["budget", "set", "user:*", "100"]) == 1  # the CLI as a student would run it
-    assert "permission denied" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "permission denied" in err and "the ledger's owner (the teacher)" in err
     kernel.settle(row, status="ok", cost=D(0))  # a settled row is not settled again
     with psycopg.connect(kernel_url, autocommit=True) as conn:  # and not by hand either
         assert conn.execute("UPDATE promptpaint.calls SET cost_nanos = 0").rowcount == 0
@@ -385,7 +394,11 @@ def test_a_wrong_password_fails_clearly_and_is_never_echoed(pg_server, pg_db, ke
         monkeypatch.setenv("PROMPTPAINT_LEDGER", bad_url)
         with pytest.raises(LedgerError) as exc:
             pp.Client("offline")
-        shown = "".join(traceback.format_exception(exc.value)) + repr(exc.value.args)
+        # Every promptpaint frame's locals, as a verbose traceback (IPython's) would print them.
+        stack = traceback.TracebackException.from_exception(exc.value, capture_locals=True).stack
+        ours = [f.locals for f in stack if os.sep + "promptpaint" + os.sep in f.filename]
+        assert len(ours) >= 3 and any("where" in loc or "url" in loc for loc in ours)
+        shown = repr(ours) + repr(exc.value.args) + "".join(traceback.format_exception(exc.value))
         assert "password authentication failed" in shown and role in shown
         assert wrong not in shown and "Tr0ub4dor" not in shown
         assert exc.value.__cause__ is None and exc.value.__context__ is None
@@ -403,3 +416,115 @@ def test_import_promptpaint_loads_no_driver_and_a_missing_one_says_what_to_insta
     with pytest.raises(LedgerError, match=r"pip install 'promptpaint\[postgres\]'") as exc:
         pp.ledger()
     assert "hunter2" not in str(exc.value)
+
+
+def test_the_teacher_sets_caps_and_reads_the_report_from_the_shell(backend, capsys):
+    from promptpaint.cli import main
+
+    assert main(["budget", "set", "user:*", "2.00"]) == 0
+    assert main(["budget", "set", "class", "$200", "--per", "day"]) == 0
+    assert main(["budget", "set", "user:bob", "0.50"]) == 0
+    assert main(["budget", "remove", "user:bob"]) == 0
+    assert main(["budget", "list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[:3] for line in out[-2:]] == [["class", "$200.00", "per"], ["user:*", "$2.00", "all"]]
+    led = pp.ledger()
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.0672325"))
+    led.settle(led.reserve(attempt("bob"), D("0.10"), []), status="ok", cost=None)
+    assert main(["cost", "--by", "user"]) == 0
+    table = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert table[0] == ["user", "calls", "cost", "unknown", "reserved", "cap", "left"]
+    assert table[1:] == [["alice", "1", "$0.0672325", "0", "$0.00", "$2.00", "$1.9327675"],
+                         ["bob", "1", "$0.00", "1", "$0.10", "$2.00", "$1.90"]]
+    assert main(["cost", "--by", "user", "--day", "2001-01-01"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "no calls on 2001-01-01"
+    assert main(["budget", "set", "user:*", "-1"]) == 2
+    assert "0 or more" in capsys.readouterr().err
+
+
+def test_the_widget_shows_the_students_own_allowance(backend, fake, monkeypatch):
+    from test_studio import openai_studio
+
+    pp.ledger().set_budget("user:alice", "0.30")
+    pp.ledger().set_budget("user:bob", "5")
+    studio, front = openai_studio(fake, monkeypatch)
+    front.run("generate", "fox one")
+    assert Decimal(studio.costs["budget_left"]) == D("0.30") - fake.bill_total() == pp.ledger().allowance()
+
+
+def test_behind_pgbouncer_in_transaction_mode_the_caps_still_hold(pg_db, pgbouncer, monkeypatch, capsys):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from promptpaint.cli import main
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    assert main(["ledger", "init", url]) == 0
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", pgbouncer(name))
+    led = pp.ledger()
+    led.set_budget("class", "0.50")
+    led.set_budget("user:*", "0.20")
+
+    def student(i):
+        mine = PostgresLedger(pgbouncer(name))  # a kernel of its own: its own client connections
+        booked = 0
+        for _ in range(12):  # past psycopg's prepare threshold (5), had it not been turned off
+            try:
+                row = mine.reserve(attempt(f"s{i}"), D("0.01"), [])
+            except pp.BudgetExceeded:
+                continue
+            mine.settle(row, status="ok", cost=D("0.01"))
+            booked += 1
+        mine.close()
+        return booked
+
+    with ThreadPoolExecutor(8) as pool:
+        booked = list(pool.map(student, range(8)))
+    assert sum(booked) == 50 and max(booked) <= 12  # the class cap, exactly
+    assert led.total() == D("0.50")
+    capsys.readouterr()
+    assert main(["cost", "--by", "user"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 9
+
+
+def test_a_ledger_from_before_users_migrates_and_its_rows_are_its_owners(isolated_home, monkeypatch):
+    import sqlite3
+
+    from promptpaint.ledger.migrations import MIGRATIONS, run_script
+
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    path = isolated_home / "v2.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    for m in MIGRATIONS[:2]:
+        m.sqlite(db) if callable(m.sqlite) else run_script(db, m.sqlite)
+    db.execute("INSERT INTO calls (ts, day, session, provider, model, kind, status, cost_nanos)"
+               " VALUES ('2026-11-01T10:00:00+00:00', '2026-11-01', 's', 'openai', 'gpt-image-2',"
+               " 'generate', 'ok', 40000000)")
+    db.execute("PRAGMA user_version = 2")
+    db.close()
+    monkeypatch.setenv("PROMPTPAINT_USER", "owner")
+    led = pp.SQLiteLedger(path)
+    assert led.entries(1)[0]["user"] == "owner"
+    assert led.totals(by="user") == [{"user": "owner", "calls": 1, "cost": D("0.04"), "unknown_cost_calls": 0,
+                                      "reserved": D(0), "cap": None, "left": None}]
+    led.set_budget("user:owner", "0.05")
+    with pytest.raises(pp.BudgetExceeded, match="owner's class allowance"):
+        led.reserve(attempt("owner"), D("0.02"), [])
+
+
+def test_a_pgpass_file_works_as_libpq_reads_it(pg_server, pg_db, kernel_role, monkeypatch, tmp_path):
+    from promptpaint.cli import main
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    assert main(["ledger", "init", url]) == 0 and main(["ledger", "grant", url, kernel_role[0]]) == 0
+    port = tcp_url(pg_server, name, "x", None).rsplit(":", 1)[1].split("/")[0]
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{port}:{name}:{kernel_role[0]}:{kernel_role[1]}\n")
+    pgpass.chmod(0o600)  # libpq ignores a .pgpass others can read
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    kernel = PostgresLedger(tcp_url(pg_server, name, kernel_role[0], None))
+    kernel.settle(kernel.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.03"))
+    assert kernel.total() == D("0.03")
+    kernel.close()

@@ -137,3 +137,23 @@ def test_the_output_suffix_decides_the_format(tmp_path):
     assert bad.returncode == 2 and ".png" in bad.stderr and not (tmp_path / "out.tiff").exists()
     booked = [line for line in cli("cost", "--last", "50").stdout.splitlines() if line.endswith("a fox")]
     assert len(booked) == 5  # the bad suffix was refused before any call was made
+
+
+def test_cost_shows_unknown_and_interrupted_calls_apart(tmp_path):
+    from promptpaint.ledger import Attempt, SQLiteLedger
+
+    home = tmp_path / "pp-home"
+    led = SQLiteLedger(home / "ledger.sqlite3")
+    a = Attempt("openai", "gpt-image-2", "generate", "a paid fox", {}, None)
+    led.settle(led.reserve(a, Decimal("0.2"), []), status="ok", cost=Decimal("0.0531"))
+    for _ in range(2):
+        led.settle(led.reserve(a, Decimal("0.21"), []), status="error", cost=None, error="read timeout")
+    dead = Attempt("gemini", "gemini-3-pro-image", "generate", "a lost fox", {}, None, session="dead")
+    row = led.reserve(dead, Decimal("0.514"), [])
+    led._conn().execute("UPDATE calls SET host='elsewhere', ts='2026-01-01T00:00:00+00:00' WHERE id=?", (row,))
+    out = cli("cost", "--last", "5", env={"PROMPTPAINT_HOME": str(home)})
+    assert out.returncode == 0, out.stderr
+    assert "$0.0531 known; 2 calls of unknown cost, up to $0.42 reserved" in out.stdout
+    assert "1 call interrupted, up to $0.514 reserved" in out.stdout
+    assert "a lost fox" in out.stdout and "interrupted, up to $0.514" in out.stdout
+    assert "unknown, up to $0.21" in out.stdout and "Decimal" not in out.stdout

@@ -166,7 +166,7 @@ def test_a_bad_budget_is_an_error_naming_it(value):
 def test_cli_budget_minus_one_is_a_clear_error(isolated_home):
     out = subprocess.run([sys.executable, "-m", "promptpaint", "generate", "a fox", "--provider",
                           "offline", "--budget", "-1"], capture_output=True, text=True)
-    assert out.returncode != 0 and "budget" in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 2 and "--budget must be" in out.stderr and "Traceback" not in out.stderr
 
 
 # ----------------------------------------------------------------------------- the cache
@@ -190,3 +190,31 @@ def test_identical_cached_calls_in_flight_make_one_request(fake):
         results = list(pool.map(lambda _: c.generate("a fox"), range(4)))
     assert len(fake.by_provider("openai")) == 1
     assert sum(not r.cached for r in results) == 1 and len({r.ids[0] for r in results}) == 1
+
+
+# ----------------------------------------------------------------------------- shown as dollars
+def test_unknown_cost_is_shown_as_unknown_with_what_it_holds(fake):
+    fake.fault("openai", "odd_usage", kind="null")
+    with pytest.warns(pp.UnknownPriceWarning):
+        r = openai(fake, budget=1).generate("a fox")
+    assert r.cost is None and r.reserved >= Decimal("0.211")
+    assert "cost unknown (up to $0.211335 counted against budgets)" in repr(r)
+
+
+def test_amounts_print_as_dollars_not_decimal_reprs(fake):
+    r = gemini(fake).generate("a fox")
+    led = pp.ledger()
+    for shown in (repr(led.total()), repr(led.spent()), repr(led.entries(1)), repr(r.cost), repr(led.summary())):
+        assert "Decimal(" not in shown and "$0.0" in shown
+    assert led.total() == r.cost == fake.bill_total()  # still Decimals for arithmetic
+
+
+def test_cached_tokens_tool_use_and_unitemised_output_are_booked_as_billed(fake):
+    fake.openai_cached_tokens = 8
+    r = openai(fake).generate("a red fox in snow, with cached prompt tokens")
+    assert r.usage.cached_input_text_tokens == 8 and r.cost == fake.bill_total()
+    fake.reset()
+    fake.gemini_tool_use_tokens, fake.gemini_unitemised_tokens = 50, 30
+    r = gemini(fake).generate("a fox")
+    assert r.usage.tool_use_tokens == 50 and r.usage.output_text_tokens == 9 + 30
+    assert r.cost == fake.bill_total()

@@ -116,6 +116,12 @@ def test_gemini_reservation_bounds_thinking_by_the_output_limit():
     assert est("gemini-3.1-flash-image") >= Decimal(1120 * 60 + (32768 - 1120) * 3) / 1_000_000
 
 
+def test_a_max_output_tokens_above_the_limit_raises_the_bound_and_a_lower_one_does_not_lower_it():
+    base = est("gemini-3.1-flash-image")
+    assert est("gemini-3.1-flash-image", max_output_tokens=1000) == base  # not shown to bound thinking
+    assert est("gemini-3.1-flash-image", max_output_tokens=65536) == base + Decimal(32768 * 3) / 1_000_000
+
+
 def test_prompt_tokens_count_utf8_bytes_not_characters():
     latin, cjk = est("gemini-3-pro-image", "a" * 3000), est("gemini-3-pro-image", "猫" * 3000)
     assert cjk - latin == Decimal(6000 * 2) / 1_000_000  # 2 more bytes a character, $2 per 1M

@@ -104,3 +104,21 @@ def test_a_new_studio_that_did_nothing_does_not_overwrite_the_last_session():
 def test_resume_with_nothing_saved_is_an_empty_studio():
     studio = pp.Studio("offline", resume=True)
     assert studio.turns == [] and studio.image_id == ""
+
+
+def test_a_damaged_entry_in_the_saved_session_costs_only_itself():
+    from promptpaint import past
+    earlier_kernel("s = pp.Studio('offline'); s.generate('one'); s.edit('two'); s.edit('three')")
+    path = past.folder() / "last-session.json"
+    saved = json.loads(path.read_text())
+    saved["turns"][1]["images"] = ["../../etc/passwd"]  # tampered or damaged
+    saved["turns"][2]["parent"] = 1
+    saved["current"] = {"turn": 3, "index": 0}
+    path.write_text(json.dumps(saved))
+    studio = pp.Studio("offline", resume=True)
+    assert [(t["id"], t["parent"]) for t in studio.turns] == [(1, None), (3, 1)]
+    assert studio.image_id == saved["turns"][2]["images"][0]
+    studio.generate("four")
+    assert studio.turns[-1]["id"] == 4
+    path.write_text("{not json")
+    assert pp.Studio("offline", resume=True).turns == []

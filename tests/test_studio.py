@@ -153,6 +153,13 @@ def openai_studio(fake, monkeypatch, **kw):
     return studio, Front(studio)
 
 
+def gemini_studio(fake, monkeypatch, **kw):
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
+    studio = pp.Studio("gemini", **kw)
+    return studio, Front(studio)
+
+
 def start_slow_call_then_cancel(studio, front, fake, prompt="a slow fox"):
     """A call that reaches the provider, cancelled while it runs; returns its job to join."""
     fake.fault("openai", "slow", seconds=0.5)
@@ -226,10 +233,7 @@ def test_cancel_frees_the_ui_and_the_paid_result_still_lands(fake, monkeypatch):
 
 
 def test_editing_an_older_turn_branches_the_gemini_conversation(fake, monkeypatch):
-    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
-    studio = pp.Studio("gemini")
-    front = Front(studio)
+    studio, front = gemini_studio(fake, monkeypatch)
     front.run("generate", "a lighthouse")
     front.run("edit", "make it night")
     assert [c["role"] for c in fake.last("gemini").json["contents"]] == ["user", "model", "user"]
@@ -473,10 +477,7 @@ def test_a_cancelled_call_that_lands_is_marked_with_what_it_cost(fake, monkeypat
 
 
 def test_a_refused_call_gets_a_card_with_its_cost_and_reason(fake, monkeypatch):
-    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
-    studio = pp.Studio("gemini")
-    front = Front(studio)
+    studio, front = gemini_studio(fake, monkeypatch)
     fake.fault("gemini", "image_safety")
     front.run("generate", "something it will not draw")
     turn, = studio.turns
@@ -545,12 +546,14 @@ def test_budget_left_comes_from_the_ledger_and_counts_unknown_costs(fake, monkey
 
 def test_the_typical_cost_is_what_such_calls_really_cost(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
-    assert studio.costs["estimate_typical"] is None and studio.costs["calls"] == 0  # nothing measured yet
-    front.run("generate", "fox one")
+    studio.prompt = "fox one"
+    modelled = Decimal(studio.costs["estimate_typical"])  # before any call: the price tables' guess
+    front.run("generate")
     last = Decimal(studio.costs["last"])
+    assert last != modelled  # measured beats modelled once such a call exists
     assert Decimal(studio.costs["estimate_typical"]) == last < Decimal(studio.costs["estimate"])
     studio.params = {**studio.params, "quality": "high"}  # other settings: no such call yet
-    assert studio.costs["estimate_typical"] is None
+    assert Decimal(studio.costs["estimate_typical"]) == Decimal(studio.costs["estimate"])
 
 
 def test_help_documents_every_argument_and_they_all_work(tmp_path):
@@ -567,3 +570,52 @@ def test_help_documents_every_argument_and_they_all_work(tmp_path):
                        ceiling=0.5)
     r = studio.generate("a fox")
     assert store.find(r.ids[0]) is not None and ledger.entries()[0]["prompt"] == "a fox"
+
+
+def test_a_front_end_change_is_checked_even_while_the_worker_applies_a_result(offline):
+    import threading
+    studio, front = offline
+    inside, release = threading.Event(), threading.Event()
+
+    def worker_applying():  # what the worker thread does while it copies a result into traits
+        studio._applying = True
+        inside.set()
+        release.wait(5)
+        studio._applying = False
+
+    t = threading.Thread(target=worker_applying)
+    t.start()
+    inside.wait(5)
+    studio.set_state({"prompt": "typed meanwhile", "model": "no-such-model"})
+    release.set()
+    t.join()
+    assert studio.session.prompt == "typed meanwhile"
+    assert studio.model == "offline-sketch" and "Unknown model" in studio.error["message"]
+
+
+def test_one_update_switching_provider_and_model_is_checked_in_dependency_order(fake, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    studio = pp.Studio("gemini")
+    studio.send_state = lambda key=None: None
+    # What clicking an OpenAI card sends; the browser may list the model before the provider.
+    studio.set_state({"model": "gpt-image-1-mini", "params": {"size": "1024x1024", "n": 1},
+                      "provider": "openai"})
+    assert studio.error == {}
+    assert (studio.provider, studio.model) == ("openai", "gpt-image-1-mini")
+    assert studio.client.model.id == "gpt-image-1-mini" and studio.params["size"] == "1024x1024"
+
+
+def test_one_budget_per_studio_whatever_model_it_calls(fake, monkeypatch):
+    # Switching models used to give each (provider, model) its own Client budget: $0.37 spent
+    # against $0.15. One Studio is one budget, and "Budget left" is read from the ledger.
+    studio, front = openai_studio(fake, monkeypatch, budget=0.25)
+    front.run("generate", "fox one")
+    studio.model = "gpt-image-1-mini"
+    front.run("generate", "fox two")  # mini reserves ~$0.036 per image at worst: fits
+    studio.model = "gpt-image-2.5-flare"
+    front.run("generate", "fox three")  # $0.211 more would pass $0.25 in total: refused
+    assert len(fake.by_provider("openai")) == 2
+    spent = pp.ledger().spent()
+    assert fake.bill_total() == spent <= Decimal("0.25")
+    assert Decimal(studio.costs["budget_left"]) == Decimal("0.25") - spent

@@ -52,14 +52,17 @@ def test_a_fuzzed_front_end_leaves_the_widget_working(seed):
     studio.send_state = lambda key=None: None
     front.run("generate", "a fox")
     traits = [name for name in studio.keys if not name.startswith("_")]
-    kinds = ["run", "cancel", "mask", "upload", "fetch", "fetch_mask", "nonsense", BIG, None, 5]
+    kinds = ["run", "cancel", "mask", "upload", "fetch", "fetch_mask", "past", "open_past", "hide_past",
+             "nonsense", BIG, None, 5]
     small_png = png(Image.new("RGBA", (512, 512), (0, 0, 0, 0)))
     for _ in range(150):
         if rng.random() < 0.5:
             studio.set_state({rng.choice(traits): junk(rng) for _ in range(rng.randint(1, 3))})
         else:
-            content = {"kind": rng.choice(kinds), "action": junk(rng), "id": junk(rng), "thumb": junk(rng),
-                       "name": junk(rng), "request": junk(rng)}
+            known = [i for t in studio.turns for i in t["images"]]
+            content = {"kind": rng.choice(kinds), "action": junk(rng), "thumb": junk(rng), "name": junk(rng),
+                       "request": junk(rng), "query": junk(rng), "limit": junk(rng),
+                       "id": rng.choice(known) if known and rng.random() < 0.3 else junk(rng)}
             buffers = rng.choice([[], [b""], [BIG.encode()], [small_png], [b"\x89PNG\r\n\x1a\n" + BIG.encode()]])
             front.msg(content if rng.random() < 0.9 else junk(rng), buffers)
         front.wait()

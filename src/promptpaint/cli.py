@@ -167,17 +167,33 @@ def _call(args) -> int:
 
 def _cost(args) -> int:
     import promptpaint as pp
+    from .ledger import SESSION_ID, dollars, utc_now
 
     led = pp.ledger()
-    print(f"this session: ${led.session():.6f}")
-    print(f"today (UTC):  ${led.today():.6f}")
-    print(f"all time:     ${led.total():.6f}")
-    unknown = led.summary().unknown_calls
-    if unknown:
-        print(f"plus {unknown} call(s) whose price is unknown")
-    for row in led.entries(args.last) if args.last else []:
-        cost = "unknown" if row["cost"] is None else f"${row['cost']:.6f}"
-        print(f"{row['ts'][:19]}  {row['status']:8} {row['provider']}/{row['model']}  {cost}  {(row['prompt'] or '')[:50]}")
+    # Calls of unknown cost and interrupted ones are shown apart, never folded in as $0.
+    print(f"this session: {led.summary(session=SESSION_ID)}")
+    print(f"today (UTC):  {led.summary(day=utc_now().date())}")
+    every = led.summary()
+    print(f"all time:     {every}")
+    if every.counted != every.known:
+        print(f"counting against caps today: {dollars(led.spent(day=utc_now().date()))} "
+              "(calls of unknown cost count at their reservation)")
+    rows = led.entries(args.last) if args.last else []
+    interrupted = [r for r in led.entries(10_000) if r["state"] == "interrupted"] if every.interrupted_calls else []
+    if interrupted:
+        print("interrupted (the process died before booking the answer; each counts at its "
+              "reservation until reconciled):")
+        for row in interrupted:
+            print(f"  #{row['id']} {row['ts'][:19]} {row['provider']}/{row['model']}  up to "
+                  f"{dollars(row['reserved'])}  {(row['prompt'] or '')[:50]}")
+    for row in rows:
+        if row["cost"] is not None:
+            cost = dollars(row["cost"])
+        else:
+            held = f", up to {dollars(row['reserved'])}" if row["reserved"] else ""
+            cost = f"{'interrupted' if row['state'] == 'interrupted' else 'unknown'}{held}"
+        print(f"{row['ts'][:19]}  {row['status']:8} {row['provider']}/{row['model']}  {cost}  "
+              f"{(row['prompt'] or '')[:50]}")
     return 0
 
 

@@ -27,7 +27,7 @@ def add_parsers(sub, cost: argparse.ArgumentParser) -> None:
     bset.add_argument("scope", help="class, user:* (every user without their own cap) or user:NAME")
     bset.add_argument("amount", help="dollars, e.g. 2.00")
     brm = bsub.add_parser("remove", help="remove a cap")
-    brm.add_argument("scope")
+    brm.add_argument("scope", help="class, user:* or user:NAME")
     blist = bsub.add_parser("list", help="list the caps")
     for p in (bset, brm, blist):
         p.add_argument("--ledger", help="the ledger (default: PROMPTPAINT_LEDGER)")
@@ -83,7 +83,7 @@ def budget_cmd(args) -> int:
     if not rows:
         print("no caps in this ledger")
     for b in rows:
-        print(f"{b['scope']:24} {dollars(b['limit']):>10} {'per day' if b['per'] else 'in all':8} set {b['set_at'][:19]}")
+        print(f"{b['scope']:24} {dollars(b['limit']):>10} {'per day' if b['per'] else 'all time':8} set {b['set_at'][:19]}")
     return 0
 
 

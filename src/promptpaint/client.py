@@ -21,7 +21,7 @@ from PIL import Image
 
 from . import config, images, markup, masks, pricing, providers, redact, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
-from .ledger import Attempt, Cap, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
+from .ledger import Attempt, Cap, Dollars, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
 from .providers import Answer, Call, FileRef, Provider
 from .registry import Price, UnknownPriceWarning
 from .store import ImageStore, encode_png, sha256
@@ -61,6 +61,7 @@ class Result:
     ledger_id: int | None = None
     offline: bool = False
     created: str = field(default_factory=lambda: utc_now().isoformat(timespec="seconds"))
+    reserved: Decimal | None = None  # what counts against budgets while ``cost`` is unknown
     _images: list | None = field(default=None, repr=False)
 
     @property
@@ -82,7 +83,9 @@ class Result:
         return imagemeta.save(self, path, index)
 
     def __repr__(self) -> str:
-        cost = "unknown" if self.cost is None else f"${self.cost:.4f}"
+        cost = dollars(self.cost)
+        if self.cost is None and self.reserved:
+            cost = f"cost unknown (up to {dollars(self.reserved)} counted against budgets)"
         tag = " (cached)" if self.cached else " (offline stand-in)" if self.offline else ""
         return (f"<Result {self.provider}/{self.model} {len(self.ids)} image(s), {cost}{tag}: "
                 f"{self.prompt[:40]!r}>")
@@ -226,11 +229,11 @@ class Client:
     :param ledger: where calls are booked. Default: :func:`promptpaint.ledger`, the SQLite file in
         ``PROMPTPAINT_HOME``.
     :param store: where images are written. Default: ``images/`` in ``PROMPTPAINT_HOME``.
-    :param budget_id: a name for the ``budget`` cap, so that several Clients given the same id
-        share one cap (a Studio passes one id to every Client it makes). Default: a cap of this
-        Client's own.
-    :param ceiling: the most one call may cost, in USD, for a model or setting whose worst case
-        is unknown; under a budget such a call is otherwise refused. Default: None.
+    :param budget_id: a name for the budget, so several Clients share one cap (a Studio gives
+        each Client it makes the same id). Default: a new id for this Client.
+    :param ceiling: the most one call may cost, in USD, for a setting whose worst case is not
+        known (``quality="xhigh"``, a model without a price): under a budget such calls are
+        refused unless this is given, and this is what they reserve. Default: None.
 
     Errors are :class:`PromptpaintError` subclasses whose message says what to do next.
     """
@@ -256,12 +259,12 @@ class Client:
         self.model = registry.get(model or registry.default_model(provider), provider)
         registry.check_lifecycle(self.model)
         self.price: Price | None = Price.custom(price) if price else None
-        self.budget = config.dollars(budget, "budget") if budget is not None else None
+        self.budget = config.dollars(budget, "budget=") if budget is not None else None
         config.daily_budget()  # a bad PROMPTPAINT_DAILY_BUDGET is an error now, not mid-call
         # Clients given the same budget_id share one cap (a Studio passes one to each it makes).
         self._budget_id = budget_id or (f"client-{uuid.uuid4().hex[:12]}" if self.budget is not None else None)
         # What to reserve for a call no table can bound (xhigh, an unknown model): the user's word.
-        self.ceiling = config.dollars(ceiling, "ceiling") if ceiling is not None else None
+        self.ceiling = config.dollars(ceiling, "ceiling=") if ceiling is not None else None
         self.cache = cache
         self.ledger = ledger or default_ledger()
         self.store = store or ImageStore(config.home() / "images")
@@ -313,7 +316,7 @@ class Client:
         redact.register_url(base_url or config.base_url(name))
         base = redact.SecretURL(config.check_base_url(name, base_url or config.base_url(name), url_from))
         # The cache must never answer one account or gateway with another's image.
-        self._account = (name, _without_userinfo(base), hashlib.sha256(key.encode()).hexdigest())
+        self._account = (name, _without_userinfo(base), hashlib.sha256(str(key).encode()).hexdigest())
         return cls.connect(key, base, retry, timeout)
 
     def __repr__(self) -> str:
@@ -571,6 +574,7 @@ class Client:
     def _book(self, row, answer: Answer, call: Call, price, attempt, source, mask_l, preserve,
               feather, duration, reserve=None) -> Result:
         cost = pricing.cost(answer.usage, price)
+        cost = Dollars(cost) if cost is not None else None
         if self._provider.offline:
             cost = Decimal(0)
         elif answer.usage_problem:
@@ -608,7 +612,8 @@ class Client:
                         kind=attempt.kind, params=call.params, ids=ids, paths=paths, text=answer.text,
                         usage=answer.usage, cost=cost, request_id=answer.request_id,
                         finish_reason=answer.finish_reason, revised_prompt=answer.revised_prompt,
-                        duration=duration, ledger_id=row, offline=self._provider.offline)
+                        duration=duration, ledger_id=row, offline=self._provider.offline,
+                        reserved=reserve if cost is None else None)
         if attempt.cache_key:
             self.ledger.cache_put(attempt.cache_key, {"ids": ids, "text": answer.text,
                                                       "usage": answer.usage.as_dict()})

@@ -90,7 +90,7 @@ def dollars(value, setting: str) -> Decimal:
             bad = True
     if bad or not amount.is_finite() or amount < 0:
         raise InvalidRequest(f"{setting} must be an amount of US dollars of 0 or more, like 5 or 0.50, "
-                             f"not {value!r}.", param=setting)
+                             f"not {value!r}.", param=setting.rstrip("="))
     return amount
 
 

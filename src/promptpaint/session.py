@@ -25,15 +25,15 @@ from PIL import Image
 from . import codegen, config, images, masks, past, providers, registry
 from .client import Chat, Client, Result
 from .errors import InvalidRequest, PromptpaintError, Refused
-from .ledger import utc_now
+from .ledger import current_user, utc_now
 from .store import ImageStore, check_id, encode_png
 from .transport import on_retry, scrub
 
 log = logging.getLogger(__name__)
 THUMB = 160
 PREVIEWS = 2         # previews asked for per call when the model streams them
-THUMB_CACHE = 256
-TYPICAL_OF = 20      # the typical cost is the median of at most this many recent calls  # thumbnails kept in memory; a long session must not grow without bound
+THUMB_CACHE = 256    # thumbnails kept in memory; a long session must not grow without bound
+TYPICAL_OF = 20      # the typical cost is the median of at most this many recent calls
 PROVIDER_LABELS = {p.name: p.label for p in providers.all_providers()}
 OFFLINE_NOTICE = ("Offline stand-in: pictures are placeholders drawn on this machine, at $0. "
                   "Set GEMINI_API_KEY or OPENAI_API_KEY and pick that provider for a real model.")
@@ -187,7 +187,7 @@ class Session:
         self.code: dict = {}
         self.retry: dict = {}
         self.closed = ""
-        self.calls = 0
+        self.calls = 0  # calls that landed or may have been paid: "Last call: —" before the first
         self.costs: dict = {}
         # Streamed previews: on by default where the model streams them. ``on_preview`` (set by
         # the widget) gets (job id, index, total, bytes, mime) for each; nothing is stored.
@@ -457,7 +457,7 @@ class Session:
                 paths = [self.store.find(i) for i in ids]
                 cost = None if t.get("cost") is None else Decimal(str(t["cost"]))
                 self.history.append(StudioTurn(
-                    id=len(self.history) + 1, kind=str(t["kind"]), prompt=str(t.get("prompt") or ""),
+                    id=int(t["id"]), kind=str(t["kind"]), prompt=str(t.get("prompt") or ""),
                     provider=str(t.get("provider") or ""), model=str(t.get("model") or ""),
                     params=dict(t.get("params") or {}), ids=ids, paths=[p for p in paths if p is not None],
                     cost=cost, parent=t.get("parent"), text=t.get("text"), offline=bool(t.get("offline")),
@@ -596,8 +596,9 @@ class Session:
     def _finish(self, job: Job) -> None:
         result, exc, cancelled = job.result, job.error, job.cancelled
         paid = getattr(exc, "cost", None) if exc is not None else None
-        reached = result is not None or isinstance(exc, Refused)
-        if reached:
+        # A call that landed, was refused or may have been billed is "the last call" (its cost may
+        # be unknown: None); one that failed before reaching the provider is not.
+        if result is not None or isinstance(exc, Refused) or paid or getattr(exc, "maybe_billed", False):
             self.calls += 1
             self.last_cost = result.cost if result is not None else paid
             self.total += self.last_cost or Decimal(0)
@@ -610,9 +611,6 @@ class Session:
             self._add_turn(job.action, job.prompt, job.params, [], [], paid, job.parent, None,
                            client=job.client, text=exc.text or exc.message, show=False,
                            cancelled=cancelled, refused=True)
-        elif paid:
-            self.last_cost = paid
-            self.total += paid
         try:
             wire = job.client.wire(job.action, job.prompt, job.params,
                                    n_images=0 if job.action == "generate" else 1, mask=job.mask is not None)
@@ -635,7 +633,7 @@ class Session:
     def _add_turn(self, kind, prompt, params, ids, paths, cost, parent, chat, *, client=None,
                   text=None, show=True, cancelled=False, refused=False) -> StudioTurn:
         with self._lock:
-            turn = StudioTurn(id=len(self.history) + 1, kind=kind, prompt=prompt,
+            turn = StudioTurn(id=self.history[-1].id + 1 if self.history else 1, kind=kind, prompt=prompt,
                               provider=client.provider_name if client else kind,
                               model=client.model.id if client else "", params=dict(params), ids=list(ids),
                               paths=list(paths), cost=cost, parent=parent, text=text,
@@ -698,8 +696,12 @@ class Session:
             left = max(Decimal(0), self.budget - self.ledger.spent(budget=self.budget_id))
         daily = config.daily_budget()
         if daily is not None:
-            today = max(Decimal(0), daily - self.ledger.spent(day=utc_now().date()))
+            # The daily cap from one's own config counts one's own calls, also in a class ledger.
+            today = max(Decimal(0), daily - self.ledger.spent(day=utc_now().date(), user=current_user()))
             left = today if left is None else min(left, today)
+        mine = self.ledger.allowance()  # caps a teacher keeps in a class ledger (pg)
+        if mine is not None:
+            left = mine if left is None else min(left, mine)
         return left
 
     def _changed(self, name: str) -> None:

@@ -8,6 +8,7 @@ The protocol is written down in docs/widget-protocol.md; the work is done in ses
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
 from decimal import Decimal
 from pathlib import Path
@@ -40,7 +41,7 @@ def _cell_id() -> str | None:
     except Exception:  # outside a kernel, or an older one: nothing to replace
         return None
 
-# Which traits each Session change updates.
+# Which traits each Session change updates, and how each trait reads the Session.
 _TRAITS = {
     "selection": ("provider", "model", "params"),
     "turns": ("turns",),
@@ -53,6 +54,16 @@ _TRAITS = {
     "code": ("code",),
     "retry": ("retry",),
     "closed": ("closed",),
+}
+_FRONT_END_ORDER = ("provider", "model", "params", "current", "prompt", "previews")
+_READ = {
+    "provider": lambda s: s.provider, "model": lambda s: s.model, "params": lambda s: dict(s.params),
+    "turns": lambda s: [h.as_state() for h in s.history], "current": lambda s: dict(s.current),
+    "image_id": lambda s: s.image_id, "image_size": lambda s: list(s.image_size),
+    "has_mask": lambda s: s.mask is not None, "status": lambda s: s.status,
+    "started_at": lambda s: s.started_at, "error": lambda s: s.error, "notice": lambda s: s.notice,
+    "costs": lambda s: s.costs, "code": lambda s: s.code, "retry": lambda s: s.retry,
+    "closed": lambda s: s.closed,
 }
 
 
@@ -113,7 +124,7 @@ class Studio(anywidget.AnyWidget):
 
     # The traits docs/widget-protocol.md marks ↔. Everything else is the kernel's to say: a write
     # from the browser to it is refused and the kernel's value sent back.
-    FRONT_END_TRAITS = frozenset({"prompt", "provider", "model", "params", "current", "previews"})
+    FRONT_END_TRAITS = frozenset(_FRONT_END_ORDER)
 
     prompt = t.Unicode("").tag(sync=True)
     provider = t.Unicode("offline").tag(sync=True)
@@ -139,7 +150,9 @@ class Studio(anywidget.AnyWidget):
     def __init__(self, provider: str | None = None, *, model: str | None = None,
                  budget: float | None = None, resume: bool = False, **client_options):
         self._ready = False
-        self._applying = False
+        # Per thread: the worker applying a call's result must not silence the checks of a
+        # front-end change the kernel's main thread handles at the same moment.
+        self._quiet = threading.local()
         self._session = Session(provider, model=model, budget=budget, resume=resume,
                                 on_change=self._on_session, **client_options)
         s = self._session
@@ -149,8 +162,7 @@ class Studio(anywidget.AnyWidget):
         for name in _TRAITS:
             self._on_session(name)
         self.on_msg(self._on_msg)
-        self.observe(self._on_front, names=["prompt", "provider", "model", "params", "current"])
-        self.observe(self._on_previews, names=["previews"])
+        self.observe(self._on_front, names=list(_FRONT_END_ORDER))
         s.on_preview = self._send_preview
         cell = _cell_id()
         if cell is not None:
@@ -225,28 +237,31 @@ class Studio(anywidget.AnyWidget):
         return self._session.job
 
     # -- Session → traits ----------------------------------------------------------------------
+    @property
+    def _applying(self) -> bool:
+        return getattr(self._quiet, "on", False)
+
+    @_applying.setter
+    def _applying(self, value: bool) -> None:
+        self._quiet.on = value
+
     def _on_session(self, name: str) -> None:
         if not self._ready:
             return
-        s = self._session
-        values = {"provider": s.provider, "model": s.model, "params": dict(s.params),
-                  "turns": [h.as_state() for h in s.history], "current": dict(s.current),
-                  "image_id": s.image_id, "image_size": list(s.image_size), "has_mask": s.mask is not None,
-                  "status": s.status, "started_at": s.started_at, "error": s.error, "notice": s.notice,
-                  "costs": s.costs, "code": s.code, "retry": s.retry,
-                  "closed": s.closed} if name != "costs" else {"costs": s.costs}
-        applying, self._applying = self._applying, True
+        applying, self._applying = self._applying, True  # the kernel's own values: not re-checked
         try:
             with self.hold_sync():
                 for trait in _TRAITS[name]:
-                    setattr(self, trait, values[trait])
+                    setattr(self, trait, _READ[trait](self._session))
         finally:
             self._applying = applying
 
     # -- traits the front end may write --------------------------------------------------------
     def set_state(self, sync_data):
         """A state update from the front end (ipywidgets calls this for comm messages only)."""
-        taken = {k: v for k, v in sync_data.items() if k in self.FRONT_END_TRAITS}
+        # Checked in dependency order, whatever order the browser sent them in: a model is
+        # checked against its new provider, params against the new model.
+        taken = {k: sync_data[k] for k in _FRONT_END_ORDER if k in sync_data}
         refused = [k for k in sync_data if k not in taken and k in self.keys]
         try:
             super().set_state(taken)
@@ -273,15 +288,14 @@ class Studio(anywidget.AnyWidget):
                 s.choose_params(new)
             elif name == "current":
                 s.show(new.get("turn"), new.get("index", 0))
+            elif name == "previews":
+                s.previews = bool(new)
         except PromptpaintError as exc:
             self._revert(name, change["old"])
             s.set_error(exc)
             return
         if name in ("provider", "model"):
             s.set_error(None)
-
-    def _on_previews(self, change) -> None:
-        self._session.previews = bool(change["new"])
 
     def _send_preview(self, job: int, index: int, total: int, data: bytes, mime: str) -> None:
         """A streamed preview, as a binary message like an image; never stored, never in state."""

@@ -66,6 +66,10 @@ test("upload helpers pick images, name pastes and enforce the size limit", async
   assert.equal(uploadProblem(png), null);
   assert.match(uploadProblem({ name: "big.png", size: MAX_UPLOAD_BYTES + 1 }), /limit is 20 MB/);
   assert.match(uploadProblem(null), /not an image/);
+  // Formats the kernel refuses are refused here, before their bytes cross the websocket.
+  const tiff = new File([new Uint8Array([73, 73, 42, 0])], "scan.tiff", { type: "image/tiff" });
+  assert.match(uploadProblem(tiff), /scan\.tiff is image\/tiff; use PNG, JPEG, WebP or GIF/);
+  assert.equal(uploadProblem(new File([new Uint8Array([1])], "x.gif", { type: "image/gif" })), null);
 
   const model = new FakeModel();
   const reports = [];

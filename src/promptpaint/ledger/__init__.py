@@ -19,8 +19,10 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import getpass
+import json
 import os
 import socket
+import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -56,9 +58,18 @@ def nanos(amount: Decimal | None) -> int | None:
     return None if amount is None else int((Decimal(amount) / NANO).to_integral_value())
 
 
-def usd(value: int | None) -> Decimal | None:
+class Dollars(Decimal):
+    """An amount of USD: a Decimal for arithmetic, shown as ``$0.0678`` in a notebook or a repr."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return dollars(self)
+
+
+def usd(value: int | None) -> Dollars | None:
     from ..pricing import tidy
-    return None if value is None else tidy(Decimal(value) * NANO)
+    return None if value is None else Dollars(tidy(Decimal(value) * NANO))
 
 
 def dollars(amount: Decimal | None) -> str:
@@ -90,7 +101,8 @@ def utc_now() -> dt.datetime:
 
 def reservation_state(host: str | None, pid: int | None, ts: str | None) -> str:
     """``in flight`` while the process that reserved is alive, else ``interrupted``."""
-    if host == HOST and pid:
+    # os.kill(pid, 0) only asks on POSIX; on Windows it would terminate the process.
+    if host == HOST and pid and sys.platform != "win32":
         if pid == os.getpid():
             return "in flight"
         try:
@@ -148,7 +160,7 @@ class Totals:
     @property
     def counted(self) -> Decimal:
         """What counts against a cap: the known costs plus every open reservation."""
-        return self.known + self.unknown_reserved + self.in_flight_reserved + self.interrupted_reserved
+        return Dollars(self.known + self.unknown_reserved + self.in_flight_reserved + self.interrupted_reserved)
 
     def __str__(self) -> str:
         parts = [f"{dollars(self.known)} known"]
@@ -161,6 +173,36 @@ class Totals:
 
     def __repr__(self) -> str:
         return f"<Totals {self}>"
+
+
+def summarise(known: int, n_unknown: int, unknown: int, open_rows) -> Totals:
+    """A ``Totals`` from settled sums (nanodollars) and the ``(host, pid, ts, reserved_nanos)`` of
+    every open reservation; each backend reads those its own way."""
+    open_ = {"in flight": [0, 0], "interrupted": [0, 0]}
+    for host, pid, ts, reserved in open_rows:
+        slot = open_[reservation_state(host, pid, ts)]
+        slot[0] += 1
+        slot[1] += reserved or 0
+    return Totals(known=usd(known), unknown_calls=n_unknown, unknown_reserved=usd(unknown),
+                  in_flight_calls=open_["in flight"][0], in_flight_reserved=usd(open_["in flight"][1]),
+                  interrupted_calls=open_["interrupted"][0],
+                  interrupted_reserved=usd(open_["interrupted"][1]))
+
+
+def entry(row: dict) -> dict:
+    """A ``calls`` row as ``entries()`` gives it: JSON decoded, dollars, and its ``state``."""
+    for k in ("params", "usage", "images"):
+        row[k] = json.loads(row[k]) if row[k] else None
+    row["cost"] = usd(row.pop("cost_nanos"))
+    row.pop("reserved_until")
+    row["reserved"] = usd(row.pop("reserved_nanos"))
+    if row["status"] == "reserved":
+        row["state"] = reservation_state(row["host"], row["pid"], row["ts"])
+    elif row["cost"] is None:
+        row["state"] = "unknown cost"
+    else:
+        row["state"] = row["status"]
+    return row
 
 
 class Ledger(abc.ABC):
@@ -189,9 +231,11 @@ class Ledger(abc.ABC):
         """Settled spending of known cost (USD), all time unless narrowed; see ``summary``."""
 
     @abc.abstractmethod
-    def spent(self, *, budget: str | None = None, day: dt.date | str | None = None) -> Decimal:
+    def spent(self, *, budget: str | None = None, day: dt.date | str | None = None,
+              user: str | None = None) -> Decimal:
         """What counts against a cap: known costs, plus the reservation of every call of unknown
-        cost, in flight or interrupted."""
+        cost, in flight or interrupted. ``user`` narrows it to one user's calls (the daily cap
+        from the config is the calling user's own)."""
 
     @abc.abstractmethod
     def summary(self, *, session: str | None = None, day: dt.date | str | None = None,
@@ -259,7 +303,8 @@ def ledger(path: str | Path | None = None) -> Ledger:
     with _lock:
         if where not in _ledgers:
             if where.startswith(("postgresql://", "postgres://")):
-                from .postgres import PostgresLedger  # psycopg is imported only here
+                from .postgres import DatabaseURL, PostgresLedger  # psycopg is imported only here
+                where = DatabaseURL(where)  # shows no password, even in a traceback's locals
                 _ledgers[where] = PostgresLedger(where)
             else:
                 _ledgers[where] = SQLiteLedger(Path(where).expanduser())
@@ -267,4 +312,4 @@ def ledger(path: str | Path | None = None) -> Ledger:
 
 
 __all__ = ["Ledger", "SQLiteLedger", "Cap", "Attempt", "Totals", "LedgerError", "ledger", "utc_now",
-           "SESSION_ID", "COUNTED", "dollars", "current_user"]
+           "SESSION_ID", "COUNTED", "Dollars", "dollars", "current_user"]

@@ -1,20 +1,22 @@
-"""Caps stored in the ledger and the per-user report: one set of rules for every backend, written as SQL both SQLite and PostgreSQL run (``?`` placeholders; the PostgreSQL
-backend swaps them for ``%s``).
+"""Caps kept in the ledger, and the per-user report: one set of rules for every backend, in SQL
+that SQLite and PostgreSQL both run (``?`` placeholders; the PostgreSQL backend swaps in ``%s``).
 
 A teacher sets caps once, in the ledger every kernel shares: ``user:alice`` (one student),
 ``user:*`` (every student without a cap of their own), ``class`` (everyone together), each for all
 time or ``per="day"`` (the UTC calendar day). A call is admitted only if its reservation fits under
-every cap that applies, checked and booked inside one transaction that the backend serialises.
+every cap that applies, checked and booked inside one transaction that the backend serialises
+(SQLite: ``admit`` under BEGIN IMMEDIATE; PostgreSQL: its ``reserve`` function, the same checks).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Sequence
 
 from ..errors import BudgetExceeded, InvalidRequest
-from . import COUNTED, nanos, usd
+from . import COUNTED, current_user, nanos, usd, utc_now
 
 PERIODS = {None: "total", "day": "day"}
 
@@ -171,3 +173,30 @@ def totals(fetch: Fetch, t: str, *, by: str = "user", day=None) -> list[dict]:
                             "reserved": Decimal(0), "cap": usd(cap), "left": usd(cap)})
         out.sort(key=lambda row: row["user"])
     return out
+
+
+class CapsInLedger:
+    """``set_budget``, ``budgets``, ``totals`` and ``allowance`` for a backend that runs these
+    statements through ``_read(sql, args)`` and ``_write(sql, args)`` (``?`` placeholders), with
+    its tables named after the prefix ``_tables``."""
+
+    _tables = ""
+
+    def set_budget(self, scope: str, limit, per: str | None = None) -> None:
+        scope, period = check_scope(scope), check_per(per)
+        if limit is None:
+            self._write(UNSET.format(t=self._tables), (scope, period))
+        else:
+            self._write(SET.format(t=self._tables),
+                        (scope, period, nanos(check_limit(limit)), utc_now().isoformat()))
+
+    def budgets(self) -> list[dict]:
+        return budget_rows(self._read(LIST.format(t=self._tables)))
+
+    def totals(self, by: str = "user", day: dt.date | str | None = None) -> list[dict]:
+        day = day.isoformat() if isinstance(day, dt.date) else day
+        return totals(self._read, self._tables, by=by, day=day)
+
+    def allowance(self, user: str | None = None) -> Decimal | None:
+        return allowance(self._read, self._tables, user=user or current_user(),
+                         day=utc_now().date().isoformat())

@@ -12,8 +12,8 @@ reservation takes the same lock, so two kernels on two machines cannot both see 
 call, and the lock is held only while the server works, never across a network round trip.
 Settling never needs it: it only replaces a reservation by a cost, in one UPDATE.
 
-The URL's password (or PGPASSWORD's, or .pgpass's) never appears in a message: errors from the
-driver are rewritten with the password removed and raised without their cause.
+The URL's password (or PGPASSWORD's) never appears in a message: errors from the driver are
+rewritten with the password removed and raised without their cause, and the URL's repr hides it.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ import urllib.parse
 from contextlib import contextmanager
 from decimal import Decimal
 
-from . import (COUNTED, HOST, current_user, Attempt, Ledger, LedgerError, Totals, budgets, nanos,
-               reservation_state, usd, utc_now)
+from .. import redact
+from . import (COUNTED, HOST, Attempt, Ledger, LedgerError, Totals, budgets, entry,
+               nanos, summarise, usd, utc_now)
 from .migrations import LATEST, MIGRATIONS, statements
 
 SCHEMA = "promptpaint"
@@ -97,6 +98,8 @@ $fn$;
 REVOKE ALL ON FUNCTION {SCHEMA}.reserve FROM PUBLIC;
 """
 
+DENIED_HINT = ("Kernels connect with a role that may only book calls and read the ledger; changing "
+               "budgets or the schema takes the ledger's owner (the teacher).")
 HINT = ("Check PROMPTPAINT_LEDGER (a postgresql:// URL), that the server is up, and the role's "
         "password (PGPASSWORD or ~/.pgpass).")
 
@@ -113,40 +116,61 @@ def _psycopg():
 
 def describe(url: str) -> str:
     """``url`` without its password: safe for any message."""
-    parts = urllib.parse.urlsplit(url)
+    parts = urllib.parse.urlsplit(str(url))
     if parts.password is None:
-        return url
+        return str(url)
     netloc = parts.netloc.rsplit("@", 1)
     userinfo = urllib.parse.quote(parts.username or "", safe="") + ":***"
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[1]}"))
 
 
-class PostgresLedger(Ledger):
+def _secrets(url: str) -> tuple[str, ...]:
+    """The passwords a message about ``url`` must not show, registered with ``redact`` so every
+    other message promptpaint builds is scrubbed of them too."""
+    password = urllib.parse.urlsplit(url).password
+    found = tuple(s for s in (password, urllib.parse.unquote(password or ""), os.environ.get("PGPASSWORD")) if s)
+    for s in found:
+        redact.register(s)
+    return found
+
+
+class DatabaseURL(str):
+    """A ledger URL that shows itself without its password: in a ``repr``, and so in a traceback
+    that prints each frame's locals (IPython's verbose mode). libpq still gets the whole URL."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(describe(self))
+
+
+class PostgresLedger(budgets.CapsInLedger, Ledger):
     """``PostgresLedger("postgresql://kernel@db.example/course")``: libpq reads the rest
     (PGPASSWORD, ~/.pgpass, PGSSLMODE...). Run ``init()`` once as the database owner
     (``promptpaint ledger init URL``); kernels then only read and book."""
 
     def __init__(self, url: str, *, check: bool = True):
+        url = DatabaseURL(url)
+        self._secrets = _secrets(url)  # a helper: no local here holds a password for a traceback
         self._psycopg = _psycopg()
         self._url = url
         self.where = describe(url)
-        self._secrets = tuple(s for s in (urllib.parse.urlsplit(url).password,
-                                          urllib.parse.unquote(urllib.parse.urlsplit(url).password or ""),
-                                          os.environ.get("PGPASSWORD")) if s)
         self._pool_lock = threading.Lock()
         self._idle: list = []  # connections between transactions, shared by every thread
         self._pid = os.getpid()
         if check:
             self._check_version()
 
+    _tables = T  # for CapsInLedger
+
     def __repr__(self) -> str:
         return f"PostgresLedger({self.where!r})"
 
     # -- connections and errors ------------------------------------------------------------------
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
+        for secret in self._secrets:  # also those too short for redact to register
             text = text.replace(secret, "***")
-        return text
+        return redact.scrub(text)
 
     def _acquire(self):
         with self._pool_lock:
@@ -172,39 +196,45 @@ class PostgresLedger(Ledger):
     def _tx(self):
         """One transaction on a pooled connection; a driver error becomes a LedgerError without
         the password (and without the driver's exception attached, which may hold the URL)."""
-        error, conn = None, None
+        error, conn, denied = None, None, False
         try:
             conn = self._acquire()
             with conn.transaction():
                 yield conn.cursor()
         except self._psycopg.Error as exc:
-            error = f"{type(exc).__name__}: {exc}".strip()
+            error = self._scrub(f"{type(exc).__name__}: {exc}".strip())
+            denied = isinstance(exc, self._psycopg.errors.InsufficientPrivilege)
             if conn is not None and not conn.closed and conn.info.transaction_status != 0:
                 conn.close()  # not idle after the error: do not hand it out again
         finally:
             if conn is not None:
                 self._release(conn)
         if error is not None:
-            raise LedgerError(f"The ledger at {self.where} failed: {self._scrub(error)}", hint=HINT,
-                              path=self.where)
+            raise LedgerError(f"The ledger at {self.where} failed: {error}",
+                              hint=DENIED_HINT if denied else HINT, path=self.where)
 
-    def _fetch(self, sql: str, args=()) -> list:
+    def _write(self, sql: str, args=()) -> None:
+        with self._tx() as cur:
+            cur.execute(sql.replace("?", "%s"), args)
+
+    def _read(self, sql: str, args=()) -> list:
         with self._tx() as cur:
             cur.execute(sql.replace("?", "%s"), args)
             return cur.fetchall()
 
     # -- schema ----------------------------------------------------------------------------------
     def version(self) -> int:
-        if not self._fetch("SELECT to_regclass(%s) IS NOT NULL", (T + "schema_version",))[0][0]:
+        if not self._read("SELECT to_regclass(%s) IS NOT NULL", (T + "schema_version",))[0][0]:
             return 0
-        return self._fetch(f"SELECT version FROM {T}schema_version")[0][0]
+        return self._read(f"SELECT version FROM {T}schema_version")[0][0]
 
     def _check_version(self) -> None:
         have = self.version()
         if have < LATEST:
             raise LedgerError(
                 f"The ledger at {self.where} has schema version {have}; this promptpaint needs {LATEST}.",
-                hint="The database owner (the teacher) runs: promptpaint ledger init URL", path=self.where)
+                hint="The database owner (the teacher) runs `promptpaint ledger init URL`, and "
+                     "`promptpaint ledger grant URL ROLE` for the role kernels connect as.", path=self.where)
         if have > LATEST:
             raise LedgerError(
                 f"The ledger at {self.where} was written by a newer promptpaint (schema {have}, "
@@ -262,7 +292,7 @@ class PostgresLedger(Ledger):
     def reserve(self, attempt: Attempt, amount: Decimal | None, caps) -> int:
         now = utc_now()
         need = nanos(amount)
-        rid, code, limit, spent = self._fetch(
+        rid, code, limit, spent = self._read(
             f"SELECT * FROM {T}reserve(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
             (now.isoformat(), now.date().isoformat(), attempt.session, attempt.budget, attempt.user,
              attempt.provider, attempt.model, attempt.kind, attempt.prompt,
@@ -296,56 +326,32 @@ class PostgresLedger(Ledger):
 
     def total(self, *, session=None, day=None, budget=None, user=None) -> Decimal:
         where, args = self._where(session=session, day=day, budget=budget, user=user)
-        return usd(self._fetch(f"SELECT COALESCE(SUM(cost_nanos), 0) FROM {T}calls"
+        return usd(self._read(f"SELECT COALESCE(SUM(cost_nanos), 0) FROM {T}calls"
                                f" WHERE status <> 'reserved' AND {where}", args)[0][0])
 
     def spent(self, *, budget=None, day=None, user=None) -> Decimal:
         where, args = self._where(budget=budget, day=day, user=user)
-        return usd(self._fetch(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM {T}calls WHERE {where}",
+        return usd(self._read(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM {T}calls WHERE {where}",
                                args)[0][0])
 
     def summary(self, *, session=None, day=None, budget=None) -> Totals:
         where, args = self._where(session=session, day=day, budget=budget)
-        known, n_unknown, unknown = self._fetch(
+        known, n_unknown, unknown = self._read(
             "SELECT COALESCE(SUM(cost_nanos), 0), COUNT(*) FILTER (WHERE cost_nanos IS NULL),"
             " COALESCE(SUM(reserved_nanos) FILTER (WHERE cost_nanos IS NULL), 0)"
             f" FROM {T}calls WHERE status <> 'reserved' AND {where}", args)[0]
-        open_ = {"in flight": [0, 0], "interrupted": [0, 0]}
-        for host, pid, ts, reserved in self._fetch(
-                f"SELECT host, pid, ts, reserved_nanos FROM {T}calls WHERE status = 'reserved'"
-                f" AND {where}", args):
-            slot = open_[reservation_state(host, pid, ts)]
-            slot[0] += 1
-            slot[1] += reserved or 0
-        return Totals(known=usd(known), unknown_calls=n_unknown, unknown_reserved=usd(unknown),
-                      in_flight_calls=open_["in flight"][0], in_flight_reserved=usd(open_["in flight"][1]),
-                      interrupted_calls=open_["interrupted"][0],
-                      interrupted_reserved=usd(open_["interrupted"][1]))
+        return summarise(known, n_unknown, unknown, self._read(
+            f"SELECT host, pid, ts, reserved_nanos FROM {T}calls WHERE status = 'reserved' AND {where}", args))
 
     def entries(self, limit=50) -> list[dict]:
         with self._tx() as cur:
             cur.execute(f"SELECT * FROM {T}calls ORDER BY id DESC LIMIT %s", (limit,))
             names = [c.name for c in cur.description]
             rows = cur.fetchall()
-        out = []
-        for values in rows:
-            row = dict(zip(names, values))
-            for k in ("params", "usage", "images"):
-                row[k] = json.loads(row[k]) if row[k] else None
-            row["cost"] = usd(row.pop("cost_nanos"))
-            row.pop("reserved_until")
-            row["reserved"] = usd(row.pop("reserved_nanos"))
-            if row["status"] == "reserved":
-                row["state"] = reservation_state(row["host"], row["pid"], row["ts"])
-            elif row["cost"] is None:
-                row["state"] = "unknown cost"
-            else:
-                row["state"] = row["status"]
-            out.append(row)
-        return out
+        return [entry(dict(zip(names, values))) for values in rows]
 
     def cache_get(self, key):
-        got = self._fetch(f"SELECT value FROM {T}cache WHERE key = %s", (key,))
+        got = self._read(f"SELECT value FROM {T}cache WHERE key = %s", (key,))
         return json.loads(got[0][0]) if got else None
 
     def cache_put(self, key, value):
@@ -353,27 +359,6 @@ class PostgresLedger(Ledger):
             cur.execute(f"INSERT INTO {T}cache (key, value, ts) VALUES (%s, %s, %s) ON CONFLICT (key)"
                         " DO UPDATE SET value = excluded.value, ts = excluded.ts",
                         (key, json.dumps(value), utc_now().isoformat()))
-
-    # -- caps stored in the ledger and the per-user report (rules in budgets.py) -----------------
-    def set_budget(self, scope: str, limit, per: str | None = None) -> None:
-        scope, period = budgets.check_scope(scope), budgets.check_per(per)
-        with self._tx() as cur:
-            if limit is None:
-                cur.execute(budgets.UNSET.format(t=T).replace("?", "%s"), (scope, period))
-            else:
-                cur.execute(budgets.SET.format(t=T).replace("?", "%s"),
-                            (scope, period, nanos(budgets.check_limit(limit)), utc_now().isoformat()))
-
-    def budgets(self) -> list[dict]:
-        return budgets.budget_rows(self._fetch(budgets.LIST.format(t=T)))
-
-    def totals(self, by: str = "user", day: dt.date | str | None = None) -> list[dict]:
-        day = day.isoformat() if isinstance(day, dt.date) else day
-        return budgets.totals(self._fetch, T, by=by, day=day)
-
-    def allowance(self, user: str | None = None) -> Decimal | None:
-        return budgets.allowance(self._fetch, T, user=user or current_user(),
-                                 day=utc_now().date().isoformat())
 
     def close(self) -> None:
         with self._pool_lock:

@@ -11,9 +11,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-from . import budgets
-from . import (COUNTED, HOST, current_user, Attempt, Cap, Ledger, LedgerError, Totals, nanos, reservation_state,
-               usd, utc_now)
+from . import (COUNTED, HOST, Attempt, Cap, Ledger, LedgerError, Totals, budgets, entry,
+               nanos, summarise, usd, utc_now)
 from .migrations import migrate_sqlite
 
 
@@ -40,10 +39,13 @@ def _advice(path: Path, exc: sqlite3.Error) -> str:
     return f"The ledger {path} cannot be used: {what}. Calls are refused until it can book them."
 
 
-class SQLiteLedger(Ledger):
+class SQLiteLedger(budgets.CapsInLedger, Ledger):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._local = threading.local()
+        # Threads of one process queue here for the file's write lock: SQLite makes a waiter poll
+        # with growing sleeps (up to 100 ms), so eight threads polling one lock made a slow tail.
+        self._writer = threading.Lock()
         with self._guard():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             migrate_sqlite(self._conn(), self._newer)
@@ -80,7 +82,7 @@ class SQLiteLedger(Ledger):
 
     @contextmanager
     def _tx(self):
-        with self._guard():
+        with self._writer, self._guard():
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")  # takes the write lock now: reserve is check-then-insert
             try:
@@ -130,7 +132,7 @@ class SQLiteLedger(Ledger):
         where, args = [], []
         for column, value in filters.items():
             if value is not None:
-                where.append(f"{column} = ?")
+                where.append(f"\"{column}\" = ?")
                 args.append(value.isoformat() if isinstance(value, dt.date) else str(value))
         return (" AND ".join(where) or "1"), args
 
@@ -144,8 +146,8 @@ class SQLiteLedger(Ledger):
         where, args = self._where(day=day)
         return self._read(f"SELECT COUNT(*) FROM calls WHERE {where}", args)[0][0]
 
-    def spent(self, *, budget=None, day=None) -> Decimal:
-        where, args = self._where(budget=budget, day=day)
+    def spent(self, *, budget=None, day=None, user=None) -> Decimal:
+        where, args = self._where(budget=budget, day=day, user=user)
         return usd(self._read(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE {where}", args)[0][0])
 
     def summary(self, *, session=None, day=None, budget=None) -> Totals:
@@ -154,39 +156,15 @@ class SQLiteLedger(Ledger):
             "SELECT COALESCE(SUM(cost_nanos), 0), COALESCE(SUM(cost_nanos IS NULL), 0),"
             " COALESCE(SUM(CASE WHEN cost_nanos IS NULL THEN reserved_nanos END), 0)"
             f" FROM calls WHERE status != 'reserved' AND {where}", args)[0]
-        open_ = {"in flight": [0, 0], "interrupted": [0, 0]}
-        for host, pid, ts, reserved in self._read(
-                "SELECT host, pid, ts, reserved_nanos FROM calls WHERE status = 'reserved' AND "
-                + where, args):
-            slot = open_[reservation_state(host, pid, ts)]
-            slot[0] += 1
-            slot[1] += reserved or 0
-        return Totals(known=usd(known), unknown_calls=n_unknown, unknown_reserved=usd(unknown),
-                      in_flight_calls=open_["in flight"][0], in_flight_reserved=usd(open_["in flight"][1]),
-                      interrupted_calls=open_["interrupted"][0],
-                      interrupted_reserved=usd(open_["interrupted"][1]))
+        return summarise(known, n_unknown, unknown, self._read(
+            f"SELECT host, pid, ts, reserved_nanos FROM calls WHERE status = 'reserved' AND {where}", args))
 
     def entries(self, limit=50) -> list[dict]:
         with self._guard():
             cur = self._conn().execute("SELECT * FROM calls ORDER BY id DESC LIMIT ?", (limit,))
             names = [c[0] for c in cur.description]
             rows = cur.fetchall()
-        out = []
-        for values in rows:
-            row = dict(zip(names, values))
-            for k in ("params", "usage", "images"):
-                row[k] = json.loads(row[k]) if row[k] else None
-            row["cost"] = usd(row.pop("cost_nanos"))
-            row.pop("reserved_until")
-            row["reserved"] = usd(row.pop("reserved_nanos"))
-            if row["status"] == "reserved":
-                row["state"] = reservation_state(row["host"], row["pid"], row["ts"])
-            elif row["cost"] is None:
-                row["state"] = "unknown cost"
-            else:
-                row["state"] = row["status"]
-            out.append(row)
-        return out
+        return [entry(dict(zip(names, values))) for values in rows]
 
     def cache_get(self, key):
         got = self._read("SELECT value FROM cache WHERE key = ?", (key,))
@@ -197,26 +175,9 @@ class SQLiteLedger(Ledger):
             db.execute("INSERT OR REPLACE INTO cache (key, value, ts) VALUES (?,?,?)",
                        (key, json.dumps(value), utc_now().isoformat()))
 
-    # -- caps stored in the ledger and the per-user report (rules in budgets.py) -----------------
-    def set_budget(self, scope: str, limit, per: str | None = None) -> None:
-        scope, period = budgets.check_scope(scope), budgets.check_per(per)
+    def _write(self, sql: str, args=()) -> None:
         with self._tx() as db:
-            if limit is None:
-                db.execute(budgets.UNSET.format(t=""), (scope, period))
-            else:
-                db.execute(budgets.SET.format(t=""), (scope, period, nanos(budgets.check_limit(limit)),
-                                                      utc_now().isoformat()))
-
-    def budgets(self) -> list[dict]:
-        return budgets.budget_rows(self._read(budgets.LIST.format(t="")))
-
-    def totals(self, by: str = "user", day: dt.date | str | None = None) -> list[dict]:
-        day = day.isoformat() if isinstance(day, dt.date) else day
-        return budgets.totals(self._read, "", by=by, day=day)
-
-    def allowance(self, user: str | None = None) -> Decimal | None:
-        return budgets.allowance(self._read, "", user=user or current_user(),
-                                 day=utc_now().date().isoformat())
+            db.execute(sql, args)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

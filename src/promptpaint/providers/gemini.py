@@ -144,8 +144,10 @@ class GeminiProvider(Provider):
         image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
         # Thinking, text and the image share the output limit; maxOutputTokens is not sent (an
         # image model that hits it ends MAX_TOKENS with no image, still billed), so the limit
-        # itself is the bound. The image is priced at the image rate, the rest at text-out.
-        return {"output_image_tokens": image, "thinking_tokens": wc["output_limit"] - image}
+        # itself is the bound. The image is priced at the image rate, the rest at text-out. A
+        # user's larger max_output_tokens is taken at its word, should the API honour it.
+        limit = max(wc["output_limit"], int(params.get("max_output_tokens") or 0))
+        return {"output_image_tokens": image, "thinking_tokens": limit - image}
 
     def __init__(self, transport: Transport, api_key: str, base_url: str, api_version: str = "v1beta"):
         self.transport = transport
