@@ -199,6 +199,21 @@ def test_costs_shown_equal_the_ledger(fake, monkeypatch):
     assert Decimal(studio.costs["estimate"]) > 0
 
 
+def test_next_call_is_shown_typical_and_at_most_and_last_call_waits_for_a_call(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    studio.params = {**studio.params, "quality": "auto", "size": "1024x1024", "n": 1}
+    studio.prompt = "a fox"  # 5 characters: 2 text tokens at 4 characters a token
+    assert studio.costs["calls"] == 0 and studio.costs["last"] is None
+    # quality "auto" reserves the high-quality worst case, but usually renders at medium.
+    at = lambda quality: studio.client.estimate("a fox", size="1024x1024", n=1, quality=quality)  # noqa: E731
+    assert Decimal(studio.costs["estimate"]) == at("high")
+    assert Decimal(studio.costs["estimate_typical"]) == at("medium") < at("high")
+    studio.params = {**studio.params, "quality": "low"}
+    assert studio.costs["estimate_typical"] == studio.costs["estimate"]
+    front.run("generate")
+    assert studio.costs["calls"] == 1 and Decimal(studio.costs["last"]) == pp.ledger().total() > 0
+
+
 def test_double_click_pays_once(fake, monkeypatch):
     fake.latency = 0.3
     studio, front = openai_studio(fake, monkeypatch)

@@ -113,6 +113,14 @@ class Job:
         return not self.done.is_set()
 
 
+def _typical_params(model, params: dict) -> dict:
+    """The settings a call usually ends up costing: OpenAI's ``quality`` auto is priced as its
+    worst case (high) for budgets, but usually renders at medium."""
+    if "quality" in model.params and params.get("quality") in (None, "auto"):
+        return {**params, "quality": "medium"}
+    return params
+
+
 def _money(d: Decimal | None) -> str | None:
     return None if d is None else format(d, "f")
 
@@ -656,13 +664,17 @@ class Session:
 
     def refresh_costs(self, *, totals: bool = True) -> None:
         """Recompute the cost panel; ``totals=False`` keeps the ledger figures (no database read)."""
-        estimate, note = None, ""
+        estimate = typical = None
+        note = ""
         try:
             client = self.client()
-            estimate = client.estimate(self.prompt or "", images=1 if self.image_id else 0,
-                                       **images.drop_empty(self.params))
+            params = images.drop_empty(self.params)
+            n_images = 1 if self.image_id else 0
+            estimate = client.estimate(self.prompt or "", images=n_images, **params)
+            typical = client.estimate(self.prompt or "", images=n_images,
+                                      **_typical_params(client.model, params))
             note = "free (offline stand-in)" if client.offline else (
-                "worst case for these settings" if estimate is not None else "price unknown")
+                "" if estimate is not None else "price unknown")
         except PromptpaintError as exc:
             note = exc.message
         except (TypeError, ValueError):
@@ -673,7 +685,8 @@ class Session:
             self._typical = self._typical_cost()
         self.costs = {"last": _money(self.last_cost), "widget": _money(self.total),
                       "all_time": _money(self._all_time), "budget_left": _money(self._budget_left),
-                      "estimate": _money(estimate), "estimate_typical": _money(self._typical),
+                      "estimate": _money(estimate),
+                      "estimate_typical": _money(self._typical if self._typical is not None else typical),
                       "estimate_note": note, "calls": self.calls}
         self._changed("costs")
 
