@@ -735,9 +735,4 @@ def preview_bytes(image: Image.Image) -> tuple[bytes, str]:
     return min((png.getvalue(), "image/png"), (jpg.getvalue(), "image/jpeg"), key=lambda d: len(d[0]))
 
 
-def read_bytes(buf) -> bytes:
-    """A custom message's buffer (memoryview from the comm, bytes in tests) as bytes."""
-    return buf.tobytes() if isinstance(buf, memoryview) else bytes(buf)
-
-
-__all__ = ["Session", "StudioTurn", "Job", "error_state", "error_title", "read_bytes"]
+__all__ = ["Session", "StudioTurn", "Job", "error_state", "error_title"]

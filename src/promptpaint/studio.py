@@ -20,26 +20,50 @@ from PIL import Image
 from .client import Client, Result
 from . import imagemeta
 from .errors import InvalidRequest, PromptpaintError
-from .session import Job, Session, StudioTurn, error_state, read_bytes
+from .session import Job, Session, StudioTurn, error_state
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger(__name__)
-# The Studio each notebook cell made last: running the cell again retires the previous one.
-_by_cell: dict[str, weakref.ref] = {}
+# The Studios each notebook cell made in its last run: running the cell again retires them.
+# cell id -> (the execute request's msg_id, [weak refs to its Studios])
+_by_cell: dict[str, tuple[str, list[weakref.ref]]] = {}
 
 
-def _cell_id() -> str | None:
-    """The id of the notebook cell being run (JupyterLab and Notebook 7 send it), or None."""
+def _cell_run() -> tuple[str, str] | None:
+    """(cell id, id of this run) for the notebook cell being run, or None outside one.
+
+    JupyterLab and Notebook 7 put the cell's id in the execute request's metadata; the request's
+    own msg_id tells one run of the cell from the next.
+    """
     try:
         from IPython import get_ipython
 
         kernel = getattr(get_ipython(), "kernel", None)
-        parent = kernel.get_parent() if hasattr(kernel, "get_parent") else {}
-        metadata = (parent or {}).get("metadata") or {}
+        parent = (kernel.get_parent() if hasattr(kernel, "get_parent") else None) or {}
+        metadata = parent.get("metadata") or {}
         cell = metadata.get("cellId") or metadata.get("cell_id")
-        return cell if isinstance(cell, str) and cell else None
+        run = (parent.get("header") or {}).get("msg_id")
+        return (cell, run) if isinstance(cell, str) and cell and isinstance(run, str) else None
     except Exception:  # outside a kernel, or an older one: nothing to replace
         return None
+
+
+def _register(studio: "Studio") -> None:
+    """Retire the Studios an earlier run of this cell made (not those of this run: a cell may
+    make two side by side)."""
+    where = _cell_run()
+    if where is None:
+        return
+    cell, run = where
+    last_run, refs = _by_cell.get(cell, (run, []))
+    if last_run != run:
+        for ref in refs:
+            older = ref()
+            if older is not None and older is not studio:
+                older._session.retire("replaced")  # its view says so; a click there spends nothing
+        refs = []
+    _by_cell[cell] = (run, refs + [weakref.ref(studio)])
+
 
 # Which traits each Session change updates, and how each trait reads the Session.
 _TRAITS = {
@@ -164,13 +188,7 @@ class Studio(anywidget.AnyWidget):
         self.on_msg(self._on_msg)
         self.observe(self._on_front, names=list(_FRONT_END_ORDER))
         s.on_preview = self._send_preview
-        cell = _cell_id()
-        if cell is not None:
-            older = _by_cell.get(cell)
-            older = older() if older is not None else None
-            if older is not None and older is not self:
-                older._session.retire("replaced")  # its view says so; a click there spends nothing
-            _by_cell[cell] = weakref.ref(self)
+        _register(self)
 
     def close(self) -> None:
         """Close the widget: its views say so, and it accepts no more runs."""
@@ -320,13 +338,13 @@ class Studio(anywidget.AnyWidget):
             elif kind == "cancel":
                 s.cancel()
             elif kind == "mask":
-                s.set_mask_png(read_bytes(buffers[0]) if buffers else b"")
+                s.set_mask_png(_buffer(buffers[0]) if buffers else b"")
             elif kind == "markup":
-                s.set_markup_png(read_bytes(buffers[0]) if buffers else b"")
+                s.set_markup_png(_buffer(buffers[0]) if buffers else b"")
             elif kind == "upload":
                 if not buffers:
                     raise InvalidRequest("The upload arrived empty.")
-                s.upload(read_bytes(buffers[0]), str(content.get("name") or "upload"))
+                s.upload(_buffer(buffers[0]), str(content.get("name") or "upload"))
             elif kind == "fetch":
                 self._send_image(content)
             elif kind == "fetch_mask":
@@ -406,6 +424,11 @@ class Studio(anywidget.AnyWidget):
         if job.error is not None:
             raise job.error
         return job.result
+
+
+def _buffer(buf) -> bytes:
+    """A custom message's buffer (a memoryview from the comm, bytes in tests) as bytes."""
+    return buf.tobytes() if isinstance(buf, memoryview) else bytes(buf)
 
 
 def _with_request(reply: dict, request) -> dict:
