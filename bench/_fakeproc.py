@@ -25,7 +25,7 @@ def _serve(conn) -> None:
             elif cmd == "step":
                 fake.batches.step = value
             elif cmd == "billed":
-                value = str(fake.batches.total())
+                value = str(fake.bill_total())  # the fake's own record of what it charged
             conn.send(value)
 
 

@@ -57,6 +57,28 @@ export function shortcut(event) {
   return null;
 }
 
+/**
+ * In place: a decoded mask PNG from the kernel → the brush layer's pixels. An RGBA mask
+ * carries the painted area in its alpha; an "L" mask decodes opaque with it in the grey level.
+ */
+export function maskToLayer(data, rgb = PAINT) {
+  let opaque = true;
+  for (let i = 3; i < data.length; i += 4) {
+    if (data[i] !== 255) {
+      opaque = false;
+      break;
+    }
+  }
+  for (let i = 0; i < data.length; i += 4) {
+    const value = opaque ? data[i] : data[i + 3];
+    data[i] = rgb[0];
+    data[i + 1] = rgb[1];
+    data[i + 2] = rgb[2];
+    data[i + 3] = value;
+  }
+  return data;
+}
+
 export function isBlank(data) {
   for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return false;
   return true;
@@ -279,6 +301,21 @@ export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPo
       stack.limit = undoLimit(canvas.width, canvas.height);
       stack.reset(null);
       onState();
+    },
+    /** Python's mask for this image (after a reload): shown as the starting state, not echoed. */
+    load(image) {
+      if (image.width !== canvas.width || image.height !== canvas.height) return false;
+      stroke = null;
+      maskToLayer(image.data);
+      const state = isBlank(image.data) ? null : image;
+      restore(state);
+      stack.reset(state);
+      onState();
+      return true;
+    },
+    /** True until the user changes the layer: a late kernel mask may still replace it. */
+    get pristine() {
+      return !stroke && !stack.canUndo && !stack.canRedo;
     },
     /** Python dropped the mask: blank the layer without echoing a message back. */
     clearSilently() {

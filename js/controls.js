@@ -83,14 +83,21 @@ function fill(select, options, value) {
   select.value = value;
 }
 
+let moreIds = 0;
+
 export function createControls(model) {
   const providerSelect = h("select", { class: "pp-select", "aria-label": "Provider" });
   const modelSelect = h("select", { class: "pp-select", "aria-label": "Model" });
   const warning = h("div", { class: "pp-warning", role: "note", hidden: true });
   const paramsBox = h("div", { class: "pp-params" });
-  const moreBox = h("div", { class: "pp-params pp-more-params" });
-  const moreSummary = h("summary", { class: "pp-more-summary" }, "More settings");
-  const more = h("details", { class: "pp-more" }, moreSummary, moreBox);
+  // A disclosure button (not <details>): it is a "button" to assistive tech and to tests alike.
+  const moreBox = h("div", { class: "pp-params pp-more-params", id: `pp-more-${++moreIds}`, hidden: true });
+  const moreSummary = h("button", { type: "button", class: "pp-more-toggle", "aria-expanded": "false", "aria-controls": moreBox.id }, "More settings");
+  const more = h("div", { class: "pp-more" }, moreSummary, moreBox);
+  moreSummary.addEventListener("click", () => {
+    moreBox.hidden = !moreBox.hidden;
+    moreSummary.setAttribute("aria-expanded", String(!moreBox.hidden));
+  });
   const prompt = h("textarea", {
     class: "pp-prompt",
     "aria-label": "Prompt",

@@ -36,3 +36,18 @@ export function listen(target, handlers) {
     for (const [type, fn] of entries) target.removeEventListener(type, fn);
   };
 }
+
+/**
+ * Runs `rerender()` (which replaces `container`'s children) and then gives focus to the new
+ * element whose `attr` matches the one that had it: a keyboard user who picks a card or a result
+ * keeps their place instead of dropping to <body>.
+ */
+export function keepingFocus(container, attr, rerender) {
+  const active = document.activeElement;
+  const key = container.contains(active) ? active.getAttribute(attr) : null;
+  rerender();
+  if (key == null || container.contains(document.activeElement)) return;
+  for (const el of container.querySelectorAll(`[${attr}]`)) {
+    if (el.getAttribute(attr) === key) return el.focus({ preventScroll: true });
+  }
+}

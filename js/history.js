@@ -1,4 +1,4 @@
-import { h } from "./dom.js";
+import { h, keepingFocus } from "./dom.js";
 import { formatCents, formatUSD } from "./cost.js";
 import { findModel, paramsFor } from "./controls.js";
 import { setTraits, subscribe } from "./sync.js";
@@ -103,7 +103,7 @@ export function createHistory(model, cache) {
     const turns = model.get("turns") || [];
     const items = historyItems(turns, model.get("current") || {});
     el.hidden = items.length === 0;
-    strip.replaceChildren(
+    keepingFocus(strip, "data-turn", () => strip.replaceChildren(
       ...items.map((item) =>
         h(
           "button",
@@ -130,7 +130,7 @@ export function createHistory(model, cache) {
           ),
         ),
       ),
-    );
+    ));
     // Follow new turns as they arrive, but leave the scroll alone when only `current` moved.
     if (items.length > shownCount) strip.scrollLeft = strip.scrollWidth;
     shownCount = items.length;

@@ -5,8 +5,15 @@
 // nothing to cancel: that one still takes the notebook back to command mode.
 import { listen } from "./dom.js";
 
+// With Ctrl/Cmd, only the combinations the widget or its text boxes use stay inside (run,
+// undo/redo, select/copy/cut/paste, word jumps); the rest (Ctrl+S to save the notebook, the
+// command palette) still reach JupyterLab.
+const OWN_WITH_MODIFIER = new Set(["enter", "z", "y", "a", "c", "v", "x", "arrowleft", "arrowright", "arrowup", "arrowdown", "home", "end", "backspace", "delete"]);
+
 export function keepsKey(event, running) {
-  return event.key !== "Escape" || running;
+  if (event.key === "Escape") return running;
+  if (event.ctrlKey || event.metaKey) return OWN_WITH_MODIFIER.has(String(event.key).toLowerCase());
+  return true;
 }
 
 /** Stops key events at `root`; Escape while a call runs cancels it. Returns the remover. */

@@ -12,12 +12,12 @@ export function formatWhen(iso) {
   return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`;
 }
 
-/** Newest first; every word of the filter must appear in the prompt, model, provider or date. */
+/** Newest first; every word of the filter must appear in the prompt, model or provider (as the kernel filters). */
 export function filterPast(items = [], query = "") {
   const words = String(query).toLowerCase().split(/\s+/).filter(Boolean);
   return items
     .filter((item) => {
-      const hay = [item.prompt, item.model, item.provider, item.kind, formatWhen(item.at)].join(" ").toLowerCase();
+      const hay = [item.prompt, item.model, item.provider].join(" ").toLowerCase();
       return words.every((w) => hay.includes(w));
     })
     .sort((a, b) => String(b.at ?? "").localeCompare(String(a.at ?? "")));
@@ -38,7 +38,7 @@ export function pastLine(item) {
  */
 export function createPast(model, cache) {
   const button = h("button", { type: "button", class: "pp-btn", "aria-expanded": "false", title: "Images from earlier sessions, from the store and the ledger" }, "Past images");
-  const filter = h("input", { type: "search", class: "pp-past-filter", "aria-label": "Filter", placeholder: "Filter by prompt, model or date" });
+  const filter = h("input", { type: "search", class: "pp-past-filter", "aria-label": "Filter", placeholder: "Filter by prompt or model" });
   const list = h("ul", { class: "pp-past-list" });
   const empty = h("div", { class: "pp-muted" });
   const close = h("button", { type: "button", class: "pp-btn pp-btn-quiet", "aria-label": "Close" }, "✕");
@@ -103,11 +103,13 @@ export function createPast(model, cache) {
         open.addEventListener("click", () => {
           send(model, messages.openPast(item.id));
           toggle(false);
+          button.focus(); // the drawer (and the focused Open) is gone; focus goes back where it came from
         });
         hide.addEventListener("click", () => {
           items = items.filter((i) => i.id !== item.id);
           load(item.id);
           render();
+          filter.focus({ preventScroll: true }); // the focused Hide went with its row
         });
         return h(
           "li",
@@ -132,6 +134,12 @@ export function createPast(model, cache) {
 
   button.addEventListener("click", () => toggle());
   close.addEventListener("click", () => {
+    toggle(false);
+    button.focus();
+  });
+  el.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    event.stopPropagation(); // closing the drawer is all this Escape does
     toggle(false);
     button.focus();
   });

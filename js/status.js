@@ -33,16 +33,17 @@ const URL_RE = /https?:\/\/[^\s<>"'`]+/g;
 
 /** Text → [{text} | {url}] pieces, so URLs in an error become links and nothing else is HTML. */
 export function linkify(text) {
+  const source = String(text ?? "");
   const out = [];
   let at = 0;
-  for (const match of String(text ?? "").matchAll(URL_RE)) {
+  for (const match of source.matchAll(URL_RE)) {
     // A sentence's full stop or a closing bracket is not part of the address.
     const url = match[0].replace(/[.,;:!?)\]]+$/, "");
-    if (match.index > at) out.push({ text: text.slice(at, match.index) });
+    if (match.index > at) out.push({ text: source.slice(at, match.index) });
     out.push({ url });
     at = match.index + url.length;
   }
-  if (at < String(text ?? "").length) out.push({ text: text.slice(at) });
+  if (at < source.length) out.push({ text: source.slice(at) });
   return out;
 }
 
@@ -191,6 +192,7 @@ export function createStatus(model) {
   function renderCode() {
     const code = model.get("code") || {};
     const blocks = [
+      ["promptpaint — runs as pasted, keeps the budget and the ledger", code.promptpaint],
       ["curl", code.curl],
       ["Python", code.python],
     ].filter(([, text]) => text);

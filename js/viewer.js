@@ -1,4 +1,4 @@
-import { h, listen } from "./dom.js";
+import { h, keepingFocus, listen } from "./dom.js";
 import { createBrush, shortcut, stepSize, MIN_SIZE, MAX_SIZE } from "./brush.js";
 import { asBytes, createRequests, downloadName, messages, send, setTraits, subscribe } from "./sync.js";
 
@@ -81,27 +81,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     onPointerDown: () => root.focus({ preventScroll: true }),
   });
   let shownSha = null;
-  const maskRequests = createRequests(model, { kind: "mask" });
   const downloads = createRequests(model, { kind: "image" });
-
-  /** Draws the kernel's mask for `sha` (PNG bytes, or none: a blank layer). */
-  async function showKernelMask(sha, buffer) {
-    if (shownSha !== sha || !brush.enabled) return;
-    if (!buffer) return brush.clearSilently();
-    const bitmap = await createImageBitmap(new Blob([buffer], { type: "image/png" }));
-    if (shownSha === sha) brush.showSilently(bitmap);
-    bitmap.close?.();
-  }
-
-  /** A view that opens on an image the kernel holds a mask for shows that mask, not a blank layer. */
-  function loadKernelMask(sha) {
-    if (!model.get("has_mask")) return;
-    maskRequests
-      .ask((request) => send(model, messages.fetchMask(request)))
-      .then(({ content, buffers }) => (content.image_id === sha ? showKernelMask(sha, buffers[0]) : undefined))
-      .catch((err) => report(`Could not load the mask: ${err.message}`));
-  }
-
   function renderTools() {
     if (!brush) return;
     const on = brush.enabled;
@@ -155,7 +135,8 @@ export function createViewer({ model, cache, root, caption = null, report = () =
         frame.classList.remove("pp-loading");
         brush.setEnabled(true);
         report("");
-        loadKernelMask(sha);
+        // After a page reload the kernel may still hold a mask: show it, since Edit will use it.
+        if (model.get("has_mask")) send(model, messages.fetchMask());
       },
       (err) => {
         if (shownSha !== sha) return;
@@ -169,7 +150,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     const pick = choicesFor(model.get("turns") || [], model.get("current") || {});
     choices.hidden = !pick;
     if (!pick) return choices.replaceChildren();
-    choices.replaceChildren(
+    keepingFocus(choices, "data-index", () => choices.replaceChildren(
       ...pick.images.map((sha, index) => {
         const thumb = h("img", { alt: "" });
         const ready = cache.peek(sha, true);
@@ -182,12 +163,29 @@ export function createViewer({ model, cache, root, caption = null, report = () =
             class: "pp-choice",
             "aria-label": `Result ${index + 1} of ${pick.images.length}`,
             "aria-pressed": String(index === pick.selected),
+            "data-index": index,
             onclick: () => setTraits(model, { current: { turn: pick.turn, index } }),
           },
           thumb,
         );
       }),
-    );
+    ));
+  }
+
+  async function showKernelMask(content, buffers) {
+    const sha = content.image_id;
+    if (sha !== shownSha || !brush.enabled || !brush.pristine) return;
+    if (!buffers.length) return brush.clearSilently();
+    try {
+      const bitmap = await createImageBitmap(new Blob([buffers[0]], { type: "image/png" }));
+      const scratch = h("canvas", { width: canvas.width, height: canvas.height });
+      const sctx = scratch.getContext("2d");
+      sctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close?.();
+      if (sha === shownSha && brush.pristine) brush.load(sctx.getImageData(0, 0, canvas.width, canvas.height));
+    } catch (err) {
+      report(`Could not show the mask the kernel holds: ${err.message}`);
+    }
   }
 
   function currentPrompt() {
@@ -195,6 +193,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     return (model.get("turns") || []).find((t) => t.id === current.turn)?.prompt ?? "";
   }
 
+  /** The kernel's download copy: the image with how it was made written inside it. */
   async function download() {
     const sha = model.get("image_id");
     if (!sha) return;
@@ -253,11 +252,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     "change:turns": onChoices,
     "change:current": onChoices,
     "msg:custom": (content, buffers) => {
-      if (content?.kind === "mask" && content.request === undefined) {
-        // Python set studio.mask: show it (a reply to our own fetch_mask is handled above).
-        sender.invalidate();
-        return showKernelMask(content.image_id, buffers?.[0]).catch((err) => report(`Could not show the mask: ${err.message}`));
-      }
+      if (content?.kind === "mask") return showKernelMask(content, buffers ?? []);
       if (content?.kind !== "clear_mask") return;
       sender.invalidate();
       brush.clearSilently();
@@ -277,7 +272,6 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     brush,
     dispose() {
       brush.dispose();
-      maskRequests.dispose();
       downloads.dispose();
       unlisten();
       unsubscribe();

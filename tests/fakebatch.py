@@ -5,10 +5,12 @@ cancel). Gemini: ``models/{m}:batchGenerateContent`` (inline requests or a file)
 (get, ``:cancel``), the Files API's resumable upload and ``files/{id}:download``.
 
 Jobs move through their states with time: ``fake.batches.step`` seconds per stage (validating
-or pending, then running: the lines run one by one across that stage, then finalizing). Each line
+or pending, then running: the lines run one by one across that stage, then finalizing; a cancel
+takes ``cancel_delay``). Each line
 is answered by the fake's own single-call handler, so a batch line validates, renders, bills and
-takes queued faults exactly like a direct call. ``billed`` records what each line cost at the
-providers' published batch rates (half the direct rates), independently of promptpaint's registry.
+takes queued faults exactly like a direct call, and is billed by the fake's own tables
+(``fake.billed``) at the Batch API's rate: half the direct one. ``billed`` here lists the batch
+lines' bills by job and key.
 ``expire(job_id)`` ends a job as the 24 h window would.
 """
 
@@ -19,18 +21,12 @@ import re
 import secrets
 import threading
 import time
+import base64
+import dataclasses
 from decimal import Decimal
 
 from fakeserver import CaseInsensitiveDict, RecordedRequest, _Answer
 
-# Published direct prices (USD per 1M tokens; providers.md 2026-11-25); batch bills half of them.
-DIRECT = {
-    "gpt-image-2": (5, 8, 10, 30), "gpt-image-2.5-sunburst": (5, 8, 10, 30), "gpt-image-2.5-flare": (5, 8, 10, 30),
-    "gpt-image-1.5": (5, 8, 10, 32), "gpt-image-1-mini": (2, Decimal("2.5"), 8, 8),
-    "gemini-3.1-flash-image": (Decimal("0.5"), Decimal("0.5"), 3, 60),
-    "gemini-3.1-flash-lite-image": (Decimal("0.25"), Decimal("0.25"), Decimal("1.5"), 30),
-    "gemini-3-pro-image": (2, 2, 12, 120),
-}
 OPENAI_ENDPOINTS = ("/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions",
                     "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos")
 OPENAI_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
@@ -38,12 +34,6 @@ BATCH_CREATE_FIELDS = {"input_file_id", "endpoint", "completion_window", "metada
 INLINE_LIMIT = 20 * 2**20
 RPC_CODES = {"INVALID_ARGUMENT": 3, "NOT_FOUND": 5, "PERMISSION_DENIED": 7, "RESOURCE_EXHAUSTED": 8,
              "INTERNAL": 13, "UNAVAILABLE": 14, "UNAUTHENTICATED": 16, "FAILED_PRECONDITION": 9}
-
-
-def batch_cost(model: str, text_in=0, image_in=0, text_out=0, image_out=0) -> Decimal:
-    ti, ii, to, io = DIRECT[model]
-    usd = Decimal(text_in) * ti + Decimal(image_in) * ii + Decimal(text_out) * to + Decimal(image_out) * io
-    return usd / 2 / 1_000_000
 
 
 def _iso(t: float) -> str:
@@ -67,6 +57,8 @@ class FakeBatches:
     def __init__(self, fake, step: float = 0.3):
         self.fake = fake
         self.step = step
+        self.cancel_delay = 0.1              # seconds from a cancel request to "cancelled"
+        self.drop_create = False             # create the next job, then drop the connection unanswered
         self.files: dict[str, dict] = {}     # id/name -> {"bytes", "purpose", "filename", "created"}
         self.jobs: dict[str, _Job] = {}
         self.billed: list[dict] = []         # {"provider", "job", "key", "usd"}
@@ -88,16 +80,26 @@ class FakeBatches:
 
     def handle(self, req: RecordedRequest) -> _Answer:
         with self._lock:
+            before = len(self.jobs)
             if req.provider == "openai":
                 req._request_id = "req_" + secrets.token_hex(16)  # type: ignore[attr-defined]
-                return self._openai(req)
-            return self._gemini(req)
+                answer = self._openai(req)
+            else:
+                answer = self._gemini(req)
+            if self.drop_create and len(self.jobs) > before:
+                self.drop_create, answer.drop = False, True  # the job exists; its creator never hears
+            return answer
 
-    def expire(self, job_id: str) -> None:
-        """End the job now, as the provider does when its 24 h window runs out."""
+    def expire(self, job_id: str, ran: int | None = None) -> None:
+        """End the job now, as the provider does when its 24 h window runs out; with ``ran``,
+        after exactly its first ``ran`` lines (otherwise after those due by now)."""
         with self._lock:
             job = self.jobs[job_id]
-            self._run_due(job, time.time())
+            if ran is None:
+                self._run_due(job, time.time())
+            for i in range(ran or 0):
+                if i not in job.results:
+                    job.results[i] = self._run_line(job, i)
             job.expired_at = time.time()
             self._finish(job)
 
@@ -128,7 +130,7 @@ class FakeBatches:
             return "pending"
         self._run_due(job, now)
         if job.cancelled_at is not None:
-            if now >= job.cancelled_at + self.step:
+            if now >= job.cancelled_at + self.cancel_delay:
                 self._finish(job)
                 return "done"
             return "cancelling"
@@ -155,28 +157,61 @@ class FakeBatches:
         raw = json.dumps(body).encode()
         req = RecordedRequest(provider=job.provider, method="POST", path=path, query={}, headers=headers,
                               raw=raw, json=body)
-        answer = self.fake._handle_openai(req) if job.provider == "openai" else self.fake._handle_gemini(req)
+        if path == "/v1/images/edits":
+            answer = self._json_edit(req, body)
+            if answer is None:
+                answer = self.fake._handle_openai(req)
+        else:
+            answer = self.fake._handle_openai(req) if job.provider == "openai" else self.fake._handle_gemini(req)
         req.status, req.response_json = answer.status, answer.json
         self.lines_run.append(req)
+        request_id = getattr(req, "_request_id", None)
         if answer.status == 200:
-            self._bill(job, key, answer.json)
-        return {"key": key, "status": answer.status, "json": answer.json,
-                "request_id": getattr(req, "_request_id", None)}
+            self._rebill(job, key, request_id if job.provider == "openai" else answer.json.get("responseId"))
+        return {"key": key, "status": answer.status, "json": answer.json, "request_id": request_id}
 
-    def _bill(self, job: _Job, key: str, body: dict) -> None:
-        if job.provider == "openai":
-            u = body.get("usage") or {}
-            d = u.get("input_tokens_details") or {}
-            out = u.get("output_tokens_details") or {}
-            usd = batch_cost(job.model, d.get("text_tokens", 0), d.get("image_tokens", 0),
-                             out.get("text_tokens", 0), out.get("image_tokens", u.get("output_tokens", 0)))
-        else:
-            u = body.get("usageMetadata") or {}
-            ins = {x["modality"]: x["tokenCount"] for x in u.get("promptTokensDetails", [])}
-            outs = {x["modality"]: x["tokenCount"] for x in u.get("candidatesTokensDetails", [])}
-            usd = batch_cost(job.model, ins.get("TEXT", 0), ins.get("IMAGE", 0),
-                             outs.get("TEXT", 0) + u.get("thoughtsTokenCount", 0), outs.get("IMAGE", 0))
-        self.billed.append({"provider": job.provider, "job": job.id, "key": key, "usd": usd})
+    def _json_edit(self, req: RecordedRequest, body) -> _Answer | None:
+        """The JSON edit body (``images``/``mask`` as ``{"image_url"}`` or ``{"file_id"}``) read into
+        the form and files the fake's edit handler judges; an answer here when it is malformed."""
+        if not isinstance(body, dict):
+            return self._oa_error(400, "The request body must be a JSON object.")
+        images = body.get("images")
+        if not isinstance(images, list) or not images:
+            return self._oa_error(400, "Missing required parameter: 'images'.", param="images",
+                                  code="missing_required_parameter")
+        files: dict = {}
+        for field, refs in (("image[]", images), ("mask", [body["mask"]] if "mask" in body else [])):
+            for i, ref in enumerate(refs):
+                data = self._image_ref(ref)
+                if isinstance(data, _Answer):
+                    return data
+                files.setdefault(field, []).append((f"{field.strip('[]')}-{i}.png", "image/png", data))
+        req.files = files
+        req.form = {k: [json.dumps(v) if isinstance(v, bool) else str(v)] for k, v in body.items()
+                    if k not in ("images", "mask")}
+        req.headers["content-type"] = "multipart/form-data; boundary=json-edit"
+        return None
+
+    def _image_ref(self, ref) -> bytes | _Answer:
+        if not isinstance(ref, dict) or len(ref) != 1 or not ({"image_url", "file_id"} & set(ref)):
+            return self._oa_error(400, "Each image reference needs exactly one of 'image_url' or 'file_id'.",
+                                  param="images")
+        if "file_id" in ref:
+            f = self.files.get(ref["file_id"])
+            return f["bytes"] if f else self._oa_error(404, f"No such File object: {ref['file_id']}", param="images")
+        m = re.fullmatch(r"data:image/(png|jpeg|webp);base64,([A-Za-z0-9+/=]+)", str(ref["image_url"]))
+        if not m:  # an http(s) URL would be fetched by the provider; the fake cannot
+            return self._oa_error(400, "Could not read image_url: use a data URL or a file_id.", param="images")
+        return base64.b64decode(m.group(2))
+
+    def _rebill(self, job: _Job, key: str, request_id: str) -> None:
+        """The line was billed as a direct call: the Batch API charges half of that."""
+        with self.fake._lock:
+            for i, bill in enumerate(self.fake.billed):
+                if bill.request_id == request_id:
+                    half = dataclasses.replace(bill, cost=bill.cost / 2)
+                    self.fake.billed[i] = half
+                    self.billed.append({"provider": job.provider, "job": job.id, "key": key, "usd": half.cost})
 
     # ======================================================================= OpenAI
     def _oa_error(self, status, message, param=None, code=None, type="invalid_request_error"):

@@ -1,5 +1,7 @@
 """Batch jobs against the fake Batch APIs: wire format, money, and collection from a new process."""
 
+import base64
+import io
 import json
 import os
 import subprocess
@@ -87,7 +89,7 @@ def test_openai_batch_wire_format_and_a_new_process_collects_every_line_at_batch
     billed = {b["key"]: b["usd"] for b in fake.batches.billed}
     assert line_costs(job.id) == billed
     assert [Decimal(r["cost"]) for r in got["results"]] == [billed[f"pp-{i}"] for i in range(3)]
-    assert pp.ledger().total() == fake.batches.total()
+    assert pp.ledger().total() == fake.batches.total() == fake.bill_total()
     # Batch price is half the direct one: the same usage through the direct API would cost twice as much.
     direct = openai(fake).generate("a red fox", quality="low", size="1024x1024")
     assert direct.cost == 2 * billed["pp-0"]
@@ -115,12 +117,13 @@ def test_gemini_batch_inline_with_a_refused_and_a_failed_line(fast):
     costs = line_costs(job.id)
     assert costs == {**billed, "pp-1": Decimal(0)}
     assert refused.cost == billed["pp-0"] and ok.cost == billed["pp-2"]
-    assert pp.ledger().total() == fake.batches.total()
+    assert pp.ledger().total() == fake.batches.total() == fake.bill_total()
     assert job.results()[2].paths == ok.paths and len(ledger_rows()) == 4  # collecting again books nothing
 
 
-def test_gemini_batch_large_job_goes_as_an_uploaded_file_and_comes_back_as_one(fast, monkeypatch):
-    monkeypatch.setattr(gemini_batch, "INLINE_LIMIT", 0)
+@pytest.mark.parametrize("limit", [("INLINE_MAX_LINES", 1), ("INLINE_LIMIT", 100)], ids=["many lines", "20 MB"])
+def test_gemini_batch_large_job_goes_as_an_uploaded_file_and_comes_back_as_one(fast, monkeypatch, limit):
+    monkeypatch.setattr(gemini_batch, *limit)  # as 17+ lines or 20 MB of requests would
     job = gemini(fast).batch(["a fox", "a heron"])
     start, finish, create = fast.requests[:3]
     assert start.path == "/upload/v1beta/files" and start.headers["x-goog-upload-command"] == "start"
@@ -143,6 +146,25 @@ def test_a_budget_refuses_a_batch_before_anything_is_uploaded(fake):
     assert pp.ledger().total() == 0
 
 
+def test_a_job_whose_creation_answer_is_lost_keeps_its_worst_case_counting(fast):
+    fast.batches.drop_create = True
+    client = openai(fast, budget=1)
+    with pytest.raises(pp.ProviderError) as exc:
+        client.batch(["a fox", "a heron"], quality="low")
+    assert exc.value.maybe_billed and len(fast.batches.jobs) == 1  # it exists, and will run and bill
+    held = client.estimate("a fox", quality="low") / 2 + client.estimate("a heron", quality="low") / 2
+    assert pp.ledger().spent(budget=client._budget_id) == held > 0
+
+
+def test_a_job_the_provider_refused_to_create_releases_its_reservation(fast):
+    client = pp.Client("openai", api_key="sk-not-a-valid-key-000000", base_url=fast.openai_base, budget=1)
+    with pytest.raises(pp.AuthError) as exc:
+        client.batch(["a fox"], quality="low")
+    assert not exc.value.maybe_billed and fast.batches.jobs == {}
+    assert pp.ledger().spent(budget=client._budget_id) == 0
+    assert "not-a-valid" not in str(exc.value) and "not-a-valid" not in str(ledger_rows())
+
+
 def test_the_jobs_reservation_counts_against_the_budget_until_it_is_collected(fast):
     fast.batches.step = 30  # the job stays pending for the whole test
     probe = gemini(fast)
@@ -156,7 +178,7 @@ def test_the_jobs_reservation_counts_against_the_budget_until_it_is_collected(fa
 
 
 def test_a_cancelled_job_releases_what_never_ran(fast):
-    fast.batches.step = 0.5
+    fast.batches.step = 30  # still validating when the cancel arrives
     client = openai(fast, budget=0.5)
     job = client.batch(["a fox", "a heron"], quality="low")
     assert job.cancel() in ("cancelling", "cancelled")
@@ -169,16 +191,28 @@ def test_a_cancelled_job_releases_what_never_ran(fast):
 
 
 def test_an_expired_job_books_the_lines_that_ran_and_releases_the_rest(fast):
-    fast.batches.step = 0.2
+    fast.batches.step = 30
     job = gemini(fast, budget=1).batch([f"fox {i}" for i in range(4)])
-    while not fast.batches.lines_run:  # let at least one line run, then the 24 h window "ends"
-        job.status()
-    fast.batches.expire(job.id)
+    fast.batches.expire(job.id, ran=2)  # the 24 h window ends after two lines ran
     results = job.wait(poll=0.05, progress=False).results()
     assert job.state == "expired"
     ran = [r for r in results if isinstance(r, pp.Result)]
-    assert 1 <= len(ran) < 4 and all(isinstance(r, pp.Cancelled) for r in results[len(ran):])
-    assert sum(r.cost for r in ran) == fast.batches.total() == pp.ledger().total()
+    assert len(ran) == 2 and all(isinstance(r, pp.Cancelled) and "expired" in r.message for r in results[2:])
+    assert sum(r.cost for r in ran) == fast.batches.total() == pp.ledger().total() == fast.bill_total()
+
+
+def test_a_line_whose_usage_cannot_be_read_keeps_counting_at_its_worst_case(fast):
+    fast.fault("gemini", "odd_usage", kind="null")
+    client = gemini(fast, budget=1)
+    job = client.batch(["a fox", "a heron"])
+    with pytest.warns(pp.UnknownPriceWarning, match="1 line"):
+        odd, fine = job.wait(poll=0.05, progress=False).results()
+    assert odd.cost is None and fine.cost > 0 and odd.image  # the image is kept
+    rows = {r["id"]: r for r in ledger_rows()}
+    from promptpaint.batch import Records
+    line = Records(pp.ledger()).lines(job.id)[0]
+    held = rows[line["ledger_row"]]["reserved"]
+    assert held > 0 and pp.ledger().spent(budget=client._budget_id) == held + fine.cost
 
 
 def test_results_before_the_job_ends_says_to_wait(fast):
@@ -190,11 +224,23 @@ def test_results_before_the_job_ends_says_to_wait(fast):
         job.wait(timeout=0.1, poll=0.05, progress=False)
 
 
-def test_openai_batch_edits_are_refused_before_spending(fake):
-    im = Image.new("RGB", (32, 32), "red")
-    with pytest.raises(pp.InvalidRequest, match="generation only"):
-        openai(fake, budget=1).batch(["make it blue"], images=[im])
-    assert fake.requests == [] and ledger_rows() == []
+def test_openai_batch_edits_send_json_image_references_and_are_booked_at_batch_price(fast):
+    red, blue = Image.new("RGB", (48, 32), "red"), Image.new("RGB", (16, 16), "blue")
+    job = openai(fast, budget=1).batch(["add a hat", "add a scarf"], images=[red, [red, blue]], quality="low")
+    upload, create = fast.requests[0], fast.requests[1]
+    assert create.json["endpoint"] == "/v1/images/edits"
+    lines = [json.loads(x) for x in upload.files["file"][0][2].decode().splitlines()]
+    assert lines[0]["url"] == "/v1/images/edits" and lines[0]["body"]["prompt"] == "add a hat"
+    refs = lines[1]["body"]["images"]
+    assert [list(r) for r in refs] == [["image_url"], ["image_url"]]
+    sent = Image.open(io.BytesIO(base64.b64decode(refs[1]["image_url"].split(",", 1)[1])))
+    assert sent.size == (16, 16) and refs[1]["image_url"].startswith("data:image/png;base64,")
+    hat, scarf = job.wait(poll=0.05, progress=False).results()
+    assert hat.image.size == (48, 32)  # an edit keeps the first image's size
+    assert [hat.usage.input_images, scarf.usage.input_images] == [1, 2] and scarf.usage.input_image_tokens > 0
+    assert pp.ledger().total() == fast.batches.total() == fast.bill_total() > 0
+    with pytest.raises(pp.InvalidRequest, match="all generations or all edits"):
+        openai(fast).batch(["a", "b"], images=[red, None])
 
 
 def test_gemini_batch_edits_send_each_lines_image(fast):
@@ -209,6 +255,14 @@ def test_gemini_batch_edits_send_each_lines_image(fast):
         gemini(fast).batch(["a", "b"], images=[im])
 
 
+def test_a_ledger_without_a_file_says_batches_are_not_kept_there(fast):
+    class Elsewhere:  # e.g. the class ledger on PostgreSQL
+        pass
+
+    with pytest.raises(pp.InvalidRequest, match="PostgreSQL"):
+        pp.batches(ledger=Elsewhere())
+
+
 def test_batches_needs_a_key_to_reach_the_provider(fast, monkeypatch):
     gemini(fast).batch(["a fox"])
     job = pp.batches()[0]
@@ -216,3 +270,80 @@ def test_batches_needs_a_key_to_reach_the_provider(fast, monkeypatch):
         job.status()
     monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
     assert pp.batches()[0].status() in ("pending", "running", "completed")
+
+
+def test_a_line_answered_with_unreadable_image_data_keeps_counting(fast, monkeypatch):
+    from promptpaint.providers import openai_batch
+
+    real = openai_batch.answer_from
+
+    def garbled(body, n_in, rid, attempts=1):  # the provider answered (and billed) this line
+        body = {**body, "data": [{"b64_json": "!!not base64!!"}]}
+        return real(body, n_in, rid, attempts)
+
+    monkeypatch.setattr(openai_batch, "answer_from", garbled)
+    client = openai(fast, budget=1)
+    (line,) = client.batch(["a fox"], quality="low").wait(poll=0.05, progress=False).results()
+    assert isinstance(line, pp.ProviderError)
+    assert pp.ledger().spent(budget=client._budget_id) == client.estimate("a fox", quality="low") / 2 > 0
+
+
+def test_two_sessions_collecting_one_job_at_once_book_each_line_once(fast):
+    from concurrent.futures import ThreadPoolExecutor
+
+    job = gemini(fast, budget=1).batch([f"fox {i}" for i in range(12)])
+    job.wait(poll=0.05, progress=False)
+    first, second = pp.batches(api_key=GEMINI_KEY)[0], pp.batches(api_key=GEMINI_KEY)[0]
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.map(lambda j: j.results(), (first, second))
+    lines = [r for r in ledger_rows() if r["kind"] != "batch"]
+    assert len(lines) == 12 and len({r["prompt"] for r in lines}) == 12
+    assert pp.ledger().total() == fast.bill_total()
+    assert [type(r) for r in job.results()] == [pp.Result] * 12
+    assert pp.ledger().spent() == fast.bill_total()  # the job's reservation is released
+
+
+def test_the_key_never_shows_in_a_jobs_repr_record_or_error(fast, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    job = gemini(fast).batch(["a fox"])
+    found = pp.batches()[0]
+    found.status()
+    assert GEMINI_KEY not in repr(found.wire.__dict__) and GEMINI_KEY not in repr(job)
+    from promptpaint.batch import Records
+    assert GEMINI_KEY not in repr(Records(pp.ledger()).jobs())
+    fast.keys.discard(GEMINI_KEY)  # the provider now rejects the key
+    with pytest.raises(pp.PromptpaintError) as exc:
+        found.status()
+    assert GEMINI_KEY not in str(exc.value) and GEMINI_KEY not in repr(exc.value.args)
+
+
+def test_a_collection_that_died_halfway_is_finished_by_the_next_on_the_same_rows(fast, monkeypatch):
+    from promptpaint import batch
+
+    job = gemini(fast, budget=1).batch(["a fox", "a heron", "a cat"])
+    job.wait(poll=0.05, progress=False)
+    real = batch.BatchJob._book_line
+    calls = []
+
+    def dies_on_second_line(self, records, idx, row, outcome, price):
+        calls.append(idx)
+        if len(calls) == 2:  # the kernel is killed after this line's row was reserved
+            worst = json.loads(self._record["worst"])[idx]
+            attempt = batch.Attempt(provider="gemini", model=GEMINI, kind="generate", prompt=self.prompts[idx],
+                                    params={}, price_version=None, budget=self._record["budget"])
+            records.update_line(self.id, idx, ledger_row=self.ledger.reserve(attempt, Decimal(worst), []))
+            raise KeyboardInterrupt
+        return real(self, records, idx, row, outcome, price)
+
+    monkeypatch.setattr(batch.BatchJob, "_book_line", dies_on_second_line)
+    with pytest.raises(KeyboardInterrupt):
+        job.results()
+    monkeypatch.setattr(batch.BatchJob, "_book_line", real)
+    assert pp.ledger().spent() > fast.bill_total()  # the job and the half-booked line still count
+    later = pp.batches(api_key=GEMINI_KEY)[0]
+    assert all(isinstance(r, pp.Cancelled) for r in later.results()[1:2])  # claimed moments ago: left alone
+    monkeypatch.setattr(batch, "STALE_CLAIM", 0.0)  # ... until the claim is old
+    results = pp.batches(api_key=GEMINI_KEY)[0].results()
+    assert [type(r) for r in results] == [pp.Result] * 3
+    assert len([r for r in ledger_rows() if r["kind"] == "generate"]) == 3  # the dead one's row was reused
+    assert pp.ledger().total() == pp.ledger().spent() == fast.bill_total()

@@ -114,7 +114,7 @@ def test_genai_sdk_uploads_a_batch_file_and_downloads_the_results(fast, tmp_path
     out = [json.loads(x) for x in data.decode().splitlines()]
     assert [o["key"] for o in out] == ["a fox", "a heron"] and "candidates" in out[0]["response"]
 
-    fast.batches.step = 0.5
+    fast.batches.step = 30
     job = client.batches.create(model=GEMINI, src=uploaded.name)
     client.batches.cancel(name=job.name)
     assert "CANCELLED" in str(until_done(lambda: client.batches.get(name=job.name),

@@ -591,6 +591,31 @@ def test_help_documents_every_argument_and_they_all_work(tmp_path):
     assert store.find(r.ids[0]) is not None and ledger.entries()[0]["prompt"] == "a fox"
 
 
+def test_show_code_offers_client_code_that_runs_as_pasted_with_image_mask_and_ledger(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch)
+    front.run("generate", "a fox")
+    w, h = studio.image_size
+    brush = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    brush.paste((255, 255, 255, 255), (w // 4, h // 4, w // 2, h // 2))
+    front.msg({"kind": "mask"}, [png(brush)])
+    front.run("edit", "give the fox a blue hat")
+    snippet = studio.code["promptpaint"]
+    assert OPENAI_KEY not in snippet and "api_key" not in snippet
+    spent = pp.ledger().total()
+    from_widget = fake.last("openai")
+    namespace = {}
+    exec(snippet, namespace)  # what pasting it into a cell does
+    sent = fake.last("openai")
+    assert sent is not from_widget and sent.path == "/v1/images/edits"
+    assert sent.form == from_widget.form, "the same prompt and settings"
+    pixels = lambda part: np.asarray(Image.open(io.BytesIO(part[0][2])).convert("RGBA"))  # noqa: E731
+    for field in ("image[]", "mask"):
+        assert (pixels(sent.files[field]) == pixels(from_widget.files[field])).all(), f"the same {field}"
+    result = namespace["result"]
+    assert result.cost > 0 and pp.ledger().total() == spent + result.cost, "booked like any call"
+    assert Image.open(result.paths[0]).size == (w, h)
+
+
 def test_a_front_end_change_is_checked_even_while_the_worker_applies_a_result(offline):
     import threading
     studio, front = offline
@@ -639,3 +664,23 @@ def test_one_budget_per_studio_whatever_model_it_calls(fake, monkeypatch):
     spent = pp.ledger().spent()
     assert fake.bill_total() == spent <= Decimal("0.25")
     assert Decimal(studio.costs["budget_left"]) == Decimal("0.25") - spent
+
+
+def test_a_mask_that_cannot_be_stored_for_show_code_costs_only_the_snippet(offline, monkeypatch):
+    studio, front = offline
+    front.run("generate", "a lighthouse")
+    brush = Image.new("RGBA", (512, 512), (0, 0, 0, 0))
+    brush.paste((255, 255, 255, 255), (100, 100, 300, 250))
+    front.msg({"kind": "mask"}, [png(brush)])
+
+    put = studio.session.store.put
+
+    def disk_full_for_masks(data, *args, **kwargs):  # the edit's own result still stores
+        if Image.open(io.BytesIO(bytes(data))).mode == "L":
+            raise OSError(28, "No space left on device")
+        return put(data, *args, **kwargs)
+
+    monkeypatch.setattr(studio.session.store, "put", disk_full_for_masks)
+    front.run("edit", "make it night")
+    assert studio.status == "idle" and len(studio.turns) == 2 and studio.error == {}
+    assert studio.code["curl"] and "promptpaint" not in studio.code

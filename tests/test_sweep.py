@@ -77,7 +77,8 @@ def test_grid_costs_equal_what_each_provider_billed_and_a_failed_cell_stays(keys
                   for r in answered}
     cost_of = {c.result.request_id: c.cost for c in ok}
     assert {request_id[id(r)]: billed(r) for r in answered} == cost_of
-    assert pp.ledger().total() == sweep.spent
+    assert pp.ledger().total() == sweep.spent == fake.bill_total()  # and the fake's own bill record
+    assert {b.request_id: b.cost for b in fake.billed} == {request_id[id(r)]: billed(r) for r in answered}
 
     grid = sweep.grid(cell_size=64)
     assert grid.size == (200 + 2 * 72 + 8, 18 + 8 + 4 * (64 + 22 + 8) + 8)
@@ -125,6 +126,9 @@ def test_a_cell_the_budget_cannot_cover_is_skipped_and_never_sent(keys):
     assert sweep.spent <= budget
     assert pp.ledger().total(budget=sweep.budget_id) == sweep.spent
     assert "skipped" in [r["status"] for r in sweep.rows()]
+    sweep.run(concurrency=1, budget=1, progress=False)  # again, with room: only the skipped cells run
+    assert all(c.status == "ok" for c in sweep.cells)
+    assert len(keys.by_provider("gemini")) == 6 and pp.ledger().total() == sweep.spent
 
 
 def test_a_cell_that_refuses_is_kept_with_what_it_cost(keys):
@@ -135,6 +139,15 @@ def test_a_cell_that_refuses_is_kept_with_what_it_cost(keys):
     assert refused.cost == billed(keys.requests[0]) > 0
     assert ok.status == "ok"
     assert sweepgrid.caption(refused)[0].startswith("refused, $")
+
+
+def test_a_cell_whose_answer_was_lost_says_its_cost_is_unknown(keys):
+    keys.fault("gemini", "drop_after_read")
+    sweep = pp.Sweep(["a fox", "a heron"], GEMINI).run(concurrency=1, progress=False)
+    lost = sweep.cells[0]
+    assert lost.error.maybe_billed and lost.cost is None
+    assert sweepgrid.caption(lost)[0].endswith("cost unknown")
+    assert pp.ledger().spent() > sweep.spent  # the lost call still counts at its reservation
 
 
 def test_display_is_the_grid_and_rows_are_plain(keys):
@@ -169,5 +182,22 @@ def test_bad_arguments_are_clear(keys):
         pp.Sweep("a fox", GEMINI).run(concurrency=0)
     with pytest.raises(pp.InvalidRequest, match="budget"):
         pp.Sweep("a fox", GEMINI).run(budget=-1)
+    with pytest.raises(pp.InvalidRequest, match="given twice"):
+        pp.Sweep("a fox", [GEMINI, pp.Client("gemini", model=GEMINI)])
     with pytest.raises(pp.InvalidRequest, match="either to the Clients or to run"):
         pp.Sweep("a fox", pp.Client("gemini", budget=1)).run(budget=1)
+
+
+def test_in_a_notebook_the_progress_is_a_widget_bar(keys, monkeypatch):
+    import IPython.display
+
+    from promptpaint import progress
+
+    shown = []
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    keys.fault("gemini", "permission")
+    pp.Sweep(["a", "b", "c"], GEMINI).run(concurrency=1)
+    bar, caption = shown[0].children
+    assert (bar.value, bar.max, bar.bar_style) == (3, 3, "warning")
+    assert caption.value.startswith("3/3") and "1 not run or failed" in caption.value

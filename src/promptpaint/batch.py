@@ -24,15 +24,15 @@ from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
 from . import config, errors, pricing, registry
-from .errors import AuthError, BudgetExceeded, Cancelled, InvalidRequest, PromptpaintError, Refused, Timeout
+from .errors import AuthError, Cancelled, InvalidRequest, PromptpaintError, Refused, Timeout
 from .ledger import Attempt, Ledger, ledger as default_ledger, utc_now
 from .progress import bar as progress_bar
 from .providers import batchwire
 from .registry import Price, UnknownPriceWarning
 from .store import ImageStore
 
-HOLD_SECONDS = 7 * 24 * 3600  # a job's reservation counts until collected (the API's window is 24 h)
 KEY = "pp-{}"
+STALE_CLAIM = 600.0  # a line left "booking" this long was left by a collection that died
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batch_jobs (
@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS batch_jobs (
     prompts TEXT NOT NULL,        -- JSON list, line i is prompt i
     inputs TEXT NOT NULL,         -- JSON list: input images per line
     price TEXT,                   -- JSON price row the lines are booked at; NULL when unknown
+    worst TEXT NOT NULL,          -- JSON list: each line's worst case (USD text, or null when unbounded)
     price_version TEXT,
     budget TEXT,                  -- the Client budget the lines count against
     reserve_row INTEGER,          -- the ledger row holding the job's worst case until collected
@@ -57,6 +58,8 @@ CREATE TABLE IF NOT EXISTS batch_lines (
     job TEXT NOT NULL,
     idx INTEGER NOT NULL,
     status TEXT NOT NULL,         -- booking | ok | refused | error | not run
+    claim TEXT,                   -- which collection is booking it (while status is booking)
+    claimed_at REAL,              -- epoch seconds; a claim older than STALE_CLAIM is taken over
     ledger_row INTEGER,
     images TEXT,                  -- JSON list of store ids
     usage TEXT,
@@ -102,7 +105,8 @@ class Records:
     def __init__(self, ledger: Ledger):
         path = getattr(ledger, "path", None)
         if path is None:
-            raise InvalidRequest("Batch jobs are recorded in a SQLite ledger; this ledger has no file.")
+            raise InvalidRequest("Batch jobs are recorded beside a SQLite ledger; a class (PostgreSQL) ledger "
+                                 "does not keep them yet. Use pp.Sweep, or a Client with the default ledger.")
         self.path = path
         self._conn = None
         with self._db() as db:
@@ -121,12 +125,6 @@ class Records:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-    def hold(self, row: int) -> None:
-        """Keep the job's reservation counting past the ledger's usual expiry, until collected."""
-        with self._db() as db:
-            db.execute("UPDATE calls SET reserved_until = ? WHERE id = ? AND status = 'reserved'",
-                       (time.time() + HOLD_SECONDS, row))
 
     def add(self, job: dict) -> None:
         with self._db() as db:
@@ -151,6 +149,32 @@ class Records:
             rows = db.execute("SELECT * FROM batch_lines WHERE job = ?", (job_id,)).fetchall()
         return {r["idx"]: dict(r) for r in rows}
 
+    def claim_line(self, job_id: str, idx: int, **values) -> bool:
+        """Record a line only if no one has: two sessions collecting one job book each line once."""
+        values = {"job": job_id, "idx": idx, **values}
+        with self._db() as db:
+            cur = db.execute(f"INSERT OR IGNORE INTO batch_lines ({', '.join(values)}) "
+                             f"VALUES ({', '.join('?' * len(values))})", list(values.values()))
+        return cur.rowcount == 1
+
+    def take_over(self, job_id: str, idx: int, claim: str) -> dict | None:
+        """The line for ``claim`` if it is free or its claim went stale, else None (someone is on it)."""
+        if self.claim_line(job_id, idx, status="booking", claim=claim, claimed_at=time.time()):
+            return {"ledger_row": None}
+        with self._db() as db:
+            cur = db.execute("UPDATE batch_lines SET claim = ?, claimed_at = ? WHERE job = ? AND idx = ?"
+                             " AND status = 'booking' AND (claimed_at IS NULL OR claimed_at < ?)",
+                             (claim, time.time(), job_id, idx, time.time() - STALE_CLAIM))
+            if cur.rowcount != 1:
+                return None
+            row = db.execute("SELECT * FROM batch_lines WHERE job = ? AND idx = ?", (job_id, idx)).fetchone()
+        return dict(row)
+
+    def update_line(self, job_id: str, idx: int, **values) -> None:
+        with self._db() as db:
+            db.execute(f"UPDATE batch_lines SET {', '.join(f'{k} = ?' for k in values)} WHERE job = ? AND idx = ?",
+                       [*values.values(), job_id, idx])
+
     def put_line(self, job_id: str, idx: int, **values) -> None:
         values = {"job": job_id, "idx": idx, **values}
         with self._db() as db:
@@ -160,8 +184,10 @@ class Records:
 
 def _wire(provider: str, api_key: str, base_url: str):
     from .providers import provider_class
+    from .redact import register
     from .transport import Transport
 
+    register(api_key)  # scrubbed from every message from here on, as a Client does with its key
     cls = provider_class(provider)
     transport = Transport(provider, (api_key,), cls.classify, cls.retry_delay)
     if provider == "openai":
@@ -192,7 +218,7 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
         if len(images) != len(prompts):
             raise InvalidRequest(f"images= needs one entry per prompt: {len(prompts)} prompts, "
                                  f"{len(images)} images.", param="images")
-        per_line = [list(i) if isinstance(i, (list, tuple)) else [i] for i in images]
+        per_line = [[] if i is None else list(i) if isinstance(i, (list, tuple)) else [i] for i in images]
     calls = [client._prepare(kind, p, inputs, None, params, None, None)[0]
              for p, inputs in zip(prompts, per_line)]
     provider = client._provider
@@ -200,17 +226,11 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
     for i, call in enumerate(calls):
         wire.line(client.model, KEY.format(i), call)  # refuses what this Batch API cannot take, before spending
 
-    today = utc_now().date()
-    price = client.price or batch_price(client.model, today)
+    price = client.price or batch_price(client.model, utc_now().date())
     caps = client._caps()
-    if price is None:
-        if caps:
-            raise BudgetExceeded(f"No batch price is on file for {client.model.id}, so the budget cannot be "
-                                 "kept. Pass price={…} to the Client, or batch a model with a price.")
-        warnings.warn(f"No batch price on file for {client.model.id}: its lines are booked at an unknown cost.",
-                      UnknownPriceWarning, stacklevel=3)
-    worst = [pricing.estimate(client.model, price, c.prompt, c.params, len(c.images)) for c in calls]
-    total = None if price is None else sum(worst, Decimal(0))
+    # Each line's worst case at batch prices; under a cap, a line nothing bounds refuses the job here.
+    worst = [client._reservation(c, price, caps) for c in calls]
+    total = None if any(w is None for w in worst) else sum(worst, Decimal(0))
     checked = calls[0].params
     records = Records(client.ledger)
     attempt = Attempt(provider=client.provider_name, model=client.model.id, kind="batch",
@@ -219,17 +239,20 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
     row = client.ledger.reserve(attempt, total, caps)  # BudgetExceeded here: nothing uploaded
     name = name or f"promptpaint-{uuid.uuid4().hex[:10]}"
     try:
-        records.hold(row)
         remote = wire.submit(client.model, [(KEY.format(i), c) for i, c in enumerate(calls)], name)
     except BaseException as exc:
         msg = exc.message if isinstance(exc, PromptpaintError) else str(exc)
-        client.ledger.release(row, error=f"batch not started: {type(exc).__name__}: {msg}")
+        if isinstance(exc, PromptpaintError) and not getattr(exc, "maybe_billed", False):
+            client.ledger.release(row, error=f"batch not started: {type(exc).__name__}: {msg}")
+        else:  # the job may exist at the provider and run: its worst case keeps counting
+            client.ledger.settle(row, status="error", cost=None,
+                                 error=f"batch may have started, answer lost: {type(exc).__name__}: {msg}")
         raise
     records.add({"id": remote.id, "provider": client.provider_name, "model": client.model.id,
                  "base_url": _public_url(provider.base_url), "name": name, "created": utc_now().isoformat(),
                  "state": remote.state, "kind": kind, "params": json.dumps(checked, sort_keys=True, default=str),
                  "prompts": json.dumps(prompts), "inputs": json.dumps([len(c.images) for c in calls]),
-                 "price": _price_row(price), "price_version": price.version if price else None,
+                 "price": _price_row(price), "worst": json.dumps([None if w is None else str(w) for w in worst]), "price_version": price.version if price else None,
                  "budget": client._budget_id, "reserve_row": row, "collected": 0})
     job = BatchJob(records.jobs(remote.id)[0], client.ledger, client.store, wire=wire, records=records)
     job.remote = remote
@@ -351,46 +374,61 @@ class BatchJob:
         records = self._records()
         keys = {KEY.format(i): i for i in range(len(self.prompts))}
         inputs = json.loads(self._record["inputs"])
-        started = records.lines(self.id)  # a collection that was interrupted resumes here
-        done = {i for i, line in started.items() if line["status"] != "booking"}
+        done = {i for i, line in records.lines(self.id).items() if line["status"] != "booking"}
+        claim = uuid.uuid4().hex  # this collection's name on the lines it books
         price = self._price()
         for key, outcome in self.wire.outcomes(remote, {KEY.format(i): n for i, n in enumerate(inputs)}):
             idx = key if isinstance(key, int) else keys.get(key)
             if idx is None or idx in done:
                 continue
-            self._book_line(records, idx, started.get(idx), outcome, price)
+            line = records.take_over(self.id, idx, claim)
+            if line is None:
+                continue  # another session is booking it
+            self._book_line(records, idx, line["ledger_row"], outcome, price)
             done.add(idx)
+        unknown = [i for i, line in records.lines(self.id).items()
+                   if line["status"] in ("ok", "refused") and line["cost"] is None]
+        if unknown:
+            warnings.warn(f"{len(unknown)} line(s) of batch {self.id} came back without usage promptpaint can "
+                          "read: booked at an unknown cost, their worst case stays reserved against your caps.",
+                          UnknownPriceWarning, stacklevel=3)
         for idx in range(len(self.prompts)):
-            if idx not in done:
-                records.put_line(self.id, idx, status="not run", error_type="Cancelled",
-                                 error=f"This prompt was not run: the batch ended {remote.state}"
-                                       + (f" ({remote.error})" if remote.error else "") + ".")
+            if idx not in done:  # unless another session is booking it right now
+                records.claim_line(self.id, idx, status="not run", error_type="Cancelled",
+                                   error=f"This prompt was not run: the batch ended {remote.state}"
+                                         + (f" ({remote.error})" if remote.error else "") + ".")
+        if any(line["status"] == "booking" for line in records.lines(self.id).values()):
+            return  # another session is still booking lines: it releases the job when it is done
         # Every line that ran is on its own row now: the job's worst case stops counting.
         self.ledger.settle(self._record["reserve_row"], status="batch", cost=Decimal(0),
                            error=f"{len(done)} of {len(self.prompts)} lines ran, each booked on its own row")
         records.update(self.id, collected=1, state=remote.state)
         self._record.update(collected=1, state=remote.state)
 
-    def _book_line(self, records: Records, idx: int, existing: dict | None, outcome, price: Price | None) -> None:
-        row = existing["ledger_row"] if existing else None
+    def _book_line(self, records: Records, idx: int, row: int | None, outcome, price: Price | None) -> None:
+        """Book one line this collection has claimed (``row``: the ledger row a dead one left)."""
         if row is None:
             attempt = Attempt(provider=self.provider, model=self.model, kind=self._record["kind"],
                               prompt=self.prompts[idx], params=self.params,
                               price_version=self._record["price_version"], budget=self._record["budget"])
-            row = self.ledger.reserve(attempt, Decimal(0), [])  # its cost is already held by the job
-            records.put_line(self.id, idx, status="booking", ledger_row=row)
+            # The line's own worst case, unchecked (the job's reservation already passed every cap):
+            # a line whose usage cannot be read keeps counting at it, as any call of unknown cost.
+            worst = json.loads(self._record["worst"])[idx]
+            row = self.ledger.reserve(attempt, None if worst is None else Decimal(worst), [])
+            records.update_line(self.id, idx, ledger_row=row)
         if isinstance(outcome, PromptpaintError):
-            # Failed lines are not billed by either Batch API.
-            self.ledger.settle(row, status="error", cost=Decimal(0), request_id=outcome.request_id,
-                               error=f"{type(outcome).__name__}: {outcome.message}")
+            # A line the provider failed is not billed by either Batch API; a line it answered that
+            # we could not read (maybe_billed) was, at a cost we cannot know: it keeps its worst case.
+            self.ledger.settle(row, status="error", cost=None if outcome.maybe_billed else Decimal(0),
+                               request_id=outcome.request_id, error=f"{type(outcome).__name__}: {outcome.message}")
             records.put_line(self.id, idx, status="error", ledger_row=row, error_type=type(outcome).__name__,
                              error=outcome.message, request_id=outcome.request_id)
             return
-        cost = pricing.cost(outcome.usage, price) if not outcome.usage_problem else None
+        cost = pricing.cost(outcome.usage, price) if outcome.usage_problem is None else None
         ids = [self.store.put(data)[0] for data in outcome.images]  # on disk before it is booked as ok
         status = "refused" if outcome.refusal else "ok"
         self.ledger.settle(row, status=status, cost=cost, usage=outcome.usage.as_dict(),
-                           request_id=outcome.request_id, images=ids, error=outcome.refusal)
+                           request_id=outcome.request_id, images=ids, error=outcome.refusal or outcome.usage_problem)
         records.put_line(self.id, idx, status=status, ledger_row=row, images=json.dumps(ids),
                          usage=json.dumps(outcome.usage.as_dict()), cost=None if cost is None else str(cost),
                          text=outcome.text, request_id=outcome.request_id,

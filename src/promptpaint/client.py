@@ -374,8 +374,8 @@ class Client:
         """Send ``prompts`` as one job to the provider's Batch API (about half price, done within 24 h).
 
         Returns a ``BatchJob``: ``job.wait()``, then ``job.results()`` (one Result or error per
-        prompt, in order). ``images=`` (one image, or a list, per prompt) makes each line an edit
-        (Gemini). The job's worst case is reserved against every cap before anything is uploaded;
+        prompt, in order). ``images=`` (one image, or a list, per prompt) makes each line an
+        edit. The job's worst case is reserved against every cap before anything is uploaded;
         ``pp.batches()`` finds the job again from any later session.
         """
         from .batch import submit

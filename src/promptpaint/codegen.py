@@ -130,3 +130,23 @@ def python(w: Wire) -> str:
                   "        open('out.png', 'wb').write(base64.b64decode(part['inlineData']['data']))",
                   "    elif 'text' in part:", "        print(part['text'])"]
     return "\n".join(lines)
+
+
+def client(provider: str, model: str, action: str, prompt: str, params: dict,
+           image=None, mask=None) -> str:
+    """The same call through ``pp.Client``: runs as pasted on this machine (``image`` and ``mask``
+    are files in the image store), reads the key from the environment, and keeps the ledger and
+    the budgets that the raw snippets bypass."""
+    args = [repr(prompt)]
+    if action == "edit":
+        args.append(f"image={str(image)!r}")
+        if mask is not None:
+            args.append(f"mask={str(mask)!r}")
+    args += [f"{name}={value!r}" for name, value in params.items() if name.isidentifier()]
+    return "\n".join([
+        "import promptpaint as pp",
+        "",
+        f"client = pp.Client({provider!r}, model={model!r})",
+        f"result = client.{'edit' if action == 'edit' else 'generate'}({', '.join(args)})",
+        "result.images[0]",
+    ])

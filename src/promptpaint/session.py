@@ -125,6 +125,14 @@ def _money(d: Decimal | None) -> str | None:
     return None if d is None else format(d, "f")
 
 
+def _typical_params(model, params: dict) -> dict:
+    """The settings a call usually ends up costing: OpenAI's ``quality`` auto is priced as its
+    worst case (high) for budgets, but usually renders at medium."""
+    if "quality" in model.params and params.get("quality") in (None, "auto"):
+        return {**params, "quality": "medium"}
+    return params
+
+
 def error_state(exc: BaseException | None) -> dict:
     """An exception as the error card shows it: kind, a title in words, message and hint."""
     if exc is None:
@@ -176,6 +184,7 @@ class Session:
         self.markup: Image.Image | None = None   # strokes saying what to draw (RGBA), beside the mask
         self.total = Decimal(0)
         self.last_cost: Decimal | None = None
+        self.calls = 0  # calls that landed or may have been paid: "Last call: —" before the first
         self.budget = Decimal(str(budget)) if budget is not None else None
         client = Client(provider, model=model, api_key=api_key, store=store, ledger=ledger,
                         **self._client_options)
@@ -623,6 +632,9 @@ class Session:
             wire = job.client.wire(job.action, job.prompt, job.params,
                                    n_images=0 if job.action == "generate" else 1, mask=job.mask is not None)
             self.code = {"curl": codegen.curl(wire), "python": codegen.python(wire)}
+            client_code = self._client_code(job)
+            if client_code:
+                self.code["promptpaint"] = client_code
             self._changed("code")
         except PromptpaintError:
             pass
@@ -637,6 +649,25 @@ class Session:
                 self._changed("retry")
                 self._changed("status")
         self.refresh_costs()
+
+    def _client_code(self, job: Job) -> str | None:
+        """``pp.Client`` code for ``job`` that runs as pasted: an edit reads the source image
+        from the store, and the mask it used is written there too. None when it cannot be made
+        (no source file, or the mask could not be stored): the call's outcome matters more."""
+        source = mask = None
+        if job.action == "edit":
+            parent = self.turn(job.parent)
+            source = job.image or (parent.paths[0] if parent and parent.paths else None)
+            if source is None:
+                return None
+            if job.mask is not None:
+                try:
+                    mask = self.store.put(encode_png(job.mask))[1]
+                except OSError:
+                    log.warning("could not store the mask for Show code", exc_info=True)
+                    return None
+        return codegen.client(job.client.provider_name, job.client.model.id, job.action, job.prompt,
+                              job.params, image=source, mask=mask)
 
     def _add_turn(self, kind, prompt, params, ids, paths, cost, parent, chat, *, client=None,
                   text=None, show=True, cancelled=False, refused=False) -> StudioTurn:

@@ -117,6 +117,11 @@ class Sweep:
         self.clients = [_client_for(m) for m in models]
         if not self.clients:
             raise InvalidRequest("Sweep needs at least one model.", param="models")
+        ids = [c.model.id for c in self.clients]
+        twice = sorted({m for m in ids if ids.count(m) > 1})
+        if twice:
+            raise InvalidRequest(f"{', '.join(twice)} is given twice in models=: each model is one column "
+                                 "of the grid; use repeats= for more images from it.", param="models")
         combos = [dict(zip(self.vary, values)) for values in itertools.product(*self.vary.values())]
         self.cells: list[Cell] = []
         self._client_of: list = []
@@ -150,7 +155,8 @@ class Sweep:
     # -- running --------------------------------------------------------------------------------
     def run(self, concurrency: int = 4, budget: float | Decimal | None = None, *,
             progress: bool = True) -> "Sweep":
-        """Run every cell not yet run, ``concurrency`` at a time, under ``budget`` (USD) if given.
+        """Run every cell not yet run (or skipped for budget before), ``concurrency`` at a time,
+        under ``budget`` (USD) if given.
 
         ``budget`` is one cap for all the sweep's calls (the daily cap still applies). A cell the
         budget (or any other cap) cannot cover is skipped with BudgetExceeded as its error;
@@ -171,7 +177,10 @@ class Sweep:
             self.budget_id = f"sweep-{uuid.uuid4().hex[:12]}"
             twins = {id(c): _sharing_budget(c, self.budget_id, limit) for c in self.clients}
             clients = [twins[id(c)] for c in clients]
-        todo = [(cell, client) for cell, client in zip(self.cells, clients) if cell.status == "pending"]
+        # Cells not run yet, and those a budget skipped: run() again with more budget fills them in.
+        todo = [(cell, client) for cell, client in zip(self.cells, clients) if cell.status in ("pending", "skipped")]
+        for cell, _ in todo:
+            cell.error = None
         bar = progress_bar(len(todo), "Sweep") if progress else None
         lock = threading.Lock()
         tally = {"done": 0, "failed": 0, "cost": Decimal(0)}

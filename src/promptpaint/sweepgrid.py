@@ -42,6 +42,8 @@ def caption(cell) -> tuple[str, tuple]:
     if cell.status == "refused":
         return f"refused, {cost}", ALERT
     name = getattr(type(cell.error), "title", None) or type(cell.error).__name__
+    if getattr(cell.error, "maybe_billed", False):  # it may have been billed: its cost is not $0
+        return f"{name}, cost unknown", ALERT
     return f"failed: {name}", ALERT
 
 

@@ -283,11 +283,13 @@ def test_pickers_and_params_follow_the_spec(widget):
     seed = page.get_by_label("Seed")
     assert seed.input_value() == "" and seed.is_hidden(), "sampling options wait under More settings"
     assert page.get_by_label("Images").is_visible() and page.get_by_label("Size", exact=True).is_visible()
-    page.get_by_text("More settings").click()
-    assert seed.is_visible()
+    more = page.get_by_role("button", name="More settings")
+    assert more.get_attribute("aria-expanded") == "false"
+    more.click()
+    assert seed.is_visible() and more.get_attribute("aria-expanded") == "true"
     assert seed.locator("xpath=..").get_attribute("title").startswith("The same seed and prompt")
     seed.fill("42")
-    assert page.get_by_text("More settings (1 set)").is_visible()
+    assert more.inner_text() == "More settings (1 set)"
     assert widget.state("params") == {"size": "1024x1024", "n": 1, "seed": 42}
     seed.fill("")
     assert widget.state("params") == {"size": "1024x1024", "n": 1}
@@ -389,6 +391,10 @@ def test_notice_show_code_and_cleanup(widget):
     pres = panel.locator("pre").all_inner_texts()
     assert "$OPENAI_API_KEY" in pres[0] and "client.images.generate" in pres[1]
     assert panel.get_by_role("button", name="Copy").count() == 2
+    widget.set(code={"curl": "curl …", "python": "requests …",
+                     "promptpaint": "import promptpaint as pp\n\nclient = pp.Client('openai', model='gpt-image-2')"})
+    assert "pp.Client('openai'" in panel.locator("pre").first.inner_text(), "the snippet that runs as pasted comes first"
+    assert "keeps the budget and the ledger" in panel.inner_text()
 
     widget.show_image()
     leftovers = page.evaluate("async () => { await pp.cleanup(); return pp.listenerCount(); }")

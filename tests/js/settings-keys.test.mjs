@@ -37,4 +37,10 @@ test("keys stay inside the widget, except Escape with nothing to cancel", () => 
   assert.equal(keepsKey({ key: "Enter" }, false), true);
   assert.equal(keepsKey({ key: "Escape" }, false), false);
   assert.equal(keepsKey({ key: "Escape" }, true), true);
+  // Ctrl/Cmd combinations the widget or a text box uses stay; the notebook's own (save) go through.
+  assert.equal(keepsKey({ key: "Enter", ctrlKey: true }, false), true);
+  assert.equal(keepsKey({ key: "Z", ctrlKey: true, shiftKey: true }, false), true);
+  assert.equal(keepsKey({ key: "a", metaKey: true }, false), true);
+  assert.equal(keepsKey({ key: "s", ctrlKey: true }, false), false);
+  assert.equal(keepsKey({ key: "b", ctrlKey: true }, false), false);
 });

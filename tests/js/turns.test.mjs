@@ -5,6 +5,7 @@ import { historyItems, restoreFor, turnMark } from "../../js/history.js";
 import { captionFor } from "../../js/caption.js";
 import { filterPast, formatWhen, pastLine } from "../../js/past.js";
 import { downloadName, slug } from "../../js/sync.js";
+import { maskToLayer } from "../../js/brush.js";
 
 const turn = (id, parent, extra = {}) => ({
   id, parent, kind: parent == null ? "generate" : "edit", prompt: `p${id}`, provider: "openai",
@@ -90,4 +91,11 @@ test("Past images: newest first, every word must match, one line of facts", () =
   assert.match(pastLine(items[2]), /^2026-11-2\d \d\d:\d\d$/);
   assert.match(pastLine({ ...items[0], images: 2 }), /^gpt-image-2 · \$0\.05 for 2 images · /);
   assert.equal(formatWhen("not a date"), "not a date");
+});
+
+test("a kernel mask becomes the brush layer: RGBA by its alpha, L by its grey", () => {
+  const rgba = new Uint8ClampedArray([255, 255, 255, 200, 0, 0, 0, 0]);
+  assert.deepEqual([...maskToLayer(rgba, [1, 2, 3])], [1, 2, 3, 200, 1, 2, 3, 0]);
+  const grey = new Uint8ClampedArray([255, 255, 255, 255, 0, 0, 0, 255]);
+  assert.deepEqual([...maskToLayer(grey, [1, 2, 3])], [1, 2, 3, 255, 1, 2, 3, 0]);
 });

@@ -54,7 +54,7 @@ def test_quickstart_generate_paint_edit_in_jupyterlab(lab, browser, fake, tmp_pa
         for i in range(1, 11):
             page.mouse.move(box["x"] + box["width"] * (0.2 + 0.05 * i), box["y"] + box["height"] * 0.3, steps=2)
         page.mouse.up()
-        deadline = time.time() + 10
+        deadline = time.time() + 30  # a loaded 2-core CI machine can take a while
         while "True" not in kernel("print(studio.has_mask)"):
             assert time.time() < deadline, "the painted mask never reached the kernel"
             time.sleep(0.2)
@@ -80,7 +80,7 @@ def test_quickstart_generate_paint_edit_in_jupyterlab(lab, browser, fake, tmp_pa
         all_time = widget.get_by_role("region", name="Cost").locator("dt:text-is('All time') + dd")
         page.wait_for_function(
             "([el, want]) => el.title.startsWith('$') && Number(el.title.slice(1)) === want",
-            arg=[all_time.element_handle(), float(check["ledger"])], timeout=10_000)
+            arg=[all_time.element_handle(), float(check["ledger"])], timeout=30_000)
         assert Decimal(all_time.get_attribute("title").lstrip("$")) == Decimal(check["ledger"]) > 0
     finally:
         # Left beside the test's temp files: what a person would have seen.

@@ -1,7 +1,8 @@
 """What both providers' Batch API clients share: a job's state in one vocabulary, and plain HTTP.
 
 Batch requests go out once, without the Transport's retries: creating a job twice would bill
-twice, and a status poll or a download that fails is simply asked again later by the caller.
+twice, and a status poll or a download that fails is simply asked again later by the caller. A
+failure is read as the Transport reads it: ``maybe_billed`` when the request may have arrived.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ def call(transport: Transport, method: str, url: str, *, headers: dict, json=Non
         resp = transport.session.request(method, url, headers=headers, json=json, data=data, files=files,
                                          timeout=transport.timeout, stream=stream)
     except requests.exceptions.RequestException as exc:
-        raise ProviderError(f"Could not reach {transport.provider} for its Batch API ({type(exc).__name__}).",
-                            provider=transport.provider,
-                            hint="Check the network and base URL, then ask again: the job is unaffected.") from None
+        # The Transport's reading: maybe_billed when the request may have reached the provider.
+        err, _ = transport._failure(exc, url)
+        raise err from None
     if resp.status_code >= 400:
         try:
             body = resp.json()
@@ -67,7 +68,7 @@ def body_of(resp: requests.Response, provider: str) -> dict:
         body = None
     if not isinstance(body, dict):
         raise ProviderError(f"{provider}'s Batch API answered with something that is not a JSON object.",
-                            provider=provider, status=resp.status_code)
+                            provider=provider, status=resp.status_code, maybe_billed=resp.status_code < 300)
     return body
 
 

@@ -1,5 +1,5 @@
-"""Gemini's Batch API: ``models/{model}:batchGenerateContent`` with the requests inline (under
-20 MB) or in a JSONL file sent through the Files API's resumable upload; the job is a long-running
+"""Gemini's Batch API: ``models/{model}:batchGenerateContent`` with the requests inline (a small
+job: under 20 MB and a few lines) or in a JSONL file sent through the Files API's resumable upload; the job is a long-running
 operation polled at ``batches/{id}``; results come back inline or as a file streamed line by line.
 
 Wire format checked against google-genai 3.6 (``batches.py``: ``_BatchJobSource_to_mldev``,
@@ -13,12 +13,17 @@ import tempfile
 from typing import Iterator
 
 from ..errors import PromptpaintError, ProviderError
+from ..redact import Secret
 from ..transport import Transport
 from . import batchwire
 from .base import Answer, Call
 from .gemini import GeminiProvider, answer_from, classify
 
 INLINE_LIMIT = 20 * 2**20    # Gemini's limit for a batch sent inline; larger jobs go as a file
+# Inline requests get their answers inline: every image of the job in one JSON document, held whole
+# in memory (bench/batch.py: ~10x the images' size at 1,000 lines). Past this many lines the job goes
+# as a file, whose answers come back as a file streamed line by line.
+INLINE_MAX_LINES = 16
 STATES = {"BATCH_STATE_PENDING": batchwire.PENDING, "BATCH_STATE_RUNNING": batchwire.RUNNING,
           "BATCH_STATE_SUCCEEDED": batchwire.COMPLETED, "BATCH_STATE_FAILED": batchwire.FAILED,
           "BATCH_STATE_CANCELLED": batchwire.CANCELLED, "BATCH_STATE_EXPIRED": batchwire.EXPIRED}
@@ -32,7 +37,7 @@ class GeminiBatches:
     def __init__(self, transport: Transport, api_key: str, base_url: str, api_version: str = "v1beta"):
         self.transport = transport
         self.direct = GeminiProvider(transport, api_key, base_url, api_version)
-        self._headers = {"x-goog-api-key": api_key}
+        self._headers = {"x-goog-api-key": Secret(api_key)}  # prints as '[key]' in a traceback
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
 
@@ -49,7 +54,7 @@ class GeminiBatches:
                 spool.write(json.dumps(self.line(model, key, call)).encode("utf-8") + b"\n")
             size = spool.tell()
             spool.seek(0)
-            if size < INLINE_LIMIT:
+            if size < INLINE_LIMIT and len(lines) <= INLINE_MAX_LINES:
                 requests = []
                 for raw in spool:
                     line = json.loads(raw)
@@ -92,7 +97,7 @@ class GeminiBatches:
 
     @staticmethod
     def _remote(body: dict) -> batchwire.Remote:
-        meta = body.get("metadata") or {}
+        meta = body.get("metadata") or body  # an Operation carries the batch in metadata
         stats = meta.get("batchStats") or {}
         if not body.get("name"):
             raise ProviderError("Gemini's Batch API answered without a batch name.", provider="gemini")
@@ -108,7 +113,9 @@ class GeminiBatches:
     def outcomes(self, remote: batchwire.Remote, inputs: dict) -> Iterator[tuple[str | int, Answer | PromptpaintError]]:
         """(key, Answer or error) per line the job ran; a line without its key is named by position."""
         output = (remote.raw.get("metadata") or {}).get("output") or remote.raw.get("response") or {}
-        inline = (output.get("inlinedResponses") or {}).get("inlinedResponses")
+        inline = output.get("inlinedResponses")
+        if isinstance(inline, dict):  # the REST form nests the list once more, as the SDK reads it
+            inline = inline.get("inlinedResponses")
         if inline is not None:
             for i, item in enumerate(inline):
                 key = (item.get("metadata") or {}).get("key")
