@@ -9,8 +9,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 
-def run(where: str, user: str, base: str, key: str, threads: int, calls: int, results) -> None:
-    os.environ["PROMPTPAINT_LEDGER"], os.environ["PROMPTPAINT_USER"] = where, user
+def run(where: str, home: str, user: str, base: str, key: str, threads: int, calls: int, results) -> None:
+    os.environ.update(PROMPTPAINT_LEDGER=where, PROMPTPAINT_HOME=home, PROMPTPAINT_USER=user)
     import promptpaint as pp
 
     def work(t):

@@ -6,7 +6,6 @@ it) and on a real PostgreSQL (as a class shares it), and must see the same behav
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import signal
@@ -23,6 +22,7 @@ import promptpaint as pp
 from fakeserver import GEMINI_KEY
 from promptpaint.ledger import Attempt, Cap, LedgerError
 from pgserver import admin, pg_db, pg_server, pgbouncer, tcp_url  # noqa: F401  (fixtures)
+
 
 def answered(fake) -> list:
     return [r for r in fake.by_provider("gemini") if r.status == 200 and r.response_json]
@@ -82,6 +82,7 @@ def test_every_row_records_the_user_from_the_environment(backend, monkeypatch):
     import getpass
 
     assert [r["user"] for r in reversed(led.entries(3))] == ["alice", "bob", getpass.getuser()]
+    assert [r["user"] for r in led.entries(10, user="bob")] == ["bob"]  # e.g. a student's Past images
 
 
 # -- caps stored in the ledger ---------------------------------------------------------------------
@@ -219,33 +220,18 @@ def test_a_client_is_held_to_the_ledgers_caps(backend, fake):
 
 # -- a real class: many kernels, many users, one server -------------------------------------------
 
-KERNEL = """
-import json, os, sys
-from concurrent.futures import ThreadPoolExecutor
-import promptpaint as pp
-
-base, key, threads, calls = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-user = os.environ["PROMPTPAINT_USER"]
-
-def work(t):
-    client = pp.Client("gemini", api_key=key, base_url=base, backoff=0.01)
-    out = []
-    for i in range(calls):
-        try:
-            out.append(str(client.generate(f"{user} fox {os.getpid()}-{t}-{i}").cost))
-        except pp.BudgetExceeded:
-            out.append("refused")
-    return out
-
-with ThreadPoolExecutor(threads) as pool:
-    print(json.dumps([o for got in pool.map(work, range(threads)) for o in got]))
-"""
-
-
-def kernel(fake, user, *, threads=1, calls=1):
-    env = {**os.environ, "PROMPTPAINT_USER": user}
-    return subprocess.Popen([sys.executable, "-c", KERNEL, fake.gemini_base, GEMINI_KEY, str(threads),
-                             str(calls)], env=env, stdout=subprocess.PIPE, text=True)
+def kernels(backend, fake, users, *, threads=1, calls=1):
+    """Student kernels, one process per user named, each making ``calls`` calls on ``threads``
+    threads; their outcomes ("refused" or the cost) arrive on the returned queue."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["classkernel", "promptpaint", "psycopg"])
+    results = ctx.Queue()
+    home = os.environ["PROMPTPAINT_HOME"]
+    procs = [ctx.Process(target=classkernel.run, args=(backend, home, user, fake.gemini_base, GEMINI_KEY,
+                                                       threads, calls, results)) for user in users]
+    for p in procs:
+        p.start()
+    return procs, results
 
 
 def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed(backend, fake):
@@ -257,13 +243,7 @@ def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed
         led.set_budget(f"user:{u}", user_cap)
     led.set_budget("class", class_cap)
     fake.latency = 0.4  # long enough that many reservations are open at once
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["classkernel", "promptpaint", "psycopg"])
-    results = ctx.Queue()
-    procs = [ctx.Process(target=classkernel.run, args=(backend, users[i % 4], fake.gemini_base, GEMINI_KEY,
-                                                       4, 2, results)) for i in range(16)]
-    for p in procs:
-        p.start()
+    procs, results = kernels(backend, fake, [users[i % 4] for i in range(16)], threads=4, calls=2)
     outcomes = [o for _ in procs for o in results.get(timeout=300)]
     for p in procs:
         p.join(60)
@@ -297,13 +277,13 @@ def test_a_kernel_killed_mid_call_keeps_its_reservation_counting(backend, fake):
     led.set_budget("user:amy", worst * D("1.5"))
     led.set_budget("class", worst * D("1.5"))
     fake.latency = 60
-    proc = kernel(fake, "amy")
+    (proc,), _ = kernels(backend, fake, ["amy"])
     deadline = time.monotonic() + 60
     while not fake.by_provider("gemini") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert fake.by_provider("gemini"), "the kernel never reached the provider"
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.join(30)
     fake.latency = 0
 
     row = led.entries(1)[0]
@@ -312,8 +292,8 @@ def test_a_kernel_killed_mid_call_keeps_its_reservation_counting(backend, fake):
     assert (amy["user"], amy["reserved"], amy["cost"]) == ("amy", row["reserved"], 0)
     assert led.summary().interrupted_calls == 1
     for who, cap in (("amy", "amy's class allowance"), ("bo", "the class's budget")):
-        retry = kernel(fake, who)
-        assert json.loads(retry.communicate(timeout=60)[0]) == ["refused"], cap
+        _, results = kernels(backend, fake, [who])
+        assert results.get(timeout=60) == ["refused"], cap
     with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
         led.reserve(attempt("bo"), row["reserved"], [])
     assert len(fake.by_provider("gemini")) == 1
@@ -510,6 +490,9 @@ def test_a_ledger_from_before_users_migrates_and_its_rows_are_its_owners(isolate
     led.set_budget("user:owner", "0.05")
     with pytest.raises(pp.BudgetExceeded, match="owner's class allowance"):
         led.reserve(attempt("owner"), D("0.02"), [])
+    led.set_budget("class", "0.05")  # the old row is in the class's running total too
+    with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
+        led.reserve(attempt("newcomer"), D("0.02"), [])
 
 
 def test_a_pgpass_file_works_as_libpq_reads_it(pg_server, pg_db, kernel_role, monkeypatch, tmp_path):
@@ -528,3 +511,37 @@ def test_a_pgpass_file_works_as_libpq_reads_it(pg_server, pg_db, kernel_role, mo
     kernel.settle(kernel.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.03"))
     assert kernel.total() == D("0.03")
     kernel.close()
+
+
+def test_the_running_class_total_stays_the_sum_of_its_rows(backend):
+    from concurrent.futures import ThreadPoolExecutor
+
+    led = pp.ledger()
+    led.set_budget("class", "1000")
+
+    def student(i):
+        for j in range(6):
+            row = led.reserve(attempt(f"s{i}"), D("0.05") if j % 3 else None, [])
+            [lambda: led.settle(row, status="ok", cost=D("0.031")),
+             lambda: led.settle(row, status="ok", cost=None),
+             lambda: led.release(row, error="never sent"),
+             lambda: led.settle(row, status="ok", cost=D("-1")),
+             lambda: None,  # left open, as by a kernel that died
+             lambda: led.settle(row, status="refused", cost=D(0))][(i + j) % 6]()
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(student, range(6)))
+    for row in led.entries(100):
+        if row["state"] == "interrupted" or row["status"] == "reserved":
+            led.reconcile(row["id"], cost=D("0.02"))
+    rows_sum = led._read("SELECT COALESCE(SUM(COALESCE(cost_nanos, reserved_nanos, 0)), 0) FROM "
+                         + ("promptpaint." if backend.startswith("postgresql") else "") + "calls")[0][0]
+    running = led._read("SELECT nanos FROM " + ("promptpaint." if backend.startswith("postgresql") else "")
+                        + "counted")[0][0]
+    assert running == rows_sum > 0
+    assert led.spent() * 10**9 == running
+    # and it is what the class cap is checked against
+    led.set_budget("class", led.spent() + D("0.01"))
+    led.reserve(attempt(), D("0.01"), [])
+    with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
+        led.reserve(attempt(), D("0.000000001"), [])

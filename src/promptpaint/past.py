@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from . import config
-from .ledger import Ledger, utc_now
+from .ledger import Ledger, current_user, utc_now
 from .store import ImageStore
 
 LEDGER_ROWS = 2000   # how far back the drawer looks; older calls stay in the ledger and `promptpaint cost`
@@ -71,7 +71,7 @@ def items(ledger: Ledger, store: ImageStore, query: str = "", limit: int = 60) -
     data = _read("past.json")
     hidden = set(data.get("hidden", []))
     found = []
-    for row in ledger.entries(LEDGER_ROWS):
+    for row in ledger.entries(LEDGER_ROWS, user=current_user()):  # a class ledger holds classmates' too
         if row.get("status") not in ("ok", "cached"):
             continue
         ids = row.get("images") or []

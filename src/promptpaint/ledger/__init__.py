@@ -243,9 +243,10 @@ class Ledger(abc.ABC):
         """Known spending, and calls of unknown cost, in flight and interrupted, apart."""
 
     @abc.abstractmethod
-    def entries(self, limit: int = 50) -> list[dict]:
-        """The newest rows, newest first; ``state`` is ``in flight``/``interrupted`` for an open
-        reservation, ``unknown cost`` for a settled call without a cost, else the status."""
+    def entries(self, limit: int = 50, *, user: str | None = None) -> list[dict]:
+        """The newest rows (of ``user``'s calls only, if given), newest first; ``state`` is
+        ``in flight``/``interrupted`` for an open reservation, ``unknown cost`` for a settled call
+        without a cost, else the status."""
 
     # Caps a teacher keeps in the ledger for a whole class (rules in budgets.py).
     @abc.abstractmethod

@@ -61,13 +61,14 @@ SET = ("INSERT INTO {t}budgets (scope, per, limit_nanos, set_at) VALUES (?, ?, ?
 UNSET = "DELETE FROM {t}budgets WHERE scope = ? AND per = ?"
 LIST = "SELECT scope, per, limit_nanos, set_at FROM {t}budgets ORDER BY scope, per"
 
-# Every sum a reservation is checked against, in one pass over the rows.
-SPENT = ("SELECT COALESCE(SUM(c) FILTER (WHERE \"user\" = ?), 0),"
-         " COALESCE(SUM(c) FILTER (WHERE \"user\" = ? AND day = ?), 0),"
-         " COALESCE(SUM(c), 0),"
-         " COALESCE(SUM(c) FILTER (WHERE day = ?), 0),"
-         " COALESCE(SUM(c) FILTER (WHERE budget = ?), 0)"
-         f" FROM (SELECT \"user\", day, budget, {COUNTED} AS c FROM {{t}}calls) AS counted")
+# Every sum a reservation is checked against, each read through an index; the class's all-time
+# total is the running total in ``counted`` (migration 4), not a sum over every row of a term.
+_SUM = f"(SELECT COALESCE(SUM({COUNTED}), 0) FROM {{t}}calls WHERE {{cond}})"
+SPENT = ("SELECT " + _SUM.format(t="{t}", cond='"user" = ?') + ", "
+         + _SUM.format(t="{t}", cond='"user" = ? AND day = ?') + ", "
+         "(SELECT nanos FROM {t}counted), "
+         + _SUM.format(t="{t}", cond="day = ?") + ", "
+         + _SUM.format(t="{t}", cond="budget = ?"))
 
 
 def budget_rows(rows) -> list[dict]:

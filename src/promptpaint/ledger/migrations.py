@@ -146,6 +146,29 @@ CREATE INDEX IF NOT EXISTS calls_user ON calls("user");
 """ + V3_BUDGETS
 
 
+# Version 4: what counts against the class's all-time cap, kept as a running total (one row in
+# ``counted``) so a reservation need not sum every row of a term: each insert, settle or delete of
+# a call moves it by the change in that row's COALESCE(cost_nanos, reserved_nanos, 0) (COUNTED in
+# __init__.py). SQLite keeps it with triggers here; PostgreSQL with a trigger postgres.py installs
+# (its body does not split into statements the way this file's scripts do).
+V4_COUNTED = """
+CREATE TABLE IF NOT EXISTS counted (id INTEGER PRIMARY KEY CHECK (id = 1), nanos BIGINT NOT NULL);
+INSERT INTO counted (id, nanos) SELECT 1, COALESCE(SUM(COALESCE(cost_nanos, reserved_nanos, 0)), 0) FROM calls;
+"""
+V4_SQLITE = V4_COUNTED + """
+CREATE TRIGGER calls_counted_insert AFTER INSERT ON calls BEGIN
+    UPDATE counted SET nanos = nanos + COALESCE(NEW.cost_nanos, NEW.reserved_nanos, 0);
+END;
+CREATE TRIGGER calls_counted_update AFTER UPDATE OF cost_nanos, reserved_nanos ON calls BEGIN
+    UPDATE counted SET nanos = nanos - COALESCE(OLD.cost_nanos, OLD.reserved_nanos, 0)
+                                     + COALESCE(NEW.cost_nanos, NEW.reserved_nanos, 0);
+END;
+CREATE TRIGGER calls_counted_delete AFTER DELETE ON calls BEGIN
+    UPDATE counted SET nanos = nanos - COALESCE(OLD.cost_nanos, OLD.reserved_nanos, 0);
+END;
+"""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -159,6 +182,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "reservations never expire; host/pid of the reserving process; no negative cost",
               V2_SQLITE, V2_POSTGRES),
     Migration(3, "a user on every row; caps stored in the ledger (budgets)", _v3_sqlite, V3_POSTGRES),
+    Migration(4, "a running total of what counts against the class cap", V4_SQLITE, V4_COUNTED),
 )
 LATEST = MIGRATIONS[-1].version
 

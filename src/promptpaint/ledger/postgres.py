@@ -7,7 +7,8 @@ autocommit connection, server-side prepared statements are off, and locks are tr
 so it works behind PgBouncer in transaction mode.
 
 A reservation is one call of the server-side function ``promptpaint.reserve``: it takes one
-transaction-level advisory lock, reads what counts against the caps and inserts the row; every
+transaction-level advisory lock, reads what counts against the caps (the class's running total,
+the user's and the day's rows through indexes) and inserts the row; every
 reservation takes the same lock, so two kernels on two machines cannot both see room for one
 call, and the lock is held only while the server works, never across a network round trip.
 Settling never needs it: it only replaces a reservation by a cost, in one UPDATE.
@@ -55,13 +56,13 @@ DECLARE
     need bigint := COALESCE(p_need, 0);
 BEGIN
     PERFORM pg_advisory_xact_lock({RESERVE_LOCK});
-    SELECT COALESCE(SUM(c) FILTER (WHERE t."user" = p_user), 0)::bigint AS user_all,
-           COALESCE(SUM(c) FILTER (WHERE t."user" = p_user AND t.day = p_day), 0)::bigint AS user_day,
-           COALESCE(SUM(c), 0)::bigint AS class_all,
-           COALESCE(SUM(c) FILTER (WHERE t.day = p_day), 0)::bigint AS class_day,
-           COALESCE(SUM(c) FILTER (WHERE t.budget = p_budget), 0)::bigint AS by_budget
-      INTO s
-      FROM (SELECT calls."user", calls.day, calls.budget, {COUNTED} AS c FROM calls) AS t;
+    -- Each sum through an index; the class's all-time total is the running total (migration 4).
+    SELECT (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE "user" = p_user)::bigint AS user_all,
+           (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE "user" = p_user AND day = p_day)::bigint AS user_day,
+           (SELECT nanos FROM counted) AS class_all,
+           (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE day = p_day)::bigint AS class_day,
+           (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE budget = p_budget)::bigint AS by_budget
+      INTO s;
     lim := COALESCE((SELECT limit_nanos FROM budgets WHERE scope = 'user:' || p_user AND per = 'total'),
                     (SELECT limit_nanos FROM budgets WHERE scope = 'user:*' AND per = 'total'));
     IF lim IS NOT NULL AND s.user_all + need > lim THEN
@@ -96,6 +97,25 @@ BEGIN
 END
 $fn$;
 REVOKE ALL ON FUNCTION {SCHEMA}.reserve FROM PUBLIC;
+"""
+
+# Keeps ``counted`` (migration 4) equal to the sum of COUNTED over every row: each change to a row
+# moves it by the change in that row's COUNTED. SECURITY DEFINER: a kernel settling its call has
+# no right to the table itself.
+COUNTED_TRIGGER = f"""
+CREATE OR REPLACE FUNCTION {SCHEMA}.calls_counted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA}, pg_temp AS $fn$
+BEGIN
+    UPDATE counted SET nanos = nanos
+        - CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN COALESCE(OLD.cost_nanos, OLD.reserved_nanos, 0) ELSE 0 END
+        + CASE WHEN TG_OP IN ('UPDATE', 'INSERT') THEN COALESCE(NEW.cost_nanos, NEW.reserved_nanos, 0) ELSE 0 END;
+    RETURN NULL;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {SCHEMA}.calls_counted FROM PUBLIC;
+DROP TRIGGER IF EXISTS calls_counted ON {SCHEMA}.calls;
+CREATE TRIGGER calls_counted AFTER INSERT OR DELETE OR UPDATE OF cost_nanos, reserved_nanos
+    ON {SCHEMA}.calls FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.calls_counted();
 """
 
 DENIED_HINT = ("Kernels connect with a role that may only book calls and read the ledger; changing "
@@ -245,6 +265,9 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
         with self._tx() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (RESERVE_LOCK,))  # one migrator at a time
             cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+            if cur.execute("SELECT to_regclass(%s)", (T + "calls",)).fetchone()[0]:
+                # No settle may land between the running total's backfill and its trigger.
+                cur.execute(f"LOCK TABLE {T}calls IN SHARE ROW EXCLUSIVE MODE")
             # The shared migrations name tables unqualified; SET LOCAL ends with this transaction.
             cur.execute(f"SET LOCAL search_path = {SCHEMA}")
             cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -262,6 +285,7 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
                         cur.execute(stmt)
             cur.execute("UPDATE schema_version SET version = %s", (LATEST,))
             cur.execute(RESERVE_FUNCTION)
+            cur.execute(COUNTED_TRIGGER)
         return found
 
     def grant(self, role: str) -> None:
@@ -343,9 +367,10 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
         return summarise(known, n_unknown, unknown, self._read(
             f"SELECT host, pid, ts, reserved_nanos FROM {T}calls WHERE status = 'reserved' AND {where}", args))
 
-    def entries(self, limit=50) -> list[dict]:
+    def entries(self, limit=50, *, user=None) -> list[dict]:
+        where, args = self._where(user=user)
         with self._tx() as cur:
-            cur.execute(f"SELECT * FROM {T}calls ORDER BY id DESC LIMIT %s", (limit,))
+            cur.execute(f"SELECT * FROM {T}calls WHERE {where} ORDER BY id DESC LIMIT %s", (*args, limit))
             names = [c.name for c in cur.description]
             rows = cur.fetchall()
         return [entry(dict(zip(names, values))) for values in rows]

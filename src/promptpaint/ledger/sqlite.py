@@ -159,9 +159,11 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
         return summarise(known, n_unknown, unknown, self._read(
             f"SELECT host, pid, ts, reserved_nanos FROM calls WHERE status = 'reserved' AND {where}", args))
 
-    def entries(self, limit=50) -> list[dict]:
+    def entries(self, limit=50, *, user=None) -> list[dict]:
+        where, args = self._where(user=user)
         with self._guard():
-            cur = self._conn().execute("SELECT * FROM calls ORDER BY id DESC LIMIT ?", (limit,))
+            cur = self._conn().execute(f"SELECT * FROM calls WHERE {where} ORDER BY id DESC LIMIT ?",
+                                       (*args, limit))
             names = [c[0] for c in cur.description]
             rows = cur.fetchall()
         return [entry(dict(zip(names, values))) for values in rows]
