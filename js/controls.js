@@ -135,7 +135,7 @@ export function createControls(model) {
   const run = (action) => {
     if (lockTimer || !buttonStates(state())[action]) return;
     syncPrompt.flush(); // the kernel must run the text on screen, not the text of 300 ms ago
-    send(model, messages.run(action));
+    send(model, messages.run(action, prompt.value));
     lockTimer = setTimeout(unlock, 1500);
     renderButtons();
   };

@@ -55,7 +55,9 @@ export function onMessage(model, callback, onError = reportError) {
 }
 
 export const messages = {
-  run: (action) => ({ kind: "run", action }),
+  // The prompt rides along: hosts that post the trait update and this message separately (marimo)
+  // may deliver them out of order, and the kernel must run the text on screen.
+  run: (action, prompt = undefined) => (prompt === undefined ? { kind: "run", action } : { kind: "run", action, prompt: String(prompt) }),
   cancel: () => ({ kind: "cancel" }),
   mask: () => ({ kind: "mask" }),
   upload: (name) => ({ kind: "upload", name: String(name || "image") }),

@@ -177,7 +177,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     if (sha !== shownSha || !brush.enabled || !brush.pristine) return;
     if (!buffers.length) return brush.clearSilently();
     try {
-      const bitmap = await createImageBitmap(new Blob([buffers[0]], { type: "image/png" }));
+      const bitmap = await createImageBitmap(new Blob([asBytes(buffers[0])], { type: "image/png" }));
       const scratch = h("canvas", { width: canvas.width, height: canvas.height });
       const sctx = scratch.getContext("2d");
       sctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);

@@ -33,6 +33,14 @@ def isolated_home(tmp_path, monkeypatch):
 CHROMIUM = os.environ.get("PROMPTPAINT_CHROMIUM", "/usr/bin/chromium")
 
 
+def pytest_collection_modifyitems(items):
+    # Whatever needs Chromium is a browser test, marked or not: `./dev test` without Chromium runs
+    # `-m "not browser"`, and a test that forgot its mark must not fail there instead of being left out.
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright; Playwright's own browser download cannot work here."""

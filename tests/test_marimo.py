@@ -7,24 +7,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import ImageChops
+
+from servers import free_port, running
 
 pytestmark = [pytest.mark.browser, pytest.mark.marimo]
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -37,36 +30,17 @@ def marimo_server(tmp_path, isolated_home):
     # A home of its own: no user configuration leaks in, and the cells run on open, as they do for
     # a user who has turned that on (otherwise the test would press "Run all").
     (work / ".marimo.toml").write_text("[runtime]\nauto_instantiate = true\n")
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, HOME=str(work), XDG_CONFIG_HOME=str(work / ".config"),
                PROMPTPAINT_HOME=str(isolated_home), PROMPTPAINT_PROVIDER="offline",
                MARIMO_SKIP_UPDATE_CHECK="1")
-    log = open(tmp_path / "marimo.log", "w")
-    proc = subprocess.Popen(
+    base = f"http://127.0.0.1:{port}"
+    with running(
         [sys.executable, "-m", "marimo", "edit", "quickstart_marimo.py", "--headless", "--no-token",
          "--host", "127.0.0.1", "-p", str(port)],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                pytest.fail("marimo did not start:\n" + (tmp_path / "marimo.log").read_text()[-3000:])
-            time.sleep(0.3)
+        ready_url=f"{base}/health", log=tmp_path / "marimo.log", env=env, cwd=work, name="marimo",
+    ):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 # The picture the page shows, read back from the <img>, so "drawn" means decoded and on the page.
@@ -79,8 +53,20 @@ SHOWS_PIXEL = """([img, x, y, rgb]) => {
 }"""
 
 
-def test_generate_paint_edit_in_marimo(marimo_server, browser, isolated_home, tmp_path):
+def _booked(ledger, prompt: str) -> dict:
+    """The ledger row of the call for ``prompt`` once it has settled (the kernel books it on disk)."""
+    deadline = time.time() + 30
+    while True:
+        rows = [r for r in ledger.entries(10) if r["prompt"] == prompt and r["status"] != "reserved"]
+        if rows:
+            return rows[0]
+        assert time.time() < deadline, f"no settled ledger row for {prompt!r}"
+        time.sleep(0.2)
+
+
+def test_generate_paint_edit_in_marimo(browser, marimo_server, isolated_home, tmp_path):
     import promptpaint as pp
+    from promptpaint.store import ImageStore
 
     context = browser.new_context(viewport={"width": 1280, "height": 1200})
     page = context.new_page()
@@ -96,9 +82,9 @@ def test_generate_paint_edit_in_marimo(marimo_server, browser, isolated_home, tm
         image = widget.locator("img.pp-image")
 
         ledger = pp.ledger(isolated_home / "ledger.sqlite3")
-        [generated] = ledger.entries(5)
-        assert (generated["kind"], generated["prompt"]) == ("generate", "a lighthouse on a cliff")
-        store = pp.Client("offline", ledger=ledger).store
+        generated = _booked(ledger, "a lighthouse on a cliff")
+        assert (generated["kind"], generated["status"]) == ("generate", "ok")
+        store = ImageStore(isolated_home / "images")
         before = store.open(generated["images"][0]).convert("RGB")
         assert before.size == (512, 512)
         page.wait_for_function(SHOWS_PIXEL, arg=[image.element_handle(), 256, 256, before.getpixel((256, 256))],
@@ -122,8 +108,8 @@ def test_generate_paint_edit_in_marimo(marimo_server, browser, isolated_home, tm
         widget.get_by_role("button", name="Edit", exact=True).click()
         turns.nth(1).wait_for(timeout=30_000)
 
-        edited = ledger.entries(1)[0]
-        assert (edited["prompt"], edited["status"]) == ("make it night", "ok") and edited["kind"] != "generate"
+        edited = _booked(ledger, "make it night")
+        assert edited["status"] == "ok" and edited["kind"] != "generate"
         after = store.open(edited["images"][0]).convert("RGB")
         x, y = 256, round(0.3 * before.height)
         assert after.getpixel((x, y)) != before.getpixel((x, y))

@@ -49,9 +49,20 @@ def _images(page):
     return found
 
 
-@pytest.mark.parametrize("name", ["quickstart.ipynb", "teaching.ipynb"])
-def test_notebook_runs_offline_and_saves_no_images_or_key(name, tmp_path, monkeypatch):
+# The pictures each notebook's HTML shows, by alt text: Results, then chats' turns (a branch repeats
+# the turn it starts from).
+PICTURES = {
+    "quickstart.ipynb": ["a red fox in snow", "make it night, with stars"],
+    "teaching.ipynb": ["a watercolour lighthouse on a cliff at dusk", "make it night", "a sky full of stars",
+                       "a cat sitting on a windowsill", "now it is raining outside",
+                       "a cat sitting on a windowsill", "now it is snowing outside"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PICTURES))
+def test_notebook_runs_offline_saves_no_images_or_key_and_shows_results_as_html(name, tmp_path, monkeypatch):
     import nbformat
+    from nbconvert import HTMLExporter
 
     monkeypatch.setenv("PROMPTPAINT_PROVIDER", "offline")
     monkeypatch.setenv("GEMINI_API_KEY", PRETEND_KEY)  # present, but the quickstart must stay offline
@@ -71,24 +82,12 @@ def test_notebook_runs_offline_and_saves_no_images_or_key(name, tmp_path, monkey
     assert widget_outputs and all("image/png" not in o["data"] for o in widget_outputs)
     assert PRETEND_KEY not in text and PRETEND_KEY[-8:] not in text
 
-
-def test_teaching_notebook_as_html_shows_results_chats_and_the_ledger(tmp_path, monkeypatch):
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    monkeypatch.setenv("PROMPTPAINT_PROVIDER", "offline")
-    nb = _run("teaching.ipynb", tmp_path)
+    # As a teacher publishes it: nbconvert's HTML shows each result as a picture with its caption.
     page, _ = HTMLExporter().from_notebook_node(nb)
     pictures = [tag["alt"] for tag in _images(page) if re.match(r"data:image/(png|jpeg);base64,", tag["src"])]
-    # r, night, sky, then the two chats' turns (2 and 2: a branch shares its first turn).
-    assert pictures[:3] == ["a watercolour lighthouse on a cliff at dusk", "make it night",
-                            "a sky full of stars"]
-    assert pictures[3:] == ["a cat sitting on a windowsill", "now it is raining outside",
-                            "a cat sitting on a windowsill", "now it is snowing outside"]
+    assert pictures == PICTURES[name]
     assert "offline/offline-sketch · offline stand-in, $0" in page
-    assert re.search(r'<table class="promptpaint-ledger"><tr><th[^>]*>Today</th><td>\d+ calls', page)
-    assert "pixels changed outside the mask: 0" in page
-    saved = tmp_path / "teaching.ipynb"
-    nbformat.write(nb, saved)
-    widget_state = len(json.dumps(nb.metadata.get("widgets", {})))
-    assert (saved.stat().st_size - widget_state) / len(pictures) < 50_000
+    assert (len(text) - len(state)) / len(pictures) < 50_000  # small pictures, not the originals
+    if name == "teaching.ipynb":
+        assert re.search(r'<table class="promptpaint-ledger"><tr><th[^>]*>Today</th><td>\d+ calls', page)
+        assert "pixels changed outside the mask: 0" in page

@@ -96,6 +96,17 @@ class Result:
 
         return result_bundle(self)
 
+    def _repr_png_(self):
+        """The first image as a small PNG, or None when it is better sent as a JPEG (a photo)."""
+        from .display import first_thumbnail
+
+        return first_thumbnail(self, "image/png")
+
+    def _repr_jpeg_(self):
+        from .display import first_thumbnail
+
+        return first_thumbnail(self, "image/jpeg")
+
 
 def _open_bytes(data: bytes) -> Image.Image:
     im = Image.open(io.BytesIO(data), formats=images.FORMATS)

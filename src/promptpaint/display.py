@@ -12,6 +12,7 @@ import base64
 import html
 import io
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image
@@ -24,13 +25,12 @@ JPEG_QUALITY = 78
 
 def thumbnail(source: Image.Image | str | Path, size: int = THUMB) -> tuple[str, bytes]:
     """(mime, bytes) of a small copy of ``source``: PNG when that is small, else JPEG."""
-    im = source if isinstance(source, Image.Image) else Image.open(source)
-    im = im.copy()
+    im = source.copy() if isinstance(source, Image.Image) else Image.open(source)
     im.thumbnail((size, size))
     if im.mode not in ("RGB", "RGBA"):
         im = im.convert("RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB")
     png = io.BytesIO()
-    im.save(png, format="PNG", optimize=True)
+    im.save(png, format="PNG")  # optimize=True would cost ~0.3 s for a photo that ends up a JPEG
     if png.tell() <= PNG_LIMIT:
         return "image/png", png.getvalue()
     if im.mode == "RGBA":  # JPEG has no alpha: flatten onto white, as a viewer would show it
@@ -40,6 +40,20 @@ def thumbnail(source: Image.Image | str | Path, size: int = THUMB) -> tuple[str,
     jpeg = io.BytesIO()
     im.save(jpeg, format="JPEG", quality=JPEG_QUALITY, optimize=True)
     return "image/jpeg", jpeg.getvalue()
+
+
+@lru_cache(maxsize=64)
+def _stored_thumbnail(path: str, size: int) -> tuple[str, bytes]:
+    # Store paths are content-addressed, so a cached thumbnail never goes stale.
+    return thumbnail(path, size)
+
+
+def first_thumbnail(result, mime: str) -> bytes | None:
+    """The first image's thumbnail if it is encoded as ``mime``, else None (IPython skips it)."""
+    if not result.paths:
+        return None
+    got, data = _stored_thumbnail(str(result.paths[0]), THUMB)
+    return data if got == mime else None
 
 
 def _img(mime: str, data: bytes, alt: str, size: int) -> str:
@@ -69,7 +83,7 @@ def caption(result) -> str:
 def result_bundle(result) -> dict:
     if not result.paths:
         return {"text/plain": repr(result)}
-    thumbs = [thumbnail(p) for p in result.paths]
+    thumbs = [_stored_thumbnail(str(p), THUMB) for p in result.paths]
     line = caption(result)
     pictures = "".join(_img(mime, data, result.prompt, THUMB) for mime, data in thumbs)
     page = (f'<figure class="promptpaint-result" style="margin:0">{pictures}'
@@ -85,7 +99,7 @@ def chat_bundle(chat) -> dict:
     cells, lines = [], []
     for i, turn in enumerate(chat.turns):
         r = turn.result
-        picture = _img(*thumbnail(r.paths[0], CHAT_THUMB), turn.prompt, CHAT_THUMB) if r.paths else ""
+        picture = _img(*_stored_thumbnail(str(r.paths[0]), CHAT_THUMB), turn.prompt, CHAT_THUMB) if r.paths else ""
         cost = "offline" if r.offline else money(r.cost)
         cells.append(f'<figure style="display:inline-block;vertical-align:top;margin:0 6px 6px 0;'
                      f'width:{CHAT_THUMB}px">{picture}<figcaption style="font-size:0.8em">'
@@ -96,22 +110,29 @@ def chat_bundle(chat) -> dict:
             "text/plain": "\n".join(lines)}
 
 
-def ledger_bundle(ledger) -> dict:
-    """Calls and cost today and all time, and how many calls have no known cost.
+def _calls(n: int | None) -> str:
+    return "" if n is None else f"{n} call{'' if n == 1 else 's'}"
 
-    Counts are shown when the backend can give them (``count``); unknown costs come from
-    ``summary()``, which every backend has.
+
+def ledger_bundle(ledger) -> dict:
+    """Calls and known cost today and all time, then calls whose cost is not known (yet).
+
+    Call counts are shown when the backend can give them (``count``).
     """
     from .ledger import utc_now
 
+    today = utc_now().date()
     count = getattr(ledger, "count", None)
-    unknown = ledger.summary().unknown_calls
-    rows = [("Today", count(day=utc_now().date()) if count else None, money(ledger.today())),
-            ("All time", count() if count else None, money(ledger.total()))]
-    if unknown:
-        rows.append(("Unknown cost", unknown, "not in the totals"))
-    calls = lambda n: "" if n is None else f"{n} call" + ("" if n == 1 else "s")  # noqa: E731
-    body = "".join(f"<tr><th style='text-align:left'>{a}</th><td>{calls(n)}</td><td>{c}</td></tr>"
-                   for a, n, c in rows)
+    totals = ledger.summary()
+    rows = [("Today", _calls(count(day=today) if count else None), money(ledger.summary(day=today).known)),
+            ("All time", _calls(count() if count else None), money(totals.known))]
+    for what, n, reserved in (("Unknown cost", totals.unknown_calls, totals.unknown_reserved),
+                              ("Interrupted", totals.interrupted_calls, totals.interrupted_reserved),
+                              ("In flight", totals.in_flight_calls, totals.in_flight_reserved)):
+        if n:
+            rows.append((what, _calls(n), f"up to {money(reserved)} counted against caps"))
+    body = "".join(f"<tr><th style='text-align:left'>{name}</th><td>{calls}</td><td>{cost}</td></tr>"
+                   for name, calls, cost in rows)
     return {"text/html": f'<table class="promptpaint-ledger">{body}</table>',
-            "text/plain": "\n".join(f"{a}: {calls(n)}, {c}".replace(": , ", ": ") for a, n, c in rows)}
+            "text/plain": "\n".join(f"{name}: " + ", ".join(filter(None, (calls, cost)))
+                                    for name, calls, cost in rows)}

@@ -334,7 +334,7 @@ class Studio(anywidget.AnyWidget):
         s = self._session
         try:
             if kind == "run":
-                self._run_from_ui(content.get("action"))
+                self._run_from_ui(content.get("action"), content.get("prompt"))
             elif kind == "cancel":
                 s.cancel()
             elif kind == "mask":
@@ -364,11 +364,15 @@ class Studio(anywidget.AnyWidget):
             log.exception("promptpaint: the %r message failed", kind)
             s.set_error(exc)
 
-    def _run_from_ui(self, action) -> None:
+    def _run_from_ui(self, action, prompt=None) -> None:
         s = self._session
         if s.job is not None and s.job.is_alive():
             s.set_notice("A call is already running: wait for it, or press Cancel.")
             return
+        if isinstance(prompt, str):
+            # The text on screen when Run was pressed. The trait's own update may still be on its
+            # way: marimo posts it and this message separately, and they can arrive out of order.
+            self.prompt = prompt
         s.start(action, self.prompt, dict(self.params))
 
     def _send_past(self, content: dict) -> None:

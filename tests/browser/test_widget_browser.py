@@ -190,7 +190,7 @@ def test_generate_button_and_ctrl_enter(widget):
     page.wait_for_function("pp.state.prompt === 'a red fox in snow'")  # synced after a pause
     generate = page.get_by_role("button", name="Generate")
     generate.dblclick()
-    assert widget.sent("run")[-1]["content"] == {"kind": "run", "action": "generate"}
+    assert widget.sent("run")[-1]["content"] == {"kind": "run", "action": "generate", "prompt": "a red fox in snow"}
     assert len(widget.sent("run")) == 1, "a double click pays once"
     assert generate.is_disabled(), "held until the kernel answers"
     widget.set(status="running", started_at=time.time())
@@ -198,7 +198,7 @@ def test_generate_button_and_ctrl_enter(widget):
     assert generate.is_enabled()
     prompt.press("Control+Enter")
     runs = widget.wait_sent("run", 2)
-    assert [r["content"] for r in runs] == [{"kind": "run", "action": "generate"}] * 2
+    assert [r["content"] for r in runs] == [{"kind": "run", "action": "generate", "prompt": "a red fox in snow"}] * 2
     assert prompt.input_value() == "a red fox in snow", "Ctrl+Enter adds no newline"
 
 
@@ -210,7 +210,7 @@ def test_edit_needs_an_image_and_running_disables_buttons(widget):
     widget.show_image()
     assert edit.is_enabled()
     edit.click()
-    assert widget.sent("run")[-1]["content"] == {"kind": "run", "action": "edit"}
+    assert widget.sent("run")[-1]["content"]["action"] == "edit"
 
     widget.set(status="running", started_at=time.time() - 5)
     assert edit.is_disabled() and generate.is_disabled()

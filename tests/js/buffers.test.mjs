@@ -17,12 +17,17 @@ function framed() {
   return { buffer: frame.buffer, offset: 4 };
 }
 
+/** The kernel's reply to the cache's fetch, with `buffer` exactly as the host hands it over. */
+function answer(model, buffer) {
+  const { id, thumb, request } = model.sent.at(-1).content;
+  model.emit("msg:custom", { kind: "image", id, thumb, mime: "image/png", request }, [buffer]);
+}
+
 async function delivered(buffer) {
   const model = new FakeModel();
   const cache = createImageCache(model, urls());
   const pending = cache.get("sha");
-  const { request } = model.sent.at(-1).content; // the reply answers the fetch's request id
-  model.emit("msg:custom", { kind: "image", id: "sha", thumb: false, mime: "image/png", request }, [buffer]);
+  answer(model, buffer);
   const entry = await pending;
   return [...new Uint8Array(await entry.blob.arrayBuffer())];
 }
@@ -53,8 +58,7 @@ test("anything else is an error that says what arrived, and the image is asked f
   const model = new FakeModel();
   const cache = createImageCache(model, urls());
   const pending = cache.get("sha");
-  const { request } = model.sent.at(-1).content;
-  model.emit("msg:custom", { kind: "image", id: "sha", thumb: false, mime: "image/png", request }, ["iVBORw0KGgo="]);
+  answer(model, "iVBORw0KGgo=");
   await assert.rejects(pending, /arrived as \[object String\]/);
   cache.get("sha");
   assert.equal(model.sent.length, 2);

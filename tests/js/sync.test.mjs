@@ -6,6 +6,7 @@ import { createImageCache, debounce, downloadName, messages, setTraits, subscrib
 test("message builders match the protocol", () => {
   assert.deepEqual(messages.run("generate"), { kind: "run", action: "generate" });
   assert.deepEqual(messages.run("edit"), { kind: "run", action: "edit" });
+  assert.deepEqual(messages.run("edit", "make it night"), { kind: "run", action: "edit", prompt: "make it night" });
   assert.deepEqual(messages.cancel(), { kind: "cancel" });
   assert.deepEqual(messages.mask(), { kind: "mask" });
   assert.deepEqual(messages.upload("a.jpg"), { kind: "upload", name: "a.jpg" });

@@ -6,22 +6,11 @@ import contextlib
 import os
 import secrets
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import pytest
-
 from fakeserver import OPENAI_KEY
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from servers import free_port, running
 
 
 @contextlib.contextmanager
@@ -30,7 +19,7 @@ def running_lab(tmp_path, fake, home, notebook: Path):
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(notebook, work / notebook.name)
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ)
     for name in ("CONFIG", "DATA", "RUNTIME"):
         env[f"JUPYTER_{name}_DIR"] = str(tmp_path / f"jupyter-{name.lower()}")
@@ -39,33 +28,14 @@ def running_lab(tmp_path, fake, home, notebook: Path):
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "lab-workspaces"),
                PROMPTPAINT_HOME=str(home),
                OPENAI_API_KEY=OPENAI_KEY, OPENAI_BASE_URL=fake.openai_base)
-    log = open(tmp_path / "lab.log", "w")
-    proc = subprocess.Popen(
+    base = f"http://127.0.0.1:{port}"
+    with running(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
          f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
          "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=", f"--ServerApp.root_dir={work}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
-            time.sleep(0.3)
+        ready_url=f"{base}/api/status?token={token}", log=tmp_path / "lab.log", env=env, name="JupyterLab",
+    ):
         yield f"{base}/lab/tree/{notebook.name}?reset&token={token}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 KERNEL_IDLE = """() => {

@@ -358,6 +358,11 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
         return usd(self._read(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM {T}calls WHERE {where}",
                                args)[0][0])
 
+    def count(self, *, day=None) -> int:
+        """How many calls were booked (any outcome), all time or on one UTC day (for pp.ledger()'s table)."""
+        where, args = self._where(day=day)
+        return self._read(f"SELECT COUNT(*) FROM {T}calls WHERE {where}", args)[0][0]
+
     def summary(self, *, session=None, day=None, budget=None) -> Totals:
         where, args = self._where(session=session, day=day, budget=budget)
         known, n_unknown, unknown = self._read(

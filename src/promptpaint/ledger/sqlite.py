@@ -150,6 +150,11 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
         where, args = self._where(budget=budget, day=day, user=user)
         return usd(self._read(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE {where}", args)[0][0])
 
+    def count(self, *, day=None) -> int:
+        """How many calls were booked (any outcome), all time or on one UTC day."""
+        where, args = self._where(day=day)
+        return self._read(f"SELECT COUNT(*) FROM calls WHERE {where}", args)[0][0]
+
     def summary(self, *, session=None, day=None, budget=None) -> Totals:
         where, args = self._where(session=session, day=day, budget=budget)
         known, n_unknown, unknown = self._read(
