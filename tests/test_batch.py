@@ -255,12 +255,45 @@ def test_gemini_batch_edits_send_each_lines_image(fast):
         gemini(fast).batch(["a", "b"], images=[im])
 
 
-def test_a_ledger_without_a_file_says_batches_are_not_kept_there(fast):
-    class Elsewhere:  # e.g. the class ledger on PostgreSQL
+def test_a_ledger_without_tables_of_its_own_says_which_ones_keep_batches(fast):
+    class Elsewhere:  # a Ledger someone wrote that keeps no tables promptpaint can add to
         pass
 
-    with pytest.raises(pp.InvalidRequest, match="PostgreSQL"):
+    with pytest.raises(pp.InvalidRequest, match="default ledger .SQLite. or a PostgreSQL one"):
         pp.batches(ledger=Elsewhere())
+
+
+def test_the_batch_tables_are_part_of_the_versioned_schema_not_made_on_first_use(isolated_home):
+    import sqlite3
+
+    from promptpaint.ledger import migrations
+
+    pp.ledger().total()  # opening the ledger migrates it; no batch code has run
+    db = sqlite3.connect(isolated_home / "ledger.sqlite3")
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"batch_jobs", "batch_lines"} <= tables
+    assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST >= 5
+    assert [m.version for m in migrations.MIGRATIONS if "batch" in m.summary] == [5]
+
+
+def test_a_file_whose_batch_tables_were_made_on_first_use_migrates_and_keeps_its_jobs(fast, isolated_home):
+    import sqlite3
+
+    from promptpaint.ledger import migrations
+
+    job = gemini(fast, budget=1).batch(["a fox", "a heron"])
+    path = isolated_home / "ledger.sqlite3"
+    pp.ledger().close()
+    sys.modules["promptpaint.ledger"]._ledgers.clear()
+    db = sqlite3.connect(path)  # as the pre-release code left it: version 4, jobs without a user
+    db.execute("ALTER TABLE batch_jobs DROP COLUMN user")
+    db.execute("PRAGMA user_version = 4")
+    db.commit()
+    db.close()
+    found = pp.batches(api_key=GEMINI_KEY)
+    assert [j.id for j in found] == [job.id] and found[0]._record["user"]
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
+    assert [type(r) for r in found[0].wait(poll=0.05, progress=False).results()] == [pp.Result] * 2
 
 
 def test_batches_needs_a_key_to_reach_the_provider(fast, monkeypatch):
@@ -301,6 +334,47 @@ def test_two_sessions_collecting_one_job_at_once_book_each_line_once(fast):
     assert pp.ledger().total() == fast.bill_total()
     assert [type(r) for r in job.results()] == [pp.Result] * 12
     assert pp.ledger().spent() == fast.bill_total()  # the job's reservation is released
+
+
+def collect_in_two_processes_at_once(home) -> list[list[str]]:
+    """Two fresh interpreters find the newest job with pp.batches() and collect it at the same
+    moment (each waits for the other to be ready); the type of each entry, per process."""
+    code = textwrap.dedent("""
+        import json, pathlib, sys, time, promptpaint as pp
+        me, other = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+        job = pp.batches()[0]
+        me.touch()
+        while not other.exists():
+            time.sleep(0.01)
+        print(json.dumps([type(r).__name__ for r in job.results()]))
+    """)
+    env = {**os.environ, "PROMPTPAINT_HOME": str(home), "OPENAI_API_KEY": OPENAI_KEY, "GEMINI_API_KEY": GEMINI_KEY}
+    flags = [home / "ready-a", home / "ready-b"]
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(flags[i]), str(flags[1 - i])], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (0, 1)]
+    out = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr
+        out.append(json.loads(stdout.strip().splitlines()[-1]))
+    return out
+
+
+def check_each_line_booked_once(fake, prompts):
+    """Every line on exactly one ledger row, the ledger equal to the fake's bill, the job released."""
+    lines = [r for r in ledger_rows() if r["kind"] != "batch"]
+    assert sorted(r["prompt"] for r in lines) == sorted(prompts)
+    assert pp.ledger().total() == fake.bill_total() > 0
+    assert pp.ledger().spent() == fake.bill_total()  # the job's reservation is released
+    assert [type(r) for r in pp.batches(api_key=GEMINI_KEY)[0].results()] == [pp.Result] * len(prompts)
+
+
+def test_two_processes_collecting_one_job_at_once_book_each_line_once(fast, isolated_home):
+    prompts = [f"fox {i}" for i in range(24)]
+    gemini(fast, budget=5).batch(prompts).wait(poll=0.05, progress=False)
+    a, b = collect_in_two_processes_at_once(isolated_home)
+    assert len(a) == len(b) == 24
+    check_each_line_booked_once(fast, prompts)
 
 
 def test_the_key_never_shows_in_a_jobs_repr_record_or_error(fast, monkeypatch):
@@ -347,3 +421,27 @@ def test_a_collection_that_died_halfway_is_finished_by_the_next_on_the_same_rows
     assert [type(r) for r in results] == [pp.Result] * 3
     assert len([r for r in ledger_rows() if r["kind"] == "generate"]) == 3  # the dead one's row was reused
     assert pp.ledger().total() == pp.ledger().spent() == fast.bill_total()
+
+
+def test_cost_lists_a_job_whose_submitter_exited_as_awaiting_collection_not_interrupted(fast, isolated_home):
+    from promptpaint.ledger import dollars
+
+    code = textwrap.dedent(f"""
+        import promptpaint as pp
+        pp.Client("gemini", model={GEMINI!r}, base_url={fast.gemini_base!r}, budget=1).batch(["a fox", "a heron"])
+    """)
+    env = {**os.environ, "PROMPTPAINT_HOME": str(isolated_home), "GEMINI_API_KEY": GEMINI_KEY}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr  # the submitting process has exited
+    worst = pp.ledger().spent()
+    assert worst > 0
+    summary = pp.ledger().summary()
+    assert (summary.batches_awaiting, summary.batches_reserved, summary.interrupted_calls) == (1, worst, 0)
+    out = subprocess.run([sys.executable, "-m", "promptpaint", "cost", "--last", "5"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "interrupted" not in out.stdout
+    assert f"1 batch job awaiting collection (pp.batches()), up to {dollars(worst)}" in out.stdout
+    assert "collect them with pp.batches()" in out.stdout and "batch of 2: a fox" in out.stdout
+    pp.batches(api_key=GEMINI_KEY)[0].wait(poll=0.05, progress=False).results()
+    assert pp.ledger().summary().batches_awaiting == 0

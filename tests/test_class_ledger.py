@@ -545,3 +545,41 @@ def test_the_running_class_total_stays_the_sum_of_its_rows(backend):
     led.reserve(attempt(), D("0.01"), [])
     with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
         led.reserve(attempt(), D("0.000000001"), [])
+
+
+def test_a_batch_job_on_the_class_ledger_is_found_again_and_each_line_booked_once(backend, fake, isolated_home):
+    """Batch jobs live in the ledger's own tables (migration 5): on PostgreSQL too, two kernels
+    collecting one job at once book each line once, under the submitter's name."""
+    from test_batch import check_each_line_booked_once, collect_in_two_processes_at_once
+
+    fake.batches.step = 0.05
+    prompts = [f"alice fox {i}" for i in range(6)]
+    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base,
+                       budget=1)
+    job = client.batch(prompts).wait(poll=0.05, progress=False)
+    assert pp.batches()[0].id == job.id
+    a, b = collect_in_two_processes_at_once(isolated_home)
+    assert len(a) == len(b) == 6
+    check_each_line_booked_once(fake, prompts)
+    assert {r["user"] for r in pp.ledger().entries(100)} == {"alice"}
+
+
+def test_a_kernel_role_may_submit_and_collect_batch_jobs(pg_server, pg_db, kernel_role, fake, monkeypatch):
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    role, password = kernel_role
+    owner = PostgresLedger(url, check=False)
+    owner.init()
+    owner.grant(role)  # what `promptpaint ledger grant URL ROLE` runs
+    owner.close()
+    monkeypatch.setenv("PGPASSWORD", password)
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", tcp_url(pg_server, name, role, None))
+    monkeypatch.setenv("PROMPTPAINT_USER", "alice")
+    fake.batches.step = 0.05
+    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base,
+                       budget=1)
+    client.batch(["alice fox", "alice heron"]).wait(poll=0.05, progress=False)
+    results = pp.batches(api_key=GEMINI_KEY)[0].results()
+    assert [type(r) for r in results] == [pp.Result] * 2
+    assert pp.ledger().total() == pp.ledger().spent() == fake.bill_total() > 0

@@ -7,19 +7,17 @@ own ledger row at its batch cost from its own usage (failed lines as the provide
 $0); then the job's reservation is released, so lines that never ran (cancelled, expired)
 cost nothing. Collecting twice books nothing twice.
 
-The job and its lines are recorded beside the ledger (tables ``batch_jobs`` and ``batch_lines``
-in the same SQLite file), which is how ``pp.batches()`` finds them from a new process.
+The job and its lines are recorded in the ledger itself (tables ``batch_jobs`` and ``batch_lines``,
+migration 5, on SQLite or PostgreSQL), which is how ``pp.batches()`` finds them from a new process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import time
 import uuid
 import warnings
-from contextlib import contextmanager
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,45 +31,6 @@ from .store import ImageStore
 
 KEY = "pp-{}"
 STALE_CLAIM = 600.0  # a line left "booking" this long was left by a collection that died
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS batch_jobs (
-    id TEXT PRIMARY KEY,          -- the provider's job id: batch_… (OpenAI), batches/… (Gemini)
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    base_url TEXT NOT NULL,       -- without any user:password part
-    name TEXT,
-    created TEXT NOT NULL,        -- UTC ISO time
-    state TEXT NOT NULL,          -- last state seen: pending | running | completed | failed | cancelling | cancelled | expired
-    kind TEXT NOT NULL,           -- generate | edit
-    params TEXT NOT NULL,         -- JSON, the same for every line
-    prompts TEXT NOT NULL,        -- JSON list, line i is prompt i
-    inputs TEXT NOT NULL,         -- JSON list: input images per line
-    price TEXT,                   -- JSON price row the lines are booked at; NULL when unknown
-    worst TEXT NOT NULL,          -- JSON list: each line's worst case (USD text, or null when unbounded)
-    price_version TEXT,
-    budget TEXT,                  -- the Client budget the lines count against
-    reserve_row INTEGER,          -- the ledger row holding the job's worst case until collected
-    collected INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS batch_lines (
-    job TEXT NOT NULL,
-    idx INTEGER NOT NULL,
-    status TEXT NOT NULL,         -- booking | ok | refused | error | not run
-    claim TEXT,                   -- which collection is booking it (while status is booking)
-    claimed_at REAL,              -- epoch seconds; a claim older than STALE_CLAIM is taken over
-    ledger_row INTEGER,
-    images TEXT,                  -- JSON list of store ids
-    usage TEXT,
-    cost TEXT,                    -- USD as text; NULL when unknown
-    text TEXT,
-    request_id TEXT,
-    error_type TEXT,
-    error TEXT,
-    PRIMARY KEY (job, idx)
-);
-"""
-
 
 def batch_price(model, day: dt.date) -> Price | None:
     """The model's Batch API price row in force on ``day`` (models.json ``batch_prices``)."""
@@ -99,87 +58,74 @@ def _public_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+JOB_COLUMNS = ("id", "provider", "model", "base_url", "name", "created", "state", "kind", "params", "prompts",
+               "inputs", "price", "worst", "price_version", "budget", "user", "reserve_row", "collected")
+LINE_COLUMNS = ("job", "idx", "status", "claim", "claimed_at", "ledger_row", "images", "usage", "cost", "text",
+                "request_id", "error_type", "error")
+
+
+def _names(columns) -> str:
+    return ", ".join(f'"{c}"' for c in columns)  # "user" is a keyword in PostgreSQL
+
+
 class Records:
-    """The batch tables, in the SQLite file of the ledger."""
+    """The batch tables (migration 5), read and written through the ledger's own connections, so
+    they live wherever its calls do: the SQLite file, or the class's PostgreSQL schema."""
 
     def __init__(self, ledger: Ledger):
-        path = getattr(ledger, "path", None)
-        if path is None:
-            raise InvalidRequest("Batch jobs are recorded beside a SQLite ledger; a class (PostgreSQL) ledger "
-                                 "does not keep them yet. Use pp.Sweep, or a Client with the default ledger.")
-        self.path = path
-        self._conn = None
-        with self._db() as db:
-            db.executescript(SCHEMA)
-
-    @contextmanager
-    def _db(self):
-        """One connection per Records (a Records lives in one thread: a job being collected)."""
-        if self._conn is None:
-            self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL, as the ledger: durable at checkpoints
-        yield self._conn
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        if not (hasattr(ledger, "_read") and hasattr(ledger, "_write")):
+            raise InvalidRequest(f"Batch jobs are recorded in the ledger's own tables, and {type(ledger).__name__} "
+                                 "has none. Use the default ledger (SQLite) or a PostgreSQL one, or pp.Sweep.")
+        self._read, self._write = ledger._read, ledger._write
+        self._jobs = getattr(ledger, "_tables", "") + "batch_jobs"
+        self._lines = getattr(ledger, "_tables", "") + "batch_lines"
 
     def add(self, job: dict) -> None:
-        with self._db() as db:
-            db.execute(f"INSERT INTO batch_jobs ({', '.join(job)}) VALUES ({', '.join('?' * len(job))})",
-                       list(job.values()))
+        self._write(f"INSERT INTO {self._jobs} ({_names(job)}) VALUES ({', '.join('?' * len(job))})",
+                    list(job.values()))
 
     def jobs(self, job_id: str | None = None) -> list[dict]:
-        with self._db() as db:
-            if job_id is None:
-                rows = db.execute("SELECT * FROM batch_jobs ORDER BY created DESC").fetchall()
-            else:
-                rows = db.execute("SELECT * FROM batch_jobs WHERE id = ?", (job_id,)).fetchall()
-        return [dict(r) for r in rows]
+        select = f"SELECT {_names(JOB_COLUMNS)} FROM {self._jobs}"
+        if job_id is None:
+            rows = self._read(select + " ORDER BY created DESC")
+        else:
+            rows = self._read(select + " WHERE id = ?", (job_id,))
+        return [dict(zip(JOB_COLUMNS, r)) for r in rows]
 
     def update(self, job_id: str, **values) -> None:
-        with self._db() as db:
-            db.execute(f"UPDATE batch_jobs SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
-                       [*values.values(), job_id])
+        self._write(f"UPDATE {self._jobs} SET {', '.join(f'{_names([k])} = ?' for k in values)} WHERE id = ?",
+                    [*values.values(), job_id])
 
     def lines(self, job_id: str) -> dict[int, dict]:
-        with self._db() as db:
-            rows = db.execute("SELECT * FROM batch_lines WHERE job = ?", (job_id,)).fetchall()
-        return {r["idx"]: dict(r) for r in rows}
+        rows = self._read(f"SELECT {_names(LINE_COLUMNS)} FROM {self._lines} WHERE job = ?", (job_id,))
+        return {r[1]: dict(zip(LINE_COLUMNS, r)) for r in rows}
 
     def claim_line(self, job_id: str, idx: int, **values) -> bool:
-        """Record a line only if no one has: two sessions collecting one job book each line once."""
+        """Record a line only if no one has: two sessions collecting one job book each line once
+        (the (job, idx) key decides, in one statement, on either backend)."""
         values = {"job": job_id, "idx": idx, **values}
-        with self._db() as db:
-            cur = db.execute(f"INSERT OR IGNORE INTO batch_lines ({', '.join(values)}) "
-                             f"VALUES ({', '.join('?' * len(values))})", list(values.values()))
-        return cur.rowcount == 1
+        return self._write(f"INSERT INTO {self._lines} ({_names(values)}) VALUES ({', '.join('?' * len(values))})"
+                           " ON CONFLICT (job, idx) DO NOTHING", list(values.values())) == 1
 
     def take_over(self, job_id: str, idx: int, claim: str) -> dict | None:
         """The line for ``claim`` if it is free or its claim went stale, else None (someone is on it)."""
         if self.claim_line(job_id, idx, status="booking", claim=claim, claimed_at=time.time()):
             return {"ledger_row": None}
-        with self._db() as db:
-            cur = db.execute("UPDATE batch_lines SET claim = ?, claimed_at = ? WHERE job = ? AND idx = ?"
-                             " AND status = 'booking' AND (claimed_at IS NULL OR claimed_at < ?)",
-                             (claim, time.time(), job_id, idx, time.time() - STALE_CLAIM))
-            if cur.rowcount != 1:
-                return None
-            row = db.execute("SELECT * FROM batch_lines WHERE job = ? AND idx = ?", (job_id, idx)).fetchone()
-        return dict(row)
+        if self._write(f"UPDATE {self._lines} SET claim = ?, claimed_at = ? WHERE job = ? AND idx = ?"
+                       " AND status = 'booking' AND (claimed_at IS NULL OR claimed_at < ?)",
+                       (claim, time.time(), job_id, idx, time.time() - STALE_CLAIM)) != 1:
+            return None
+        return self.lines(job_id)[idx]
 
     def update_line(self, job_id: str, idx: int, **values) -> None:
-        with self._db() as db:
-            db.execute(f"UPDATE batch_lines SET {', '.join(f'{k} = ?' for k in values)} WHERE job = ? AND idx = ?",
-                       [*values.values(), job_id, idx])
+        self._write(f"UPDATE {self._lines} SET {', '.join(f'{_names([k])} = ?' for k in values)}"
+                    " WHERE job = ? AND idx = ?", [*values.values(), job_id, idx])
 
     def put_line(self, job_id: str, idx: int, **values) -> None:
         values = {"job": job_id, "idx": idx, **values}
-        with self._db() as db:
-            db.execute(f"INSERT OR REPLACE INTO batch_lines ({', '.join(values)}) "
-                       f"VALUES ({', '.join('?' * len(values))})", list(values.values()))
+        changes = ", ".join(f"{_names([k])} = excluded.{_names([k])}" for k in values if k not in ("job", "idx"))
+        self._write(f"INSERT INTO {self._lines} ({_names(values)}) VALUES ({', '.join('?' * len(values))})"
+                    f" ON CONFLICT (job, idx) DO UPDATE SET {changes}", list(values.values()))
 
 
 def _wire(provider: str, api_key: str, base_url: str):
@@ -253,7 +199,7 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
                  "state": remote.state, "kind": kind, "params": json.dumps(checked, sort_keys=True, default=str),
                  "prompts": json.dumps(prompts), "inputs": json.dumps([len(c.images) for c in calls]),
                  "price": _price_row(price), "worst": json.dumps([None if w is None else str(w) for w in worst]), "price_version": price.version if price else None,
-                 "budget": client._budget_id, "reserve_row": row, "collected": 0})
+                 "budget": client._budget_id, "user": attempt.user, "reserve_row": row, "collected": 0})
     job = BatchJob(records.jobs(remote.id)[0], client.ledger, client.store, wire=wire, records=records)
     job.remote = remote
     return job
@@ -410,7 +356,8 @@ class BatchJob:
         if row is None:
             attempt = Attempt(provider=self.provider, model=self.model, kind=self._record["kind"],
                               prompt=self.prompts[idx], params=self.params,
-                              price_version=self._record["price_version"], budget=self._record["budget"])
+                              price_version=self._record["price_version"], budget=self._record["budget"],
+                              user=self._record["user"])  # the submitter's caps, whoever collects
             # The line's own worst case, unchecked (the job's reservation already passed every cap):
             # a line whose usage cannot be read keeps counting at it, as any call of unknown cost.
             worst = json.loads(self._record["worst"])[idx]

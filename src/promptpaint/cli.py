@@ -167,7 +167,7 @@ def _call(args) -> int:
 
 def _cost(args) -> int:
     import promptpaint as pp
-    from .ledger import SESSION_ID, dollars, utc_now
+    from .ledger import AWAITING, SESSION_ID, dollars, utc_now
 
     led = pp.ledger()
     # Calls of unknown cost and interrupted ones are shown apart, never folded in as $0.
@@ -186,12 +186,20 @@ def _cost(args) -> int:
         for row in interrupted:
             print(f"  #{row['id']} {row['ts'][:19]} {row['provider']}/{row['model']}  up to "
                   f"{dollars(row['reserved'])}  {(row['prompt'] or '')[:50]}")
+    awaiting = [r for r in led.entries(10_000) if r["state"] == AWAITING] if every.batches_awaiting else []
+    if awaiting:
+        print(f"batch jobs {AWAITING} (they run at the provider; collect them with pp.batches() from "
+              "any session; each counts at its worst case until then):")
+        for row in awaiting:
+            print(f"  #{row['id']} {row['ts'][:19]} {row['provider']}/{row['model']}  up to "
+                  f"{dollars(row['reserved'])}  {(row['prompt'] or '')[:50]}")
     for row in rows:
         if row["cost"] is not None:
             cost = dollars(row["cost"])
         else:
             held = f", up to {dollars(row['reserved'])}" if row["reserved"] else ""
-            cost = f"{'interrupted' if row['state'] == 'interrupted' else 'unknown'}{held}"
+            state = row["state"] if row["state"] in ("interrupted", AWAITING) else "unknown"
+            cost = f"{state}{held}"
         print(f"{row['ts'][:19]}  {row['status']:8} {row['provider']}/{row['model']}  {cost}  "
               f"{(row['prompt'] or '')[:50]}")
     return 0

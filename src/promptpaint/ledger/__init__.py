@@ -42,6 +42,7 @@ LONGEST_CALL = dt.timedelta(hours=1)
 # The SQL expression both backends sum for "what counts against a cap": a known cost, else the
 # reservation (unknown cost, in flight, interrupted). A released row has cost 0.
 COUNTED = "COALESCE(cost_nanos, reserved_nanos, 0)"
+AWAITING = "awaiting collection"
 
 
 class LedgerError(PromptpaintError):
@@ -99,8 +100,12 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def reservation_state(host: str | None, pid: int | None, ts: str | None) -> str:
-    """``in flight`` while the process that reserved is alive, else ``interrupted``."""
+def reservation_state(host: str | None, pid: int | None, ts: str | None, kind: str | None = None) -> str:
+    """``in flight`` while the process that reserved is alive, else ``interrupted``; a batch
+    job's worst case is ``awaiting collection`` (the job runs at the provider, whoever submitted
+    it has exited, and ``pp.batches()`` collects it from any process)."""
+    if kind == "batch":
+        return AWAITING
     # os.kill(pid, 0) only asks on POSIX; on Windows it would terminate the process.
     if host == HOST and pid and sys.platform != "win32":
         if pid == os.getpid():
@@ -156,11 +161,14 @@ class Totals:
     in_flight_reserved: Decimal = Decimal(0)
     interrupted_calls: int = 0              # reserved by a process that died before settling
     interrupted_reserved: Decimal = Decimal(0)
+    batches_awaiting: int = 0               # batch jobs not collected yet, each at its worst case
+    batches_reserved: Decimal = Decimal(0)
 
     @property
     def counted(self) -> Decimal:
         """What counts against a cap: the known costs plus every open reservation."""
-        return Dollars(self.known + self.unknown_reserved + self.in_flight_reserved + self.interrupted_reserved)
+        return Dollars(self.known + self.unknown_reserved + self.in_flight_reserved + self.interrupted_reserved
+                       + self.batches_reserved)
 
     def __str__(self) -> str:
         parts = [f"{dollars(self.known)} known"]
@@ -169,6 +177,10 @@ class Totals:
                                 (self.in_flight_calls, self.in_flight_reserved, "in flight")):
             if n:
                 parts.append(f"{n} call{'s' if n != 1 else ''} {what}, up to {dollars(amount)} reserved")
+        if self.batches_awaiting:
+            n = self.batches_awaiting
+            parts.append(f"{n} batch job{'s' if n != 1 else ''} {AWAITING} (pp.batches()), "
+                         f"up to {dollars(self.batches_reserved)} reserved")
         return "; ".join(parts)
 
     def __repr__(self) -> str:
@@ -176,17 +188,18 @@ class Totals:
 
 
 def summarise(known: int, n_unknown: int, unknown: int, open_rows) -> Totals:
-    """A ``Totals`` from settled sums (nanodollars) and the ``(host, pid, ts, reserved_nanos)`` of
-    every open reservation; each backend reads those its own way."""
-    open_ = {"in flight": [0, 0], "interrupted": [0, 0]}
-    for host, pid, ts, reserved in open_rows:
-        slot = open_[reservation_state(host, pid, ts)]
+    """A ``Totals`` from settled sums (nanodollars) and the ``(host, pid, ts, reserved_nanos, kind)``
+    of every open reservation; each backend reads those its own way."""
+    open_ = {"in flight": [0, 0], "interrupted": [0, 0], AWAITING: [0, 0]}
+    for host, pid, ts, reserved, kind in open_rows:
+        slot = open_[reservation_state(host, pid, ts, kind)]
         slot[0] += 1
         slot[1] += reserved or 0
     return Totals(known=usd(known), unknown_calls=n_unknown, unknown_reserved=usd(unknown),
                   in_flight_calls=open_["in flight"][0], in_flight_reserved=usd(open_["in flight"][1]),
                   interrupted_calls=open_["interrupted"][0],
-                  interrupted_reserved=usd(open_["interrupted"][1]))
+                  interrupted_reserved=usd(open_["interrupted"][1]),
+                  batches_awaiting=open_[AWAITING][0], batches_reserved=usd(open_[AWAITING][1]))
 
 
 def entry(row: dict) -> dict:
@@ -197,7 +210,7 @@ def entry(row: dict) -> dict:
     row.pop("reserved_until")
     row["reserved"] = usd(row.pop("reserved_nanos"))
     if row["status"] == "reserved":
-        row["state"] = reservation_state(row["host"], row["pid"], row["ts"])
+        row["state"] = reservation_state(row["host"], row["pid"], row["ts"], row["kind"])
     elif row["cost"] is None:
         row["state"] = "unknown cost"
     else:
@@ -245,7 +258,7 @@ class Ledger(abc.ABC):
     @abc.abstractmethod
     def entries(self, limit: int = 50, *, user: str | None = None) -> list[dict]:
         """The newest rows (of ``user``'s calls only, if given), newest first; ``state`` is
-        ``in flight``/``interrupted`` for an open reservation, ``unknown cost`` for a settled call
+        ``in flight``/``interrupted``/``awaiting collection`` (a batch job) for an open reservation, ``unknown cost`` for a settled call
         without a cost, else the status."""
 
     # Caps a teacher keeps in the ledger for a whole class (rules in budgets.py).

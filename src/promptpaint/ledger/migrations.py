@@ -169,6 +169,68 @@ END;
 """
 
 
+# Version 5: batch jobs (batch.py) and their lines, beside the calls they are booked on, so
+# ``pp.batches()`` finds a job from any process on either backend. A job's worst case sits on one
+# ``calls`` row (``reserve_row``, kind ``batch``) until collected; each line gets its own row when
+# collected. ``batch_lines`` has one row per line once a collection claims it (``status``
+# ``booking``, named by ``claim``) and the (job, idx) key makes that claim exclusive, so two
+# sessions collecting at once book each line once; ``claimed_at`` (epoch seconds) lets a later
+# collection take over a claim a dead one left. Money columns are USD as text (exact decimals).
+# ``IF NOT EXISTS``: a pre-release SQLite file already has these tables (made on first use).
+V5_BATCHES = """
+CREATE TABLE IF NOT EXISTS batch_jobs (
+    id TEXT PRIMARY KEY,          -- the provider's job id: batch_... (OpenAI), batches/... (Gemini)
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    base_url TEXT NOT NULL,       -- without any user:password part
+    name TEXT,
+    created TEXT NOT NULL,        -- UTC ISO time
+    state TEXT NOT NULL,          -- last seen: pending | running | completed | failed | cancelling | cancelled | expired
+    kind TEXT NOT NULL,           -- generate | edit
+    params TEXT NOT NULL,         -- JSON, the same for every line
+    prompts TEXT NOT NULL,        -- JSON list, line i is prompt i
+    inputs TEXT NOT NULL,         -- JSON list: number of input images per line
+    price TEXT,                   -- JSON price row the lines are booked at; NULL when unknown
+    worst TEXT NOT NULL,          -- JSON list: each line's worst case (USD text, or null when unbounded)
+    price_version TEXT,
+    budget TEXT,                  -- the Client budget the lines count against
+    reserve_row BIGINT,           -- the calls row holding the job's worst case until collected
+    collected INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS batch_lines (
+    job TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    status TEXT NOT NULL,         -- booking | ok | refused | error | not run
+    claim TEXT,                   -- which collection is booking it (while status is booking)
+    claimed_at {epoch},
+    ledger_row BIGINT,            -- the calls row this line is booked on
+    images TEXT,                  -- JSON list of store ids
+    usage TEXT,
+    cost TEXT,                    -- USD as text; NULL when unknown
+    text TEXT,
+    request_id TEXT,
+    error_type TEXT,
+    error TEXT,
+    PRIMARY KEY (job, idx)
+);
+"""
+# The user whose caps the lines count against (the submitter, whoever collects); added apart
+# because a pre-release SQLite file has batch_jobs without it.
+V5_JOB_USER = """ALTER TABLE batch_jobs ADD COLUMN {exists}"user" TEXT NOT NULL DEFAULT '';"""
+
+
+def _v5_sqlite(db: sqlite3.Connection) -> None:
+    run_script(db, V5_BATCHES.format(epoch="REAL"))
+    if "user" not in {row[1] for row in db.execute("PRAGMA table_info(batch_jobs)")}:
+        from . import current_user
+
+        run_script(db, V5_JOB_USER.format(exists=""))
+        db.execute('UPDATE batch_jobs SET "user" = ?', (current_user(),))  # a file was one person's
+
+
+V5_POSTGRES = V5_BATCHES.format(epoch="DOUBLE PRECISION") + V5_JOB_USER.format(exists="IF NOT EXISTS ")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -183,6 +245,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               V2_SQLITE, V2_POSTGRES),
     Migration(3, "a user on every row; caps stored in the ledger (budgets)", _v3_sqlite, V3_POSTGRES),
     Migration(4, "a running total of what counts against the class cap", V4_SQLITE, V4_COUNTED),
+    Migration(5, "batch jobs and their lines, found again from any process", _v5_sqlite, V5_POSTGRES),
 )
 LATEST = MIGRATIONS[-1].version
 

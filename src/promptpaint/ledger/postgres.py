@@ -233,9 +233,11 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
             raise LedgerError(f"The ledger at {self.where} failed: {error}",
                               hint=DENIED_HINT if denied else HINT, path=self.where)
 
-    def _write(self, sql: str, args=()) -> None:
+    def _write(self, sql: str, args=()) -> int:
+        """Run one statement in its own transaction; return how many rows it changed."""
         with self._tx() as cur:
             cur.execute(sql.replace("?", "%s"), args)
+            return cur.rowcount
 
     def _read(self, sql: str, args=()) -> list:
         with self._tx() as cur:
@@ -300,6 +302,8 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
             sql.SQL("GRANT UPDATE (status, cost_nanos, usage, request_id, images, duration, error,"
                     " reserved_until) ON {s}.calls TO {r}"),
             sql.SQL("GRANT SELECT, INSERT, UPDATE ON {s}.cache TO {r}"),
+            # Batch jobs (migration 5): a kernel records its jobs and claims and books their lines.
+            sql.SQL("GRANT SELECT, INSERT, UPDATE ON {s}.batch_jobs, {s}.batch_lines TO {r}"),
             # Row security: a kernel settles only rows still reserved.
             sql.SQL("ALTER TABLE {s}.calls ENABLE ROW LEVEL SECURITY"),
             sql.SQL("DROP POLICY IF EXISTS kernel_read ON {s}.calls"),
@@ -370,7 +374,7 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
             " COALESCE(SUM(reserved_nanos) FILTER (WHERE cost_nanos IS NULL), 0)"
             f" FROM {T}calls WHERE status <> 'reserved' AND {where}", args)[0]
         return summarise(known, n_unknown, unknown, self._read(
-            f"SELECT host, pid, ts, reserved_nanos FROM {T}calls WHERE status = 'reserved' AND {where}", args))
+            f"SELECT host, pid, ts, reserved_nanos, kind FROM {T}calls WHERE status = 'reserved' AND {where}", args))
 
     def entries(self, limit=50, *, user=None) -> list[dict]:
         where, args = self._where(user=user)

@@ -162,7 +162,7 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
             " COALESCE(SUM(CASE WHEN cost_nanos IS NULL THEN reserved_nanos END), 0)"
             f" FROM calls WHERE status != 'reserved' AND {where}", args)[0]
         return summarise(known, n_unknown, unknown, self._read(
-            f"SELECT host, pid, ts, reserved_nanos FROM calls WHERE status = 'reserved' AND {where}", args))
+            f"SELECT host, pid, ts, reserved_nanos, kind FROM calls WHERE status = 'reserved' AND {where}", args))
 
     def entries(self, limit=50, *, user=None) -> list[dict]:
         where, args = self._where(user=user)
@@ -182,9 +182,10 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
             db.execute("INSERT OR REPLACE INTO cache (key, value, ts) VALUES (?,?,?)",
                        (key, json.dumps(value), utc_now().isoformat()))
 
-    def _write(self, sql: str, args=()) -> None:
+    def _write(self, sql: str, args=()) -> int:
+        """Run one statement in its own transaction; return how many rows it changed."""
         with self._tx() as db:
-            db.execute(sql, args)
+            return db.execute(sql, args).rowcount
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
