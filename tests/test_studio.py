@@ -593,6 +593,7 @@ def test_help_documents_every_argument_and_they_all_work(tmp_path):
 
 def test_show_code_offers_client_code_that_runs_as_pasted_with_image_mask_and_ledger(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
+    studio.set_state({"previews": False})  # the snippet makes the plain call; previews only stream it
     front.run("generate", "a fox")
     w, h = studio.image_size
     brush = Image.new("RGBA", (w, h), (0, 0, 0, 0))
