@@ -18,24 +18,29 @@ class Event:
 
 
 def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
-    buf = b""
+    # A preview's base64 line is megabytes long and arrives in many chunks: keep one growing
+    # buffer and look for a line end only in the bytes not searched yet.
+    buf, scan = bytearray(), 0
     for chunk in chunks:
         if not chunk:
             continue
         buf += chunk
         while True:
-            i_n, i_r = buf.find(b"\n"), buf.find(b"\r")
-            ends = [i for i in (i_n, i_r) if i >= 0]
+            ends = [i for i in (buf.find(b"\n", scan), buf.find(b"\r", scan)) if i >= 0]
             if not ends:
+                scan = len(buf)
                 break
             i = min(ends)
-            if buf[i:i + 1] == b"\r" and i + 1 == len(buf):
-                break  # a CR at the end of a chunk may be the first half of CRLF
+            if buf[i] == 13 and i + 1 == len(buf):
+                scan = i  # a CR at the end of a chunk may be the first half of CRLF
+                break
             step = 2 if buf[i:i + 2] == b"\r\n" else 1
-            yield buf[:i].decode("utf-8")
-            buf = buf[i + step:]
+            line = bytes(buf[:i])
+            del buf[:i + step]
+            scan = 0
+            yield line.decode("utf-8")
     if buf:
-        yield buf.rstrip(b"\r").decode("utf-8")
+        yield bytes(buf).rstrip(b"\r").decode("utf-8")
 
 
 def events(chunks: Iterable[bytes]) -> Iterator[Event]:
