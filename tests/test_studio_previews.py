@@ -115,3 +115,14 @@ def test_markup_of_the_wrong_size_is_refused_clearly():
     front.run("generate", "a kite")
     front.msg({"kind": "markup"}, [_strokes_png((7, 7))])
     assert "size of the image" in studio.error["message"]
+
+
+def test_gemini_studio_streams_previews_and_books_what_was_billed(fake):
+    from fakeserver import GEMINI_KEY
+
+    studio = pp.Studio("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base)
+    front = Front(studio)
+    front.run("generate", "a red fox")
+    assert [c["label"] for c, _ in previews(front)] == ["preview 1 of 2", "preview 2 of 2"]
+    assert fake.last("gemini").path.endswith(":streamGenerateContent")
+    assert studio.cost == fake.bill_total("gemini") == pp.ledger().total()
