@@ -22,7 +22,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
 from . import config, errors, pricing, registry
-from .errors import AuthError, Cancelled, InvalidRequest, PromptpaintError, Refused, Timeout
+from .errors import AuthError, BudgetExceeded, Cancelled, InvalidRequest, PromptpaintError, Refused, Timeout
 from .ledger import Attempt, Ledger, ledger as default_ledger, utc_now
 from .progress import bar as progress_bar
 from .providers import batchwire
@@ -31,6 +31,7 @@ from .store import ImageStore
 
 KEY = "pp-{}"
 STALE_CLAIM = 600.0  # a line left "booking" this long was left by a collection that died
+HELD_BY_JOB = "held by the job"  # a booked line's claim: its worst case is held on the job's row
 
 def batch_price(model, day: dt.date) -> Price | None:
     """The model's Batch API price row in force on ``day`` (models.json ``batch_prices``)."""
@@ -84,12 +85,15 @@ class Records:
         self._write(f"INSERT INTO {self._jobs} ({_names(job)}) VALUES ({', '.join('?' * len(job))})",
                     list(job.values()))
 
-    def jobs(self, job_id: str | None = None) -> list[dict]:
+    def jobs(self, job_id: str | None = None, *, user: str | None = None) -> list[dict]:
+        """The job ``job_id``, else every job (of ``user`` only, if given), newest first."""
         select = f"SELECT {_names(JOB_COLUMNS)} FROM {self._jobs}"
-        if job_id is None:
-            rows = self._read(select + " ORDER BY created DESC")
-        else:
+        if job_id is not None:
             rows = self._read(select + " WHERE id = ?", (job_id,))
+        elif user is not None:
+            rows = self._read(select + ' WHERE "user" = ? ORDER BY created DESC', (user,))
+        else:
+            rows = self._read(select + " ORDER BY created DESC")
         return [dict(zip(JOB_COLUMNS, r)) for r in rows]
 
     def update(self, job_id: str, **values) -> None:
@@ -198,7 +202,8 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
                  "base_url": _public_url(provider.base_url), "name": name, "created": utc_now().isoformat(),
                  "state": remote.state, "kind": kind, "params": json.dumps(checked, sort_keys=True, default=str),
                  "prompts": json.dumps(prompts), "inputs": json.dumps([len(c.images) for c in calls]),
-                 "price": _price_row(price), "worst": json.dumps([None if w is None else str(w) for w in worst]), "price_version": price.version if price else None,
+                 "price": _price_row(price), "worst": json.dumps([None if w is None else str(w) for w in worst]),
+                 "price_version": price.version if price else None,
                  "budget": client._budget_id, "user": attempt.user, "reserve_row": row, "collected": 0})
     job = BatchJob(records.jobs(remote.id)[0], client.ledger, client.store, wire=wire, records=records)
     job.remote = remote
@@ -333,10 +338,11 @@ class BatchJob:
             self._book_line(records, idx, line["ledger_row"], outcome, price)
             done.add(idx)
         unknown = [i for i, line in records.lines(self.id).items()
-                   if line["status"] in ("ok", "refused") and line["cost"] is None]
+                   if line["status"] in ("ok", "refused", "error") and line["cost"] is None]
         if unknown:
-            warnings.warn(f"{len(unknown)} line(s) of batch {self.id} came back without usage promptpaint can "
-                          "read: booked at an unknown cost, their worst case stays reserved against your caps.",
+            warnings.warn(f"{len(unknown)} line(s) of batch {self.id} came back without usage (or an answer) "
+                          "promptpaint can read: booked at an unknown cost, their worst case stays reserved "
+                          "against your caps.",
                           UnknownPriceWarning, stacklevel=3)
         for idx in range(len(self.prompts)):
             if idx not in done:  # unless another session is booking it right now
@@ -345,41 +351,87 @@ class BatchJob:
                                          + (f" ({remote.error})" if remote.error else "") + ".")
         if any(line["status"] == "booking" for line in records.lines(self.id).values()):
             return  # another session is still booking lines: it releases the job when it is done
-        # Every line that ran is on its own row now: the job's worst case stops counting.
-        self.ledger.settle(self._record["reserve_row"], status="batch", cost=Decimal(0),
-                           error=f"{len(done)} of {len(self.prompts)} lines ran, each booked on its own row")
+        lines = records.lines(self.id)
+        self._settle_lines(lines)
+        ran = sum(line["status"] != "not run" for line in lines.values())
+        if any(line["claim"] == HELD_BY_JOB for line in lines.values()):
+            # A line of unknown cost could not hold its own worst case (see _line_row): the job's does.
+            self.ledger.settle(self._record["reserve_row"], status="batch", cost=None,
+                               error=f"{ran} of {len(self.prompts)} lines ran; the job's worst case stays "
+                                     "reserved for lines of unknown cost")
+        else:  # every line that ran is on its own row now: the job's worst case stops counting
+            self.ledger.settle(self._record["reserve_row"], status="batch", cost=Decimal(0),
+                               error=f"{ran} of {len(self.prompts)} lines ran, each booked on its own row")
         records.update(self.id, collected=1, state=remote.state)
         self._record.update(collected=1, state=remote.state)
 
     def _book_line(self, records: Records, idx: int, row: int | None, outcome, price: Price | None) -> None:
-        """Book one line this collection has claimed (``row``: the ledger row a dead one left)."""
-        if row is None:
-            attempt = Attempt(provider=self.provider, model=self.model, kind=self._record["kind"],
-                              prompt=self.prompts[idx], params=self.params,
-                              price_version=self._record["price_version"], budget=self._record["budget"],
-                              user=self._record["user"])  # the submitter's caps, whoever collects
-            # The line's own worst case, unchecked (the job's reservation already passed every cap):
-            # a line whose usage cannot be read keeps counting at it, as any call of unknown cost.
-            worst = json.loads(self._record["worst"])[idx]
-            row = self.ledger.reserve(attempt, None if worst is None else Decimal(worst), [])
-            records.update_line(self.id, idx, ledger_row=row)
-        if isinstance(outcome, PromptpaintError):
+        """Record one line this collection has claimed (``row``: the ledger row a dead one left),
+        on a ledger row of its own; ``_settle_lines`` books it once no line is being collected."""
+        failed = isinstance(outcome, PromptpaintError)
+        if failed:
             # A line the provider failed is not billed by either Batch API; a line it answered that
-            # we could not read (maybe_billed) was, at a cost we cannot know: it keeps its worst case.
-            self.ledger.settle(row, status="error", cost=None if outcome.maybe_billed else Decimal(0),
-                               request_id=outcome.request_id, error=f"{type(outcome).__name__}: {outcome.message}")
+            # we could not read (maybe_billed) was, at a cost we cannot know.
+            cost = None if outcome.maybe_billed else Decimal(0)
+        else:
+            cost = pricing.cost(outcome.usage, price) if outcome.usage_problem is None else None
+        held_by_job = False
+        if row is None:
+            row, held_by_job = self._line_row(idx, unknown=cost is None)
+            records.update_line(self.id, idx, ledger_row=row)
+        marker = {"claim": HELD_BY_JOB} if held_by_job else {}
+        if failed:
             records.put_line(self.id, idx, status="error", ledger_row=row, error_type=type(outcome).__name__,
-                             error=outcome.message, request_id=outcome.request_id)
+                             error=outcome.message, request_id=outcome.request_id,
+                             cost=None if cost is None else str(cost), **marker)
             return
-        cost = pricing.cost(outcome.usage, price) if outcome.usage_problem is None else None
         ids = [self.store.put(data)[0] for data in outcome.images]  # on disk before it is booked as ok
-        status = "refused" if outcome.refusal else "ok"
-        self.ledger.settle(row, status=status, cost=cost, usage=outcome.usage.as_dict(),
-                           request_id=outcome.request_id, images=ids, error=outcome.refusal or outcome.usage_problem)
-        records.put_line(self.id, idx, status=status, ledger_row=row, images=json.dumps(ids),
-                         usage=json.dumps(outcome.usage.as_dict()), cost=None if cost is None else str(cost),
-                         text=outcome.text, request_id=outcome.request_id,
-                         error_type="Refused" if outcome.refusal else None, error=outcome.refusal)
+        records.put_line(self.id, idx, status="refused" if outcome.refusal else "ok", ledger_row=row,
+                         images=json.dumps(ids), usage=json.dumps(outcome.usage.as_dict()),
+                         cost=None if cost is None else str(cost), text=outcome.text, request_id=outcome.request_id,
+                         error_type="Refused" if outcome.refusal else None,
+                         error=outcome.refusal or outcome.usage_problem, **marker)
+
+    def _settle_lines(self, lines: dict[int, dict]) -> None:
+        """Book every recorded line on its ledger row. Only once no line is being collected: while
+        the job's row holds every line's worst case, a line's cost on top would count it twice,
+        and a cap kept in the ledger could then refuse the next line's row. Settling a row twice
+        changes nothing, so two collections finishing at once, or one finishing what a dead one
+        recorded, book each line once."""
+        for line in lines.values():
+            if line["ledger_row"] is None or line["status"] in ("booking", "not run"):
+                continue
+            cost = None if line["cost"] is None else Decimal(line["cost"])
+            if line["status"] == "error":
+                self.ledger.settle(line["ledger_row"], status="error", cost=cost, request_id=line["request_id"],
+                                   error=f"{line['error_type']}: {line['error']}")
+            else:
+                self.ledger.settle(line["ledger_row"], status=line["status"], cost=cost,
+                                   usage=json.loads(line["usage"]), request_id=line["request_id"],
+                                   images=json.loads(line["images"]), error=line["error"])
+
+    def _line_row(self, idx: int, *, unknown: bool) -> tuple[int, bool]:
+        """A ledger row for line ``idx``, and whether the job's row must go on holding its worst case.
+
+        The job's row holds every line's worst case until the job is settled, so a line of known
+        cost reserves $0: reserving its worst case as well would count it twice, and a cap kept in
+        the ledger (a class's) could refuse the booking of a line already paid for (its cost is
+        booked by ``_settle_lines``, after every line has its row). A line of unknown cost keeps
+        counting at its own worst case, as any call of unknown cost; if a cap refuses that (no
+        room beside the job's own hold, or lowered since the job was submitted), it reserves $0
+        and the job's row keeps its whole worst case instead: more than the line's, never less.
+        """
+        attempt = Attempt(provider=self.provider, model=self.model, kind=self._record["kind"],
+                          prompt=self.prompts[idx], params=self.params,
+                          price_version=self._record["price_version"], budget=self._record["budget"],
+                          user=self._record["user"])  # the submitter's caps, whoever collects
+        worst = json.loads(self._record["worst"])[idx]
+        if unknown:
+            try:
+                return self.ledger.reserve(attempt, None if worst is None else Decimal(worst), []), False
+            except BudgetExceeded:
+                return self.ledger.reserve(attempt, Decimal(0), []), True
+        return self.ledger.reserve(attempt, Decimal(0), []), False
 
     def _entry(self, idx: int, line: dict | None):
         from .client import Result
@@ -408,13 +460,20 @@ class BatchJob:
 
 
 def batches(*, ledger: Ledger | None = None, store: ImageStore | None = None,
-            api_key: str | None = None) -> list[BatchJob]:
-    """Every batch job recorded in the ledger, newest first: find and collect a job from any session.
+            api_key: str | None = None, user: str | None = None) -> list[BatchJob]:
+    """Your batch jobs recorded in the ledger, newest first: find and collect a job from any session.
+
+    On a class's shared ledger each job is its submitter's: ``user`` names another user's jobs
+    (default: yours, as the ledger names you: PROMPTPAINT_USER, JUPYTERHUB_USER or the OS user),
+    ``user="*"`` lists everyone's.
 
     >>> job = pp.batches()[0]            # doctest: +SKIP
     >>> job.status(); job.results()      # doctest: +SKIP
     """
+    from .ledger import current_user
+
     ledger = ledger or default_ledger()
     store = store or ImageStore(config.home() / "images")
     records = Records(ledger)
-    return [BatchJob(r, ledger, store, api_key=api_key, records=records) for r in records.jobs()]
+    who = None if user == "*" else (user or current_user())
+    return [BatchJob(r, ledger, store, api_key=api_key, records=records) for r in records.jobs(user=who)]

@@ -258,8 +258,8 @@ class Ledger(abc.ABC):
     @abc.abstractmethod
     def entries(self, limit: int = 50, *, user: str | None = None) -> list[dict]:
         """The newest rows (of ``user``'s calls only, if given), newest first; ``state`` is
-        ``in flight``/``interrupted``/``awaiting collection`` (a batch job) for an open reservation, ``unknown cost`` for a settled call
-        without a cost, else the status."""
+        ``in flight``/``interrupted``/``awaiting collection`` (a batch job) for an open
+        reservation, ``unknown cost`` for a settled call without a cost, else the status."""
 
     # Caps a teacher keeps in the ledger for a whole class (rules in budgets.py).
     @abc.abstractmethod

@@ -185,7 +185,7 @@ CREATE TABLE IF NOT EXISTS batch_jobs (
     base_url TEXT NOT NULL,       -- without any user:password part
     name TEXT,
     created TEXT NOT NULL,        -- UTC ISO time
-    state TEXT NOT NULL,          -- last seen: pending | running | completed | failed | cancelling | cancelled | expired
+    state TEXT NOT NULL,          -- last seen: pending, running, completed, failed, cancelling, cancelled, expired
     kind TEXT NOT NULL,           -- generate | edit
     params TEXT NOT NULL,         -- JSON, the same for every line
     prompts TEXT NOT NULL,        -- JSON list, line i is prompt i
