@@ -301,8 +301,8 @@ class Client:
                                  param="provider")
         if not _offline_notice_shown:
             _offline_notice_shown = True
-            looked = " or ".join(v for p in providers.all_providers() for v in p.key_env)
-            warnings.warn(f"No {looked} found: using the offline stand-in "
+            looked = [v for p in providers.all_providers() for v in p.key_env]
+            warnings.warn(f"No API key found ({', '.join(looked[:-1])} or {looked[-1]}): using the offline stand-in "
                           "(free, no network; its pictures are placeholders). Set a key to use a "
                           "real model.", OfflineNotice, stacklevel=3)
         return next(p.name for p in providers.all_providers() if p.offline)
