@@ -31,7 +31,7 @@ export function createMarkup({ model, frame, img, maskCanvas, toolbar, report = 
   let on = false;
   let chain = Promise.resolve();
 
-  const toggle = h("button", { type: "button", class: "pp-btn pp-btn-small", "aria-pressed": "false", title: "Markup: draw what to add (M)" }, "Markup");
+  const toggle = h("button", { type: "button", class: "pp-btn pp-btn-small", "aria-pressed": "false", title: "Markup: draw what to add, on a layer of its own" }, "Markup");
   const swatches = COLOURS.map((c) =>
     h("button", { type: "button", class: "pp-swatch", "aria-label": c.name, "aria-pressed": String(c === colour), title: c.name, style: `background: rgb(${c.rgb.join(",")})` }),
   );
