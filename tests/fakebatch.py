@@ -435,7 +435,8 @@ class FakeBatches:
         meta = (req.json or {}).get("file") or {}
         self._uploads[upload_id] = {"size": int(size), "meta": meta,
                                     "mime": h.get("x-goog-upload-header-content-type") or meta.get("mimeType")}
-        url = f"{self.fake.base}{req.path}?upload_id={upload_id}&upload_protocol=resumable"
+        # Google answers with its own host; a client behind a proxy or base URL must re-aim it.
+        url = f"https://generativelanguage.googleapis.com{req.path}?upload_id={upload_id}&upload_protocol=resumable"
         return _Answer(200, b"", headers={"x-goog-upload-url": url, "x-goog-upload-status": "active"},
                        content_type="text/plain")
 

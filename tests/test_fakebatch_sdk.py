@@ -106,7 +106,10 @@ def test_genai_sdk_uploads_a_batch_file_and_downloads_the_results(fast, tmp_path
     path = tmp_path / "in.jsonl"
     path.write_text("".join(json.dumps({"key": p, "request": {"contents": [{"parts": [{"text": p}]}]}}) + "\n"
                             for p in ("a fox", "a heron")))
-    uploaded = client.files.upload(file=str(path), config={"mime_type": "application/jsonl"})
+    # Google answers the upload's start with a URL on its own host (so does the fake); google-genai
+    # re-aims it at base_url only when base_url is given per request, not from the Client's options.
+    uploaded = client.files.upload(file=str(path), config={"mime_type": "application/jsonl",
+                                                           "http_options": {"base_url": fast.gemini_base}})
     assert uploaded.name.startswith("files/") and uploaded.size_bytes == path.stat().st_size
     job = client.batches.create(model=GEMINI, src=uploaded.name)
     job = until_done(lambda: client.batches.get(name=job.name), {"JobState.JOB_STATE_SUCCEEDED", "JOB_STATE_SUCCEEDED"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import tempfile
 from typing import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import PromptpaintError, ProviderError
 from ..redact import Secret
@@ -78,6 +79,10 @@ class GeminiBatches:
         upload_url = start.headers.get("x-goog-upload-url")
         if not upload_url:
             raise ProviderError("Gemini's Files API gave no upload URL for the batch file.", provider="gemini")
+        # Google names its own host here; the upload goes to our base URL's host (a proxy or gateway),
+        # as google-genai does when base_url is given per request.
+        base, given = urlsplit(self.base_url), urlsplit(upload_url)
+        upload_url = urlunsplit((base.scheme, base.netloc, given.path, given.query, ""))
         done = batchwire.call(self.transport, "POST", upload_url,
                               headers={**self._headers, "X-Goog-Upload-Command": "upload, finalize",
                                        "X-Goog-Upload-Offset": "0", "Content-Length": str(size)},
