@@ -143,7 +143,10 @@ export class UndoStack {
  * change (stroke end, undo, redo, clear, invert) with a PNG blob promise, or null when the mask
  * is now empty. `onState()` lets the toolbar refresh its buttons.
  */
-export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPointerDown = () => {} }) {
+export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPointerDown = () => {},
+  paint = () => PAINT, keepColours = false }) {
+  // The mask brush paints one colour and exports "where"; the markup brush (keepColours)
+  // paints `paint()` and exports the strokes as drawn.
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
   const stack = new UndoStack(null);
   let mode = "brush";
@@ -153,7 +156,7 @@ export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPo
 
   function paintStyle() {
     ctx.globalCompositeOperation = mode === "eraser" ? "destination-out" : "source-over";
-    ctx.fillStyle = ctx.strokeStyle = `rgb(${PAINT.join(",")})`;
+    ctx.fillStyle = ctx.strokeStyle = `rgb(${paint().join(",")})`;
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
   }
@@ -232,9 +235,11 @@ export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPo
     out.height = canvas.height;
     const octx = out.getContext("2d");
     octx.drawImage(canvas, 0, 0);
-    octx.globalCompositeOperation = "source-in";
-    octx.fillStyle = "#fff";
-    octx.fillRect(0, 0, out.width, out.height);
+    if (!keepColours) {
+      octx.globalCompositeOperation = "source-in";
+      octx.fillStyle = "#fff";
+      octx.fillRect(0, 0, out.width, out.height);
+    }
     return new Promise((resolve, reject) =>
       out.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("mask export failed"))), "image/png"),
     );

@@ -64,6 +64,8 @@ export const messages = {
   fetch: (id, thumb = false, request = undefined) =>
     request === undefined ? { kind: "fetch", id, thumb: Boolean(thumb) } : { kind: "fetch", id, thumb: Boolean(thumb), request },
   fetchMask: () => ({ kind: "fetch_mask" }),
+  // The Download button's copy: the image with how it was made written inside it (provenance).
+  download: (id, request) => ({ kind: "fetch", id, thumb: false, download: true, request }),
   past: (query = "") => ({ kind: "past", query: String(query) }),
   openPast: (id) => ({ kind: "open_past", id }),
   hidePast: (id, query = "") => ({ kind: "hide_past", id, query: String(query) }),

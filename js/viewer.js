@@ -1,6 +1,6 @@
 import { h, keepingFocus, listen } from "./dom.js";
 import { createBrush, shortcut, stepSize, MIN_SIZE, MAX_SIZE } from "./brush.js";
-import { asBytes, downloadName, messages, send, setTraits, subscribe } from "./sync.js";
+import { asBytes, createRequests, downloadName, messages, send, setTraits, subscribe } from "./sync.js";
 
 /**
  * Sends mask PNGs in commit order. A mask still being encoded when the image changes (or the
@@ -81,6 +81,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     onPointerDown: () => root.focus({ preventScroll: true }),
   });
   let shownSha = null;
+  const downloads = createRequests(model, { kind: "image" });
   function renderTools() {
     if (!brush) return;
     const on = brush.enabled;
@@ -192,14 +193,26 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     return (model.get("turns") || []).find((t) => t.id === current.turn)?.prompt ?? "";
   }
 
+  /** The kernel's download copy: the image with how it was made written inside it. */
   async function download() {
     const sha = model.get("image_id");
     if (!sha) return;
-    const entry = cache.peek(sha) ?? (await cache.get(sha));
-    const link = h("a", { href: entry.url, download: downloadName(sha, entry.mime, currentPrompt()), hidden: true });
+    let content, buffers;
+    try {
+      ({ content, buffers } = await downloads.ask((request) => send(model, messages.download(sha, request))));
+      if (!buffers.length) throw new Error(content.error || "the image is not available");
+    } catch (err) {
+      report(`Could not download the image: ${err.message}`);
+      return;
+    }
+    if (content.note) report(content.note);
+    const mime = content.mime || "image/png";
+    const url = URL.createObjectURL(new Blob([asBytes(buffers[0])], { type: mime }));
+    const link = h("a", { href: url, download: downloadName(sha, mime, currentPrompt()), hidden: true });
     root.append(link);
     link.click();
     link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
   function onKey(event) {
@@ -252,9 +265,14 @@ export function createViewer({ model, cache, root, caption = null, report = () =
   return {
     el,
     stage,
+    frame,
+    img,
+    toolbar,
+    maskCanvas: canvas,
     brush,
     dispose() {
       brush.dispose();
+      downloads.dispose();
       unlisten();
       unsubscribe();
     },

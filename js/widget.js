@@ -10,6 +10,8 @@ import { containKeys } from "./keys.js";
 import { createCaption } from "./caption.js";
 import { createPast } from "./past.js";
 import { createCompare } from "./compare.js";
+import { createPreviews } from "./previews.js";
+import { createMarkup } from "./markup.js";
 import { createImageCache, messages, send } from "./sync.js";
 
 /**
@@ -28,6 +30,9 @@ function render({ model, el }) {
   const past = createPast(model, cache);
   const compare = createCompare(model, cache, { promptText: controls.promptText });
   const upload = createUpload({ model, root, dropTarget: viewer.stage, report: status.report });
+  const previews = createPreviews({ model, stage: viewer.stage });
+  const markup = createMarkup({ model, frame: viewer.frame, img: viewer.img, maskCanvas: viewer.maskCanvas,
+    toolbar: viewer.toolbar, report: status.report });
 
   // Side column (settings, prompt, actions, cost) beside the image on a wide cell, stacked on a
   // narrow one: on a laptop the prompt, the image, Edit and the cost then fit one screen.
@@ -45,6 +50,7 @@ function render({ model, el }) {
       past.button,
       compare.button,
       status.showCode,
+      previews.setting,
     ),
     past.el,
     compare.el,
@@ -66,7 +72,7 @@ function render({ model, el }) {
     cancel: () => send(model, messages.cancel()),
   });
 
-  const parts = [compare, past, upload, cost, history, caption, viewer, controls, status, cache];
+  const parts = [compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
   return () => {
     uncontain();
     for (const part of parts) part.dispose();

@@ -48,6 +48,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+import fakestream  # tests/fakestream.py: streamed answers, their delays and faults
+
 __all__ = [
     "FakeProviders",
     "RecordedRequest",
@@ -477,6 +479,7 @@ class FakeProviders:
         self._billing_defaults()
         self.billed: list[Bill] = []  # what the provider charged, per request, answered or not
         self.requests: list[RecordedRequest] = []
+        self.streaming = fakestream.Streaming(self)  # delays and faults of streamed answers
         self.server_errors: list[str] = []  # tracebacks of bugs inside the fake itself
         self.issued_signatures: dict[bytes, str] = {}  # decoded signature -> sha256 of its image
         self._faults: dict[str, collections.deque] = {"openai": collections.deque(), "gemini": collections.deque()}
@@ -614,6 +617,7 @@ class FakeProviders:
         self.usage["gemini"] = dict(DEFAULT_GEMINI_USAGE)
         self._billing_defaults()
         self.latency = 0.0
+        self.streaming.reset()
 
     @staticmethod
     def colour_for(text: str) -> tuple[int, int, int]:
@@ -997,13 +1001,15 @@ class FakeProviders:
 
     def _mangle(self, answer: _Answer, name: str | None, kw: dict, usage_of, provider: str) -> _Answer:
         """Apply a fault that strikes after the work was done (and billed)."""
-        if not self._billed_fault(name, kw) or answer.json is None:
+        if not self._billed_fault(name, kw):
             return answer
+        # A streamed answer (no JSON body) breaks the same ways: fakestream turns these into a
+        # connection lost before or during the events.
         if name == "drop_after_read":
             answer.drop = True
         elif name == "truncated":
             answer.truncate = kw.get("mode", "close_early")
-        elif name == "odd_usage":
+        elif name == "odd_usage" and answer.json is not None:
             body = json.loads(json.dumps(answer.json))
             _odd_usage(usage_of(body), kw.get("kind", "string"), provider)
             answer = _Answer(answer.status, body, headers=answer.headers, content_type=answer.content_type)
@@ -1516,6 +1522,10 @@ class _Handler(BaseHTTPRequestHandler):
             req.response_json = answer.json
         if fake.latency > 0:
             time.sleep(fake.latency)
+        if answer.status == 200 and answer.content_type.startswith("text/event-stream") and not answer.drop:
+            fake.streaming.shape(req, answer)
+            fake.streaming.send(self, answer)
+            return
         self._send(answer)
 
     def _read_body(self) -> bytes:

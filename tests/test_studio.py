@@ -189,11 +189,12 @@ def test_costs_shown_equal_the_ledger(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch, budget=1.0)
     front.run("generate", "fox one")
     front.run("generate", "fox two")
-    # each: 11 text at $5 + 1767 (gpt-image-2 medium 1024x1024) at $30 per 1M
-    assert studio.cost == Decimal("0.10613") == fake.bill_total()
+    # each: 11 text at $5 + 1767 (gpt-image-2 medium 1024x1024) at $30 per 1M, plus the two
+    # previews the Studio streams by default, 100 output image tokens each (OpenAI's rule)
+    assert studio.cost == Decimal("0.11813") == fake.bill_total()
     assert Decimal(studio.costs["widget"]) == studio.cost == pp.ledger().total()
     assert Decimal(studio.costs["all_time"]) == pp.ledger().total()
-    assert Decimal(studio.costs["last"]) == Decimal("0.053065")
+    assert Decimal(studio.costs["last"]) == Decimal("0.059065")
     assert Decimal(studio.costs["budget_left"]) == Decimal("1") - studio.cost
     assert Decimal(studio.costs["estimate"]) > 0
 
@@ -551,6 +552,7 @@ def test_switching_models_never_resets_the_studios_budget(fake, monkeypatch):
 
 def test_budget_left_comes_from_the_ledger_and_counts_unknown_costs(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch, budget=1.0)
+    studio.set_state({"previews": False})  # a plain JSON answer, for the "truncated" fault
     front.run("generate", "fox one")
     ledger = pp.ledger()
     assert Decimal(studio.costs["budget_left"]) == Decimal(1) - ledger.spent(budget=studio.session.budget_id)
@@ -606,6 +608,7 @@ def test_help_documents_every_argument_and_they_all_work(tmp_path):
 
 def test_show_code_offers_client_code_that_runs_as_pasted_with_image_mask_and_ledger(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
+    studio.set_state({"previews": False})  # the snippet makes the plain call; previews only stream it
     front.run("generate", "a fox")
     w, h = studio.image_size
     brush = Image.new("RGBA", (w, h), (0, 0, 0, 0))

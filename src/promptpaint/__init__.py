@@ -31,6 +31,14 @@ def models(include_retired: bool = False):
     return [m for m in registry.all_models() if include_retired or not m.is_retired()]
 
 
+def provenance(source, *, ledger=None):
+    """How an image was made (prompt, model, parameters, cost, ledger row…), from the file's own
+    metadata, else its ``.json`` sidecar, else the ledger by the sha256 of its bytes."""
+    from .imagemeta import provenance as read
+
+    return read(source, ledger=ledger)
+
+
 def batches(**kw):
     """Every batch job in the ledger, newest first (see ``Client.batch``): collect one from any session."""
     from .batch import batches as _batches
@@ -58,7 +66,8 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Client", "Chat", "Result", "Sweep", "batches", "Usage", "Studio", "ledger", "models", "Ledger", "SQLiteLedger",
+    "Client", "Chat", "Result", "Sweep", "batches", "provenance", "Usage", "Studio", "ledger", "models",
+    "Ledger", "SQLiteLedger",
     "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited", "QuotaExceeded",
     "Refused", "ProviderError", "Timeout", "ModelRetired", "BudgetExceeded", "Cancelled",
     "OfflineNotice", "ShutdownWarning", "UnknownPriceWarning",

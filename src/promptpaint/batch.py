@@ -133,19 +133,19 @@ class Records:
 
 
 def _wire(provider: str, api_key: str, base_url: str):
+    from .providers import provider_class
     from .redact import register
     from .transport import Transport
 
     register(api_key)  # scrubbed from every message from here on, as a Client does with its key
-
+    cls = provider_class(provider)
+    transport = Transport(provider, (api_key,), cls.classify, cls.retry_delay)
     if provider == "openai":
-        from .providers.openai import classify
         from .providers.openai_batch import OpenAIBatches
-        return OpenAIBatches(Transport(provider, (api_key,), classify), api_key, base_url)
+        return OpenAIBatches(transport, api_key, base_url)
     if provider == "gemini":
-        from .providers.gemini import classify
         from .providers.gemini_batch import GeminiBatches
-        return GeminiBatches(Transport(provider, (api_key,), classify), api_key, base_url)
+        return GeminiBatches(transport, api_key, base_url)
     raise InvalidRequest(f"{provider} has no Batch API: use pp.Sweep or a loop of generate() calls.",
                          param="provider")
 
@@ -157,7 +157,7 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
     prompts = list(prompts)
     if not prompts:
         raise InvalidRequest("A batch needs at least one prompt.", param="prompts")
-    if client.provider_name not in ("openai", "gemini"):
+    if client.offline:
         raise InvalidRequest("The offline stand-in has no Batch API: use pp.Sweep or generate().",
                              param="provider")
     kind = "generate"

@@ -240,6 +240,8 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import providers
+
     ap = argparse.ArgumentParser(
         prog="promptpaint", description="Generate and edit images with Gemini or OpenAI image models; "
         "see what it cost. Keys come from OPENAI_API_KEY / GEMINI_API_KEY; with none, --provider offline "
@@ -257,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-o", "--output", metavar="FILE",
                        help="write the image here, in the format its suffix names (.png, .jpg, .webp, .gif); "
                             "several images get -1, -2... (default: print the store path)")
-        p.add_argument("--provider", choices=["gemini", "openai", "offline"],
+        p.add_argument("--provider", choices=list(providers.NAMES),
                        help="who makes the image (default: the provider of --model, else the one whose "
                             "key is set, else offline)")
         p.add_argument("--model", help="model id, e.g. gpt-image-2 or gemini-3.1-flash-image "

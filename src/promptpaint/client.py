@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import io
 import json
@@ -18,13 +19,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import config, images, masks, pricing, redact, registry
+from . import config, images, markup, masks, pricing, providers, redact, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
 from .ledger import Attempt, Cap, Dollars, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
 from .providers import Answer, Call, FileRef, Provider
 from .registry import Price, UnknownPriceWarning
 from .store import ImageStore, encode_png, sha256
-from .transport import RetryPolicy, Transport, scrub
+from .transport import RetryPolicy, scrub
 
 
 class LedgerWarning(UserWarning):
@@ -59,6 +60,7 @@ class Result:
     duration: float = 0.0
     ledger_id: int | None = None
     offline: bool = False
+    created: str = field(default_factory=lambda: utc_now().isoformat(timespec="seconds"))
     reserved: Decimal | None = None  # what counts against budgets while ``cost`` is unknown
     _images: list | None = field(default=None, repr=False)
 
@@ -71,6 +73,14 @@ class Result:
     @property
     def image(self) -> Image.Image:
         return self.images[0]
+
+    def save(self, path, index: int = 0) -> Path:
+        """Write image ``index`` to ``path`` (.png, .jpg, .webp) with how it was made inside it:
+        prompt, provider, model, parameters, seed, cost, ledger row, time. ``pp.provenance(path)``
+        reads it back. An image with a C2PA manifest is written unchanged, its story beside it."""
+        from . import imagemeta
+
+        return imagemeta.save(self, path, index)
 
     def __repr__(self) -> str:
         cost = dollars(self.cost)
@@ -98,19 +108,26 @@ class Result:
         return first_thumbnail(self, "image/jpeg")
 
 
+def _open_bytes(data: bytes) -> Image.Image:
+    im = Image.open(io.BytesIO(data), formats=images.FORMATS)
+    im.load()
+    return im
+
+
 def _open(path: Path) -> Image.Image:
     im = Image.open(path, formats=images.FORMATS)
     im.load()
     return im
 
 
-def _input_bytes(value, provider: str):
-    """An input image as encoded bytes (or a FileRef for a URI Gemini fetches itself)."""
+def _input_bytes(value, provider: Provider):
+    """An input image as encoded bytes (or a FileRef for a URI the provider fetches itself)."""
     if isinstance(value, FileRef):
         return value
     if isinstance(value, str) and value.startswith(("gs://", "https://", "http://")):
-        if provider != "gemini":
-            raise InvalidRequest("Only Gemini takes image URIs; pass the image itself.", param="image")
+        if not provider.takes_uris:
+            takers = " and ".join(p.label for p in providers.all_providers() if p.takes_uris)
+            raise InvalidRequest(f"Only {takers} takes image URIs; pass the image itself.", param="image")
         mime = "image/jpeg" if value.lower().endswith((".jpg", ".jpeg")) else "image/png"
         return FileRef(value, mime)
     if isinstance(value, memoryview):
@@ -246,9 +263,9 @@ class Client:
         if base_url:
             base_url = redact.SecretURL(base_url)
         provider = (provider or self._pick_provider(api_key)).lower()
-        if provider not in ("gemini", "openai", "offline"):
-            raise InvalidRequest(f"Unknown provider {provider!r}: use 'gemini', 'openai' or 'offline'.",
-                                 param="provider")
+        if provider not in providers.NAMES:
+            names = ", ".join(repr(n) for n in providers.NAMES)
+            raise InvalidRequest(f"Unknown provider {provider!r}: use one of {names}.", param="provider")
         self.provider_name = provider
         self.model = registry.get(model or registry.default_model(provider), provider)
         registry.check_lifecycle(self.model)
@@ -276,25 +293,25 @@ class Client:
         chosen = os.environ.get("PROMPTPAINT_PROVIDER", "").strip().lower()
         if chosen:
             return chosen
-        if config.api_key("gemini"):
-            return "gemini"
-        if config.api_key("openai"):
-            return "openai"
+        for cls in providers.all_providers():  # the registry's order is the order keys are looked for
+            if cls.key_env and config.api_key(cls.name):
+                return cls.name
         if api_key:
             raise InvalidRequest("With api_key=, also name the provider: pp.Client('openai', api_key=…).",
                                  param="provider")
         if not _offline_notice_shown:
             _offline_notice_shown = True
-            warnings.warn("No OPENAI_API_KEY or GEMINI_API_KEY found: using the offline stand-in "
+            looked = [v for p in providers.all_providers() for v in p.key_env]
+            warnings.warn(f"No API key found ({', '.join(looked[:-1])} or {looked[-1]}): using the offline stand-in "
                           "(free, no network; its pictures are placeholders). Set a key to use a "
                           "real model.", OfflineNotice, stacklevel=3)
-        return "offline"
+        return next(p.name for p in providers.all_providers() if p.offline)
 
     def _make_provider(self, name, api_key, base_url, timeout, retry) -> Provider:
-        if name == "offline":
-            from .providers.offline import OfflineProvider
+        cls = providers.provider_class(name)
+        if cls.offline:
             self._account = (name, None, None)
-            return OfflineProvider()
+            return cls.connect()
         key, key_from = (api_key, "api_key=") if api_key else config.find_key(name)
         if not key:
             raise AuthError(f"No {name} API key: set {key_from}, or pass api_key=.",
@@ -311,13 +328,7 @@ class Client:
         base = redact.SecretURL(config.check_base_url(name, base_url or config.base_url(name), url_from))
         # The cache must never answer one account or gateway with another's image.
         self._account = (name, _without_userinfo(base), hashlib.sha256(str(key).encode()).hexdigest())
-        if name == "openai":
-            from .providers.openai import OpenAIProvider, classify
-            transport = Transport(name, (key,), classify, retry=retry, timeout=(10.0, timeout))
-            return OpenAIProvider(transport, key, base)
-        from .providers.gemini import GeminiProvider, classify, retry_delay
-        transport = Transport(name, (key,), classify, retry_delay, retry=retry, timeout=(10.0, timeout))
-        return GeminiProvider(transport, key, base)
+        return cls.connect(key, base, retry, timeout)
 
     def __repr__(self) -> str:
         budget = f", budget=${self.budget}" if self.budget is not None else ""
@@ -328,23 +339,43 @@ class Client:
         return self._provider.offline
 
     # -- public calls --------------------------------------------------------------------------
-    def generate(self, prompt: str, **params) -> Result:
-        """Make images from text. ``params`` are the model's own (``promptpaint models`` lists them)."""
-        return self._run("generate", prompt, [], None, params)
+    def generate(self, prompt: str, *, on_partial=None, partial_images: int | None = None,
+                 **params) -> Result:
+        """Make images from text. ``params`` are the model's own (``promptpaint models`` lists them).
+
+        ``on_partial=fn`` streams the call: ``fn(image, index)`` gets each preview as a PIL image
+        while the model works (``partial_images``, default 2, up to the model's limit; OpenAI
+        bills 100 output image tokens for each). A stream that breaks gives no result, never a
+        preview, and is booked as possibly billed.
+        """
+        return self._run("generate", prompt, [], None, params, on_partial=on_partial,
+                         partial_images=partial_images)
 
     def edit(self, prompt: str, image=None, *, mask=None, images=None, preserve_unmasked: bool | None = None,
-             feather: int = 4, **params) -> Result:
+             feather: int = 4, markup=None, on_partial=None, partial_images: int | None = None,
+             **params) -> Result:
         """Change ``image`` as ``prompt`` says; with ``mask``, only where the mask is painted.
 
         ``mask`` is a PIL image, array or PNG bytes, non-zero where to change. With a mask,
         ``preserve_unmasked`` (default True) pastes the original pixels back outside it.
         ``images`` adds reference images after the first.
+
+        ``markup`` is a transparent image of strokes that show *what* to draw (an arrow, a sketched
+        hat): models that take it (``client.takes_markup``) get it as their markup layer; for the
+        others the strokes are drawn onto the image, with an instruction not to copy them. It
+        cannot be combined with ``mask``. ``on_partial``/``partial_images`` as in ``generate``.
         """
         inputs = ([image] if image is not None else []) + list(images or [])
         if not inputs:
             raise InvalidRequest("edit() needs an image: client.edit(prompt, image=…).", param="image")
         return self._run("edit", prompt, inputs, mask, params, preserve_unmasked=preserve_unmasked,
-                         feather=feather)
+                         feather=feather, markup=markup, on_partial=on_partial,
+                         partial_images=partial_images)
+
+    @property
+    def takes_markup(self) -> bool:
+        """True when this model takes markup as a layer of its own; otherwise it is drawn onto the image."""
+        return self.model.takes_markup
 
     def chat(self) -> "Chat":
         """A multi-turn editing conversation: ``chat.send("now make it night")``."""
@@ -372,7 +403,8 @@ class Client:
     def _price_today(self) -> Price | None:
         return self.price or self.model.price_on(utc_now().date())
 
-    def _prepare(self, kind, prompt, inputs, mask, params, history, preserve_unmasked):
+    def _prepare(self, kind, prompt, inputs, mask, params, history, preserve_unmasked, markup_layer=None,
+                 previews=0):
         """Check everything and encode the inputs: every error here comes before any spending."""
         if not isinstance(prompt, str) or not prompt.strip():
             raise InvalidRequest("The prompt is empty: say what to draw or change.", param="prompt")
@@ -381,7 +413,7 @@ class Client:
         if len(inputs) > self.model.max_input_images:
             raise InvalidRequest(f"{self.model.id} takes at most {self.model.max_input_images} input images.",
                                  param="images")
-        encoded = [_input_bytes(v, self.provider_name) for v in inputs]
+        encoded = [_input_bytes(v, self._provider) for v in inputs]
         source = mask_l = None
         if mask is not None:
             if not encoded or isinstance(encoded[0], FileRef):
@@ -392,9 +424,37 @@ class Client:
                 raise InvalidRequest("The mask is empty: paint the area to change, or edit without a mask.",
                                      param="mask")
         preserve = mask_l is not None and preserve_unmasked is not False
+        strokes = None
+        if markup_layer is not None:
+            if mask is not None:
+                raise InvalidRequest("Use either a mask (where to change) or markup (what to draw), "
+                                     "not both in one edit.", param="markup")
+            if not encoded or isinstance(encoded[0], FileRef):
+                raise InvalidRequest("Markup needs the image itself as the first input.", param="markup")
+            strokes = markup.layer(markup_layer, masks.to_image(encoded[0]).size)
+            if not self.model.takes_markup:
+                # No markup input: draw the strokes onto the picture and say what they mean.
+                encoded[0] = markup.composite(encoded[0], strokes)
+                prompt, strokes = markup.with_instruction(prompt), None
         call = Call(kind=kind, prompt=prompt, params=checked, images=encoded, mask=mask_l,
-                    history=history or [])
+                    history=history or [], markup=strokes, previews=previews)
         return call, source, preserve
+
+    def _previews(self, on_partial, partial_images) -> int:
+        """How many previews to stream: none without a callback to show them."""
+        if partial_images is None:
+            return min(2, self.model.previews) if on_partial is not None else 0
+        if on_partial is None and partial_images:
+            raise InvalidRequest("partial_images needs on_partial=fn to receive the previews "
+                                 "(fn(image, index) gets each one).", param="partial_images")
+        if isinstance(partial_images, bool) or not isinstance(partial_images, int) or partial_images < 0:
+            raise InvalidRequest(f"partial_images must be a whole number from 0 to "
+                                 f"{max(self.model.previews, 0)}.", param="partial_images")
+        if partial_images > self.model.previews:
+            limit = (f"at most {self.model.previews}" if self.model.previews else "none: it does not stream")
+            raise InvalidRequest(f"{self.model.id} sends {limit} previews; partial_images={partial_images} "
+                                 "is too many.", param="partial_images")
+        return partial_images
 
     def _caps(self) -> list[Cap]:
         caps = [Cap(self._budget_id, self.budget)] if self.budget is not None else []
@@ -409,7 +469,7 @@ class Client:
         if self._provider.offline:
             return Decimal(0)
         parts = [p for t in call.history for p in t.get("parts", [])]
-        n_in = (len(call.images) + (1 if call.mask is not None else 0)
+        n_in = (len(call.images) + (1 if call.mask is not None else 0) + (1 if call.markup is not None else 0)
                 + sum(1 for p in parts if "inlineData" in p or "fileData" in p))
         extra_text = "".join(str(p.get("text", "")) for p in parts)
         if call.mask is not None:
@@ -420,6 +480,10 @@ class Client:
                 usage = pricing.worst_usage(
                     self.model, call.prompt, call.params, n_in, history_text=extra_text,
                     first_image_size=_image_size(call.images[0]) if call.images else None)
+                if call.previews and self._provider.preview_tokens:
+                    # Previews are billed on top of the image (OpenAI: 100 output image tokens each).
+                    extra = self._provider.preview_tokens * call.previews * int(call.params.get("n") or 1)
+                    usage = dataclasses.replace(usage, output_image_tokens=usage.output_image_tokens + extra)
                 return pricing.most(usage, price)
             except pricing.Unbounded as exc:
                 why = str(exc)
@@ -437,24 +501,32 @@ class Client:
         return None
 
     def _run(self, kind, prompt, inputs, mask, params, *, history=None, preserve_unmasked=None,
-             feather=4, cancel: threading.Event | None = None, book_kind=None) -> Result:
+             feather=4, cancel: threading.Event | None = None, book_kind=None, markup=None,
+             on_partial=None, partial_images=None, on_answer=None) -> Result:
+        previews = self._previews(on_partial, partial_images)
         call, source, preserve = self._prepare(kind, prompt, inputs, mask, params, history,
-                                               preserve_unmasked)
+                                               preserve_unmasked, markup, previews)
         price = self._price_today()
         caps = self._caps()
         reserve = self._reservation(call, price, caps)
         cache_key = None
         if self.cache and not history:
             inputs_key = [sha256(e) if isinstance(e, bytes) else e.uri for e in call.images]
-            cache_key = _key_of(*self._account, self.model.id, kind, prompt, call.params, inputs_key,
+            cache_key = _key_of(*self._account, self.model.id, kind, call.prompt, call.params, inputs_key,
                                 sha256(encode_png(call.mask)) if call.mask is not None else None,
+                                sha256(encode_png(call.markup)) if call.markup is not None else None,
                                 preserve, feather)
         attempt = Attempt(provider=self.provider_name, model=self.model.id, kind=book_kind or kind,
                           prompt=prompt, params=call.params,
                           price_version=price.version if price else None,
                           budget=self._budget_id, cache_key=cache_key)
+        on_preview = None
+        if on_partial is not None and previews:
+            def on_preview(data: bytes, index: int) -> None:
+                if cancel is None or not cancel.is_set():  # a cancelled call lands, unshown
+                    on_partial(_open_bytes(data), index)
         run = lambda: self._call(call, attempt, price, caps, reserve, source, preserve, feather,  # noqa: E731
-                                 cancel)
+                                 cancel, on_preview, on_answer)
         if cache_key is None:
             return run()
         while True:
@@ -471,11 +543,12 @@ class Client:
         finally:
             _in_flight.leave(cache_key)
 
-    def _call(self, call, attempt, price, caps, reserve, source, preserve, feather, cancel) -> Result:
+    def _call(self, call, attempt, price, caps, reserve, source, preserve, feather, cancel,
+              on_preview=None, on_answer=None) -> Result:
         row = self.ledger.reserve(attempt, reserve, caps)
         started = time.monotonic()
         try:
-            answer = self._provider.send(self.model, call, cancel=cancel)
+            answer = self._provider.send(self.model, call, cancel=cancel, on_preview=on_preview)
         except Refused as exc:
             exc.cost, exc.usage = Decimal(0), pricing.Usage()
             self.ledger.settle(row, status="refused", cost=Decimal(0), request_id=exc.request_id,
@@ -495,8 +568,11 @@ class Client:
                                    request_id=getattr(exc, "request_id", None),
                                    error=f"may have been billed: {what}")
             raise
-        return self._book(row, answer, call, price, attempt, source, call.mask, preserve, feather,
-                          time.monotonic() - started, reserve)
+        result = self._book(row, answer, call, price, attempt, source, call.mask, preserve, feather,
+                            time.monotonic() - started, reserve)
+        if on_answer is not None:
+            on_answer(answer)
+        return result
 
     def _settle_answered(self, row, **kw) -> None:
         """Book an answered call. If the ledger fails now, its reservation stays and keeps
@@ -543,7 +619,7 @@ class Client:
                           request_id=answer.request_id)
             exc.cost, exc.usage = cost, answer.usage
             raise exc
-        result = Result(prompt=call.prompt, provider=self.provider_name, model=self.model.id,
+        result = Result(prompt=attempt.prompt, provider=self.provider_name, model=self.model.id,
                         kind=attempt.kind, params=call.params, ids=ids, paths=paths, text=answer.text,
                         usage=answer.usage, cost=cost, request_id=answer.request_id,
                         finish_reason=answer.finish_reason, revised_prompt=answer.revised_prompt,
@@ -552,7 +628,6 @@ class Client:
         if attempt.cache_key:
             self.ledger.cache_put(attempt.cache_key, {"ids": ids, "text": answer.text,
                                                       "usage": answer.usage.as_dict()})
-        result._turns = (answer.user_turn, answer.turn)  # provider-shaped, for Chat replay
         return result
 
     def _from_cache(self, key: str, attempt: Attempt) -> Result | None:
@@ -591,6 +666,10 @@ def _compact(content: dict | None, store: ImageStore) -> dict | None:
     parts = []
     for part in content.get("parts", []):
         inline = part.get("inlineData")
+        if inline and part.get("thought") and not part.get("thoughtSignature"):
+            # An interim draft (a streamed preview): not the model's answer, carries no signature
+            # to return, and would be replayed as input tokens. Previews are never stored.
+            continue
         if inline and "data" in inline:
             digest, _ = store.put(base64.b64decode(inline["data"]))
             part = {**part, "inlineData": {"mimeType": inline.get("mimeType"), "storeId": digest}}
@@ -633,11 +712,14 @@ class Chat:
         return self.turns[-1].result.image if self.turns else None
 
     def send(self, prompt: str, *, image=None, mask=None, preserve_unmasked: bool | None = None,
-             feather: int = 4, cancel: threading.Event | None = None, **params) -> Result:
+             feather: int = 4, cancel: threading.Event | None = None, markup=None, on_partial=None,
+             partial_images: int | None = None, **params) -> Result:
+        """Edit the latest image (or make the first) as ``prompt`` says; ``mask``, ``markup``,
+        ``on_partial`` and ``partial_images`` as in ``Client.edit``."""
         c = self.client
         last = self.turns[-1].result.paths[0] if self.turns else None
         source = image if image is not None else last
-        if c.provider_name == "gemini":
+        if c._provider.replays_conversation:
             history = [_inflate(part, c.store) for t in self.turns for part in (t.user, t.model) if part]
             # The conversation already holds the latest image; send it again only to mask it.
             inputs = [source] if (image is not None or (mask is not None and source is not None)) else []
@@ -648,13 +730,17 @@ class Chat:
             kind = "edit" if inputs else "generate"
         if mask is not None and source is None:
             raise InvalidRequest("There is no image to mask yet: send a first prompt.", param="mask")
-        if kind == "chat" and mask is not None and not inputs:
+        if markup is not None and source is None:
+            raise InvalidRequest("There is no image to draw on yet: send a first prompt.", param="markup")
+        if kind == "chat" and (mask is not None or markup is not None) and not inputs:
             inputs = [source]
         book_kind = "chat" if self.turns else ("edit" if inputs else "generate")
+        answered = []  # the provider-shaped turns travel on the Answer, for the replay
         result = c._run(kind, prompt, inputs, mask, params, history=history,
                         preserve_unmasked=preserve_unmasked, feather=feather, cancel=cancel,
-                        book_kind=book_kind)
-        user, model = result.__dict__.pop("_turns", (None, None))
+                        book_kind=book_kind, markup=markup, on_partial=on_partial,
+                        partial_images=partial_images, on_answer=answered.append)
+        user, model = (answered[0].user_turn, answered[0].turn) if answered else (None, None)
         self.turns.append(Turn(prompt, result, _compact(user, c.store), _compact(model, c.store)))
         return result
 

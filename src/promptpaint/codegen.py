@@ -14,10 +14,11 @@ import pprint
 import secrets
 import shlex
 
+from .providers import all_providers
 from .providers.base import Wire
 from .redact import redact_url
 
-KEY_VARS = ("$OPENAI_API_KEY", "$GEMINI_API_KEY")
+KEY_VARS = tuple(p.key_placeholder for p in all_providers() if p.key_placeholder)
 
 
 class _File:
@@ -91,7 +92,8 @@ def python(w: Wire) -> str:
                 f"r = pp.Client('offline').generate({(w.json or {}).get('prompt', '')!r})\n"
                 "r.images[0]")
     url = redact_url(w.url)
-    env = "OPENAI_API_KEY" if "$OPENAI_API_KEY" in json.dumps(w.headers) else "GEMINI_API_KEY"
+    headers_text = json.dumps(w.headers)
+    env = next((v[1:] for v in KEY_VARS if v in headers_text), KEY_VARS[0][1:])
     headers = []
     for k, v in w.headers.items():
         if k == "Content-Type":

@@ -5,17 +5,40 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
 from .errors import InvalidRequest
 from .redact import redact_url
 
-# Gemini: the SDK convention, GOOGLE_API_KEY before GEMINI_API_KEY.
-KEY_ENV = {"openai": ("OPENAI_API_KEY",), "gemini": ("GOOGLE_API_KEY", "GEMINI_API_KEY")}
-BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "gemini": "GOOGLE_GEMINI_BASE_URL"}
-DEFAULT_BASE_URL = {"openai": "https://api.openai.com/v1",
-                    "gemini": "https://generativelanguage.googleapis.com"}
+class _ByProvider(Mapping):
+    """provider name -> one attribute of its class, for the providers that have it. Read from the
+    provider classes (their one home) on first use, so importing config loads no provider."""
+
+    def __init__(self, attr: str):
+        self._attr, self._table = attr, None
+
+    def _rows(self) -> dict:
+        if self._table is None:
+            from .providers import all_providers
+
+            self._table = {p.name: getattr(p, self._attr) for p in all_providers() if getattr(p, self._attr)}
+        return self._table
+
+    def __getitem__(self, name):
+        return self._rows()[name]
+
+    def __iter__(self):
+        return iter(self._rows())
+
+    def __len__(self):
+        return len(self._rows())
+
+
+KEY_ENV = _ByProvider("key_env")
+BASE_URL_ENV = _ByProvider("base_url_env")
+DEFAULT_BASE_URL = _ByProvider("default_base_url")
 
 
 def home() -> Path:

@@ -12,7 +12,6 @@ from .registry import Model, Price, worst_cases
 
 MILLION = Decimal(1_000_000)
 NANO = Decimal("0.000000001")
-STANDARD_SIZES = ("1024x1024", "1536x1024", "1024x1536")  # what OpenAI's size="auto" picks from
 
 
 @dataclass(frozen=True)
@@ -75,37 +74,6 @@ def prompt_tokens(text: str) -> int:
     return len(text.encode("utf-8")) + worst_cases()["prompt_overhead_tokens"]
 
 
-def _pixels(size: str) -> int:
-    w, h = (int(x) for x in size.split("x"))
-    return w * h
-
-
-def _openai_image_tokens(model: Model, wc: dict, params: dict, first_image_size) -> int:
-    table = wc["output_tokens"]
-    asked = params.get("quality") or "auto"
-    quality = "high" if asked == "auto" else asked  # "auto" lets the model pick: its worst is high
-    if quality not in table["1024x1024"]:
-        raise Unbounded(f"quality={asked!r} on {model.id} has no published token count, so no "
-                        "budget can bound it")
-    # Sizes not in the table scale the dearest figure per pixel, rounded up.
-    rate = max(Decimal(row[quality]) / _pixels(s) for s, row in table.items())
-
-    def for_size(size: str) -> int:
-        if size in table:
-            return table[size][quality]
-        return int((rate * _pixels(size)).to_integral_value(ROUND_CEILING))
-
-    size = params.get("size") or "auto"
-    if size != "auto":
-        return for_size(size)
-    candidates = [for_size(s) for s in STANDARD_SIZES]
-    if first_image_size:  # an edit at size=auto may answer at the input's size
-        limit = (model.capabilities.get("custom_sizes") or {}).get("max_pixels", 1536 * 1024)
-        px = min(first_image_size[0] * first_image_size[1], limit)
-        candidates.append(int((rate * px).to_integral_value(ROUND_CEILING)))
-    return max(candidates)
-
-
 def worst_usage(model: Model, prompt: str, params: dict, input_images: int = 0, *,
                 history_text: str = "", first_image_size: tuple[int, int] | None = None) -> Usage:
     """The largest usage this call can be billed for, from the model's worst-case table.
@@ -117,25 +85,12 @@ def worst_usage(model: Model, prompt: str, params: dict, input_images: int = 0, 
         raise Unbounded(f"promptpaint has no worst-case figures for {model.id}")
     if wc.get("free"):
         return Usage(input_images=input_images)
-    text = prompt_tokens(prompt + history_text)
-    images_in = input_images * wc["input_image_tokens"]
-    if model.provider == "openai":
-        per_image = _openai_image_tokens(model, wc, params, first_image_size)
-        return Usage(input_text_tokens=text, input_image_tokens=images_in,
-                     output_image_tokens=per_image * int(params.get("n") or 1),
-                     input_images=input_images)
-    if model.provider == "gemini":
-        sizes = wc["image_tokens"]
-        image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
-        # Thinking, text and the image share the output limit; maxOutputTokens is not sent (an
-        # image model that hits it ends MAX_TOKENS with no image, still billed), so the limit
-        # itself is the bound. The image is priced at the image rate, the rest at text-out. A
-        # user's larger max_output_tokens is taken at its word, should the API honour it.
-        limit = max(wc["output_limit"], int(params.get("max_output_tokens") or 0))
-        return Usage(input_text_tokens=text, input_image_tokens=images_in,
-                     output_image_tokens=image, thinking_tokens=limit - image,
-                     input_images=input_images)
-    raise Unbounded(f"no worst case for provider {model.provider}")
+    from .providers import provider_class  # each provider knows how its output is counted
+
+    output = provider_class(model.provider).worst_output(model, wc, params, first_image_size)
+    return Usage(input_text_tokens=prompt_tokens(prompt + history_text),
+                 input_image_tokens=input_images * wc["input_image_tokens"],
+                 input_images=input_images, **output)
 
 
 def estimate(model: Model, price: Price | None, prompt: str, params: dict, input_images: int = 0,

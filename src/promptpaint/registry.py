@@ -128,6 +128,18 @@ class Model:
         return bool(self.capabilities.get("mask"))
 
     @property
+    def previews(self) -> int:
+        """How many previews a streamed call can show: OpenAI's ``partial_images`` limit, or the
+        interim (thought) images a Gemini model sends; 0 when the model does not stream them."""
+        return int(self.capabilities.get("previews", 0))
+
+    @property
+    def takes_markup(self) -> bool:
+        """True when the model takes a markup layer as its own input (OpenAI's ``markup`` file);
+        other models get the strokes drawn onto the image with an instruction."""
+        return bool(self.capabilities.get("markup", False))
+
+    @property
     def max_input_images(self) -> int:
         return int(self.capabilities.get("max_input_images", 1))
 

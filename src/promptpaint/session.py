@@ -8,6 +8,7 @@ library, so it is tested and reused without a front end.
 
 from __future__ import annotations
 
+import io
 import itertools
 import logging
 import threading
@@ -21,7 +22,7 @@ from typing import Callable
 
 from PIL import Image
 
-from . import codegen, compare, config, images, masks, past, registry
+from . import codegen, compare, config, images, masks, past, providers, registry
 from .client import Chat, Client, Result
 from .errors import BudgetExceeded, InvalidRequest, PromptpaintError, Refused
 from .ledger import Totals, current_user, utc_now
@@ -30,9 +31,10 @@ from .transport import on_retry, scrub
 
 log = logging.getLogger(__name__)
 THUMB = 160
+PREVIEWS = 2         # previews asked for per call when the model streams them
 THUMB_CACHE = 256    # thumbnails kept in memory; a long session must not grow without bound
 TYPICAL_OF = 20      # the typical cost is the median of at most this many recent calls
-PROVIDER_LABELS = {"gemini": "Gemini", "openai": "OpenAI", "offline": "Offline stand-in ($0)"}
+PROVIDER_LABELS = {p.name: p.label for p in providers.all_providers()}
 OFFLINE_NOTICE = ("Offline stand-in: pictures are placeholders drawn on this machine, at $0. "
                   "Set GEMINI_API_KEY or OPENAI_API_KEY and pick that provider for a real model.")
 CLOSED_MESSAGES = {
@@ -90,6 +92,7 @@ class Job:
     params: dict
     client: Client
     mask: Image.Image | None
+    markup: Image.Image | None = None
     parent: int | None = None
     chat: Chat | None = None
     image: Path | None = None
@@ -110,6 +113,14 @@ class Job:
 
     def is_alive(self) -> bool:
         return not self.done.is_set()
+
+
+def _typical_params(model, params: dict) -> dict:
+    """The settings a call usually ends up costing: OpenAI's ``quality`` auto is priced as its
+    worst case (high) for budgets, but usually renders at medium."""
+    if "quality" in model.params and params.get("quality") in (None, "auto"):
+        return {**params, "quality": "medium"}
+    return params
 
 
 def _money(d: Decimal | None) -> str | None:
@@ -172,6 +183,7 @@ class Session:
         self._thumbs: OrderedDict[str, bytes] = OrderedDict()
         self.history: list[StudioTurn] = []
         self.mask: Image.Image | None = None
+        self.markup: Image.Image | None = None   # strokes saying what to draw (RGBA), beside the mask
         self.total = Decimal(0)
         self.last_cost: Decimal | None = None
         self.calls = 0  # calls that landed or may have been paid: "Last call: —" before the first
@@ -197,6 +209,10 @@ class Session:
         self.closed = ""
         self.compare: dict = {}  # the Compare panel's grid (`compare` in docs/widget-protocol.md)
         self.costs: dict = {}
+        # Streamed previews: on by default where the model streams them. ``on_preview`` (set by
+        # the widget) gets (job id, index, total, bytes, mime) for each; nothing is stored.
+        self.previews = True
+        self.on_preview: Callable[[int, int, int, bytes, str], None] | None = None
         self._all_time: Totals | None = None
         self._typical: Decimal | None = None
         if resume:
@@ -205,14 +221,16 @@ class Session:
 
     # -- what the front end lists --------------------------------------------------------------
     def provider_list(self) -> list[dict]:
-        return [{"name": p, "label": PROVIDER_LABELS[p],
-                 "configured": p == "offline" or bool(self._api_keys.get(p) or config.api_key(p))}
-                for p in ("gemini", "openai", "offline")]
+        return [{"name": p.name, "label": p.label,
+                 "configured": p.offline or bool(self._api_keys.get(p.name) or config.api_key(p.name))}
+                for p in providers.all_providers()]
 
     @staticmethod
     def model_list() -> list[dict]:
         return [{"id": m.id, "provider": m.provider, "label": m.label, "warning": m.shutdown_warning(),
-                 "mask": m.can_mask or m.provider == "gemini", "params": registry.ui_specs(m)}
+                 "mask": m.can_mask or providers.provider_class(m.provider).masks_by_instruction,
+                 "previews": m.previews, "markup": m.takes_markup,
+                 "params": registry.ui_specs(m)}
                 for m in registry.all_models() if not m.is_retired()]
 
     @staticmethod
@@ -313,6 +331,7 @@ class Session:
             except Exception:
                 size = []
             self.mask = None
+            self.markup = None  # strokes belong to the image they were drawn on
             self._changed("mask")
             self.image_size = size
             self.image_id = image_id
@@ -349,6 +368,20 @@ class Session:
     def clear_mask(self) -> None:
         self.mask = None
         self._changed("mask")
+
+    def set_markup_png(self, data: bytes) -> None:
+        """The markup layer from the front end: a transparent PNG at the image's size; empty bytes clear it."""
+        if not data:
+            self.markup = None
+            return
+        if not self.image_size:
+            raise InvalidRequest("Draw markup on an image: generate or upload one first.")
+        size = images.png_size(data)
+        if size is None or list(size) != list(self.image_size):
+            raise InvalidRequest("The markup must be a PNG the size of the image; draw it again.",
+                                 param="markup")
+        layer = images.open_image(data, "The markup").convert("RGBA")
+        self.markup = layer if layer.getchannel("A").getbbox() else None
 
     def mask_png(self) -> bytes | None:
         """The mask as the brush layer draws it: white, alpha 255 where painted; None without one."""
@@ -521,6 +554,7 @@ class Session:
             raise InvalidRequest("Type a prompt first: say what to draw or change.", param="prompt")
         client = self.client()
         job = Job(next(self._job_ids), action, prompt, images.drop_empty(params), client, self.mask)
+        job.markup = self.markup
         if action == "generate":
             return job
         if not self.image_id:
@@ -544,13 +578,17 @@ class Session:
 
     def _work(self, job: Job) -> None:
         token = on_retry.set(lambda info: self._retrying(job, info))  # this thread's calls only
+        stream = {}
+        total = min(PREVIEWS, job.client.model.previews) if self.previews and self.on_preview else 0
+        if total:
+            stream = {"on_partial": lambda im, i: self._preview(job, im, i, total), "partial_images": total}
         try:
             if job.action == "generate":
                 job.chat = job.client.chat()
-                job.result = job.chat.send(job.prompt, cancel=job.cancel, **job.params)
+                job.result = job.chat.send(job.prompt, cancel=job.cancel, **stream, **job.params)
             else:
                 job.result = job.chat.send(job.prompt, image=job.image, mask=job.mask, cancel=job.cancel,
-                                           **job.params)
+                                           markup=job.markup, **stream, **job.params)
         except BaseException as exc:  # reported in the UI and re-raised to a Python caller
             job.error = exc
         finally:
@@ -559,6 +597,12 @@ class Session:
                 self._finish(job)
             finally:
                 job.done.set()
+
+    def _preview(self, job: Job, image: Image.Image, index: int, total: int) -> None:
+        """Hand a preview of the running call to the front end; it is shown for seconds, never stored."""
+        if self._job is not job or job.cancelled or self.on_preview is None:
+            return  # a cancelled or replaced call's drafts are not shown
+        self.on_preview(job.id, index, total, *preview_bytes(image))
 
     def _retrying(self, job: Job, info: dict) -> None:
         """Transport is about to wait and retry: say so instead of a silent "Working…"."""
@@ -824,6 +868,15 @@ class Session:
             except OSError:
                 log.warning("promptpaint: could not save the session for resume=True", exc_info=True)
         self.on_change(name)
+
+
+def preview_bytes(image: Image.Image) -> tuple[bytes, str]:
+    """A draft as the smaller of PNG and JPEG (quality 80): early drafts are flat and compress
+    best losslessly, later ones are photographic and JPEG wins; a draft needs no exact pixels."""
+    png, jpg = io.BytesIO(), io.BytesIO()
+    image.save(png, format="PNG")
+    image.convert("RGB").save(jpg, format="JPEG", quality=80)
+    return min((png.getvalue(), "image/png"), (jpg.getvalue(), "image/jpeg"), key=lambda d: len(d[0]))
 
 
 __all__ = ["Session", "StudioTurn", "Job", "error_state", "error_title"]

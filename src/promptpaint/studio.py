@@ -18,6 +18,7 @@ import traitlets as t
 from PIL import Image
 
 from .client import Client, Result
+from . import imagemeta
 from .errors import InvalidRequest, PromptpaintError
 from .session import Job, Session, StudioTurn, error_state
 
@@ -79,7 +80,7 @@ _TRAITS = {
     "closed": ("closed",),
     "compare": ("compare",),
 }
-_FRONT_END_ORDER = ("provider", "model", "params", "current", "prompt")
+_FRONT_END_ORDER = ("provider", "model", "params", "current", "prompt", "previews")
 _READ = {
     "provider": lambda s: s.provider, "model": lambda s: s.model, "params": lambda s: dict(s.params),
     "turns": lambda s: [h.as_state() for h in s.history], "current": lambda s: dict(s.current),
@@ -177,6 +178,7 @@ class Studio(anywidget.AnyWidget):
     retry = t.Dict().tag(sync=True)
     closed = t.Unicode("").tag(sync=True)
     compare = t.Dict().tag(sync=True)
+    previews = t.Bool(True).tag(sync=True)
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
                  budget: float | None = None, resume: bool = False, **client_options):
@@ -194,6 +196,7 @@ class Studio(anywidget.AnyWidget):
             self._on_session(name)
         self.on_msg(self._on_msg)
         self.observe(self._on_front, names=list(_FRONT_END_ORDER))
+        s.on_preview = self._send_preview
         _register(self)
 
     def close(self) -> None:
@@ -312,12 +315,19 @@ class Studio(anywidget.AnyWidget):
                 s.choose_params(new)
             elif name == "current":
                 s.show(new.get("turn"), new.get("index", 0))
+            elif name == "previews":
+                s.previews = bool(new)
         except PromptpaintError as exc:
             self._revert(name, change["old"])
             s.set_error(exc)
             return
         if name in ("provider", "model"):
             s.set_error(None)
+
+    def _send_preview(self, job: int, index: int, total: int, data: bytes, mime: str) -> None:
+        """A streamed preview, as a binary message like an image; never stored, never in state."""
+        self.send({"kind": "preview", "job": job, "index": index, "total": total,
+                   "label": f"preview {index + 1} of {total}", "mime": mime}, buffers=[data])
 
     def _revert(self, name: str, old) -> None:
         """Undo a refused value; the observers stay quiet meanwhile."""
@@ -338,6 +348,8 @@ class Studio(anywidget.AnyWidget):
                 s.cancel()
             elif kind == "mask":
                 s.set_mask_png(_buffer(buffers[0]) if buffers else b"")
+            elif kind == "markup":
+                s.set_markup_png(_buffer(buffers[0]) if buffers else b"")
             elif kind == "upload":
                 if not buffers:
                     raise InvalidRequest("The upload arrived empty.")
@@ -422,6 +434,11 @@ class Studio(anywidget.AnyWidget):
         reply = _with_request({"kind": "image", "id": str(image_id)[:64], "thumb": thumb}, content.get("request"))
         try:
             data, mime = self._session.image_bytes(image_id, thumb)
+            if content.get("download") is True and not thumb:
+                # The Download button: the image with how it was made written inside it.
+                data, note = imagemeta.for_download(data, self._session.ledger)
+                if note:
+                    reply["note"] = note
         except Exception as exc:
             self.send({**reply, "mime": None, "error": error_state(exc)["message"]}, buffers=[])
             raise

@@ -50,6 +50,7 @@ class Reply:
     request_id: str | None
     elapsed: float
     attempts: int
+    stream: requests.Response | None = field(default=None, repr=False)  # an open event stream
 
 
 @dataclass
@@ -114,7 +115,9 @@ class Transport:
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
 
     def post(self, url: str, *, headers: dict, json: dict | None = None, data=None, files=None,
-             cancel: threading.Event | None = None) -> Reply:
+             cancel: threading.Event | None = None, stream: bool = False) -> Reply:
+        """Post and return the answer. With ``stream``, a 2xx ``text/event-stream`` answer comes
+        back unread as ``Reply.stream``, for ``chunks()``; any other answer is read as usual."""
         url = SecretURL(url)  # prints without credentials, here and in tracebacks with locals
         start = time.monotonic()
         attempt = 0
@@ -129,13 +132,16 @@ class Transport:
             err, wait, retryable, resp = None, None, False, None
             try:
                 resp = self.session.post(url, headers=headers, json=json, data=data, files=files,
-                                         timeout=self.timeout, allow_redirects=False)
+                                         timeout=self.timeout, allow_redirects=False, stream=stream)
             except (requests.exceptions.RequestException, UnicodeError, ValueError) as exc:
                 err, retryable = self._failure(exc, url)
             if resp is not None:
                 rid = resp.headers.get("x-request-id") or resp.headers.get("x-goog-request-id")
                 if 300 <= resp.status_code < 400:
                     err = self._redirected(resp, url, rid)
+                elif resp.status_code < 300 and "event-stream" in resp.headers.get("content-type", ""):
+                    return Reply(resp.status_code, dict(resp.headers), {}, rid,
+                                 time.monotonic() - start, attempt, stream=resp)
                 else:
                     body, parse_error = _parse(resp)
                     if resp.status_code < 400 and parse_error is None:
@@ -161,6 +167,25 @@ class Transport:
                     raise Cancelled("Cancelled while waiting to retry.", provider=self.provider)
             else:
                 self.sleep(delay)
+
+    def chunks(self, reply: Reply, url: str):
+        """The bytes of a streamed answer as they arrive. A stream that breaks off (dropped, read
+        timeout) raises our error with ``maybe_billed``, never retried: the work may have been done.
+
+        Cancel does not cut a stream: the provider bills the call either way, so it is read to
+        the end and lands like any cancelled call that was already sent."""
+        resp = reply.stream
+        err = None
+        try:
+            for chunk in resp.iter_content(chunk_size=None):
+                yield chunk
+        except (requests.exceptions.RequestException, ValueError) as exc:
+            err, _ = self._failure(exc, url)
+            err.request_id = reply.request_id
+        finally:
+            resp.close()
+        if err is not None:
+            raise err
 
     def _answer_error(self, resp, body: dict, rid, parse_error):
         """The error for a 4xx/5xx answer (``body`` already scrubbed), the server's wait (if any)

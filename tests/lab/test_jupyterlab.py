@@ -41,9 +41,17 @@ def test_quickstart_generate_paint_edit_in_jupyterlab(lab, browser, fake, tmp_pa
 
         prompt = widget.get_by_label("Prompt")
         prompt.fill("a lighthouse on a cliff")
+        fake.streaming.delay = 1.0  # the model "works": previews arrive a second apart
         widget.get_by_role("button", name="Generate", exact=True).click()
+        # A streamed preview shows, labelled, before the final image lands (issue 10).
+        preview = widget.locator(".pp-preview-label")
+        preview.wait_for(state="visible", timeout=30_000)
+        assert preview.inner_text().startswith("preview ") and turns.count() == before
         turns.nth(before).wait_for(timeout=30_000)
+        fake.streaming.delay = 0.0
+        widget.locator(".pp-preview").wait_for(state="hidden", timeout=10_000)  # the final image replaced it
         assert fake.last("openai").json["prompt"] == "a lighthouse on a cliff"
+        assert fake.last("openai").json["partial_images"] == 2
         image = widget.locator("img.pp-image")
         page.wait_for_function("(img) => img.complete && img.naturalWidth === 1024", arg=image.element_handle())
 

@@ -72,6 +72,13 @@ def test_slider_keys_mask_after_reload_and_replaced_studio(tmp_path, fake, isola
             widget.get_by_role("status").filter(has_text="Rate limited — retrying in").wait_for(timeout=10_000)
             assert "(attempt 2 of 3)" in widget.locator(".pp-running").inner_text()
             image = widget.locator("img.pp-image")
+            # The call has landed (the image before it was 1024 wide too: painting on it would
+            # paint a mask the new image then clears).
+            page.wait_for_function(
+                "async (code) => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;"
+                " let out = ''; const f = k.requestExecute({code}); f.onIOPub = (m) => { if (m.header.msg_type === 'stream') out += m.content.text; };"
+                " await f.done; return out.includes('idle a fox in the snow'); }",
+                arg="print(studio.status, studio.history[-1].prompt)", timeout=30_000, polling=200)
             page.wait_for_function("(img) => img.complete && img.naturalWidth === 1024",
                                    arg=image.element_handle(), timeout=30_000)
             # A laptop: with the file browser open, the widget scrolled to, everything a student

@@ -16,7 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Callable
 
-# Version 1: the schema promptpaint 0.1.0 shipped (SQLite only), verbatim.
+# Version 1: the schema promptpaint's first release shipped (SQLite only), verbatim.
 V1_SQLITE = """
 CREATE TABLE IF NOT EXISTS calls (
     id INTEGER PRIMARY KEY,
@@ -97,7 +97,7 @@ def _v1_sqlite(db: sqlite3.Connection) -> None:
 
 # Version 2: reservations no longer expire (``reserved_until`` is not read any more: a call that
 # may have been billed keeps counting until settled or reconciled); the process holding a
-# reservation is recorded; a negative cost (0.1.0 booked one from bad usage) becomes unknown.
+# reservation is recorded; a negative cost (the first release booked one from bad usage) becomes unknown.
 V2_SQLITE = """
 ALTER TABLE calls ADD COLUMN host TEXT;
 ALTER TABLE calls ADD COLUMN pid INTEGER;
@@ -240,7 +240,7 @@ class Migration:
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "calls and cache tables as promptpaint 0.1.0 shipped them", _v1_sqlite, V1_POSTGRES),
+    Migration(1, "calls and cache tables as promptpaint's first release shipped them", _v1_sqlite, V1_POSTGRES),
     Migration(2, "reservations never expire; host/pid of the reserving process; no negative cost",
               V2_SQLITE, V2_POSTGRES),
     Migration(3, "a user on every row; caps stored in the ledger (budgets)", _v3_sqlite, V3_POSTGRES),

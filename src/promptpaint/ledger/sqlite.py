@@ -161,6 +161,11 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
         return usd(self._read("SELECT COALESCE(SUM(cost_nanos), 0) FROM calls WHERE status != "
                               f"'reserved' AND {where}", args)[0][0])
 
+    def count(self, *, day=None) -> int:
+        """How many calls were booked (any outcome), all time or on one UTC day."""
+        where, args = self._where(day=day)
+        return self._read(f"SELECT COUNT(*) FROM calls WHERE {where}", args)[0][0]
+
     def spent(self, *, budget=None, day=None, user=None) -> Decimal:
         where, args = self._where(budget=budget, day=day, user=user)
         return usd(self._read(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE {where}", args)[0][0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import threading
+from typing import Callable
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -30,6 +31,8 @@ class Call:
     images: list = field(default_factory=list)  # PNG/JPEG bytes or FileRef, first is the one edited
     mask: Image.Image | None = None             # "L", 255 = change, the first image's size
     history: list = field(default_factory=list) # earlier turns, provider-shaped (Gemini contents)
+    markup: Image.Image | None = None           # RGBA strokes at the first image's size (what to draw)
+    previews: int = 0                           # stream up to this many previews (0: no streaming)
 
 
 @dataclass
@@ -60,12 +63,52 @@ class Wire:
 
 
 class Provider(abc.ABC):
+    """A provider's wire format, and what the rest of the package needs to know about it."""
+
     name: str
-    offline = False
+    label: str
+    key_env: tuple[str, ...] = ()          # environment variables holding its key, in the order read
+    base_url_env: str | None = None        # the variable that overrides its base URL, by convention
+    default_base_url: str | None = None
+    offline = False                        # needs no key and no network, costs nothing
+    replays_conversation = False           # a chat sends the whole history (else: edits the last image)
+    takes_uris = False                     # fetches gs:// or https:// images itself
+    preview_tokens = 0                     # output image tokens each streamed preview adds to the bill
+    masks_by_instruction = False           # no mask input: any model takes a mask, sent as instruction + image
+    key_placeholder = ""                   # how "show code" writes the key: an environment variable
+
+    @staticmethod
+    def classify(status: int, body: dict, headers, request_id: str | None):
+        """The PromptpaintError for a failed answer (status, parsed body)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def retry_delay(body: dict) -> float | None:
+        """A wait the provider asked for inside the error body (beyond Retry-After headers)."""
+        return None
+
+    @staticmethod
+    def worst_output(model: Model, wc: dict, params: dict, first_image_size) -> dict:
+        """The largest output a call can be billed for, as ``Usage`` fields, from the model's
+        worst-case table ``wc``; raises ``pricing.Unbounded`` when nothing bounds it."""
+        from ..pricing import Unbounded
+
+        raise Unbounded(f"no worst case for {model.id}")
+
+    @classmethod
+    def connect(cls, key, base_url: str, retry, timeout: float) -> "Provider":
+        """An instance that talks to ``base_url`` with ``key``, retrying as ``retry`` says."""
+        from ..transport import Transport
+
+        transport = Transport(cls.name, (key,), cls.classify, cls.retry_delay, retry=retry,
+                              timeout=(10.0, timeout))
+        return cls(transport, key, base_url)
 
     @abc.abstractmethod
-    def send(self, model: Model, call: Call, cancel: threading.Event | None = None) -> Answer:
-        """Make the call; raise a PromptpaintError for anything but an answer."""
+    def send(self, model: Model, call: Call, cancel: threading.Event | None = None,
+             on_preview: Callable[[bytes, int], None] | None = None) -> Answer:
+        """Make the call; raise a PromptpaintError for anything but an answer. With
+        ``call.previews``, stream and hand each preview's bytes to ``on_preview(data, index)``."""
 
     @abc.abstractmethod
     def wire(self, model: Model, call: Call) -> Wire:

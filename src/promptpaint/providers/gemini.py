@@ -9,9 +9,11 @@ from .. import masks
 from ..images import mime_of
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited
 from ..pricing import UntrustedUsage, Usage, tokens
-from ..redact import Secret
+from ..redact import Secret, SecretURL
 from ..transport import BILLED_HINT, Transport
+from ..sse import events
 from .base import Answer, Call, FileRef, Provider, Wire
+from .streaming import read_gemini
 
 # Our name -> generationConfig field. imageConfig fields are handled apart.
 GENERATION_FIELDS = {"temperature": "temperature", "top_p": "topP", "top_k": "topK",
@@ -121,7 +123,31 @@ def parse_usage(meta, produced_image: bool, input_images: int) -> Usage:
 
 
 class GeminiProvider(Provider):
+    """Masks by instruction plus a mask image (there is no mask parameter); chats replay the whole
+    conversation with the model's own image parts and thought signatures; takes gs:// URIs."""
+
     name = "gemini"
+    label = "Gemini"
+    key_env = ("GOOGLE_API_KEY", "GEMINI_API_KEY")  # the SDK's order: GOOGLE_API_KEY first
+    base_url_env = "GOOGLE_GEMINI_BASE_URL"
+    default_base_url = "https://generativelanguage.googleapis.com"
+    replays_conversation = True
+    takes_uris = True
+    masks_by_instruction = True
+    key_placeholder = "$GEMINI_API_KEY"
+    classify = staticmethod(classify)
+    retry_delay = staticmethod(retry_delay)
+
+    @staticmethod
+    def worst_output(model, wc, params, first_image_size) -> dict:
+        sizes = wc["image_tokens"]
+        image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
+        # Thinking, text and the image share the output limit; maxOutputTokens is not sent (an
+        # image model that hits it ends MAX_TOKENS with no image, still billed), so the limit
+        # itself is the bound. The image is priced at the image rate, the rest at text-out. A
+        # user's larger max_output_tokens is taken at its word, should the API honour it.
+        limit = max(wc["output_limit"], int(params.get("max_output_tokens") or 0))
+        return {"output_image_tokens": image, "thinking_tokens": limit - image}
 
     def __init__(self, transport: Transport, api_key: str, base_url: str, api_version: str = "v1beta"):
         self.transport = transport
@@ -129,8 +155,11 @@ class GeminiProvider(Provider):
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
 
-    def url(self, model) -> str:
-        return f"{self.base_url}/{self.api_version}/models/{model.id}:generateContent"
+    def url(self, model, stream: bool = False) -> str:
+        # SecretURL: a base URL's credentials never show in a traceback's locals.
+        if stream:  # the same response, as SSE chunks
+            return SecretURL(f"{self.base_url}/{self.api_version}/models/{model.id}:streamGenerateContent?alt=sse")
+        return SecretURL(f"{self.base_url}/{self.api_version}/models/{model.id}:generateContent")
 
     def user_turn(self, call: Call) -> dict:
         text = call.prompt
@@ -156,17 +185,26 @@ class GeminiProvider(Provider):
         return body
 
     def wire(self, model, call):
-        return Wire("POST", self.url(model),
-                    {"x-goog-api-key": "$GEMINI_API_KEY", "Content-Type": "application/json"},
+        return Wire("POST", self.url(model, stream=call.previews > 0),
+                    {"x-goog-api-key": self.key_placeholder, "Content-Type": "application/json"},
                     json=self.body(call))
 
-    def send(self, model, call, cancel=None):
+    def send(self, model, call, cancel=None, on_preview=None):
         body = self.body(call)
-        reply = self.transport.post(self.url(model), headers={"x-goog-api-key": self._key}, json=body,
-                                    cancel=cancel)
+        url = self.url(model, stream=call.previews > 0)
+        reply = self.transport.post(url, headers={"x-goog-api-key": self._key}, json=body,
+                                    cancel=cancel, stream=call.previews > 0)
         n_in = sum(1 for t in body["contents"] for part in t.get("parts", [])
                    if "inlineData" in part or "fileData" in part)
-        return answer_from(reply.body, n_in, body["contents"][-1], reply.request_id, reply.attempts)
+        data = reply.body
+        if reply.stream is not None:
+            def first_previews(image: bytes, index: int) -> None:
+                if on_preview is not None and index < call.previews:  # at most what was asked for
+                    on_preview(image, index)
+
+            data = read_gemini(events(self.transport.chunks(reply, url)), first_previews,
+                               reply.request_id)
+        return answer_from(data, n_in, body["contents"][-1], reply.request_id, reply.attempts)
 
 
 def answer_from(data: dict, n_in: int, user_turn: dict | None, request_id: str | None,

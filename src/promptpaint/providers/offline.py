@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 
-from PIL import Image, ImageChops, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageStat
 
 from ..pricing import Usage
 from .base import Answer, Call, FileRef, Provider, Wire
@@ -79,14 +79,39 @@ def _png(im: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+def _draft(im: Image.Image, index: int, total: int) -> Image.Image:
+    """A blocky early version of ``im``: the earlier the preview, the coarser."""
+    step = 2 ** (total - index + 2)
+    w, h = im.size
+    small = im.resize((max(1, w // step), max(1, h // step)), Image.Resampling.BILINEAR)
+    return small.resize((w, h), Image.Resampling.NEAREST)
+
+
+def _follow_markup(src: Image.Image, fresh: Image.Image, strokes: Image.Image) -> Image.Image:
+    """What a model does with markup, visibly: the area the strokes cover is redrawn in their
+    colour, and the strokes themselves do not appear."""
+    from ..markup import region
+
+    where = region(strokes)
+    rgb = strokes.convert("RGB")
+    colour = tuple(int(c) for c in ImageStat.Stat(rgb, strokes.getchannel("A")).mean)
+    tinted = ImageChops.blend(fresh, Image.new("RGB", src.size, colour), 0.6)
+    return Image.composite(tinted, src, where)
+
+
 class OfflineProvider(Provider):
     name = "offline"
+    label = "Offline stand-in ($0)"
     offline = True
+
+    @classmethod
+    def connect(cls, key=None, base_url=None, retry=None, timeout=None) -> "OfflineProvider":
+        return cls()
 
     def wire(self, model, call):
         return Wire("LOCAL", "offline://stand-in", {}, json={"prompt": call.prompt, **call.params})
 
-    def send(self, model, call: Call, cancel=None):
+    def send(self, model, call: Call, cancel=None, on_preview=None):
         seed = call.params.get("seed")
         n = int(call.params.get("n") or 1)
         sources = [im for im in call.images if not isinstance(im, FileRef)]
@@ -97,13 +122,18 @@ class OfflineProvider(Provider):
             out = []
             for i in range(n):
                 fresh = draw(call.prompt, src.size, seed, i)
-                if call.mask is not None:
+                if call.markup is not None:
+                    edited = _follow_markup(src, fresh, call.markup)
+                elif call.mask is not None:
                     edited = Image.composite(fresh, src, call.mask)
                 else:
                     # No mask: the whole picture shifts towards the new prompt, still recognisable.
                     edited = ImageChops.blend(src, fresh, 0.45)
                     _label(ImageDraw.Draw(edited), edited.size, call.prompt)
                 out.append(edited)
+        if on_preview is not None:
+            for k in range(call.previews):  # coarse drafts of the first picture, as a model streams them
+                on_preview(_png(_draft(out[0], k, call.previews)), k)
         digest = hashlib.sha256(call.prompt.encode()).hexdigest()[:12]
         return Answer(images=[_png(im) for im in out], text=f"({LABEL}: no model was called, $0)",
                       usage=Usage(input_images=len(sources)), request_id=f"offline-{digest}",

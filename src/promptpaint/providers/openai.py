@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+from decimal import ROUND_CEILING, Decimal
 
-from .. import masks
+from .. import markup, masks
 from ..images import mime_of
 from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
-from ..pricing import UntrustedUsage, Usage, tokens
-from ..redact import Secret
+from ..pricing import Unbounded, UntrustedUsage, Usage, tokens
+from ..redact import Secret, SecretURL
+from ..sse import events
 from ..transport import BILLED_HINT, Transport
 from .base import Answer, Call, FileRef, Provider, Wire
+from .streaming import read_openai
 
 VERIFY_HINT = ("Verify the organization at https://platform.openai.com/settings/organization/general "
                "(it can take about 15 minutes to take effect). Meanwhile, Gemini works: "
@@ -100,8 +104,67 @@ def _object(data: dict, name: str) -> dict:
     return value
 
 
+#: Output image tokens each streamed preview adds to the bill (OpenAI image-generation guide,
+#: section "Partial images cost": "each partial image will incur an additional 100 image output tokens").
+PARTIAL_IMAGE_TOKENS = 100
+
+
+def _form(fields: dict) -> dict:
+    """Multipart text fields: booleans as JSON spells them ("true"), the rest as text."""
+    return {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in fields.items()}
+
+
+STANDARD_SIZES = ("1024x1024", "1536x1024", "1024x1536")  # what size="auto" picks from
+
+
+def _pixels(size: str) -> int:
+    w, h = (int(x) for x in size.split("x"))
+    return w * h
+
+
+def worst_image_tokens(model, wc: dict, params: dict, first_image_size) -> int:
+    """Output tokens of one image at most, from the model's table by size and quality."""
+    table = wc["output_tokens"]
+    asked = params.get("quality") or "auto"
+    quality = "high" if asked == "auto" else asked  # "auto" lets the model pick: its worst is high
+    if quality not in table["1024x1024"]:
+        raise Unbounded(f"quality={asked!r} on {model.id} has no published token count, so no "
+                        "budget can bound it")
+    # Sizes not in the table scale the dearest figure per pixel, rounded up.
+    rate = max(Decimal(row[quality]) / _pixels(s) for s, row in table.items())
+
+    def for_size(size: str) -> int:
+        if size in table:
+            return table[size][quality]
+        return int((rate * _pixels(size)).to_integral_value(ROUND_CEILING))
+
+    size = params.get("size") or "auto"
+    if size != "auto":
+        return for_size(size)
+    candidates = [for_size(s) for s in STANDARD_SIZES]
+    if first_image_size:  # an edit at size=auto may answer at the input's size
+        limit = (model.capabilities.get("custom_sizes") or {}).get("max_pixels", 1536 * 1024)
+        px = min(first_image_size[0] * first_image_size[1], limit)
+        candidates.append(int((rate * px).to_integral_value(ROUND_CEILING)))
+    return max(candidates)
+
+
 class OpenAIProvider(Provider):
+    """Masks as a file (alpha 0 where to edit), no conversation: each chat turn edits the last image."""
+
     name = "openai"
+    label = "OpenAI"
+    key_env = ("OPENAI_API_KEY",)
+    base_url_env = "OPENAI_BASE_URL"
+    default_base_url = "https://api.openai.com/v1"
+    preview_tokens = PARTIAL_IMAGE_TOKENS
+    key_placeholder = "$OPENAI_API_KEY"
+    classify = staticmethod(classify)
+
+    @staticmethod
+    def worst_output(model, wc, params, first_image_size) -> dict:
+        per_image = worst_image_tokens(model, wc, params, first_image_size)
+        return {"output_image_tokens": per_image * int(params.get("n") or 1)}
 
     def __init__(self, transport: Transport, api_key: str, base_url: str):
         self.transport = transport
@@ -120,34 +183,51 @@ class OpenAIProvider(Provider):
         return list(call.images)
 
     def wire(self, model, call):
-        headers = {"Authorization": "Bearer $OPENAI_API_KEY"}
+        headers = {"Authorization": f"Bearer {self.key_placeholder}"}
         fields = self._fields(model, call)
+        if call.previews:
+            fields.update(stream=True, partial_images=call.previews)
         if call.kind == "generate":
             return Wire("POST", f"{self.base_url}/images/generations",
                         {**headers, "Content-Type": "application/json"}, json=fields)
         files = [("image[]", f"image-{i}.png") for i in range(len(call.images))]
         if call.mask is not None:
             files.append(("mask", "mask.png"))
-        return Wire("POST", f"{self.base_url}/images/edits", headers,
-                    form={k: str(v) for k, v in fields.items()}, files=files)
+        if call.markup is not None:
+            files.append(("markup", "markup.png"))
+        return Wire("POST", f"{self.base_url}/images/edits", headers, form=_form(fields), files=files)
 
-    def send(self, model, call, cancel=None):
+    def send(self, model, call, cancel=None, on_preview=None):
         headers = {"Authorization": Secret(f"Bearer {self._key}")}
         fields = self._fields(model, call)
+        stream = call.previews > 0
+        if stream:
+            fields.update(stream=True, partial_images=call.previews)
         if call.kind == "generate":
-            reply = self.transport.post(f"{self.base_url}/images/generations", headers=headers,
-                                        json=fields, cancel=cancel)
+            url = SecretURL(f"{self.base_url}/images/generations")  # no credentials in locals
+            reply = self.transport.post(url, headers=headers, json=fields, cancel=cancel, stream=stream)
             n_in = 0
         else:
             images = self._edit_images(call)
             files = [("image[]", (f"image-{i}.png", data, mime_of(data) or "image/png")) for i, data in enumerate(images)]
             if call.mask is not None:
                 files.append(("mask", ("mask.png", masks.openai_mask_png(call.mask), "image/png")))
-            reply = self.transport.post(f"{self.base_url}/images/edits", headers=headers,
-                                        data={k: str(v) for k, v in fields.items()}, files=files,
-                                        cancel=cancel)
+            if call.markup is not None:
+                files.append(("markup", ("markup.png", markup.png(call.markup), "image/png")))
+            url = SecretURL(f"{self.base_url}/images/edits")
+            reply = self.transport.post(url, headers=headers, data=_form(fields), files=files,
+                                        cancel=cancel, stream=stream)
             n_in = len(images)
-        return answer_from(reply.body, n_in, reply.request_id, reply.attempts)
+        if reply.stream is None:  # not streamed (or a gateway that ignored stream: true)
+            return answer_from(reply.body, n_in, reply.request_id, reply.attempts)
+        body = read_openai(events(self.transport.chunks(reply, url)), on_preview, reply.request_id)
+        answer = answer_from(body, n_in, reply.request_id, reply.attempts)
+        if not answer.usage_problem and body["partial_images"]:
+            # "Each partial image will incur an additional 100 image output tokens" (OpenAI's
+            # image-generation guide, "Partial images cost"); the completed usage has the image's own.
+            answer.usage = dataclasses.replace(answer.usage, output_image_tokens=answer.usage.output_image_tokens
+                                               + PARTIAL_IMAGE_TOKENS * body["partial_images"])
+        return answer
 
 
 def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1) -> Answer:
@@ -169,6 +249,7 @@ def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1
         raise ProviderError("OpenAI answered with image URLs; GPT image models answer with base64. "
                             "Is the base URL pointing at a DALL·E-era gateway?", provider="openai",
                             request_id=request_id, maybe_billed=True)
-    return Answer(images=images, text=None, usage=usage, usage_problem=problem, request_id=request_id,
-                  refusal=None if images else "NO_IMAGE", revised_prompt=revised, attempts=attempts)
+    return Answer(images=images, text=None, usage=usage, usage_problem=problem,
+                  request_id=request_id, refusal=None if images else "NO_IMAGE", revised_prompt=revised,
+                  attempts=attempts)
 
