@@ -125,6 +125,8 @@ export function createRequests(model, { kind, timeoutMs = 30000, timers = global
           pending.delete(request);
           reject(new Error(`The kernel did not answer within ${Math.round(timeoutMs / 1000)} s. Is it still running?`));
         }, timeoutMs);
+        // Under Node (the unit tests) a pending request must not hold the process open for 30 s.
+        timer?.unref?.();
         pending.set(request, { resolve, reject, timer });
         try {
           send(request);
