@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 
 from ..errors import BudgetExceeded, InvalidRequest
 from . import COUNTED, current_user, nanos, usd, utc_now
+from .queries import SQLReads
 
 PERIODS = {None: "total", "day": "day"}
 
@@ -176,12 +177,10 @@ def totals(fetch: Fetch, t: str, *, by: str = "user", day=None) -> list[dict]:
     return out
 
 
-class CapsInLedger:
+class CapsInLedger(SQLReads):
     """``set_budget``, ``budgets``, ``totals`` and ``allowance`` for a backend that runs these
     statements through ``_read(sql, args)`` and ``_write(sql, args)`` (``?`` placeholders), with
     its tables named after the prefix ``_tables``."""
-
-    _tables = ""
 
     def set_budget(self, scope: str, limit, per: str | None = None) -> None:
         scope, period = check_scope(scope), check_per(per)

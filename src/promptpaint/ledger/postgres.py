@@ -19,7 +19,6 @@ rewritten with the password removed and raised without their cause, and the URL'
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import threading
@@ -28,8 +27,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from .. import redact
-from . import (COUNTED, HOST, Attempt, Ledger, LedgerError, Totals, budgets, entry,
-               nanos, summarise, usd, utc_now)
+from . import COUNTED, HOST, Attempt, Ledger, LedgerError, budgets, entry, nanos, utc_now
 from .migrations import LATEST, MIGRATIONS, statements
 
 SCHEMA = "promptpaint"
@@ -181,7 +179,8 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
         if check:
             self._check_version()
 
-    _tables = T  # for CapsInLedger
+    _tables = T  # for the shared SQL (CapsInLedger, SQLReads)
+    _placeholder = "%s"
 
     def __repr__(self) -> str:
         return f"PostgresLedger({self.where!r})"
@@ -342,39 +341,6 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
                 " duration=%s, error=%s WHERE id=%s AND status = 'reserved'",
                 (status, nanos(cost), json.dumps(usage) if usage is not None else None,
                  request_id, json.dumps(images or []), duration, error, row))
-
-    @staticmethod
-    def _where(**filters) -> tuple[str, list]:
-        where, args = ["TRUE"], []
-        for column, value in filters.items():
-            if value is not None:
-                where.append(f'"{column}" = %s')
-                args.append(value.isoformat() if isinstance(value, dt.date) else str(value))
-        return " AND ".join(where), args
-
-    def total(self, *, session=None, day=None, budget=None, user=None) -> Decimal:
-        where, args = self._where(session=session, day=day, budget=budget, user=user)
-        return usd(self._read(f"SELECT COALESCE(SUM(cost_nanos), 0) FROM {T}calls"
-                               f" WHERE status <> 'reserved' AND {where}", args)[0][0])
-
-    def spent(self, *, budget=None, day=None, user=None) -> Decimal:
-        where, args = self._where(budget=budget, day=day, user=user)
-        return usd(self._read(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM {T}calls WHERE {where}",
-                               args)[0][0])
-
-    def count(self, *, day=None) -> int:
-        """How many calls were booked (any outcome), all time or on one UTC day (for pp.ledger()'s table)."""
-        where, args = self._where(day=day)
-        return self._read(f"SELECT COUNT(*) FROM {T}calls WHERE {where}", args)[0][0]
-
-    def summary(self, *, session=None, day=None, budget=None) -> Totals:
-        where, args = self._where(session=session, day=day, budget=budget)
-        known, n_unknown, unknown = self._read(
-            "SELECT COALESCE(SUM(cost_nanos), 0), COUNT(*) FILTER (WHERE cost_nanos IS NULL),"
-            " COALESCE(SUM(reserved_nanos) FILTER (WHERE cost_nanos IS NULL), 0)"
-            f" FROM {T}calls WHERE status <> 'reserved' AND {where}", args)[0]
-        return summarise(known, n_unknown, unknown, self._read(
-            f"SELECT host, pid, ts, reserved_nanos, kind FROM {T}calls WHERE status = 'reserved' AND {where}", args))
 
     def entries(self, limit=50, *, user=None) -> list[dict]:
         where, args = self._where(user=user)

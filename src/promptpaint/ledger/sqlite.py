@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sqlite3
@@ -12,8 +11,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-from . import (COUNTED, HOST, Attempt, Cap, Ledger, LedgerError, Totals, budgets, entry,
-               nanos, summarise, usd, utc_now)
+from . import HOST, Attempt, Cap, Ledger, LedgerError, budgets, entry, nanos, utc_now
 from .migrations import migrate_sqlite
 
 
@@ -146,43 +144,6 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
                 " duration=?, error=? WHERE id=? AND status = 'reserved'",  # settled rows stay as booked
                 (status, nanos(cost), json.dumps(usage) if usage is not None else None, request_id,
                  json.dumps(images or []), duration, error, row))
-
-    @staticmethod
-    def _where(**filters) -> tuple[str, list]:
-        where, args = [], []
-        for column, value in filters.items():
-            if value is not None:
-                where.append(f"\"{column}\" = ?")
-                args.append(value.isoformat() if isinstance(value, dt.date) else str(value))
-        return (" AND ".join(where) or "1"), args
-
-    def total(self, *, session=None, day=None, budget=None) -> Decimal:
-        where, args = self._where(session=session, day=day, budget=budget)
-        return usd(self._read("SELECT COALESCE(SUM(cost_nanos), 0) FROM calls WHERE status != "
-                              f"'reserved' AND {where}", args)[0][0])
-
-    def count(self, *, day=None) -> int:
-        """How many calls were booked (any outcome), all time or on one UTC day."""
-        where, args = self._where(day=day)
-        return self._read(f"SELECT COUNT(*) FROM calls WHERE {where}", args)[0][0]
-
-    def spent(self, *, budget=None, day=None, user=None) -> Decimal:
-        where, args = self._where(budget=budget, day=day, user=user)
-        return usd(self._read(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE {where}", args)[0][0])
-
-    def count(self, *, day=None) -> int:
-        """How many calls were booked (any outcome), all time or on one UTC day."""
-        where, args = self._where(day=day)
-        return self._read(f"SELECT COUNT(*) FROM calls WHERE {where}", args)[0][0]
-
-    def summary(self, *, session=None, day=None, budget=None) -> Totals:
-        where, args = self._where(session=session, day=day, budget=budget)
-        known, n_unknown, unknown = self._read(
-            "SELECT COALESCE(SUM(cost_nanos), 0), COALESCE(SUM(cost_nanos IS NULL), 0),"
-            " COALESCE(SUM(CASE WHEN cost_nanos IS NULL THEN reserved_nanos END), 0)"
-            f" FROM calls WHERE status != 'reserved' AND {where}", args)[0]
-        return summarise(known, n_unknown, unknown, self._read(
-            f"SELECT host, pid, ts, reserved_nanos, kind FROM calls WHERE status = 'reserved' AND {where}", args))
 
     def entries(self, limit=50, *, user=None) -> list[dict]:
         where, args = self._where(user=user)

@@ -1,0 +1,49 @@
+"""The read-side SQL both backends share: the same statements through ``_read(sql, args)``, with
+the ``calls`` table under the prefix ``_tables`` and filters bound with ``_placeholder``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from . import COUNTED, Totals, summarise, usd
+
+
+class SQLReads:
+    _tables = ""
+    _placeholder = "?"
+
+    def _where(self, **filters) -> tuple[str, list]:
+        where, args = ["1=1"], []
+        for column, value in filters.items():
+            if value is not None:
+                where.append(f'"{column}" = {self._placeholder}')  # quoted: "user" is a keyword in PostgreSQL
+                args.append(value.isoformat() if isinstance(value, dt.date) else str(value))
+        return " AND ".join(where), args
+
+    def total(self, *, session=None, day=None, budget=None, user=None) -> Decimal:
+        where, args = self._where(session=session, day=day, budget=budget, user=user)
+        return usd(self._read(f"SELECT COALESCE(SUM(cost_nanos), 0) FROM {self._tables}calls"
+                              f" WHERE status <> 'reserved' AND {where}", args)[0][0])
+
+    def spent(self, *, budget=None, day=None, user=None) -> Decimal:
+        where, args = self._where(budget=budget, day=day, user=user)
+        return usd(self._read(f"SELECT COALESCE(SUM({COUNTED}), 0) FROM {self._tables}calls WHERE {where}",
+                              args)[0][0])
+
+    def count(self, *, day=None) -> int:
+        """How many calls were booked (any outcome), all time or on one UTC day (for pp.ledger()'s table)."""
+        where, args = self._where(day=day)
+        return self._read(f"SELECT COUNT(*) FROM {self._tables}calls WHERE {where}", args)[0][0]
+
+    def summary(self, *, session=None, day=None, budget=None) -> Totals:
+        where, args = self._where(session=session, day=day, budget=budget)
+        t = self._tables
+        known, n_unknown, unknown = self._read(
+            "SELECT COALESCE(SUM(cost_nanos), 0),"
+            " COALESCE(SUM(CASE WHEN cost_nanos IS NULL THEN 1 ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN cost_nanos IS NULL THEN reserved_nanos END), 0)"
+            f" FROM {t}calls WHERE status <> 'reserved' AND {where}", args)[0]
+        return summarise(known, n_unknown, unknown, self._read(
+            f"SELECT host, pid, ts, reserved_nanos, kind FROM {t}calls WHERE status = 'reserved' AND {where}",
+            args))
