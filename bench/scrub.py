@@ -15,8 +15,8 @@ from promptpaint import redact  # noqa: E402
 OLD_MASKED = re.compile(r"[A-Za-z0-9_\-]{2,}\*{3,}[A-Za-z0-9_\-]{0,12}")
 ROUNDS = 5
 
-redact.register("sk-proj-registered-key-0123456789abcdef")
-redact.register("AIza-registered-key-0123456789abcdef")
+redact.register("fake-registered-secret-0123456789abcdef")
+redact.register("fake-registered-secret-fedcba9876543210")
 
 
 def inputs(n: int) -> dict[str, str]:
