@@ -19,6 +19,18 @@ def fake():
         yield server
 
 
+@pytest.fixture
+def day():
+    """``day("2026-11-20")`` pins the package's "today" for the rest of the test. A model's shutdown
+    date is data that moves past: a test about a date names it, and never reads the wall clock."""
+    from contextlib import ExitStack
+
+    from promptpaint import clock
+
+    with ExitStack() as stack:
+        yield lambda when: stack.enter_context(clock.pinned(when))
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     """Every test gets its own ledger and image store, and sees no real key or base URL."""
@@ -28,6 +40,27 @@ def isolated_home(tmp_path, monkeypatch):
                  "GOOGLE_GEMINI_BASE_URL", "PROMPTPAINT_PROVIDER", "PROMPTPAINT_DAILY_BUDGET"):
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+def pytest_configure(config):
+    # CI runs the suite a second time with the wall clock a year ahead (PROMPTPAINT_TEST_TRAVEL_DAYS=365),
+    # so a test that reads the calendar instead of pinning its day fails the day it is written.
+    # time-machine moves datetime and time.time() but not time.monotonic(), which thread waits use.
+    days = os.environ.get("PROMPTPAINT_TEST_TRAVEL_DAYS")
+    if days:
+        import datetime as dt
+
+        import time_machine
+
+        ahead = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=int(days))
+        config._promptpaint_travel = time_machine.travel(ahead, tick=True)
+        config._promptpaint_travel.start()
+
+
+def pytest_unconfigure(config):
+    travel = getattr(config, "_promptpaint_travel", None)
+    if travel is not None:
+        travel.stop()
 
 
 CHROMIUM = os.environ.get("PROMPTPAINT_CHROMIUM", "/usr/bin/chromium")

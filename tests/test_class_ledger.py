@@ -376,7 +376,8 @@ def test_a_wrong_password_fails_clearly_and_is_never_echoed(pg_server, pg_db, ke
             pp.Client("offline")
         # Every promptpaint frame's locals, as a verbose traceback (IPython's) would print them.
         stack = traceback.TracebackException.from_exception(exc.value, capture_locals=True).stack
-        ours = [f.locals for f in stack if os.sep + "promptpaint" + os.sep in f.filename]
+        package = os.path.dirname(pp.__file__) + os.sep  # not the clone's folder, which may share the name
+        ours = [f.locals for f in stack if f.filename.startswith(package)]
         assert len(ours) >= 3 and any("where" in loc or "url" in loc for loc in ours)
         shown = repr(ours) + repr(exc.value.args) + "".join(traceback.format_exception(exc.value))
         assert "password authentication failed" in shown and role in shown

@@ -82,7 +82,8 @@ def test_usage_details_as_a_plain_dict_or_missing(fake, client):
     assert r.cost == Decimal(40 * 5 + 272 * 30) / 1_000_000
 
 
-def test_near_shutdown_model_still_works_with_a_warning(fake):
+def test_near_shutdown_model_still_works_with_a_warning(fake, day):
+    day("2026-11-20")
     with pytest.warns(pp.ShutdownWarning, match="2026-12-01"):
         c = pp.Client("openai", model="gpt-image-1-mini", api_key=OPENAI_KEY, base_url=fake.openai_base)
     r = c.generate("a fox")

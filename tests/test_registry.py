@@ -32,7 +32,8 @@ def test_retired_model_names_its_successor(old, successor):
     assert successor in str(exc.value)
 
 
-def test_model_near_shutdown_warns(monkeypatch):
+def test_model_near_shutdown_warns(day):
+    day("2026-11-20")
     with pytest.warns(pp.ShutdownWarning, match="gpt-image-2"):
         pp.Client("openai", model="gpt-image-1.5", api_key="k")
 

@@ -528,7 +528,8 @@ def test_fetch_mask_returns_exactly_the_mask_edit_will_use(offline):
 
 # -- one budget per Studio ---------------------------------------------------------------------
 
-def test_switching_models_never_resets_the_studios_budget(fake, monkeypatch):
+def test_switching_models_never_resets_the_studios_budget(fake, monkeypatch, day):
+    day("2026-11-20")
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
     budget = Decimal("0.26")
@@ -653,7 +654,8 @@ def test_a_front_end_change_is_checked_even_while_the_worker_applies_a_result(of
     assert studio.model == "offline-sketch" and "Unknown model" in studio.error["message"]
 
 
-def test_one_update_switching_provider_and_model_is_checked_in_dependency_order(fake, monkeypatch):
+def test_one_update_switching_provider_and_model_is_checked_in_dependency_order(fake, monkeypatch, day):
+    day("2026-11-20")
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
     studio = pp.Studio("gemini")
@@ -667,7 +669,8 @@ def test_one_update_switching_provider_and_model_is_checked_in_dependency_order(
     assert studio.client.model.id == "gpt-image-1-mini" and studio.params["size"] == "1024x1024"
 
 
-def test_one_budget_per_studio_whatever_model_it_calls(fake, monkeypatch):
+def test_one_budget_per_studio_whatever_model_it_calls(fake, monkeypatch, day):
+    day("2026-11-20")
     # Switching models used to give each (provider, model) its own Client budget: $0.37 spent
     # against $0.15. One Studio is one budget, and "Budget left" is read from the ledger.
     studio, front = openai_studio(fake, monkeypatch, budget=0.25)

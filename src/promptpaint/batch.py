@@ -23,7 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from . import config, errors, pricing, registry
 from .errors import AuthError, BudgetExceeded, Cancelled, InvalidRequest, PromptpaintError, Refused, Timeout
-from .ledger import Attempt, Ledger, ledger as default_ledger, utc_now
+from .ledger import Attempt, Ledger, ledger as default_ledger
+from .clock import utc_now
 from .progress import bar as progress_bar
 from .providers import batchwire
 from .registry import Price, UnknownPriceWarning
@@ -470,7 +471,7 @@ def batches(*, ledger: Ledger | None = None, store: ImageStore | None = None,
     >>> job = pp.batches()[0]            # doctest: +SKIP
     >>> job.status(); job.results()      # doctest: +SKIP
     """
-    from .ledger import current_user
+    from .clock import current_user
 
     ledger = ledger or default_ledger()
     store = store or ImageStore(config.home() / "images")

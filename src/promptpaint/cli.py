@@ -167,7 +167,8 @@ def _call(args) -> int:
 
 def _cost(args) -> int:
     import promptpaint as pp
-    from .ledger import AWAITING, SESSION_ID, dollars, utc_now
+    from .ledger import AWAITING, SESSION_ID, dollars
+    from .clock import utc_now
 
     led = pp.ledger()
     # Calls of unknown cost and interrupted ones are shown apart, never folded in as $0.
@@ -206,11 +207,9 @@ def _cost(args) -> int:
 
 
 def _models(args) -> int:
-    import datetime as dt
+    from . import clock, registry
 
-    from . import registry
-
-    today = dt.date.today()
+    today = clock.today()
     for m in registry.all_models():
         if m.is_retired(today) and not args.all:
             continue

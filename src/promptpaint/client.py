@@ -21,7 +21,8 @@ from PIL import Image
 
 from . import config, images, markup, masks, pricing, providers, redact, registry
 from .errors import AuthError, BudgetExceeded, InvalidRequest, PromptpaintError, Refused
-from .ledger import Attempt, Cap, Dollars, Ledger, LedgerError, dollars, ledger as default_ledger, utc_now
+from .ledger import Attempt, Cap, Dollars, Ledger, LedgerError, dollars, ledger as default_ledger
+from .clock import utc_now
 from .providers import Answer, Call, FileRef, Provider
 from .registry import Price, UnknownPriceWarning
 from .store import ImageStore, encode_png, sha256

@@ -119,7 +119,7 @@ def ledger_bundle(ledger) -> dict:
 
     Call counts are shown when the backend can give them (``count``).
     """
-    from .ledger import utc_now
+    from .clock import utc_now
 
     today = utc_now().date()
     count = getattr(ledger, "count", None)

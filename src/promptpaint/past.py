@@ -13,7 +13,8 @@ import threading
 from pathlib import Path
 
 from . import config
-from .ledger import Ledger, current_user, utc_now
+from .ledger import Ledger
+from .clock import current_user, utc_now
 from .store import ImageStore
 
 LEDGER_ROWS = 2000   # how far back the drawer looks; older calls stay in the ledger and `promptpaint cost`

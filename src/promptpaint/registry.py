@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
+from . import clock
 from .errors import InvalidRequest, ModelRetired
 
 SHUTDOWN_WARNING_DAYS = 30
@@ -102,13 +103,13 @@ class Model:
         return self.lifecycle.get("successor")
 
     def is_retired(self, today: dt.date | None = None) -> bool:
-        today = today or dt.date.today()
+        today = today or clock.today()
         return self.status == "retired" or (self.shutdown is not None and self.shutdown <= today)
 
     def days_left(self, today: dt.date | None = None) -> int | None:
         if self.shutdown is None:
             return None
-        return (self.shutdown - (today or dt.date.today())).days
+        return (self.shutdown - (today or clock.today())).days
 
     def shutdown_warning(self, today: dt.date | None = None) -> str | None:
         left = self.days_left(today)

@@ -25,7 +25,8 @@ from PIL import Image
 from . import codegen, compare, config, images, masks, past, providers, registry
 from .client import Chat, Client, Result
 from .errors import BudgetExceeded, InvalidRequest, PromptpaintError, Refused
-from .ledger import Totals, current_user, utc_now
+from .ledger import Totals
+from .clock import current_user, utc_now
 from .store import ImageStore, check_id, encode_png
 from .transport import on_retry, scrub
 

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-import getpass
 import json
 import os
-import socket
 import sys
 import threading
 import uuid
@@ -29,11 +27,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from ..clock import HOST, current_user, utc_now  # noqa: F401  (re-exported: old import paths)
 from ..errors import PromptpaintError
 
 NANO = Decimal("0.000000001")
 SESSION_ID = uuid.uuid4().hex[:12]  # one per Python process: a kernel session
-HOST = socket.gethostname()
 # A reservation whose owner cannot be checked (another machine) is listed as interrupted once it
 # is older than any call can run (600 s timeout x 3 attempts, with room). Listing only: it counts
 # against caps either way until reconciled.
@@ -81,23 +79,6 @@ def dollars(amount: Decimal | None) -> str:
     text = format(tidy(Decimal(amount)), "f")
     whole, _, frac = text.partition(".")
     return f"${whole}.{frac.ljust(2, '0')}"
-
-
-def current_user() -> str:
-    """Who is calling: PROMPTPAINT_USER, else JUPYTERHUB_USER (set by the hub's spawner), else the
-    OS user. Every row records it; caps in the ledger apply per user."""
-    for var in ("PROMPTPAINT_USER", "JUPYTERHUB_USER"):
-        value = os.environ.get(var, "").strip()
-        if value:
-            return value
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name, e.g. a container user without a passwd entry
-        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def reservation_state(host: str | None, pid: int | None, ts: str | None, kind: str | None = None) -> str:

@@ -16,7 +16,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Callable, Sequence
 
 from ..errors import BudgetExceeded, InvalidRequest
-from . import COUNTED, current_user, nanos, usd, utc_now
+from . import COUNTED, nanos, usd
+from ..clock import current_user, utc_now
 from .queries import SQLReads
 
 PERIODS = {None: "total", "day": "day"}

@@ -132,7 +132,7 @@ CREATE TABLE IF NOT EXISTS budgets (
 
 
 def _v3_sqlite(db: sqlite3.Connection) -> None:
-    from . import current_user
+    from ..clock import current_user
 
     db.execute("ALTER TABLE calls ADD COLUMN \"user\" TEXT NOT NULL DEFAULT ''")
     # A SQLite ledger so far belonged to one person: its rows are theirs.
@@ -222,7 +222,7 @@ V5_JOB_USER = """ALTER TABLE batch_jobs ADD COLUMN {exists}"user" TEXT NOT NULL 
 def _v5_sqlite(db: sqlite3.Connection) -> None:
     run_script(db, V5_BATCHES.format(epoch="REAL"))
     if "user" not in {row[1] for row in db.execute("PRAGMA table_info(batch_jobs)")}:
-        from . import current_user
+        from ..clock import current_user
 
         run_script(db, V5_JOB_USER.format(exists=""))
         db.execute('UPDATE batch_jobs SET "user" = ?', (current_user(),))  # a file was one person's

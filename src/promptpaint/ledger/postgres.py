@@ -27,7 +27,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from .. import redact
-from . import COUNTED, HOST, Attempt, Ledger, LedgerError, budgets, entry, nanos, utc_now
+from . import COUNTED, Attempt, Ledger, LedgerError, budgets, entry, nanos
+from ..clock import HOST, utc_now
 from .migrations import LATEST, MIGRATIONS, statements
 
 SCHEMA = "promptpaint"

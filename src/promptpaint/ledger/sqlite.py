@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-from . import HOST, Attempt, Cap, Ledger, LedgerError, budgets, entry, nanos, utc_now
+from . import Attempt, Cap, Ledger, LedgerError, budgets, entry, nanos
+from ..clock import HOST, utc_now
 from .migrations import migrate_sqlite
 
 
