@@ -10,6 +10,7 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 from fakes import FakeProviders  # noqa: E402
+from helpers import client_on  # noqa: E402
 
 
 @pytest.fixture
@@ -17,6 +18,19 @@ def fake():
     """A fresh local fake of the OpenAI Images and Gemini generateContent APIs (see tests/fakes/)."""
     with FakeProviders() as server:
         yield server
+
+
+@pytest.fixture
+def openai_client(fake):
+    """``openai_client(**kw)``: a promptpaint Client on the fake's OpenAI API, with its key and a short
+    retry backoff; ``kw`` adds or overrides Client arguments (``model=``, ``budget=``...)."""
+    return lambda **kw: client_on(fake, "openai", **kw)
+
+
+@pytest.fixture
+def gemini_client(fake):
+    """``gemini_client(**kw)``: the same on the fake's Gemini API."""
+    return lambda **kw: client_on(fake, "gemini", **kw)
 
 
 @pytest.fixture

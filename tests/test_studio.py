@@ -13,44 +13,7 @@ from PIL import Image
 
 import promptpaint as pp
 from fakeserver import GEMINI_KEY, OPENAI_KEY
-
-
-class Front:
-    """Stands in for the browser: sends messages, records what the kernel sends back."""
-
-    def __init__(self, studio):
-        self.studio = studio
-        self.sent = []
-        studio.send = lambda content, buffers=None: self.sent.append((content, buffers or []))
-
-    def msg(self, content, buffers=None):
-        self.studio._handle_custom_msg(content, buffers or [])
-
-    def run(self, action, prompt=None):
-        if prompt is not None:
-            self.studio.prompt = prompt
-        self.msg({"kind": "run", "action": action})
-        self.wait()
-
-    def wait(self, timeout=20):
-        w = self.studio._worker
-        if w is not None:
-            w.join(timeout)
-        deadline = time.time() + timeout
-        while self.studio.status != "idle" and time.time() < deadline:
-            time.sleep(0.01)
-
-    def fetch(self, image_id, thumb=False):
-        self.sent.clear()
-        self.msg({"kind": "fetch", "id": image_id, "thumb": thumb})
-        (content, buffers), = self.sent
-        return content, buffers
-
-
-def png(im):
-    buf = io.BytesIO()
-    im.save(buf, "PNG")
-    return buf.getvalue()
+from helpers import Front, gemini_studio, openai_studio, png  # noqa: F401  (still importable from here)
 
 
 @pytest.fixture
@@ -144,20 +107,6 @@ def test_upload_then_edit(offline):
     assert studio.turns[-1]["kind"] == "upload" and studio.image_size == [320, 200]
     front.run("edit", "add a moon")
     assert studio.turns[-1]["parent"] == 1 and studio.image.size == (320, 200)
-
-
-def openai_studio(fake, monkeypatch, **kw):
-    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
-    studio = pp.Studio("openai", model="gpt-image-2", backoff=0.01, **kw)
-    return studio, Front(studio)
-
-
-def gemini_studio(fake, monkeypatch, **kw):
-    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
-    studio = pp.Studio("gemini", **kw)
-    return studio, Front(studio)
 
 
 def start_slow_call_then_cancel(studio, front, fake, prompt="a slow fox"):
