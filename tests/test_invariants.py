@@ -134,7 +134,7 @@ def test_under_every_fault_the_bill_matches_the_books_and_stays_under_the_cap(fa
             c.generate(f"fox {i}", **({"quality": "high"} if provider == "openai" else {}))
         except pp.PromptpaintError:
             pass
-    time.sleep(0.7)  # let a slow answer finish on the server, so it is billed before we look
+    fake.wait_idle()  # a slow answer the client gave up on is billed when the server finishes it
     check_books(fake, caps=(budget, Decimal("0.40")))
     assert fake.server_errors == []
 
@@ -196,12 +196,10 @@ def test_a_kill_9_mid_call_leaves_a_reservation_that_keeps_counting(fake, provid
     base, key = (fake.openai_base, OPENAI_KEY) if provider == "openai" else (fake.gemini_base, GEMINI_KEY)
     env = {**os.environ, "PROMPTPAINT_HOME": str(isolated_home)}
     proc = subprocess.Popen([sys.executable, "-c", KILLED, provider, base, key], env=env)
-    deadline = time.monotonic() + 60
-    while not fake.by_provider(provider) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    fake.wait_for_requests(1, provider, timeout=60)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
-    time.sleep(0.8)  # the provider finishes the work and bills it
+    fake.wait_idle()  # the provider finishes the work and bills it
     assert len(fake.billed) == 1
     row = pp.ledger().entries(1)[0]
     assert row["state"] == "interrupted" and row["reserved"] >= fake.bill_total()

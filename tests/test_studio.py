@@ -113,8 +113,9 @@ def start_slow_call_then_cancel(studio, front, fake, prompt="a slow fox"):
     """A call that reaches the provider, cancelled while it runs; returns its job to join."""
     fake.fault("openai", "slow", seconds=0.5)
     studio.prompt = prompt
+    sent = len(fake.by_provider("openai"))
     front.msg({"kind": "run", "action": "generate"})
-    time.sleep(0.1)  # let the request leave: a call cancelled before sending is never billed
+    fake.wait_for_requests(sent + 1, "openai")  # a call cancelled before sending is never billed
     assert studio.status == "running" and studio.started_at > 0
     job = studio._worker
     front.msg({"kind": "cancel"})
@@ -759,7 +760,7 @@ def test_cancel_skips_the_comparison_cells_not_yet_started(fake, monkeypatch):
     fake.fault("openai", "slow", seconds=0.5)
     studio.prompt = "a slow fox"
     front.msg({"kind": "compare", "models": ["gpt-image-2"], "qualities": ["low"], "repeats": 3})
-    time.sleep(0.1)
+    fake.wait_for_requests(1, "openai")  # the first cell's call is at the provider
     job = studio._worker
     assert studio.status == "running" and studio.compare["cells"][0]["status"] == "running"
     front.msg({"kind": "cancel"})
@@ -785,7 +786,7 @@ def test_a_cancelled_comparison_finishing_late_leaves_the_newer_grid_alone(fake,
     fake.fault("openai", "slow", seconds=1.5)   # the second's: still running when the first lands
     studio.prompt = "a slow fox"
     front.msg({"kind": "compare", "models": ["gpt-image-2"], "qualities": ["low"], "repeats": 2})
-    time.sleep(0.1)
+    fake.wait_for_requests(1, "openai")  # the first cell's call is at the provider
     old = studio._worker
     front.msg({"kind": "cancel"})
     studio.prompt = "a quick fox"

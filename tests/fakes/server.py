@@ -47,6 +47,9 @@ class FakeProviders:
         self.issued_signatures: dict[bytes, str] = {}  # decoded signature -> sha256 of its image
         self._faults: dict[str, collections.deque] = {"openai": collections.deque(), "gemini": collections.deque()}
         self._lock = threading.Lock()
+        # Notified when a request arrives or an answer is done: tests wait on it instead of sleeping.
+        self._changed = threading.Condition(self._lock)
+        self._in_flight = 0  # requests being handled: read, judged, billed, not yet answered
         self._host = host
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -145,6 +148,20 @@ class FakeProviders:
     def by_provider(self, provider: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.provider == provider]
 
+    def wait_for_requests(self, n: int = 1, provider: str | None = None, timeout: float = 10.0) -> None:
+        """Block until ``n`` requests (to ``provider``) have reached the fake: the event "the call left"."""
+        with self._changed:
+            arrived = self._changed.wait_for(
+                lambda: sum(provider in (None, r.provider) for r in self.requests) >= n, timeout)
+        if not arrived:
+            raise TimeoutError(f"{n} {provider or ''} request(s) expected, {len(self.requests)} arrived")
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Block until no request is being handled: the work done, billed and answered (or dropped)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._in_flight == 0, timeout):
+                raise TimeoutError(f"{self._in_flight} request(s) still being handled")
+
     def last(self, provider: str | None = None) -> RecordedRequest:
         reqs = self.requests if provider is None else self.by_provider(provider)
         if not reqs:
@@ -185,6 +202,16 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _dispatch(self):
+        with self.fake._changed:
+            self.fake._in_flight += 1
+        try:
+            self._answer()
+        finally:
+            with self.fake._changed:
+                self.fake._in_flight -= 1
+                self.fake._changed.notify_all()
+
+    def _answer(self):
         fake = self.fake
         req = None
         try:
@@ -214,6 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
                         req.json = None
             with fake._lock:
                 fake.requests.append(req)
+                fake._changed.notify_all()
             if provider:
                 answer = fake.batches.handle(req) if batch else fake.providers[provider].handle(req)
                 answer.headers = {**fake.providers[provider].headers(req), **answer.headers}
