@@ -92,6 +92,10 @@ class ProviderFake:
     def stream_error(self) -> tuple:
         raise NotImplementedError
 
+    def stream_event(self, name: str | None, data: dict) -> bytes:
+        """One server-sent event as the provider frames it."""
+        return ((f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n").encode()
+
     # -- shared
     def pop_fault(self, req: RecordedRequest) -> tuple[str | None, dict]:
         name, kw = self.fake._pop_fault(self.name) or (None, {})

@@ -1,13 +1,12 @@
 """The Batch APIs of both providers, mounted on FakeProviders (``fake.batches``).
 
-OpenAI: ``/v1/files`` (upload, retrieve, content), ``/v1/batches`` (create, retrieve, list,
-cancel). Gemini: ``models/{m}:batchGenerateContent`` (inline requests or a file), ``batches/{id}``
-(get, ``:cancel``), the Files API's resumable upload and ``files/{id}:download``.
+This module keeps the jobs, files and clock; each provider's routes and wire format live in
+batches_openai.py (``/v1/files``, ``/v1/batches``) and batches_gemini.py
+(``models/{m}:batchGenerateContent``, ``batches/{id}``, the Files API's resumable upload).
 
 Jobs move through their states with time: ``fake.batches.step`` seconds per stage (validating
 or pending, then running: the lines run one by one across that stage, then finalizing; a cancel
-takes ``cancel_delay``). Each line
-is answered by the fake's own single-call handler, so a batch line validates, renders, bills and
+takes ``cancel_delay``). Each line is answered by the fake's own single-call handler, so a batch line validates, renders, bills and
 takes queued faults exactly like a direct call, and is billed by the fake's own tables
 (``fake.billed``) at the Batch API's rate: half the direct one. ``billed`` here lists the batch
 lines' bills by job and key.
@@ -22,10 +21,10 @@ import threading
 import time
 from decimal import Decimal
 
+from .batch_jobs import Job
 from .batches_gemini import GeminiBatches
 from .batches_openai import OpenAIBatches
 from .wire import Answer, CaseInsensitiveDict, RecordedRequest
-from .batch_jobs import Job
 
 
 class FakeBatches:

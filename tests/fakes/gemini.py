@@ -265,6 +265,9 @@ class GeminiFake(ProviderFake):
             out.append((None, whole))
         return out
 
+    def stream_event(self, name: str | None, data: dict) -> bytes:
+        return f"data: {json.dumps(data)}\r\n\r\n".encode()  # Gemini ends its events with CRLF CRLF
+
     def stream_error(self) -> tuple:
         return None, {"error": {"code": 500, "status": "INTERNAL",
                                 "message": "An internal error has occurred. Please retry or report."}}

@@ -12,7 +12,6 @@ sends an error event after that many events, ``fault("drop", after=1)`` closes t
 from __future__ import annotations
 
 import collections
-import json
 import threading
 import time
 
@@ -65,6 +64,7 @@ class Streaming:
         handler.send_header("Transfer-Encoding", "chunked")
         handler.end_headers()
         fault, after = answer.fault or (None, None)
+        provider = self.fake.providers[answer.provider]
         w = handler.wfile
         try:
             for i, (name, data) in enumerate(answer.events):
@@ -77,11 +77,11 @@ class Streaming:
                         handler.close_connection = True
                         names.append("(dropped)")
                         return
-                    name, data = self.fake.providers[answer.provider].stream_error()
-                    self._chunk(w, name, data)
+                    name, data = provider.stream_error()
+                    self._chunk(w, provider.stream_event(name, data))
                     names.append(name or "error")
                     break
-                self._chunk(w, name, data)
+                self._chunk(w, provider.stream_event(name, data))
                 names.append(name or "chunk")
             w.write(b"0\r\n\r\n")
             w.flush()
@@ -89,10 +89,6 @@ class Streaming:
             handler.close_connection = True
 
     @staticmethod
-    def _chunk(w, name, data) -> None:
-        text = (f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n"
-        if not name:
-            text = text.replace("\n\n", "\r\n\r\n")  # Gemini ends its events with CRLF CRLF
-        raw = text.encode()
+    def _chunk(w, raw: bytes) -> None:
         w.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
         w.flush()
