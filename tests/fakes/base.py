@@ -60,6 +60,7 @@ class ProviderFake:
 
     name: str
     FAULTS: tuple[str, ...]
+    DEFAULT_USAGE: dict             # token-count overrides a fresh fake starts with (usually none)
     OUTCOME_FAULTS: frozenset[str]  # faults answered after validation, as the outcome of the work
     USAGE_KEY: str                  # where a JSON answer carries its usage counts
     OUTPUT_COUNT: str               # the usage count ``odd_usage`` null/negative/huge breaks

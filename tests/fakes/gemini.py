@@ -54,6 +54,7 @@ GEMINI_THOUGHTS = {"gemini-3.1-flash-image": 900, "gemini-3.1-flash-lite-image":
 class GeminiFake(ProviderFake):
     name = "gemini"
     FAULTS = GEMINI_FAULTS
+    DEFAULT_USAGE = DEFAULT_GEMINI_USAGE
     OUTCOME_FAULTS = frozenset({"image_safety", "blocked", "text_only"})
     USAGE_KEY, OUTPUT_COUNT = "usageMetadata", "candidatesTokenCount"
 

@@ -77,6 +77,7 @@ def openai_input_image_tokens(w: int, h: int) -> int:
 class OpenAIFake(ProviderFake):
     name = "openai"
     FAULTS = OPENAI_FAULTS
+    DEFAULT_USAGE = DEFAULT_OPENAI_USAGE
     OUTCOME_FAULTS = frozenset({"moderation"})
     USAGE_KEY, OUTPUT_COUNT = "usage", "output_tokens"
 

@@ -18,10 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .base import Bill
 from .batches import FakeBatches
-from .gemini import DEFAULT_GEMINI_USAGE, GEMINI_KEY, GeminiFake
+from .gemini import GEMINI_KEY, GeminiFake
 from .gemini_params import GEMINI_MODELS, gemini_size
 from .images import colour_for
-from .openai import DEFAULT_OPENAI_USAGE, OPENAI_CURRENT_MODELS, OPENAI_KEY, OPENAI_RETIRED_MODELS, OpenAIFake
+from .openai import OPENAI_CURRENT_MODELS, OPENAI_KEY, OPENAI_RETIRED_MODELS, OpenAIFake
 from .streams import Streaming
 from .wire import Answer, CaseInsensitiveDict, RecordedRequest, parse_multipart
 
@@ -30,12 +30,11 @@ class FakeProviders:
     """Both providers on one ThreadingHTTPServer bound to 127.0.0.1:<ephemeral port>."""
 
     def __init__(self, *, keys=None, latency: float = 0.0, host: str = "127.0.0.1"):
+        self.providers = {p.name: p for p in (OpenAIFake(self), GeminiFake(self))}
         self.keys: set[str] = set(keys) if keys is not None else {OPENAI_KEY, GEMINI_KEY}
         self.latency = latency
-        self.usage: dict[str, dict[str, int]] = {
-            "openai": dict(DEFAULT_OPENAI_USAGE),
-            "gemini": dict(DEFAULT_GEMINI_USAGE),
-        }
+        # Overrides of the token counts, per provider: e.g. fake.usage["openai"]["text_tokens"] = 40.
+        self.usage: dict[str, dict[str, int]] = {n: dict(p.DEFAULT_USAGE) for n, p in self.providers.items()}
         self.openai_models: set[str] = set(OPENAI_CURRENT_MODELS)
         self.openai_retired: set[str] = set(OPENAI_RETIRED_MODELS)
         self.gemini_models: dict[str, dict] = {k: dict(v) for k, v in GEMINI_MODELS.items()}
@@ -45,7 +44,7 @@ class FakeProviders:
         self.streaming = Streaming(self)  # delays and faults of streamed answers
         self.server_errors: list[str] = []  # tracebacks of bugs inside the fake itself
         self.issued_signatures: dict[bytes, str] = {}  # decoded signature -> sha256 of its image
-        self._faults: dict[str, collections.deque] = {"openai": collections.deque(), "gemini": collections.deque()}
+        self._faults: dict[str, collections.deque] = {n: collections.deque() for n in self.providers}
         self._lock = threading.Lock()
         # Notified when a request arrives or an answer is done: tests wait on it instead of sleeping.
         self._changed = threading.Condition(self._lock)
@@ -53,7 +52,6 @@ class FakeProviders:
         self._host = host
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self.providers = {p.name: p for p in (OpenAIFake(self), GeminiFake(self))}
         self.batches = FakeBatches(self)
 
     def _billing_defaults(self) -> None:
@@ -175,8 +173,8 @@ class FakeProviders:
             self.requests.clear()
             self.server_errors.clear()
             self.billed.clear()
-        self.usage["openai"] = dict(DEFAULT_OPENAI_USAGE)
-        self.usage["gemini"] = dict(DEFAULT_GEMINI_USAGE)
+        for name, provider in self.providers.items():
+            self.usage[name] = dict(provider.DEFAULT_USAGE)
         self._billing_defaults()
         self.latency = 0.0
         self.streaming.reset()
