@@ -2,14 +2,15 @@
 
 Synced state stays small (ids, settings, text): images travel as binary custom messages on
 demand and live in the engine's store, so a saved notebook holds no image bytes and no key.
-The protocol is written down in docs/widget-protocol.md; the work is done in session.py.
+The protocol is written down in docs/widget-protocol.md; the work is done in ``session``.
+Messages from the front end go through one table (``MESSAGES``); every request that carries an
+id gets exactly one answer through ``_answer``, an error included.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,82 +18,18 @@ import anywidget
 import traitlets as t
 from PIL import Image
 
-from .client import Client, Result
-from . import imagemeta
-from .errors import InvalidRequest, PromptpaintError
-from .session import Job, Session, StudioTurn, error_state
+from .. import imagemeta
+from ..client import Client, Result
+from ..errors import InvalidRequest, PromptpaintError
+from . import reruns
+from .errorcard import error_message
+from .history import StudioTurn
+from .jobs import BUSY, Job
+from .protocol import _ACK, _FRONT_END, _READ, _TRAITS, MESSAGES, Reply
+from .session import Session
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 log = logging.getLogger(__name__)
-# The Studios each notebook cell made in its last run: running the cell again retires them.
-# cell id -> (the execute request's msg_id, [weak refs to its Studios])
-_by_cell: dict[str, tuple[str, list[weakref.ref]]] = {}
-
-
-def _cell_run() -> tuple[str, str] | None:
-    """(cell id, id of this run) for the notebook cell being run, or None outside one.
-
-    JupyterLab and Notebook 7 put the cell's id in the execute request's metadata; the request's
-    own msg_id tells one run of the cell from the next.
-    """
-    try:
-        from IPython import get_ipython
-
-        kernel = getattr(get_ipython(), "kernel", None)
-        parent = (kernel.get_parent() if hasattr(kernel, "get_parent") else None) or {}
-        metadata = parent.get("metadata") or {}
-        cell = metadata.get("cellId") or metadata.get("cell_id")
-        run = (parent.get("header") or {}).get("msg_id")
-        return (cell, run) if isinstance(cell, str) and cell and isinstance(run, str) else None
-    except Exception:  # outside a kernel, or an older one: nothing to replace
-        return None
-
-
-def _register(studio: "Studio") -> None:
-    """Retire the Studios an earlier run of this cell made (not those of this run: a cell may
-    make two side by side)."""
-    where = _cell_run()
-    if where is None:
-        return
-    cell, run = where
-    last_run, refs = _by_cell.get(cell, (run, []))
-    if last_run != run:
-        for ref in refs:
-            older = ref()
-            if older is not None and older is not studio:
-                older._session.retire("replaced")  # its view says so; a click there spends nothing
-        refs = []
-    _by_cell[cell] = (run, refs + [weakref.ref(studio)])
-
-
-# Which traits each Session change updates, and how each trait reads the Session.
-_TRAITS = {
-    "selection": ("provider", "model", "params"),
-    "turns": ("turns",),
-    "shown": ("current", "image_id", "image_size"),
-    "mask": ("has_mask",),
-    "status": ("status", "started_at"),
-    "error": ("error",),
-    "notice": ("notice",),
-    "costs": ("costs",),
-    "code": ("code",),
-    "retry": ("retry",),
-    "closed": ("closed",),
-    "compare": ("compare",),
-}
-_FRONT_END_ORDER = ("provider", "model", "params", "current", "prompt", "previews")
-_READ = {
-    "provider": lambda s: s.provider, "model": lambda s: s.model, "params": lambda s: dict(s.params),
-    "turns": lambda s: [h.as_state() for h in s.history], "current": lambda s: dict(s.current),
-    "image_id": lambda s: s.image_id, "image_size": lambda s: list(s.image_size),
-    "has_mask": lambda s: s.mask is not None, "status": lambda s: s.status,
-    "started_at": lambda s: s.started_at, "error": lambda s: s.error, "notice": lambda s: s.notice,
-    "costs": lambda s: s.costs, "code": lambda s: s.code, "retry": lambda s: s.retry,
-    "closed": lambda s: s.closed,
-    # A fresh copy each time: the worker fills the cells in place, and traitlets only syncs a new value.
-    "compare": lambda s: {**s.compare, "cells": [dict(c) for c in s.compare["cells"]]} if s.compare else {},
-}
-
 
 class Studio(anywidget.AnyWidget):
     """A notebook widget to generate images, paint a mask and edit inside it, with every call
@@ -149,14 +86,14 @@ class Studio(anywidget.AnyWidget):
 
     Running its cell again replaces a Studio: the old view says so and refuses to run.
     ``studio.close()`` does the same. The kernel ↔ browser protocol is in
-    ``docs/widget-protocol.md``; :class:`promptpaint.session.Session` holds the state.
+    ``docs/widget-protocol.md``; :class:`promptpaint.studio.Session` holds the state.
     """
 
     _esm = STATIC / "widget.js"  # CSS is bundled inside it, scoped under .promptpaint
 
     # The traits docs/widget-protocol.md marks ↔. Everything else is the kernel's to say: a write
     # from the browser to it is refused and the kernel's value sent back.
-    FRONT_END_TRAITS = frozenset(_FRONT_END_ORDER)
+    FRONT_END_TRAITS = frozenset(_FRONT_END)
 
     prompt = t.Unicode("").tag(sync=True)
     provider = t.Unicode("offline").tag(sync=True)
@@ -195,9 +132,9 @@ class Studio(anywidget.AnyWidget):
         for name in _TRAITS:
             self._on_session(name)
         self.on_msg(self._on_msg)
-        self.observe(self._on_front, names=list(_FRONT_END_ORDER))
+        self.observe(self._on_front, names=list(_FRONT_END))
         s.on_preview = self._send_preview
-        _register(self)
+        reruns.register(self)
 
     def close(self) -> None:
         """Close the widget: its views say so, and it accepts no more runs."""
@@ -240,7 +177,8 @@ class Studio(anywidget.AnyWidget):
             self.clear_mask()
         else:
             self._session.set_mask(value)
-            self._send_mask()  # every view shows the mask Edit will use
+            self.send({"kind": "mask", "image_id": self._session.image_id},
+                      buffers=[self._session.mask_png()] if self._session.mask is not None else [])
 
     def clear_mask(self) -> None:
         self._session.clear_mask()
@@ -263,188 +201,6 @@ class Studio(anywidget.AnyWidget):
     def _worker(self) -> Job | None:
         return self._session.job
 
-    # -- Session → traits ----------------------------------------------------------------------
-    @property
-    def _applying(self) -> bool:
-        return getattr(self._quiet, "on", False)
-
-    @_applying.setter
-    def _applying(self, value: bool) -> None:
-        self._quiet.on = value
-
-    def _on_session(self, name: str) -> None:
-        if not self._ready:
-            return
-        applying, self._applying = self._applying, True  # the kernel's own values: not re-checked
-        try:
-            with self.hold_sync():
-                for trait in _TRAITS[name]:
-                    setattr(self, trait, _READ[trait](self._session))
-        finally:
-            self._applying = applying
-
-    # -- traits the front end may write --------------------------------------------------------
-    def set_state(self, sync_data):
-        """A state update from the front end (ipywidgets calls this for comm messages only)."""
-        # Checked in dependency order, whatever order the browser sent them in: a model is
-        # checked against its new provider, params against the new model.
-        taken = {k: sync_data[k] for k in _FRONT_END_ORDER if k in sync_data}
-        refused = [k for k in sync_data if k not in taken and k in self.keys]
-        try:
-            super().set_state(taken)
-        except Exception as exc:  # a value of the wrong type: traitlets rolled it back
-            refused += list(taken)
-            self._session.set_error(InvalidRequest(
-                f"The front end sent a value of the wrong type ({type(exc).__name__}); it was ignored."))
-        if refused:
-            self.send_state(refused)
-
-    def _on_front(self, change) -> None:
-        if self._applying:
-            return
-        name, new = change["name"], change["new"]
-        s = self._session
-        try:
-            if name == "prompt":
-                s.choose_prompt(new)
-            elif name == "provider":
-                s.choose_provider(new)
-            elif name == "model":
-                s.choose_model(new)
-            elif name == "params":
-                s.choose_params(new)
-            elif name == "current":
-                s.show(new.get("turn"), new.get("index", 0))
-            elif name == "previews":
-                s.previews = bool(new)
-        except PromptpaintError as exc:
-            self._revert(name, change["old"])
-            s.set_error(exc)
-            return
-        if name in ("provider", "model"):
-            s.set_error(None)
-
-    def _send_preview(self, job: int, index: int, total: int, data: bytes, mime: str) -> None:
-        """A streamed preview, as a binary message like an image; never stored, never in state."""
-        self.send({"kind": "preview", "job": job, "index": index, "total": total,
-                   "label": f"preview {index + 1} of {total}", "mime": mime}, buffers=[data])
-
-    def _revert(self, name: str, old) -> None:
-        """Undo a refused value; the observers stay quiet meanwhile."""
-        applying, self._applying = self._applying, True
-        try:
-            setattr(self, name, old)
-        finally:
-            self._applying = applying
-
-    # -- messages from the front end -----------------------------------------------------------
-    def _on_msg(self, _widget, content: dict, buffers: list) -> None:
-        kind = content.get("kind") if isinstance(content, dict) else None
-        s = self._session
-        try:
-            if kind == "run":
-                self._run_from_ui(content.get("action"), content.get("prompt"))
-            elif kind == "cancel":
-                s.cancel()
-            elif kind == "mask":
-                s.set_mask_png(_buffer(buffers[0]) if buffers else b"")
-            elif kind == "markup":
-                s.set_markup_png(_buffer(buffers[0]) if buffers else b"")
-            elif kind == "upload":
-                if not buffers:
-                    raise InvalidRequest("The upload arrived empty.")
-                s.upload(_buffer(buffers[0]), str(content.get("name") or "upload"))
-            elif kind == "fetch":
-                self._send_image(content)
-            elif kind == "fetch_mask":
-                self._send_mask(content.get("request"))
-            elif kind == "past":
-                self._send_past(content)
-            elif kind == "hide_past":
-                s.hide_past(content.get("id"))
-                self._send_past(content)
-            elif kind == "open_past":
-                s.open_past(content.get("id"))
-            elif kind == "compare_estimate":
-                self._send_compare_estimate(content)
-            elif kind == "compare":
-                self._compare_from_ui(content)
-            else:
-                raise InvalidRequest(f"Unknown message from the front end: {str(kind)[:40]!r}.")
-        except PromptpaintError as exc:
-            s.set_error(exc)
-        except Exception as exc:  # whatever it was, the error card says so and the kernel carries on
-            log.exception("promptpaint: the %r message failed", kind)
-            s.set_error(exc)
-
-    def _run_from_ui(self, action, prompt=None) -> None:
-        s = self._session
-        if s.job is not None and s.job.is_alive():
-            s.set_notice("A call is already running: wait for it, or press Cancel.")
-            return
-        if isinstance(prompt, str):
-            # The text on screen when Run was pressed. The trait's own update may still be on its
-            # way: marimo posts it and this message separately, and they can arrive out of order.
-            self.prompt = prompt
-        s.start(action, self.prompt, dict(self.params))
-
-    def _compare_from_ui(self, content: dict) -> None:
-        s = self._session
-        if s.job is not None and s.job.is_alive():
-            s.set_notice("A call is already running: wait for it, or press Cancel.")
-            return
-        if isinstance(content.get("prompt"), str):
-            self.prompt = content["prompt"]  # the text on screen when Run was pressed, as for run
-        s.start_compare(content.get("models"), content.get("qualities"), content.get("repeats", 1), self.prompt)
-
-    def _send_compare_estimate(self, content: dict) -> None:
-        """Always answered: the cells and worst case, or ``error`` in words (the panel shows it)."""
-        reply = _with_request({"kind": "compare_estimate"}, content.get("request"))
-        try:
-            found = self._session.compare_estimate(content.get("models"), content.get("qualities"),
-                                                   content.get("repeats", 1))
-        except PromptpaintError as exc:
-            self.send({**reply, "cells": [], "calls": 0, "worst_case": None, "error": exc.message})
-            return
-        except Exception as exc:
-            self.send({**reply, "cells": [], "calls": 0, "worst_case": None, "error": error_state(exc)["message"]})
-            raise
-        self.send({**reply, **found})
-
-    def _send_past(self, content: dict) -> None:
-        """The Past images list; an error still answers (with no items) so the drawer stops waiting."""
-        reply = _with_request({"kind": "past"}, content.get("request"))
-        query = content.get("query", "")
-        try:
-            items = self._session.past(query if isinstance(query, str) else "", content.get("limit", 60))
-        except Exception as exc:
-            self.send({**reply, "items": [], "error": error_state(exc)["message"]})
-            raise
-        self.send({**reply, "items": [{k: v for k, v in i.items() if k != "params"} for i in items]})
-
-    def _send_mask(self, request=None) -> None:
-        """The kernel's mask for the current image (no buffer: none is held)."""
-        reply = _with_request({"kind": "mask", "image_id": self._session.image_id}, request)
-        data = self._session.mask_png()
-        self.send(reply, buffers=[data] if data else [])
-
-    def _send_image(self, content: dict) -> None:
-        """Answer a fetch with exactly one ``image`` message: the bytes, or ``error`` and none."""
-        image_id, thumb = content.get("id", ""), bool(content.get("thumb"))
-        reply = _with_request({"kind": "image", "id": str(image_id)[:64], "thumb": thumb}, content.get("request"))
-        try:
-            data, mime = self._session.image_bytes(image_id, thumb)
-            if content.get("download") is True and not thumb:
-                # The Download button: the image with how it was made written inside it.
-                data, note = imagemeta.for_download(data, self._session.ledger)
-                if note:
-                    reply["note"] = note
-        except Exception as exc:
-            self.send({**reply, "mime": None, "error": error_state(exc)["message"]}, buffers=[])
-            raise
-        self.send({**reply, "mime": mime}, buffers=[data])
-
-    # -- running calls ---------------------------------------------------------------------------
     def _python_call(self, action, prompt, params, wait) -> Result | None:
         s = self._session
         if prompt is not None:
@@ -465,17 +221,164 @@ class Studio(anywidget.AnyWidget):
             raise job.error
         return job.result
 
+    # -- Session → traits ----------------------------------------------------------------------
+    @property
+    def _applying(self) -> bool:
+        return getattr(self._quiet, "on", False)
+
+    @_applying.setter
+    def _applying(self, value: bool) -> None:
+        self._quiet.on = value
+
+    def _on_session(self, name: str) -> None:
+        if not self._ready:
+            return
+        applying, self._applying = self._applying, True  # the kernel's own values: not re-checked
+        try:
+            with self.hold_sync():
+                for trait in _TRAITS[name]:
+                    setattr(self, trait, _READ[trait](self._session))
+        finally:
+            self._applying = applying
+
+    def _send_preview(self, job: int, index: int, total: int, data: bytes, mime: str) -> None:
+        """A streamed preview, as a binary message like an image; never stored, never in state."""
+        self.send({"kind": "preview", "job": job, "index": index, "total": total,
+                   "label": f"preview {index + 1} of {total}", "mime": mime}, buffers=[data])
+
+    # -- traits the front end may write --------------------------------------------------------
+    def set_state(self, sync_data):
+        """A state update from the front end (ipywidgets calls this for comm messages only)."""
+        taken = {k: sync_data[k] for k in _FRONT_END if k in sync_data}  # in dependency order
+        refused = [k for k in sync_data if k not in taken and k in self.keys]
+        try:
+            super().set_state(taken)
+        except Exception as exc:  # a value of the wrong type: traitlets rolled it back
+            refused += list(taken)
+            self._session.set_error(InvalidRequest(
+                f"The front end sent a value of the wrong type ({type(exc).__name__}); it was ignored."))
+        if refused:
+            self.send_state(refused)
+
+    def _on_front(self, change) -> None:
+        if self._applying:
+            return
+        name, s = change["name"], self._session
+        try:
+            _FRONT_END[name](s, change["new"])
+        except PromptpaintError as exc:
+            applying, self._applying = self._applying, True  # undo the refused value quietly
+            try:
+                setattr(self, name, change["old"])
+            finally:
+                self._applying = applying
+            s.set_error(exc)
+            return
+        if name in ("provider", "model"):
+            s.set_error(None)
+
+    # -- messages from the front end: one table, one way to answer -------------------------------
+    def _on_msg(self, _widget, content, buffers: list) -> None:
+        content = content if isinstance(content, dict) else {}
+        kind = content.get("kind")
+        try:
+            if kind not in MESSAGES:
+                raise InvalidRequest(f"Unknown message from the front end: {str(kind)[:40]!r}.")
+            method, reply = MESSAGES[kind]
+            self._answer(content, reply, lambda: getattr(self, method)(content, [_buffer(b) for b in buffers]))
+        except Exception as exc:  # whatever it was, the error card says so and the kernel carries on
+            if not isinstance(exc, PromptpaintError):
+                log.exception("promptpaint: the %r message failed", kind)
+            self._session.set_error(exc)
+
+    def _answer(self, content: dict, reply: Reply, handle) -> None:
+        """Run ``handle`` and answer the request: what it returned, or ``error`` in words (then
+        re-raised for the error card, unless the reply says the asking panel shows it alone).
+        An ``ack`` is sent only when the front end asked for one with a request id."""
+        request = content.get("request")
+        valid = isinstance(request, int) or (isinstance(request, str) and len(request) <= 64)
+        head = {"kind": reply.kind, **({"of": str(content.get("kind"))} if reply is _ACK else {}),
+                **reply.echo(content), **({"request": request} if valid else {})}
+        try:
+            fields, out = handle() or ({}, [])
+        except Exception as exc:
+            if reply is not _ACK or valid:
+                self.send({**head, **reply.failed, "error": error_message(exc)}, buffers=[])
+            if reply.card or not isinstance(exc, PromptpaintError):
+                raise
+            return
+        if reply is not _ACK or valid:
+            self.send({**head, **fields}, buffers=out)
+
+    def _msg_run(self, content, _buffers) -> None:
+        if self._session.job is not None and self._session.job.is_alive():
+            return self._session.set_notice(BUSY)
+        if isinstance(content.get("prompt"), str):
+            # The text on screen when Run was pressed. The trait's own update may still be on its
+            # way: marimo posts it and this message separately, and they can arrive out of order.
+            self.prompt = content["prompt"]
+        self._session.start(content.get("action"), self.prompt, dict(self.params))
+
+    def _msg_compare(self, content, _buffers) -> None:
+        if self._session.job is not None and self._session.job.is_alive():
+            return self._session.set_notice(BUSY)
+        if isinstance(content.get("prompt"), str):
+            self.prompt = content["prompt"]  # the text on screen when Run was pressed, as for run
+        self._session.start_compare(content.get("models"), content.get("qualities"),
+                                    content.get("repeats", 1), self.prompt)
+
+    def _msg_cancel(self, _content, _buffers) -> None:
+        self._session.cancel()
+
+    def _msg_mask(self, _content, buffers) -> None:
+        self._session.set_mask_png(buffers[0] if buffers else b"")
+
+    def _msg_markup(self, _content, buffers) -> None:
+        self._session.set_markup_png(buffers[0] if buffers else b"")
+
+    def _msg_upload(self, content, buffers) -> None:
+        if not buffers:
+            raise InvalidRequest("The upload arrived empty.")
+        self._session.upload(buffers[0], str(content.get("name") or "upload"))
+
+    def _msg_open_past(self, content, _buffers) -> None:
+        self._session.open_past(content.get("id"))
+
+    def _msg_fetch(self, content, _buffers):
+        """The bytes of one image (or its thumbnail); the Download button's copy carries how it
+        was made written inside it."""
+        thumb = bool(content.get("thumb"))
+        data, mime = self._session.image_bytes(content.get("id", ""), thumb)
+        fields = {"mime": mime}
+        if content.get("download") is True and not thumb:
+            data, note = imagemeta.for_download(data, self._session.ledger)
+            if note:
+                fields["note"] = note
+        return fields, [data]
+
+    def _msg_fetch_mask(self, _content, _buffers):
+        """The kernel's mask for the current image (no buffer: none is held)."""
+        data = self._session.mask_png()
+        return {"image_id": self._session.image_id}, [data] if data else []
+
+    def _msg_past(self, content, _buffers):
+        query = content.get("query", "")
+        items = self._session.past(query if isinstance(query, str) else "", content.get("limit", 60))
+        return {"items": [{k: v for k, v in i.items() if k != "params"} for i in items]}, []
+
+    def _msg_hide_past(self, content, buffers):
+        self._session.hide_past(content.get("id"))
+        return self._msg_past(content, buffers)
+
+    def _msg_compare_estimate(self, content, _buffers):
+        found = self._session.compare_estimate(content.get("models"), content.get("qualities"),
+                                               content.get("repeats", 1))
+        return found, []
+
 
 def _buffer(buf) -> bytes:
     """A custom message's buffer (a memoryview from the comm, bytes in tests) as bytes."""
     return buf.tobytes() if isinstance(buf, memoryview) else bytes(buf)
 
 
-def _with_request(reply: dict, request) -> dict:
-    """``reply`` echoing the front end's request id (an int or a short string), when it sent one."""
-    if isinstance(request, int) or (isinstance(request, str) and len(request) <= 64):
-        return {**reply, "request": request}
-    return reply
-
-
-__all__ = ["Studio", "StudioTurn"]
+__all__ = ["Studio", "StudioTurn", "MESSAGES"]
