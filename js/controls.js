@@ -1,5 +1,5 @@
 import { h } from "./dom.js";
-import { findModel, modelLabel, modelsFor, providerLabel } from "./models.js";
+import { currentModel, findModel, modelLabel, modelsFor, providerLabel } from "./models.js";
 import { debounce, messages, send, setTraits, subscribe } from "./sync.js";
 import { changedCount, splitSpecs, tipFor } from "./settings.js";
 
@@ -174,7 +174,7 @@ export function createControls(model) {
   }
 
   /** "More settings (2 set)": counts what is typed too, before it reaches the kernel. */
-  function renderMoreCount(moreSpecs = splitSpecs(findModel(model.get("models") || [], model.get("model"))?.params).more, params = paramsNow()) {
+  function renderMoreCount(moreSpecs = splitSpecs(currentModel(model)?.params).more, params = paramsNow()) {
     const changed = changedCount(moreSpecs, params);
     moreSummary.textContent = changed ? `More settings (${changed} set)` : "More settings";
   }
