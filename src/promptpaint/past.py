@@ -1,4 +1,3 @@
 """Moved to ``promptpaint.studio.past``; this re-export keeps old imports working for one release."""
 
-from .studio.past import *  # noqa: F401,F403
 from .studio.past import folder, hide, items, load_session, record_upload, save_session  # noqa: F401

@@ -8,7 +8,9 @@
   (Generate/Edit), ``compare``, ``costs``, ``uploads``, ``past`` (Past images, resume),
   ``code`` (Show code) and ``errorcard``.
 
-Only ``widget`` imports a widget library, and only when ``Studio`` is first asked for.
+Only ``widget`` imports a widget library, and only when ``Studio`` is first asked for. The parts
+take the Session as an argument (annotated ``"Session"``) and never import ``session`` back, so
+the package has no import cycle.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ from the image file, so editing an older turn branches.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -16,9 +15,6 @@ from .. import images
 from ..errors import InvalidRequest, PromptpaintError, Refused
 from .code import snippets
 from .jobs import Job
-
-if TYPE_CHECKING:
-    from .session import Session
 
 PREVIEWS = 2         # previews asked for per call when the model streams them
 

@@ -4,14 +4,10 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from .. import codegen
 from ..store import encode_png
 from .jobs import Job
-
-if TYPE_CHECKING:
-    from .session import Session
 
 log = logging.getLogger(__name__)
 

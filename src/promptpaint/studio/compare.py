@@ -11,16 +11,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from .. import images, registry
 from ..errors import BudgetExceeded, InvalidRequest, PromptpaintError, Refused
 from .costs import decimal_text
 from .errorcard import error_state, error_title
 from .jobs import Job
-
-if TYPE_CHECKING:
-    from .session import Session
 
 log = logging.getLogger(__name__)
 

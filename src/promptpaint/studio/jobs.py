@@ -13,16 +13,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from PIL import Image
 
 from ..client import Chat, Client, Result
 from ..errors import InvalidRequest
 from ..transport import on_retry, scrub
-
-if TYPE_CHECKING:
-    from .session import Session
 
 log = logging.getLogger(__name__)
 BUSY = "A call is already running: wait for it, or press Cancel."

@@ -13,17 +13,13 @@ import tempfile
 import threading
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .. import config
 from ..ledger import Ledger
 from ..clock import current_user, utc_now
 from ..errors import InvalidRequest, PromptpaintError
 from ..store import ImageStore, check_id
-
-if TYPE_CHECKING:
-    from .history import StudioTurn
-    from .session import Session
+from .history import StudioTurn
 
 LEDGER_ROWS = 2000   # how far back the drawer looks; older calls stay in the ledger and `promptpaint cost`
 MAX_UPLOADS = 500    # uploads are not in the ledger, so the drawer keeps its own short list

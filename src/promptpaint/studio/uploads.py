@@ -6,16 +6,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .. import images, masks
 from ..errors import InvalidRequest
 from ..store import check_id, encode_png
 from . import past
-
-if TYPE_CHECKING:
-    from .history import StudioTurn
-    from .session import Session
+from .history import StudioTurn
 
 THUMB = 160
 THUMB_CACHE = 256    # thumbnails kept in memory; a long session must not grow without bound
