@@ -23,7 +23,7 @@ function render({ model, el }) {
   const root = h("div", { class: "promptpaint", tabindex: "-1" });
   const ui = createUiState(); // this view's own state: open drawers, the markup tool
   const cache = createImageCache(model);
-  const status = createStatus(model);
+  const status = createStatus(model, { ui });
   const controls = createControls(model);
   const caption = createCaption(model);
   const viewer = createViewer({ model, cache, root, caption: caption.el, report: status.report });

@@ -872,3 +872,15 @@ def test_the_session_facade_and_the_old_import_paths_need_no_widget_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert pp.Studio is __import__("promptpaint.studio", fromlist=["Studio"]).Studio
+
+
+def test_every_message_kind_the_kernel_handles_is_in_the_protocol_document():
+    from pathlib import Path
+
+    from promptpaint.studio.protocol import MESSAGES
+
+    doc = (Path(__file__).parents[1] / "docs" / "widget-protocol.md").read_text(encoding="utf-8")
+    missing = [kind for kind in MESSAGES if f'{{"kind": "{kind}"' not in doc]
+    assert missing == []
+    for method, _reply in MESSAGES.values():
+        assert callable(getattr(pp.Studio, method)), method
