@@ -310,22 +310,25 @@ class Studio(anywidget.AnyWidget):
         if reply is not _ACK or valid:
             self.send({**head, **fields}, buffers=out)
 
-    def _msg_run(self, content, _buffers) -> None:
-        if self._session.job is not None and self._session.job.is_alive():
-            return self._session.set_notice(BUSY)
+    def _ready_to_run(self, content) -> bool:
+        """False (and a notice) while a call runs; else takes the message's prompt: the text on
+        screen when Run was pressed. The trait's own update may still be on its way (marimo posts
+        it and the message separately, and they can arrive out of order)."""
+        if self._session.runner.busy():
+            self._session.set_notice(BUSY)
+            return False
         if isinstance(content.get("prompt"), str):
-            # The text on screen when Run was pressed. The trait's own update may still be on its
-            # way: marimo posts it and this message separately, and they can arrive out of order.
             self.prompt = content["prompt"]
-        self._session.start(content.get("action"), self.prompt, dict(self.params))
+        return True
+
+    def _msg_run(self, content, _buffers) -> None:
+        if self._ready_to_run(content):
+            self._session.start(content.get("action"), self.prompt, dict(self.params))
 
     def _msg_compare(self, content, _buffers) -> None:
-        if self._session.job is not None and self._session.job.is_alive():
-            return self._session.set_notice(BUSY)
-        if isinstance(content.get("prompt"), str):
-            self.prompt = content["prompt"]  # the text on screen when Run was pressed, as for run
-        self._session.start_compare(content.get("models"), content.get("qualities"),
-                                    content.get("repeats", 1), self.prompt)
+        if self._ready_to_run(content):
+            self._session.start_compare(content.get("models"), content.get("qualities"),
+                                        content.get("repeats", 1), self.prompt)
 
     def _msg_cancel(self, _content, _buffers) -> None:
         self._session.cancel()
