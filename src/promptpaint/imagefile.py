@@ -209,4 +209,4 @@ def webp_with(data: bytes, extra: dict[bytes, bytes]) -> bytes:
 
 def _name(kind: bytes) -> str:
     """A chunk type for a message: printable, whatever bytes a hostile file put there."""
-    return kind.decode("latin-1") if all(0x20 < b < 0x7F for b in kind) else kind.hex()
+    return kind.decode("latin-1") if all(0x20 <= b < 0x7F for b in kind) else kind.hex()

@@ -120,8 +120,8 @@ def embed(data: bytes, s: dict) -> bytes:
     kind = sniff(data)
     text = parameters_text(s)
     blob = xmp.story_json(s)
+    _fits(len(blob.encode("utf-8")))  # before building anything; XML escapes can only add to it
     if kind == "png":
-        _fits(len(blob.encode("utf-8")))
         return png_with(data, [png_text_chunk("parameters", text), png_itxt_chunk(KEY, blob)])
     if kind == "jpg":
         app1 = xmp.jpeg_payloads(text, blob)

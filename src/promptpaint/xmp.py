@@ -36,6 +36,11 @@ HEADER = b"http://ns.adobe.com/xap/1.0/\x00"          # a standard packet's APP1
 EXT_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"  # an extended packet's APP1 signature
 EXT_PORTION = 65400  # bytes of extended packet per segment; under the spec's 65458 with room to spare
 
+# Expat is linear in bytes, but each element costs a call into Python (several µs): a hostile packet
+# of a million tiny elements would take seconds. Real XMP nests a dozen deep and has at most a few
+# thousand elements; ours has eight, however long the story.
+MAX_NESTING = 100
+MAX_ELEMENTS = 10_000
 _STORY = f"{NS} {KEY}"                    # expat's names with namespace_separator=" "
 _GUID = f"{NOTE_NS} HasExtendedXMP"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -165,9 +170,15 @@ def _parse(xmp: bytes) -> dict[str, str]:
     """The first value of each wanted property, whether written as an element or an attribute."""
     found: dict[str, str] = {}
     depth, parts = 0, []  # depth > 0: inside the story element, gathering its text
+    nesting = elements = 0
 
     def start(name, attrs):
-        nonlocal depth
+        nonlocal depth, nesting, elements
+        nesting, elements = nesting + 1, elements + 1
+        if nesting > MAX_NESTING:
+            raise _Refused(f"its XMP nests elements more than {MAX_NESTING} deep, which no XMP does; not read")
+        if elements > MAX_ELEMENTS:
+            raise _Refused(f"its XMP has more than {MAX_ELEMENTS:,} elements, far more than any story; not read")
         if depth:
             depth += 1
             return
@@ -178,7 +189,8 @@ def _parse(xmp: bytes) -> dict[str, str]:
             depth, parts[:] = 1, [name]
 
     def end(_name):
-        nonlocal depth
+        nonlocal depth, nesting
+        nesting -= 1
         if depth:
             depth -= 1
             if depth == 0:
