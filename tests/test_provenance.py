@@ -170,7 +170,9 @@ def _provenance_and_notices(source):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         got = pp.provenance(source)
-    return got, [str(w.message) for w in caught if issubclass(w.category, imagemeta.ProvenanceNotice)]
+    notices = [w for w in caught if issubclass(w.category, imagemeta.ProvenanceNotice)]
+    assert all(w.filename == __file__ for w in notices)  # shown at the caller's line, not inside promptpaint
+    return got, [str(w.message) for w in notices]
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import warnings
 from decimal import Decimal
 from pathlib import Path
@@ -219,7 +220,11 @@ def read_embedded(data: bytes) -> dict | None:
 
 
 def _notice(message: str) -> None:
-    warnings.warn(message, ProvenanceNotice, stacklevel=4)
+    """Warn at the user's line (the first frame outside this package), whatever path led here."""
+    frame, level, here = sys._getframe(0), 1, str(Path(__file__).parent)
+    while frame is not None and frame.f_code.co_filename.startswith(here):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, ProvenanceNotice, stacklevel=level)
 
 
 def _story(raw, where: str) -> dict | None:
