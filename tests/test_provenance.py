@@ -94,6 +94,12 @@ def test_via_the_ledger_by_sha256(result, tmp_path):
     assert pp.provenance(plain.read_bytes())["ledger_id"] == result.ledger_id
 
 
+def test_a_folder_or_missing_path_is_a_clear_error(tmp_path):
+    for where in (tmp_path, tmp_path / "nope.png"):
+        with pytest.raises(pp.InvalidRequest, match="No image file at"):
+            pp.provenance(where)
+
+
 def test_unknown_image_has_no_story(tmp_path):
     path = tmp_path / "x.png"
     Image.new("RGB", (4, 4)).save(path)

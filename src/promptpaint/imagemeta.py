@@ -311,7 +311,7 @@ def provenance(source, *, ledger=None) -> dict | None:
         data = bytes(source)
     else:
         path = Path(source)
-        if not path.exists():
+        if not path.is_file():
             raise InvalidRequest(f"No image file at {path}.", param="path")
         data = path.read_bytes()
     got = read_embedded(data) if sniff(data) else None
