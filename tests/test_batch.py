@@ -14,7 +14,7 @@ from PIL import Image
 
 import promptpaint as pp
 from fakeserver import GEMINI_KEY, OPENAI_KEY, colour_for
-from promptpaint.providers import gemini_batch
+from promptpaint.providers.gemini import batch as gemini_batch
 
 GEMINI = "gemini-3.1-flash-image"
 
@@ -306,7 +306,7 @@ def test_batches_needs_a_key_to_reach_the_provider(fast, monkeypatch):
 
 
 def test_a_line_answered_with_unreadable_image_data_keeps_counting(fast, monkeypatch):
-    from promptpaint.providers import openai_batch
+    from promptpaint.providers.openai import batch as openai_batch
 
     real = openai_batch.answer_from
 

@@ -135,20 +135,8 @@ class Records:
 
 def _wire(provider: str, api_key: str, base_url: str):
     from .providers import provider_class
-    from .redact import register
-    from .transport import Transport
 
-    register(api_key)  # scrubbed from every message from here on, as a Client does with its key
-    cls = provider_class(provider)
-    transport = Transport(provider, (api_key,), cls.classify, cls.retry_delay)
-    if provider == "openai":
-        from .providers.openai_batch import OpenAIBatches
-        return OpenAIBatches(transport, api_key, base_url)
-    if provider == "gemini":
-        from .providers.gemini_batch import GeminiBatches
-        return GeminiBatches(transport, api_key, base_url)
-    raise InvalidRequest(f"{provider} has no Batch API: use pp.Sweep or a loop of generate() calls.",
-                         param="provider")
+    return provider_class(provider).batch_api(api_key, base_url)
 
 
 def submit(client, prompts, *, images=None, name: str | None = None, params: dict) -> "BatchJob":

@@ -469,12 +469,11 @@ class Client:
         reserves the user's ``ceiling=``): a budget is only as good as its reservations."""
         if self._provider.offline:
             return Decimal(0)
-        parts = [p for t in call.history for p in t.get("parts", [])]
+        replayed, extra_text = self._provider.history_inputs(call.history)
         n_in = (len(call.images) + (1 if call.mask is not None else 0) + (1 if call.markup is not None else 0)
-                + sum(1 for p in parts if "inlineData" in p or "fileData" in p))
-        extra_text = "".join(str(p.get("text", "")) for p in parts)
+                + replayed)
         if call.mask is not None:
-            extra_text += masks.GEMINI_MASK_INSTRUCTION
+            extra_text += self._provider.mask_instruction
         why = None if price is not None else f"the price of {self.model.id} is unknown"
         if why is None:
             try:
@@ -656,39 +655,6 @@ class Client:
         return self._provider.wire(self.model, call)
 
 
-def _compact(content: dict | None, store: ImageStore) -> dict | None:
-    """A provider-shaped turn with each inline image swapped for its id in the store.
-
-    A long conversation then holds ids, not megabytes of base64; ``_inflate`` puts the same
-    bytes back for the replay, so the model sees exactly what it sent (signatures included).
-    """
-    if not content:
-        return content
-    parts = []
-    for part in content.get("parts", []):
-        inline = part.get("inlineData")
-        if inline and part.get("thought") and not part.get("thoughtSignature"):
-            # An interim draft (a streamed preview): not the model's answer, carries no signature
-            # to return, and would be replayed as input tokens. Previews are never stored.
-            continue
-        if inline and "data" in inline:
-            digest, _ = store.put(base64.b64decode(inline["data"]))
-            part = {**part, "inlineData": {"mimeType": inline.get("mimeType"), "storeId": digest}}
-        parts.append(part)
-    return {**content, "parts": parts}
-
-
-def _inflate(content: dict, store: ImageStore) -> dict:
-    parts = []
-    for part in content.get("parts", []):
-        inline = part.get("inlineData")
-        if inline and "storeId" in inline:
-            data = base64.b64encode(store.read(inline["storeId"])).decode("ascii")
-            part = {**part, "inlineData": {"mimeType": inline["mimeType"], "data": data}}
-        parts.append(part)
-    return {**content, "parts": parts}
-
-
 @dataclass
 class Turn:
     prompt: str
@@ -721,7 +687,7 @@ class Chat:
         last = self.turns[-1].result.paths[0] if self.turns else None
         source = image if image is not None else last
         if c._provider.replays_conversation:
-            history = [_inflate(part, c.store) for t in self.turns for part in (t.user, t.model) if part]
+            history = [c._provider.inflate_turn(part, c.store) for t in self.turns for part in (t.user, t.model) if part]
             # The conversation already holds the latest image; send it again only to mask it.
             inputs = [source] if (image is not None or (mask is not None and source is not None)) else []
             kind = "chat"
@@ -742,7 +708,8 @@ class Chat:
                         book_kind=book_kind, markup=markup, on_partial=on_partial,
                         partial_images=partial_images, on_answer=answered.append)
         user, model = (answered[0].user_turn, answered[0].turn) if answered else (None, None)
-        self.turns.append(Turn(prompt, result, _compact(user, c.store), _compact(model, c.store)))
+        keep = c._provider.compact_turn
+        self.turns.append(Turn(prompt, result, keep(user, c.store), keep(model, c.store)))
         return result
 
     def branch(self, turn: int) -> "Chat":

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from ..errors import InvalidRequest
 from ..pricing import Usage
 from ..registry import Model
 
@@ -60,6 +61,7 @@ class Wire:
     json: dict | None = None
     form: dict | None = None
     files: list | None = None   # [(field, filename)]
+    provider: str | None = None # whose request it is: "show code" asks that provider for its shapes
 
 
 class Provider(abc.ABC):
@@ -76,6 +78,44 @@ class Provider(abc.ABC):
     preview_tokens = 0                     # output image tokens each streamed preview adds to the bill
     masks_by_instruction = False           # no mask input: any model takes a mask, sent as instruction + image
     key_placeholder = ""                   # how "show code" writes the key: an environment variable
+    mask_instruction = ""                  # text a masked call adds to the prompt (billed as input)
+    # "Show code": how a snippet gets the image out of the answer (a jq filter, then Python lines
+    # that read ``resp``).
+    snippet_curl_output = ""
+    snippet_python_output: tuple[str, ...] = ()
+
+    # -- hooks the rest of the package asks, so no provider name appears outside providers/ ----
+    @staticmethod
+    def history_inputs(history: list) -> tuple[int, str]:
+        """Input images and text a replayed conversation adds to a call (billed as input)."""
+        return 0, ""
+
+    @staticmethod
+    def compact_turn(content: dict | None, store) -> dict | None:
+        """A provider-shaped turn made small to keep (images swapped for store ids)."""
+        return content
+
+    @staticmethod
+    def inflate_turn(content: dict, store) -> dict:
+        """A kept turn made whole again for the replay (``compact_turn`` undone)."""
+        return content
+
+    @staticmethod
+    def inline_images(body: dict):
+        """The dicts of a request body whose ``"data"`` is an image (for "show code" to swap for
+        files)."""
+        return iter(())
+
+    @classmethod
+    def batch_api(cls, key, base_url: str):
+        """A client for this provider's Batch API (``submit``, ``poll``, ``cancel``,
+        ``outcomes``, ``line``), or InvalidRequest when it has none."""
+        raise InvalidRequest(f"{cls.label} has no Batch API: use pp.Sweep or a loop of generate() calls.",
+                             param="provider")
+
+    def batches(self):
+        """``batch_api`` with this connection's own key and base URL."""
+        return self.batch_api(self._key, self.base_url)
 
     @staticmethod
     def classify(status: int, body: dict, headers, request_id: str | None):
