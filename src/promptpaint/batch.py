@@ -25,9 +25,11 @@ from . import config, errors, pricing, registry
 from .errors import AuthError, BudgetExceeded, Cancelled, InvalidRequest, PromptpaintError, Refused, Timeout
 from .ledger import Attempt, Ledger, ledger as default_ledger
 from .clock import utc_now
+from .plan import Request
 from .progress import bar as progress_bar
 from .providers import batchwire
 from .registry import Price, UnknownPriceWarning
+from .result import Result
 from .store import ImageStore
 
 KEY = "pp-{}"
@@ -158,23 +160,22 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
             raise InvalidRequest(f"images= needs one entry per prompt: {len(prompts)} prompts, "
                                  f"{len(images)} images.", param="images")
         per_line = [[] if i is None else list(i) if isinstance(i, (list, tuple)) else [i] for i in images]
-    calls = [client._prepare(kind, p, inputs, None, params, None, None)[0]
-             for p, inputs in zip(prompts, per_line)]
-    provider = client._provider
-    wire = _wire(client.provider_name, provider._key, provider.base_url)
+    provider = client.connection
+    wire = provider.batches()  # InvalidRequest for a provider without a Batch API
+    price = client.price or batch_price(client.model, utc_now().date())
+    # Each line checked and bounded at batch prices; under a cap, a line nothing bounds refuses the job here.
+    plans = [client.plan(Request(kind, p, inputs, params=params), price=price) for p, inputs in zip(prompts, per_line)]
+    calls = [p.call for p in plans]
     for i, call in enumerate(calls):
         wire.line(client.model, KEY.format(i), call)  # refuses what this Batch API cannot take, before spending
-
-    price = client.price or batch_price(client.model, utc_now().date())
-    caps = client._caps()
-    # Each line's worst case at batch prices; under a cap, a line nothing bounds refuses the job here.
-    worst = [client._reservation(c, price, caps) for c in calls]
+    worst = [p.worst for p in plans]
     total = None if any(w is None for w in worst) else sum(worst, Decimal(0))
     checked = calls[0].params
+    caps = plans[0].caps
     records = Records(client.ledger)
     attempt = Attempt(provider=client.provider_name, model=client.model.id, kind="batch",
                       prompt=f"batch of {len(prompts)}: {prompts[0][:80]}", params=checked,
-                      price_version=price.version if price else None, budget=client._budget_id)
+                      price_version=price.version if price else None, budget=client.budget_id)
     row = client.ledger.reserve(attempt, total, caps)  # BudgetExceeded here: nothing uploaded
     name = name or f"promptpaint-{uuid.uuid4().hex[:10]}"
     try:
@@ -193,7 +194,7 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
                  "prompts": json.dumps(prompts), "inputs": json.dumps([len(c.images) for c in calls]),
                  "price": _price_row(price), "worst": json.dumps([None if w is None else str(w) for w in worst]),
                  "price_version": price.version if price else None,
-                 "budget": client._budget_id, "user": attempt.user, "reserve_row": row, "collected": 0})
+                 "budget": client.budget_id, "user": attempt.user, "reserve_row": row, "collected": 0})
     job = BatchJob(records.jobs(remote.id)[0], client.ledger, client.store, wire=wire, records=records)
     job.remote = remote
     return job
@@ -423,8 +424,6 @@ class BatchJob:
         return self.ledger.reserve(attempt, Decimal(0), []), False
 
     def _entry(self, idx: int, line: dict | None):
-        from .client import Result
-
         if line is None or line["status"] == "booking":
             return Cancelled(f"Line {idx} of batch {self.id} has not been collected.", provider=self.provider)
         cost = Decimal(line["cost"]) if line["cost"] is not None else None

@@ -12,7 +12,6 @@ from ...pricing import UntrustedUsage, Usage, tokens
 from ...transport import BILLED_HINT
 from ..base import Answer, Call, FileRef
 from .masks import MASK_INSTRUCTION, mask_png
-from .masks import MASK_INSTRUCTION, mask_png
 
 # Our name -> generationConfig field. imageConfig fields are handled apart.
 GENERATION_FIELDS = {"temperature": "temperature", "top_p": "topP", "top_k": "topK",

@@ -7,7 +7,6 @@ import base64
 import json
 from decimal import ROUND_CEILING, Decimal
 
-from ...images import mime_of
 from ...errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
 from ...pricing import Unbounded, UntrustedUsage, Usage, tokens
 from ...transport import BILLED_HINT
