@@ -418,7 +418,9 @@ def test_a_collection_that_died_halfway_is_finished_by_the_next_on_the_same_rows
     assert pp.ledger().spent() > fast.bill_total()  # the job and the half-booked line still count
     later = pp.batches(api_key=GEMINI_KEY)[0]
     assert all(isinstance(r, pp.Cancelled) for r in later.results()[1:2])  # claimed moments ago: left alone
-    monkeypatch.setattr(batch, "STALE_CLAIM", 0.0)  # ... until the claim is old
+    from promptpaint.ledger import batches as batch_tables
+
+    monkeypatch.setattr(batch_tables, "STALE_CLAIM", 0.0)  # ... until the claim is old
     results = pp.batches(api_key=GEMINI_KEY)[0].results()
     assert [type(r) for r in results] == [pp.Result] * 3
     assert len([r for r in ledger_rows() if r["kind"] == "generate"]) == 3  # the dead one's row was reused

@@ -345,15 +345,18 @@ def _from_ledger(digest: str, ledger) -> dict | None:
     from .ledger import ledger as default_ledger
 
     book = ledger or default_ledger()
-    for row in book.entries(limit=1_000_000):
-        if digest in (row.get("images") or []):
-            params = row.get("params") or {}
-            cost = row.get("cost")
-            return {"prompt": row.get("prompt"), "provider": row.get("provider"),
-                    "model": row.get("model"), "kind": row.get("kind"), "parameters": params,
-                    "seed": params.get("seed"),
-                    "cost_usd": None if cost is None else str(Decimal(cost)),
-                    "ledger_id": row.get("id"), "request_id": row.get("request_id"),
-                    "image": digest, "created": row.get("ts"), "promptpaint": None,
-                    "found_in": "ledger"}
-    return None
+    if hasattr(book, "image_origin"):  # the SQL backends look it up; any other ledger is scanned
+        row = book.image_origin(digest)
+    else:
+        row = next((r for r in book.entries(limit=1_000_000) if digest in (r.get("images") or [])), None)
+    if row is None:
+        return None
+    params = row.get("params") or {}
+    cost = row.get("cost")
+    return {"prompt": row.get("prompt"), "provider": row.get("provider"),
+            "model": row.get("model"), "kind": row.get("kind"), "parameters": params,
+            "seed": params.get("seed"),
+            "cost_usd": None if cost is None else str(Decimal(cost)),
+            "ledger_id": row.get("id"), "request_id": row.get("request_id"),
+            "image": digest, "created": row.get("ts"), "promptpaint": None,
+            "found_in": "ledger"}
