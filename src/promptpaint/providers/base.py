@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import abc
 import threading
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from dataclasses import dataclass, field
 
 from PIL import Image
 
 from ..errors import InvalidRequest
-from ..pricing import Usage
-from ..registry import Model
+
+if TYPE_CHECKING:  # annotations only: pricing asks the providers how output is counted
+    from ..pricing import Usage
+    from ..registry import Model
 
 
 @dataclass(frozen=True)
@@ -130,19 +132,16 @@ class Provider(abc.ABC):
     @staticmethod
     def worst_output(model: Model, wc: dict, params: dict, first_image_size) -> dict:
         """The largest output a call can be billed for, as ``Usage`` fields, from the model's
-        worst-case table ``wc``; raises ``pricing.Unbounded`` when nothing bounds it."""
-        from ..pricing import Unbounded
-
-        raise Unbounded(f"no worst case for {model.id}")
+        worst-case table ``wc``; raises ``pricing.Unbounded`` when nothing bounds it. A provider
+        whose models have worst-case figures in models.json must say how its output is counted."""
+        raise NotImplementedError(f"{model.id} has worst-case figures but its provider does not "
+                                  "say how its output is counted (Provider.worst_output)")
 
     @classmethod
     def connect(cls, key, base_url: str, retry, timeout: float) -> "Provider":
-        """An instance that talks to ``base_url`` with ``key``, retrying as ``retry`` says."""
-        from ..transport import Transport
-
-        transport = Transport(cls.name, (key,), cls.classify, cls.retry_delay, retry=retry,
-                              timeout=(10.0, timeout))
-        return cls(transport, key, base_url)
+        """An instance that talks to ``base_url`` with ``key``, retrying as ``retry`` says
+        (``providers.http.HTTPProvider`` does it over a ``Transport``)."""
+        raise NotImplementedError(f"{cls.__name__}.connect")
 
     @abc.abstractmethod
     def send(self, model: Model, call: Call, cancel: threading.Event | None = None,

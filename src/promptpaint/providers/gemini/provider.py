@@ -5,7 +5,8 @@ from __future__ import annotations
 from ...redact import Secret, SecretURL, register
 from ...sse import events
 from ...transport import Transport
-from ..base import Call, Provider, Wire
+from ..base import Call, Wire
+from ..http import HTTPProvider
 from . import history
 from .batch import GeminiBatches
 from .masks import MASK_INSTRUCTION
@@ -13,7 +14,7 @@ from .stream import read_gemini
 from .wire import answer_from, body, classify, retry_delay, user_turn
 
 
-class GeminiProvider(Provider):
+class GeminiProvider(HTTPProvider):
     """Masks by instruction plus a mask image (there is no mask parameter); chats replay the whole
     conversation with the model's own image parts and thought signatures; takes gs:// URIs."""
 

@@ -10,14 +10,15 @@ from ...images import mime_of
 from ...redact import Secret, SecretURL, register
 from ...sse import events
 from ...transport import Transport
-from ..base import Call, FileRef, Provider, Wire
+from ..base import Call, FileRef, Wire
+from ..http import HTTPProvider
 from .batch import OpenAIBatches
 from .masks import mask_png
 from .stream import read_openai
 from .wire import FIELDS, PARTIAL_IMAGE_TOKENS, _form, answer_from, classify, worst_image_tokens
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(HTTPProvider):
     """Masks as a file (alpha 0 where to edit), no conversation: each chat turn edits the last image."""
 
     name = "openai"
