@@ -80,6 +80,7 @@ class Provider(abc.ABC):
     preview_tokens = 0                     # output image tokens each streamed preview adds to the bill
     masks_by_instruction = False           # no mask input: any model takes a mask, sent as instruction + image
     key_placeholder = ""                   # how "show code" writes the key: an environment variable
+    request_id_headers: tuple[str, ...] = ("x-request-id",)  # where a reply names its request id
     mask_instruction = ""                  # text a masked call adds to the prompt (billed as input)
     # "Show code": how a snippet gets the image out of the answer (a jq filter, then Python lines
     # that read ``resp``).

@@ -12,6 +12,11 @@ class HTTPProvider(Provider):
 
     @classmethod
     def connect(cls, key, base_url: str, retry, timeout: float) -> "HTTPProvider":
-        transport = Transport(cls.name, (key,), cls.classify, cls.retry_delay, retry=retry,
-                              timeout=(10.0, timeout))
-        return cls(transport, key, base_url)
+        return cls(cls.transport(key, retry=retry, timeout=(10.0, timeout)), key, base_url)
+
+    @classmethod
+    def transport(cls, key, **options) -> Transport:
+        """A Transport that reads this provider's errors, waits and request ids, keeping ``key``
+        out of every message."""
+        return Transport(cls.name, (key,), cls.classify, cls.retry_delay,
+                         request_id_headers=cls.request_id_headers, **options)

@@ -27,6 +27,7 @@ class GeminiProvider(HTTPProvider):
     takes_uris = True
     masks_by_instruction = True
     key_placeholder = "$GEMINI_API_KEY"
+    request_id_headers = ("x-request-id", "x-goog-request-id")
     mask_instruction = MASK_INSTRUCTION
     snippet_curl_output = ("jq -r '.candidates[0].content.parts[] | select(.inlineData) | .inlineData.data'"
                            " | head -n1 | base64 --decode > out.png")
@@ -50,7 +51,7 @@ class GeminiProvider(HTTPProvider):
     def batch_api(cls, key, base_url: str) -> GeminiBatches:
         register(key)  # scrubbed from every message from here on, as a Client does with its key
         # No retries: creating a job twice would bill twice (see batchwire).
-        return GeminiBatches(Transport(cls.name, (key,), cls.classify, cls.retry_delay), key, base_url)
+        return GeminiBatches(cls.transport(key), key, base_url)
 
     @staticmethod
     def worst_output(model, wc, params, first_image_size) -> dict:

@@ -36,7 +36,7 @@ class OpenAIProvider(HTTPProvider):
     def batch_api(cls, key, base_url: str) -> OpenAIBatches:
         register(key)  # scrubbed from every message from here on, as a Client does with its key
         # No retries: creating a job twice would bill twice (see batchwire).
-        return OpenAIBatches(Transport(cls.name, (key,), cls.classify, cls.retry_delay), key, base_url)
+        return OpenAIBatches(cls.transport(key), key, base_url)
 
     @staticmethod
     def worst_output(model, wc, params, first_image_size) -> dict:
