@@ -145,7 +145,8 @@ class Client:
             if cls.key_env and config.api_key(cls.name):
                 return cls.name
         if api_key:
-            raise InvalidRequest("With api_key=, also name the provider: pp.Client('openai', api_key=…).",
+            example = next(p.name for p in providers.all_providers() if p.key_env)
+            raise InvalidRequest(f"With api_key=, also name the provider: pp.Client({example!r}, api_key=…).",
                                  param="provider")
         if not _offline_notice_shown:
             _offline_notice_shown = True
