@@ -53,7 +53,7 @@ class ProvenanceNotice(UserWarning):
 # -- the story --------------------------------------------------------------------------------
 def story(result, index: int = 0) -> dict:
     """The JSON-able account of how ``result``'s image ``index`` was made."""
-    from . import __version__
+    from .version import version
 
     params = dict(result.params or {})
     return {
@@ -68,7 +68,7 @@ def story(result, index: int = 0) -> dict:
         "request_id": result.request_id,
         "image": result.ids[index],
         "created": getattr(result, "created", None),
-        "promptpaint": __version__,
+        "promptpaint": version(),
     }
 
 
@@ -348,7 +348,7 @@ def for_download(data: bytes, ledger=None) -> tuple[bytes, str | None]:
     """A stored image's bytes with its story from the ledger inside, for the widget's Download,
     and a note when they had to stay as they are (C2PA). An image with no ledger row (an upload)
     downloads as stored."""
-    from . import __version__
+    from .version import version
 
     s = _from_ledger(sha256(data), ledger)
     if s is None or sniff(data) not in ("png", "jpg", "webp"):
@@ -357,23 +357,25 @@ def for_download(data: bytes, ledger=None) -> tuple[bytes, str | None]:
         return data, ("This image carries a C2PA manifest, so it downloads unchanged; how it was "
                       "made is in the ledger: pp.provenance(path) finds it by the file's bytes.")
     s = {k: v for k, v in s.items() if k != "found_in"}
-    return embed(data, {**s, "promptpaint": __version__}), None
+    return embed(data, {**s, "promptpaint": version()}), None
 
 
 def _from_ledger(digest: str, ledger) -> dict | None:
-    from . import __version__
     from .ledger import ledger as default_ledger
 
     book = ledger or default_ledger()
-    for row in book.entries(limit=1_000_000):
-        if digest in (row.get("images") or []):
-            params = row.get("params") or {}
-            cost = row.get("cost")
-            return {"prompt": row.get("prompt"), "provider": row.get("provider"),
-                    "model": row.get("model"), "kind": row.get("kind"), "parameters": params,
-                    "seed": params.get("seed"),
-                    "cost_usd": None if cost is None else str(Decimal(cost)),
-                    "ledger_id": row.get("id"), "request_id": row.get("request_id"),
-                    "image": digest, "created": row.get("ts"), "promptpaint": None,
-                    "found_in": "ledger"}
-    return None
+    if hasattr(book, "image_origin"):  # the SQL backends look it up; any other ledger is scanned
+        row = book.image_origin(digest)
+    else:
+        row = next((r for r in book.entries(limit=1_000_000) if digest in (r.get("images") or [])), None)
+    if row is None:
+        return None
+    params = row.get("params") or {}
+    cost = row.get("cost")
+    return {"prompt": row.get("prompt"), "provider": row.get("provider"),
+            "model": row.get("model"), "kind": row.get("kind"), "parameters": params,
+            "seed": params.get("seed"),
+            "cost_usd": None if cost is None else str(Decimal(cost)),
+            "ledger_id": row.get("id"), "request_id": row.get("request_id"),
+            "image": digest, "created": row.get("ts"), "promptpaint": None,
+            "found_in": "ledger"}
