@@ -46,7 +46,7 @@ def test_openai_through_the_cli_prices_the_call(fake, tmp_path):
             env={"OPENAI_API_KEY": OPENAI_KEY, "OPENAI_BASE_URL": fake.openai_base})
     assert r.returncode == 0, r.stderr
     # 12 text at $5 + 200 (gpt-image-2 low, 1024x1024) at $30 per 1M
-    assert "$0.006060" in r.stderr and fake.bill_total() == Decimal("0.00606")
+    assert "1 image(s), $0.00606\n" in r.stderr and fake.bill_total() == Decimal("0.00606")
     assert OPENAI_KEY not in r.stderr + r.stdout
     assert fake.last("openai").json["quality"] == "low"
 

@@ -12,7 +12,7 @@ import time
 import warnings
 from pathlib import Path
 
-from . import cli_ledger
+from . import cli_ledger, money
 
 # What -o can write, by file suffix (Pillow format names).
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".gif": "GIF"}
@@ -157,7 +157,7 @@ def _call(args) -> int:
             r = client.edit(args.prompt, image=args.image, mask=args.mask, **_params(args))
     for p in _write(r, args.output):
         print(p)
-    cost = "unknown" if r.cost is None else f"${r.cost:.6f}"
+    cost = money.format(r.cost)
     tag = " (offline stand-in)" if r.offline else ""
     print(f"{client.provider_name}/{client.model.id}: {len(r.ids)} image(s), {cost}{tag}", file=sys.stderr)
     if r.text and not r.offline:
@@ -167,7 +167,8 @@ def _call(args) -> int:
 
 def _cost(args) -> int:
     import promptpaint as pp
-    from .ledger import AWAITING, SESSION_ID, dollars
+    from .ledger import AWAITING, SESSION_ID
+    from .money import format as dollars
     from .clock import utc_now
 
     led = pp.ledger()

@@ -72,7 +72,7 @@ def ledger_cmd(args) -> int:
 
 
 def budget_cmd(args) -> int:
-    from .ledger import dollars
+    from .money import format as dollars
 
     led = _open(args.ledger)
     if args.action == "set":
@@ -89,7 +89,7 @@ def budget_cmd(args) -> int:
 
 def cost_by(args) -> int:
     from .errors import InvalidRequest
-    from .ledger import dollars
+    from .money import format as dollars
 
     day = None
     if args.day:

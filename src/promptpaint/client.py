@@ -29,12 +29,7 @@ from .store import ImageStore, encode_png, sha256
 from .transport import RetryPolicy, scrub
 
 
-class LedgerWarning(UserWarning):
-    """The ledger could not book an answered call; it stays counted at its reservation."""
-
-
-class OfflineNotice(UserWarning):
-    """No API key was found, so calls go to the offline stand-in."""
+from .errors import LedgerWarning, OfflineNotice  # noqa: E402,F401  (defined in errors.py; old import path)
 
 
 _offline_notice_shown = False

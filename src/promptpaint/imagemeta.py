@@ -40,14 +40,13 @@ _PNG_SIG = b"\x89PNG\r\n\x1a\n"
 FORMATS = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".webp": "webp"}
 
 
-class ProvenanceNotice(UserWarning):
-    """The story went to a sidecar file, because the image itself must stay byte-identical."""
+from .errors import ProvenanceNotice  # noqa: E402,F401  (defined in errors.py; old import path)
 
 
 # -- the story --------------------------------------------------------------------------------
 def story(result, index: int = 0) -> dict:
     """The JSON-able account of how ``result``'s image ``index`` was made."""
-    from . import __version__
+    from .version import __version__
 
     params = dict(result.params or {})
     return {
@@ -328,7 +327,7 @@ def for_download(data: bytes, ledger=None) -> tuple[bytes, str | None]:
     """A stored image's bytes with its story from the ledger inside, for the widget's Download,
     and a note when they had to stay as they are (C2PA). An image with no ledger row (an upload)
     downloads as stored."""
-    from . import __version__
+    from .version import __version__
 
     s = _from_ledger(sha256(data), ledger)
     if s is None or sniff(data) not in ("png", "jpg", "webp"):
@@ -341,7 +340,7 @@ def for_download(data: bytes, ledger=None) -> tuple[bytes, str | None]:
 
 
 def _from_ledger(digest: str, ledger) -> dict | None:
-    from . import __version__
+    from .version import __version__
     from .ledger import ledger as default_ledger
 
     book = ledger or default_ledger()

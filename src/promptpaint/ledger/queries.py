@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from . import COUNTED, Totals, summarise, usd
+from ..money import usd
+from .state import COUNTED, Totals, summarise
 
 
 class SQLReads:
