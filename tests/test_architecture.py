@@ -9,6 +9,7 @@ shrinks. The integrator empties them after the merge.
 from __future__ import annotations
 
 import ast
+import builtins
 from pathlib import Path
 
 try:
@@ -50,6 +51,20 @@ PROVIDER_LITERALS: set[str] = {
     "promptpaint/registry.py",  # an example in an error message (models branch)
     "promptpaint/session.py",   # offline notice, provider choice message (studio branch)
 }
+
+
+# Exception or warning classes defined outside errors.py, as "module: Class". registry.py (models
+# branch) still defines its own ShutdownWarning and UnknownPriceWarning: errors.py has them under
+# PromptpaintWarning, registry.py should import them from there.
+STRAY_EXCEPTIONS = {
+    "promptpaint/registry.py: ShutdownWarning",
+    "promptpaint/registry.py: UnknownPriceWarning",
+}
+
+# Layers that must not import each other: storage never imports presentation.
+STORAGE = ("promptpaint.ledger", "promptpaint.store")
+PRESENTATION = ("promptpaint.display", "promptpaint.studio", "promptpaint.session", "promptpaint.cli",
+                "promptpaint.sweepgrid", "promptpaint.progress")
 
 
 # -- reading the package ----------------------------------------------------------------------------
@@ -223,6 +238,43 @@ def test_provider_names_only_under_providers():
         f"  {m}:{line}: {text[:60]!r}" for m, hits in sorted(new.items()) for line, text in hits)
     fixed = sorted(PROVIDER_LITERALS - set(found))
     assert not fixed, f"no provider names left; remove from PROVIDER_LITERALS: {fixed}"
+
+
+def _exception_classes(path: Path) -> list[str]:
+    """Classes in ``path`` whose bases include a builtin exception or one of errors.py's classes."""
+    from promptpaint import errors
+
+    ours = set(errors.__all__)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+                kind = getattr(builtins, name, None)
+                if name in ours or isinstance(kind, type) and issubclass(kind, BaseException):
+                    found.append(node.name)
+                    break
+    return found
+
+
+def test_every_exception_and_warning_is_defined_in_errors_py():
+    found = {f"{_rel(p)}: {cls}" for m, p in MODULES.items() if m != "promptpaint.errors"
+             for cls in _exception_classes(p)}
+    new = sorted(found - STRAY_EXCEPTIONS)
+    assert not new, f"define these in errors.py (re-export at the old path): {new}"
+    fixed = sorted(STRAY_EXCEPTIONS - found)
+    assert not fixed, f"moved to errors.py; remove from STRAY_EXCEPTIONS: {fixed}"
+
+
+def _inside(module: str, layers) -> bool:
+    return any(module == layer or module.startswith(layer + ".") for layer in layers)
+
+
+def test_storage_never_imports_presentation():
+    graph = import_graph()
+    wrong = sorted(f"{m} -> {t}" for m, targets in graph.items() if _inside(m, STORAGE)
+                   for t in targets if _inside(t, PRESENTATION))
+    assert not wrong, f"storage imports presentation: {wrong}"
 
 
 # -- the checker checks itself: a rule that cannot fail guards nothing -----------------------------
