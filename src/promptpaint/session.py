@@ -297,6 +297,8 @@ class Session:
                 raise InvalidRequest(f"{name}: that value is not one {model.id} accepts.", param=name)
         try:
             registry.validate_params(model, images.drop_empty(params), kind="edit")
+        except InvalidRequest:  # a ValueError too: keep the registry's words
+            raise
         except (TypeError, ValueError, OverflowError):
             raise InvalidRequest("A setting has a value of the wrong kind.", param="params") from None
         self.params = dict(params)
