@@ -12,10 +12,6 @@ import ast
 import builtins
 from pathlib import Path
 
-try:
-    import pytest  # noqa: F401
-except ImportError:  # run as a script for the report
-    pytest = None
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "promptpaint"
 MAX_LINES = 400
@@ -300,11 +296,11 @@ def test_provider_literal_finder_skips_docstrings_and_comments(tmp_path):
     assert provider_literals(src) == [(5, "OpenAI")]
 
 
-if __name__ == "__main__":  # print the graph's cycles and offenders, for whoever empties the lists
+if __name__ == "__main__":  # `python tests/test_architecture.py`: today's cycles and offenders, in full
     g = import_graph()
     for c in strongly_connected(g):
-        print(" -> ".join(a_cycle(g, c)), f"  ({len(c)} modules: {sorted(c)})")
+        print("cycle:", " -> ".join(a_cycle(g, c)), f"({len(c)} modules: {', '.join(sorted(c))})")
     for mod, p in MODULES.items():
-        if not mod.startswith("promptpaint.providers") and provider_literals(p):
-            print(_rel(p), provider_literals(p)[:3])
-    pytest.main([__file__, "-q"])
+        if not mod.startswith("promptpaint.providers"):
+            for line, text in provider_literals(p):
+                print(f"provider name: {_rel(p)}:{line}: {text[:60]!r}")
