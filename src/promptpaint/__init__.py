@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import logging
 
-from .client import Chat, Client, OfflineNotice, Result
+from .client import Chat, Client, Result
 from .sweep import Sweep
-from .errors import (AccessError, AuthError, BudgetExceeded, Cancelled, InvalidRequest, ModelRetired,
-                     PromptpaintError, ProviderError, QuotaExceeded, RateLimited, Refused, Timeout)
+from .errors import (AccessError, AuthError, BudgetExceeded, Cancelled, InvalidRequest, LedgerError,
+                     LedgerWarning, ModelRetired, OfflineNotice, PromptpaintError, PromptpaintWarning,
+                     ProvenanceNotice, ProviderError, QuotaExceeded, RateLimited, Refused, Timeout)
 from .ledger import Ledger, SQLiteLedger, ledger
 from .pricing import Usage
+# ShutdownWarning and UnknownPriceWarning are defined in errors.py too; registry.py (another branch)
+# still defines its own until the merge, and its are the ones it issues, so they come from there.
 from .registry import ShutdownWarning, UnknownPriceWarning
 
 # A library logs, an application decides where to: silent unless the user configures logging.
@@ -47,7 +50,7 @@ def batches(**kw):
 
 
 def __getattr__(name: str):
-    if name == "__version__":
+    if name == "__version__":  # read on first use, from the installed metadata (version.py)
         from .version import version
 
         globals()["__version__"] = version()
@@ -64,5 +67,6 @@ __all__ = [
     "Ledger", "SQLiteLedger",
     "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited", "QuotaExceeded",
     "Refused", "ProviderError", "Timeout", "ModelRetired", "BudgetExceeded", "Cancelled",
-    "OfflineNotice", "ShutdownWarning", "UnknownPriceWarning",
+    "LedgerError", "PromptpaintWarning", "OfflineNotice", "ShutdownWarning", "UnknownPriceWarning",
+    "LedgerWarning", "ProvenanceNotice",
 ]

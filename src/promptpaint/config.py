@@ -9,8 +9,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
+from . import money
 from .errors import InvalidRequest
 from .redact import redact_url
+
 
 class _ByProvider(Mapping):
     """provider name -> one attribute of its class, for the providers that have it. Read from the
@@ -80,18 +82,8 @@ def settings() -> dict:
 
 
 def dollars(value, setting: str) -> Decimal:
-    """A money setting as a Decimal >= 0, or an error that names the setting and shows a good value."""
-    bad = isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal))
-    amount = None
-    if not bad:
-        try:
-            amount = Decimal(str(value).strip())
-        except ArithmeticError:
-            bad = True
-    if bad or not amount.is_finite() or amount < 0:
-        raise InvalidRequest(f"{setting} must be an amount of US dollars of 0 or more, like 5 or 0.50, "
-                             f"not {value!r}.", param=setting.rstrip("="))
-    return amount
+    """A money setting as a Decimal >= 0, or an error that names the setting (``money.parse``)."""
+    return money.parse(value, setting)
 
 
 def daily_budget() -> Decimal | None:
