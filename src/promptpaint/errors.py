@@ -195,6 +195,11 @@ class ProvenanceNotice(PromptpaintWarning):
     byte-identical), or the metadata a file carries could not be read and was ignored (and why)."""
 
 
+class MalformedFile(ValueError):
+    """A file whose structure is not what its format says; the message says where and what. Readers
+    of provenance turn it into a ``ProvenanceNotice``: a hostile file never raises at a user."""
+
+
 __all__ = [
     "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited",
     "QuotaExceeded", "Refused", "ProviderError", "Timeout", "ModelRetired",
