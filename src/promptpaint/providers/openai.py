@@ -23,7 +23,7 @@ VERIFY_HINT = ("Verify the organization at https://platform.openai.com/settings/
 
 # Our parameter names are OpenAI's own; these go as-is into the JSON body or the form.
 FIELDS = ("n", "size", "quality", "background", "output_format", "output_compression",
-          "moderation", "safety_identifier", "input_fidelity")
+          "moderation", "safety_identifier", "input_fidelity", "complexity")
 
 
 def classify(status: int, body: dict, headers, request_id: str | None):
@@ -163,7 +163,9 @@ class OpenAIProvider(Provider):
 
     @staticmethod
     def worst_output(model, wc, params, first_image_size) -> dict:
-        per_image = worst_image_tokens(model, wc, params, first_image_size)
+        # complexity's planning tokens: a ceiling in the worst-case data, whatever level is asked
+        per_image = worst_image_tokens(model, wc, params, first_image_size) + int(
+            wc.get("planning_tokens_per_image", 0))
         return {"output_image_tokens": per_image * int(params.get("n") or 1)}
 
     def __init__(self, transport: Transport, api_key: str, base_url: str):
