@@ -43,14 +43,17 @@ def user_path() -> Path | None:
     if env is not None:
         if not env.strip():
             return None
-        path = Path(env).expanduser()
+        path = Path(env).expanduser().absolute()  # the ledger records where a price came from
         if not path.is_file():
             raise RegistryFileError(
                 f"{ENV}={env}: no such file. Point it at a models.json, or unset it.", param=ENV)
         return path
     from . import config
 
-    path = config.home() / "models.json"
+    try:
+        path = config.home() / "models.json"
+    except OSError:  # a home that cannot be created has no models file in it
+        return None
     return path if path.is_file() else None
 
 
