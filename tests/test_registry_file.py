@@ -211,3 +211,11 @@ def test_a_budgeted_call_is_booked_at_the_users_prices(nano_at_the_fake, isolate
     expected = (Decimal(u.input_text_tokens) * Decimal("1.5") + Decimal(u.output_image_tokens) * 30
                 + Decimal(u.output_text_tokens + u.thinking_tokens) * Decimal("7.5")) / 10**6
     assert r.cost == expected and u.output_image_tokens == 1680
+
+
+def test_a_teacher_can_make_the_added_model_the_default(isolated_home, day):
+    day("2026-12-03")
+    write(isolated_home / "models.json", {**NANO_FILE, "defaults": {"gemini": NANO}})
+    assert registry.default_model("gemini") == NANO
+    assert pp.Client("gemini", api_key="k").model.id == NANO
+    assert registry.default_model("openai") == "gpt-image-2"
