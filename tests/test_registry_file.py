@@ -179,6 +179,7 @@ def test_a_gateway_loads_the_teachers_file_by_path(tmp_path):
     bad = write(tmp_path / "bad.json", _nano(price={"output_image": None}))
     with pytest.raises(registry.RegistryFileError, match=r"prices\[0\]\.output_image"):
         registry.use_file(bad)
+    assert registry.user_file() is None  # a bad file is not left in use
 
 
 # ----------------------------------------------------------------------------- a call at the user's prices

@@ -99,10 +99,6 @@ class Model:
     origin: str = ""  # the user's models file that added or changed this model; "" if shipped
 
     @property
-    def from_user_file(self) -> bool:
-        return bool(self.origin)
-
-    @property
     def status(self) -> str:
         return self.lifecycle.get("status", "current")
 
@@ -171,9 +167,13 @@ def use_file(path: str | os.PathLike | None) -> None:
     """Lay the models file at ``path`` over the shipped registry for this process, whatever
     ``PROMPTPAINT_MODELS`` and the home folder say (a class gateway serving the teacher's file);
     None goes back to those. The file is checked now: a bad one raises RegistryFileError."""
-    _explicit[:] = [] if path is None else [Path(path)]
-    if path is not None:
-        _load(*_file_key(Path(path)))
+    _explicit[:] = [] if path is None else [Path(path).absolute()]
+    if _explicit:
+        try:
+            _load(*_file_key(_explicit[0]))
+        except RegistryFileError:
+            _explicit.clear()  # a bad file is not put in use
+            raise
 
 
 def load_file(path: str | os.PathLike) -> dict:
