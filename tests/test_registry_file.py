@@ -220,3 +220,12 @@ def test_a_teacher_can_make_the_added_model_the_default(isolated_home, day):
     assert registry.default_model("gemini") == NANO
     assert pp.Client("gemini", api_key="k").model.id == NANO
     assert registry.default_model("openai") == "gpt-image-2"
+
+
+def test_the_readme_example_is_the_file_these_tests_use():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Adding a model the package does not ship", 1)[1]
+    block = section.split("```json", 1)[1].split("```", 1)[0]
+    assert json.loads(block) == NANO_FILE  # so the README's example is what the tests book calls with
