@@ -16,12 +16,10 @@ from .client import Chat, Client, Result
 from .sweep import Sweep
 from .errors import (AccessError, AuthError, BudgetExceeded, Cancelled, InvalidRequest, LedgerError,
                      LedgerWarning, ModelRetired, OfflineNotice, PromptpaintError, PromptpaintWarning,
-                     ProvenanceNotice, ProviderError, QuotaExceeded, RateLimited, Refused, Timeout)
+                     ProvenanceNotice, ProviderError, QuotaExceeded, RateLimited, Refused,
+                     ShutdownWarning, Timeout, UnknownPriceWarning)
 from .ledger import Ledger, SQLiteLedger, ledger
 from .pricing import Usage
-# ShutdownWarning and UnknownPriceWarning are defined in errors.py too; registry.py (another branch)
-# still defines its own until the merge, and its are the ones it issues, so they come from there.
-from .registry import ShutdownWarning, UnknownPriceWarning
 
 # A library logs, an application decides where to: silent unless the user configures logging.
 logging.getLogger("promptpaint").addHandler(logging.NullHandler())

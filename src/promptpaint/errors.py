@@ -195,6 +195,12 @@ class ProvenanceNotice(PromptpaintWarning):
     byte-identical), or the metadata a file carries could not be read and was ignored (and why)."""
 
 
+class RegistryFileError(InvalidRequest):
+    """A models.json that cannot be used; the message names the file and the field."""
+
+    title = "Invalid models.json"
+
+
 class MalformedFile(ValueError):
     """A file whose structure is not what its format says; the message says where and what. Readers
     of provenance turn it into a ``ProvenanceNotice``: a hostile file never raises at a user."""
@@ -205,5 +211,5 @@ __all__ = [
     "QuotaExceeded", "Refused", "ProviderError", "Timeout", "ModelRetired",
     "BudgetExceeded", "Cancelled", "LedgerError", "Unbounded", "UntrustedUsage",
     "PromptpaintWarning", "ShutdownWarning", "UnknownPriceWarning", "LedgerWarning", "OfflineNotice",
-    "ProvenanceNotice",
+    "ProvenanceNotice", "RegistryFileError",
 ]

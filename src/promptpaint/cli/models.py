@@ -23,7 +23,8 @@ def run(args) -> int:
             state = f"retired {m.shutdown} -> {m.successor}"
         elif m.shutdown_warning(today):
             state = f"shuts down {m.shutdown} -> {m.successor}"
-        print(f"{m.id:40} {m.provider:8} {state:36} {price}")
+        mine = f"  [your models file: {m.origin}]" if m.origin else ""
+        print(f"{m.id:40} {m.provider:8} {state:36} {price}{mine}")
     return 0
 
 
