@@ -834,3 +834,22 @@ def test_every_message_kind_the_kernel_handles_is_in_the_protocol_document():
     assert missing == []
     for method, _reply in MESSAGES.values():
         assert callable(getattr(pp.Studio, method)), method
+
+
+def test_a_provider_without_a_key_says_what_to_set_and_keeps_the_settings_it_had():
+    studio = pp.Studio("offline")
+    before = (studio.provider, studio.model, dict(studio.params))
+    # What the Provider picker sends in one update: the provider, its first model, that model's settings.
+    studio.set_state({"provider": "openai", "model": "gpt-image-2",
+                      "params": {"size": "1024x1024", "quality": "low", "n": 1}})
+    assert studio.error["message"].startswith("No openai API key: set OPENAI_API_KEY")
+    assert "does not take" not in studio.error["message"]
+    assert (studio.provider, studio.model, dict(studio.params)) == before  # Size and Images stay the offline model's
+    studio.set_state({"params": {**studio.params, "n": 2}})  # the next choice is checked as usual again
+    assert studio.params["n"] == 2
+
+
+def test_an_offline_studio_says_so_in_the_widget_not_in_a_warning(recwarn):
+    studio = pp.Studio()
+    assert studio.provider == "offline" and "OPENAI_API_KEY" in studio.notice
+    assert not [w for w in recwarn if issubclass(w.category, pp.OfflineNotice)]

@@ -81,7 +81,8 @@ class History(list):
     def add(self, kind, prompt, params, ids, paths, cost, parent=None, chat=None, *,
             client: Client | None = None, text=None, cancelled=False, refused=False) -> StudioTurn:
         with self._lock:
-            turn = StudioTurn(id=self[-1].id + 1 if self else 1, kind=kind, prompt=prompt,
+            # max, not the last: a resumed history may list its turns out of order.
+            turn = StudioTurn(id=max(h.id for h in self) + 1 if self else 1, kind=kind, prompt=prompt,
                               provider=client.provider_name if client else kind,
                               model=client.model.id if client else "", params=dict(params), ids=list(ids),
                               paths=list(paths), cost=cost, parent=parent, text=text,
@@ -92,11 +93,16 @@ class History(list):
 
     def restore(self, states, store: ImageStore) -> None:
         """Saved turns back, in order; one damaged entry costs only itself."""
+        seen = {h.id for h in self}
         for t in states or []:
             try:
-                self.append(StudioTurn.from_state(t, store))
+                turn = StudioTurn.from_state(t, store)
             except (KeyError, TypeError, ValueError, ArithmeticError, PromptpaintError):
                 continue
+            if turn.id in seen:
+                continue  # a duplicated id (damaged or edited file) would make two turns one
+            seen.add(turn.id)
+            self.append(turn)
 
     def as_state(self) -> list[dict]:
         return [h.as_state() for h in self]

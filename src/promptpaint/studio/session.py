@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+import warnings
 from collections import OrderedDict
 from decimal import Decimal
 from typing import Callable
@@ -18,7 +19,7 @@ from typing import Callable
 from PIL import Image
 
 from .. import config, images, providers, registry
-from ..client import Client, Result
+from ..client import Client, OfflineNotice, Result
 from ..errors import InvalidRequest, PromptpaintError
 from ..store import ImageStore
 from . import calls, compare, past, uploads
@@ -64,8 +65,11 @@ class Session:
         self.runner = Runner(self)
         self.history = History()
         self.layers = Layers()
-        client = Client(provider, model=model, api_key=api_key, store=store, ledger=ledger,
-                        **self._client_options)
+        with warnings.catch_warnings():
+            # The widget says it itself (``notice``): no warning box with a file path under the cell.
+            warnings.simplefilter("ignore", OfflineNotice)
+            client = Client(provider, model=model, api_key=api_key, store=store, ledger=ledger,
+                            **self._client_options)
         self._api_keys = {client.provider_name: api_key} if api_key else {}
         self._clients[(client.provider_name, client.model.id)] = client
         self.store: ImageStore = client.store
@@ -87,8 +91,11 @@ class Session:
         # the widget) gets (job id, index, total, bytes, mime) for each; nothing is stored.
         self.previews = True
         self.on_preview: Callable[[int, int, int, bytes, str], None] | None = None
+        # Resume and the saved session are this notebook's own (keyed by its path).
+        self.notebook = past.notebook_path()
         if resume:
-            past.resume(self, past.load_session())
+            explicit = frozenset(k for k, v in (("provider", provider), ("model", model)) if v is not None)
+            past.resume(self, past.load_session(self.notebook), explicit)
         self.refresh_costs()
 
     # -- state the widget mirrors, kept by the parts that own it ---------------------------------
@@ -334,7 +341,7 @@ class Session:
     def _changed(self, name: str) -> None:
         if name in ("turns", "shown") and self.history:
             try:
-                past.save_session(self.snapshot())  # for resume=True; a new empty Studio keeps the last one
+                past.save_session(self.snapshot(), self.notebook)  # for resume=True; a new empty Studio keeps the last one
             except OSError:
                 log.warning("promptpaint: could not save the session for resume=True", exc_info=True)
         self.on_change(name)
