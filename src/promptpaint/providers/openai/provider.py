@@ -64,7 +64,7 @@ class OpenAIProvider(HTTPProvider):
         fields = self._fields(model, call)
         if call.previews:
             fields.update(stream=True, partial_images=call.previews)
-        if call.kind == "generate":
+        if call.kind == "generate" and not call.images:
             return Wire("POST", f"{self.base_url}/images/generations",
                         {**headers, "Content-Type": "application/json"}, json=fields, provider=self.name)
         files = [("image[]", f"image-{i}.png") for i in range(len(call.images))]
@@ -81,7 +81,9 @@ class OpenAIProvider(HTTPProvider):
         stream = call.previews > 0
         if stream:
             fields.update(stream=True, partial_images=call.previews)
-        if call.kind == "generate":
+        # Reference images go to images/edits, the endpoint that takes image files (image[]);
+        # images/generations is text only.
+        if call.kind == "generate" and not call.images:
             url = SecretURL(f"{self.base_url}/images/generations")  # no credentials in locals
             reply = self.transport.post(url, headers=headers, json=fields, cancel=cancel, stream=stream)
             n_in = 0
