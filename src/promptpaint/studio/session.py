@@ -22,7 +22,7 @@ from .. import config, images, providers, registry
 from ..client import Client, OfflineNotice, Result
 from ..errors import InvalidRequest, PromptpaintError
 from ..store import ImageStore
-from . import calls, compare, past, uploads
+from . import calls, compare, past, references, uploads
 from .costs import Costs
 from .errorcard import error_state
 from .history import History, StudioTurn
@@ -84,6 +84,7 @@ class Session:
         self.error: dict = {}
         self.notice = offline_notice() if client.offline else ""
         self.code: dict = {}
+        self.references: list[dict] = []  # {"id", "name"}: sent with the next Generate or Edit
         self.closed = ""
         self.compare: dict = {}  # the Compare panel's grid (`compare` in docs/widget-protocol.md)
         self.costs: dict = {}
@@ -274,6 +275,12 @@ class Session:
     def open_past(self, image_id) -> StudioTurn:
         return past.open_in(self, image_id)
 
+    def add_reference(self, data: bytes | None = None, name: str = "image", image_id=None) -> dict:
+        return references.add(self, data, name, image_id)
+
+    def remove_reference(self, image_id) -> None:
+        references.remove(self, image_id)
+
     # -- calls -----------------------------------------------------------------------------------
     def start(self, action, prompt: str | None = None, params: dict | None = None) -> Job:
         """Start a call on the worker; raises InvalidRequest before anything is spent."""
@@ -334,7 +341,8 @@ class Session:
             client, problem = self.client(), None
         except PromptpaintError as exc:
             client, problem = None, exc
-        self.costs = self.costs_book.panel(client, self.model, self.params, self.prompt, bool(self.image_id),
+        inputs = int(bool(self.image_id)) + len(self.references)
+        self.costs = self.costs_book.panel(client, self.model, self.params, self.prompt, inputs,
                                            totals=totals, error=problem)
         self._changed("costs")
 

@@ -18,20 +18,21 @@ import anywidget
 import traitlets as t
 from PIL import Image
 
-from .. import imagemeta
 from ..client import Client, Result
 from ..errors import InvalidRequest, PromptpaintError
-from . import reruns
+from . import reruns, saving
+from .files import StudioFiles
 from .errorcard import error_message
 from .history import StudioTurn
 from .jobs import BUSY, Job
 from .protocol import _ACK, _FRONT_END, _READ, _TRAITS, MESSAGES, Reply
+from .protocol import Dependent as _Dependent
 from .session import Session
 
 STATIC = Path(__file__).parent.parent / "static"
 log = logging.getLogger(__name__)
 
-class Studio(anywidget.AnyWidget):
+class Studio(StudioFiles, anywidget.AnyWidget):
     """A notebook widget to generate images, paint a mask and edit inside it, with every call
     priced, booked in the ledger and kept in a history you can branch from.
 
@@ -117,6 +118,7 @@ class Studio(anywidget.AnyWidget):
     closed = t.Unicode("").tag(sync=True)
     compare = t.Dict().tag(sync=True)
     previews = t.Bool(True).tag(sync=True)
+    references = t.List().tag(sync=True)
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
                  budget: float | None = None, resume: bool = False, **client_options):
@@ -362,13 +364,11 @@ class Studio(anywidget.AnyWidget):
         """The bytes of one image (or its thumbnail); the Download button's copy carries how it
         was made written inside it."""
         thumb = bool(content.get("thumb"))
-        data, mime = self._session.image_bytes(content.get("id", ""), thumb)
-        fields = {"mime": mime}
         if content.get("download") is True and not thumb:
-            data, note = imagemeta.for_download(data, self._session.ledger)
-            if note:
-                fields["note"] = note
-        return fields, [data]
+            data, mime, note = saving.with_story(self._session, content.get("id", ""))
+            return {"mime": mime, **({"note": note} if note else {})}, [data]
+        data, mime = self._session.image_bytes(content.get("id", ""), thumb)
+        return {"mime": mime}, [data]
 
     def _msg_fetch_mask(self, _content, _buffers):
         """The kernel's mask for the current image (no buffer: none is held)."""
@@ -388,10 +388,6 @@ class Studio(anywidget.AnyWidget):
         found = self._session.compare_estimate(content.get("models"), content.get("qualities"),
                                                content.get("repeats", 1))
         return found, []
-
-
-class _Dependent(Exception):
-    """A choice made for a provider the kernel just refused."""
 
 
 def _buffer(buf) -> bytes:
