@@ -139,6 +139,10 @@ class Session:
             out[spec["name"]] = value
         return out
 
+    def given_key(self, provider: str) -> bool:
+        """True when ``provider``'s key came as ``api_key=`` (Show code then names its variable)."""
+        return bool(self._api_keys.get(provider))
+
     def client(self, provider: str | None = None, model: str | None = None) -> Client:
         provider, model = provider or self.provider, model or self.model
         key = (provider, model)

@@ -68,12 +68,15 @@ class OpenAIProvider(HTTPProvider):
             return Wire("POST", f"{self.base_url}/images/generations",
                         {**headers, "Content-Type": "application/json"}, json=fields, provider=self.name)
         files = [("image[]", f"image-{i}.png") for i in range(len(call.images))]
+        payloads = {f"image-{i}.png": data for i, data in enumerate(call.images) if isinstance(data, bytes)}
         if call.mask is not None:
             files.append(("mask", "mask.png"))
+            payloads["mask.png"] = mask_png(call.mask)
         if call.markup is not None:
             files.append(("markup", "markup.png"))
+            payloads["markup.png"] = markup.png(call.markup)
         return Wire("POST", f"{self.base_url}/images/edits", headers, form=_form(fields), files=files,
-                    provider=self.name)
+                    provider=self.name, payloads=payloads)
 
     def send(self, model, call, cancel=None, on_preview=None):
         headers = {"Authorization": Secret(f"Bearer {self._key}")}
