@@ -52,8 +52,10 @@ def _images(page):
 # The pictures each notebook's HTML shows, by alt text: Results, then chats' turns (a branch repeats
 # the turn it starts from).
 PICTURES = {
-    "quickstart.ipynb": ["a red fox in snow", "make it night, with stars"],
-    "teaching.ipynb": ["a watercolour lighthouse on a cliff at dusk", "make it night", "a sky full of stars",
+    "quickstart.ipynb": ["a red fox in snow", "make it night, with stars",
+                         "a red fox in snow, patterned like the reference"],
+    "teaching.ipynb": ["a watercolour lighthouse on a cliff at dusk", "make it night",
+                       "the lighthouse, striped like the second picture", "a sky full of stars",
                        "a cat sitting on a windowsill", "now it is raining outside",
                        "a cat sitting on a windowsill", "now it is snowing outside"],
 }
