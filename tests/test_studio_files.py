@@ -159,3 +159,21 @@ def test_the_save_button_answers_with_the_path_and_says_where(tmp_path, monkeypa
     assert reply["path"].startswith(str(tmp_path.resolve())) and "a-boat-" in reply["path"]
     assert "Saved a-boat-" in studio.notice
     assert pp.provenance(reply["path"])["prompt"] == "a boat"
+
+
+def test_an_edit_with_markup_records_the_markup_layer_it_sent():
+    studio = pp.Studio("offline")
+    front = Front(studio)
+    studio.generate("a cat on a chair")
+    w, h = studio.image_size
+    strokes = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    strokes.paste((255, 0, 0, 255), (10, 10, 60, 20))
+    buf = io.BytesIO()
+    strokes.save(buf, format="PNG")
+    front.msg({"kind": "markup"}, [buf.getvalue()])
+    front.run("edit", "add a red hat where drawn")
+    assert studio.error == {}
+    story = pp.provenance(download(front, studio.image_id))
+    assert story["kind"] == "edit" and "mask" not in story and story["source"] == studio.turns[0]["images"][0]
+    layer = Image.open(studio.session.store.find(story["markup"]))
+    assert layer.size == (w, h) and layer.convert("RGBA").getpixel((20, 15))[:3] == (255, 0, 0)
