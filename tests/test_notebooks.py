@@ -75,6 +75,11 @@ def test_notebook_runs_offline_saves_no_images_or_key_and_shows_results_as_html(
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert errors == []
+    # No warning box (a stderr stream, with an internal file path) in normal use: the widget's
+    # notice says what the offline stand-in is.
+    stderr = [o.get("text") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    assert stderr == []
     state = json.dumps(nb.metadata["widgets"])  # widget state was saved ...
     assert "iVBORw0KGgo" not in state and "/9j/" not in state  # ... with no PNG or JPEG in it
     assert len(state) < 100_000  # the bundled front end is most of it
