@@ -177,3 +177,11 @@ def test_an_edit_with_markup_records_the_markup_layer_it_sent():
     assert story["kind"] == "edit" and "mask" not in story and story["source"] == studio.turns[0]["images"][0]
     layer = Image.open(studio.session.store.find(story["markup"]))
     assert layer.size == (w, h) and layer.convert("RGBA").getpixel((20, 15))[:3] == (255, 0, 0)
+
+
+def test_reference_chips_come_back_with_resume():
+    studio = pp.Studio("offline")
+    studio.generate("a fox")
+    kept = studio.add_reference(Image.new("RGB", (32, 32), "teal"), "teal.png")
+    again = pp.Studio("offline", resume=True)
+    assert again.references == [kept]

@@ -176,7 +176,8 @@ def open_in(s: "Session", image_id) -> "StudioTurn":
 def snapshot(s: "Session") -> dict:
     """What ``resume=True`` reopens: the turns, the image shown, the settings."""
     return {"turns": s.history.as_state(), "current": dict(s.current), "provider": s.provider,
-            "model": s.model, "params": dict(s.params), "prompt": s.prompt}
+            "model": s.model, "params": dict(s.params), "prompt": s.prompt,
+            "references": [dict(r) for r in s.references]}
 
 
 def resume(s: "Session", state: dict, explicit: frozenset = frozenset()) -> None:
@@ -194,6 +195,11 @@ def resume(s: "Session", state: dict, explicit: frozenset = frozenset()) -> None
         pass  # the provider has no key today, or the model retired: keep this Studio's choice
     if isinstance(state.get("prompt"), str):
         s.prompt = state["prompt"]
+    for ref in state.get("references") or []:
+        try:  # the chips come back while their files are in the store
+            s.add_reference(image_id=ref.get("id"), name=str(ref.get("name") or "image")[:120])
+        except (PromptpaintError, AttributeError):
+            continue
     cur = state.get("current") or {}
     try:
         s.show(cur.get("turn"), cur.get("index", 0))

@@ -21,7 +21,7 @@ def add(s: "Session", data: bytes | None = None, name: str = "image", image_id=N
         if s.store.find(image_id) is None:
             raise InvalidRequest("That image is not in the store any more.", param="id")
         turn = next((t for t in s.history if image_id in t.ids), None)
-        name = f"#{turn.id}" if turn else "image"
+        name = f"#{turn.id}" if turn else (name or "image")[:120]
     else:
         if not data:
             raise InvalidRequest("The reference image arrived empty.", param="references")

@@ -351,7 +351,7 @@ class Session:
         self._changed("costs")
 
     def _changed(self, name: str) -> None:
-        if name in ("turns", "shown") and self.history:
+        if name in ("turns", "shown", "references") and self.history:
             try:
                 past.save_session(self.snapshot(), self.notebook)  # for resume=True; a new empty Studio keeps the last one
             except OSError:
