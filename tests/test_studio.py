@@ -111,7 +111,8 @@ def test_upload_then_edit(offline):
 
 def start_slow_call_then_cancel(studio, front, fake, prompt="a slow fox"):
     """A call that reaches the provider, cancelled while it runs; returns its job to join."""
-    fake.fault("openai", "slow", seconds=0.5)
+    # Long enough that a quick call made after the cancel lands first even on a loaded machine.
+    fake.fault("openai", "slow", seconds=2)
     studio.prompt = prompt
     sent = len(fake.by_provider("openai"))
     front.msg({"kind": "run", "action": "generate"})
