@@ -185,3 +185,18 @@ def test_reference_chips_come_back_with_resume():
     kept = studio.add_reference(Image.new("RGB", (32, 32), "teal"), "teal.png")
     again = pp.Studio("offline", resume=True)
     assert again.references == [kept]
+
+
+def test_a_compare_cell_downloads_with_its_own_calls_story():
+    studio = pp.Studio("offline")
+    front = Front(studio)
+    first = studio.generate("a fox", seed=4)
+    studio.session.choose_params({**studio.params, "seed": 4})
+    studio.prompt = "a fox"
+    front.msg({"kind": "compare", "models": ["offline-sketch"], "qualities": [], "repeats": 1, "prompt": "a fox"})
+    front.wait()
+    cell = studio.turns[-1]
+    assert cell["kind"] == "compare" and cell["images"] == first.ids  # the same bytes, another call
+    studio.current = {"turn": cell["id"], "index": 0}
+    story = pp.provenance(download(front, cell["images"][0]))
+    assert story["ledger_id"] == cell["ledger_id"] != first.ledger_id and story["kind"] == "generate"

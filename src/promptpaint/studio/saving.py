@@ -62,7 +62,8 @@ def story(s: "Session", image_id: str) -> dict | None:
         return None
     told.pop("found_in", None)
     # The row books the call; the turn says what the user did ("edit", not a conversation's "chat").
-    told["kind"] = turn.kind
+    if turn.kind in ("generate", "edit"):  # a Compare cell's row already says "generate"
+        told["kind"] = turn.kind
     told.update({k: v for k, v in (("source", turn.source), ("mask", turn.mask), ("markup", turn.markup),
                                    ("references", list(turn.references))) if v})
     return told
