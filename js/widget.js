@@ -14,6 +14,7 @@ import { createPreviews } from "./previews.js";
 import { createMarkup } from "./markup.js";
 import { createImageCache, messages, send } from "./sync.js";
 import { createUiState } from "./ui.js";
+import { createReferences, createSave } from "./references.js";
 
 /**
  * anywidget entry. Styles ship inside the bundle and are injected under the widget root, so
@@ -33,6 +34,9 @@ function render({ model, el }) {
   const compare = createCompare(model, cache, { promptText: controls.promptText, flush: controls.flush, ui });
   const upload = createUpload({ model, root, dropTarget: viewer.stage, report: status.report });
   const previews = createPreviews({ model, stage: viewer.stage });
+  const references = createReferences({ model, cache, report: status.report });
+  const save = createSave({ model, report: status.report });
+  viewer.toolbar.append(save.button); // beside Download: the kernel's copy, beside the notebook
   const markup = createMarkup({ model, frame: viewer.frame, img: viewer.img, maskCanvas: viewer.maskCanvas,
     toolbar: viewer.toolbar, report: status.report, ui });
 
@@ -42,6 +46,7 @@ function render({ model, el }) {
     "div",
     { class: "pp-side" },
     controls.el,
+    references.el,
     h(
       "div",
       { class: "pp-actions" },
@@ -74,7 +79,7 @@ function render({ model, el }) {
     cancel: () => send(model, messages.cancel()),
   });
 
-  const parts = [compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
+  const parts = [references, save, compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
   return () => {
     uncontain();
     for (const part of parts) part.dispose();

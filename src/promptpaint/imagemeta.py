@@ -342,13 +342,14 @@ def _read_sidecar(path: Path) -> dict | None:
     return None
 
 
-def for_download(data: bytes, ledger=None) -> tuple[bytes, str | None]:
-    """A stored image's bytes with its story from the ledger inside, for the widget's Download,
-    and a note when they had to stay as they are (C2PA). An image with no ledger row (an upload)
-    downloads as stored."""
+def for_download(data: bytes, ledger=None, story: dict | None = None) -> tuple[bytes, str | None]:
+    """A stored image's bytes with its story inside, for the widget's Download, and a note when
+    they had to stay as they are (C2PA). ``story`` is the one the caller knows (the Studio's, from
+    the ledger row of the call that made it); without it the ledger is asked by the bytes' hash.
+    An image with no story (an upload) downloads as stored."""
     from .version import version
 
-    s = _from_ledger(sha256(data), ledger)
+    s = story if story is not None else _from_ledger(sha256(data), ledger)
     if s is None or sniff(data) not in ("png", "jpg", "webp"):
         return data, None
     if has_c2pa(data):
@@ -366,6 +367,11 @@ def _from_ledger(digest: str, ledger) -> dict | None:
         row = book.image_origin(digest)
     else:
         row = next((r for r in book.entries(limit=1_000_000) if digest in (r.get("images") or [])), None)
+    return story_of_row(row, digest)
+
+
+def story_of_row(row: dict | None, digest: str) -> dict | None:
+    """The story of image ``digest`` told by ledger row ``row`` (as ``image_origin`` gives it)."""
     if row is None:
         return None
     params = row.get("params") or {}

@@ -64,6 +64,7 @@ class Wire:
     form: dict | None = None
     files: list | None = None   # [(field, filename)]
     provider: str | None = None # whose request it is: "show code" asks that provider for its shapes
+    payloads: dict | None = None # filename in ``files`` -> the bytes sent (show code writes them out)
 
 
 class Provider(abc.ABC):

@@ -66,16 +66,19 @@ class OpenAIProvider(HTTPProvider):
         fields = self._fields(model, call)
         if call.previews:
             fields.update(stream=True, partial_images=call.previews)
-        if call.kind == "generate":
+        if call.kind == "generate" and not call.images:
             return Wire("POST", f"{self.base_url}/images/generations",
                         {**headers, "Content-Type": "application/json"}, json=fields, provider=self.name)
         files = [("image[]", f"image-{i}.png") for i in range(len(call.images))]
+        payloads = {f"image-{i}.png": data for i, data in enumerate(call.images) if isinstance(data, bytes)}
         if call.mask is not None:
             files.append(("mask", "mask.png"))
+            payloads["mask.png"] = mask_png(call.mask)
         if call.markup is not None:
             files.append(("markup", "markup.png"))
+            payloads["markup.png"] = markup.png(call.markup)
         return Wire("POST", f"{self.base_url}/images/edits", headers, form=_form(fields), files=files,
-                    provider=self.name)
+                    provider=self.name, payloads=payloads)
 
     def send(self, model, call, cancel=None, on_preview=None):
         headers = {"Authorization": Secret(f"Bearer {self._key}")}
@@ -83,7 +86,9 @@ class OpenAIProvider(HTTPProvider):
         stream = call.previews > 0
         if stream:
             fields.update(stream=True, partial_images=call.previews)
-        if call.kind == "generate":
+        # Reference images go to images/edits, the endpoint that takes image files (image[]);
+        # images/generations is text only.
+        if call.kind == "generate" and not call.images:
             url = SecretURL(f"{self.base_url}/images/generations")  # no credentials in locals
             reply = self.transport.post(url, headers=headers, json=fields, cancel=cancel, stream=stream)
             n_in = 0
