@@ -90,7 +90,8 @@ def test_gemini_thought_images_are_previews_result_is_last_non_thought_usage_fro
     assert fake.last("gemini").query["alt"] == "sse"
     assert [i for i, _ in got] == [0, 1]
     parts = body["candidates"][0]["content"]["parts"]
-    assert sum(1 for p in parts if p.get("thought") and "inlineData" in p) == 2
+    # shown, then dropped: an unsigned draft is never the result nor replayed, so it is not kept
+    assert sum(1 for p in parts if p.get("thought") and "inlineData" in p) == 0
     finals = [p for p in parts if "inlineData" in p and not p.get("thought")]
     assert len(finals) == 1 and all(base64.b64decode(finals[0]["inlineData"]["data"]) != b for _, b in got)
     assert finals[0]["thoughtSignature"]           # kept for the conversation's replay

@@ -114,16 +114,41 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
             client.ledger.settle(row, status="error", cost=None,
                                  error=f"batch may have started, answer lost: {type(exc).__name__}: {msg}")
         raise
-    records.add({"id": remote.id, "provider": client.provider_name, "model": client.model.id,
+    record = {"id": remote.id, "provider": client.provider_name, "model": client.model.id,
                  "base_url": _public_url(provider.base_url), "name": name, "created": utc_now().isoformat(),
                  "state": remote.state, "kind": kind, "params": json.dumps(checked, sort_keys=True, default=str),
                  "prompts": json.dumps(prompts), "inputs": json.dumps([len(c.images) for c in calls]),
                  "price": _price_row(price), "worst": json.dumps([None if w is None else str(w) for w in worst]),
                  "price_version": price.version if price else None,
-                 "budget": client.budget_id, "user": attempt.user, "reserve_row": row, "collected": 0})
-    job = BatchJob(records.jobs(remote.id)[0], client.ledger, client.store, wire=wire, records=records)
+                 "budget": client.budget_id, "user": attempt.user, "reserve_row": row, "collected": 0}
+    try:
+        records.add(record)
+    except BaseException as exc:
+        raise _unrecorded(client, wire, remote, row, exc) from None
+    job = BatchJob(record, client.ledger, client.store, wire=wire, records=records)
     job.remote = remote
     return job
+
+
+def _unrecorded(client, wire, remote: batchwire.Remote, row: int, exc: BaseException) -> errors.LedgerError:
+    """The error for a job the provider created but the ledger could not record: it names the job,
+    so nothing the provider runs is lost. The job is cancelled at the provider when it can be (no
+    line of it could be collected or booked), and its reservation keeps holding its worst case."""
+    why = exc.message if isinstance(exc, PromptpaintError) else f"{type(exc).__name__}: {exc}"
+    try:
+        state = wire.cancel(remote.id).state
+        fate = f"It was cancelled at {client.provider_name} (now {state}); lines that already ran may be billed."
+    except Exception:
+        fate = (f"It could not be cancelled either: it runs at {client.provider_name} and will be billed. "
+                f"Cancel it in {client.provider_name}'s console.")
+    try:
+        client.ledger.settle(row, status="error", cost=None,
+                             error=f"batch {remote.id} created but not recorded: {why}")
+    except Exception:
+        pass  # the ledger is failing: the reservation row keeps the job's worst case either way
+    return errors.LedgerError(f"Batch job {remote.id} was created at {client.provider_name} but could not be "
+                              f"recorded in the ledger ({why}). {fate}",
+                              hint=f"Fix the ledger; job id: {remote.id}.", provider=client.provider_name)
 
 
 class BatchJob:
@@ -244,9 +269,13 @@ class BatchJob:
         done = {i for i, line in records.lines(self.id).items() if line["status"] != "booking"}
         claim = uuid.uuid4().hex  # this collection's name on the lines it books
         price = self._price()
+        stray = 0  # answers no prompt can be matched to (no key, an unknown key, a line unreadable)
         for key, outcome in self.wire.outcomes(remote, {KEY.format(i): n for i, n in enumerate(inputs)}):
-            idx = key if isinstance(key, int) else keys.get(key)
-            if idx is None or idx in done:
+            idx = key if isinstance(key, int) else keys.get(key) if isinstance(key, str) else None
+            if idx is None or not 0 <= idx < len(self.prompts):
+                stray += 1
+                continue
+            if idx in done:
                 continue
             line = records.take_over(self.id, idx, claim)
             if line is None:
@@ -261,10 +290,21 @@ class BatchJob:
                           "against your caps.",
                           UnknownPriceWarning, stacklevel=3)
         for idx in range(len(self.prompts)):
-            if idx not in done:  # unless another session is booking it right now
-                records.claim_line(self.id, idx, status="not run", error_type="Cancelled",
-                                   error=f"This prompt was not run: the batch ended {remote.state}"
-                                         + (f" ({remote.error})" if remote.error else "") + ".")
+            if idx in done:
+                continue
+            if stray:
+                # The provider answered something for a prompt we cannot name: any unanswered line
+                # may be it, so each is an error of unknown cost (its worst case keeps counting).
+                line = records.take_over(self.id, idx, claim)
+                if line is not None:
+                    self._book_line(records, idx, line["ledger_row"], batchwire.line_error(
+                        self.provider, f"{stray} answer(s) of this batch could not be matched to their prompt"),
+                        price)
+                continue
+            # unless another session is booking it right now
+            records.claim_line(self.id, idx, status="not run", error_type="Cancelled",
+                               error=f"This prompt was not run: the batch ended {remote.state}"
+                                     + (f" ({remote.error})" if remote.error else "") + ".")
         if any(line["status"] == "booking" for line in records.lines(self.id).values()):
             return  # another session is still booking lines: it releases the job when it is done
         lines = records.lines(self.id)

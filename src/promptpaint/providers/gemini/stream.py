@@ -9,21 +9,32 @@ again and again).
 
 from __future__ import annotations
 
-import base64
 from typing import Iterable
 
 from ...sse import Event
-from ..streams import OnPreview, broken, deliver, error_message, event_json
+from ..streams import OnPreview, Previews, broken, error_message, event_json
 
 
 def read_gemini(events: Iterable[Event], on_preview: OnPreview | None = None,
-                request_id: str | None = None) -> dict:
-    """A Gemini ``streamGenerateContent`` SSE stream as one ``GenerateContentResponse`` body."""
+                request_id: str | None = None, asked: int | None = None, watch=None) -> dict:
+    """A Gemini ``streamGenerateContent`` SSE stream as one ``GenerateContentResponse`` body.
+
+    A thought image is shown (the first ``asked`` of them) and dropped at once: only a signed one
+    (a signature the conversation must return) is kept. ``watch.beat()`` on every event."""
     parts: list[dict] = []
     finish = usage = feedback = None
     extra: dict = {}
-    previews = 0
+    previews = Previews("gemini", on_preview, 10**9 if asked is None else asked, request_id)
+    skipped = 0
     for ev in events:
+        if watch is not None:
+            watch.beat()
+        if ev.skipped:
+            # Too long to hold: a thought image (passed over) or the answer itself (then the stream
+            # ends without a finished answer, and says so below).
+            skipped += ev.skipped
+            previews.skipped(ev.skipped)
+            continue
         chunk = event_json("gemini", ev, request_id)
         if chunk.get("error"):
             raise broken("gemini", f"Gemini's stream reported an error: {error_message(chunk)}", request_id)
@@ -33,23 +44,26 @@ def read_gemini(events: Iterable[Event], on_preview: OnPreview | None = None,
         if chunk.get("usageMetadata"):
             usage = chunk["usageMetadata"]
         feedback = chunk.get("promptFeedback") or feedback
-        for cand in chunk.get("candidates") or []:
-            if cand.get("index", 0) != 0:
+        candidates = chunk.get("candidates") or []
+        for cand in candidates if isinstance(candidates, list) else []:
+            if not isinstance(cand, dict) or cand.get("index", 0) != 0:
                 continue
-            for part in (cand.get("content") or {}).get("parts") or []:
+            content = cand.get("content") or {}
+            for part in (content.get("parts") or []) if isinstance(content, dict) else []:
+                if not isinstance(part, dict):
+                    continue
                 inline = part.get("inlineData") or part.get("inline_data")
-                if part.get("thought") and inline and inline.get("data"):
-                    try:
-                        deliver(on_preview, base64.b64decode(inline["data"], validate=True), previews)
-                    except ValueError:
-                        raise broken("gemini", "Gemini streamed a preview with unreadable image data.",
-                                      request_id) from None
-                    previews += 1
+                if part.get("thought") and isinstance(inline, dict) and inline.get("data"):
+                    previews.offer(inline["data"])
+                    if not part.get("thoughtSignature"):
+                        continue  # shown; never the result, never replayed: not kept
                 _append(parts, part)
             finish = cand.get("finishReason") or finish
     if finish is None and feedback is None:
+        more = f"; {skipped:,} bytes too long to read were dropped" if skipped else ""
         raise broken("gemini", "Gemini's stream ended before the answer was finished "
-                      f"(after {previews} preview(s)); previews are not kept as the result.", request_id)
+                      f"(after {previews.seen} preview(s){more}); previews are not kept as the result.",
+                      request_id)
     body: dict = {**extra}
     if finish is not None or parts:
         body["candidates"] = [{"content": {"role": "model", "parts": parts}, "finishReason": finish,
@@ -58,7 +72,7 @@ def read_gemini(events: Iterable[Event], on_preview: OnPreview | None = None,
         body["promptFeedback"] = feedback
     if usage:
         body["usageMetadata"] = usage
-    body["previews"] = previews
+    body["previews"] = previews.seen
     return body
 
 
