@@ -12,3 +12,47 @@ def test_events_split_across_chunks_and_line_endings():
 
 def test_an_event_cut_off_before_its_blank_line_is_dropped():
     assert list(events([b"data: whole\n\ndata: half"])) == [Event(None, "whole")]
+
+
+def test_many_events_in_one_chunk_as_a_close_delimited_stream_hands_them_over():
+    body = b"".join(b'data: {"i": %d}\r\n\r\n' % i for i in range(20_000))
+    got = list(events([body]))
+    assert len(got) == 20_000 and got[-1].data == '{"i": 19999}'
+    assert list(events([body[i:i + 4096] for i in range(0, len(body), 4096)])) == got
+
+
+def test_a_line_longer_than_the_limit_is_dropped_as_it_arrives_and_the_stream_goes_on():
+    chunks = [b"event: big\ndata: "] + [b"A" * 1000] * 50 + [b"\n\nevent: small\ndata: ok\n\n"]
+    got = list(events(chunks, max_line=10_000))
+    assert got == [Event("big", "", None, skipped=50_006), Event("small", "ok")]
+
+
+def test_invalid_utf8_is_replaced_not_raised():
+    assert list(events([b"data: caf\xe9 \xff\n\n"])) == [Event(None, "caf\ufffd \ufffd")]
+
+
+def test_a_200_mb_line_is_never_held_whole():
+    """RSS measured in a subprocess: a 200 MB preview line took ~1 GB before; now at most MAX_LINE."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import resource
+        from promptpaint.sse import MAX_LINE, events
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        mb = b"A" * 2**20
+        def chunks():
+            yield b"event: image_generation.partial_image\\ndata: "
+            for _ in range(200):
+                yield mb
+            yield b"\\n\\ndata: after\\n\\n"
+        got = list(events(chunks()))
+        assert [e.data for e in got] == ["", "after"] and got[0].skipped > 200 * 2**20, got
+        grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024
+        print(grew, MAX_LINE)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    grew, limit = map(int, out.stdout.split())
+    assert grew < limit + 64 * 2**20, f"peak grew {grew / 2**20:.0f} MB for a 200 MB line"

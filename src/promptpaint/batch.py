@@ -19,9 +19,8 @@ import time
 import uuid
 import warnings
 from decimal import Decimal
-from urllib.parse import urlsplit, urlunsplit
 
-from . import config, errors, pricing, registry
+from . import config, errors, pricing
 from .errors import AuthError, BudgetExceeded, Cancelled, InvalidRequest, PromptpaintError, Refused, Timeout
 from .ledger import Attempt, Ledger, ledger as default_ledger
 from .clock import utc_now
@@ -33,33 +32,9 @@ from .result import Result
 from .store import ImageStore
 from .ledger.batches import HELD_BY_JOB, JOB_COLUMNS, LINE_COLUMNS, STALE_CLAIM, Records  # noqa: F401  (old paths)
 
+from .batch_record import _price_row, _public_url, _unrecorded, batch_price  # noqa: F401  (batch_price: public here)
+
 KEY = "pp-{}"
-
-def batch_price(model, day: dt.date) -> Price | None:
-    """The model's Batch API price row in force on ``day`` (models.json ``batch_prices``)."""
-    for row in registry._data().get("batch_prices", {}).get(model.id, []):
-        price = Price.from_row(row)
-        if price.valid_from <= day and (price.valid_to is None or day < price.valid_to):
-            return price
-    return None
-
-
-def _price_row(price: Price | None) -> str | None:
-    if price is None:
-        return None
-    return json.dumps({"from": price.valid_from.isoformat(), "to": None, "source": price.source,
-                       **{k: str(getattr(price, k)) for k in ("input_text", "input_image", "output_text",
-                                                             "output_image")}})
-
-
-def _public_url(url: str) -> str:
-    """``url`` without a user:password part: the record must never hold a secret."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
 
 def _wire(provider: str, api_key: str, base_url: str):
     from .providers import provider_class
@@ -128,27 +103,6 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
     job = BatchJob(record, client.ledger, client.store, wire=wire, records=records)
     job.remote = remote
     return job
-
-
-def _unrecorded(client, wire, remote: batchwire.Remote, row: int, exc: BaseException) -> errors.LedgerError:
-    """The error for a job the provider created but the ledger could not record: it names the job,
-    so nothing the provider runs is lost. The job is cancelled at the provider when it can be (no
-    line of it could be collected or booked), and its reservation keeps holding its worst case."""
-    why = exc.message if isinstance(exc, PromptpaintError) else f"{type(exc).__name__}: {exc}"
-    try:
-        state = wire.cancel(remote.id).state
-        fate = f"It was cancelled at {client.provider_name} (now {state}); lines that already ran may be billed."
-    except Exception:
-        fate = (f"It could not be cancelled either: it runs at {client.provider_name} and will be billed. "
-                f"Cancel it in {client.provider_name}'s console.")
-    try:
-        client.ledger.settle(row, status="error", cost=None,
-                             error=f"batch {remote.id} created but not recorded: {why}")
-    except Exception:
-        pass  # the ledger is failing: the reservation row keeps the job's worst case either way
-    return errors.LedgerError(f"Batch job {remote.id} was created at {client.provider_name} but could not be "
-                              f"recorded in the ledger ({why}). {fate}",
-                              hint=f"Fix the ledger; job id: {remote.id}.", provider=client.provider_name)
 
 
 class BatchJob:
@@ -282,13 +236,6 @@ class BatchJob:
                 continue  # another session is booking it
             self._book_line(records, idx, line["ledger_row"], outcome, price)
             done.add(idx)
-        unknown = [i for i, line in records.lines(self.id).items()
-                   if line["status"] in ("ok", "refused", "error") and line["cost"] is None]
-        if unknown:
-            warnings.warn(f"{len(unknown)} line(s) of batch {self.id} came back without usage (or an answer) "
-                          "promptpaint can read: booked at an unknown cost, their worst case stays reserved "
-                          "against your caps.",
-                          UnknownPriceWarning, stacklevel=3)
         for idx in range(len(self.prompts)):
             if idx in done:
                 continue
@@ -305,6 +252,13 @@ class BatchJob:
             records.claim_line(self.id, idx, status="not run", error_type="Cancelled",
                                error=f"This prompt was not run: the batch ended {remote.state}"
                                      + (f" ({remote.error})" if remote.error else "") + ".")
+        unknown = [i for i, line in records.lines(self.id).items()
+                   if line["status"] in ("ok", "refused", "error") and line["cost"] is None]
+        if unknown:
+            warnings.warn(f"{len(unknown)} line(s) of batch {self.id} came back without usage (or an answer) "
+                          "promptpaint can read: booked at an unknown cost, their worst case stays reserved "
+                          "against your caps.",
+                          UnknownPriceWarning, stacklevel=3)
         if any(line["status"] == "booking" for line in records.lines(self.id).values()):
             return  # another session is still booking lines: it releases the job when it is done
         lines = records.lines(self.id)

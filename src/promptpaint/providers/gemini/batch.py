@@ -136,11 +136,11 @@ class GeminiBatches:
             for i, item in enumerate(batchwire.jsonl(resp)):
                 if isinstance(item, batchwire.BadLine):
                     yield None, batchwire.line_error("gemini", f"line {item.number} is {item.why}")
-                else:
-                    yield self._keyed(item, i, inputs, item.get("key"))
+                else:  # a file's lines come in any order: one without its key is nobody's
+                    yield self._keyed(item, None, inputs, item.get("key"))
 
-    def _keyed(self, item, i: int, inputs: dict, key=None):
-        """(key, outcome) of one answer: its key (else its position) and what it says."""
+    def _keyed(self, item, i: int | None, inputs: dict, key=None):
+        """(key, outcome) of one answer: its key (else, inline, its position) and what it says."""
         if not isinstance(item, dict):
             return i, batchwire.line_error("gemini", f"answer {i} is a JSON {type(item).__name__}")
         if key is None:
