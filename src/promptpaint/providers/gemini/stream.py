@@ -21,7 +21,7 @@ def read_gemini(events: Iterable[Event], on_preview: OnPreview | None = None,
 
     A thought image is shown (the first ``asked`` of them) and dropped at once: only a signed one
     (a signature the conversation must return) is kept. ``watch.beat()`` on every event."""
-    parts: list[dict] = []
+    parts = _Parts()
     finish = usage = feedback = None
     extra: dict = {}
     previews = Previews("gemini", on_preview, 10**9 if asked is None else asked, request_id)
@@ -57,7 +57,7 @@ def read_gemini(events: Iterable[Event], on_preview: OnPreview | None = None,
                     previews.offer(inline["data"])
                     if not part.get("thoughtSignature"):
                         continue  # shown; never the result, never replayed: not kept
-                _append(parts, part)
+                parts.append(part)
             finish = cand.get("finishReason") or finish
     if finish is None and feedback is None:
         more = f"; {skipped:,} bytes too long to read were dropped" if skipped else ""
@@ -66,7 +66,7 @@ def read_gemini(events: Iterable[Event], on_preview: OnPreview | None = None,
                       request_id)
     body: dict = {**extra}
     if finish is not None or parts:
-        body["candidates"] = [{"content": {"role": "model", "parts": parts}, "finishReason": finish,
+        body["candidates"] = [{"content": {"role": "model", "parts": parts.done()}, "finishReason": finish,
                                "index": 0}]
     if feedback:
         body["promptFeedback"] = feedback
@@ -76,11 +76,33 @@ def read_gemini(events: Iterable[Event], on_preview: OnPreview | None = None,
     return body
 
 
-def _append(parts: list[dict], part: dict) -> None:
-    """Text arrives in pieces across chunks: join a piece onto the text part before it."""
-    prev = parts[-1] if parts else None
-    if (prev is not None and "text" in part and "text" in prev and set(part) <= {"text", "thought"}
-            and prev.get("thought") == part.get("thought")):
-        parts[-1] = {**prev, "text": prev["text"] + part["text"]}
-    else:
-        parts.append(dict(part))
+class _Parts:
+    """The answer's parts as they stream in. Text arrives in pieces across chunks: a piece joins
+    the text part before it, collected in a list and joined once (adding strings one by one is
+    quadratic in a long answer)."""
+
+    def __init__(self):
+        self.parts: list[dict] = []
+        self._pieces: list[str] | None = None  # pieces of the last part's text, not joined yet
+
+    def __bool__(self) -> bool:
+        return bool(self.parts)
+
+    def append(self, part: dict) -> None:
+        prev = self.parts[-1] if self.parts else None
+        if (prev is not None and self._pieces is not None and isinstance(part.get("text"), str)
+                and set(part) <= {"text", "thought"} and prev.get("thought") == part.get("thought")):
+            self._pieces.append(part["text"])
+            return
+        self._join()
+        self.parts.append(dict(part))
+        self._pieces = [part["text"]] if isinstance(part.get("text"), str) else None
+
+    def _join(self) -> None:
+        if self._pieces is not None and len(self._pieces) > 1:
+            self.parts[-1]["text"] = "".join(self._pieces)
+        self._pieces = None
+
+    def done(self) -> list[dict]:
+        self._join()
+        return self.parts
