@@ -20,7 +20,7 @@ TICK = 0.1  # how often the watcher looks at Cancel: the most a cancelled stream
 class Watch:
     """The time since the last event of one stream; the reader calls ``beat()`` on each event."""
 
-    def __init__(self, idle: float, clock=time.monotonic):
+    def __init__(self, idle: float = float("inf"), clock=time.monotonic):
         self.idle = float(idle)
         self.clock = clock
         self.last = clock()
@@ -29,7 +29,7 @@ class Watch:
         self.last = self.clock()
 
     def expired(self) -> bool:
-        return self.clock() - self.last > self.idle
+        return self.clock() - self.last > self.idle  # never, for idle=inf
 
     def guard(self, resp, cancel: threading.Event | None) -> "Stop":
         """Start watching ``resp`` (a streamed requests.Response); ``Stop.done()`` ends the watch."""
@@ -43,8 +43,9 @@ class Stop:
         self.reason: str | None = None
         self._watch, self._resp, self._cancel = watch, resp, cancel
         self._finished = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="promptpaint-stream-watch", daemon=True)
-        self._thread.start()
+        if cancel is None and watch.idle == float("inf"):
+            return  # nothing to watch for
+        threading.Thread(target=self._run, name="promptpaint-stream-watch", daemon=True).start()
 
     def done(self) -> None:
         self._finished.set()

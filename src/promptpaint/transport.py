@@ -183,11 +183,12 @@ class Transport:
                watch: "Watch | None" = None):
         """The bytes of a streamed answer as they arrive, chunked or not. A stream that breaks off
         (dropped, read timeout) raises our error with ``maybe_billed``, never retried: the work
-        may have been done. ``cancel`` and ``watch`` (no event within the read timeout) end it
-        at once, from a watcher thread that shuts the socket: ``Cancelled`` or ``Timeout``, both
-        ``maybe_billed``, since the provider may bill a call it has started."""
+        may have been done. ``cancel`` and ``watch`` (whose reader calls ``beat()`` per event:
+        no event within ``watch.idle`` seconds) end it at once, from a watcher thread that shuts
+        the socket: ``Cancelled`` or ``Timeout``, both ``maybe_billed``, since the provider may
+        bill a call it has started."""
         resp = reply.stream
-        watch = watch or Watch(self.timeout[1])
+        watch = watch or Watch(float("inf"))  # a caller that does not beat per event gets no idle limit
         stop = watch.guard(resp, cancel)
         err = None
         try:
@@ -202,7 +203,7 @@ class Transport:
                 else:
                     chunk = b""
                 if stop.reason is not None:
-                    err = self._stopped(stop.reason)
+                    err = self._stopped(stop.reason, watch.idle)
                 if not chunk or err is not None:
                     break
                 yield chunk
@@ -213,13 +214,13 @@ class Transport:
             err.request_id = reply.request_id
             raise err
 
-    def _stopped(self, reason: str) -> PromptpaintError:
+    def _stopped(self, reason: str, idle: float) -> PromptpaintError:
         if reason == "cancel":
             return Cancelled(f"Cancelled while {self.provider} was streaming its answer.",
                              provider=self.provider, maybe_billed=True,
                              hint="The provider had started the call, so it may be billed; it is booked "
                                   "at its reservation until reconciled.")
-        return Timeout(f"{self.provider} sent no event within {self.timeout[1]:g} s (only keep-alives, "
+        return Timeout(f"{self.provider} sent no event within {idle:g} s (only keep-alives, "
                        "or nothing); the stream was closed.", provider=self.provider, maybe_billed=True,
                        hint=BILLED_HINT)
 
