@@ -300,3 +300,10 @@ def test_a_query_secret_in_a_base_url_is_not_shown_in_errors_or_the_ledger(raw):
         c.generate("a fox")
     shown = everything_about(info.value) + repr(pp.ledger().entries(10)) + repr(c)
     assert not leaks(shown, PASSWORD)
+
+
+def test_a_secret_parameter_inside_another_parameters_value_is_still_redacted():
+    assert (redact.redact_url("https://gw.example/login?next=https://x.example/cb?token=tok-123456789&a=1")
+            == "https://gw.example/login?next=https://x.example/cb?token=[credentials]&a=1")
+    hostile = "?a=" * 200_000 + "&password=pw-0123456789"
+    assert redact.scrub(hostile).endswith("&password=[credentials]")

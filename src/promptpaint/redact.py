@@ -29,7 +29,8 @@ _USERINFO = re.compile(r"://[^/\s@?#:]*:[^/\s@?#]*@")
 # A query (or fragment) parameter whose name says it holds a secret ("?password=", "&key=",
 # "?access_token=", libpq's "sslpassword"). Anchored at "?", "&" or "#", the name at most 64
 # characters and the value stopping at the next separator: one pass over the text.
-_QUERY = re.compile(r"([?&#])([A-Za-z0-9_.\-]{1,64})=([^&#\s'\"<>]*)")
+_QUERY = re.compile(r"[?&#]([A-Za-z0-9_.\-]{1,64})=")
+_VALUE = re.compile(r"[^&#\s'\"<>]*")
 _SECRET_NAME = re.compile(r"(?i)pass|pwd|secret|token|key|sig|credential|auth|session|upload_id")
 
 
@@ -71,14 +72,23 @@ def register_url(url: str | None) -> None:
         register(userinfo)
         register(userinfo.partition(":")[2])
     for m in _QUERY.finditer(url or ""):
-        if _SECRET_NAME.search(m.group(2)):
-            register(m.group(3))
+        if _SECRET_NAME.search(m.group(1)):
+            register(_VALUE.match(url, m.end()).group(0))
 
 
-def _query_value(m: re.Match) -> str:
-    if not _SECRET_NAME.search(m.group(2)) or not m.group(3):
-        return m.group(0)
-    return f"{m.group(1)}{m.group(2)}={CREDENTIALS}"
+def _redact_query(text: str) -> str:
+    """``text`` with the value of each secret-named parameter replaced. Only a secret's value is
+    consumed, so a parameter inside another's value (``?next=https://x?token=…``) is still seen;
+    one pass, each value skipped once."""
+    out, pos = [], 0
+    for m in _QUERY.finditer(text):
+        if m.start() < pos or not _SECRET_NAME.search(m.group(1)):
+            continue
+        end = _VALUE.match(text, m.end()).end()
+        if end > m.end():
+            out += [text[pos:m.end()], CREDENTIALS]
+            pos = end
+    return "".join(out) + text[pos:] if out else text
 
 
 def redact_url(url: str) -> str:
@@ -89,7 +99,7 @@ def redact_url(url: str) -> str:
         return url
     url = _USERINFO.sub(f"://{CREDENTIALS}@", url)
     if "=" in url:
-        url = _QUERY.sub(_query_value, url)
+        url = _redact_query(url)
     return url
 
 
@@ -109,7 +119,7 @@ def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     if "://" in text:
         text = _USERINFO.sub(f"://{CREDENTIALS}@", text)
     if "=" in text and ("?" in text or "&" in text or "#" in text):
-        text = _QUERY.sub(_query_value, text)
+        text = _redact_query(text)
     if "***" in text:
         text = _MASKED.sub(KEY, text)
     if "sk-" in text or "AIza" in text:
