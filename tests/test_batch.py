@@ -153,6 +153,8 @@ def test_a_job_whose_creation_answer_is_lost_keeps_its_worst_case_counting(fast)
     with pytest.raises(pp.ProviderError) as exc:
         client.batch(["a fox", "a heron"], quality="low")
     assert exc.value.maybe_billed and len(fast.batches.jobs) == 1  # it exists, and will run and bill
+    name = next(iter(fast.batches.jobs.values())).extra.get("metadata", {}).get("promptpaint")
+    assert name and name in str(exc.value) and name in ledger_rows()[0]["error"]  # findable at the provider
     held = client.estimate("a fox", quality="low") / 2 + client.estimate("a heron", quality="low") / 2
     assert pp.ledger().spent(budget=client._budget_id) == held > 0
 

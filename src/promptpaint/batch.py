@@ -87,7 +87,11 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
             client.ledger.release(row, error=f"batch not started: {type(exc).__name__}: {msg}")
         else:  # the job may exist at the provider and run: its worst case keeps counting
             client.ledger.settle(row, status="error", cost=None,
-                                 error=f"batch may have started, answer lost: {type(exc).__name__}: {msg}")
+                                 error=f"batch {name!r} may have started, answer lost: {type(exc).__name__}: {msg}")
+            if isinstance(exc, PromptpaintError):  # the name it bears at the provider, to find it there
+                exc.hint = (exc.hint + " " if exc.hint else "") + (
+                    f"If the job was created, it is named {name!r} at {client.provider_name}: "
+                    "cancel it there, or it runs and is billed.")
         raise
     record = {"id": remote.id, "provider": client.provider_name, "model": client.model.id,
                  "base_url": _public_url(provider.base_url), "name": name, "created": utc_now().isoformat(),
