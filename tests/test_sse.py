@@ -63,3 +63,20 @@ def test_a_200_mb_line_is_never_held_whole():
     assert out.returncode == 0, out.stderr
     grew, limit = map(int, out.stdout.split())
     assert grew < limit + 64 * 2**20, f"peak grew {grew / 2**20:.0f} MB for a 200 MB line"
+
+
+def test_any_cut_of_the_bytes_gives_the_same_events():
+    import random
+
+    rng = random.Random(19)
+    raw = b"".join(rng.choice([b"data: a\r\n", b"data: bb\n", b"event: e\r", b": c\n", b"\r\n", b"\n", b"\r",
+                               b"data: caf\xc3\xa9\r\n", b"id: 7\n"]) for _ in range(3000)) + b"\n\n"
+    import re
+
+    whole = list(events([raw]))
+    assert whole == list(events([b"\n".join(re.split(rb"\r\n|\r|\n", raw))]))  # CR, LF, CRLF all one end
+    assert len(whole) > 100
+    for _ in range(20):
+        cuts = sorted(rng.sample(range(1, len(raw)), 200))
+        chunks = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)])]
+        assert list(events(chunks)) == whole

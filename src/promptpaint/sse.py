@@ -55,7 +55,18 @@ def _lines(chunks: Iterable[bytes], max_line: int) -> Iterator[str | _TooLong]:
             if -2 < lf < pos:
                 lf = chunk.find(b"\n", pos)
                 lf = -2 if lf < 0 else lf
-            end = n if cr == lf == -2 else min(i for i in (cr, lf) if i >= 0)
+            end = (lf if lf >= 0 else n) if cr < 0 else cr if lf < 0 or cr < lf else lf
+            if end < n and not buf and not dropped and end - pos <= max_line:
+                # the common case: a whole line inside this chunk, decoded straight from it
+                line = chunk[pos:end].decode("utf-8", "replace")
+                pos = end + 1
+                if chunk[end] == 13:
+                    if pos < n and chunk[pos] == 10:
+                        pos += 1
+                    elif pos == n:
+                        after_cr = True
+                yield line
+                continue
             piece = chunk[pos:end] if (pos, end) != (0, n) else chunk
             if dropped:
                 dropped += len(piece)
