@@ -102,7 +102,8 @@ class OpenAIProvider(HTTPProvider):
             return answer_from(reply.body, n_in, reply.request_id, reply.attempts)
         watch = Watch(self.transport.timeout[1])  # no event within the timeout ends the call
         body = read_openai(events(self.transport.chunks(reply, url, cancel, watch)), on_preview,
-                           reply.request_id, asked=call.previews, watch=watch)
+                           reply.request_id, asked=call.previews * int(call.params.get("n") or 1),  # per image
+                           watch=watch)
         answer = answer_from(body, n_in, reply.request_id, reply.attempts)
         if not answer.usage_problem and body["partial_images"]:
             # "Each partial image will incur an additional 100 image output tokens" (OpenAI's
