@@ -218,8 +218,8 @@ class Transport:
         if reason == "cancel":
             return Cancelled(f"Cancelled while {self.provider} was streaming its answer.",
                              provider=self.provider, maybe_billed=True,
-                             hint="The provider had started the call, so it may be billed; it is booked "
-                                  "at its reservation until reconciled.")
+                             hint="The provider had started the call, so it may be billed: it stays booked "
+                                  "at its reservation, cost unknown.")
         return Timeout(f"{self.provider} sent no event within {idle:g} s (only keep-alives, "
                        "or nothing); the stream was closed.", provider=self.provider, maybe_billed=True,
                        hint=BILLED_HINT)
