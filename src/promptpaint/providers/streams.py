@@ -28,7 +28,7 @@ PREVIEW_LIMIT = 40 * 2**20
 
 class Previews:
     """The previews of one stream: at most ``asked`` shown, each at most ``PREVIEW_LIMIT``; the
-    rest neither decoded nor shown (nor, for a provider that bills previews, booked: ``shown``
+    rest neither decoded nor shown (nor, for a provider that bills previews, booked: ``counted``
     counts those delivered or skipped for size, up to ``asked``)."""
 
     def __init__(self, provider: str, on_preview: "OnPreview | None", asked: int, request_id=None,
