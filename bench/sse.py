@@ -152,12 +152,14 @@ def thought_images(n: int = 20, size: int = 2 * 2**20) -> None:
     base, peak, shown, images = map(int, out.stdout.split())
     print(f"\nA Gemini call streaming {n} thought images ({streamed / 2**20:.0f} MB of events), in a fresh process:")
     print(f"  peak RSS grew {(peak - base) / 2**20:.0f} MB over the process's start "
-          f"({(peak - base) / streamed:.2f}x what was streamed); previews shown {shown}, result images {images}")
+          f"({(peak - base) / streamed:.2f}x what was streamed, {(peak - base) / max(map(len, events)):.1f}x one event); "
+          f"previews shown {shown}, result images {images}")
 
 
 def main() -> None:
     parsing()
     thought_images()
+    thought_images(size=6 * 2**20)  # flat in the number of drafts: a multiple of one event, not of all
 
 
 if __name__ == "__main__":
