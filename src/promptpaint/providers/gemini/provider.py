@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...redact import Secret, SecretURL, register
 from ...sse import events
-from ...transport import Transport
+from ...transport import Transport, Watch
 from ..base import Call, Wire
 from ..http import HTTPProvider
 from . import history
@@ -96,10 +96,7 @@ class GeminiProvider(HTTPProvider):
                    if "inlineData" in part or "fileData" in part)
         data = reply.body
         if reply.stream is not None:
-            def first_previews(image: bytes, index: int) -> None:
-                if on_preview is not None and index < call.previews:  # at most what was asked for
-                    on_preview(image, index)
-
-            data = read_gemini(events(self.transport.chunks(reply, url)), first_previews,
-                               reply.request_id)
+            watch = Watch(self.transport.timeout[1])  # no event within the timeout ends the call
+            data = read_gemini(events(self.transport.chunks(reply, url, cancel, watch)), on_preview,
+                               reply.request_id, asked=call.previews, watch=watch)
         return answer_from(data, n_in, body["contents"][-1], reply.request_id, reply.attempts)

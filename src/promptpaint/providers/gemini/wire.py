@@ -154,10 +154,13 @@ def answer_from(data: dict, n_in: int, user_turn: dict | None, request_id: str |
     candidates = data.get("candidates") or []
     images, texts, finish, content = [], [], None, None
     if candidates:
-        cand = candidates[0]
+        cand = candidates[0] if isinstance(candidates, list) and isinstance(candidates[0], dict) else {}
         finish = cand.get("finishReason")
         content = cand.get("content") or {}
+        content = content if isinstance(content, dict) else {}
         for part in content.get("parts") or []:
+            if not isinstance(part, dict):
+                continue  # a null part loses only itself, never the image beside it
             if part.get("thought"):
                 continue  # the model's working drafts: replayed, never shown
             inline = part.get("inlineData") or part.get("inline_data")
@@ -187,5 +190,6 @@ def answer_from(data: dict, n_in: int, user_turn: dict | None, request_id: str |
     return Answer(images=images, text="\n".join(texts) or None, usage=usage, usage_problem=problem,
                   request_id=request_id or data.get("responseId"), finish_reason=finish,
                   refusal=refusal,
-                  turn={"role": "model", "parts": (content or {}).get("parts") or []} if images else None,
+                  turn={"role": "model", "parts": [p for p in (content or {}).get("parts") or [] if isinstance(p, dict)]}
+                  if images else None,
                   user_turn=user_turn, attempts=attempts)

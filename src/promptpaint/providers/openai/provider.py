@@ -9,7 +9,7 @@ from ...errors import InvalidRequest
 from ...images import mime_of
 from ...redact import Secret, SecretURL, register
 from ...sse import events
-from ...transport import Transport
+from ...transport import Transport, Watch
 from ..base import Call, FileRef, Wire
 from ..http import HTTPProvider
 from .batch import OpenAIBatches
@@ -105,7 +105,10 @@ class OpenAIProvider(HTTPProvider):
             n_in = len(images)
         if reply.stream is None:  # not streamed (or a gateway that ignored stream: true)
             return answer_from(reply.body, n_in, reply.request_id, reply.attempts)
-        body = read_openai(events(self.transport.chunks(reply, url)), on_preview, reply.request_id)
+        watch = Watch(self.transport.timeout[1])  # no event within the timeout ends the call
+        body = read_openai(events(self.transport.chunks(reply, url, cancel, watch)), on_preview,
+                           reply.request_id, asked=call.previews * int(call.params.get("n") or 1),  # per image
+                           watch=watch)
         answer = answer_from(body, n_in, reply.request_id, reply.attempts)
         if not answer.usage_problem and body["partial_images"]:
             # "Each partial image will incur an additional 100 image output tokens" (OpenAI's

@@ -148,6 +148,8 @@ def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1
     """An Images API response body as an Answer: a direct call's, or one line of a batch's output."""
     try:
         items = body.get("data") or []
+        # A null or non-object entry ("data": [null, {...}]) is skipped: the good images are kept.
+        items = [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
         images = [base64.b64decode(item["b64_json"], validate=True) for item in items if item.get("b64_json")]
     except (KeyError, TypeError, ValueError) as exc:
         raise ProviderError(f"OpenAI's answer had unreadable image data ({exc}).", provider="openai",
