@@ -121,8 +121,13 @@ class Transport:
         """The provider's id for a request, from the reply's headers (None if it gave none)."""
         return next((headers[h] for h in self.request_id_headers if headers.get(h)), None)
 
+    def get(self, url: str, *, headers: dict, cancel: threading.Event | None = None) -> Reply:
+        """A GET (a provider's model list), with the same retries, errors and scrubbing as a post:
+        a read is safe to send again, and it never follows a redirect either."""
+        return self.post(url, headers=headers, cancel=cancel, method="GET")
+
     def post(self, url: str, *, headers: dict, json: dict | None = None, data=None, files=None,
-             cancel: threading.Event | None = None, stream: bool = False) -> Reply:
+             cancel: threading.Event | None = None, stream: bool = False, method: str = "POST") -> Reply:
         """Post and return the answer. With ``stream``, a 2xx ``text/event-stream`` answer comes
         back unread as ``Reply.stream``, for ``chunks()``; any other answer is read as usual."""
         url = SecretURL(url)  # prints without credentials, here and in tracebacks with locals
@@ -138,8 +143,8 @@ class Transport:
             # left in __context__ or __cause__.
             err, wait, retryable, resp = None, None, False, None
             try:
-                resp = self.session.post(url, headers=headers, json=json, data=data, files=files,
-                                         timeout=self.timeout, allow_redirects=False, stream=stream)
+                resp = self.session.request(method, url, headers=headers, json=json, data=data, files=files,
+                                            timeout=self.timeout, allow_redirects=False, stream=stream)
             except (requests.exceptions.RequestException, UnicodeError, ValueError) as exc:
                 err, retryable = self._failure(exc, url)
             if resp is not None:

@@ -15,7 +15,7 @@ from ..http import HTTPProvider
 from .batch import OpenAIBatches
 from .masks import mask_png
 from .stream import read_openai
-from .wire import FIELDS, PARTIAL_IMAGE_TOKENS, _form, answer_from, classify, worst_image_tokens
+from .wire import FIELDS, PARTIAL_IMAGE_TOKENS, _form, answer_from, classify, model_ids, worst_image_tokens
 
 
 class OpenAIProvider(HTTPProvider):
@@ -49,6 +49,16 @@ class OpenAIProvider(HTTPProvider):
         self.transport = transport
         self._key = Secret(api_key)
         self.base_url = base_url.rstrip("/")
+
+    @staticmethod
+    def image_model(model_id: str) -> bool:
+        return "image" in model_id or model_id.startswith("dall-e")
+
+    def list_models(self, cancel=None) -> list[str]:
+        # GET /v1/models: every model the key's project may use, in one page (``data[].id``).
+        reply = self.transport.get(SecretURL(f"{self.base_url}/models"),
+                                   headers={"Authorization": Secret(f"Bearer {self._key}")}, cancel=cancel)
+        return model_ids(reply.body, reply.request_id)
 
     def _fields(self, model, call: Call) -> dict:
         out = {"model": model.id, "prompt": call.prompt}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from decimal import ROUND_CEILING, Decimal
 
 from ...errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
@@ -48,11 +49,25 @@ def classify(status: int, body: dict, headers, request_id: str | None):
         return RateLimited(f"OpenAI rate limit: {message}", **kw)
     if status >= 500 or status in (408, 409):
         return ProviderError(f"OpenAI server error {status}: {message}", **kw)
+    gone = re.search(r"model `([^`]+)`", message) if status == 404 else None
+    if gone and (code == "model_not_found" or "does not exist" in message):
+        from ...registry_reach import unavailable
+
+        return unavailable("openai", "OpenAI", gone.group(1), message, status=status, request_id=request_id)
     if status == 404:
         return InvalidRequest(f"OpenAI: {message}", param=param or "model",
                               hint="Check the model name: `promptpaint models` lists current ones.", **kw)
     where = f" (parameter {param!r})" if param else ""
     return InvalidRequest(f"OpenAI rejected the request{where}: {message}", param=param, **kw)
+
+
+def model_ids(body: dict, request_id: str | None = None) -> list[str]:
+    """The ids in a ``GET /v1/models`` answer: ``{"object": "list", "data": [{"id": ...}]}``."""
+    data = body.get("data")
+    if not isinstance(data, list):
+        raise ProviderError("OpenAI's model list had no data[] array.", provider="openai",
+                            request_id=request_id, hint="Check the base URL (OPENAI_BASE_URL).")
+    return [str(m["id"]) for m in data if isinstance(m, dict) and m.get("id")]
 
 
 def parse_usage(usage, input_images: int) -> Usage:
