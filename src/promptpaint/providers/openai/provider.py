@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from ... import markup
-from ...errors import InvalidRequest
+from ...errors import InvalidRequest, Unbounded
 from ...images import mime_of
 from ...redact import Secret, SecretURL, register
 from ...sse import events
@@ -15,7 +15,8 @@ from ..http import HTTPProvider
 from .batch import OpenAIBatches
 from .masks import mask_png
 from .stream import read_openai
-from .wire import FIELDS, PARTIAL_IMAGE_TOKENS, _form, answer_from, classify, model_ids, worst_image_tokens
+from .wire import (FIELDS, PARTIAL_IMAGE_TOKENS, _form, answer_from, classify, model_ids, svg_fields,
+                   worst_image_tokens)
 
 
 class OpenAIProvider(HTTPProvider):
@@ -41,7 +42,13 @@ class OpenAIProvider(HTTPProvider):
     @staticmethod
     def worst_output(model, wc, params, first_image_size) -> dict:
         # complexity's planning tokens: a ceiling in the worst-case data, whatever level is asked
-        per_image = worst_image_tokens(model, wc, params, first_image_size) + int(
+        # A GIF bills each frame as an image (frame_count, else OpenAI's default of 9).
+        frames = int(params.get("frame_count") or wc.get("gif_default_frames", 9)) \
+            if params.get("output_format") == "gif" else 1
+        if params.get("output_format") == "svg" and "svg_output_tokens" not in wc:
+            raise Unbounded(f"output_format='svg' on {model.id}: OpenAI publishes no bound on the "
+                            "authoring model's svg_usage, so a budget needs ceiling= for it")
+        per_image = worst_image_tokens(model, wc, params, first_image_size) * frames + int(
             wc.get("planning_tokens_per_image", 0))
         return {"output_image_tokens": per_image * int(params.get("n") or 1)}
 
@@ -63,6 +70,7 @@ class OpenAIProvider(HTTPProvider):
     def _fields(self, model, call: Call) -> dict:
         out = {"model": model.id, "prompt": call.prompt}
         out.update({k: call.params[k] for k in FIELDS if k in call.params})
+        out.update(svg_fields(call.params, form=call.kind != "generate"))
         return out
 
     def _edit_images(self, call: Call) -> list:

@@ -4,6 +4,7 @@ the direct provider and the batch client share."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 from decimal import ROUND_CEILING, Decimal
@@ -19,7 +20,18 @@ VERIFY_HINT = ("Verify the organization at https://platform.openai.com/settings/
 
 # Our parameter names are OpenAI's own; these go as-is into the JSON body or the form.
 FIELDS = ("n", "size", "quality", "background", "output_format", "output_compression",
-          "moderation", "safety_identifier", "input_fidelity", "complexity")
+          "moderation", "safety_identifier", "input_fidelity", "complexity", "frame_count",
+          "frame_duration_ms")
+
+
+def svg_fields(params: dict, form: bool) -> dict:
+    """``svg_model`` / ``svg_effort`` as OpenAI takes them: ``svg: {model, reasoning: {effort}}`` in
+    JSON, ``svg[model]`` and ``svg[reasoning][effort]`` in a multipart form."""
+    model, effort = params.get("svg_model"), params.get("svg_effort")
+    if form:
+        return {k: v for k, v in (("svg[model]", model), ("svg[reasoning][effort]", effort)) if v}
+    svg = {**({"model": model} if model else {}), **({"reasoning": {"effort": effort}} if effort else {})}
+    return {"svg": svg} if svg else {}
 
 
 def classify(status: int, body: dict, headers, request_id: str | None):
@@ -100,6 +112,17 @@ def parse_usage(usage, input_images: int) -> Usage:
                  input_images=input_images)
 
 
+def with_svg_usage(usage: Usage, svg) -> Usage:
+    """``usage`` plus the SVG authoring model's ``svg_usage {model, input_tokens, output_tokens,
+    reasoning_tokens}``, billed on top at that model's prices. Its reasoning tokens are taken as
+    part of ``output_tokens`` (as in every other OpenAI usage object), unless they exceed it."""
+    if not isinstance(svg, dict) or not isinstance(svg.get("model"), str):
+        raise UntrustedUsage("svg_usage has no model")
+    out = max(tokens(svg, "output_tokens"), tokens(svg, "reasoning_tokens"))
+    return dataclasses.replace(usage, authoring_model=svg["model"],
+                               authoring_input_tokens=tokens(svg, "input_tokens"), authoring_output_tokens=out)
+
+
 def _object(data: dict, name: str) -> dict:
     value = data.get(name)
     if isinstance(value, str):  # seen as a JSON string from some gateways
@@ -171,6 +194,8 @@ def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1
     if body.get("usage") is not None:
         try:
             usage, problem = parse_usage(body["usage"], n_in), None
+            if body.get("svg_usage") is not None:
+                usage = with_svg_usage(usage, body["svg_usage"])
         except UntrustedUsage as exc:  # the images are still good: keep them, cost unknown
             problem = str(exc)
     revised = next((i.get("revised_prompt") for i in items if i.get("revised_prompt")), None)
