@@ -59,3 +59,22 @@ def test_a_gif_is_shown_as_itself_so_it_animates(widget):
         "async u => { const b = await (await fetch(u)).arrayBuffer(); return [btoa(String.fromCharCode(...new Uint8Array(b))),"
         " (await (await fetch(u)).blob()).type]; }", src)
     assert base64.b64decode(got[0]) == data and got[1] == "image/gif"
+
+
+def test_the_error_card_of_a_gone_model_puts_its_successor_in_the_model_picker(widget_factory):
+    widget = widget_factory(state={"model": "gpt-image-1-mini"})
+    widget.set(error={"kind": "ModelUnavailable", "title": "Model not available",
+                      "message": "OpenAI does not serve gpt-image-1-mini (any more, or not to this key).",
+                      "hint": "Use gpt-image-2 instead.", "successor": "gpt-image-2"})
+    button = widget.page.get_by_role("button", name="Use gpt-image-2")
+    button.click()
+    widget.wait_state("model", "gpt-image-2")
+    assert widget.page.get_by_label("Model").input_value() == "gpt-image-2"
+    assert widget.page.locator(".pp-error").is_hidden()
+
+
+def test_no_successor_button_for_a_model_the_picker_does_not_offer(widget):
+    widget.set(error={"kind": "ModelUnavailable", "title": "Model not available", "message": "gone",
+                      "successor": "gpt-image-9"})
+    widget.page.locator(".pp-error").wait_for()
+    assert widget.page.locator(".pp-use-successor").is_hidden()
