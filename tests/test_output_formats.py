@@ -207,3 +207,25 @@ def test_a_damaged_gif_gives_a_notice_never_an_exception(cut, fake, openai_clien
 
     with pytest.warns(pp.ProvenanceNotice):
         assert read_embedded(bad.read_bytes()) is None
+
+
+def test_a_published_svg_bound_in_a_models_file_lets_a_budget_reserve_it(fake, openai_client, day, tmp_path,
+                                                                          monkeypatch):
+    import json
+
+    from promptpaint import registry
+
+    day("2026-12-03")
+    wc = dict(registry.get("gpt-image-2.6-sunburst").worst_case)
+    wc["svg_authoring_tokens"] = {"model": "gpt-5.1", "input": 40000, "output": 16000}
+    path = tmp_path / "models.json"
+    path.write_text(json.dumps({"worst_cases": {"gpt-image-2.6": wc}}))
+    monkeypatch.setenv("PROMPTPAINT_MODELS", str(path))
+    c = openai_client(model="gpt-image-2.6-sunburst", budget=2)
+    r = c.generate("a fox", output_format="svg", svg_effort="high", quality="low")
+    row, bill = booked(fake)
+    assert r.cost == bill.cost == row["cost"] <= row["reserved"]
+    authoring = (Decimal(40000) * Decimal("1.25") + Decimal(16000) * 10) / M
+    image_only = c.estimate("a fox", quality="low")  # the same call as a PNG
+    # the authoring bound is in the reservation, at the authoring model's own prices
+    assert abs(row["reserved"] - (image_only + authoring)) <= Decimal("1e-9")

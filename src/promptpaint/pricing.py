@@ -126,7 +126,10 @@ def estimate(model: Model, price: Price | None, prompt: str, params: dict, input
 
 def most(usage: Usage, price: Price) -> Decimal:
     """``usage`` at ``price``, rounded up to the nano-dollar: a reservation never falls short."""
-    return tidy(_usd(usage, price).quantize(NANO, rounding=ROUND_CEILING))
+    try:
+        return tidy(_usd(usage, price).quantize(NANO, rounding=ROUND_CEILING))
+    except LookupError as exc:
+        raise Unbounded(f"no price on file for the authoring model {exc.args[0]}") from None
 
 
 _NUMBER = re.compile(r"^\s*\d+(\.\d+)?\s*$")

@@ -45,12 +45,19 @@ class OpenAIProvider(HTTPProvider):
         # A GIF bills each frame as an image (frame_count, else OpenAI's default of 9).
         frames = int(params.get("frame_count") or wc.get("gif_default_frames", 9)) \
             if params.get("output_format") == "gif" else 1
-        if params.get("output_format") == "svg" and "svg_output_tokens" not in wc:
-            raise Unbounded(f"output_format='svg' on {model.id}: OpenAI publishes no bound on the "
-                            "authoring model's svg_usage, so a budget needs ceiling= for it")
         per_image = worst_image_tokens(model, wc, params, first_image_size) * frames + int(
             wc.get("planning_tokens_per_image", 0))
-        return {"output_image_tokens": per_image * int(params.get("n") or 1)}
+        out = {"output_image_tokens": per_image * int(params.get("n") or 1)}
+        if params.get("output_format") == "svg":
+            # svg_usage is billed on top at the authoring model's prices: reserved only from a
+            # published bound (worst_cases' svg_authoring_tokens), else the call needs ceiling=.
+            bound = wc.get("svg_authoring_tokens")
+            if not bound:
+                raise Unbounded(f"output_format='svg' on {model.id}: OpenAI publishes no bound on the "
+                                "authoring model's svg_usage, so a budget needs ceiling= for it")
+            out.update(authoring_model=params.get("svg_model") or bound["model"],
+                       authoring_input_tokens=int(bound["input"]), authoring_output_tokens=int(bound["output"]))
+        return out
 
     def __init__(self, transport: Transport, api_key: str, base_url: str):
         self.transport = transport
