@@ -229,3 +229,25 @@ def test_a_published_svg_bound_in_a_models_file_lets_a_budget_reserve_it(fake, o
     image_only = c.estimate("a fox", quality="low")  # the same call as a PNG
     # the authoring bound is in the reservation, at the authoring model's own prices
     assert abs(row["reserved"] - (image_only + authoring)) <= Decimal("1e-9")
+
+
+def test_the_cli_writes_an_animated_gif_and_an_svg(fake, monkeypatch, day, tmp_path):
+    from promptpaint import cli
+    from fakes.openai import OPENAI_KEY
+
+    day("2026-12-03")
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
+    gif = tmp_path / "fox.gif"
+    assert cli.main(["generate", "a fox", "--model", "gpt-image-2.6-sunburst", "--format", "gif",
+                     "--frame-count", "3", "--frame-ms", "150", "-o", str(gif)]) == 0
+    assert frames_of(gif) == (3, 150, 0)
+    svg = tmp_path / "fox.svg"
+    assert cli.main(["generate", "a fox", "--model", "gpt-image-2.6-sunburst", "--format", "svg",
+                     "-o", str(svg)]) == 0
+    assert svg.read_bytes().startswith(b"<svg")
+    before = len(fake.requests)
+    assert cli.main(["generate", "a fox", "--model", "gpt-image-2.6-sunburst", "--format", "svg",
+                     "-o", str(tmp_path / "fox.png")]) == 2
+    assert cli.main(["generate", "a fox", "--model", "gpt-image-2.6-sunburst", "-o", str(tmp_path / "f.svg")]) == 2
+    assert len(fake.requests) == before  # refused before any paid call
