@@ -92,6 +92,11 @@ def prepare(model: Model, provider: Provider, kind: str, prompt, inputs, mask, p
         raise InvalidRequest(f"{model.id} takes at most {model.max_input_images} input images; this call "
                              f"has {sent}{mask_too}. Remove {sent - model.max_input_images} reference "
                              "image(s) or pick a model that takes more.", param="images")
+    if checked.get("output_format") in ("gif", "svg"):
+        n_previews = 0  # OpenAI streams no previews of an animation or a drawing
+        if mask is not None:
+            raise InvalidRequest(f"output_format={checked['output_format']!r} cannot be used with a mask: "
+                                 "edit as png, then ask for the GIF or SVG.", param="mask")
     encoded = [input_bytes(v, provider) for v in inputs]
     source = mask_l = None
     if mask is not None:

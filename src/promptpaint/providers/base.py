@@ -139,6 +139,16 @@ class Provider(abc.ABC):
         raise NotImplementedError(f"{model.id} has worst-case figures but its provider does not "
                                   "say how its output is counted (Provider.worst_output)")
 
+    @staticmethod
+    def image_model(model_id: str) -> bool:
+        """True when an id from the provider's model list names an image model: what ``models
+        --check`` reports as reached but not priced (a key also reaches text and audio models)."""
+        return "image" in model_id
+
+    def list_models(self, cancel: threading.Event | None = None) -> list[str]:
+        """The ids of the models this connection's key reaches, from the provider's own list."""
+        raise InvalidRequest(f"{self.label} has no model list to check.", param="provider")
+
     @classmethod
     def connect(cls, key, base_url: str, retry, timeout: float) -> "Provider":
         """An instance that talks to ``base_url`` with ``key``, retrying as ``retry`` says

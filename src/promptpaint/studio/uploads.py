@@ -58,8 +58,8 @@ def image_bytes(s: "Session", thumbs: OrderedDict, image_id, thumb: bool = False
     mime = images.mime_of(data)
     if mime is None:
         raise InvalidRequest(f"The stored file {path.name} is damaged: it is not an image.", param="id")
-    if not thumb:
-        return data, mime
+    if not thumb or mime in ("image/gif", "image/svg+xml"):
+        return data, mime  # a thumbnail would stop the animation or rasterise the drawing
     im = images.open_image(data, f"The stored file {path.name}")
     im.thumbnail((THUMB, THUMB))
     small = encode_png(images.rgb_or_rgba(im))

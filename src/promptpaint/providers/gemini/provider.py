@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 from ...redact import Secret, SecretURL, register
 from ...sse import events
 from ...transport import Transport, Watch
@@ -11,7 +13,7 @@ from . import history
 from .batch import GeminiBatches
 from .masks import MASK_INSTRUCTION
 from .stream import read_gemini
-from .wire import answer_from, body, classify, retry_delay, user_turn
+from .wire import answer_from, body, classify, model_page, retry_delay, user_turn
 
 
 class GeminiProvider(HTTPProvider):
@@ -69,6 +71,19 @@ class GeminiProvider(HTTPProvider):
         self._key = Secret(api_key)
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
+
+    def list_models(self, cancel=None) -> list[str]:
+        # GET /v1beta/models pages through ``models[]`` with ``nextPageToken`` / ``pageToken``.
+        ids, token, seen = [], "", set()
+        while True:
+            query = f"?pageSize=1000&pageToken={urllib.parse.quote(token)}" if token else "?pageSize=1000"
+            reply = self.transport.get(SecretURL(f"{self.base_url}/{self.api_version}/models{query}"),
+                                       headers={"x-goog-api-key": self._key}, cancel=cancel)
+            page, token = model_page(reply.body, reply.request_id)
+            ids += page
+            if not token or token in seen:  # a server repeating a token would loop for ever
+                return ids
+            seen.add(token)
 
     def url(self, model, stream: bool = False) -> str:
         # SecretURL: a base URL's credentials never show in a traceback's locals.
