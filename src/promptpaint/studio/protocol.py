@@ -36,7 +36,7 @@ _FRONT_END = {
 }
 
 
-class Dependent(Exception):
+class _Dependent(Exception):
     """A model or settings chosen for a provider the kernel just refused: undone with it."""
 
 

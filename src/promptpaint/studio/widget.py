@@ -26,7 +26,7 @@ from .errorcard import error_message
 from .history import StudioTurn
 from .jobs import BUSY, Job
 from .protocol import _ACK, _FRONT_END, _READ, _TRAITS, MESSAGES, Reply
-from .protocol import Dependent as _Dependent
+from .protocol import _Dependent
 from .session import Session
 
 STATIC = Path(__file__).parent.parent / "static"
