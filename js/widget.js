@@ -14,6 +14,7 @@ import { createPreviews } from "./previews.js";
 import { createMarkup } from "./markup.js";
 import { createImageCache, messages, send } from "./sync.js";
 import { createUiState } from "./ui.js";
+import { LOST_TEXT, freeze, watchConnection } from "./connection.js";
 
 /**
  * anywidget entry. Styles ship inside the bundle and are injected under the widget root, so
@@ -26,7 +27,7 @@ function render({ model, el }) {
   const status = createStatus(model, { ui });
   const controls = createControls(model);
   const caption = createCaption(model);
-  const viewer = createViewer({ model, cache, root, caption: caption.el, report: status.report });
+  const viewer = createViewer({ model, cache, root, caption: caption.el, report: status.report, ui });
   const history = createHistory(model, cache);
   const cost = createCostPanel(model);
   const past = createPast(model, cache, { ui });
@@ -34,7 +35,7 @@ function render({ model, el }) {
   const upload = createUpload({ model, root, dropTarget: viewer.stage, report: status.report });
   const previews = createPreviews({ model, stage: viewer.stage });
   const markup = createMarkup({ model, frame: viewer.frame, img: viewer.img, maskCanvas: viewer.maskCanvas,
-    toolbar: viewer.toolbar, report: status.report, ui });
+    toolbar: viewer.toolbar, toolGroup: viewer.toolGroup, report: status.report, ui });
 
   // Side column (settings, prompt, actions, cost) beside the image on a wide cell, stacked on a
   // narrow one: on a laptop the prompt, the image, Edit and the cost then fit one screen.
@@ -63,18 +64,21 @@ function render({ model, el }) {
     status.codePanel,
     cost.el,
   );
-  root.append(
-    h("style", {}, css),
-    status.banner,
-    h("div", { class: "pp-layout" }, side, h("div", { class: "pp-main" }, viewer.el), history.el),
-  );
+  const lostBanner = h("div", { class: "pp-banner pp-lost", role: "alert", hidden: true }, LOST_TEXT);
+  const layout = h("div", { class: "pp-layout" }, side, h("div", { class: "pp-main" }, viewer.el), history.el);
+  root.append(h("style", {}, css), lostBanner, status.banner, layout);
   el.replaceChildren(root);
+  // A kernel that restarted cannot answer: say so, and let nothing look clickable.
+  const connection = watchConnection(model, el, (lost) => {
+    lostBanner.hidden = !lost;
+    freeze(layout, lost);
+  });
   const uncontain = containKeys(root, {
     isRunning: () => model.get("status") === "running",
     cancel: () => send(model, messages.cancel()),
   });
 
-  const parts = [compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
+  const parts = [connection, compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
   return () => {
     uncontain();
     for (const part of parts) part.dispose();
