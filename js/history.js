@@ -92,6 +92,22 @@ export function createHistory(model, cache) {
     if (turn) setTraits(model, restoreFor(turn, model.get("models") || []));
   }
 
+  /**
+   * Scrolls to the newest card so that no card is cut at either edge: the left edge lands on a
+   * card's start, and a spacer at the end makes room for that (half a card hanging off the
+   * left edge reads as a broken layout).
+   */
+  function showNewest() {
+    strip.style.paddingRight = "";
+    const cards = [...strip.children];
+    const max = strip.scrollWidth - strip.clientWidth;
+    if (max <= 0 || !cards.length) return;
+    const base = cards[0].offsetLeft;
+    const start = cards.map((c) => c.offsetLeft - base).find((left) => left >= max) ?? max;
+    if (start > max) strip.style.paddingRight = `${start - max + 2}px`;
+    strip.scrollLeft = start;
+  }
+
   function render() {
     const turns = model.get("turns") || [];
     const items = historyItems(turns, model.get("current") || {});
@@ -125,7 +141,7 @@ export function createHistory(model, cache) {
       ),
     ));
     // Follow new turns as they arrive, but leave the scroll alone when only `current` moved.
-    if (items.length > shownCount) strip.scrollLeft = strip.scrollWidth;
+    if (items.length > shownCount) showNewest();
     shownCount = items.length;
   }
 

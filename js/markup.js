@@ -38,7 +38,7 @@ export function createMarkup({ model, frame, img, maskCanvas, toolbar, toolGroup
     h("button", { type: "button", class: "pp-swatch", "aria-label": c.name, "aria-pressed": String(c === colour), title: c.name, style: `background: rgb(${c.rgb.join(",")})` }),
   );
   const size = h("input", { type: "range", min: 2, max: 80, value: 8, "aria-label": "Markup size" });
-  const sizeValue = h("span", { class: "pp-size-value" }, "8 px");
+  const sizeValue = h("span", { class: "pp-markup-size-value" }, "8 px");
   const undo = h("button", { type: "button", class: "pp-btn pp-btn-small", "aria-label": "Undo markup", title: "Undo markup" }, "Undo");
   const clear = h("button", { type: "button", class: "pp-btn pp-btn-small", "aria-label": "Clear markup", title: "Clear markup" }, "Clear");
   // What markup is against a mask, in words on screen (a tooltip is missed by most students).

@@ -55,17 +55,17 @@ function render({ model, el }) {
       status.showCode,
       previews.setting,
     ),
-    past.el,
-    compare.el,
     status.running,
     status.notice,
     status.local,
     status.errorCard,
-    status.codePanel,
     cost.el,
   );
+  // Drawers open in the wide column, over the picture (a wide cell), not in the ~360 px side
+  // column; a narrow cell stacks them under the image.
+  const drawers = h("div", { class: "pp-drawers" }, past.el, compare.el, status.codePanel);
   const lostBanner = h("div", { class: "pp-banner pp-lost", role: "alert", hidden: true }, LOST_TEXT);
-  const layout = h("div", { class: "pp-layout" }, side, h("div", { class: "pp-main" }, viewer.el), history.el);
+  const layout = h("div", { class: "pp-layout" }, side, h("div", { class: "pp-main" }, viewer.el, drawers), history.el);
   root.append(h("style", {}, css), lostBanner, status.banner, layout);
   el.replaceChildren(root);
   // A kernel that restarted cannot answer: say so, and let nothing look clickable.
