@@ -265,6 +265,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     img,
     toolbar,
     toolGroup,
+    download: downloadBtn,
     maskCanvas: canvas,
     brush,
     dispose() {

@@ -12,6 +12,7 @@ import { createPast } from "./past.js";
 import { createCompare } from "./compare.js";
 import { createPreviews } from "./previews.js";
 import { createMarkup } from "./markup.js";
+import { createLightbox } from "./lightbox.js";
 import { createImageCache, messages, send } from "./sync.js";
 import { createUiState } from "./ui.js";
 import { LOST_TEXT, freeze, watchConnection } from "./connection.js";
@@ -33,6 +34,8 @@ function render({ model, el }) {
   const past = createPast(model, cache, { ui });
   const compare = createCompare(model, cache, { promptText: controls.promptText, flush: controls.flush, ui });
   const upload = createUpload({ model, root, dropTarget: viewer.stage, report: status.report });
+  const lightbox = createLightbox({ model, cache, root });
+  viewer.download.before(lightbox.button);
   const previews = createPreviews({ model, stage: viewer.stage });
   const markup = createMarkup({ model, frame: viewer.frame, img: viewer.img, maskCanvas: viewer.maskCanvas,
     toolbar: viewer.toolbar, toolGroup: viewer.toolGroup, report: status.report, ui });
@@ -78,7 +81,7 @@ function render({ model, el }) {
     cancel: () => send(model, messages.cancel()),
   });
 
-  const parts = [connection, compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
+  const parts = [connection, lightbox, compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
   return () => {
     uncontain();
     for (const part of parts) part.dispose();
