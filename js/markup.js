@@ -33,7 +33,7 @@ export function createMarkup({ model, frame, img, maskCanvas, toolbar, toolGroup
   let colour = COLOURS[0];
   const sender = createPngSender(model, messages.markup, (err) => report(`Could not send the markup: ${err.message}`));
 
-  const toggle = h("button", { type: "button", class: "pp-btn pp-btn-small", "aria-pressed": "false", title: "Markup: draw what to add, on a layer of its own (Brush or Eraser ends it)" }, "Markup");
+  const toggle = h("button", { type: "button", class: "pp-btn pp-btn-small", "aria-pressed": "false", title: "Markup: draw what to add, on a layer of its own; Brush or Eraser ends it (K)" }, "Markup");
   const swatches = COLOURS.map((c) =>
     h("button", { type: "button", class: "pp-swatch", "aria-label": c.name, "aria-pressed": String(c === colour), title: c.name, style: `background: rgb(${c.rgb.join(",")})` }),
   );

@@ -26,6 +26,8 @@ export function createViewer({ model, cache, root, caption = null, report = () =
   const button = (label, extra = {}) => h("button", { type: "button", class: "pp-btn pp-btn-small", ...extra }, label);
   const brushBtn = button("Brush", { "aria-pressed": "true", title: "Brush (B)" });
   const eraserBtn = button("Eraser", { "aria-pressed": "false", title: "Eraser (E)" });
+  const rectBtn = button("Rectangle", { "aria-pressed": "false", title: "Rectangle: drag a box to mask (R)" });
+  const lassoBtn = button("Lasso", { "aria-pressed": "false", title: "Lasso: draw round an area to mask it (L)" });
   const size = h("input", { type: "range", min: MIN_SIZE, max: MAX_SIZE, "aria-label": "Brush size", title: "Brush size ([ and ])" });
   const sizeValue = h("span", { class: "pp-size-value" });
   const undoBtn = button("Undo", { title: "Undo (Ctrl+Z)" });
@@ -34,7 +36,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
   const invertBtn = button("Invert mask", { title: "Invert mask (I)" });
   const downloadBtn = button("Download", { title: "Download the image (D)" });
   // Brush, Eraser and Markup (markup.js adds its button here) are one choice of tool.
-  const toolGroup = h("div", { class: "pp-group pp-tool-choice" }, brushBtn, eraserBtn);
+  const toolGroup = h("div", { class: "pp-group pp-tool-choice" }, brushBtn, eraserBtn, rectBtn, lassoBtn);
   const toolbar = h(
     "div",
     { class: "pp-toolbar", role: "toolbar", "aria-label": "Brush tools" },
@@ -66,12 +68,17 @@ export function createViewer({ model, cache, root, caption = null, report = () =
   });
   let shownSha = null;
   const downloads = createRequests(model, { kind: "image" });
+  const toolWatchers = new Set();
   function renderTools() {
     if (!brush) return;
+    for (const fn of toolWatchers) fn();
     const on = brush.enabled;
     const markupOn = Boolean(ui.get("markup")); // then Markup is the tool, not the brush
     brushBtn.setAttribute("aria-pressed", String(!markupOn && brush.mode === "brush"));
     eraserBtn.setAttribute("aria-pressed", String(!markupOn && brush.mode === "eraser"));
+    rectBtn.setAttribute("aria-pressed", String(!markupOn && brush.mode === "rect"));
+    lassoBtn.setAttribute("aria-pressed", String(!markupOn && brush.mode === "lasso"));
+    canvas.classList.toggle("pp-shape", brush.mode === "rect" || brush.mode === "lasso");
     size.value = String(brush.size);
     sizeValue.textContent = `${brush.size} px`;
     undoBtn.disabled = !on || !brush.canUndo;
@@ -215,7 +222,8 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     else if (action === "clear") brush.clear();
     else if (action === "invert") brush.invert();
     else if (action === "download") download();
-    else if (action === "brush" || action === "eraser") pickTool(action);
+    else if (["brush", "eraser", "rect", "lasso"].includes(action)) pickTool(action);
+    else if (action === "markup") ui.set("markup", !ui.get("markup"));
     else brush.setSize(stepSize(brush.size, action === "bigger" ? 1 : -1));
   }
 
@@ -233,6 +241,8 @@ export function createViewer({ model, cache, root, caption = null, report = () =
   }
   tool(brushBtn, () => pickTool("brush"));
   tool(eraserBtn, () => pickTool("eraser"));
+  tool(rectBtn, () => pickTool("rect"));
+  tool(lassoBtn, () => pickTool("lasso"));
   tool(undoBtn, () => brush.undo());
   tool(redoBtn, () => brush.redo());
   tool(clearBtn, () => brush.clear());
@@ -266,6 +276,11 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     toolbar,
     toolGroup,
     download: downloadBtn,
+    /** Calls `fn` whenever the tools' state changes (a stroke, undo, a new mode); returns the stop. */
+    onTools(fn) {
+      toolWatchers.add(fn);
+      return () => toolWatchers.delete(fn);
+    },
     maskCanvas: canvas,
     brush,
     dispose() {

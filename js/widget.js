@@ -13,6 +13,7 @@ import { createCompare } from "./compare.js";
 import { createPreviews } from "./previews.js";
 import { createMarkup } from "./markup.js";
 import { createLightbox } from "./lightbox.js";
+import { createMaskTools } from "./masktools.js";
 import { createImageCache, messages, send } from "./sync.js";
 import { createUiState } from "./ui.js";
 import { LOST_TEXT, freeze, watchConnection } from "./connection.js";
@@ -35,6 +36,8 @@ function render({ model, el }) {
   const compare = createCompare(model, cache, { promptText: controls.promptText, flush: controls.flush, ui });
   const upload = createUpload({ model, root, dropTarget: viewer.stage, report: status.report });
   const lightbox = createLightbox({ model, cache, root });
+  const maskTools = createMaskTools({ model, root, stage: viewer.stage, frame: viewer.frame, img: viewer.img,
+    brush: viewer.brush, toolbar: viewer.toolbar, onTools: viewer.onTools, report: status.report });
   viewer.download.before(lightbox.button);
   const previews = createPreviews({ model, stage: viewer.stage });
   const markup = createMarkup({ model, frame: viewer.frame, img: viewer.img, maskCanvas: viewer.maskCanvas,
@@ -81,7 +84,7 @@ function render({ model, el }) {
     cancel: () => send(model, messages.cancel()),
   });
 
-  const parts = [connection, lightbox, compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
+  const parts = [connection, maskTools, lightbox, compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
   return () => {
     uncontain();
     for (const part of parts) part.dispose();
