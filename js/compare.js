@@ -1,6 +1,6 @@
 import { h, keepingFocus } from "./dom.js";
 import { createDrawer } from "./drawer.js";
-import { restoreFor } from "./history.js";
+import { offerFor, restoreFor } from "./history.js";
 import { configuredModels, paramSpec } from "./models.js";
 import { formatMoney } from "./money.js";
 import { createRequests, debounce, messages, send, setTraits, subscribe } from "./sync.js";
@@ -180,7 +180,9 @@ export function createCompare(model, cache, { promptText = () => model.get("prom
     const turn = (model.get("turns") || []).find((t) => t.id === cell.turn);
     if (!turn || !cell.image) return;
     // The grid stays open with the picked cell marked, so the next one is a click away.
-    setTraits(model, restoreFor(turn, model.get("models") || []));
+    const typed = promptText();
+    setTraits(model, restoreFor(turn, model.get("models") || [], 0, typed));
+    ui?.set("offer", offerFor(turn, typed));
   }
 
   function renderGrid() {

@@ -14,6 +14,8 @@ import { createPreviews } from "./previews.js";
 import { createMarkup } from "./markup.js";
 import { createLightbox } from "./lightbox.js";
 import { createMaskTools } from "./masktools.js";
+import { createPromptOffer } from "./offer.js";
+import { createThread } from "./thread.js";
 import { createImageCache, messages, send } from "./sync.js";
 import { createUiState } from "./ui.js";
 import { LOST_TEXT, freeze, watchConnection } from "./connection.js";
@@ -30,7 +32,9 @@ function render({ model, el }) {
   const controls = createControls(model);
   const caption = createCaption(model);
   const viewer = createViewer({ model, cache, root, caption: caption.el, report: status.report, ui });
-  const history = createHistory(model, cache);
+  const history = createHistory(model, cache, { promptText: controls.promptText, ui });
+  const offer = createPromptOffer({ ui, controls });
+  const thread = createThread(model, cache, { ui });
   const cost = createCostPanel(model);
   const past = createPast(model, cache, { ui });
   const compare = createCompare(model, cache, { promptText: controls.promptText, flush: controls.flush, ui });
@@ -49,6 +53,7 @@ function render({ model, el }) {
     "div",
     { class: "pp-side" },
     controls.el,
+    offer.el,
     h(
       "div",
       { class: "pp-actions" },
@@ -58,6 +63,7 @@ function render({ model, el }) {
       upload.input,
       past.button,
       compare.button,
+      thread.button,
       status.showCode,
       previews.setting,
     ),
@@ -69,7 +75,7 @@ function render({ model, el }) {
   );
   // Drawers open in the wide column, over the picture (a wide cell), not in the ~360 px side
   // column; a narrow cell stacks them under the image.
-  const drawers = h("div", { class: "pp-drawers" }, past.el, compare.el, status.codePanel);
+  const drawers = h("div", { class: "pp-drawers" }, past.el, compare.el, thread.el, status.codePanel);
   const lostBanner = h("div", { class: "pp-banner pp-lost", role: "alert", hidden: true }, LOST_TEXT);
   const layout = h("div", { class: "pp-layout" }, side, h("div", { class: "pp-main" }, viewer.el, drawers), history.el);
   root.append(h("style", {}, css), lostBanner, status.banner, layout);
@@ -84,7 +90,7 @@ function render({ model, el }) {
     cancel: () => send(model, messages.cancel()),
   });
 
-  const parts = [connection, maskTools, lightbox, compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
+  const parts = [offer, thread, connection, maskTools, lightbox, compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
   return () => {
     uncontain();
     for (const part of parts) part.dispose();
