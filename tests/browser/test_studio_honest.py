@@ -20,7 +20,7 @@ def _laptop(widget_factory):
     return widget_factory(width=CELL, viewport=LAPTOP)
 
 
-@pytest.mark.parametrize("how", ["restart", "comm_close"])
+@pytest.mark.parametrize("how", ["restart", "restart_unmarked", "kernel_status", "comm_close"])
 def test_a_view_whose_kernel_is_gone_says_so_and_runs_nothing(widget_factory, how):
     widget = _laptop(widget_factory)
     page = widget.page
@@ -31,6 +31,15 @@ def test_a_view_whose_kernel_is_gone_says_so_and_runs_nothing(widget_factory, ho
         # What ipywidgets does on Kernel → Restart: the host gets its class, the model an event.
         page.evaluate("document.getElementById('host').classList.add('jupyter-widgets-disconnected');"
                       "pp.emit('comm_live_update')")
+    elif how == "restart_unmarked":
+        # anywidget in JupyterLab 4 / Notebook 7: the event comes, the host adds no class.
+        page.evaluate("pp.emit('comm_live_update')")
+    elif how == "kernel_status":
+        # What JupyterLab 4 / Notebook 7 really deliver (tests/lab/test_notebook7.py): the kernel's status.
+        page.evaluate("pp.kernelStatus('busy'); pp.kernelStatus('idle')")
+        page.wait_for_timeout(100)
+        assert page.locator(".pp-lost").is_hidden(), "a busy kernel is not a lost one"
+        page.evaluate("pp.kernelStatus('restarting')")
     else:
         page.evaluate("pp.emit('comm:close')")
     banner = page.locator(".pp-lost")
