@@ -159,8 +159,14 @@ export function createStatus(model, { ui } = {}) {
     }
   }
 
+  let lastStatus = model.get("status");
   function renderRunning() {
-    running.hidden = model.get("status") !== "running";
+    const status = model.get("status");
+    // A notice belongs to the call it describes ("Cancelled…"): the next call clears it, here
+    // at once as in the kernel, whose own clearing may reach this view after the status.
+    if (status === "running" && lastStatus !== "running") notice.hidden = true;
+    lastStatus = status;
+    running.hidden = status !== "running";
     tick();
   }
 
