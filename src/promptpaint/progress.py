@@ -7,6 +7,8 @@ import io
 import sys
 from decimal import Decimal
 
+from . import money
+
 
 def in_notebook() -> bool:
     shell = sys.modules.get("IPython")
@@ -39,7 +41,7 @@ class TextBar:
         self.draw()
 
     def text(self) -> str:
-        cost = f"  ${self.cost:.4f}" if self.cost is not None else ""
+        cost = f"  {money.format(self.cost)}" if self.cost is not None else ""
         failed = f"  {self.failed} not run or failed" if self.failed else ""
         return f"{self.done}/{self.total}{cost}{failed}"
 

@@ -263,15 +263,16 @@ def get(model_id: str, provider: str | None = None) -> Model:
                 f"Use pp.Client({m.provider!r}, model={model_id!r}).", param="model")
         return m
     if provider is None:
+        example = next(iter(_data()["defaults"]))  # a provider the registry knows, named by the data
         raise InvalidRequest(f"Unknown model {model_id!r}: name the provider too, "
-                             f"e.g. pp.Client('openai', model={model_id!r}).", param="model")
+                             f"e.g. pp.Client({example!r}, model={model_id!r}).", param="model")
     base = _index()[default_model(provider)]
     return Model(id=model_id, provider=provider, label=model_id, capabilities=base.capabilities,
                  params=base.params, prices=(), lifecycle={"status": "current"}, known=False)
 
 
 def _a(word: str) -> str:
-    """``word`` with its indefinite article: "an openai", "a gemini"."""
+    """``word`` with its indefinite article ("an" before a vowel)."""
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 

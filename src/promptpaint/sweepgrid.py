@@ -7,6 +7,8 @@ import textwrap
 
 from PIL import Image, ImageDraw, ImageFont
 
+from . import money
+
 PAD = 8
 CAPTION = 22
 BACKGROUND = (255, 255, 255)
@@ -32,7 +34,7 @@ def row_key(cell) -> tuple:
 
 
 def caption(cell) -> tuple[str, tuple]:
-    cost = "unknown cost" if cell.cost is None else f"${cell.cost:.4f}"
+    cost = "unknown cost" if cell.cost is None else money.format(cell.cost)
     if cell.status == "ok":
         return cost, INK
     if cell.status == "pending":
