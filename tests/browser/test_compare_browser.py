@@ -32,7 +32,10 @@ def test_compare_two_qualities_run_see_the_grid_and_pick_a_cell_to_edit(widget_f
     assert panel.get_by_label("Gemini 3.1 Flash Image").count() == 0
     panel.get_by_label("low").check()
     panel.get_by_label("high").check()
-    asked = widget.wait_sent("compare_estimate", 2)[-1]["content"]
+    # Each click asks for an estimate; the one that counts is the one with both qualities.
+    widget.page.wait_for_function(
+        "() => pp.sent.some(m => m.content.kind === 'compare_estimate' && m.content.qualities.length === 2)")
+    asked = widget.sent("compare_estimate")[-1]["content"]
     assert {k: asked[k] for k in ("models", "qualities", "repeats")} == {
         "models": ["gpt-image-2"], "qualities": ["low", "high"], "repeats": 1}
     cells = [{"index": i + 1, "label": f"gpt-image-2 · {q} · #1", "provider": "openai", "model": "gpt-image-2",
