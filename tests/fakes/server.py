@@ -60,6 +60,13 @@ class FakeProviders:
         self.openai_cached_tokens = 0       # reported as input_tokens_details.cached_tokens
         self.gemini_tool_use_tokens = 0     # reported as toolUsePromptTokenCount
         self.gemini_unitemised_tokens = 0   # in candidatesTokenCount but in no modality
+        # OpenAI output_tokens_details.text_tokens per image ($10/1M; no published cap)
+        self.openai_text_tokens = 0
+        # Which shape a stream's completed usage has: False, the image's own tokens (previews
+        # billed on top); True, output_tokens already holds 100 per preview. OpenAI does not say.
+        self.openai_previews_in_usage = False
+        self.gemini_images = 1              # images in one answer (interleaved text and images)
+        self.gemini_final_usage = True      # False: a stream's last chunk has no usageMetadata
 
     def bill_total(self, provider: str | None = None) -> Decimal:
         with self._lock:

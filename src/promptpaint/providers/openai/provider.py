@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from ... import markup
 from ...errors import InvalidRequest
 from ...images import mime_of
@@ -15,7 +13,7 @@ from ..http import HTTPProvider
 from .batch import OpenAIBatches
 from .masks import mask_png
 from .stream import read_openai
-from .wire import FIELDS, PARTIAL_IMAGE_TOKENS, _form, answer_from, classify, worst_image_tokens
+from .wire import FIELDS, PARTIAL_IMAGE_TOKENS, _form, answer_from, classify, with_previews, worst_image_tokens
 
 
 class OpenAIProvider(HTTPProvider):
@@ -40,10 +38,13 @@ class OpenAIProvider(HTTPProvider):
 
     @staticmethod
     def worst_output(model, wc, params, first_image_size) -> dict:
+        n = int(params.get("n") or 1)
         # complexity's planning tokens: a ceiling in the worst-case data, whatever level is asked
         per_image = worst_image_tokens(model, wc, params, first_image_size) + int(
             wc.get("planning_tokens_per_image", 0))
-        return {"output_image_tokens": per_image * int(params.get("n") or 1)}
+        # Text output has no cap in the API: our ceiling from models.json, at the text-out rate.
+        return {"output_image_tokens": per_image * n,
+                "output_text_tokens": int(wc.get("text_output_tokens_per_image", 0)) * n}
 
     def __init__(self, transport: Transport, api_key: str, base_url: str):
         self.transport = transport
@@ -102,9 +103,8 @@ class OpenAIProvider(HTTPProvider):
             return answer_from(reply.body, n_in, reply.request_id, reply.attempts)
         body = read_openai(events(self.transport.chunks(reply, url)), on_preview, reply.request_id)
         answer = answer_from(body, n_in, reply.request_id, reply.attempts)
-        if not answer.usage_problem and body["partial_images"]:
-            # "Each partial image will incur an additional 100 image output tokens" (OpenAI's
-            # image-generation guide, "Partial images cost"); the completed usage has the image's own.
-            answer.usage = dataclasses.replace(answer.usage, output_image_tokens=answer.usage.output_image_tokens
-                                               + PARTIAL_IMAGE_TOKENS * body["partial_images"])
+        if not answer.usage_problem:
+            # Each preview is billed 100 output image tokens (OpenAI's image-generation guide,
+            # "Partial images cost"); whether the usage holds them already, the usage tells.
+            answer.usage = with_previews(model, answer.usage, body, body["partial_images"])
         return answer

@@ -18,8 +18,9 @@ from ..streams import OnPreview, broken, deliver, error_message, event_json
 
 def read_openai(events: Iterable[Event], on_preview: OnPreview | None = None,
                 request_id: str | None = None) -> dict:
-    """An OpenAI image stream as ``{"data": [{"b64_json"}...], "usage", "partial_images"}``."""
-    images, usage, partials = [], None, 0
+    """An OpenAI image stream as ``{"data": [{"b64_json"}...], "usage", "partial_images", "size",
+    "quality"}`` (size and quality as the last completed event reports them, when it does)."""
+    images, usage, partials, shape = [], None, 0, {}
     for ev in events:
         if ev.data.strip() == "[DONE]":
             break
@@ -37,9 +38,11 @@ def read_openai(events: Iterable[Event], on_preview: OnPreview | None = None,
             deliver(on_preview, preview, int(data.get("partial_image_index", partials - 1)))
         elif kind.endswith(".completed"):
             images.append({"b64_json": data.get("b64_json")})
-            if data.get("usage"):
-                usage = data["usage"]  # each completed event carries the call's usage so far
+            # Each completed event carries the call's usage so far: the last one's is the call's
+            # (none there: unknown). Its size and quality say what the image itself is billed.
+            usage = data.get("usage")
+            shape = {k: data[k] for k in ("size", "quality") if isinstance(data.get(k), str)}
     if not images:
         raise broken("openai", "OpenAI's stream ended before the final image arrived "
                       f"(after {partials} preview(s)); previews are not kept as the result.", request_id)
-    return {"data": images, "usage": usage, "partial_images": partials}
+    return {"data": images, "usage": usage, "partial_images": partials, **shape}

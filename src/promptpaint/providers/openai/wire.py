@@ -4,6 +4,7 @@ the direct provider and the batch client share."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from decimal import ROUND_CEILING, Decimal
 
@@ -142,6 +143,31 @@ def worst_image_tokens(model, wc: dict, params: dict, first_image_size) -> int:
         px = min(first_image_size[0] * first_image_size[1], limit)
         candidates.append(int((rate * px).to_integral_value(ROUND_CEILING)))
     return max(candidates)
+
+
+def with_previews(model, usage: Usage, body: dict, previews: int) -> Usage:
+    """A streamed call's usage with its previews' tokens, decided from the usage itself.
+
+    OpenAI does not say whether the completed event's ``output_tokens`` already holds the
+    100 tokens of each preview. The final image's own tokens are known from the table for the
+    size and quality the event reports: when the reported image tokens are exactly that plus
+    100 x previews, they are included and the usage is booked as it is; otherwise (not included,
+    or a count the table cannot explain) they are added, the safe side.
+    """
+    extra = PARTIAL_IMAGE_TOKENS * previews
+    if not previews:
+        return usage
+    expected = None
+    size, quality = body.get("size"), body.get("quality")
+    if model.worst_case and "output_tokens" in model.worst_case and size and quality not in (None, "auto"):
+        try:
+            expected = worst_image_tokens(model, model.worst_case, {"size": size, "quality": quality},
+                                          None) * max(1, len(body.get("data") or []))
+        except (Unbounded, KeyError, TypeError, ValueError):
+            expected = None
+    if expected is not None and usage.output_image_tokens == expected + extra:
+        return usage
+    return dataclasses.replace(usage, output_image_tokens=usage.output_image_tokens + extra)
 
 
 def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1) -> Answer:
