@@ -9,6 +9,7 @@ import re
 from ...images import mime_of
 from ...errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited
 from ...pricing import UntrustedUsage, Usage, tokens
+from ...registry import worst_cases
 from ...transport import BILLED_HINT
 from ..base import Answer, Call, FileRef
 from .masks import MASK_INSTRUCTION, mask_png
@@ -122,7 +123,8 @@ def output_cap(wc: dict, params: dict) -> int:
         return int(params["max_output_tokens"])
     sizes = wc["image_tokens"]
     image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
-    return min(wc["output_limit"], image + int(wc.get("thinking_headroom_tokens", 0)))
+    headroom = wc.get("thinking_headroom_tokens", worst_cases()["thinking_headroom_tokens"])
+    return min(wc["output_limit"], image + int(headroom))
 
 
 def bound_params(model, params: dict) -> dict:
