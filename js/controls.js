@@ -219,10 +219,17 @@ export function createControls(model) {
     if (prompt.value !== value) prompt.value = value;
   }
 
+  const titles = { generate: generate.title, edit: edit.title };
   function renderButtons() {
     const states = buttonStates(state());
     generate.setAttribute("aria-disabled", String(Boolean(lockTimer) || !states.generate));
     edit.setAttribute("aria-disabled", String(Boolean(lockTimer) || !states.edit));
+    // Said before the click: the kernel's quote of the next call against the caps (costs.refused).
+    const refused = (model.get("costs") || {}).refused || {};
+    for (const [button, action] of [[generate, "generate"], [edit, "edit"]]) {
+      button.title = refused[action] ? `Would be refused: ${refused[action]}` : titles[action];
+      button.classList.toggle("pp-btn-refused", Boolean(refused[action]));
+    }
   }
 
   providerSelect.addEventListener("change", () => {
@@ -263,6 +270,7 @@ export function createControls(model) {
       "change:status": onButtons,
       "change:image_id": onButtons,
       "change:closed": onButtons,
+      "change:costs": onButtons,
       "change:prompt": () => renderPrompt(),
     }),
     subscribe(model, { "change:status": onSettled, "change:error": onSettled }),

@@ -20,6 +20,7 @@ from PIL import Image
 from .. import config, images, providers, registry
 from ..client import Client, Result
 from ..errors import InvalidRequest, PromptpaintError
+from ..money import format as dollars
 from ..store import ImageStore
 from . import calls, compare, past, uploads
 from .costs import Costs
@@ -42,6 +43,24 @@ def offline_notice() -> str:
             f"Set {keys} and pick that provider for a real model.")
 
 
+def budget_start(ledger, given: str, limit: Decimal, resume: bool) -> tuple[str, str]:
+    """The budget id a Studio books under, and what to tell the user: a budget id the ledger
+    already counts spending for is resumed only with ``resume=True``; otherwise the Studio starts
+    a fresh budget under a new id (``given#2``, ``given#3``...) and says so."""
+    spent = ledger.spent(budget=given)
+    if not spent:
+        return given, ""
+    if resume:
+        return given, (f"Resuming budget {given!r}: {dollars(spent)} of {dollars(limit)} is already "
+                       "counted against it.")
+    n = 2
+    while ledger.spent(budget=f"{given}#{n}"):
+        n += 1
+    return f"{given}#{n}", (f"Budget {given!r} already has {dollars(spent)} counted in the ledger: this "
+                            f"Studio starts a fresh {dollars(limit)} budget (booked as '{given}#{n}'). "
+                            "Pass resume=True to continue the old one instead.")
+
+
 class Session:
     """The widget-free core of ``pp.Studio``: see the module docstring."""
 
@@ -56,8 +75,8 @@ class Session:
         store, ledger = client_options.pop("store", None), client_options.pop("ledger", None)
         # One budget per Studio: every Client it makes (one per provider and model) books against
         # the same cap, so switching models never starts a fresh budget.
-        self.budget_id = client_options.pop("budget_id", None) or (
-            f"studio-{uuid.uuid4().hex[:12]}" if budget is not None else None)
+        given = client_options.pop("budget_id", None)
+        self.budget_id = given or (f"studio-{uuid.uuid4().hex[:12]}" if budget is not None else None)
         self._client_options = dict(client_options, budget=budget, budget_id=self.budget_id)
         self._clients: dict[tuple[str, str], Client] = {}
         self._thumbs: OrderedDict[str, bytes] = OrderedDict()
@@ -71,6 +90,10 @@ class Session:
         self.store: ImageStore = client.store
         self.ledger = client.ledger
         self.budget = Decimal(str(budget)) if budget is not None else None
+        said = ""
+        if given and self.budget is not None:  # a re-run with the same budget id: say which budget
+            self.budget_id, said = budget_start(self.ledger, given, self.budget, resume)
+            client.budget_id = self._client_options["budget_id"] = self.budget_id
         self.costs_book = Costs(self.ledger, self.budget, self.budget_id)
         self.provider, self.model = client.provider_name, client.model.id
         self.params = self.default_params(client.model)
@@ -78,7 +101,7 @@ class Session:
         self.current: dict = {}
         self.image_id = ""
         self.error: dict = {}
-        self.notice = offline_notice() if client.offline else ""
+        self.notice = offline_notice() if client.offline else said
         self.code: dict = {}
         self.closed = ""
         self.compare: dict = {}  # the Compare panel's grid (`compare` in docs/widget-protocol.md)
@@ -330,7 +353,8 @@ class Session:
         except PromptpaintError as exc:
             client, problem = None, exc
         self.costs = self.costs_book.panel(client, self.model, self.params, self.prompt, bool(self.image_id),
-                                           totals=totals, error=problem)
+                                           totals=totals, error=problem,
+                                           quote=lambda action, params=None: calls.quote(self, action, params))
         self._changed("costs")
 
     def _changed(self, name: str) -> None:
