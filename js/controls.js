@@ -59,6 +59,12 @@ export function selectionForProvider(models, provider, currentParams) {
   return { provider, model: model?.id ?? "", params: paramsFor(model?.params, currentParams) };
 }
 
+/** A button's tooltip: why the kernel's quote says the next call would be refused, else its own. */
+export function buttonTitle(costs, action, title) {
+  const why = (costs || {}).refused?.[action];
+  return why ? `Would be refused: ${why}` : title;
+}
+
 export function buttonStates({ status, image_id, closed }) {
   const ready = status !== "running" && !closed;
   return { generate: ready, edit: ready && Boolean(image_id) };
@@ -225,10 +231,9 @@ export function createControls(model) {
     generate.setAttribute("aria-disabled", String(Boolean(lockTimer) || !states.generate));
     edit.setAttribute("aria-disabled", String(Boolean(lockTimer) || !states.edit));
     // Said before the click: the kernel's quote of the next call against the caps (costs.refused).
-    const refused = (model.get("costs") || {}).refused || {};
     for (const [button, action] of [[generate, "generate"], [edit, "edit"]]) {
-      button.title = refused[action] ? `Would be refused: ${refused[action]}` : titles[action];
-      button.classList.toggle("pp-btn-refused", Boolean(refused[action]));
+      button.title = buttonTitle(model.get("costs"), action, titles[action]);
+      button.classList.toggle("pp-btn-refused", button.title !== titles[action]);
     }
   }
 
