@@ -302,7 +302,10 @@ class OpenAIFake(ProviderFake):
             billed["output_tokens_details"]["image_tokens"] += PARTIAL_IMAGE_TOKENS * seen
             reported = dict(billed if self.fake.openai_previews_in_usage else data["usage"])
             reported.pop("output_tokens_details", None)  # the completed event's usage has none
-            out.append((ev.event, {**data, "usage": reported}))
+            done = {**data, "usage": reported}
+            if not self.fake.openai_final_usage:
+                done.pop("usage")
+            out.append((ev.event, done))
             final = billed  # each completed event carries the call's usage so far; the last is the bill
             total = 0
         if final is not None:  # a streamed call is billed here, not in ``handle``

@@ -67,6 +67,7 @@ class FakeProviders:
         self.openai_previews_in_usage = False
         self.gemini_images = 1              # images in one answer (interleaved text and images)
         self.gemini_final_usage = True      # False: a stream's last chunk has no usageMetadata
+        self.openai_final_usage = True      # False: a stream's completed event has no usage
 
     def bill_total(self, provider: str | None = None) -> Decimal:
         with self._lock:
