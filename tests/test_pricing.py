@@ -79,8 +79,9 @@ def test_gemini_unitemised_candidates_and_tool_use_are_billed():
     assert cost(u, price) == Decimal("0.070175")
 
 
-@pytest.mark.parametrize("value, expected", [(7033, 7033), (7032.2, 7033), ("7033", 7033), ("7032.5", 7033)])
-def test_usage_counts_floats_round_up_and_strings_are_read(value, expected):
+@pytest.mark.parametrize("value, expected", [(7033, 7033), (7032.2, Decimal("7032.2")), ("7033", 7033),
+                                             ("7032.5", Decimal("7032.5")), (7033.0, 7033)])
+def test_usage_counts_keep_fractions_as_reported_and_strings_are_read(value, expected):
     assert pricing.tokens({"n": value}, "n") == expected
 
 

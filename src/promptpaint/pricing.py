@@ -40,7 +40,8 @@ class Usage:
                 + self.cached_input_image_tokens + self.tool_use_tokens)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # a fractional count (kept as reported) is stored as a JSON number
+        return {k: float(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
 
 
 def _usd(usage: Usage, price: Price) -> Decimal:
@@ -109,16 +110,19 @@ _NUMBER = re.compile(r"^\s*\d+(\.\d+)?\s*$")
 MAX_TOKENS = 100_000_000  # more in one field of one image call is a broken gateway, not a bill
 
 
-def tokens(data: dict, name: str) -> int:
-    """``data[name]`` as a token count: absent is 0, a float rounds up, a numeric string is read;
+def tokens(data: dict, name: str) -> int | Decimal:
+    """``data[name]`` as a token count: absent is 0, a numeric string is read, a fractional count
+    is kept exactly as reported (a Decimal: the cost of the sum, not of each field rounded up);
     null, negative, huge or anything else raises UntrustedUsage."""
     if name not in data:
         return 0
     value = data[name]
     if isinstance(value, str) and _NUMBER.match(value):
-        value = float(value) if "." in value else int(value)
-    if isinstance(value, float) and math.isfinite(value) and value >= 0:
-        value = math.ceil(value)
+        value = Decimal(value.strip()) if "." in value else int(value)
+    if isinstance(value, float) and math.isfinite(value):
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal) and value.is_finite() and 0 <= value <= MAX_TOKENS:
+        return int(value) if value == value.to_integral_value() else value
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKENS:
         raise UntrustedUsage(f"usage field {name} = {value!r} is not a token count")
     return value
