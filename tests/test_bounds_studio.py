@@ -80,3 +80,14 @@ def test_a_rerun_with_the_same_budget_id_starts_fresh_and_says_so_or_resumes(fak
         resumed, _ = openai_studio(fake, monkeypatch, budget=1, budget_id="homework-3", resume=True)
     assert "Resuming budget 'homework-3'" in resumed.notice
     assert Decimal(resumed.costs["budget_left"]) == 1 - spent
+
+
+def test_the_compare_estimate_is_the_sum_of_the_reservations_its_cells_make(fake, monkeypatch):
+    studio, front = openai_studio(fake, monkeypatch, budget=5)
+    studio.prompt = "a fox in snow"
+    quoted = studio.session.compare_estimate(["gpt-image-2"], ["low", "high"], 2)
+    front.msg({"kind": "compare", "models": ["gpt-image-2"], "qualities": ["low", "high"], "repeats": 2})
+    front.wait()
+    rows = pp.ledger().entries(10)
+    assert [c["status"] for c in studio.compare["cells"]] == ["ok"] * 4
+    assert Decimal(quoted["worst_case"]) == sum(r["reserved"] for r in rows)

@@ -277,7 +277,13 @@ class CallPlan:
         """What ``reserve`` would hold and say now, booking nothing (see ``Quote``)."""
         if self.connection.offline:
             return Quote(self.worst)
-        left, refused = self.client.ledger.admits(self.attempt, self.worst, self.caps)
+        ledger = self.client.ledger
+        if hasattr(ledger, "admits"):
+            left, refused = ledger.admits(self.attempt, self.worst, self.caps)
+        else:  # a Ledger of someone's own: the Client's caps against what it says was spent
+            from .ledger import budgets
+
+            left, refused = budgets.admits(ledger, self.attempt, self.worst, self.caps)
         return Quote(self.worst, left, _refusal_text(refused) if refused is not None else None)
 
     # -- the steps --------------------------------------------------------------------------------
