@@ -230,3 +230,15 @@ def test_sweep_estimate_is_the_sum_of_the_reservations_made(fake, monkeypatch):
     sweep.run(progress=False)
     rows = pp.ledger().entries(10)
     assert len(rows) == 4 and quoted == sum(r["reserved"] for r in rows)
+
+
+def test_each_refusal_names_the_way_out_of_the_cap_that_refused(fake, monkeypatch):
+    c = client_on(fake, "openai", budget=0.01)
+    with pytest.raises(pp.BudgetExceeded) as per_budget:
+        c.generate("a fox", quality="high")
+    assert "tomorrow" not in per_budget.value.hint and "midnight" not in per_budget.value.hint
+    monkeypatch.setenv("PROMPTPAINT_DAILY_BUDGET", "0.01")
+    with pytest.raises(pp.BudgetExceeded) as per_day:
+        client_on(fake, "openai").generate("a fox", quality="high")
+    assert "today's budget" in per_day.value.message and "midnight UTC" in per_day.value.hint
+    assert not fake.by_provider("openai")

@@ -193,7 +193,9 @@ def worst_case(model: Model, provider: Provider, call: Call, price: Price | None
         raise BudgetExceeded(
             f"{why[0].upper()}{why[1:]}, so this call's cost has no known upper bound and the "
             f"budget cannot be kept. Pass ceiling=… (the most one call may cost, in USD){more} "
-            "to the Client, or choose a setting with a known price.")
+            "to the Client, or choose a setting with a known price.",
+            hint="A budget holds only if every call's cost has an upper bound: pass ceiling= or "
+                 "choose another quality or model.")
     if price is None:
         warnings.warn(f"No price on file for {model.id}: this call's cost is booked as unknown.",
                       UnknownPriceWarning, stacklevel=5)
