@@ -137,9 +137,11 @@ def bound_params(model, params: dict) -> dict:
 
 
 def worst_output(wc: dict, params: dict) -> dict:
-    """The dearest output ``maxOutputTokens`` allows: an answer may hold several images (each
-    the size's tokens, at the image rate), the rest is thinking and text (at the text-out rate)."""
-    cap = output_cap(wc, params)
+    """The dearest output the request as sent allows: its ``maxOutputTokens`` (``bound_params``
+    puts one in every call), else the model's own output limit. An answer may hold several
+    images (each the size's tokens, at the image rate); the rest is thinking and text (at the
+    text-out rate)."""
+    cap = int(params.get("max_output_tokens") or wc["output_limit"])
     sizes = wc["image_tokens"]
     image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
     images = cap // image if image else 0
