@@ -159,3 +159,9 @@ def test_settings_without_a_published_bound_have_no_estimate(quality):
     with pytest.raises(pricing.Unbounded, match=quality):
         pricing.worst_usage(registry.get("gpt-image-2.5-sunburst"), "x", {"quality": quality},
                             provider=provider_class("openai"))
+
+
+def test_gpt_image_2_high_reserves_at_most_ten_percent_above_its_published_price():
+    # The text-output ceiling is ours (no published cap): it must not make the dearest common call
+    # hold back more than 10 % over its bill ($0.211 per 1024x1024 high image).
+    assert est("gpt-image-2", "a fox in snow", quality="high", size="1024x1024") <= Decimal("0.211") * Decimal("1.1")
