@@ -91,3 +91,28 @@ def test_the_compare_estimate_is_the_sum_of_the_reservations_its_cells_make(fake
     rows = pp.ledger().entries(10)
     assert [c["status"] for c in studio.compare["cells"]] == ["ok"] * 4
     assert Decimal(quoted["worst_case"]) == sum(r["reserved"] for r in rows)
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_rerunning_the_cell_says_the_budget_starts_fresh_or_resumes_it(fake, monkeypatch, resume):
+    from promptpaint.studio import reruns
+    run = ["run-1"]
+    monkeypatch.setattr(reruns, "cell_run", lambda: ("cell-3", run[0]))
+    old, front = openai_studio(fake, monkeypatch, budget=1)
+    old.params = {**old.params, "quality": "low"}
+    front.run("generate", "a fox")
+    spent = pp.ledger().total()
+    run[0] = "run-2"  # the cell is run again
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        new, new_front = openai_studio(fake, monkeypatch, budget=1, resume=resume)
+    assert old.closed == "replaced"
+    if resume:
+        assert "Resuming this cell's earlier budget" in new.notice
+        assert Decimal(new.costs["budget_left"]) == 1 - spent
+        new.params = {**new.params, "quality": "low"}
+        new_front.run("generate", "a heron")
+        assert {r["budget"] for r in pp.ledger().entries(5)} == {old.session.budget_id}
+    else:
+        assert "starts a fresh $1.00 budget" in new.notice and "resume=True" in new.notice
+        assert Decimal(new.costs["budget_left"]) == 1

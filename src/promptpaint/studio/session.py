@@ -91,6 +91,7 @@ class Session:
         self.ledger = client.ledger
         self.budget = Decimal(str(budget)) if budget is not None else None
         said = ""
+        self._resume, self._budget_given = resume, bool(given)
         if given and self.budget is not None:  # a re-run with the same budget id: say which budget
             self.budget_id, said = budget_start(self.ledger, given, self.budget, resume)
             client.budget_id = self._client_options["budget_id"] = self.budget_id
@@ -338,6 +339,24 @@ class Session:
     def set_error(self, exc: BaseException | None) -> None:
         self.error = error_state(exc)
         self._changed("error")
+
+    def replaces(self, older: "Session") -> None:
+        """This Studio replaces ``older`` (its cell was run again): with ``resume=True`` it books
+        against the older one's budget, else it says that its budget starts fresh."""
+        if self.budget is None or older.budget_id is None or self._budget_given:
+            return  # no budget here, or an id of the user's own (``budget_start`` said it)
+        spent = self.ledger.spent(budget=older.budget_id)
+        if self._resume:
+            self.budget_id = self._client_options["budget_id"] = older.budget_id
+            self.costs_book.budget_id = older.budget_id
+            for client in self._clients.values():
+                client.budget_id = older.budget_id
+            self.set_notice(f"Resuming this cell's earlier budget: {dollars(spent)} of {dollars(self.budget)} "
+                            "is already counted against it.")
+            self.refresh_costs()
+        elif spent:
+            self.set_notice(f"This cell's earlier Studio spent {dollars(spent)}; this one starts a fresh "
+                            f"{dollars(self.budget)} budget. Pass resume=True to continue the earlier one.")
 
     def set_notice(self, text: str) -> None:
         self.notice = text

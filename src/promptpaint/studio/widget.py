@@ -54,10 +54,10 @@ class Studio(anywidget.AnyWidget):
     :param budget: the most this Studio may spend, in USD, across every provider and model
         it is switched to (one budget, shared). A call whose worst case would exceed what is
         left is refused before it is sent; "Budget left" is read from the ledger. Default:
-        no per-Studio limit (``daily_budget`` in the config still applies). With
-        ``budget_id="name"`` a re-run of the cell that finds spending under that id in the
-        ledger starts a fresh budget (booked as ``name#2``...) and says so in its notice;
-        ``resume=True`` continues the old one instead.
+        no per-Studio limit (``daily_budget`` in the config still applies). Running the cell
+        again starts a fresh budget and says so in the notice; ``resume=True`` continues the
+        earlier run's. With ``budget_id="name"`` the same holds for spending the ledger already
+        counts under that id (a fresh budget is booked as ``name#2``...).
     :param resume: ``True`` reopens the last Studio session's history (turns, branches and the
         image shown, kept under ``PROMPTPAINT_HOME``) instead of starting empty. Earlier images
         are also in the widget's Past images, resumed or not.
