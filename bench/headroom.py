@@ -54,9 +54,9 @@ def main() -> None:
                 per_model[1] += billed
                 label = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults (auto)"
                 print(f"{m.id:30} {label:34} {len(PROMPTS):5} {reserved:10.4f} {billed:10.4f} "
-                      f"{reserved / billed:6.2f}")
+                      f"{reserved / billed:6.3f}")
             print(f"{m.id:30} {'all of the above':34} {'':5} {per_model[0]:10.4f} {per_model[1]:10.4f} "
-                  f"{per_model[0] / per_model[1]:6.2f}")
+                  f"{per_model[0] / per_model[1]:6.3f}")
 
 
 if __name__ == "__main__":

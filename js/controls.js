@@ -59,6 +59,12 @@ export function selectionForProvider(models, provider, currentParams) {
   return { provider, model: model?.id ?? "", params: paramsFor(model?.params, currentParams) };
 }
 
+/** A button's tooltip: why the kernel's quote says the next call would be refused, else its own. */
+export function buttonTitle(costs, action, title) {
+  const why = (costs || {}).refused?.[action];
+  return why ? `Would be refused: ${why}` : title;
+}
+
 export function buttonStates({ status, image_id, closed }) {
   const ready = status !== "running" && !closed;
   return { generate: ready, edit: ready && Boolean(image_id) };
@@ -219,10 +225,16 @@ export function createControls(model) {
     if (prompt.value !== value) prompt.value = value;
   }
 
+  const titles = { generate: generate.title, edit: edit.title };
   function renderButtons() {
     const states = buttonStates(state());
     generate.setAttribute("aria-disabled", String(Boolean(lockTimer) || !states.generate));
     edit.setAttribute("aria-disabled", String(Boolean(lockTimer) || !states.edit));
+    // Said before the click: the kernel's quote of the next call against the caps (costs.refused).
+    for (const [button, action] of [[generate, "generate"], [edit, "edit"]]) {
+      button.title = buttonTitle(model.get("costs"), action, titles[action]);
+      button.classList.toggle("pp-btn-refused", button.title !== titles[action]);
+    }
   }
 
   providerSelect.addEventListener("change", () => {
@@ -263,6 +275,7 @@ export function createControls(model) {
       "change:status": onButtons,
       "change:image_id": onButtons,
       "change:closed": onButtons,
+      "change:costs": onButtons,
       "change:prompt": () => renderPrompt(),
     }),
     subscribe(model, { "change:status": onSettled, "change:error": onSettled }),

@@ -60,8 +60,11 @@ export function createCostPanel(model) {
         h("div", { class: "pp-cost-row" }, h("dt", {}, label), h("dd", { title: exact }, value)),
       ),
     );
-    note.textContent = costs.estimate_note || "";
-    note.hidden = !costs.estimate_note;
+    // Why the next call would be refused, before the click (the same quote the refusal makes).
+    const refused = costs.refused || {};
+    const why = refused.generate || refused.edit || "";
+    note.textContent = why ? `Next call would be refused: ${why}` : costs.estimate_note || "";
+    note.hidden = !note.textContent;
   }
   render();
   return { el, dispose: subscribe(model, { "change:costs": () => render() }) };

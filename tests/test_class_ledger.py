@@ -218,6 +218,21 @@ def test_a_client_is_held_to_the_ledgers_caps(backend, fake):
     assert led.totals(by="user")[0]["cost"] == fake.bill_total() == led.total()
 
 
+def test_a_quote_says_what_the_ledgers_caps_would_say_booking_nothing(backend, fake):
+    led = pp.ledger()
+    client = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01)
+    most = client.estimate("alice fox")
+    led.set_budget("user:alice", most * D("1.5"))
+    q = client.quote("alice fox")
+    assert q.most == most and q.left == most * D("1.5") and not q.refused
+    client.generate("alice fox")
+    q = client.quote("alice fox")
+    assert q.left == most * D("1.5") - led.total() and q.refused and "alice's class allowance" in q.refusal
+    with pytest.raises(pp.BudgetExceeded) as caught:
+        client.generate("alice fox")
+    assert caught.value.message in q.refusal and len(led.entries(10)) == 1  # refused: no row
+
+
 # -- a real class: many kernels, many users, one server -------------------------------------------
 
 def kernels(backend, fake, users, *, threads=1, calls=1):

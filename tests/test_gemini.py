@@ -20,7 +20,7 @@ def client(gemini_client):
 
 def test_generate_request_fields_and_image(fake, client):
     r = client.generate("a serene landscape at sunrise", aspect_ratio="16:9", seed=7, temperature=0.4,
-                        top_p=0.9, top_k=20, max_output_tokens=2000, stop_sequences=["END"],
+                        top_p=0.9, top_k=20, max_output_tokens=4000, stop_sequences=["END"],
                         image_size="1K",
                         safety_settings=[{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}])
     req = fake.last("gemini")
@@ -32,7 +32,7 @@ def test_generate_request_fields_and_image(fake, client):
     assert cfg["responseModalities"] == ["TEXT", "IMAGE"]
     assert cfg["imageConfig"] == {"aspectRatio": "16:9", "imageSize": "1K"}
     assert (cfg["seed"], cfg["temperature"], cfg["topP"], cfg["topK"]) == (7, 0.4, 0.9, 20)
-    assert cfg["maxOutputTokens"] == 2000 and cfg["stopSequences"] == ["END"]
+    assert cfg["maxOutputTokens"] == 4000 and cfg["stopSequences"] == ["END"]
     assert body["safetySettings"][0]["threshold"] == "BLOCK_NONE"
     w, h = r.images[0].size
     assert abs(w / h - 16 / 9) < 0.01

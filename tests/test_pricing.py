@@ -30,6 +30,8 @@ import pytest  # noqa: E402
 
 from promptpaint import pricing  # noqa: E402
 from promptpaint.providers import gemini as gemini_provider, openai as openai_provider  # noqa: E402
+from promptpaint.providers import provider_class  # noqa: E402
+from promptpaint.providers.gemini.provider import GeminiProvider  # noqa: E402
 
 
 @pytest.mark.parametrize("model", ["gpt-image-2", "gpt-image-2.5-sunburst", "gpt-image-2.5-flare"])
@@ -77,8 +79,9 @@ def test_gemini_unitemised_candidates_and_tool_use_are_billed():
     assert cost(u, price) == Decimal("0.070175")
 
 
-@pytest.mark.parametrize("value, expected", [(7033, 7033), (7032.2, 7033), ("7033", 7033), ("7032.5", 7033)])
-def test_usage_counts_floats_round_up_and_strings_are_read(value, expected):
+@pytest.mark.parametrize("value, expected", [(7033, 7033), (7032.2, Decimal("7032.2")), ("7033", 7033),
+                                             ("7032.5", Decimal("7032.5")), (7033.0, 7033)])
+def test_usage_counts_keep_fractions_as_reported_and_strings_are_read(value, expected):
     assert pricing.tokens({"n": value}, "n") == expected
 
 
@@ -91,7 +94,8 @@ def test_usage_that_cannot_be_a_count_is_untrusted(value):
 # ----------------------------------------------------------------------------- worst cases
 def est(model, prompt="a fox", **params):
     m = registry.get(model)
-    return pricing.estimate(m, m.price_on(dt.date(2026, 11, 25)), prompt, params)
+    return pricing.estimate(m, m.price_on(dt.date(2026, 11, 25)), prompt, params,
+                            provider=provider_class(m.provider))
 
 
 @pytest.mark.parametrize("model, params, billed", [
@@ -111,15 +115,37 @@ def test_custom_sizes_scale_by_pixels_rounded_up():
     assert est("gpt-image-2", quality="high", size="2048x2048") >= 4 * Decimal("0.211")
 
 
-def test_gemini_reservation_bounds_thinking_by_the_output_limit():
-    # 1120 image tokens at $60 plus the rest of the 32,768-token output limit at $3 (thinking)
-    assert est("gemini-3.1-flash-image") >= Decimal(1120 * 60 + (32768 - 1120) * 3) / 1_000_000
+def test_gemini_reservation_covers_every_image_its_output_cap_allows():
+    # The call carries maxOutputTokens = 1120 (a 1K image) + 2048 (thinking headroom) = 3168: at
+    # most two whole images at $60, the rest thinking/text at $3.
+    m = registry.get("gemini-3.1-flash-image")
+    assert GeminiProvider.bound_params(m, {})["max_output_tokens"] == 3168
+    assert est("gemini-3.1-flash-image", max_output_tokens=3168) >= Decimal(2 * 1120 * 60 + (3168 - 2240) * 3) / 1_000_000
+    # a request sent without a cap (a gateway forwarding a body as is) is bounded by the model's own
+    assert est("gemini-3.1-flash-image") >= Decimal(29 * 1120 * 60 + (32768 - 29 * 1120) * 3) / 1_000_000
 
 
-def test_a_max_output_tokens_above_the_limit_raises_the_bound_and_a_lower_one_does_not_lower_it():
-    base = est("gemini-3.1-flash-image")
-    assert est("gemini-3.1-flash-image", max_output_tokens=1000) == base  # not shown to bound thinking
-    assert est("gemini-3.1-flash-image", max_output_tokens=65536) == base + Decimal(32768 * 3) / 1_000_000
+def test_a_users_max_output_tokens_is_the_bound_the_provider_enforces():
+    assert est("gemini-3.1-flash-image", max_output_tokens=1000) < Decimal(1000 * 3 + 200) / 1_000_000
+    assert est("gemini-3.1-flash-image", max_output_tokens=11200) >= Decimal(10 * 1120 * 60) / 1_000_000
+
+
+def test_openai_reservations_cover_text_output_at_its_ceiling_from_the_registry():
+    m = registry.get("gpt-image-2")
+    bound = m.worst_case["text_output_tokens_per_image"]
+    assert bound > 0 and "text_output_source" in m.worst_case
+    one, two = est("gpt-image-2", quality="low", size="1024x1024"), est("gpt-image-2", quality="low",
+                                                                         size="1024x1024", n=2)
+    assert one >= Decimal(200 * 30 + bound * 10) / 1_000_000
+    assert two - one >= Decimal(200 * 30 + bound * 10) / 1_000_000
+
+
+def test_worst_usage_asks_the_provider_it_is_given_and_never_imports_one():
+    m = registry.get("gpt-image-2")
+    with pytest.raises(TypeError, match="provider="):
+        pricing.worst_usage(m, "x", {"quality": "low"})
+    import inspect
+    assert "providers" not in inspect.getsource(pricing).split("def worst_usage")[0]
 
 
 def test_prompt_tokens_count_utf8_bytes_not_characters():
@@ -131,4 +157,11 @@ def test_prompt_tokens_count_utf8_bytes_not_characters():
 def test_settings_without_a_published_bound_have_no_estimate(quality):
     assert est("gpt-image-2.5-sunburst", quality=quality) is None
     with pytest.raises(pricing.Unbounded, match=quality):
-        pricing.worst_usage(registry.get("gpt-image-2.5-sunburst"), "x", {"quality": quality})
+        pricing.worst_usage(registry.get("gpt-image-2.5-sunburst"), "x", {"quality": quality},
+                            provider=provider_class("openai"))
+
+
+def test_gpt_image_2_high_reserves_at_most_ten_percent_above_its_published_price():
+    # The text-output ceiling is ours (no published cap): it must not make the dearest common call
+    # hold back more than 10 % over its bill ($0.211 per 1024x1024 high image).
+    assert est("gpt-image-2", "a fox in snow", quality="high", size="1024x1024") <= Decimal("0.211") * Decimal("1.1")

@@ -5,6 +5,8 @@ from importlib import resources
 
 import pytest
 
+from promptpaint.providers import provider_class
+
 import promptpaint as pp
 from promptpaint import registry
 
@@ -152,13 +154,15 @@ def test_every_complexity_is_reserved_at_the_planning_ceiling_on_top_of_the_imag
     ceiling = m.worst_case["planning_tokens_per_image"]
     assert ceiling >= 7033 and "no figure" in m.worst_case["source"]
     params = {"quality": "high", "size": "1024x1024", "n": 2, "complexity": complexity}
-    got = pricing.estimate(m, m.price_on(pp.clock.today()), "a fox", params)
+    openai = provider_class("openai")
+    got = pricing.estimate(m, m.price_on(pp.clock.today()), "a fox", params, provider=openai)
     prompt = len(b"a fox") + 64
-    assert got == (Decimal(prompt) * 5 + Decimal(2 * (7033 + ceiling)) * 30) / 1_000_000
-    # gpt-image-2 has no complexity: its reservation is the image alone
+    text = 2 * m.worst_case["text_output_tokens_per_image"] * 10  # text output at its ceiling, $10/1M
+    assert got == (Decimal(prompt) * 5 + Decimal(2 * (7033 + ceiling)) * 30 + text) / 1_000_000
+    # gpt-image-2 has no complexity: its reservation is the image alone (and its text)
     two = registry.get("gpt-image-2")
-    assert pricing.estimate(two, two.price_on(pp.clock.today()), "a fox", {**params, "complexity": None}) == (
-        Decimal(prompt) * 5 + Decimal(2 * 7033) * 30) / 1_000_000
+    assert pricing.estimate(two, two.price_on(pp.clock.today()), "a fox", {**params, "complexity": None},
+                            provider=openai) == (Decimal(prompt) * 5 + Decimal(2 * 7033) * 30 + text) / 1_000_000
 
 
 def test_complexity_reaches_the_provider_and_the_bill_stays_under_the_reservation(fake, day):

@@ -156,7 +156,9 @@ def test_next_call_is_shown_typical_and_at_most_and_last_call_waits_for_a_call(f
     studio.prompt = "a fox"  # 5 characters: 2 text tokens at 4 characters a token
     assert studio.costs["calls"] == 0 and studio.costs["last"] is None
     # quality "auto" reserves the high-quality worst case, but usually renders at medium.
-    at = lambda quality: studio.client.estimate("a fox", size="1024x1024", n=1, quality=quality)  # noqa: E731
+    # the figure is the call's reservation: the Studio streams two previews (100 tokens each)
+    at = lambda quality: studio.client.estimate("a fox", size="1024x1024", n=1, quality=quality,  # noqa: E731
+                                                partial_images=2)
     assert Decimal(studio.costs["estimate"]) == at("high")
     assert Decimal(studio.costs["estimate_typical"]) == at("medium") < at("high")
     studio.params = {**studio.params, "quality": "low"}
@@ -483,7 +485,7 @@ def test_switching_models_never_resets_the_studios_budget(fake, monkeypatch, day
     day("2026-11-20")
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
-    budget = Decimal("0.26")
+    budget = Decimal("0.29")
     with pytest.warns(pp.ShutdownWarning):  # a cheap model near shutdown: the widget still offers it
         studio = pp.Studio("openai", model="gpt-image-1-mini", budget=float(budget))
     front = Front(studio)
@@ -494,7 +496,7 @@ def test_switching_models_never_resets_the_studios_budget(fake, monkeypatch, day
     studio.model = "gpt-image-2"  # a new Client under the hood: it must book against the same cap
     assert studio.error == {} and studio.model == "gpt-image-2"
     assert Decimal(studio.costs["budget_left"]) == budget - spent
-    # An edit's worst case fits a fresh $0.26 budget, but not what is left of this one.
+    # An edit's worst case fits a fresh $0.29 budget, but not what is left of this one.
     assert budget - spent < Decimal(studio.costs["estimate"]) <= budget
     front.run("edit", "give the fox a hat")
     assert studio.error["kind"] == "BudgetExceeded"
@@ -745,7 +747,7 @@ def test_compare_runs_each_cell_into_the_history_at_the_cost_billed(fake, monkey
 def test_compare_keeps_a_failed_cell_and_skips_what_the_budget_cannot_cover(fake, monkeypatch):
     studio, front = openai_studio(fake, monkeypatch)
     one = pp.Client("openai", model="gpt-image-2").estimate("a fox in snow", quality="low", size="1024x1024", n=1)
-    studio, front = openai_studio(fake, monkeypatch, budget=float(one) * 1.5)
+    studio, front = openai_studio(fake, monkeypatch, budget=float(one) * 1.2)
     fake.fault("openai", "auth")
     cells = compare(front, ["gpt-image-2"], ["low"], repeats=3)
     assert [c["status"] for c in cells] == ["error", "ok", "skipped"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from .errors import InvalidRequest
-from .plan import CallPlan, Request
+from .plan import CallPlan, Quote, Request, quote
 from .result import Result
 
 
@@ -49,6 +49,27 @@ class Chat:
         ``on_partial`` and ``partial_images`` as in ``Client.edit``; ``images`` adds reference
         images after the one edited. ``book_as`` names the ledger row's kind (default: "chat"
         after the first turn)."""
+        c = self.client
+        request = self.request(prompt, image=image, mask=mask, preserve_unmasked=preserve_unmasked,
+                               feather=feather, markup=markup, on_partial=on_partial,
+                               partial_images=partial_images, images=images, book_as=book_as, **params)
+        answered = []  # the provider-shaped turns travel on the Answer, for the replay
+        result = CallPlan(c, request).run(cancel, on_answer=answered.append)
+        user, model = (answered[0].user_turn, answered[0].turn) if answered else (None, None)
+        keep = c.connection.compact_turn
+        self.turns.append(Exchange(prompt, result, keep(user, c.store), keep(model, c.store)))
+        return result
+
+    def quote(self, prompt: str, **how) -> Quote:
+        """What ``send(prompt, **how)`` would reserve now, and whether a cap would refuse it (the
+        replayed conversation included), booking nothing."""
+        return quote(self.client, self.request(prompt, **how))
+
+    def request(self, prompt: str, *, image=None, mask=None, preserve_unmasked: bool | None = None,
+                feather: int = 4, markup=None, on_partial=None, partial_images: int | None = None,
+                images=None, book_as: str | None = None, **params) -> Request:
+        """The ``Request`` the next ``send`` makes: the conversation so far (for a provider that
+        replays it) or the latest image, this turn and its reference images."""
         refs = list(images or [])
         c = self.client
         provider = c.connection
@@ -72,15 +93,9 @@ class Chat:
             inputs, edited = [source], True
         book_kind = book_as or ("chat" if self.turns else ("edit" if edited else "generate"))
         inputs = inputs + refs  # references come after the image edited (a mask applies to the first)
-        answered = []  # the provider-shaped turns travel on the Answer, for the replay
-        request = Request(kind, prompt, inputs, mask, params, history=history, preserve_unmasked=preserve_unmasked,
-                          feather=feather, markup=markup, on_partial=on_partial, partial_images=partial_images,
-                          book_as=book_kind)
-        result = CallPlan(c, request).run(cancel, on_answer=answered.append)
-        user, model = (answered[0].user_turn, answered[0].turn) if answered else (None, None)
-        keep = provider.compact_turn
-        self.turns.append(Exchange(prompt, result, keep(user, c.store), keep(model, c.store)))
-        return result
+        return Request(kind, prompt, inputs, mask, params, history=history, preserve_unmasked=preserve_unmasked,
+                       feather=feather, markup=markup, on_partial=on_partial, partial_images=partial_images,
+                       book_as=book_kind)
 
     def branch(self, turn: int) -> "Chat":
         """A new conversation that continues from turn ``turn`` (0-based; negative counts from the end)."""

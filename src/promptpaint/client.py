@@ -15,12 +15,12 @@ from decimal import Decimal
 
 from PIL import Image
 
-from . import config, pricing, providers, redact, registry
+from . import config, providers, redact, registry
 from .chat import Chat, Exchange, Turn
-from .errors import AuthError, InvalidRequest
+from .errors import AuthError, BudgetExceeded, InvalidRequest
 from .ledger import Cap, Ledger, ledger as default_ledger
 from .clock import utc_now
-from .plan import Budget, CallPlan, LedgerWarning, Request
+from .plan import Budget, CallPlan, LedgerWarning, Quote, Request, quote
 from .providers import Call, Provider
 from .registry import Price, UnknownPriceWarning
 from .result import Result
@@ -255,11 +255,35 @@ class Client:
 
         return submit(self, prompts, images=images, name=name, params=params)
 
-    def estimate(self, prompt: str = "", *, images: int = 0, kind: str = "generate",
-                 **params) -> Decimal | None:
-        """The most a call can cost, before making it (None when its price or bound is unknown)."""
-        checked = registry.validate_params(self.model, params, kind=kind)
-        return pricing.estimate(self.model, self.price_today(), prompt, checked, images)
+    def estimate(self, prompt: str = "", *, images=0, kind: str = "generate", image=None, mask=None,
+                 markup=None, partial_images: int | None = None, **params) -> Decimal | None:
+        """The most a call can cost, before making it: exactly what it would reserve (None when
+        its price or bound is unknown and nothing caps it). ``images`` is the input images, or
+        how many (their size unknown: an edit at ``size="auto"`` is then quoted at the largest
+        standard size); ``image``, ``mask``, ``markup`` and ``partial_images`` as in ``edit``.
+        ``quote`` also says whether a cap would refuse the call now."""
+        return self.quote(prompt, images=images, kind=kind, image=image, mask=mask, markup=markup,
+                          partial_images=partial_images, check_caps=False, **params).most
+
+    def quote(self, prompt: str = "", *, images=0, kind: str = "generate", image=None, mask=None,
+              markup=None, partial_images: int | None = None, check_caps: bool = True, **params) -> Quote:
+        """What this call would reserve now (``most``), what the caps still allow (``left``) and
+        why a cap would refuse it (``refusal``), booking nothing: the figure every estimate shows."""
+        listed = [Image.new("RGB", (1, 1))] * images if isinstance(images, int) else list(images or [])
+        inputs = ([image] if image is not None else []) + listed
+        if inputs and kind == "generate":
+            kind = "edit"
+        on_partial = (lambda im, i: None) if partial_images else None
+        request = Request(kind, prompt, inputs, mask, params, markup=markup, on_partial=on_partial,
+                          partial_images=partial_images)
+        if not check_caps:
+            if not str(prompt or "").strip():
+                request.prompt = "."  # as plan.quote does: no call carries less
+            try:
+                return Quote(CallPlan(self, request).worst)
+            except BudgetExceeded:
+                return Quote(None)
+        return quote(self, request)
 
     # -- the pipeline's seam -------------------------------------------------------------------
     def plan(self, request: Request, **how) -> CallPlan:
@@ -289,6 +313,7 @@ class Client:
              history: list | None = None):
         """The request a call would send, with the key as an environment variable (for "show code")."""
         checked = registry.validate_params(self.model, params, kind="generate" if kind == "generate" else "edit")
+        checked = self._provider.bound_params(self.model, checked)  # the limit a real call carries
         dummy = encode_png(Image.new("RGB", (1, 1)))
         call = Call(kind=kind, prompt=prompt, params=checked, images=[dummy] * n_images,
                     mask=Image.new("L", (1, 1), 255) if mask else None, history=history or [])

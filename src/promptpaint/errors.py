@@ -149,7 +149,8 @@ class ModelUnavailable(InvalidRequest, LookupError):
 
 class BudgetExceeded(PromptpaintError):
     title = "Budget exceeded"
-    hint = "Raise the budget (budget=, or daily_budget in the config) or wait for tomorrow's allowance."
+    # Each refusal names its own way out (ledger/budgets.py HINTS: only a per-day cap resets tomorrow).
+    hint = "Raise the budget that refused, or choose cheaper settings."
     retryable = False
 
     def __init__(self, message: str, *, limit=None, spent=None, needed=None, **kw):

@@ -83,6 +83,7 @@ def prepare(model: Model, provider: Provider, kind: str, prompt, inputs, mask, p
         raise InvalidRequest("The prompt is empty: say what to draw or change.", param="prompt")
     registry.check_lifecycle(model, warn=False)  # warned once, when the Client was made
     checked = registry.validate_params(model, params, kind="generate" if kind == "generate" else "edit")
+    checked = provider.bound_params(model, checked)  # the provider's own limit, as reserved
     if not isinstance(inputs, (list, tuple)):
         raise InvalidRequest("images= takes a list of images: images=[a, b].", param="images")
     # A provider that takes masks as an instruction sends the mask as one more image.

@@ -176,7 +176,8 @@ def worst_case(model: Model, provider: Provider, call: Call, price: Price | None
     why = None if price is not None else f"the price of {model.id} is unknown"
     if why is None:
         try:
-            usage = pricing.worst_usage(model, call.prompt, call.params, n_in, history_text=extra_text,
+            usage = pricing.worst_usage(model, call.prompt, call.params, n_in, provider=provider,
+                                        history_text=extra_text,
                                         first_image_size=inputs.image_size(call.images[0]) if call.images else None)
             if call.previews and provider.preview_tokens:
                 # Previews are billed on top of the image (OpenAI: 100 output image tokens each).
@@ -192,11 +193,50 @@ def worst_case(model: Model, provider: Provider, call: Call, price: Price | None
         raise BudgetExceeded(
             f"{why[0].upper()}{why[1:]}, so this call's cost has no known upper bound and the "
             f"budget cannot be kept. Pass ceiling=… (the most one call may cost, in USD){more} "
-            "to the Client, or choose a setting with a known price.")
+            "to the Client, or choose a setting with a known price.",
+            hint="A budget holds only if every call's cost has an upper bound: pass ceiling= or "
+                 "choose another quality or model.")
     if price is None:
         warnings.warn(f"No price on file for {model.id}: this call's cost is booked as unknown.",
                       UnknownPriceWarning, stacklevel=5)
     return None
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a call would reserve, before it is made: the one figure the widget's "at most",
+    ``Client.estimate``, a Sweep's or a comparison's estimate and a refusal all quote.
+
+    ``most``: the reservation (None: unbounded and no cap, or unknown price); ``left``: the
+    least any cap on the call still allows (None: no cap); ``refusal``: why ``reserve`` would
+    refuse it now (None: it would be admitted).
+    """
+
+    most: Decimal | None
+    left: Decimal | None = None
+    refusal: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.refusal is not None
+
+
+def quote(client, request: Request, *, budget: Budget | None = None, price=None) -> Quote:
+    """The reservation ``request`` would make on ``client`` now, with the caps in force (the
+    budget left included), booking nothing. A blank prompt is quoted as a one-byte one (no call
+    carries less); bad parameters raise as the call would."""
+    if not str(request.prompt or "").strip():
+        request = dataclasses.replace(request, prompt=".")
+    how = {} if price is None else {"price": price}
+    try:
+        plan = CallPlan(client, request, budget=budget, **how)
+    except BudgetExceeded as exc:  # nothing bounds it under a cap: refused before any reservation
+        return Quote(None, None, _refusal_text(exc))
+    return plan.quote()
+
+
+def _refusal_text(exc: BudgetExceeded) -> str:
+    return f"{exc.message} {exc.hint}".strip() if exc.hint else exc.message
 
 
 _CLIENTS_PRICE = object()
@@ -234,6 +274,19 @@ class CallPlan:
                                kind=request.book_as or request.kind, prompt=request.prompt,
                                params=self.call.params, price_version=self.price.version if self.price else None,
                                budget=self.budget.id, cache_key=self.cache_key)
+
+    def quote(self) -> Quote:
+        """What ``reserve`` would hold and say now, booking nothing (see ``Quote``)."""
+        if self.connection.offline:
+            return Quote(self.worst)
+        ledger = self.client.ledger
+        if hasattr(ledger, "admits"):
+            left, refused = ledger.admits(self.attempt, self.worst, self.caps)
+        else:  # a Ledger of someone's own: the Client's caps against what it says was spent
+            from .ledger import budgets
+
+            left, refused = budgets.admits(ledger, self.attempt, self.worst, self.caps)
+        return Quote(self.worst, left, _refusal_text(refused) if refused is not None else None)
 
     # -- the steps --------------------------------------------------------------------------------
     def reserve(self) -> Reservation:
@@ -319,4 +372,5 @@ class CallPlan:
                                                                self.attempt, self.connection.offline), go)
 
 
-__all__ = ["CallPlan", "Request", "Budget", "Reservation", "reserve", "worst_case", "LedgerWarning"]
+__all__ = ["CallPlan", "Request", "Budget", "Reservation", "reserve", "worst_case", "quote", "Quote",
+           "LedgerWarning"]

@@ -45,7 +45,8 @@ class Usage:
                 + self.cached_input_image_tokens + self.tool_use_tokens)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # a fractional count (kept as reported) is stored as a JSON number
+        return {k: float(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
 
 
 def authoring_price(model_id: str, day=None) -> tuple[Decimal, Decimal] | None:
@@ -94,32 +95,37 @@ def prompt_tokens(text: str) -> int:
     return len(text.encode("utf-8")) + worst_cases()["prompt_overhead_tokens"]
 
 
-def worst_usage(model: Model, prompt: str, params: dict, input_images: int = 0, *,
+def worst_usage(model: Model, prompt: str, params: dict, input_images: int = 0, *, provider=None,
                 history_text: str = "", first_image_size: tuple[int, int] | None = None) -> Usage:
     """The largest usage this call can be billed for, from the model's worst-case table.
 
-    Raises ``Unbounded`` when the registry knows no bound (an unknown model, ``xhigh``...).
+    ``provider`` is the model's provider (the ``Provider`` class or connection): it says how its
+    output is counted (``worst_output``). Raises ``Unbounded`` when the registry knows no bound
+    (an unknown model, ``xhigh``...).
     """
     wc = model.worst_case
     if wc is None:
         raise Unbounded(f"promptpaint has no worst-case figures for {model.id}")
     if wc.get("free"):
         return Usage(input_images=input_images)
-    from .providers import provider_class  # each provider knows how its output is counted
-
-    output = provider_class(model.provider).worst_output(model, wc, params, first_image_size)
+    if provider is None or not hasattr(provider, "worst_output"):
+        raise TypeError("pricing.worst_usage needs provider=: the Provider (class or connection) of "
+                        f"{model.id}, e.g. promptpaint.providers.provider_class({model.provider!r})")
+    output = provider.worst_output(model, wc, params, first_image_size)
     return Usage(input_text_tokens=prompt_tokens(prompt + history_text),
                  input_image_tokens=input_images * wc["input_image_tokens"],
                  input_images=input_images, **output)
 
 
 def estimate(model: Model, price: Price | None, prompt: str, params: dict, input_images: int = 0,
-             **inputs) -> Decimal | None:
-    """The most this call can cost, rounded up; None when the price or a bound is unknown."""
+             *, provider=None, **inputs) -> Decimal | None:
+    """The most this call can cost, rounded up; None when the price or a bound is unknown.
+    (What a call reserves is ``plan.worst_case``; this is its bare arithmetic, without the
+    mask, previews or caps: the widget and ``Client.estimate`` quote ``plan.quote``.)"""
     if price is None:
         return None
     try:
-        return most(worst_usage(model, prompt, params, input_images, **inputs), price)
+        return most(worst_usage(model, prompt, params, input_images, provider=provider, **inputs), price)
     except Unbounded:
         return None
 
@@ -136,16 +142,19 @@ _NUMBER = re.compile(r"^\s*\d+(\.\d+)?\s*$")
 MAX_TOKENS = 100_000_000  # more in one field of one image call is a broken gateway, not a bill
 
 
-def tokens(data: dict, name: str) -> int:
-    """``data[name]`` as a token count: absent is 0, a float rounds up, a numeric string is read;
+def tokens(data: dict, name: str) -> int | Decimal:
+    """``data[name]`` as a token count: absent is 0, a numeric string is read, a fractional count
+    is kept exactly as reported (a Decimal: the cost of the sum, not of each field rounded up);
     null, negative, huge or anything else raises UntrustedUsage."""
     if name not in data:
         return 0
     value = data[name]
     if isinstance(value, str) and _NUMBER.match(value):
-        value = float(value) if "." in value else int(value)
-    if isinstance(value, float) and math.isfinite(value) and value >= 0:
-        value = math.ceil(value)
+        value = Decimal(value.strip()) if "." in value else int(value)
+    if isinstance(value, float) and math.isfinite(value):
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal) and value.is_finite() and 0 <= value <= MAX_TOKENS:
+        return int(value) if value == value.to_integral_value() else value
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKENS:
         raise UntrustedUsage(f"usage field {name} = {value!r} is not a token count")
     return value

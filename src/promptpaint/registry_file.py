@@ -161,7 +161,7 @@ def validate(data, name: str, base: dict | None = None) -> None:
     for wc_name, wc in data.get("worst_cases", {}).items():
         if wc_name == "about":
             _str(name, _key("worst_cases", wc_name), wc)
-        elif wc_name == "prompt_overhead_tokens":
+        elif wc_name in ("prompt_overhead_tokens", "thinking_headroom_tokens"):
             _number(name, _key("worst_cases", wc_name), wc, whole=True)
         else:
             _worst_case(name, _key("worst_cases", wc_name), wc)

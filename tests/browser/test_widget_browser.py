@@ -274,6 +274,19 @@ def test_cost_panel_reads_one_money_format_exact_to_the_micro_dollar(widget):
     assert "Budget left" not in panel.inner_text() and value("Next call").inner_text() == "$0.067"
 
 
+def test_the_buttons_say_before_the_click_that_the_next_call_would_be_refused(widget):
+    page = widget.page
+    generate = page.get_by_role("button", name="Generate", exact=True)
+    why = "This call could cost up to $0.2373, and this budget of $0.10 has $0.10 left."
+    widget.set(costs={"last": None, "widget": "0", "all_time": "0", "budget_left": "0.1", "calls": 0,
+                      "estimate": "0.2373", "estimate_note": "", "refused": {"generate": why, "edit": None}})
+    assert generate.get_attribute("title") == f"Would be refused: {why}"
+    assert why in page.get_by_role("region", name="Cost").inner_text()
+    widget.set(costs={"last": None, "widget": "0", "all_time": "0", "budget_left": "0.5", "calls": 0,
+                      "estimate": "0.2373", "estimate_note": "", "refused": {"generate": None, "edit": None}})
+    assert generate.get_attribute("title").startswith("Generate a new image")
+
+
 def test_pickers_and_params_follow_the_spec(widget):
     page = widget.page
     model_select = page.get_by_label("Model")

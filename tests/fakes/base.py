@@ -34,14 +34,14 @@ def billed_fault(name: str | None, kw: dict) -> bool:
 
 
 def odd_usage(usage: dict, kind: str, output_key: str) -> None:
-    """Report the counts the way a broken gateway might. ``fraction`` shaves half a token off each
-    count (the honest bill is the count rounded up); ``string`` quotes them; ``null``, ``negative``
+    """Report the counts the way a broken gateway might. ``fraction`` reports fractional counts
+    (a gateway that meters in fractions, e.g. scaled, and bills the counts as reported); ``string`` quotes them; ``null``, ``negative``
     and ``huge`` break the output count, which a client must not trust."""
     def walk(node):
         if isinstance(node, dict):
             for k, v in node.items():
                 if isinstance(v, int) and not isinstance(v, bool):
-                    node[k] = (v - 0.5 if v else 0.0) if kind == "fraction" else str(v)
+                    node[k] = v * 0.75 if kind == "fraction" else str(v)  # quarters: sums stay exact
                 else:
                     walk(v)
         elif isinstance(node, list):
@@ -108,6 +108,14 @@ class ProviderFake:
         with self.fake._lock:
             self.fake.billed.append(Bill(self.name, model, request_id, usage, cost, fault))
 
+    def rebill(self, honest: dict, usage: dict) -> None:
+        """Replace the bill made from ``honest`` (the same dict) by one for ``usage``."""
+        with self.fake._lock:
+            for i, b in enumerate(self.fake.billed):
+                if b.usage is honest:
+                    self.fake.billed[i] = Bill(b.provider, b.model, b.request_id, usage,
+                                               self.cost(b.model, usage) / 1_000_000, b.fault)
+
     @staticmethod
     def sleep(name: str | None, kw: dict) -> None:
         if name == "slow":
@@ -128,8 +136,11 @@ class ProviderFake:
         elif name == "truncated":
             answer.truncate = kw.get("mode", "close_early")
         elif name == "odd_usage" and answer.json is not None:
+            honest = answer.json[self.USAGE_KEY]
             body = json.loads(json.dumps(answer.json))
             odd_usage(body[self.USAGE_KEY], kw.get("kind", "string"), self.OUTPUT_COUNT)
+            if kw.get("kind") == "fraction":  # a gateway that meters fractions bills them as reported
+                self.rebill(honest, json.loads(json.dumps(body[self.USAGE_KEY]), parse_float=Decimal))
             answer = Answer(answer.status, body, headers=answer.headers, content_type=answer.content_type)
         return answer
 

@@ -171,8 +171,6 @@ class GeminiFake(ProviderFake):
              "image_tokens_per_input_image": GEMINI_INPUT_IMAGE_TOKENS.get(model, 1120),
              "output_image_tokens": GEMINI_IMAGE_TOKENS[model].get(plan["image_size"], 1120),
              "output_text_tokens": 9, "thoughts_tokens": GEMINI_THOUGHTS[model], **self.fake.usage["gemini"]}
-        if self.fake.worst_case:  # thinking fills what the output limit leaves
-            u["thoughts_tokens"] = GEMINI_OUTPUT_LIMIT - u["output_image_tokens"] - u["output_text_tokens"]
         k = plan["n_images"]
         prompt_details = [{"modality": "TEXT", "tokenCount": u["text_tokens"]}]
         if k:
@@ -193,36 +191,59 @@ class GeminiFake(ProviderFake):
                 cand["content"] = {"role": "model", "parts": [{"text": kw["text"]}]}
             return {"candidates": [cand], "usageMetadata": prompt_only_usage, "modelVersion": model,
                     "responseId": response_id}
-        thoughts = u.get("thoughts_tokens", 0)
+        # maxOutputTokens caps thinking + text + images together; the model stops there with
+        # MAX_TOKENS (an image that does not fit is not made), billed for what it produced.
+        cap = min(GEMINI_OUTPUT_LIMIT, plan["body"].get("generationConfig", {}).get("maxOutputTokens")
+                  or GEMINI_OUTPUT_LIMIT)
+        out_text, out_image = u["output_text_tokens"], u["output_image_tokens"]
+        k_images = max(1, int(self.fake.gemini_images)) if plan["want_image"] and fault != "text_only" else 0
+        if self.fake.worst_case:  # thinking fills what the cap leaves
+            u["thoughts_tokens"] = cap - k_images * (out_image + out_text) - (0 if k_images else out_text)
+            if u["thoughts_tokens"] < 0:  # not even the images fit: as many as do, thinking the rest
+                k_images = cap // (out_image + out_text)
+                u["thoughts_tokens"] = cap - k_images * (out_image + out_text)
+        thoughts = min(u.get("thoughts_tokens", 0), cap)
+        room = cap - thoughts
+        finish = "STOP"
         parts: list[dict] = []
         if thoughts:
             parts.append({"text": "**Planning the image**\n\nI'm working out the composition.", "thought": True})
-        out_text, out_image = u["output_text_tokens"], u["output_image_tokens"]
         if fault == "text_only" or not plan["want_image"]:
             text = kw.get("text") or ("I can't create that image, but here is a description: a picture of "
                                       f"{plan['text'][:200]!r}." if fault == "text_only" else
                                       f"Here is a description of the image: {plan['text'][:200]}")
             parts.append({"text": text})
-            cand_details = [{"modality": "TEXT", "tokenCount": out_text}]
-            cand_tokens = out_text
+            cand_details = [{"modality": "TEXT", "tokenCount": min(out_text, room)}]
+            cand_tokens = min(out_text, room)
         else:
-            png = render_image(plan["w"], plan["h"], colour_for(plan["text"]), 0, "png")
-            sig = secrets.token_bytes(48)
-            with self.fake._lock:
-                self.fake.issued_signatures[sig] = hashlib.sha256(png).hexdigest()
-            parts.append({"text": "Here is the image you asked for."})
-            parts.append({"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png).decode()},
-                          "thoughtSignature": base64.b64encode(sig).decode()})
-            cand_details = [{"modality": "TEXT", "tokenCount": out_text},
-                            {"modality": "IMAGE", "tokenCount": out_image}]
-            cand_tokens = out_text + out_image
+            made_text = made_images = 0
+            for i in range(k_images):  # interleaved: a caption, then its image
+                if room - made_text - made_images * out_image < out_text + out_image:
+                    finish = "MAX_TOKENS"
+                    break
+                png = render_image(plan["w"], plan["h"], colour_for(plan["text"]), i, "png")
+                sig = secrets.token_bytes(48)
+                with self.fake._lock:
+                    self.fake.issued_signatures[sig] = hashlib.sha256(png).hexdigest()
+                parts.append({"text": "Here is the image you asked for." if i == 0 else f"And version {i + 1}."})
+                parts.append({"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png).decode()},
+                              "thoughtSignature": base64.b64encode(sig).decode()})
+                made_text += out_text
+                made_images += 1
+            if not made_images:
+                parts.append({"text": "I ran out of room before the image."})
+                made_text = min(out_text, room)
+            cand_details = [{"modality": "TEXT", "tokenCount": made_text}]
+            if made_images:
+                cand_details.append({"modality": "IMAGE", "tokenCount": made_images * out_image})
+            cand_tokens = made_text + made_images * out_image
         cand_tokens += self.fake.gemini_unitemised_tokens
         usage = {**prompt_only_usage, "candidatesTokenCount": cand_tokens,
                  "totalTokenCount": prompt_tokens + cand_tokens + thoughts + self.fake.gemini_tool_use_tokens,
                  "candidatesTokensDetails": cand_details}
         if thoughts:
             usage["thoughtsTokenCount"] = thoughts
-        resp = {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+        resp = {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": finish, "index": 0}],
                 "usageMetadata": usage, "modelVersion": model, "responseId": response_id}
         return resp
 
@@ -254,7 +275,8 @@ class GeminiFake(ProviderFake):
         prompt_only["totalTokenCount"] = usage.get("promptTokenCount", 0)
         cands = whole.get("candidates") or []
         parts = (cands[0].get("content") or {}).get("parts", []) if cands else []
-        image = next((p for p in parts if "inlineData" in p and not p.get("thought")), None)
+        shown = [i for i, p in enumerate(parts) if "inlineData" in p and not p.get("thought")]
+        image = parts[shown[0]] if shown else None
         out = []
         if image is not None:
             final = base64.b64decode(image["inlineData"]["data"])
@@ -263,14 +285,17 @@ class GeminiFake(ProviderFake):
                     {"inlineData": {"mimeType": "image/png",
                                     "data": base64.b64encode(preview_of(final, k, previews)).decode()},
                      "thought": True}]}, "index": 0}], "usageMetadata": prompt_only, **meta}))
-            before = [p for p in parts if p is not image]
+            before, rest = parts[:shown[-1]], parts[shown[-1]:]  # the last image ends the stream
             if before:
                 out.append((None, {"candidates": [{"content": {"role": "model", "parts": before}, "index": 0}],
                                    "usageMetadata": prompt_only, **meta}))
-            last = {**cands[0], "content": {"role": "model", "parts": [image]}}
+            last = {**cands[0], "content": {"role": "model", "parts": rest}}
             out.append((None, {**whole, "candidates": [last]}))
         else:
             out.append((None, whole))
+        if not self.fake.gemini_final_usage:  # the last chunk without usageMetadata: only interim ones had it
+            name, chunk = out[-1]
+            out[-1] = (name, {k: v for k, v in chunk.items() if k != "usageMetadata"})
         return out
 
     def stream_event(self, name: str | None, data: dict) -> bytes:

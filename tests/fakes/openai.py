@@ -77,6 +77,8 @@ PRICES = {
 }
 # A streamed preview costs 100 output image tokens (OpenAI's image-generation guide, "Partial images cost").
 PARTIAL_IMAGE_TOKENS = 100
+# Text output has no published cap: the most seen in one image call (the issue-18 audit), per image.
+OPENAI_WORST_TEXT_TOKENS = 2000
 
 
 def openai_family(model: str) -> str:
@@ -256,12 +258,14 @@ class OpenAIFake(ProviderFake):
         if plan["model"].startswith("gpt-image-2.6"):
             level = "high" if self.fake.worst_case else (plan.get("complexity") or "high")
             plan_t = self.fake.planning_tokens.get(level, OPENAI_PLANNING_TOKENS[level]) * plan["n"]
+        per_text = OPENAI_WORST_TEXT_TOKENS if self.fake.worst_case else self.fake.openai_text_tokens
+        text_out = per_text * plan["n"] + plan_t  # planning tokens are billed as text output too
         usage = {
             "input_tokens": text_t + img_t,
             "input_tokens_details": {"text_tokens": text_t, "image_tokens": img_t},
-            "output_tokens": out_t + plan_t,
-            "total_tokens": text_t + img_t + out_t + plan_t,
-            "output_tokens_details": {"image_tokens": out_t, "text_tokens": plan_t},
+            "output_tokens": out_t + text_out,
+            "total_tokens": text_t + img_t + out_t + text_out,
+            "output_tokens_details": {"image_tokens": out_t, "text_tokens": text_out},
         }
         if self.fake.openai_cached_tokens:
             usage["input_tokens_details"]["cached_tokens"] = min(self.fake.openai_cached_tokens, text_t)
@@ -323,7 +327,7 @@ class OpenAIFake(ProviderFake):
 
     # -- streams: previews that are coarser drafts of the final image, then ``*.completed``
     def stream_events(self, req: RecordedRequest, answer: Answer) -> list:
-        out, total = [], 0
+        out, total, seen, final = [], 0, 0, None
         for ev in parse_events([answer.body]):
             data = json.loads(ev.data)
             if ev.event.endswith(".partial_image"):
@@ -336,20 +340,22 @@ class OpenAIFake(ProviderFake):
                     **{key: data[key] for key in ("background", "created_at", "output_format", "quality", "size")},
                     "type": f"{prefix}.partial_image", "partial_image_index": k,
                     "b64_json": base64.b64encode(preview_of(final, k, total)).decode()}))
-            usage = dict(data["usage"])
-            usage.pop("output_tokens_details", None)  # the completed event's usage has none
-            out.append((ev.event, {**data, "usage": usage}))
-            self._bill_stream(req, answer, usage, total)
+            seen += total
+            billed = json.loads(json.dumps(data["usage"]))
+            billed["output_tokens"] += PARTIAL_IMAGE_TOKENS * seen
+            billed["total_tokens"] += PARTIAL_IMAGE_TOKENS * seen
+            billed["output_tokens_details"]["image_tokens"] += PARTIAL_IMAGE_TOKENS * seen
+            reported = dict(billed if self.fake.openai_previews_in_usage else data["usage"])
+            reported.pop("output_tokens_details", None)  # the completed event's usage has none
+            done = {**data, "usage": reported}
+            if not self.fake.openai_final_usage:
+                done.pop("usage")
+            out.append((ev.event, done))
+            final = billed  # each completed event carries the call's usage so far; the last is the bill
             total = 0
+        if final is not None:  # a streamed call is billed here, not in ``handle``
+            self.bill(req.model, answer.headers.get("x-request-id"), final, None)
         return out
-
-    def _bill_stream(self, req: RecordedRequest, answer: Answer, usage: dict, previews: int) -> None:
-        """A streamed call is billed here, not in ``handle``: the image's usage plus the previews."""
-        usage = json.loads(json.dumps(usage))
-        usage["output_tokens"] += PARTIAL_IMAGE_TOKENS * previews
-        usage["total_tokens"] += PARTIAL_IMAGE_TOKENS * previews
-        usage["output_tokens_details"] = {"image_tokens": usage["output_tokens"], "text_tokens": 0}
-        self.bill(req.model, answer.headers.get("x-request-id"), usage, None)
 
     def stream_error(self) -> tuple:
         return "error", {"type": "error", "error": {

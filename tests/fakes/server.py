@@ -66,6 +66,14 @@ class FakeProviders:
         self.planning_tokens = {}           # complexity level -> planning tokens per image (2.6)
         self.openai_preview_access = True   # the key may use gif/svg output (a preview feature)
         self.svg_document = None            # the SVG text output_format=svg answers (None: a drawing)
+        # OpenAI output_tokens_details.text_tokens per image ($10/1M; no published cap)
+        self.openai_text_tokens = 0
+        # Which shape a stream's completed usage has: False, the image's own tokens (previews
+        # billed on top); True, output_tokens already holds 100 per preview. OpenAI does not say.
+        self.openai_previews_in_usage = False
+        self.gemini_images = 1              # images in one answer (interleaved text and images)
+        self.gemini_final_usage = True      # False: a stream's last chunk has no usageMetadata
+        self.openai_final_usage = True      # False: a stream's completed event has no usage
 
     def bill_total(self, provider: str | None = None) -> Decimal:
         with self._lock:

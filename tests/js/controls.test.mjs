@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   buttonStates,
+  buttonTitle,
   isValidParam,
   modelLabel,
   modelsFor,
@@ -92,4 +93,11 @@ test("buttons are disabled while running; Edit needs an image", () => {
   assert.deepEqual(buttonStates({ status: "idle", image_id: "abc" }), { generate: true, edit: true });
   assert.deepEqual(buttonStates({ status: "running", image_id: "abc" }), { generate: false, edit: false });
   assert.deepEqual(buttonStates({ status: "idle", image_id: "abc", closed: "replaced" }), { generate: false, edit: false });
+});
+
+test("a button says before the click why its next call would be refused", () => {
+  const costs = { refused: { generate: null, edit: "This call could cost up to $0.29, and this budget of $0.29 has $0.27 left." } };
+  assert.equal(buttonTitle(costs, "generate", "Generate a new image"), "Generate a new image");
+  assert.equal(buttonTitle(costs, "edit", "Edit"), `Would be refused: ${costs.refused.edit}`);
+  assert.equal(buttonTitle(undefined, "edit", "Edit"), "Edit");
 });

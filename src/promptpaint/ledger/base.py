@@ -17,6 +17,12 @@ from .attempt import SESSION_ID, Attempt, Cap
 from .state import Totals
 
 
+def budgets_admits(ledger, attempt, amount, caps):
+    from . import budgets  # the one set of cap rules
+
+    return budgets.admits(ledger, attempt, amount, caps)
+
+
 class Ledger(abc.ABC):
     @abc.abstractmethod
     def reserve(self, attempt: Attempt, amount: Decimal | None, caps: list[Cap]) -> int:
@@ -81,6 +87,12 @@ class Ledger(abc.ABC):
     def allowance(self, user: str | None = None) -> Decimal | None:
         """What ``user`` (default: this one) may still spend under the ledger's caps; None if
         no cap applies."""
+
+    def admits(self, attempt: Attempt, amount: Decimal | None, caps: list[Cap]):
+        """What ``reserve`` would say now, booking nothing: ``(left, refusal)``, the least any cap
+        on this call still allows (None: no cap) and the BudgetExceeded it would raise (None:
+        admitted). A ledger that keeps no caps of its own checks only ``caps``."""
+        return budgets_admits(self, attempt, amount, caps)
 
     def session(self) -> Decimal:
         return self.total(session=SESSION_ID)

@@ -103,12 +103,48 @@ def _checks(fetch: Fetch, t: str, user: str, day: str, budget: str | None, clien
     return checks
 
 
+# What to do, by the cap that refused: only a cap that is per day resets with tomorrow.
+HINTS = {
+    "budget": "This budget is for these calls only (budget= on the Client, Studio or Sweep): raise "
+              "it, or choose cheaper settings (lower quality, smaller size, fewer images).",
+    "day": "Raise daily_budget in the config (or PROMPTPAINT_DAILY_BUDGET), choose cheaper settings, "
+           "or wait: today's budget starts again at midnight UTC.",
+    "user": LEDGER_HINT, "class": LEDGER_HINT,
+    "user_day": LEDGER_HINT + " This allowance is per day: it starts again at midnight UTC.",
+    "class_day": LEDGER_HINT + " This budget is per day: it starts again at midnight UTC.",
+}
+
+
 def refusal(code: str, user: str, limit: int, spent: int, need: int) -> BudgetExceeded:
     left = max(Decimal(0), usd(limit) - usd(spent))
     return BudgetExceeded(
         f"This call could cost up to {dollars(usd(need))}, and {WORDS[code].format(user=user)} of "
         f"{dollars(usd(limit))} has {dollars(left)} left.", limit=usd(limit), spent=usd(spent), needed=usd(need),
-        hint=LEDGER_HINT if code in IN_LEDGER else "")
+        hint=HINTS[code])
+
+
+def admits(ledger, attempt, amount, client_caps: list):
+    """``(left, refusal)`` for a call of ``amount`` as ``admit`` would judge it now, booking
+    nothing: the least any cap still allows (None: no cap applies) and the BudgetExceeded it
+    would raise (None: it fits). Read through the ledger's ``_read`` when it keeps caps of its own;
+    a ledger without tables checks the Client's caps against ``spent``."""
+    need = nanos(amount) or 0
+    if isinstance(ledger, CapsInLedger):
+        checks = _checks(ledger._read, ledger._tables, attempt.user, utc_now().date().isoformat(),
+                         attempt.budget, client_caps)
+    else:
+        checks = []
+        for cap in client_caps:
+            spent = (ledger.spent(day=utc_now().date(), user=attempt.user) if cap.scope == "day"
+                     else ledger.spent(budget=cap.scope))
+            checks.append(("day" if cap.scope == "day" else "budget", nanos(cap.limit), nanos(spent)))
+    left, refused = None, None
+    for code, limit, spent in checks:
+        room = max(Decimal(0), usd(limit) - usd(spent))
+        left = room if left is None else min(left, room)
+        if refused is None and spent + need > limit:
+            refused = refusal(code, attempt.user, limit, spent, need)
+    return left, refused
 
 
 def admit(fetch: Fetch, t: str, *, user: str, day: str, budget: str | None, need: int,

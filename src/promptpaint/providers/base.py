@@ -132,6 +132,12 @@ class Provider(abc.ABC):
         return None
 
     @staticmethod
+    def bound_params(model: Model, params: dict) -> dict:
+        """``params`` with the provider's own output limit set where it has one, so the request
+        as sent cannot bill more than its reservation (Gemini: maxOutputTokens)."""
+        return params
+
+    @staticmethod
     def worst_output(model: Model, wc: dict, params: dict, first_image_size) -> dict:
         """The largest output a call can be billed for, as ``Usage`` fields, from the model's
         worst-case table ``wc``; raises ``pricing.Unbounded`` when nothing bounds it. A provider

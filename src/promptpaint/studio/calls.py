@@ -13,6 +13,7 @@ import logging
 from PIL import Image
 
 from .. import images
+from ..plan import Quote
 from ..store import encode_png
 from ..errors import InvalidRequest, PromptpaintError, Refused
 from .code import snippets
@@ -30,8 +31,34 @@ def prepare(s: "Session", action, prompt, params) -> Job:
         raise InvalidRequest(f"Unknown action {str(action)[:40]!r}.")
     if not isinstance(prompt, str) or not prompt.strip():
         raise InvalidRequest("Type a prompt first: say what to draw or change.", param="prompt")
+    return _job(s, s.runner.next_id(), action, prompt, params)
+
+
+def quote(s: "Session", action: str, params: dict | None = None) -> Quote:
+    """What the next Generate or Edit would reserve, and whether a cap would refuse it: the very
+    request ``sender`` would make (the conversation, image, mask, markup and previews included),
+    booking nothing; with ``params`` instead of the Studio's. InvalidRequest when the call cannot
+    be made yet."""
+    job = _job(s, 0, action, s.prompt or "", s.params if params is None else params)
+    if action == "generate":
+        return job.client.chat().quote(job.prompt, images=job.references, **_stream(s, job, quiet=True),
+                                       **job.params)
+    return job.chat.quote(job.prompt, image=job.image, mask=job.mask, markup=job.markup, images=job.references,
+                          **_stream(s, job, quiet=True), **job.params)
+
+
+def _stream(s: "Session", job: Job, quiet: bool = False) -> dict:
+    """The preview arguments of this job's call (none when the Studio shows no previews)."""
+    total = min(PREVIEWS, job.client.model.previews) if s.previews and s.on_preview else 0
+    if not total:
+        return {}
+    show = (lambda im, i: None) if quiet else (lambda im, i: s._preview(job, im, i, total))
+    return {"on_partial": show, "partial_images": total}
+
+
+def _job(s: "Session", job_id: int, action: str, prompt: str, params) -> Job:
     client = s.client()
-    job = Job(s.runner.next_id(), action, prompt, images.drop_empty(params), client, s.mask, s.markup)
+    job = Job(job_id, action, prompt, images.drop_empty(params), client, s.mask, s.markup)
     job.references, job.reference_ids = references.paths(s), [r["id"] for r in s.references]
     if action == "generate":
         return job
@@ -58,10 +85,7 @@ def prepare(s: "Session", action, prompt, params) -> Job:
 def sender(s: "Session"):
     """The step that sends a prepared job (``job.result`` is what came back)."""
     def send(job: Job) -> None:
-        stream = {}
-        total = min(PREVIEWS, job.client.model.previews) if s.previews and s.on_preview else 0
-        if total:
-            stream = {"on_partial": lambda im, i: s._preview(job, im, i, total), "partial_images": total}
+        stream = _stream(s, job)
         # Booked as what the user did (generate or edit), not as the conversation's next "chat" turn.
         more = {"images": job.references, "book_as": job.action}
         if job.action == "generate":
@@ -118,4 +142,4 @@ def preview_bytes(image: Image.Image) -> tuple[bytes, str]:
     return min((png.getvalue(), "image/png"), (jpg.getvalue(), "image/jpeg"), key=lambda d: len(d[0]))
 
 
-__all__ = ["prepare", "sender", "finisher", "preview_bytes", "PREVIEWS"]
+__all__ = ["prepare", "quote", "sender", "finisher", "preview_bytes", "PREVIEWS"]

@@ -58,16 +58,30 @@ class Costs:
         return paid
 
     def panel(self, client: Client | None, model_id: str, params: dict, prompt: str, has_image: bool, *,
-              totals: bool = True, error: PromptpaintError | None = None) -> dict:
-        """The ``costs`` trait; ``totals=False`` keeps the ledger figures (no database read)."""
+              totals: bool = True, error: PromptpaintError | None = None, quote=None) -> dict:
+        """The ``costs`` trait; ``totals=False`` keeps the ledger figures (no database read).
+
+        ``quote(action)`` is what the next Generate or Edit would reserve (``plan.Quote``): "at
+        most" is that figure, the one a refusal quotes; ``refused`` says, per button, why a cap
+        would refuse the call now (the front end shows it before the click).
+        """
         estimate = typical = None
+        refused = {"generate": None, "edit": None}
         note = error.message if error is not None else ""
         if client is not None:
+            if quote is None:
+                def quote(action, given=None):
+                    return client.quote(prompt or "", images=1 if action == "edit" else 0,
+                                        **images.drop_empty(params if given is None else given))
             try:
-                sent = images.drop_empty(params)
-                n_images = int(has_image)  # a count: the image shown plus the references
-                estimate = client.estimate(prompt or "", images=n_images, **sent)
-                typical = client.estimate(prompt or "", images=n_images, **typical_params(client.model, sent))
+                for action in ("generate", "edit") if has_image else ("generate",):
+                    q = quote(action)
+                    refused[action] = q.refusal
+                    if action == ("edit" if has_image else "generate"):
+                        estimate = q.most
+                # the table's usual figure: the same call at the settings it usually renders at
+                usual = typical_params(client.model, images.drop_empty(params))
+                typical = quote("edit" if has_image else "generate", usual).most
                 note = "free (offline stand-in)" if client.offline else (
                     "" if estimate is not None else "price unknown")
             except PromptpaintError as exc:
@@ -80,14 +94,19 @@ class Costs:
             self._typical = self.typical(model_id, params)
         every = self._all_time
         open_calls = every.unknown_calls + every.interrupted_calls
+        # Typically: what recent calls like this one cost (the ledger), else the table; never
+        # above the most this call can cost.
+        usual = self._typical if self._typical is not None else typical
+        if usual is not None and estimate is not None:
+            usual = min(usual, estimate)
         return {"last": decimal_text(self.last), "widget": decimal_text(self.total),
                 "widget_unknown": self.unknown_calls,
                 "all_time": decimal_text(every.known), "all_time_unknown": open_calls,
                 "all_time_note": str(every) if open_calls else "",
                 "budget_left": decimal_text(self._budget_left),
                 "estimate": decimal_text(estimate),
-                "estimate_typical": decimal_text(self._typical if self._typical is not None else typical),
-                "estimate_note": note, "calls": self.calls}
+                "estimate_typical": decimal_text(usual),
+                "estimate_note": note, "calls": self.calls, "refused": refused}
 
     def typical(self, model_id: str, params: dict) -> Decimal | None:
         """The median of what recent calls with this model and these settings really cost (from

@@ -40,6 +40,7 @@ def register(studio) -> None:
         for ref in refs:
             older = ref()
             if older is not None and older is not studio:
+                studio.session.replaces(older.session)  # its budget: resumed, or said to start fresh
                 older.session.retire("replaced")  # its view says so; a click there spends nothing
         refs = []
     _by_cell[cell] = (run, refs + [weakref.ref(studio)])

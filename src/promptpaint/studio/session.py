@@ -21,6 +21,7 @@ from PIL import Image
 from .. import config, images, providers, registry
 from ..client import Client, OfflineNotice, Result
 from ..errors import InvalidRequest, PromptpaintError
+from ..money import format as dollars
 from ..store import ImageStore
 from . import calls, compare, past, references, uploads
 from .costs import Costs
@@ -43,6 +44,24 @@ def offline_notice() -> str:
             f"Set {keys} and pick that provider for a real model.")
 
 
+def budget_start(ledger, given: str, limit: Decimal, resume: bool) -> tuple[str, str]:
+    """The budget id a Studio books under, and what to tell the user: a budget id the ledger
+    already counts spending for is resumed only with ``resume=True``; otherwise the Studio starts
+    a fresh budget under a new id (``given#2``, ``given#3``...) and says so."""
+    spent = ledger.spent(budget=given)
+    if not spent:
+        return given, ""
+    if resume:
+        return given, (f"Resuming budget {given!r}: {dollars(spent)} of {dollars(limit)} is already "
+                       "counted against it.")
+    n = 2
+    while ledger.spent(budget=f"{given}#{n}"):
+        n += 1
+    return f"{given}#{n}", (f"Budget {given!r} already has {dollars(spent)} counted in the ledger: this "
+                            f"Studio starts a fresh {dollars(limit)} budget (booked as '{given}#{n}'). "
+                            "Pass resume=True to continue the old one instead.")
+
+
 class Session:
     """The widget-free core of ``pp.Studio``: see the module docstring."""
 
@@ -57,8 +76,8 @@ class Session:
         store, ledger = client_options.pop("store", None), client_options.pop("ledger", None)
         # One budget per Studio: every Client it makes (one per provider and model) books against
         # the same cap, so switching models never starts a fresh budget.
-        self.budget_id = client_options.pop("budget_id", None) or (
-            f"studio-{uuid.uuid4().hex[:12]}" if budget is not None else None)
+        given = client_options.pop("budget_id", None)
+        self.budget_id = given or (f"studio-{uuid.uuid4().hex[:12]}" if budget is not None else None)
         self._client_options = dict(client_options, budget=budget, budget_id=self.budget_id)
         self._clients: dict[tuple[str, str], Client] = {}
         self._thumbs: OrderedDict[str, bytes] = OrderedDict()
@@ -75,6 +94,11 @@ class Session:
         self.store: ImageStore = client.store
         self.ledger = client.ledger
         self.budget = Decimal(str(budget)) if budget is not None else None
+        said = ""
+        self._resume, self._budget_given = resume, bool(given)
+        if given and self.budget is not None:  # a re-run with the same budget id: say which budget
+            self.budget_id, said = budget_start(self.ledger, given, self.budget, resume)
+            client.budget_id = self._client_options["budget_id"] = self.budget_id
         self.costs_book = Costs(self.ledger, self.budget, self.budget_id)
         self.provider, self.model = client.provider_name, client.model.id
         self.params = self.default_params(client.model)
@@ -82,7 +106,7 @@ class Session:
         self.current: dict = {}
         self.image_id = ""
         self.error: dict = {}
-        self.notice = offline_notice() if client.offline else ""
+        self.notice = offline_notice() if client.offline else said
         self.code: dict = {}
         self.references: list[dict] = []  # {"id", "name"}: sent with the next Generate or Edit
         self.closed = ""
@@ -334,6 +358,24 @@ class Session:
         self.error = error_state(exc)
         self._changed("error")
 
+    def replaces(self, older: "Session") -> None:
+        """This Studio replaces ``older`` (its cell was run again): with ``resume=True`` it books
+        against the older one's budget, else it says that its budget starts fresh."""
+        if self.budget is None or older.budget_id is None or self._budget_given:
+            return  # no budget here, or an id of the user's own (``budget_start`` said it)
+        spent = self.ledger.spent(budget=older.budget_id)
+        if self._resume:
+            self.budget_id = self._client_options["budget_id"] = older.budget_id
+            self.costs_book.budget_id = older.budget_id
+            for client in self._clients.values():
+                client.budget_id = older.budget_id
+            self.set_notice(f"Resuming this cell's earlier budget: {dollars(spent)} of {dollars(self.budget)} "
+                            "is already counted against it.")
+            self.refresh_costs()
+        elif spent:
+            self.set_notice(f"This cell's earlier Studio spent {dollars(spent)}; this one starts a fresh "
+                            f"{dollars(self.budget)} budget. Pass resume=True to continue the earlier one.")
+
     def set_notice(self, text: str) -> None:
         self.notice = text
         self._changed("notice")
@@ -347,9 +389,9 @@ class Session:
             client, problem = self.client(), None
         except PromptpaintError as exc:
             client, problem = None, exc
-        inputs = int(bool(self.image_id)) + len(self.references)
-        self.costs = self.costs_book.panel(client, self.model, self.params, self.prompt, inputs,
-                                           totals=totals, error=problem)
+        self.costs = self.costs_book.panel(client, self.model, self.params, self.prompt, bool(self.image_id),
+                                           totals=totals, error=problem,
+                                           quote=lambda action, params=None: calls.quote(self, action, params))
         self._changed("costs")
 
     def _changed(self, name: str) -> None:

@@ -55,7 +55,9 @@ class Studio(StudioFiles, anywidget.AnyWidget):
     :param budget: the most this Studio may spend, in USD, across every provider and model
         it is switched to (one budget, shared). A call whose worst case would exceed what is
         left is refused before it is sent; "Budget left" is read from the ledger. Default:
-        no per-Studio limit (``daily_budget`` in the config still applies).
+        no per-Studio limit (``daily_budget`` in the config still applies). Running the cell again
+        starts a fresh budget and says so (``resume=True`` continues the earlier run's); so does a
+        ``budget_id="name"`` the ledger already counts spending under (booked as ``name#2``...).
     :param resume: ``True`` reopens this notebook's last Studio session (turns, branches and the
         image shown, kept under ``PROMPTPAINT_HOME`` per notebook path) instead of starting
         empty; ``provider=``/``model=`` given here win over the saved ones. Earlier images

@@ -13,7 +13,7 @@ from . import history
 from .batch import GeminiBatches
 from .masks import MASK_INSTRUCTION
 from .stream import read_gemini
-from .wire import answer_from, body, classify, model_page, retry_delay, user_turn
+from .wire import answer_from, body, bound_params, classify, model_page, retry_delay, user_turn, worst_output
 
 
 class GeminiProvider(HTTPProvider):
@@ -56,15 +56,12 @@ class GeminiProvider(HTTPProvider):
         return GeminiBatches(cls.transport(key), key, base_url)
 
     @staticmethod
+    def bound_params(model, params: dict) -> dict:
+        return bound_params(model, params)
+
+    @staticmethod
     def worst_output(model, wc, params, first_image_size) -> dict:
-        sizes = wc["image_tokens"]
-        image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
-        # Thinking, text and the image share the output limit; maxOutputTokens is not sent (an
-        # image model that hits it ends MAX_TOKENS with no image, still billed), so the limit
-        # itself is the bound. The image is priced at the image rate, the rest at text-out. A
-        # user's larger max_output_tokens is taken at its word, should the API honour it.
-        limit = max(wc["output_limit"], int(params.get("max_output_tokens") or 0))
-        return {"output_image_tokens": image, "thinking_tokens": limit - image}
+        return worst_output(wc, params)
 
     def __init__(self, transport: Transport, api_key: str, base_url: str, api_version: str = "v1beta"):
         self.transport = transport

@@ -4,7 +4,7 @@ Wire format (checked against google-genai's ``_api_client`` stream reader): each
 line is a whole ``GenerateContentResponse``. Image parts with ``thought: true`` are the model's
 interim drafts (previews); the result is the last non-thought image; ``usageMetadata`` is
 cumulative, so the last chunk's is the call's usage (summing the chunks would count the prompt
-again and again).
+again and again), and a last chunk without one leaves the call's usage unknown.
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ def read_gemini(events: Iterable[Event], on_preview: OnPreview | None = None,
         for key in ("modelVersion", "responseId"):
             if key in chunk:
                 extra[key] = chunk[key]
-        if chunk.get("usageMetadata"):
-            usage = chunk["usageMetadata"]
+        # The last chunk's usage is the call's; an interim one is the prompt's only. A stream whose
+        # last chunk has none has no final usage: booked unknown, never as the prompt's cost.
+        usage = chunk.get("usageMetadata") or None
         feedback = chunk.get("promptFeedback") or feedback
         candidates = chunk.get("candidates") or []
         for cand in candidates if isinstance(candidates, list) else []:

@@ -9,6 +9,7 @@ import re
 from ...images import mime_of
 from ...errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited
 from ...pricing import UntrustedUsage, Usage, tokens
+from ...registry import worst_cases
 from ...transport import BILLED_HINT
 from ..base import Answer, Call, FileRef
 from .masks import MASK_INSTRUCTION, mask_png
@@ -137,6 +138,40 @@ def body(call: Call) -> dict:
     if "safety_settings" in p:
         out["safetySettings"] = p["safety_settings"]
     return out
+
+
+def output_cap(wc: dict, params: dict) -> int:
+    """The ``maxOutputTokens`` a call carries: the user's, else the image for its size plus the
+    model's thinking headroom (models.json), never above the model's output limit."""
+    if params.get("max_output_tokens"):
+        return int(params["max_output_tokens"])
+    sizes = wc["image_tokens"]
+    image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
+    headroom = wc.get("thinking_headroom_tokens", worst_cases()["thinking_headroom_tokens"])
+    return min(wc["output_limit"], image + int(headroom))
+
+
+def bound_params(model, params: dict) -> dict:
+    """``params`` with Gemini's own output limit set, so the provider itself stops where the
+    reservation does (maxOutputTokens caps thinking + text + images together)."""
+    wc = model.worst_case
+    if not wc or wc.get("free") or "output_limit" not in wc or params.get("max_output_tokens"):
+        return params
+    return {**params, "max_output_tokens": output_cap(wc, params)}
+
+
+def worst_output(wc: dict, params: dict) -> dict:
+    """The dearest output the request as sent allows: its ``maxOutputTokens`` (``bound_params``
+    puts one in every call), else the model's own output limit. An answer may hold several
+    images (each the size's tokens, at the image rate); the rest is thinking and text (at the
+    text-out rate)."""
+    cap = int(params.get("max_output_tokens") or wc["output_limit"])
+    sizes = wc["image_tokens"]
+    image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
+    images = cap // image if image else 0
+    per_candidate = {"output_image_tokens": images * image, "thinking_tokens": cap - images * image}
+    n = int(params.get("candidate_count") or 1)
+    return {k: v * n for k, v in per_candidate.items()}
 
 
 def parse_usage(meta, produced_image: bool, input_images: int) -> Usage:

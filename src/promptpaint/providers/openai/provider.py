@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from ... import markup
 from ...errors import InvalidRequest, Unbounded
 from ...images import mime_of
@@ -16,7 +14,7 @@ from .batch import OpenAIBatches
 from .masks import mask_png
 from .stream import read_openai
 from .wire import (FIELDS, PARTIAL_IMAGE_TOKENS, _form, answer_from, classify, model_ids, svg_fields,
-                   worst_image_tokens)
+                   with_previews, worst_image_tokens)
 
 
 class OpenAIProvider(HTTPProvider):
@@ -41,13 +39,16 @@ class OpenAIProvider(HTTPProvider):
 
     @staticmethod
     def worst_output(model, wc, params, first_image_size) -> dict:
+        n = int(params.get("n") or 1)
         # complexity's planning tokens: a ceiling in the worst-case data, whatever level is asked
         # A GIF bills each frame as an image (frame_count, else OpenAI's default of 9).
         frames = int(params.get("frame_count") or wc.get("gif_default_frames", 9)) \
             if params.get("output_format") == "gif" else 1
         per_image = worst_image_tokens(model, wc, params, first_image_size) * frames + int(
             wc.get("planning_tokens_per_image", 0))
-        out = {"output_image_tokens": per_image * int(params.get("n") or 1)}
+        # Text output has no cap in the API: our ceiling from models.json, at the text-out rate.
+        out = {"output_image_tokens": per_image * n,
+               "output_text_tokens": int(wc.get("text_output_tokens_per_image", 0)) * n}
         if params.get("output_format") == "svg":
             # svg_usage is billed on top at the authoring model's prices: reserved only from a
             # published bound (worst_cases' svg_authoring_tokens), else the call needs ceiling=.
@@ -135,9 +136,8 @@ class OpenAIProvider(HTTPProvider):
                            reply.request_id, asked=call.previews * int(call.params.get("n") or 1),  # per image
                            watch=watch)
         answer = answer_from(body, n_in, reply.request_id, reply.attempts)
-        if not answer.usage_problem and body["partial_images"]:
-            # "Each partial image will incur an additional 100 image output tokens" (OpenAI's
-            # image-generation guide, "Partial images cost"); the completed usage has the image's own.
-            answer.usage = dataclasses.replace(answer.usage, output_image_tokens=answer.usage.output_image_tokens
-                                               + PARTIAL_IMAGE_TOKENS * body["partial_images"])
+        if not answer.usage_problem:
+            # Each preview is billed 100 output image tokens (OpenAI's image-generation guide,
+            # "Partial images cost"); whether the usage holds them already, the usage tells.
+            answer.usage = with_previews(model, answer.usage, body, body["partial_images"])
         return answer

@@ -17,12 +17,13 @@ from ..streams import OnPreview, Previews, broken, error_message, event_json
 
 def read_openai(events: Iterable[Event], on_preview: OnPreview | None = None,
                 request_id: str | None = None, asked: int | None = None, watch=None) -> dict:
-    """An OpenAI image stream as ``{"data": [{"b64_json"}...], "usage", "partial_images"}``.
+    """An OpenAI image stream as ``{"data": [{"b64_json"}...], "usage", "partial_images", "size",
+    "quality"}`` (size and quality as the last completed event reports them, when it does).
 
     At most ``asked`` previews are shown and counted in ``partial_images`` (the ones billed, as
     far as this call is concerned); ``watch.beat()`` is called on every event, so a stream of
     keep-alives alone ends at its timeout."""
-    images, usage = [], None
+    images, usage, shape = [], None, {}
     previews = Previews("openai", on_preview, 10**9 if asked is None else asked, request_id)
     for ev in events:
         if watch is not None:
@@ -44,9 +45,11 @@ def read_openai(events: Iterable[Event], on_preview: OnPreview | None = None,
             previews.offer(data.get("b64_json"))
         elif kind.endswith(".completed"):
             images.append({"b64_json": data.get("b64_json")})
-            if data.get("usage"):
-                usage = data["usage"]  # each completed event carries the call's usage so far
+            # Each completed event carries the call's usage so far: the last one's is the call's
+            # (none there: unknown). Its size and quality say what the image itself is billed.
+            usage = data.get("usage")
+            shape = {k: data[k] for k in ("size", "quality") if isinstance(data.get(k), str)}
     if not images:
         raise broken("openai", "OpenAI's stream ended before the final image arrived "
                       f"(after {previews.seen} preview(s)); previews are not kept as the result.", request_id)
-    return {"data": images, "usage": usage, "partial_images": previews.counted}
+    return {"data": images, "usage": usage, "partial_images": previews.counted, **shape}

@@ -182,6 +182,38 @@ def worst_image_tokens(model, wc: dict, params: dict, first_image_size) -> int:
     return max(candidates)
 
 
+def with_previews(model, usage: Usage, body: dict, previews: int) -> Usage:
+    """A streamed call's usage with its previews' tokens, decided from the usage itself.
+
+    OpenAI does not say whether the completed event's ``output_tokens`` already holds the 100
+    tokens of each preview, and that event has no ``output_tokens_details``. The final image's
+    own tokens ``T`` are known from the table for the size and quality the event reports:
+    - reported image tokens = T + 100 x previews: included, booked as they are;
+    - reported >= T otherwise: previews not included (added), and what is left above T is text
+      output (its own rate; an included shape with text is then over-booked by the previews at
+      the text rate, the safe side);
+    - no table figure, or fewer than T: everything reported at the image rate, previews added.
+    """
+    if not previews:
+        return usage
+    extra = PARTIAL_IMAGE_TOKENS * previews
+    expected = None
+    size, quality = body.get("size"), body.get("quality")
+    if model.worst_case and "output_tokens" in model.worst_case and size and quality not in (None, "auto"):
+        try:
+            expected = worst_image_tokens(model, model.worst_case, {"size": size, "quality": quality},
+                                          None) * max(1, len(body.get("data") or []))
+        except (Unbounded, KeyError, TypeError, ValueError):
+            expected = None
+    image = usage.output_image_tokens
+    if expected is not None and image == expected + extra:
+        return usage
+    if expected is not None and image > expected and not usage.output_text_tokens:
+        return dataclasses.replace(usage, output_image_tokens=expected + extra,
+                                   output_text_tokens=image - expected)
+    return dataclasses.replace(usage, output_image_tokens=image + extra)
+
+
 def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1) -> Answer:
     """An Images API response body as an Answer: a direct call's, or one line of a batch's output."""
     try:
