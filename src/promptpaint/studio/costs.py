@@ -14,6 +14,7 @@ from ..client import Client, Result
 from ..clock import current_user, utc_now
 from ..errors import PromptpaintError, Refused
 from ..ledger import Ledger, Totals
+from ..money import format as dollars
 
 TYPICAL_OF = 20      # the typical cost is the median of at most this many recent calls
 TYPICAL_KEYS = ("size", "quality", "n", "aspect_ratio", "image_size")
@@ -135,4 +136,23 @@ class Costs:
         return left
 
 
-__all__ = ["Costs", "decimal_text", "typical_params"]
+
+def budget_start(ledger, given: str, limit: Decimal, resume: bool) -> tuple[str, str]:
+    """The budget id a Studio books under, and what to tell the user: a budget id the ledger
+    already counts spending for is resumed only with ``resume=True``; otherwise the Studio starts
+    a fresh budget under a new id (``given#2``, ``given#3``...) and says so."""
+    spent = ledger.spent(budget=given)
+    if not spent:
+        return given, ""
+    if resume:
+        return given, (f"Resuming budget {given!r}: {dollars(spent)} of {dollars(limit)} is already "
+                       "counted against it.")
+    n = 2
+    while ledger.spent(budget=f"{given}#{n}"):
+        n += 1
+    return f"{given}#{n}", (f"Budget {given!r} already has {dollars(spent)} counted in the ledger: this "
+                            f"Studio starts a fresh {dollars(limit)} budget (booked as '{given}#{n}'). "
+                            "Pass resume=True to continue the old one instead.")
+
+
+__all__ = ["Costs", "budget_start", "decimal_text", "typical_params"]

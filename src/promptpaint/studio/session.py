@@ -24,7 +24,7 @@ from ..errors import InvalidRequest, PromptpaintError
 from ..money import format as dollars
 from ..store import ImageStore
 from . import calls, compare, past, references, uploads
-from .costs import Costs
+from .costs import Costs, budget_start
 from .errorcard import error_state
 from .history import History, StudioTurn
 from .jobs import Job, Runner
@@ -42,24 +42,6 @@ def offline_notice() -> str:
     keys = " or ".join(p.key_env[0] for p in providers.all_providers() if not p.offline and p.key_env)
     return ("Offline stand-in: pictures are placeholders drawn on this machine, at $0. "
             f"Set {keys} and pick that provider for a real model.")
-
-
-def budget_start(ledger, given: str, limit: Decimal, resume: bool) -> tuple[str, str]:
-    """The budget id a Studio books under, and what to tell the user: a budget id the ledger
-    already counts spending for is resumed only with ``resume=True``; otherwise the Studio starts
-    a fresh budget under a new id (``given#2``, ``given#3``...) and says so."""
-    spent = ledger.spent(budget=given)
-    if not spent:
-        return given, ""
-    if resume:
-        return given, (f"Resuming budget {given!r}: {dollars(spent)} of {dollars(limit)} is already "
-                       "counted against it.")
-    n = 2
-    while ledger.spent(budget=f"{given}#{n}"):
-        n += 1
-    return f"{given}#{n}", (f"Budget {given!r} already has {dollars(spent)} counted in the ledger: this "
-                            f"Studio starts a fresh {dollars(limit)} budget (booked as '{given}#{n}'). "
-                            "Pass resume=True to continue the old one instead.")
 
 
 class Session:
