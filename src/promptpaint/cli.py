@@ -283,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Models with their prices and lifecycle.")
     m.add_argument("--all", action="store_true", help="include retired models")
     cli_ledger.add_parsers(sub, c)  # ledger, budget, cost --by: a class on one ledger
+    from .gateway import cli as gateway_cli  # the class gateway (its server deps load only to serve)
+
+    gateway_cli.add_parser(sub)
     return ap
 
 
@@ -293,6 +296,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("default")
     warnings.formatwarning = lambda msg, cat, *a, **k: f"promptpaint: {msg}\n"
     try:
+        if args.command == "gateway":
+            from .gateway import cli as gateway_cli
+
+            return gateway_cli.main(args)
         if args.command == "cost" and args.by:
             return cli_ledger.cost_by(args)
         return {"generate": _call, "edit": _call, "cost": _cost, "models": _models,

@@ -25,7 +25,8 @@ def add_parsers(sub, cost: argparse.ArgumentParser) -> None:
     bsub = bud.add_subparsers(dest="action", required=True, metavar="action", help="set, remove or list")
     bset = bsub.add_parser("set", help="set a cap, e.g. budget set user:alice 2.00 --per day")
     bset.add_argument("scope", help="class, user:* (every user without their own cap) or user:NAME")
-    bset.add_argument("amount", help="dollars, e.g. 2.00")
+    bset.add_argument("amount", nargs="?", help="dollars, e.g. 2.00")
+    bset.add_argument("--rate", metavar="N/min", help="also cap requests through the gateway, e.g. 10/min")
     brm = bsub.add_parser("remove", help="remove a cap")
     brm.add_argument("scope", help="class, user:* or user:NAME")
     blist = bsub.add_parser("list", help="list the caps")
@@ -76,7 +77,16 @@ def budget_cmd(args) -> int:
 
     led = _open(args.ledger)
     if args.action == "set":
-        led.set_budget(args.scope, args.amount, per=args.per)
+        if args.amount is None and not args.rate:
+            from .errors import InvalidRequest
+
+            raise InvalidRequest("budget set SCOPE AMOUNT (dollars), and/or --rate N/min.")
+        if args.amount is not None:
+            led.set_budget(args.scope, args.amount, per=args.per)
+        if args.rate:  # requests per minute, enforced by the class gateway
+            from .gateway import rules
+
+            rules.set_rate(led, args.scope, rules.parse_rate(args.rate))
     elif args.action == "remove":
         led.set_budget(args.scope, None, per=args.per)
     rows = led.budgets()

@@ -61,6 +61,11 @@ def api_key(provider: str) -> str | None:
 
 
 def base_url(provider: str) -> str:
+    from .gateway import kernel  # PROMPTPAINT_GATEWAY: both providers through the class gateway
+
+    through = kernel.base_url(provider)
+    if through:
+        return through
     return (os.environ.get(BASE_URL_ENV.get(provider, ""), "") or DEFAULT_BASE_URL.get(provider, "")).rstrip("/")
 
 
@@ -104,7 +109,12 @@ def daily_budget() -> Decimal | None:
 
 
 def find_key(provider: str) -> tuple[str | None, str]:
-    """The key in the environment and the variable it came from (for messages that say where)."""
+    """The key in the environment and the variable it came from (for messages that say where).
+    Behind a class gateway (PROMPTPAINT_GATEWAY) the key is the kernel's gateway token."""
+    from .gateway import kernel
+
+    if kernel.url() and provider in kernel.PATHS:
+        return kernel.token()
     for name in KEY_ENV.get(provider, ()):
         value = os.environ.get(name, "").strip()
         if value:

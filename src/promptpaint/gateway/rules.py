@@ -1,0 +1,149 @@
+"""What the gateway admits, and what it reserves: the Client's own pricing, applied server-side.
+
+The worst case comes from ``pricing.worst_usage`` and ``pricing.most`` on the registry's model and
+today's price, exactly as ``pp.Client`` reserves it; the caps are the ledger's own (``user:*``,
+``user:NAME``, ``class``), checked and booked atomically by ``ledger.reserve``. Nothing the
+student sends can lower a reservation: a price or ceiling in the request is not read, a model the
+registry does not price is refused, and a setting nothing bounds (``xhigh``, ``max``) is refused
+unless the teacher started the gateway with ``--ceiling``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .. import pricing, registry
+from ..clock import utc_now
+from ..errors import InvalidRequest
+from ..providers import provider_class
+from ..providers.inbound import Inbound
+from ..registry import Model, Price
+
+WINDOW = dt.timedelta(minutes=1)
+
+
+class Refusal(Exception):
+    """A request the gateway answers itself: ``status``, a machine ``code`` and a message."""
+
+    def __init__(self, status: int, code: str, message: str, *, param: str | None = None,
+                 retry_after: float | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.param, self.retry_after = param, retry_after
+
+
+@dataclass
+class Priced:
+    model: Model
+    price: Price
+    params: dict     # checked against the model
+    amount: Decimal  # the reservation
+
+
+def price(inb: Inbound, ceiling: Decimal | None) -> Priced:
+    """The model, today's price and the worst case of ``inb``, or a Refusal."""
+    try:
+        model = registry.get(inb.model, inb.provider)
+    except InvalidRequest as exc:
+        raise Refusal(403, "model_not_allowed", exc.message, param="model") from None
+    if not model.known:
+        raise Refusal(403, "model_not_allowed", f"{inb.model} is not in promptpaint's model registry, so "
+                      "the gateway cannot price it. `promptpaint models` lists the models it prices.",
+                      param="model")
+    if model.is_retired():
+        nxt = f" Use {model.successor} instead." if model.successor else ""
+        raise Refusal(403, "model_not_allowed", f"{model.id} has been shut down.{nxt}", param="model")
+    today_price = model.price_on(utc_now().date())
+    if today_price is None:
+        raise Refusal(403, "model_not_allowed", f"No price is on file for {model.id} today, so the gateway "
+                      "cannot keep a budget with it.", param="model")
+    try:
+        params = registry.validate_params(model, inb.params, kind="generate" if inb.kind == "generate" else "edit")
+    except InvalidRequest as exc:
+        raise Refusal(400, "invalid_value", exc.message, param=exc.param) from None
+    if inb.input_images > model.max_input_images + 2:  # + a mask and a markup layer
+        raise Refusal(400, "invalid_value", f"{model.id} takes at most {model.max_input_images} input images.",
+                      param="image")
+    return Priced(model, today_price, params, reservation(model, today_price, inb, params, ceiling))
+
+
+def reservation(model: Model, price: Price, inb: Inbound, params: dict, ceiling: Decimal | None) -> Decimal:
+    """The most the call can cost, as the Client reserves it (previews included)."""
+    try:
+        usage = pricing.worst_usage(model, inb.prompt, params, inb.input_images,
+                                    history_text=inb.history_text, first_image_size=inb.first_image_size)
+    except pricing.Unbounded as exc:
+        if ceiling is not None:
+            return ceiling
+        raise Refusal(403, "setting_not_allowed", f"{exc}: the gateway refuses a call it cannot bound. "
+                      "Choose a setting with a published price (e.g. quality 'high'), or ask the teacher "
+                      "to start the gateway with --ceiling USD.", param="quality") from None
+    tokens = provider_class(model.provider).preview_tokens
+    if inb.previews and tokens:
+        extra = tokens * inb.previews * int(params.get("n") or 1)
+        usage = dataclasses.replace(usage, output_image_tokens=usage.output_image_tokens + extra)
+    return pricing.most(usage, price)
+
+
+class Rates:
+    """Requests per minute per user, from the ledger's ``rates`` table (``user:NAME``, else
+    ``user:*``), counted over the ledger's own rows so several gateways share one count."""
+
+    def __init__(self, ledger, refresh: float = 2.0):
+        self.ledger, self.refresh = ledger, refresh
+        self._table: dict[str, int] = {}
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def limit(self, user: str) -> int | None:
+        with self._lock:
+            if time.monotonic() - self._read_at > self.refresh:
+                rows = self.ledger._read(f"SELECT scope, per_minute FROM {self.ledger._tables}rates")
+                self._table, self._read_at = {s: int(n) for s, n in rows}, time.monotonic()
+            table = self._table
+        own = table.get(f"user:{user}")
+        return own if own is not None else table.get("user:*")
+
+    def check(self, user: str) -> None:
+        limit = self.limit(user)
+        if limit is None:
+            return
+        since = (utc_now() - WINDOW).isoformat()
+        count, oldest = self.ledger._read(
+            f'SELECT COUNT(*), MIN(ts) FROM {self.ledger._tables}calls WHERE "user" = ? AND ts >= ?',
+            (user, since))[0]
+        if count >= limit:
+            wait = 60.0
+            if oldest:
+                wait = max(1.0, (dt.datetime.fromisoformat(str(oldest)) + WINDOW - utc_now()).total_seconds())
+            raise Refusal(429, "rate_limit_exceeded", f"{user} may send {limit} requests a minute through "
+                          f"the class gateway; try again in {wait:.0f} s.", retry_after=wait)
+
+
+def set_rate(ledger, scope: str, per_minute: int | None) -> None:
+    """``per_minute=None`` removes the rate for ``scope`` (``user:*`` or ``user:NAME``)."""
+    from ..ledger.budgets import check_scope
+
+    scope = check_scope(scope)
+    if scope == "class":
+        raise InvalidRequest("A rate is per user: use 'user:*' or 'user:NAME'.", param="scope")
+    t = ledger._tables
+    if per_minute is None:
+        ledger._write(f"DELETE FROM {t}rates WHERE scope = ?", (scope,))
+        return
+    ledger._write(f"INSERT INTO {t}rates (scope, per_minute, set_at) VALUES (?, ?, ?) ON CONFLICT (scope) "
+                  "DO UPDATE SET per_minute = excluded.per_minute, set_at = excluded.set_at",
+                  (scope, int(per_minute), utc_now().isoformat()))
+
+
+def parse_rate(text: str) -> int:
+    """``"10/min"`` (or ``"10"``) -> 10 requests a minute."""
+    number, _, unit = str(text).strip().partition("/")
+    if unit not in ("", "min", "minute", "m") or not number.strip().isdigit():
+        raise InvalidRequest(f"--rate {text!r}: write requests per minute, e.g. 10/min.", param="rate")
+    return int(number)

@@ -1,0 +1,109 @@
+"""Gemini ``generateContent`` requests as the class gateway receives them, and their usage.
+
+The JSON parser of the real API takes lowerCamelCase and snake_case alike, so both are read here.
+A field the gateway does not know is refused (tools, cached content, media resolution...): it
+may change what the call costs in a way the registry cannot bound.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..sse import events
+from .gemini import GENERATION_FIELDS, IMAGE_FIELDS, answer_from
+from .inbound import Inbound, NotForwarded, Outcome
+from .streaming import read_gemini
+
+TOP = {"contents", "generationConfig", "safetySettings", "systemInstruction"}
+# generationConfig fields that change nothing the worst case does not already cover.
+BOUNDED = {"responseModalities", "thinkingConfig", "imageConfig", "responseMimeType"}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
+
+
+def _camelise(obj: dict) -> dict:
+    return {_camel(k): v for k, v in obj.items()}
+
+
+def _refuse(message: str, param: str | None = None) -> NotForwarded:
+    return NotForwarded(message, param=param, provider="gemini")
+
+
+def _parts_text(content) -> tuple[list[str], int]:
+    texts, images = [], 0
+    parts = content.get("parts") if isinstance(content, dict) else None
+    for part in parts if isinstance(parts, list) else []:
+        if not isinstance(part, dict):
+            raise _refuse("Each part is an object.", "contents")
+        part = _camelise(part)
+        if isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        if "inlineData" in part or "fileData" in part:
+            images += 1
+    return texts, images
+
+
+def inbound(model: str, body: bytes, *, stream: bool) -> Inbound:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise _refuse("generateContent takes a JSON body.") from None
+    if not isinstance(data, dict):
+        raise _refuse("generateContent takes a JSON object.")
+    data = _camelise(data)
+    unknown = sorted(set(data) - TOP)
+    if unknown:
+        raise _refuse(f"The gateway does not forward {unknown[0]!r}: it cannot bound what the call would "
+                      "cost with it.", unknown[0])
+    contents = data.get("contents")
+    if isinstance(contents, dict):
+        contents = [contents]
+    if not isinstance(contents, list) or not contents:
+        raise _refuse("The request has no contents.", "contents")
+    texts, n_in = [], 0
+    for content in contents:
+        t, i = _parts_text(content)
+        texts.append(t)
+        n_in += i
+    prompt = "\n".join(texts[-1])
+    history = "".join("".join(t) for t in texts[:-1])
+    system, _ = _parts_text(data.get("systemInstruction") or {})
+    config = _camelise(data.get("generationConfig") or {})
+    ours = {wire: name for name, wire in GENERATION_FIELDS.items()}
+    params, left = {}, []
+    for key, value in config.items():
+        if key in ours:
+            params[ours[key]] = value
+        elif key not in BOUNDED:
+            left.append(key)
+    if left:
+        raise _refuse(f"The gateway does not forward generationConfig.{sorted(left)[0]}: it cannot bound "
+                      "what the call would cost with it.", sorted(left)[0])
+    image_config = _camelise(config.get("imageConfig") or {})
+    image_names = {wire: name for name, wire in IMAGE_FIELDS.items()}
+    for key, value in image_config.items():
+        if key not in image_names:
+            raise _refuse(f"The gateway does not forward imageConfig.{key}.", key)
+        params[image_names[key]] = value
+    if data.get("safetySettings") is not None:
+        params["safety_settings"] = data["safetySettings"]
+    return Inbound(provider="gemini", model=model, kind="chat" if len(contents) > 1 else
+                   ("edit" if n_in else "generate"), prompt=prompt, params=params, input_images=n_in,
+                   history_text=history + "".join(system), stream=stream,
+                   previews=1 if stream else 0)
+
+
+def outcome(body: bytes, *, streamed: bool, input_images: int, request_id: str | None) -> Outcome:
+    from ..errors import PromptpaintError
+
+    try:
+        data = read_gemini(events([body]), None, request_id) if streamed else json.loads(body)
+        answer = answer_from(data, input_images, None, request_id)
+    except (PromptpaintError, ValueError) as exc:
+        return Outcome(None, getattr(exc, "message", None) or str(exc), request_id)
+    if answer.usage_problem:
+        return Outcome(None, answer.usage_problem, request_id or answer.request_id)
+    return Outcome(answer.usage, None, request_id or answer.request_id, answer.refusal, len(answer.images))
