@@ -24,10 +24,19 @@ def teacher(fake, tmp_path):
     gw.stop()
 
 
-def rows(ledger: str) -> list[dict]:
+def rows(ledger: str, *, settled: bool = True) -> list[dict]:
+    """The ledger's rows, once the gateway has settled them (a stream is booked just after its
+    last byte reaches the student)."""
+    import time
+
     from promptpaint.ledger import SQLiteLedger
 
-    return SQLiteLedger(ledger).entries(100)
+    for _ in range(200):
+        got = SQLiteLedger(ledger).entries(100)
+        if not settled or all(r["status"] != "reserved" for r in got):
+            return got
+        time.sleep(0.05)
+    return got
 
 
 def test_a_student_generates_through_the_gateway_and_the_call_is_booked_at_the_bill(teacher, fake):
@@ -45,3 +54,105 @@ def test_a_student_generates_through_the_gateway_and_the_call_is_booked_at_the_b
     assert row["user"] == "alice" and row["status"] == "ok"
     assert abs(row["cost"] - fake.bill_total()) < Decimal("1e-6")
     assert row["reserved"] >= row["cost"]
+
+
+def png(size=(64, 48), colour=(200, 30, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_the_official_sdks_work_unchanged_through_the_gateway(teacher, fake):
+    openai = pytest.importorskip("openai")
+    genai = pytest.importorskip("google.genai")
+    token = new_token(teacher["ledger"], "bob", teacher["env"])
+    gw = teacher["gw"].url
+    oa = openai.OpenAI(base_url=f"{gw}/openai/v1", api_key=token, max_retries=0)
+    img = oa.images.generate(model="gpt-image-2", prompt="a lighthouse", quality="low")
+    assert base64.b64decode(img.data[0].b64_json)[:4] == b"\x89PNG"
+    edited = oa.images.edit(model="gpt-image-2", prompt="make it night", image=("in.png", png(), "image/png"),
+                            quality="low")
+    assert base64.b64decode(edited.data[0].b64_json)[:4] == b"\x89PNG"
+    assert fake.last("openai").files["image"][0][2] == png()  # the student's bytes, unchanged
+    events = list(oa.images.generate(model="gpt-image-2", prompt="s", stream=True, partial_images=2, quality="low"))
+    assert [e.type for e in events] == ["image_generation.partial_image"] * 2 + ["image_generation.completed"]
+    gm = genai.Client(api_key=token, http_options={"base_url": f"{gw}/gemini"})  # /v1/ by default
+    resp = gm.models.generate_content(model="gemini-3.1-flash-image", contents="a red fox")
+    assert any(p.inline_data for p in resp.candidates[0].content.parts)
+    assert fake.last("gemini").headers["x-goog-api-key"] == GEMINI_KEY
+    chunks = list(gm.models.generate_content_stream(model="gemini-3.1-flash-image", contents="a red fox"))
+    assert chunks[-1].candidates[0].finish_reason == "STOP"
+    booked = rows(teacher["ledger"])
+    assert len(booked) == 5 and {r["status"] for r in booked} == {"ok"} and {r["user"] for r in booked} == {"bob"}
+    assert abs(sum(r["cost"] for r in booked) - fake.bill_total()) < Decimal("1e-6")
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=f"{gw}/openai/v1", api_key="ppg_not-a-token", max_retries=0).images.generate(
+            model="gpt-image-2", prompt="x")
+    stranger = genai.Client(api_key="ppg_nope", http_options={"base_url": f"{gw}/gemini"})
+    with pytest.raises(genai.errors.ClientError) as info:
+        stranger.models.generate_content(model="gemini-3.1-flash-image", contents="x")
+    assert info.value.code == 401 and info.value.status == "UNAUTHENTICATED"
+
+
+def test_streamed_previews_arrive_through_the_gateway_before_the_final_image(teacher, fake):
+    from promptpaint.sse import events
+
+    token = new_token(teacher["ledger"], "carol", teacher["env"])
+    fake.streaming.delay = 0.3
+    with requests.post(f"{teacher['gw'].url}/openai/v1/images/edits", headers={"Authorization": f"Bearer {token}"},
+                       data={"model": "gpt-image-2", "prompt": "add a hat", "stream": "true", "partial_images": "2",
+                             "quality": "low"}, files={"image": ("in.png", png(), "image/png")}, stream=True) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        seen = []
+        for ev in events(r.iter_content(chunk_size=None)):
+            seen.append(ev.event)
+            if len(seen) == 1:  # the first preview is here while the provider is still working
+                assert ev.event == "image_edit.partial_image"
+                assert "image_edit.completed" not in fake.streaming.sent[-1]
+    assert seen == ["image_edit.partial_image"] * 2 + ["image_edit.completed"]
+    [row] = rows(teacher["ledger"])
+    assert abs(row["cost"] - fake.bill_total()) < Decimal("1e-6")  # previews' 100 tokens each included
+    assert row["params"]["partial_images"] == 2
+
+
+def test_a_stream_the_student_abandons_stays_booked_at_its_reservation(teacher, fake):
+    from promptpaint.sse import events
+
+    token = new_token(teacher["ledger"], "dan", teacher["env"])
+    fake.streaming.delay = 0.5
+    with requests.post(f"{teacher['gw'].url}/openai/v1/images/generations", headers={"Authorization": f"Bearer {token}"},
+                       json={"model": "gpt-image-2", "prompt": "x", "stream": True, "partial_images": 2,
+                             "quality": "low"}, stream=True) as r:
+        next(events(r.iter_content(chunk_size=None)))  # one preview, then the kernel is gone
+    [row] = rows(teacher["ledger"])
+    assert row["status"] == "error" and row["cost"] is None and row["state"] == "unknown cost"
+    assert row["reserved"] > 0 and "disconnected" in row["error"]
+
+
+def test_what_the_gateway_refuses_it_refuses_in_the_providers_shape_before_spending(teacher, fake):
+    token = new_token(teacher["ledger"], "erin", teacher["env"])
+    gw, auth = teacher["gw"].url, {"Authorization": f"Bearer {token}"}
+    r = requests.post(f"{gw}/openai/v1/images/generations", json={"model": "gpt-image-2", "prompt": "x"})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "missing_token"
+    r = requests.post(f"{gw}/openai/v1/images/generations", headers=auth,
+                      json={"model": "gpt-image-3", "prompt": "x"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "model_not_allowed"
+    r = requests.post(f"{gw}/openai/v1/images/generations", headers=auth,
+                      json={"model": "gpt-image-2.5-sunburst", "prompt": "x", "quality": "xhigh"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "setting_not_allowed"
+    r = requests.post(f"{gw}/openai/v1/images/generations", headers=auth,
+                      json={"model": "gpt-image-2", "prompt": "x", "price": {"output_image": 0}})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "price"
+    r = requests.post(f"{gw}/gemini/v1beta/models/gemini-3.1-flash-image:generateContent",
+                      headers={"x-goog-api-key": token}, json={"contents": [{"parts": [{"text": "x"}]}],
+                                                                "tools": [{"googleSearch": {}}]})
+    assert r.status_code == 400 and r.json()["error"]["status"] == "INVALID_ARGUMENT"
+    r = requests.post(f"{gw}/openai/v1/models", headers=auth)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = requests.post(f"{gw}/openai/v1/images/generations", headers=auth, data=b"x" * (51 * 1024 * 1024))
+    assert r.status_code == 413
+    assert fake.requests == [] and rows(teacher["ledger"]) == []  # nothing sent, nothing booked

@@ -62,7 +62,9 @@ class Relay(Response):
     the student gone) ``done`` books it; a disconnect is noticed from the ASGI receive channel."""
 
     def __init__(self, upstream: httpx.Response, done: Done, scrub: Callable[[bytes], bytes]):
-        super().__init__(status_code=upstream.status_code, headers=answer_headers(upstream))
+        # Not Response.__init__: it would add "content-length: 0" for the empty initial body.
+        self.status_code, self.background = upstream.status_code, None
+        self.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer_headers(upstream).items()]
         self.upstream, self.done, self._scrub = upstream, done, scrub
 
     async def __call__(self, scope, receive, send) -> None:
