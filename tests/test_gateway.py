@@ -156,3 +156,31 @@ def test_what_the_gateway_refuses_it_refuses_in_the_providers_shape_before_spend
     r = requests.post(f"{gw}/openai/v1/images/generations", headers=auth, data=b"x" * (51 * 1024 * 1024))
     assert r.status_code == 413
     assert fake.requests == [] and rows(teacher["ledger"]) == []  # nothing sent, nothing booked
+
+
+def test_a_kernel_with_only_the_gateway_and_a_token_uses_both_providers(teacher, fake, monkeypatch):
+    import promptpaint as pp
+    from promptpaint.ledger import SQLiteLedger
+
+    SQLiteLedger(teacher["ledger"]).set_budget("user:*", "1.00")
+    token = new_token(teacher["ledger"], "fay", teacher["env"])
+    monkeypatch.setenv("PROMPTPAINT_GATEWAY", teacher["gw"].url)
+    monkeypatch.setenv("PROMPTPAINT_TOKEN", token)  # no provider key, no database URL
+    previews = []
+    r = pp.Client("openai", model="gpt-image-2").generate("a kite", quality="low",
+                                                          on_partial=lambda im, i: previews.append(i))
+    assert r.image.size == (1024, 1024) and previews == [0, 1]
+    g = pp.Client("gemini").generate("a boat")
+    assert g.image.size == (1024, 1024)
+    assert {q.path for q in fake.requests} == {"/v1/images/generations",
+                                               "/v1beta/models/gemini-3.1-flash-image:generateContent"}
+    booked = rows(teacher["ledger"])
+    assert {b["user"] for b in booked} == {"fay"} and len(booked) == 2
+    # The gateway's ledger is the truth: the kernel's allowance and report come from it.
+    spent = sum(b["cost"] for b in booked)
+    assert pp.ledger().allowance() == Decimal("1.00") - spent
+    assert [c["prompt"] for c in pp.ledger().calls()] == ["a boat", "a kite"]
+    assert "fay" in pp.ledger()._repr_mimebundle_()["text/plain"]
+    from promptpaint.gateway import kernel
+
+    assert kernel.class_allowance() == Decimal("1.00") - spent
