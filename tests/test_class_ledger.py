@@ -559,7 +559,13 @@ def test_a_batch_job_on_the_class_ledger_is_found_again_and_each_line_booked_onc
                        budget=1)
     job = client.batch(prompts).wait(poll=0.05, progress=False)
     assert pp.batches()[0].id == job.id
-    a, b = collect_in_two_processes_at_once(isolated_home)
+    # On a shared ledger a collector reaches the provider at its own configured base URL, never at
+    # the one in the (shared, writable) job row.
+    os.environ["GOOGLE_GEMINI_BASE_URL"] = fake.gemini_base
+    try:
+        a, b = collect_in_two_processes_at_once(isolated_home)
+    finally:
+        del os.environ["GOOGLE_GEMINI_BASE_URL"]
     assert len(a) == len(b) == 6
     check_each_line_booked_once(fake, prompts)
     assert {r["user"] for r in pp.ledger().entries(100)} == {"alice"}
@@ -581,6 +587,7 @@ def test_a_kernel_role_may_submit_and_collect_batch_jobs(pg_server, pg_db, kerne
     client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base,
                        budget=1)
     client.batch(["alice fox", "alice heron"]).wait(poll=0.05, progress=False)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)  # the collector's own, not the row's
     results = pp.batches(api_key=GEMINI_KEY)[0].results()
     assert [type(r) for r in results] == [pp.Result] * 2
     assert pp.ledger().total() == pp.ledger().spent() == fake.bill_total() > 0

@@ -251,7 +251,13 @@ class BatchJob:
                 env = " or ".join(config.KEY_ENV[self.provider])
                 raise AuthError(f"No {self.provider} API key to reach batch {self.id}: set {env}, or pass "
                                 "api_key= to pp.batches().", provider=self.provider)
-            self._wire = _wire(self.provider, key, self._record["base_url"])
+            # On a shared (PostgreSQL) ledger the base URL is the caller's own configuration, never
+            # the table's: a classmate who rewrote that row must not receive this key on the next
+            # poll. A personal SQLite file is the caller's own record.
+            from .ledger import SQLiteLedger
+
+            base = self._record["base_url"] if isinstance(self.ledger, SQLiteLedger) else config.base_url(self.provider)
+            self._wire = _wire(self.provider, key, base)
         return self._wire
 
     def _records(self) -> Records:

@@ -17,7 +17,8 @@ def add_parsers(sub, cost: argparse.ArgumentParser) -> None:
     lsub = led.add_subparsers(dest="action", required=True, metavar="action", help="init or grant")
     init = lsub.add_parser("init", help="create or migrate the ledger's schema (run as the database owner)")
     init.add_argument("url", help="postgresql://OWNER@HOST/DB (or a SQLite file)")
-    grant = lsub.add_parser("grant", help="let a login role book calls: no budget changes, no rewrites")
+    grant = lsub.add_parser("grant", help="let a login role book its own calls directly (one person or a "
+                            "trusted team; a class uses the gateway)")
     grant.add_argument("url", help="postgresql://OWNER@HOST/DB")
     grant.add_argument("role", help="the existing login role kernels connect as")
 
@@ -65,8 +66,10 @@ def ledger_cmd(args) -> int:
             print(f"{where}: ledger ready" + (f" (migrated from schema version {found})" if found else ""))
         else:
             led.grant(args.role)
-            print(f"{led.where}: {args.role} may now book and settle calls and read the ledger; "
-                  "it cannot change budgets or settled rows.")
+            print(f"{led.where}: {args.role} may now book and settle its own calls and read its own rows; "
+                  "it cannot change budgets or settled rows.\nThis is for one person or a trusted team: a "
+                  "class goes through `promptpaint gateway serve`, and students' kernels never connect "
+                  "to the database.")
     finally:
         led.close()
     return 0

@@ -253,6 +253,8 @@ CREATE INDEX IF NOT EXISTS calls_user_ts ON calls("user", ts);
 """
 V6_POSTGRES = V6_GATEWAY + """
 ALTER TABLE calls ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT session_user;
+ALTER TABLE batch_jobs ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT session_user;
+ALTER TABLE batch_lines ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT session_user;
 """
 
 

@@ -35,6 +35,9 @@ SCHEMA = "promptpaint"
 T = SCHEMA + "."
 RESERVE_LOCK = 0x70705F6C6564  # "pp_led": the one lock every reservation takes, per database
 KEEP_IDLE = 4  # connections kept open between calls; a kernel rarely runs more at once
+# The most one reservation may hold ($10,000): more is a forged or broken caller, not a call. A
+# kernel role may settle its own row at no more than its reservation (or this, when unknown).
+MOST_NANOS = 10_000 * 10**9
 
 # Reserve in one round trip: the lock is held only while the server runs this, never while a busy
 # client process waits for the CPU between statements. The checks are budgets._checks, in the
@@ -53,13 +56,21 @@ DECLARE
     lim bigint;
     rid bigint;
     need bigint := COALESCE(p_need, 0);
+    -- The time and day are the server's: a caller's clock (or a forged day) cannot move a row
+    -- out of today's caps. p_ts and p_day are kept in the signature for older clients, unread.
+    v_ts text := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00';
+    v_day text := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD');
 BEGIN
+    IF p_need IS NOT NULL AND (p_need < 0 OR p_need > {MOST_NANOS}) THEN
+        RAISE EXCEPTION 'a reservation of % nanodollars is not one promptpaint makes (0 to %)',
+            p_need, {MOST_NANOS} USING ERRCODE = '22023';
+    END IF;
     PERFORM pg_advisory_xact_lock({RESERVE_LOCK});
     -- Each sum through an index; the class's all-time total is the running total (migration 4).
     SELECT (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE "user" = p_user)::bigint AS user_all,
-           (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE "user" = p_user AND day = p_day)::bigint AS user_day,
+           (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE "user" = p_user AND day = v_day)::bigint AS user_day,
            (SELECT nanos FROM counted) AS class_all,
-           (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE day = p_day)::bigint AS class_day,
+           (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE day = v_day)::bigint AS class_day,
            (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE budget = p_budget)::bigint AS by_budget
       INTO s;
     lim := COALESCE((SELECT limit_nanos FROM budgets WHERE scope = 'user:' || p_user AND per = 'total'),
@@ -89,7 +100,7 @@ BEGIN
     END LOOP;
     INSERT INTO calls (ts, day, session, budget, "user", provider, model, kind, prompt, params,
                        reserved_nanos, price_version, status, cache_key, host, pid)
-    VALUES (p_ts, p_day, p_session, p_budget, p_user, p_provider, p_model, p_kind, p_prompt,
+    VALUES (v_ts, v_day, p_session, p_budget, p_user, p_provider, p_model, p_kind, p_prompt,
             p_params, p_need, p_price_version, 'reserved', p_cache_key, p_host, p_pid)
     RETURNING id INTO rid;
     RETURN QUERY SELECT rid, NULL::text, NULL::bigint, NULL::bigint;
@@ -291,30 +302,52 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
         return found
 
     def grant(self, role: str) -> None:
-        """What a kernel logged in as ``role`` may do: read the ledger, book and settle its calls,
-        use the cache. It cannot change a budget, delete a row or rewrite a settled one."""
+        """What a kernel logged in as ``role`` may do: read its own rows, book and settle its own
+        calls (at no more than their reservations), use the cache, run its own batch jobs. It
+        cannot change a budget, delete a row, rewrite a settled one, or touch another role's rows.
+
+        For one person or a trusted team: a class goes through the gateway (``promptpaint gateway
+        serve``), and students' kernels never connect to the database. Row security is per login
+        role, so it separates people only if each has a role of their own."""
         sql = self._psycopg.sql
         r = sql.Identifier(role)
+        mine = "role = current_user"
         statements = [
             sql.SQL("GRANT USAGE ON SCHEMA {s} TO {r}"),
-            sql.SQL("GRANT SELECT ON {s}.calls, {s}.budgets, {s}.schema_version TO {r}"),
+            # counted: the class's running total, which allowance() and the Studio read.
+            sql.SQL("GRANT SELECT ON {s}.calls, {s}.budgets, {s}.schema_version, {s}.counted, {s}.rates TO {r}"),
             sql.SQL("GRANT EXECUTE ON FUNCTION {s}.reserve TO {r}"),  # its only way to add a row
             sql.SQL("GRANT UPDATE (status, cost_nanos, usage, request_id, images, duration, error,"
                     " reserved_until) ON {s}.calls TO {r}"),
             sql.SQL("GRANT SELECT, INSERT, UPDATE ON {s}.cache TO {r}"),
             # Batch jobs (migration 5): a kernel records its jobs and claims and books their lines.
             sql.SQL("GRANT SELECT, INSERT, UPDATE ON {s}.batch_jobs, {s}.batch_lines TO {r}"),
-            # Row security: a kernel settles only rows still reserved.
+            # Row security (the owner, i.e. the gateway and the teacher, is not subject to it): a
+            # kernel sees its own rows, settles only rows it reserved and still open, never above
+            # their reservation; its batch jobs and lines are its own.
             sql.SQL("ALTER TABLE {s}.calls ENABLE ROW LEVEL SECURITY"),
             sql.SQL("DROP POLICY IF EXISTS kernel_read ON {s}.calls"),
             sql.SQL("DROP POLICY IF EXISTS kernel_settle ON {s}.calls"),
-            sql.SQL("CREATE POLICY kernel_read ON {s}.calls FOR SELECT USING (true)"),
-            sql.SQL("CREATE POLICY kernel_settle ON {s}.calls FOR UPDATE USING (status = 'reserved')"
-                    " WITH CHECK (status <> 'reserved')"),
+            sql.SQL(f"CREATE POLICY kernel_read ON {{s}}.calls FOR SELECT USING ({mine})"),
+            sql.SQL(f"CREATE POLICY kernel_settle ON {{s}}.calls FOR UPDATE USING (status = 'reserved' AND {mine})"
+                    f" WITH CHECK (status <> 'reserved' AND {mine} AND (cost_nanos IS NULL OR"
+                    f" cost_nanos <= COALESCE(reserved_nanos, {MOST_NANOS}) OR"
+                    # A collected batch line reserves $0 (its job's row holds the worst case).
+                    f" (cost_nanos <= {MOST_NANOS} AND EXISTS (SELECT 1 FROM {SCHEMA}.batch_lines b"
+                    f" WHERE b.ledger_row = id))))"),
         ]
+        for table in ("batch_jobs", "batch_lines"):
+            t = sql.Identifier(SCHEMA, table)
+            statements += [
+                sql.SQL("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY").format(t=t),
+                sql.SQL("DROP POLICY IF EXISTS kernel_own ON {t}").format(t=t),
+                sql.SQL(f"CREATE POLICY kernel_own ON {{t}} FOR ALL USING ({mine}) WITH CHECK ({mine})").format(t=t),
+            ]
         with self._tx() as cur:
             for stmt in statements:
-                cur.execute(stmt.format(s=sql.Identifier(SCHEMA), r=r))
+                if isinstance(stmt, sql.SQL):
+                    stmt = stmt.format(s=sql.Identifier(SCHEMA), r=r)
+                cur.execute(stmt)
 
     # -- the Ledger interface --------------------------------------------------------------------
     def reserve(self, attempt: Attempt, amount: Decimal | None, caps) -> int:
