@@ -197,9 +197,8 @@ def test_totals_by_user_is_the_teachers_report(backend):
                            "reserved": D("0.2"), "cap": D("0.6"), "left": D("0.25")}
     assert rows["erin"]["calls"] == 0 and rows["erin"]["left"] == D(3)
     assert led.totals(by="user", day="2001-01-01") == []  # no calls then, and no daily caps
-    import datetime as dt
-
-    today = {r["user"]: r["calls"] for r in led.totals(by="user", day=dt.datetime.now(dt.timezone.utc).date())}
+    booked_on = led.entries(1)[0]["day"]  # the ledger's day (PostgreSQL: the server's clock, not the kernel's)
+    today = {r["user"]: r["calls"] for r in led.totals(by="user", day=booked_on)}
     assert today == {"alice": 2, "bob": 2}  # erin has no daily cap to list her by
 
 

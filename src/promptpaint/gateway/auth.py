@@ -35,8 +35,12 @@ class Auth:
             return tokens.user_for(self.ledger, token)
         if self.hub is not None:
             model = self.hub.user_for_token(token, use_cache=True, sync=True)
-            if model and model.get("kind", "user") == "user" and model.get("name"):
-                return str(model["name"])
+            if not model or model.get("kind", "user") != "user" or not model.get("name"):
+                return None
+            # The Hub's own rule for this service: the token must carry access:services!service=NAME.
+            if self.hub.access_scopes and not self.hub.check_scopes(self.hub.access_scopes, model):
+                return None
+            return str(model["name"])
         return None
 
 
