@@ -184,3 +184,35 @@ def test_a_kernel_with_only_the_gateway_and_a_token_uses_both_providers(teacher,
     from promptpaint.gateway import kernel
 
     assert kernel.class_allowance() == Decimal("1.00") - spent
+
+
+def test_a_per_user_rate_is_kept_and_refused_as_the_provider_would(teacher, fake):
+    done = promptpaint("budget", "set", "user:*", "--rate", "2/min", "--ledger", teacher["ledger"], env=teacher["env"])
+    assert done.returncode == 0, done.stderr
+    token = new_token(teacher["ledger"], "gus", teacher["env"])
+    gw, auth = teacher["gw"].url, {"Authorization": f"Bearer {token}"}
+    body = {"model": "gpt-image-2", "prompt": "x", "quality": "low"}
+    assert [requests.post(f"{gw}/openai/v1/images/generations", headers=auth, json=body).status_code
+            for _ in range(2)] == [200, 200]
+    r = requests.post(f"{gw}/openai/v1/images/generations", headers=auth, json=body)
+    assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limit_exceeded"
+    assert 1 <= int(r.headers["retry-after"]) <= 60
+    r = requests.post(f"{gw}/gemini/v1beta/models/gemini-3.1-flash-image:generateContent",
+                      headers={"x-goog-api-key": token}, json={"contents": [{"parts": [{"text": "x"}]}]})
+    assert r.status_code == 429 and r.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+    assert len(fake.requests) == 2
+
+
+def test_an_unbounded_setting_goes_through_only_under_the_teachers_ceiling(fake, tmp_path):
+    env = teacher_env(fake, tmp_path / "home")
+    ledger = str(tmp_path / "class.sqlite3")
+    gw = Gateway(ledger, env, tmp_path / "gateway.log", "--ceiling", "0.75")
+    try:
+        token = new_token(ledger, "hal", env)
+        r = requests.post(f"{gw.url}/openai/v1/images/generations", headers={"Authorization": f"Bearer {token}"},
+                          json={"model": "gpt-image-2.5-sunburst", "prompt": "x", "quality": "xhigh"})
+        assert r.status_code == 200, r.text
+        [row] = rows(ledger)
+        assert row["reserved"] == Decimal("0.75") and abs(row["cost"] - fake.bill_total()) < Decimal("1e-6")
+    finally:
+        gw.stop()

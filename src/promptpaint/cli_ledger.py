@@ -97,6 +97,12 @@ def budget_cmd(args) -> int:
         print("no caps in this ledger")
     for b in rows:
         print(f"{b['scope']:24} {dollars(b['limit']):>10} {'per day' if b['per'] else 'all time':8} set {b['set_at'][:19]}")
+    try:  # requests per minute through the gateway (schema 6)
+        rates = led._read(f"SELECT scope, per_minute FROM {led._tables}rates ORDER BY scope")
+    except Exception:
+        rates = []
+    for scope, n in rates:
+        print(f"{scope:24} {n:>6}/min  requests through the gateway")
     return 0
 
 
