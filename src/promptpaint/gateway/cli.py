@@ -56,7 +56,9 @@ def open_ledger(where: str | None):
     if where.startswith(("postgresql://", "postgres://")):
         from ..ledger.postgres import PostgresLedger
 
-        return PostgresLedger(where)
+        led = PostgresLedger(where)
+        led.keep_idle = 40  # one connection per worker thread (anyio's default pool), none opened per call
+        return led
     return SQLiteLedger(os.path.expanduser(where))
 
 

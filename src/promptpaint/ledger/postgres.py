@@ -192,6 +192,7 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
             self._check_version()
 
     _tables = T  # for the shared SQL (CapsInLedger, SQLReads)
+    keep_idle = KEEP_IDLE  # a server (the gateway) keeps more, one per worker thread
     _placeholder = "%s"
 
     def __repr__(self) -> str:
@@ -218,7 +219,7 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
 
     def _release(self, conn) -> None:
         with self._pool_lock:
-            if not conn.closed and self._pid == os.getpid() and len(self._idle) < KEEP_IDLE:
+            if not conn.closed and self._pid == os.getpid() and len(self._idle) < self.keep_idle:
                 self._idle.append(conn)
                 return
         conn.close()
