@@ -86,6 +86,7 @@ def test_the_official_sdks_work_unchanged_through_the_gateway(teacher, fake):
     assert fake.last("gemini").headers["x-goog-api-key"] == GEMINI_KEY
     chunks = list(gm.models.generate_content_stream(model="gemini-3.1-flash-image", contents="a red fox"))
     assert chunks[-1].candidates[0].finish_reason == "STOP"
+    assert fake.last("gemini").query == {"alt": "sse"}
     booked = rows(teacher["ledger"])
     assert len(booked) == 5 and {r["status"] for r in booked} == {"ok"} and {r["user"] for r in booked} == {"bob"}
     assert abs(sum(r["cost"] for r in booked) - fake.bill_total()) < Decimal("1e-6")
@@ -184,6 +185,13 @@ def test_a_kernel_with_only_the_gateway_and_a_token_uses_both_providers(teacher,
     from promptpaint.gateway import kernel
 
     assert kernel.class_allowance() == Decimal("1.00") - spent
+    SQLiteLedger(teacher["ledger"]).set_budget("user:fay", "0.001")
+    with pytest.raises(pp.BudgetExceeded, match="fay's class allowance"):  # the gateway's refusal, as ours
+        pp.Client("openai", model="gpt-image-2").generate("one more", quality="low")
+    monkeypatch.setenv("PROMPTPAINT_TOKEN", "ppg_revoked-or-mistyped")
+    with pytest.raises(pp.AuthError, match="not valid"):
+        pp.Client("gemini").generate("a boat")
+    assert len(fake.requests) == 2
 
 
 def test_a_per_user_rate_is_kept_and_refused_as_the_provider_would(teacher, fake):

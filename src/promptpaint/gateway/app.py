@@ -134,7 +134,9 @@ async def _forward(request, settings, provider, inb, booking: Booking, body: byt
     if provider == "openai":
         tail = tail.removeprefix("v1/")
     client: httpx.AsyncClient = request.app.state.http
-    req = client.build_request("POST", f"{up.base_url}/{tail}", params=request.query_params,
+    # Only the query the provider needs (alt=sse): a ?key= would carry a credential upstream.
+    query = {k: v for k, v in request.query_params.items() if k == "alt"}
+    req = client.build_request("POST", f"{up.base_url}/{tail}", params=query,
                                content=body, headers=up.headers(request.headers))
     try:
         resp = await client.send(req, stream=True)

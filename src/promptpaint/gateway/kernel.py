@@ -80,6 +80,28 @@ def class_allowance() -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
+def refusal_error(code: str, body: dict, provider: str, request_id: str | None):
+    """The PromptpaintError for a refusal the class gateway made itself (its
+    ``x-promptpaint-refusal`` header), or None to read it as the provider's own error."""
+    from ..errors import AccessError, AuthError, BudgetExceeded
+
+    err = body.get("error") if isinstance(body.get("error"), dict) else {}
+    message = str(err.get("message") or code)
+    kw = dict(provider=provider, request_id=request_id)
+    if code == "budget_exceeded":
+        e = BudgetExceeded(message, hint="The class gateway keeps this cap: ask the teacher to raise it; "
+                           "pp.ledger() shows what is left.", **kw)
+    elif code in ("missing_token", "invalid_token"):
+        e = AuthError(message, hint=f"Set {TOKEN_ENVS[0]} to the gateway token your teacher gave you.", **kw)
+    elif code in ("model_not_allowed", "setting_not_allowed"):
+        e = AccessError(message, hint="The class gateway prices every call: choose a model and settings "
+                        "`promptpaint models` lists with a price.", **kw)
+    else:
+        return None
+    e.retryable = False
+    return e
+
+
 def local_ledger():
     """The ledger ``pp.ledger()`` gives in a kernel behind a gateway."""
     from ..config import home
