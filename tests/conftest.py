@@ -4,19 +4,33 @@ import sys
 import pytest
 
 # tests/ has no __init__.py, so pytest's default "prepend" import mode already puts this directory on
-# sys.path; the guard keeps `from fakeserver import ...` working under --import-mode=importlib too.
+# sys.path; the guard keeps `from fakes import ...` working under --import-mode=importlib too.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from fakeserver import FakeProviders  # noqa: E402
+from fakes import FakeProviders  # noqa: E402
+from helpers import client_on  # noqa: E402
 
 
 @pytest.fixture
 def fake():
-    """A fresh local fake of the OpenAI Images and Gemini generateContent APIs (see tests/fakeserver.py)."""
+    """A fresh local fake of the OpenAI Images and Gemini generateContent APIs (see tests/fakes/)."""
     with FakeProviders() as server:
         yield server
+
+
+@pytest.fixture
+def openai_client(fake):
+    """``openai_client(**kw)``: a promptpaint Client on the fake's OpenAI API, with its key and a short
+    retry backoff; ``kw`` adds or overrides Client arguments (``model=``, ``budget=``...)."""
+    return lambda **kw: client_on(fake, "openai", **kw)
+
+
+@pytest.fixture
+def gemini_client(fake):
+    """``gemini_client(**kw)``: the same on the fake's Gemini API."""
+    return lambda **kw: client_on(fake, "gemini", **kw)
 
 
 @pytest.fixture

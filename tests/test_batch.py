@@ -14,6 +14,7 @@ from PIL import Image
 
 import promptpaint as pp
 from fakeserver import GEMINI_KEY, OPENAI_KEY, colour_for
+from helpers import check_each_line_booked_once, collect_in_two_processes_at_once
 from promptpaint.providers import gemini_batch
 
 GEMINI = "gemini-3.1-flash-image"
@@ -336,39 +337,6 @@ def test_two_sessions_collecting_one_job_at_once_book_each_line_once(fast):
     assert pp.ledger().total() == fast.bill_total()
     assert [type(r) for r in job.results()] == [pp.Result] * 12
     assert pp.ledger().spent() == fast.bill_total()  # the job's reservation is released
-
-
-def collect_in_two_processes_at_once(home) -> list[list[str]]:
-    """Two fresh interpreters find the newest job with pp.batches() and collect it at the same
-    moment (each waits for the other to be ready); the type of each entry, per process."""
-    code = textwrap.dedent("""
-        import json, pathlib, sys, time, promptpaint as pp
-        me, other = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-        job = pp.batches()[0]
-        me.touch()
-        while not other.exists():
-            time.sleep(0.01)
-        print(json.dumps([type(r).__name__ for r in job.results()]))
-    """)
-    env = {**os.environ, "PROMPTPAINT_HOME": str(home), "OPENAI_API_KEY": OPENAI_KEY, "GEMINI_API_KEY": GEMINI_KEY}
-    flags = [home / "ready-a", home / "ready-b"]
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(flags[i]), str(flags[1 - i])], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (0, 1)]
-    out = []
-    for proc in procs:
-        stdout, stderr = proc.communicate(timeout=120)
-        assert proc.returncode == 0, stderr
-        out.append(json.loads(stdout.strip().splitlines()[-1]))
-    return out
-
-
-def check_each_line_booked_once(fake, prompts):
-    """Every line on exactly one ledger row, the ledger equal to the fake's bill, the job released."""
-    lines = [r for r in ledger_rows() if r["kind"] != "batch"]
-    assert sorted(r["prompt"] for r in lines) == sorted(prompts)
-    assert pp.ledger().total() == fake.bill_total() > 0
-    assert pp.ledger().spent() == fake.bill_total()  # the job's reservation is released
-    assert [type(r) for r in pp.batches(api_key=GEMINI_KEY)[0].results()] == [pp.Result] * len(prompts)
 
 
 def test_two_processes_collecting_one_job_at_once_book_each_line_once(fast, isolated_home):

@@ -7,14 +7,11 @@ import pytest
 
 import promptpaint as pp
 from fakeserver import GEMINI_KEY, OPENAI_KEY
-
-
-def gemini(fake, **kw):
-    return pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01, **kw)
+from helpers import client_on
 
 
 def test_a_call_that_would_pass_the_budget_is_refused_before_sending(fake):
-    c = gemini(fake, budget=0.05)
+    c = client_on(fake, "gemini", budget=0.05)
     assert c.estimate("a fox") > Decimal("0.05")
     with pytest.raises(pp.BudgetExceeded) as exc:
         c.generate("a fox")
@@ -27,7 +24,7 @@ def test_eight_concurrent_calls_never_overshoot_the_budget(fake):
     # A true worst case for gemini-3.1-flash-image 1K is ~$0.162 (the 32,768-token output limit:
     # thinking bills at the text rate); the old $0.073 ignored thinking, so $0.25 held three.
     budget = Decimal("0.50")
-    c = gemini(fake, budget=budget)
+    c = client_on(fake, "gemini", budget=budget)
     outcomes = []
 
     def call(i):
@@ -51,14 +48,14 @@ def test_eight_concurrent_calls_never_overshoot_the_budget(fake):
 def test_daily_cap_from_config_applies_across_clients(fake, monkeypatch):
     # $0.20: one call reserves ~$0.162 and bills ~$0.07; a second reservation no longer fits.
     monkeypatch.setenv("PROMPTPAINT_DAILY_BUDGET", "0.20")
-    gemini(fake).generate("first fox")
+    client_on(fake, "gemini").generate("first fox")
     with pytest.raises(pp.BudgetExceeded, match="today"):
-        gemini(fake).generate("second fox")
+        client_on(fake, "gemini").generate("second fox")
     assert len(fake.by_provider("gemini")) == 1
 
 
 def test_failed_call_releases_its_reservation(fake):
-    c = gemini(fake, budget=0.20)  # one worst case (~$0.162) fits, two would not
+    c = client_on(fake, "gemini", budget=0.20)  # one worst case (~$0.162) fits, two would not
     fake.fault("gemini", "permission")
     with pytest.raises(pp.AccessError):
         c.generate("a fox")
@@ -74,7 +71,7 @@ def test_unknown_price_cannot_be_spent_under_a_budget(fake):
 
 
 def test_ledger_survives_a_restart_and_totals_by_session_and_day(fake, isolated_home):
-    r = gemini(fake).generate("a fox")
+    r = client_on(fake, "gemini").generate("a fox")
     led = pp.SQLiteLedger(isolated_home / "ledger.sqlite3")  # a new connection, as a new kernel would
     assert led.total() == r.cost
     assert led.today() == r.cost

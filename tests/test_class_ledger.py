@@ -277,10 +277,7 @@ def test_a_kernel_killed_mid_call_keeps_its_reservation_counting(backend, fake):
     led.set_budget("class", worst * D("1.5"))
     fake.latency = 60
     (proc,), _ = kernels(backend, fake, ["amy"])
-    deadline = time.monotonic() + 60
-    while not fake.by_provider("gemini") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert fake.by_provider("gemini"), "the kernel never reached the provider"
+    fake.wait_for_requests(1, "gemini", timeout=60)  # the kernel reached the provider
     os.kill(proc.pid, signal.SIGKILL)
     proc.join(30)
     fake.latency = 0
@@ -423,7 +420,7 @@ def test_the_teacher_sets_caps_and_reads_the_report_from_the_shell(backend, caps
 
 
 def test_the_widget_shows_the_students_own_allowance(backend, fake, monkeypatch):
-    from test_studio import openai_studio
+    from helpers import openai_studio
 
     pp.ledger().set_budget("user:alice", "0.30")
     pp.ledger().set_budget("user:bob", "5")
@@ -550,7 +547,7 @@ def test_the_running_class_total_stays_the_sum_of_its_rows(backend):
 def test_a_batch_job_on_the_class_ledger_is_found_again_and_each_line_booked_once(backend, fake, isolated_home):
     """Batch jobs live in the ledger's own tables (migration 5): on PostgreSQL too, two kernels
     collecting one job at once book each line once, under the submitter's name."""
-    from test_batch import check_each_line_booked_once, collect_in_two_processes_at_once
+    from helpers import check_each_line_booked_once, collect_in_two_processes_at_once
 
     fake.batches.step = 0.05
     prompts = [f"alice fox {i}" for i in range(6)]

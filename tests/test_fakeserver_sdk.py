@@ -12,6 +12,9 @@ import requests
 from PIL import Image
 
 from fakeserver import GEMINI_KEY, OPENAI_KEY, FakeProviders, colour_for, marker_colour
+from helpers import decode, png_bytes
+from helpers import sdk_gemini as gm_client
+from helpers import sdk_openai as oa_client
 
 openai = pytest.importorskip("openai")
 genai = pytest.importorskip("google.genai")
@@ -20,34 +23,12 @@ from google.genai import types as genai_types  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- helpers
-def png_bytes(size=(64, 48), colour=(200, 30, 30), mode="RGB") -> bytes:
-    fill = colour if mode == "RGB" else colour + (255,)
-    buf = io.BytesIO()
-    Image.new(mode, size, fill).save(buf, "PNG")
-    return buf.getvalue()
-
-
 def mask_bytes(size=(64, 48)) -> bytes:
     img = Image.new("RGBA", size, (0, 0, 0, 255))
     img.paste((0, 0, 0, 0), (0, 0, size[0] // 2, size[1]))  # transparent = area to edit
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
-
-
-def decode(b64: str) -> Image.Image:
-    img = Image.open(io.BytesIO(base64.b64decode(b64)))
-    img.load()
-    return img
-
-
-def oa_client(fake):
-    return openai.OpenAI(api_key=OPENAI_KEY, base_url=fake.openai_base, max_retries=0, timeout=10)
-
-
-def gm_client(fake, version="v1beta"):
-    return genai.Client(api_key=GEMINI_KEY,
-                        http_options=genai_types.HttpOptions(base_url=fake.gemini_base, api_version=version))
 
 
 def oa_post(fake, path, **kw):

@@ -2,7 +2,9 @@
 
 import pytest
 
-from test_fakeserver_sdk import decode, gm_client, oa_client
+from helpers import decode
+from helpers import sdk_gemini as gm_client
+from helpers import sdk_openai as oa_client
 
 openai = pytest.importorskip("openai")
 genai = pytest.importorskip("google.genai")

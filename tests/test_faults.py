@@ -8,14 +8,9 @@ import pytest
 
 import promptpaint as pp
 from fakeserver import GEMINI_KEY, OPENAI_KEY
+from helpers import client_on
 
 KEYS = (OPENAI_KEY, GEMINI_KEY)
-
-
-def make(fake, provider, **kw):
-    if provider == "openai":
-        return pp.Client("openai", api_key=OPENAI_KEY, base_url=fake.openai_base, backoff=0.01, **kw)
-    return pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01, **kw)
 
 
 def assert_no_key(*texts):
@@ -41,7 +36,7 @@ CASES = [
 def test_errors_that_retrying_cannot_fix_are_not_retried(fake, provider, fault, kw, error, attempts):
     fake.fault(provider, fault, **kw)
     with pytest.raises(error) as exc:
-        make(fake, provider).generate("a fox")
+        client_on(fake, provider).generate("a fox")
     assert len(fake.by_provider(provider)) == attempts
     assert exc.value.hint
     row = pp.ledger().entries(1)[0]
@@ -51,14 +46,14 @@ def test_errors_that_retrying_cannot_fix_are_not_retried(fake, provider, fault, 
 def test_org_verification_says_how_to_fix_it(fake):
     fake.fault("openai", "org_unverified")
     with pytest.raises(pp.AccessError) as exc:
-        make(fake, "openai").generate("a fox")
+        client_on(fake, "openai").generate("a fox")
     assert "Verify" in str(exc.value) and "15 minutes" in str(exc.value) and "gemini" in str(exc.value)
 
 
 def test_free_tier_limit_zero_says_enable_billing(fake):
     fake.fault("gemini", "free_tier")
     with pytest.raises(pp.QuotaExceeded, match="billing"):
-        make(fake, "gemini").generate("a fox")
+        client_on(fake, "gemini").generate("a fox")
 
 
 @pytest.mark.parametrize("provider", ["openai", "gemini"])
@@ -66,7 +61,7 @@ def test_bad_key_is_an_auth_error_and_the_echoed_key_is_scrubbed(fake, provider,
     fake.fault(provider, "auth")
     caplog.set_level(logging.DEBUG, logger="promptpaint")
     with pytest.raises(pp.AuthError) as exc:
-        make(fake, provider).generate("a fox")
+        client_on(fake, provider).generate("a fox")
     assert len(fake.by_provider(provider)) == 1
     assert_no_key(str(exc.value), repr(exc.value), exc.value.message, caplog.text, ledger_dump())
 
@@ -92,7 +87,7 @@ def test_wrong_key_echo_is_scrubbed(fake):
 ])
 def test_transient_faults_are_retried_then_succeed_and_are_booked_once(fake, provider, fault, kw):
     fake.fault(provider, fault, **kw)
-    r = make(fake, provider).generate("a fox")
+    r = client_on(fake, provider).generate("a fox")
     assert r.images
     assert len(fake.by_provider(provider)) == 2
     rows = pp.ledger().entries(10)
@@ -111,7 +106,7 @@ def test_retries_give_up_after_max_retries(fake, provider, fault, error):
         fake.fault(provider, fault, **({"retry_after_ms": 5} if provider == "openai" and fault == "rate_limit" else
                                        {"retry_delay": "0.01s"} if fault == "rate_limit" else {}))
     with pytest.raises(error) as exc:
-        make(fake, provider, max_retries=2).generate("a fox")
+        client_on(fake, provider, max_retries=2).generate("a fox")
     assert len(fake.by_provider(provider)) == 3
     if error is pp.RateLimited:
         assert exc.value.retry_after is not None
@@ -121,14 +116,14 @@ def test_retries_give_up_after_max_retries(fake, provider, fault, error):
 def test_long_server_wait_is_reported_not_slept(fake):
     fake.fault("gemini", "rate_limit", retry_delay="300s")
     with pytest.raises(pp.RateLimited) as exc:
-        make(fake, "gemini").generate("a fox")
+        client_on(fake, "gemini").generate("a fox")
     assert exc.value.retry_after == 300 and len(fake.by_provider("gemini")) == 1
 
 
 def test_moderation_refusal_is_not_retried_and_is_booked(fake):
     fake.fault("openai", "moderation")
     with pytest.raises(pp.Refused) as exc:
-        make(fake, "openai").generate("something refused")
+        client_on(fake, "openai").generate("something refused")
     assert exc.value.reason == "moderation_blocked"
     assert len(fake.by_provider("openai")) == 1
     assert pp.ledger().entries(1)[0]["status"] == "refused"
@@ -144,7 +139,7 @@ def test_moderation_refusal_is_not_retried_and_is_booked(fake):
 def test_gemini_no_image_is_refused_with_reason_text_and_billed_cost(fake, fault, kw, reason):
     fake.fault("gemini", fault, **kw)
     with pytest.raises(pp.Refused) as exc:
-        make(fake, "gemini").generate("something refused")
+        client_on(fake, "gemini").generate("something refused")
     assert exc.value.reason == reason
     assert len(fake.by_provider("gemini")) == 1
     answer = fake.last("gemini").response_json
@@ -162,17 +157,17 @@ def test_gemini_no_image_is_refused_with_reason_text_and_billed_cost(fake, fault
 def test_unreadable_answers_are_provider_errors_not_resent(fake, provider, fault):
     fake.fault(provider, fault)
     with pytest.raises(pp.ProviderError, match="billed"):
-        make(fake, provider).generate("a fox")
+        client_on(fake, provider).generate("a fox")
     assert len(fake.by_provider(provider)) == 1
 
 
 def test_read_timeout_is_not_retried_unless_asked(fake):
     fake.fault("openai", "slow", seconds=1.0)
     with pytest.raises(pp.Timeout, match="billed"):
-        make(fake, "openai", timeout=0.3).generate("a fox")
+        client_on(fake, "openai", timeout=0.3).generate("a fox")
     assert len(fake.by_provider("openai")) == 1
     fake.fault("openai", "slow", seconds=1.0)
-    r = make(fake, "openai", timeout=0.5, retry_on_timeout=True).generate("a fox")
+    r = client_on(fake, "openai", timeout=0.5, retry_on_timeout=True).generate("a fox")
     assert r.images and len(fake.by_provider("openai")) == 3
 
 
@@ -190,7 +185,7 @@ def test_unknown_model_on_the_server_is_an_invalid_request(fake):
 
 
 def test_a_paid_answer_is_booked_even_when_storing_it_fails(fake, monkeypatch):
-    c = make(fake, "openai")
+    c = client_on(fake, "openai")
 
     def broken(data):
         raise OSError("disk full")
@@ -206,7 +201,7 @@ def test_an_answer_without_usage_is_booked_as_unknown_not_free(fake):
     png = base64.b64encode(_png(8, 8)).decode()
     fake.fault("openai", "status", code=200, body={"created": 1, "data": [{"b64_json": png}]})
     with pytest.warns(pp.UnknownPriceWarning, match="no usage"):
-        r = make(fake, "openai").generate("a fox")
+        r = client_on(fake, "openai").generate("a fox")
     assert r.images[0].size == (8, 8) and r.cost is None
     assert pp.ledger().entries(1)[0]["cost"] is None and pp.ledger().summary().unknown_calls == 1
 

@@ -14,9 +14,8 @@ from fakeserver import GEMINI_KEY, colour_for
 
 
 @pytest.fixture
-def client(fake):
-    return pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY,
-                     base_url=fake.gemini_base, backoff=0.01)
+def client(gemini_client):
+    return gemini_client(model="gemini-3.1-flash-image")
 
 
 def test_generate_request_fields_and_image(fake, client):

@@ -22,13 +22,8 @@ from PIL import Image
 
 import promptpaint as pp
 from fakeserver import GEMINI_KEY, ODD_USAGE, OPENAI_KEY
+from helpers import client_on
 from promptpaint import registry
-
-
-def client(fake, provider, **kw):
-    if provider == "openai":
-        return pp.Client("openai", api_key=OPENAI_KEY, base_url=fake.openai_base, backoff=0.01, **kw)
-    return pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01, **kw)
 
 
 def check_books(fake, caps=()):
@@ -83,7 +78,7 @@ def worst_fake():
 @pytest.mark.parametrize("model, params", list(_combinations()), ids=lambda v: str(v))
 def test_the_reservation_covers_the_largest_bill_the_provider_can_send(worst_fake, model, params):
     provider = registry.get(model).provider
-    c = client(worst_fake, provider, model=model)
+    c = client_on(worst_fake, provider, model=model)
     prompt = "a lighthouse at dusk, 灯台と夕暮れ"
     est = c.estimate(prompt, **params)
     if params.get("quality") in ("xhigh", "max"):
@@ -105,7 +100,7 @@ def test_the_reservation_covers_the_largest_bill_the_provider_can_send(worst_fak
 
 
 def test_a_gemini_conversation_reserves_for_its_whole_history(worst_fake):
-    chat = client(worst_fake, "gemini").chat()
+    chat = client_on(worst_fake, "gemini").chat()
     for prompt in ("a lighthouse", "now at night", "add a ship", "make it stormy 嵐"):
         before = worst_fake.bill_total()
         chat.send(prompt)
@@ -129,7 +124,7 @@ def test_under_every_fault_the_bill_matches_the_books_and_stays_under_the_cap(fa
     fake.worst_case = True  # the provider bills all it may: a reservation has no slack to hide in
     budget = Decimal("0.45") if provider == "openai" else Decimal("0.35")
     monkeypatch.setenv("PROMPTPAINT_DAILY_BUDGET", "0.40")
-    c = client(fake, provider, budget=budget, timeout=0.3, max_retries=1)
+    c = client_on(fake, provider, budget=budget, timeout=0.3, max_retries=1)
     fault = REFUSAL[provider] if fault == "refusal" else fault
     for i in range(5):
         if fault != "none":
@@ -139,7 +134,7 @@ def test_under_every_fault_the_bill_matches_the_books_and_stays_under_the_cap(fa
             c.generate(f"fox {i}", **({"quality": "high"} if provider == "openai" else {}))
         except pp.PromptpaintError:
             pass
-    time.sleep(0.7)  # let a slow answer finish on the server, so it is billed before we look
+    fake.wait_idle()  # a slow answer the client gave up on is billed when the server finishes it
     check_books(fake, caps=(budget, Decimal("0.40")))
     assert fake.server_errors == []
 
@@ -148,7 +143,7 @@ def test_under_every_fault_the_bill_matches_the_books_and_stays_under_the_cap(fa
 def test_eight_concurrent_calls_with_faults_never_overshoot(fake, provider):
     fake.latency = 0.1
     budget = Decimal("0.70")
-    c = client(fake, provider, budget=budget)
+    c = client_on(fake, provider, budget=budget)
     for k in ("none", "truncated", "drop_after_read", "odd_usage") * 2:
         if k != "none":
             fake.fault(provider, k)
@@ -201,12 +196,10 @@ def test_a_kill_9_mid_call_leaves_a_reservation_that_keeps_counting(fake, provid
     base, key = (fake.openai_base, OPENAI_KEY) if provider == "openai" else (fake.gemini_base, GEMINI_KEY)
     env = {**os.environ, "PROMPTPAINT_HOME": str(isolated_home)}
     proc = subprocess.Popen([sys.executable, "-c", KILLED, provider, base, key], env=env)
-    deadline = time.monotonic() + 60
-    while not fake.by_provider(provider) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    fake.wait_for_requests(1, provider, timeout=60)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
-    time.sleep(0.8)  # the provider finishes the work and bills it
+    fake.wait_idle()  # the provider finishes the work and bills it
     assert len(fake.billed) == 1
     row = pp.ledger().entries(1)[0]
     assert row["state"] == "interrupted" and row["reserved"] >= fake.bill_total()

@@ -11,17 +11,10 @@ import pytest
 from PIL import Image
 
 import promptpaint as pp
-from fakeserver import GEMINI_KEY, OPENAI_KEY
+from fakeserver import OPENAI_KEY
+from helpers import client_on
 from promptpaint.client import LedgerWarning
 from promptpaint.ledger import LedgerError
-
-
-def openai(fake, **kw):
-    return pp.Client("openai", api_key=OPENAI_KEY, base_url=fake.openai_base, backoff=0.01, **kw)
-
-
-def gemini(fake, **kw):
-    return pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01, **kw)
 
 
 def png(w=8, h=8):
@@ -32,7 +25,7 @@ def png(w=8, h=8):
 
 # ----------------------------------------------------------------------------- no known bound
 def test_a_setting_without_a_known_bound_is_refused_under_a_budget_and_says_why(fake):
-    c = openai(fake, model="gpt-image-2.5-sunburst", budget=5)
+    c = client_on(fake, "openai", model="gpt-image-2.5-sunburst", budget=5)
     with pytest.raises(pp.BudgetExceeded) as exc:
         c.generate("a fox", quality="xhigh")
     assert "xhigh" in str(exc.value) and "ceiling=" in str(exc.value)
@@ -40,7 +33,7 @@ def test_a_setting_without_a_known_bound_is_refused_under_a_budget_and_says_why(
 
 
 def test_a_ceiling_lets_an_unbounded_setting_run_and_is_what_it_reserves(fake):
-    c = openai(fake, model="gpt-image-2.5-sunburst", budget=1, ceiling=0.60)
+    c = client_on(fake, "openai", model="gpt-image-2.5-sunburst", budget=1, ceiling=0.60)
     seen = []
     real = c.ledger.reserve
     c.ledger.reserve = lambda attempt, amount, caps: seen.append(amount) or real(attempt, amount, caps)
@@ -49,7 +42,7 @@ def test_a_ceiling_lets_an_unbounded_setting_run_and_is_what_it_reserves(fake):
 
 
 def test_an_unbounded_setting_without_any_cap_runs_and_is_booked_at_its_cost(fake):
-    r = openai(fake, model="gpt-image-2.5-sunburst").generate("a fox", quality="xhigh")
+    r = client_on(fake, "openai", model="gpt-image-2.5-sunburst").generate("a fox", quality="xhigh")
     assert r.cost is not None and r.cost > 0
 
 
@@ -60,7 +53,7 @@ def test_untrustworthy_usage_keeps_the_image_and_books_unknown_at_the_reservatio
             "usage": {"input_tokens": 20, "output_tokens": bad,
                       "input_tokens_details": {"text_tokens": 20, "image_tokens": 0}}}
     fake.fault("openai", "status", code=200, body=body)
-    c = openai(fake, budget=1)
+    c = client_on(fake, "openai", budget=1)
     with pytest.warns(pp.UnknownPriceWarning, match="unknown"):
         r = c.generate("a fox")
     assert r.image.size == (9, 7) and r.cost is None
@@ -72,7 +65,7 @@ def test_untrustworthy_usage_keeps_the_image_and_books_unknown_at_the_reservatio
 def test_a_negative_usage_never_credits_a_cap(fake):
     body = {"created": 1, "data": [{"b64_json": base64.b64encode(png()).decode()}],
             "usage": {"input_tokens": -10**6, "output_tokens": -10**6}}
-    c = openai(fake, budget=0.5)
+    c = client_on(fake, "openai", budget=0.5)
     for _ in range(2):
         fake.fault("openai", "status", code=200, body=body)
         with pytest.warns(pp.UnknownPriceWarning):
@@ -89,7 +82,7 @@ class Boom(pp.ProviderError):
 
 @pytest.mark.parametrize("maybe_billed", [True, False])
 def test_a_failure_is_released_only_when_nothing_reached_the_provider(fake, monkeypatch, maybe_billed):
-    c = gemini(fake, budget=1)
+    c = client_on(fake, "gemini", budget=1)
 
     def send(*a, **k):
         exc = Boom("the answer was cut off")
@@ -108,7 +101,7 @@ def test_a_failure_is_released_only_when_nothing_reached_the_provider(fake, monk
 
 
 def test_an_unexpected_exception_mid_call_counts_as_maybe_billed(fake, monkeypatch):
-    c = gemini(fake)
+    c = client_on(fake, "gemini")
     monkeypatch.setattr(c._provider, "send", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         c.generate("a fox")
@@ -116,7 +109,7 @@ def test_an_unexpected_exception_mid_call_counts_as_maybe_billed(fake, monkeypat
 
 
 def test_a_ledger_that_fails_after_the_answer_keeps_the_reservation_and_the_image(fake):
-    c = gemini(fake, budget=1)
+    c = client_on(fake, "gemini", budget=1)
 
     def full(*a, **k):
         raise LedgerError("disk full")
@@ -134,8 +127,8 @@ def test_a_ledger_that_fails_after_the_answer_keeps_the_reservation_and_the_imag
 
 # ----------------------------------------------------------------------------- one cap, many clients
 def test_clients_with_one_budget_id_share_one_cap(fake):
-    a = gemini(fake, budget=0.5, budget_id="studio-1")
-    b = gemini(fake, model="gemini-3-pro-image", budget=0.5, budget_id="studio-1")
+    a = client_on(fake, "gemini", budget=0.5, budget_id="studio-1")
+    b = client_on(fake, "gemini", model="gemini-3-pro-image", budget=0.5, budget_id="studio-1")
     a.generate("a fox")
     with pytest.raises(pp.BudgetExceeded, match="this budget"):
         b.generate("a fox")  # pro reserves ~$0.51; the first call's cost already counts
@@ -171,7 +164,7 @@ def test_cli_budget_minus_one_is_a_clear_error(isolated_home):
 
 # ----------------------------------------------------------------------------- the cache
 def test_the_cache_never_answers_another_gateway_or_key(fake):
-    openai(fake, cache=True).generate("a fox")
+    client_on(fake, "openai", cache=True).generate("a fox")
     other_gateway = pp.Client("openai", api_key=OPENAI_KEY, cache=True,
                               base_url=fake.openai_base.replace("127.0.0.1", "localhost"))
     assert not other_gateway.generate("a fox").cached
@@ -179,13 +172,13 @@ def test_the_cache_never_answers_another_gateway_or_key(fake):
     other_key = pp.Client("openai", api_key="sk-test-other-account-000000", cache=True,
                           base_url=fake.openai_base)
     assert not other_key.generate("a fox").cached
-    assert openai(fake, cache=True).generate("a fox").cached
+    assert client_on(fake, "openai", cache=True).generate("a fox").cached
     assert len(fake.by_provider("openai")) == 3
 
 
 def test_identical_cached_calls_in_flight_make_one_request(fake):
     fake.latency = 0.3
-    c = openai(fake, cache=True)
+    c = client_on(fake, "openai", cache=True)
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: c.generate("a fox"), range(4)))
     assert len(fake.by_provider("openai")) == 1
@@ -196,13 +189,13 @@ def test_identical_cached_calls_in_flight_make_one_request(fake):
 def test_unknown_cost_is_shown_as_unknown_with_what_it_holds(fake):
     fake.fault("openai", "odd_usage", kind="null")
     with pytest.warns(pp.UnknownPriceWarning):
-        r = openai(fake, budget=1).generate("a fox")
+        r = client_on(fake, "openai", budget=1).generate("a fox")
     assert r.cost is None and r.reserved >= Decimal("0.211")
     assert "cost unknown (up to $0.211335 counted against budgets)" in repr(r)
 
 
 def test_amounts_print_as_dollars_not_decimal_reprs(fake):
-    r = gemini(fake).generate("a fox")
+    r = client_on(fake, "gemini").generate("a fox")
     led = pp.ledger()
     for shown in (repr(led.total()), repr(led.spent()), repr(led.entries(1)), repr(r.cost), repr(led.summary())):
         assert "Decimal(" not in shown and "$0.0" in shown
@@ -211,10 +204,10 @@ def test_amounts_print_as_dollars_not_decimal_reprs(fake):
 
 def test_cached_tokens_tool_use_and_unitemised_output_are_booked_as_billed(fake):
     fake.openai_cached_tokens = 8
-    r = openai(fake).generate("a red fox in snow, with cached prompt tokens")
+    r = client_on(fake, "openai").generate("a red fox in snow, with cached prompt tokens")
     assert r.usage.cached_input_text_tokens == 8 and r.cost == fake.bill_total()
     fake.reset()
     fake.gemini_tool_use_tokens, fake.gemini_unitemised_tokens = 50, 30
-    r = gemini(fake).generate("a fox")
+    r = client_on(fake, "gemini").generate("a fox")
     assert r.usage.tool_use_tokens == 50 and r.usage.output_text_tokens == 9 + 30
     assert r.cost == fake.bill_total()

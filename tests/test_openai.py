@@ -12,9 +12,8 @@ from fakeserver import OPENAI_KEY, colour_for
 
 
 @pytest.fixture
-def client(fake):
-    return pp.Client("openai", model="gpt-image-2", api_key=OPENAI_KEY, base_url=fake.openai_base,
-                     backoff=0.01)
+def client(openai_client):
+    return openai_client(model="gpt-image-2")
 
 
 def test_generate_sends_json_and_decodes_the_image(fake, client):

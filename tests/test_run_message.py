@@ -1,7 +1,7 @@
 """A run message from the front end carries the prompt on screen (see docs/widget-protocol.md)."""
 
 import promptpaint as pp
-from test_studio import Front
+from helpers import Front
 
 
 def test_a_run_uses_the_prompt_it_carries_even_if_the_trait_update_comes_later():

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 import promptpaint as pp
-from test_studio import Front
+from helpers import Front
 
 
 def earlier_kernel(code: str) -> None:

@@ -13,44 +13,7 @@ from PIL import Image
 
 import promptpaint as pp
 from fakeserver import GEMINI_KEY, OPENAI_KEY
-
-
-class Front:
-    """Stands in for the browser: sends messages, records what the kernel sends back."""
-
-    def __init__(self, studio):
-        self.studio = studio
-        self.sent = []
-        studio.send = lambda content, buffers=None: self.sent.append((content, buffers or []))
-
-    def msg(self, content, buffers=None):
-        self.studio._handle_custom_msg(content, buffers or [])
-
-    def run(self, action, prompt=None):
-        if prompt is not None:
-            self.studio.prompt = prompt
-        self.msg({"kind": "run", "action": action})
-        self.wait()
-
-    def wait(self, timeout=20):
-        w = self.studio._worker
-        if w is not None:
-            w.join(timeout)
-        deadline = time.time() + timeout
-        while self.studio.status != "idle" and time.time() < deadline:
-            time.sleep(0.01)
-
-    def fetch(self, image_id, thumb=False):
-        self.sent.clear()
-        self.msg({"kind": "fetch", "id": image_id, "thumb": thumb})
-        (content, buffers), = self.sent
-        return content, buffers
-
-
-def png(im):
-    buf = io.BytesIO()
-    im.save(buf, "PNG")
-    return buf.getvalue()
+from helpers import Front, gemini_studio, openai_studio, png  # noqa: F401  (still importable from here)
 
 
 @pytest.fixture
@@ -146,26 +109,13 @@ def test_upload_then_edit(offline):
     assert studio.turns[-1]["parent"] == 1 and studio.image.size == (320, 200)
 
 
-def openai_studio(fake, monkeypatch, **kw):
-    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
-    studio = pp.Studio("openai", model="gpt-image-2", backoff=0.01, **kw)
-    return studio, Front(studio)
-
-
-def gemini_studio(fake, monkeypatch, **kw):
-    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)
-    studio = pp.Studio("gemini", **kw)
-    return studio, Front(studio)
-
-
 def start_slow_call_then_cancel(studio, front, fake, prompt="a slow fox"):
     """A call that reaches the provider, cancelled while it runs; returns its job to join."""
     fake.fault("openai", "slow", seconds=0.5)
     studio.prompt = prompt
+    sent = len(fake.by_provider("openai"))
     front.msg({"kind": "run", "action": "generate"})
-    time.sleep(0.1)  # let the request leave: a call cancelled before sending is never billed
+    fake.wait_for_requests(sent + 1, "openai")  # a call cancelled before sending is never billed
     assert studio.status == "running" and studio.started_at > 0
     job = studio._worker
     front.msg({"kind": "cancel"})
@@ -810,7 +760,7 @@ def test_cancel_skips_the_comparison_cells_not_yet_started(fake, monkeypatch):
     fake.fault("openai", "slow", seconds=0.5)
     studio.prompt = "a slow fox"
     front.msg({"kind": "compare", "models": ["gpt-image-2"], "qualities": ["low"], "repeats": 3})
-    time.sleep(0.1)
+    fake.wait_for_requests(1, "openai")  # the first cell's call is at the provider
     job = studio._worker
     assert studio.status == "running" and studio.compare["cells"][0]["status"] == "running"
     front.msg({"kind": "cancel"})
@@ -836,7 +786,7 @@ def test_a_cancelled_comparison_finishing_late_leaves_the_newer_grid_alone(fake,
     fake.fault("openai", "slow", seconds=1.5)   # the second's: still running when the first lands
     studio.prompt = "a slow fox"
     front.msg({"kind": "compare", "models": ["gpt-image-2"], "qualities": ["low"], "repeats": 2})
-    time.sleep(0.1)
+    fake.wait_for_requests(1, "openai")  # the first cell's call is at the provider
     old = studio._worker
     front.msg({"kind": "cancel"})
     studio.prompt = "a quick fox"

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 import promptpaint as pp
-from test_studio import Front, png
+from helpers import Front, png
 
 BIG = "x" * 100_000
 

@@ -6,7 +6,7 @@ from PIL import Image
 
 import promptpaint as pp
 from fakeserver import OPENAI_KEY
-from test_studio import Front
+from helpers import Front
 
 
 def previews(front):
