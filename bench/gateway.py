@@ -84,7 +84,7 @@ def first_event(url, headers, body):
 
 
 def part1(fake, gw, token):
-    from fakeserver import OPENAI_KEY
+    from fakes import OPENAI_KEY
 
     body = {"model": "gpt-image-2", "prompt": "a lighthouse", "quality": "low"}
     stream = {**body, "stream": True, "partial_images": 2}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from fakeserver import GEMINI_KEY, OPENAI_KEY
+from fakes import GEMINI_KEY, OPENAI_KEY
 
 BIN = Path(sys.executable).parent / "promptpaint"
 KEYS = ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_BASE_URL", "GOOGLE_GEMINI_BASE_URL",

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from fakeserver import GEMINI_KEY, OPENAI_KEY
+from fakes import GEMINI_KEY, OPENAI_KEY
 from gatewayproc import Gateway, new_token, promptpaint, teacher_env
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from fakeserver import GEMINI_KEY, OPENAI_KEY
+from fakes import GEMINI_KEY, OPENAI_KEY
 from gatewayproc import Gateway, new_token, promptpaint, teacher_env
 from pgserver import pg_db, pg_server  # noqa: F401  (fixtures)
 

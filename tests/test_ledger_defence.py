@@ -87,7 +87,7 @@ def test_batch_tables_are_each_roles_own(roles):
 
 
 def test_grant_covers_everything_a_studio_needs_as_the_kernel_role(roles, monkeypatch, fake):
-    from fakeserver import GEMINI_KEY
+    from fakes import GEMINI_KEY
 
     monkeypatch.setenv("PROMPTPAINT_LEDGER", roles["alice"])
     monkeypatch.setenv("PROMPTPAINT_USER", "alice")
