@@ -224,3 +224,31 @@ def test_an_unbounded_setting_goes_through_only_under_the_teachers_ceiling(fake,
         assert row["reserved"] == Decimal("0.75") and abs(row["cost"] - fake.bill_total()) < Decimal("1e-6")
     finally:
         gw.stop()
+
+
+@pytest.mark.parametrize("fault", ["drop", "error"])
+def test_a_stream_that_breaks_upstream_stays_booked_at_its_reservation(teacher, fake, fault):
+    token = new_token(teacher["ledger"], "ivy", teacher["env"])
+    fake.streaming.fault(fault, after=1)
+    with requests.post(f"{teacher['gw'].url}/gemini/v1beta/models/gemini-3.1-flash-image:streamGenerateContent",
+                       params={"alt": "sse"}, headers={"x-goog-api-key": token},
+                       json={"contents": [{"role": "user", "parts": [{"text": "a heron"}]}]}, stream=True) as r:
+        assert r.status_code == 200
+        try:
+            r.content
+        except requests.RequestException:
+            pass  # the provider's broken stream reaches the student broken
+    [row] = rows(teacher["ledger"])
+    assert row["cost"] is None and row["state"] == "unknown cost" and row["reserved"] > Decimal("0.1")
+
+
+def test_the_cli_goes_through_the_gateway_too(teacher, fake, tmp_path):
+    token = new_token(teacher["ledger"], "jo", teacher["env"])
+    env = {k: v for k, v in teacher["env"].items() if not k.startswith(("OPENAI", "GEMINI", "GOOGLE"))}
+    env.update(PROMPTPAINT_GATEWAY=teacher["gw"].url, PROMPTPAINT_TOKEN=token, PROMPTPAINT_HOME=str(tmp_path / "kernel"))
+    done = promptpaint("generate", "a red kite", "--provider", "openai", "--quality", "low", "-o",
+                       str(tmp_path / "kite.png"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "kite.png").read_bytes()[:4] == b"\x89PNG"
+    [row] = rows(teacher["ledger"])
+    assert row["user"] == "jo" and row["prompt"] == "a red kite"
