@@ -252,3 +252,14 @@ def test_the_cli_goes_through_the_gateway_too(teacher, fake, tmp_path):
     assert (tmp_path / "kite.png").read_bytes()[:4] == b"\x89PNG"
     [row] = rows(teacher["ledger"])
     assert row["user"] == "jo" and row["prompt"] == "a red kite"
+
+
+def test_import_promptpaint_and_its_cli_load_no_server_or_driver():
+    import subprocess
+    import sys
+
+    code = ("import sys, promptpaint, promptpaint.cli; promptpaint.cli.build_parser(); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'starlette', 'uvicorn', 'httpx', 'anyio', "
+            "'psycopg', 'jupyterhub'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

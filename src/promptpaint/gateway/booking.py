@@ -59,7 +59,7 @@ class Booking:
             ours = isinstance(json.loads(body), dict)
         except ValueError:
             ours = False
-        if ours and status < 500 or ours and status in (500, 502, 503, 504):
+        if ours:
             await self._settle(status="error", cost=Decimal(0), request_id=request_id,
                                error=f"the provider answered {status}")
         else:
