@@ -130,9 +130,13 @@ async def provider_call(request: Request) -> Response:
 
 async def _forward(request, settings, provider, inb, booking: Booking, body: bytes) -> Response:
     up: Upstream = settings.upstreams[provider]
-    tail = request.url.path.split(f"/{provider}/", 1)[1]
+    # The upstream path is rebuilt from what was checked (never the raw path): the model priced
+    # is the model called.
+    params = request.path_params
     if provider == "openai":
-        tail = tail.removeprefix("v1/")
+        tail = f"images/{params['route']}"
+    else:
+        tail = f"{params['version']}/models/{inb.model}:{params['call'].partition(':')[2]}"
     client: httpx.AsyncClient = request.app.state.http
     # Only the query the provider needs (alt=sse): a ?key= would carry a credential upstream.
     query = {k: v for k, v in request.query_params.items() if k == "alt"}
