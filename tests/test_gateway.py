@@ -263,3 +263,25 @@ def test_import_promptpaint_and_its_cli_load_no_server_or_driver():
             "'psycopg', 'jupyterhub'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_studios_cost_panel_shows_what_the_gateway_says(teacher, fake, monkeypatch):
+    import promptpaint as pp
+    from promptpaint.ledger import SQLiteLedger
+
+    from helpers import Front
+
+    SQLiteLedger(teacher["ledger"]).set_budget("user:*", "0.50")
+    token = new_token(teacher["ledger"], "kim", teacher["env"])
+    # An earlier call from another kernel of the same student: the gateway counts it, this kernel never saw it.
+    assert requests.post(f"{teacher['gw'].url}/openai/v1/images/generations", headers={"Authorization": f"Bearer {token}"},
+                         json={"model": "gpt-image-2", "prompt": "elsewhere", "quality": "low"}).status_code == 200
+    monkeypatch.setenv("PROMPTPAINT_GATEWAY", teacher["gw"].url)
+    monkeypatch.setenv("PROMPTPAINT_TOKEN", token)
+    studio = pp.Studio("openai", model="gpt-image-2")
+    Front(studio).run("generate", "a kite")
+    booked = rows(teacher["ledger"])
+    assert len(booked) == 2
+    spent = sum(r["cost"] for r in booked)
+    assert Decimal(studio.costs["budget_left"]) == Decimal("0.50") - spent
+    assert Decimal(studio.costs["all_time"]) == spent

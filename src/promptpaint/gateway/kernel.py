@@ -111,10 +111,19 @@ def local_ledger():
 
 @functools.lru_cache(maxsize=1)
 def _gateway_ledger_class():
-    from ..ledger import Dollars, SQLiteLedger, dollars
+    from ..ledger import Dollars, SQLiteLedger, Totals, dollars
 
     class GatewayLedger(SQLiteLedger):
         """This kernel's own record (local), with the class's figures from the gateway."""
+
+        def summary(self, *, session=None, day=None, budget=None) -> Totals:
+            """All time (no filter): the user's calls as the gateway booked them, from every
+            kernel; narrowed to this session, a day or a budget: this kernel's own record."""
+            if session is not None or day is not None or budget is not None:
+                return super().summary(session=session, day=day, budget=budget)
+            report = me()
+            return Totals(known=Dollars(report["known"]), unknown_calls=report["unknown_cost_calls"],
+                          unknown_reserved=Dollars(report["reserved"]))
 
         def allowance(self, user: str | None = None) -> Decimal | None:
             value = me().get("allowance")
