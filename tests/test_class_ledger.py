@@ -410,9 +410,11 @@ def test_the_teacher_sets_caps_and_reads_the_report_from_the_shell(backend, caps
     led.settle(led.reserve(attempt("bob"), D("0.10"), []), status="ok", cost=None)
     assert main(["cost", "--by", "user"]) == 0
     table = [line.split() for line in capsys.readouterr().out.splitlines()]
-    assert table[0] == ["user", "calls", "cost", "unknown", "reserved", "cap", "left"]
-    assert table[1:] == [["alice", "1", "$0.0672325", "0", "$0.00", "$2.00", "$1.9327675"],
-                         ["bob", "1", "$0.00", "1", "$0.10", "$2.00", "$1.90"]]
+    assert table[0] == ["user", "calls", "cost", "unknown", "reserved", "cap", "left", "per", "day", "left", "today"]
+    # Each student's effective cap names where it comes from (user:* here); the class's comes last.
+    assert table[1:3] == [["alice", "1", "$0.0672325", "0", "$0.00", "$2.00", "user:*", "$1.9327675", "-", "-"],
+                          ["bob", "1", "$0.00", "1", "$0.10", "$2.00", "user:*", "$1.90", "-", "-"]]
+    assert " ".join(table[3]).startswith("class: $0.1672325 counted against caps; no class cap; today")
     assert main(["cost", "--by", "user", "--day", "2001-01-01"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "no calls on 2001-01-01"
     assert main(["budget", "set", "user:*", "-1"]) == 2
@@ -461,7 +463,7 @@ def test_behind_pgbouncer_in_transaction_mode_the_caps_still_hold(pg_db, pgbounc
     assert led.total() == D("0.50")
     capsys.readouterr()
     assert main(["cost", "--by", "user"]) == 0
-    assert len(capsys.readouterr().out.splitlines()) == 9
+    assert len(capsys.readouterr().out.splitlines()) == 10  # a header, 8 users, the class
 
 
 def test_a_ledger_from_before_users_migrates_and_its_rows_are_its_owners(isolated_home, monkeypatch):

@@ -116,6 +116,8 @@ def cost_by(args) -> int:
             day = dt.date.fromisoformat(args.day)
         except ValueError:
             raise InvalidRequest(f"--day {args.day!r}: write the UTC day as YYYY-MM-DD.") from None
+    if args.by == "user" and day is None:
+        return _effective(_open(None))
     rows = _open(None).totals(by=args.by, day=day)
     print(f"{args.by:20} {'calls':>6} {'cost':>10} {'unknown':>8} {'reserved':>10} {'cap':>10} {'left':>10}")
     for r in rows:
@@ -125,4 +127,34 @@ def cost_by(args) -> int:
               f"{dollars(r['reserved']):>10} {cap:>10} {left:>10}")
     if not rows:
         print("no calls" + (f" on {day}" if day else ""))
+    return 0
+
+
+def _effective(led) -> int:
+    """``cost --by user``: each student's effective caps (their own or user:*, all time and per
+    UTC day) with what is left, then the class's."""
+    from .ledger import dollars
+    from .ledger.effective import by_user
+
+    def cap(amount, scope):
+        return f"{dollars(amount)} {scope}" if amount is not None else "-"
+
+    rows, klass = by_user(led)
+    print(f"{'user':20} {'calls':>6} {'cost':>10} {'unknown':>8} {'reserved':>10}  {'cap':18} {'left':>10}"
+          f"  {'per day':18} {'left today':>10}")
+    for r in rows:
+        left = dollars(r["left"]) if r["left"] is not None else "-"
+        day_left = dollars(r["day_left"]) if r["day_left"] is not None else "-"
+        print(f"{r['user']:20} {r['calls']:>6} {dollars(r['cost']):>10} {r['unknown_cost_calls']:>8} "
+              f"{dollars(r['reserved']):>10}  {cap(r['cap'], r['cap_scope']):18} {left:>10}  "
+              f"{cap(r['day_cap'], r['day_cap_scope']):18} {day_left:>10}")
+    if not rows:
+        print("no calls")
+    parts = [f"class: {dollars(klass['counted'])} counted against caps"]
+    parts.append(f"cap {dollars(klass['cap'])}, {dollars(klass['left'])} left" if klass["cap"] is not None
+                 else "no class cap")
+    if klass["day_cap"] is not None:
+        parts.append(f"today {dollars(klass['day_counted'])} of {dollars(klass['day_cap'])} per day, "
+                     f"{dollars(klass['day_left'])} left")
+    print("; ".join(parts))
     return 0
