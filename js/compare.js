@@ -1,24 +1,24 @@
 import { h } from "./dom.js";
-import { formatCents, formatUSD } from "./cost.js";
+import { createDrawer } from "./drawer.js";
 import { restoreFor } from "./history.js";
+import { configuredModels, paramSpec } from "./models.js";
+import { formatMoney } from "./money.js";
 import { createRequests, debounce, messages, send, setTraits, subscribe } from "./sync.js";
+import { thumbnail } from "./thumbs.js";
 
 export const MAX_REPEATS = 4; // the kernel refuses more (and more than 12 cells); it says why
 
 // ---- pure logic ------------------------------------------------------------------------------
 
 /** Models of a provider with a key (the kernel refuses the others), in the `models` trait's order. */
-export function comparableModels(models = [], providers = []) {
-  const ready = new Set(providers.filter((p) => p.configured).map((p) => p.name));
-  return models.filter((m) => ready.has(m.provider));
-}
+export const comparableModels = configuredModels;
 
 /** The quality choices of the picked models that take `quality`, in first-seen order; [] when none does. */
 export function qualityChoices(models = [], picked = []) {
   const out = [];
   for (const m of models) {
     if (!picked.includes(m.id)) continue;
-    const spec = (m.params || []).find((p) => p.name === "quality");
+    const spec = paramSpec(m, "quality");
     for (const q of spec?.choices || []) if (!out.includes(q)) out.push(q);
   }
   return out;
@@ -29,7 +29,7 @@ export function estimateText(reply) {
   if (!reply) return "";
   if (reply.error) return String(reply.error);
   const calls = `${reply.calls} call${reply.calls === 1 ? "" : "s"}`;
-  return reply.worst_case == null ? `${calls}, at most: unknown (a price is not on file)` : `${calls}, at most ${formatCents(reply.worst_case)}`;
+  return reply.worst_case == null ? `${calls}, at most: unknown (a price is not on file)` : `${calls}, at most ${formatMoney(reply.worst_case)}`;
 }
 
 /** The accessible name of a grid cell: "Cell 3: gpt-image-2 · low · #1". */
@@ -41,7 +41,7 @@ export function cellName(cell) {
 export function cellCaption(cell) {
   switch (cell.status) {
     case "ok":
-      return formatCents(cell.cost);
+      return formatMoney(cell.cost);
     case "pending":
       return "waiting";
     case "running":
@@ -49,7 +49,7 @@ export function cellCaption(cell) {
     case "skipped":
       return `skipped: ${cell.error || "not run"}`;
     default: {
-      const billed = cell.cost == null ? "" : ` · ${formatCents(cell.cost)}`;
+      const billed = cell.cost == null ? "" : ` · ${formatMoney(cell.cost)}`;
       return `${cell.error || "failed"}${billed}`;
     }
   }
@@ -68,7 +68,7 @@ export function choice(picked, qualities, repeats) {
  * job. The estimate comes from the kernel (the prices live there); the grid from the `compare`
  * trait, so it is back after a page reload. Clicking a cell makes its image the one to edit.
  */
-export function createCompare(model, cache, { promptText = () => model.get("prompt") ?? "" } = {}) {
+export function createCompare(model, cache, { promptText = () => model.get("prompt") ?? "", flush = () => {}, ui } = {}) {
   const button = h("button", { type: "button", class: "pp-btn", "aria-expanded": "false", title: "Run the prompt on several models or qualities side by side, with the cost of each" }, "Compare");
   const close = h("button", { type: "button", class: "pp-btn pp-btn-quiet", "aria-label": "Close" }, "✕");
   const modelBox = h("fieldset", { class: "pp-compare-models" });
@@ -77,7 +77,6 @@ export function createCompare(model, cache, { promptText = () => model.get("prom
   const estimate = h("div", { class: "pp-compare-estimate", "aria-live": "polite" });
   const run = h("button", { type: "button", class: "pp-btn pp-btn-primary", title: "Run every cell (Cancel stops the cells not yet started)" }, "Run");
   const grid = h("div", { class: "pp-compare-grid", role: "list" });
-  const slot = h("div", { class: "pp-compare-slot" });
   const el = h(
     "section",
     { class: "pp-compare", "aria-label": "Compare" },
@@ -93,7 +92,25 @@ export function createCompare(model, cache, { promptText = () => model.get("prom
   let lastReply = null;
   let latest = 0;
   const requests = createRequests(model, { kind: "compare_estimate" });
-  const isOpen = () => el.isConnected;
+  const drawer = createDrawer({
+    name: "compare",
+    button,
+    panel: el,
+    close,
+    ui,
+    canEscape: () => model.get("status") !== "running", // then Escape cancels the run
+    onOpen() {
+      if (picked.length === 0 && model.get("model")) picked = [model.get("model")];
+      renderModels();
+      renderQualities();
+      renderGrid();
+      lastReply = null;
+      renderEstimate();
+      ask();
+      modelBox.querySelector("input")?.focus({ preventScroll: true });
+    },
+  });
+  const isOpen = drawer.isOpen;
 
   function current() {
     return choice(picked, pickedQualities.filter((q) => qualityChoices(model.get("models"), picked).includes(q)), repeats.value);
@@ -145,24 +162,14 @@ export function createCompare(model, cache, { promptText = () => model.get("prom
     estimate.classList.toggle("pp-compare-error", Boolean(lastReply?.error));
     const blocked = !lastReply || Boolean(lastReply.error) || model.get("status") === "running";
     run.setAttribute("aria-disabled", String(blocked));
-    if (lastReply && !lastReply.error) estimate.title = lastReply.worst_case == null ? "" : `at most ${formatUSD(lastReply.worst_case)}`;
-  }
-
-  function thumb(sha) {
-    if (!sha) return h("div", { class: "pp-compare-thumb pp-turn-nothumb" }, "—");
-    const img = h("img", { class: "pp-compare-thumb", alt: "" });
-    const ready = cache.peek(sha, true);
-    if (ready) img.src = ready.url;
-    else cache.get(sha, true).then((e) => (img.src = e.url), () => {});
-    return img;
+    if (lastReply && !lastReply.error) estimate.title = lastReply.worst_case == null ? "" : `at most ${formatMoney(lastReply.worst_case)}`;
   }
 
   function pick(cell) {
     const turn = (model.get("turns") || []).find((t) => t.id === cell.turn);
     if (!turn || !cell.image) return;
     setTraits(model, restoreFor(turn, model.get("models") || []));
-    toggle(false);
-    button.focus(); // the panel (and the focused cell) is gone; focus goes back where it came from
+    drawer.shut();
   }
 
   function renderGrid() {
@@ -178,11 +185,11 @@ export function createCompare(model, cache, { promptText = () => model.get("prom
             class: `pp-compare-cell pp-compare-${cell.status}`,
             "aria-label": cellName(cell),
             "aria-disabled": cell.image ? null : "true",
-            title: [cell.label, cell.message, cell.cost == null ? null : formatUSD(cell.cost)].filter(Boolean).join("\n"),
+            title: [cell.label, cell.message, cell.cost == null ? null : formatMoney(cell.cost)].filter(Boolean).join("\n"),
             "data-cell": cell.index,
             onclick: () => pick(cell),
           },
-          thumb(cell.image),
+          thumbnail(cache, cell.image, "pp-compare-thumb"),
           h("span", { class: "pp-compare-label" }, cell.label),
           h("span", { class: "pp-compare-cost" }, cellCaption(cell)),
         ),
@@ -190,35 +197,11 @@ export function createCompare(model, cache, { promptText = () => model.get("prom
     );
   }
 
-  function toggle(open = !isOpen()) {
-    button.setAttribute("aria-expanded", String(open));
-    if (!open) return el.remove();
-    if (picked.length === 0 && model.get("model")) picked = [model.get("model")];
-    slot.append(el);
-    renderModels();
-    renderQualities();
-    renderGrid();
-    lastReply = null;
-    renderEstimate();
-    ask();
-    modelBox.querySelector("input")?.focus({ preventScroll: true });
-  }
-
-  button.addEventListener("click", () => toggle());
-  close.addEventListener("click", () => {
-    toggle(false);
-    button.focus();
-  });
-  el.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape" || model.get("status") === "running") return; // Escape cancels a run
-    event.stopPropagation();
-    toggle(false);
-    button.focus();
-  });
   repeats.addEventListener("input", reask);
   run.addEventListener("click", () => {
     if (run.getAttribute("aria-disabled") === "true") return;
     run.setAttribute("aria-disabled", "true"); // no second job from a double click; status re-enables
+    flush(); // settings still on their way reach the kernel before the run that uses them
     send(model, messages.compare(current(), promptText()));
   });
 
@@ -235,9 +218,10 @@ export function createCompare(model, cache, { promptText = () => model.get("prom
 
   return {
     button,
-    el: slot,
-    toggle,
+    el: drawer.slot,
+    toggle: drawer.toggle,
     dispose() {
+      drawer.dispose();
       stop();
       reask.cancel();
       requests.dispose();

@@ -1,28 +1,16 @@
 import { h } from "./dom.js";
+import { currentModel, findModel, modelLabel, modelsFor, providerLabel } from "./models.js";
 import { debounce, messages, send, setTraits, subscribe } from "./sync.js";
 import { changedCount, splitSpecs, tipFor } from "./settings.js";
 
-// The prompt reaches the kernel this long after the last keystroke (each sync costs the kernel
-// an estimate), and at once before Generate/Edit or when the box loses focus.
+export { findModel, modelLabel, modelsFor, providerLabel }; // their home is models.js
+
+// The prompt and the settings reach the kernel this long after the last keystroke (each sync
+// costs the kernel an estimate), and at once before Generate/Edit/Compare or on leaving the box.
 export const PROMPT_SYNC_MS = 300;
+export const PARAMS_SYNC_MS = PROMPT_SYNC_MS;
 
 // ---- pure logic ------------------------------------------------------------------------------
-
-export function modelsFor(models = [], provider) {
-  return models.filter((m) => m.provider === provider);
-}
-
-export function findModel(models = [], id) {
-  return models.find((m) => m.id === id);
-}
-
-export function providerLabel(p) {
-  return `${p.label || p.name}${p.configured === false ? " (no key)" : ""}`;
-}
-
-export function modelLabel(m) {
-  return `${m.label || m.id}${m.warning ? " ⚠" : ""}`;
-}
 
 export function isValidParam(spec, value) {
   if (value == null) return true;
@@ -132,9 +120,21 @@ export function createControls(model) {
   };
 
   const syncPrompt = debounce(() => setTraits(model, { prompt: prompt.value }), PROMPT_SYNC_MS);
+  // Settings typed or picked: kept here until written, so the boxes show them meanwhile.
+  let pendingParams = null;
+  const syncParams = debounce(() => {
+    const params = pendingParams;
+    pendingParams = null;
+    if (params) setTraits(model, { params });
+  }, PARAMS_SYNC_MS);
+  const paramsNow = () => pendingParams ?? model.get("params") ?? {};
+  const flush = () => {
+    syncParams.flush();
+    syncPrompt.flush();
+  };
   const run = (action) => {
     if (lockTimer || !buttonStates(state())[action]) return;
-    syncPrompt.flush(); // the kernel must run the text on screen, not the text of 300 ms ago
+    flush(); // the kernel must run the text and settings on screen, not those of 300 ms ago
     send(model, messages.run(action, prompt.value));
     lockTimer = setTimeout(unlock, 1500);
     renderButtons();
@@ -155,7 +155,7 @@ export function createControls(model) {
   }
 
   function renderParams(specs) {
-    const params = model.get("params") || {};
+    const params = paramsNow();
     const key = JSON.stringify(specs);
     const groups = splitSpecs(specs);
     if (key !== specKey) {
@@ -164,14 +164,19 @@ export function createControls(model) {
       moreBox.replaceChildren(...groups.more.map((spec) => paramField(spec)));
       more.hidden = groups.more.length === 0;
     }
-    const changed = changedCount(groups.more, params);
-    moreSummary.textContent = changed ? `More settings (${changed} set)` : "More settings";
+    renderMoreCount(groups.more, params);
     for (const input of el.querySelectorAll("[data-param]")) {
       if (input === document.activeElement && input.tagName === "INPUT") continue; // don't fight typing
       const value = params[input.dataset.param];
       input.value = value == null ? "" : String(value);
       input.removeAttribute("aria-invalid");
     }
+  }
+
+  /** "More settings (2 set)": counts what is typed too, before it reaches the kernel. */
+  function renderMoreCount(moreSpecs = splitSpecs(currentModel(model)?.params).more, params = paramsNow()) {
+    const changed = changedCount(moreSpecs, params);
+    moreSummary.textContent = changed ? `More settings (${changed} set)` : "More settings";
   }
 
   function paramField(spec) {
@@ -200,7 +205,9 @@ export function createControls(model) {
         return;
       }
       input.removeAttribute("aria-invalid");
-      setTraits(model, { params: withParam(model.get("params") || {}, spec.name, value) });
+      pendingParams = withParam(paramsNow(), spec.name, value);
+      syncParams();
+      renderMoreCount();
     };
     input.addEventListener(spec.kind === "choice" ? "change" : "input", write);
     return h("label", { class: "pp-param", title: tipFor(spec) }, h("span", {}, spec.label || spec.name), input);
@@ -218,12 +225,18 @@ export function createControls(model) {
     edit.setAttribute("aria-disabled", String(Boolean(lockTimer) || !states.edit));
   }
 
-  providerSelect.addEventListener("change", () =>
-    setTraits(model, selectionForProvider(model.get("models") || [], providerSelect.value, model.get("params"))),
-  );
+  providerSelect.addEventListener("change", () => {
+    syncParams.cancel(); // the new selection carries the settings, pending ones included
+    const params = paramsNow();
+    pendingParams = null;
+    setTraits(model, selectionForProvider(model.get("models") || [], providerSelect.value, params));
+  });
   modelSelect.addEventListener("change", () => {
+    syncParams.cancel();
+    const params = paramsNow();
+    pendingParams = null;
     const chosen = findModel(model.get("models") || [], modelSelect.value);
-    setTraits(model, { model: modelSelect.value, params: paramsFor(chosen?.params, model.get("params")) });
+    setTraits(model, { model: modelSelect.value, params: paramsFor(chosen?.params, params) });
   });
   prompt.addEventListener("input", syncPrompt);
   prompt.addEventListener("blur", () => syncPrompt.flush());
@@ -263,9 +276,10 @@ export function createControls(model) {
     generate,
     edit,
     promptText: () => prompt.value, // what is on screen, even before its debounced save
+    flush, // writes what is typed or picked now, before a message that depends on it
     dispose() {
       for (const stop of stops) stop();
-      syncPrompt.flush();
+      flush();
       clearTimeout(lockTimer);
     },
   };

@@ -1,28 +1,30 @@
 import { h, keepingFocus } from "./dom.js";
-import { formatCents, formatUSD } from "./cost.js";
-import { findModel, paramsFor } from "./controls.js";
+import { paramsFor } from "./controls.js";
+import { findModel } from "./models.js";
+import { divideMoney, formatMoney, isPositive } from "./money.js";
 import { setTraits, subscribe } from "./sync.js";
+import { thumbnail } from "./thumbs.js";
 
 // Uploads and images brought back from Past images cost nothing now (their call is in the ledger).
 const FREE_KINDS = ["upload", "open"];
 
 function turnCost(turn) {
   if (FREE_KINDS.includes(turn.kind)) return "";
-  if (turn.offline) return "$0.00";
-  return turn.cost == null ? "cost unknown" : formatCents(turn.cost);
+  if (turn.offline) return formatMoney("0");
+  return turn.cost == null ? "cost unknown" : formatMoney(turn.cost);
 }
 
-/** "$0.02 each" for a call that made several images; the cents are what a student compares. */
+/** "$0.0201 each" for a call that made several images: what a student compares. */
 function perImage(turn) {
   const n = turn.images?.length ?? 0;
   if (n < 2 || turn.cost == null || turn.offline) return null;
-  return `${formatCents(String(Number(turn.cost) / n))} each`;
+  return `${formatMoney(divideMoney(turn.cost, n))} each`;
 }
 
 /** The mark a cancelled or refused turn carries where it lands in the strip. */
 export function turnMark(turn) {
   if (turn.cancelled) {
-    const billed = turn.cost == null ? "cost unknown" : Number(turn.cost) > 0 ? `billed ${formatCents(turn.cost)}` : "not billed";
+    const billed = turn.cost == null ? "cost unknown" : isPositive(turn.cost) ? `billed ${formatMoney(turn.cost)}` : "not billed";
     return `cancelled — ${billed}`;
   }
   if (turn.refused) return "refused";
@@ -44,7 +46,7 @@ export function historyItems(turns = [], current = {}) {
   return turns.map((turn, i) => {
     const images = turn.images ?? [];
     const parent = turn.parent ?? null;
-    const exact = FREE_KINDS.includes(turn.kind) || turn.offline ? "" : formatUSD(turn.cost);
+    const exact = FREE_KINDS.includes(turn.kind) || turn.offline ? "" : formatMoney(turn.cost);
     return {
       id: turn.id,
       kind: turn.kind,
@@ -85,15 +87,6 @@ export function createHistory(model, cache) {
   const el = h("section", { class: "pp-history", "aria-label": "History" }, strip);
   let shownCount = 0;
 
-  function thumb(sha) {
-    const img = h("img", { class: "pp-turn-thumb", alt: "" });
-    if (!sha) return h("div", { class: "pp-turn-thumb pp-turn-nothumb" }, "—");
-    const ready = cache.peek(sha, true);
-    if (ready) img.src = ready.url;
-    else cache.get(sha, true).then((e) => (img.src = e.url), () => {});
-    return img;
-  }
-
   function restore(id) {
     const turn = (model.get("turns") || []).find((t) => t.id === id);
     if (turn) setTraits(model, restoreFor(turn, model.get("models") || []));
@@ -117,7 +110,7 @@ export function createHistory(model, cache) {
             "data-turn": item.id,
             onclick: () => restore(item.id),
           },
-          thumb(item.thumb),
+          thumbnail(cache, item.thumb, "pp-turn-thumb"),
           item.count > 1 ? h("span", { class: "pp-turn-count" }, `×${item.count}`) : null,
           h(
             "span",

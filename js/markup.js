@@ -1,6 +1,9 @@
 import { h, listen } from "./dom.js";
 import { createBrush } from "./brush.js";
-import { send, subscribe } from "./sync.js";
+import { findModel } from "./models.js";
+import { createPngSender } from "./pngsender.js";
+import { messages, subscribe } from "./sync.js";
+import { createUiState } from "./ui.js";
 
 export const COLOURS = [
   { name: "Red", rgb: [230, 30, 40] },
@@ -11,7 +14,7 @@ export const COLOURS = [
 
 /** What Edit does with the strokes for a model, in words, from `models[].markup`. */
 export function markupNote(models = [], modelId = "") {
-  const m = models.find((x) => x.id === modelId);
+  const m = findModel(models, modelId);
   if (!m) return "";
   return m.markup
     ? "Sent to the model as a markup layer (not with a mask)."
@@ -24,12 +27,11 @@ export function markupNote(models = [], modelId = "") {
  * sends `{"kind": "markup"}` with the layer as a transparent PNG at the image's size (no buffer:
  * cleared). While Markup is on, the mask brush takes no strokes.
  */
-export function createMarkup({ model, frame, img, maskCanvas, toolbar, report = () => {} }) {
+export function createMarkup({ model, frame, img, maskCanvas, toolbar, report = () => {}, ui = createUiState() }) {
   const canvas = h("canvas", { class: "pp-markup", "aria-label": "Markup" });
   frame.append(canvas);
   let colour = COLOURS[0];
-  let on = false;
-  let chain = Promise.resolve();
+  const sender = createPngSender(model, messages.markup, (err) => report(`Could not send the markup: ${err.message}`));
 
   const toggle = h("button", { type: "button", class: "pp-btn pp-btn-small", "aria-pressed": "false", title: "Markup: draw what to add, on a layer of its own" }, "Markup");
   const swatches = COLOURS.map((c) =>
@@ -45,10 +47,7 @@ export function createMarkup({ model, frame, img, maskCanvas, toolbar, report = 
 
   const brush = createBrush({
     canvas,
-    onCommit: (blob) => {
-      const bytes = blob ? Promise.resolve(blob).then((b) => b.arrayBuffer()) : Promise.resolve(null);
-      chain = chain.then(() => bytes).then((buf) => send(model, { kind: "markup" }, buf ? [buf] : [])).catch((err) => report(`Could not send the markup: ${err.message}`));
-    },
+    onCommit: (blob) => sender.commit(blob),
     onState: render,
     paint: () => colour.rgb,
     keepColours: true,
@@ -56,6 +55,7 @@ export function createMarkup({ model, frame, img, maskCanvas, toolbar, report = 
   brush.setSize(8);
 
   function render() {
+    const on = Boolean(ui.get("markup")); // UI-only: whether strokes go to the markup layer
     toggle.setAttribute("aria-pressed", String(on));
     tools.hidden = !on;
     canvas.style.pointerEvents = on ? "auto" : "none";
@@ -73,14 +73,18 @@ export function createMarkup({ model, frame, img, maskCanvas, toolbar, report = 
   }
 
   const stops = [
-    listen(toggle, { click: () => { on = !on; render(); } }),
+    listen(toggle, { click: () => ui.set("markup", !ui.get("markup")) }),
+    ui.on("markup", render),
     listen(img, { load: fit }),
     listen(size, { input: () => brush.setSize(size.value) }),
     listen(undo, { click: () => brush.undo() }),
     listen(clear, { click: () => brush.clear() }),
     ...swatches.map((s, i) => listen(s, { click: () => { colour = COLOURS[i]; render(); } })),
     subscribe(model, {
-      "change:image_id": () => brush.reset(0, 0), // a new image starts without strokes
+      "change:image_id": () => {
+        sender.invalidate(); // strokes still being encoded belong to the old image
+        brush.reset(0, 0); // a new image starts without strokes
+      },
       "change:model": render,
       "change:models": render,
     }),

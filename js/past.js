@@ -1,6 +1,8 @@
 import { h } from "./dom.js";
-import { formatCents, formatUSD } from "./cost.js";
+import { createDrawer } from "./drawer.js";
+import { formatMoney } from "./money.js";
 import { createRequests, debounce, messages, send } from "./sync.js";
+import { thumbnail } from "./thumbs.js";
 
 // ---- pure logic ------------------------------------------------------------------------------
 
@@ -24,7 +26,7 @@ export function filterPast(items = [], query = "") {
 }
 
 export function pastLine(item) {
-  let cost = item.kind === "upload" ? null : formatCents(item.cost);
+  let cost = item.kind === "upload" ? null : formatMoney(item.cost);
   if (cost && item.images > 1) cost += ` for ${item.images} images`; // the cost is the whole call's
   return [item.model, cost, formatWhen(item.at)].filter(Boolean).join(" · ");
 }
@@ -36,15 +38,12 @@ export function pastLine(item) {
  * Opening one makes it the current image (ready for Edit); hiding one takes it out of this list
  * only — the ledger row stays, money is never forgotten.
  */
-export function createPast(model, cache) {
+export function createPast(model, cache, { ui } = {}) {
   const button = h("button", { type: "button", class: "pp-btn", "aria-expanded": "false", title: "Images from earlier sessions, from the store and the ledger" }, "Past images");
   const filter = h("input", { type: "search", class: "pp-past-filter", "aria-label": "Filter", placeholder: "Filter by prompt or model" });
   const list = h("ul", { class: "pp-past-list" });
   const empty = h("div", { class: "pp-muted" });
   const close = h("button", { type: "button", class: "pp-btn pp-btn-quiet", "aria-label": "Close" }, "✕");
-  // The drawer is in the document only while open, so its labels never shadow the settings'
-  // ("Images") for anyone finding controls by name.
-  const slot = h("div", { class: "pp-past-slot" });
   const el = h(
     "section",
     { class: "pp-past", "aria-label": "Past images" },
@@ -81,15 +80,20 @@ export function createPast(model, cache) {
   }
   const reload = debounce(() => load(), 300);
 
-  function thumb(sha) {
-    const img = h("img", { class: "pp-past-thumb", alt: "" });
-    const ready = cache.peek(sha, true);
-    if (ready) img.src = ready.url;
-    else cache.get(sha, true).then((e) => (img.src = e.url), () => {});
-    return img;
-  }
-
-  const isOpen = () => el.isConnected;
+  const drawer = createDrawer({
+    name: "past",
+    button,
+    panel: el,
+    close,
+    ui,
+    onOpen() {
+      loading = items.length === 0;
+      load();
+      render();
+      filter.focus({ preventScroll: true });
+    },
+  });
+  const isOpen = drawer.isOpen;
 
   function render() {
     if (!isOpen()) return;
@@ -102,8 +106,7 @@ export function createPast(model, cache) {
         const hide = h("button", { type: "button", class: "pp-btn pp-btn-small pp-btn-quiet", "aria-label": `Hide: ${item.prompt || item.id.slice(0, 8)}`, title: "Hide from this list (the ledger keeps the call)" }, "Hide");
         open.addEventListener("click", () => {
           send(model, messages.openPast(item.id));
-          toggle(false);
-          button.focus(); // the drawer (and the focused Open) is gone; focus goes back where it came from
+          drawer.shut();
         });
         hide.addEventListener("click", () => {
           items = items.filter((i) => i.id !== item.id);
@@ -113,8 +116,8 @@ export function createPast(model, cache) {
         });
         return h(
           "li",
-          { class: "pp-past-item", "data-id": item.id, title: [item.prompt, item.model, formatUSD(item.cost)].filter(Boolean).join("\n") },
-          thumb(item.id),
+          { class: "pp-past-item", "data-id": item.id, title: [item.prompt, item.model, formatMoney(item.cost)].filter(Boolean).join("\n") },
+          thumbnail(cache, item.id, "pp-past-thumb"),
           h("div", { class: "pp-past-text" }, h("div", { class: "pp-past-prompt" }, item.prompt || "(no prompt)"), h("div", { class: "pp-muted" }, pastLine(item))),
           h("div", { class: "pp-past-actions" }, open, hide),
         );
@@ -122,27 +125,6 @@ export function createPast(model, cache) {
     );
   }
 
-  function toggle(open = !isOpen()) {
-    button.setAttribute("aria-expanded", String(open));
-    if (!open) return el.remove();
-    slot.append(el);
-    loading = items.length === 0;
-    load();
-    render();
-    filter.focus({ preventScroll: true });
-  }
-
-  button.addEventListener("click", () => toggle());
-  close.addEventListener("click", () => {
-    toggle(false);
-    button.focus();
-  });
-  el.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") return;
-    event.stopPropagation(); // closing the drawer is all this Escape does
-    toggle(false);
-    button.focus();
-  });
   filter.addEventListener("input", () => {
     render(); // at once from what is loaded, then from the whole ledger
     reload();
@@ -150,9 +132,10 @@ export function createPast(model, cache) {
 
   return {
     button,
-    el: slot,
-    toggle,
+    el: drawer.slot,
+    toggle: drawer.toggle,
     dispose() {
+      drawer.dispose();
       reload.cancel();
       requests.dispose();
     },

@@ -1,4 +1,5 @@
 import { h, listen } from "./dom.js";
+import { currentModel } from "./models.js";
 import { asBytes, onMessage, setTraits, subscribe } from "./sync.js";
 
 /**
@@ -38,7 +39,7 @@ export function createPreviews({ model, stage, createURL = (b) => URL.createObje
 
   function renderSetting() {
     box.checked = model.get("previews") !== false;
-    const m = (model.get("models") || []).find((x) => x.id === model.get("model"));
+    const m = currentModel(model);
     setting.hidden = !m || !m.previews;
   }
 

@@ -99,7 +99,7 @@ function fillLinked(el, text) {
   );
 }
 
-export function createStatus(model) {
+export function createStatus(model, { ui } = {}) {
   const elapsed = h("span", { class: "pp-elapsed", "aria-live": "off" });
   const doing = h("span", { class: "pp-doing" }, "Working…");
   const cancel = h("button", { type: "button", class: "pp-btn", title: "Stop waiting for this call (Esc)" }, "Cancel");
@@ -222,6 +222,7 @@ export function createStatus(model) {
     const open = codePanel.hidden;
     codePanel.hidden = !open;
     showCode.setAttribute("aria-expanded", String(open));
+    ui?.set("drawer:code", open); // UI-only: which panels this view has open
   });
 
   const unsubscribe = subscribe(model, {

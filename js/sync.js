@@ -60,6 +60,7 @@ export const messages = {
   run: (action, prompt = undefined) => (prompt === undefined ? { kind: "run", action } : { kind: "run", action, prompt: String(prompt) }),
   cancel: () => ({ kind: "cancel" }),
   mask: () => ({ kind: "mask" }),
+  markup: () => ({ kind: "markup" }),
   upload: (name) => ({ kind: "upload", name: String(name || "image") }),
   fetch: (id, thumb = false, request = undefined) =>
     request === undefined ? { kind: "fetch", id, thumb: Boolean(thumb) } : { kind: "fetch", id, thumb: Boolean(thumb), request },

@@ -1,31 +1,12 @@
 import { h, keepingFocus, listen } from "./dom.js";
 import { createBrush, shortcut, stepSize, MIN_SIZE, MAX_SIZE } from "./brush.js";
+import { createPngSender } from "./pngsender.js";
 import { asBytes, createRequests, downloadName, messages, send, setTraits, subscribe } from "./sync.js";
+import { thumbnail } from "./thumbs.js";
 
-/**
- * Sends mask PNGs in commit order. A mask still being encoded when the image changes (or the
- * kernel clears the mask) belongs to the old image, so `invalidate()` drops it.
- */
+/** Sends the mask layer's PNGs in commit order (see pngsender.js). */
 export function createMaskSender(model, onError = () => {}) {
-  let chain = Promise.resolve();
-  let generation = 0;
-  return {
-    commit(blobPromise) {
-      const gen = generation;
-      const bytes = blobPromise ? Promise.resolve(blobPromise).then((blob) => blob.arrayBuffer()) : Promise.resolve(null);
-      bytes.catch(() => {});
-      chain = chain
-        .then(() => bytes)
-        .then((buffer) => {
-          if (gen === generation) send(model, messages.mask(), buffer ? [buffer] : []);
-        })
-        .catch(onError);
-      return chain;
-    },
-    invalidate() {
-      generation += 1;
-    },
-  };
+  return createPngSender(model, messages.mask, onError);
 }
 
 /** Which of the current turn's images to offer side by side; null when there is just one. */
@@ -152,10 +133,6 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     if (!pick) return choices.replaceChildren();
     keepingFocus(choices, "data-index", () => choices.replaceChildren(
       ...pick.images.map((sha, index) => {
-        const thumb = h("img", { alt: "" });
-        const ready = cache.peek(sha, true);
-        if (ready) thumb.src = ready.url;
-        else cache.get(sha, true).then((e) => (thumb.src = e.url), () => {});
         return h(
           "button",
           {
@@ -166,7 +143,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
             "data-index": index,
             onclick: () => setTraits(model, { current: { turn: pick.turn, index } }),
           },
-          thumb,
+          thumbnail(cache, sha, "pp-choice-thumb"),
         );
       }),
     ));

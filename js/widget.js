@@ -13,6 +13,7 @@ import { createCompare } from "./compare.js";
 import { createPreviews } from "./previews.js";
 import { createMarkup } from "./markup.js";
 import { createImageCache, messages, send } from "./sync.js";
+import { createUiState } from "./ui.js";
 
 /**
  * anywidget entry. Styles ship inside the bundle and are injected under the widget root, so
@@ -20,19 +21,20 @@ import { createImageCache, messages, send } from "./sync.js";
  */
 function render({ model, el }) {
   const root = h("div", { class: "promptpaint", tabindex: "-1" });
+  const ui = createUiState(); // this view's own state: open drawers, the markup tool
   const cache = createImageCache(model);
-  const status = createStatus(model);
+  const status = createStatus(model, { ui });
   const controls = createControls(model);
   const caption = createCaption(model);
   const viewer = createViewer({ model, cache, root, caption: caption.el, report: status.report });
   const history = createHistory(model, cache);
   const cost = createCostPanel(model);
-  const past = createPast(model, cache);
-  const compare = createCompare(model, cache, { promptText: controls.promptText });
+  const past = createPast(model, cache, { ui });
+  const compare = createCompare(model, cache, { promptText: controls.promptText, flush: controls.flush, ui });
   const upload = createUpload({ model, root, dropTarget: viewer.stage, report: status.report });
   const previews = createPreviews({ model, stage: viewer.stage });
   const markup = createMarkup({ model, frame: viewer.frame, img: viewer.img, maskCanvas: viewer.maskCanvas,
-    toolbar: viewer.toolbar, report: status.report });
+    toolbar: viewer.toolbar, report: status.report, ui });
 
   // Side column (settings, prompt, actions, cost) beside the image on a wide cell, stacked on a
   // narrow one: on a laptop the prompt, the image, Edit and the cost then fit one screen.

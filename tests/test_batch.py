@@ -15,7 +15,7 @@ from PIL import Image
 import promptpaint as pp
 from fakeserver import GEMINI_KEY, OPENAI_KEY, colour_for
 from helpers import check_each_line_booked_once, collect_in_two_processes_at_once
-from promptpaint.providers import gemini_batch
+from promptpaint.providers.gemini import batch as gemini_batch
 
 GEMINI = "gemini-3.1-flash-image"
 
@@ -307,7 +307,7 @@ def test_batches_needs_a_key_to_reach_the_provider(fast, monkeypatch):
 
 
 def test_a_line_answered_with_unreadable_image_data_keeps_counting(fast, monkeypatch):
-    from promptpaint.providers import openai_batch
+    from promptpaint.providers.openai import batch as openai_batch
 
     real = openai_batch.answer_from
 
@@ -386,7 +386,9 @@ def test_a_collection_that_died_halfway_is_finished_by_the_next_on_the_same_rows
     assert pp.ledger().spent() > fast.bill_total()  # the job and the half-booked line still count
     later = pp.batches(api_key=GEMINI_KEY)[0]
     assert all(isinstance(r, pp.Cancelled) for r in later.results()[1:2])  # claimed moments ago: left alone
-    monkeypatch.setattr(batch, "STALE_CLAIM", 0.0)  # ... until the claim is old
+    from promptpaint.ledger import batches as batch_tables
+
+    monkeypatch.setattr(batch_tables, "STALE_CLAIM", 0.0)  # ... until the claim is old
     results = pp.batches(api_key=GEMINI_KEY)[0].results()
     assert [type(r) for r in results] == [pp.Result] * 3
     assert len([r for r in ledger_rows() if r["kind"] == "generate"]) == 3  # the dead one's row was reused

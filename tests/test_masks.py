@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from promptpaint import InvalidRequest, masks
+from promptpaint.providers.openai import masks as openai_masks
 
 
 def test_masks_from_arrays_images_and_png_bytes_agree():
@@ -33,7 +34,7 @@ def test_mask_is_rescaled_to_the_image_but_not_reshaped():
 def test_openai_mask_is_rgba_with_alpha_zero_where_painted():
     m = Image.new("L", (8, 8), 0)
     m.putpixel((2, 3), 255)
-    png = Image.open(io.BytesIO(masks.openai_mask_png(m)))
+    png = Image.open(io.BytesIO(openai_masks.mask_png(m)))
     assert png.format == "PNG" and png.mode == "RGBA" and png.size == (8, 8)
     assert png.getpixel((2, 3))[3] == 0
     assert png.getpixel((0, 0))[3] == 255

@@ -82,7 +82,7 @@ def test_resume_reopens_the_last_sessions_history_as_it_was():
                    "s = pp.Studio('offline'); s.generate('a lighthouse', seed=3)\n"
                    "s.edit('make it night'); s.current = {'turn': 1, 'index': 0}\n"
                    "s.edit('add fog instead'); s.current = {'turn': 2, 'index': 0}")
-    from promptpaint import past
+    from promptpaint.studio import past
     saved = json.loads((past.folder() / "last-session.json").read_text())
     studio = pp.Studio("offline", resume=True)
     assert [(t["id"], t["parent"], t["prompt"]) for t in studio.turns] == [
@@ -107,7 +107,7 @@ def test_resume_with_nothing_saved_is_an_empty_studio():
 
 
 def test_a_damaged_entry_in_the_saved_session_costs_only_itself():
-    from promptpaint import past
+    from promptpaint.studio import past
     earlier_kernel("s = pp.Studio('offline'); s.generate('one'); s.edit('two'); s.edit('three')")
     path = past.folder() / "last-session.json"
     saved = json.loads(path.read_text())

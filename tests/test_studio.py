@@ -398,9 +398,9 @@ def test_a_retried_rate_limit_is_shown_while_it_waits_and_cleared_after(fake, mo
 
 
 def test_a_studio_replaced_by_a_newer_one_from_the_same_cell_refuses_runs(offline, monkeypatch):
-    import promptpaint.studio as studio_module
+    from promptpaint.studio import reruns
     run = ["run-1"]
-    monkeypatch.setattr(studio_module, "_cell_run", lambda: ("cell-7", run[0]))
+    monkeypatch.setattr(reruns, "cell_run", lambda: ("cell-7", run[0]))
     old, beside = pp.Studio("offline"), pp.Studio("offline")  # one run of a cell may make two
     old_front = Front(old)
     assert old.closed == beside.closed == ""
@@ -798,3 +798,39 @@ def test_a_cancelled_comparison_finishing_late_leaves_the_newer_grid_alone(fake,
     assert [c["status"] for c in studio.compare["cells"]] == ["ok", "ok"]
     assert [c["quality"] for c in studio.compare["cells"]] == ["high", "high"]
     assert sorted(t["prompt"] for t in studio.turns) == ["a quick fox", "a quick fox", "a slow fox"]
+
+
+def test_every_request_id_gets_one_answer_even_from_a_message_without_a_reply_of_its_own(offline):
+    studio, front = offline
+    front.msg({"kind": "hide_past", "id": "../" * 30, "request": 11})  # refused: the drawer still hears back
+    (reply, buffers), = front.sent
+    assert reply["kind"] == "past" and reply["request"] == 11 and reply["items"] == [] and buffers == []
+    assert "64 hexadecimal" in reply["error"] and "64 hexadecimal" in studio.error["message"]
+    front.sent.clear()
+    front.msg({"kind": "run", "action": "generate", "prompt": "", "request": "r1"})
+    (ack, _), = front.sent
+    assert ack["kind"] == "ack" and ack["of"] == "run" and ack["request"] == "r1" and "prompt" in ack["error"]
+    front.sent.clear()
+    front.msg({"kind": "cancel"})  # no request id: nothing to answer
+    assert front.sent == []
+
+
+def test_the_session_facade_and_the_old_import_paths_need_no_widget_library():
+    code = ("import sys; from promptpaint.studio import Session; from promptpaint.session import Session as Old; "
+            "from promptpaint import past, compare; assert Old is Session; "
+            "print(sorted(m for m in ('ipywidgets', 'anywidget') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert pp.Studio is __import__("promptpaint.studio", fromlist=["Studio"]).Studio
+
+
+def test_every_message_kind_the_kernel_handles_is_in_the_protocol_document():
+    from pathlib import Path
+
+    from promptpaint.studio.protocol import MESSAGES
+
+    doc = (Path(__file__).parents[1] / "docs" / "widget-protocol.md").read_text(encoding="utf-8")
+    missing = [kind for kind in MESSAGES if f'{{"kind": "{kind}"' not in doc]
+    assert missing == []
+    for method, _reply in MESSAGES.values():
+        assert callable(getattr(pp.Studio, method)), method

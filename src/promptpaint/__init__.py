@@ -48,16 +48,10 @@ def batches(**kw):
 
 def __getattr__(name: str):
     if name == "__version__":
-        # pyproject.toml is the one place the version is written; the installed metadata carries it.
-        # Read on first use: importlib.metadata alone would add ~35 ms to every `import promptpaint`.
-        from importlib import metadata
+        from .version import version
 
-        try:
-            version = metadata.version("promptpaint")
-        except metadata.PackageNotFoundError:  # a source tree that was never installed
-            version = "0+unknown"
-        globals()["__version__"] = version
-        return version
+        globals()["__version__"] = version()
+        return globals()["__version__"]
     if name == "Studio":
         from .studio import Studio
 

@@ -25,14 +25,15 @@ from . import config, errors, pricing, registry
 from .errors import AuthError, BudgetExceeded, Cancelled, InvalidRequest, PromptpaintError, Refused, Timeout
 from .ledger import Attempt, Ledger, ledger as default_ledger
 from .clock import utc_now
+from .plan import Request
 from .progress import bar as progress_bar
 from .providers import batchwire
 from .registry import Price, UnknownPriceWarning
+from .result import Result
 from .store import ImageStore
+from .ledger.batches import HELD_BY_JOB, JOB_COLUMNS, LINE_COLUMNS, STALE_CLAIM, Records  # noqa: F401  (old paths)
 
 KEY = "pp-{}"
-STALE_CLAIM = 600.0  # a line left "booking" this long was left by a collection that died
-HELD_BY_JOB = "held by the job"  # a booked line's claim: its worst case is held on the job's row
 
 def batch_price(model, day: dt.date) -> Price | None:
     """The model's Batch API price row in force on ``day`` (models.json ``batch_prices``)."""
@@ -60,95 +61,10 @@ def _public_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-JOB_COLUMNS = ("id", "provider", "model", "base_url", "name", "created", "state", "kind", "params", "prompts",
-               "inputs", "price", "worst", "price_version", "budget", "user", "reserve_row", "collected")
-LINE_COLUMNS = ("job", "idx", "status", "claim", "claimed_at", "ledger_row", "images", "usage", "cost", "text",
-                "request_id", "error_type", "error")
-
-
-def _names(columns) -> str:
-    return ", ".join(f'"{c}"' for c in columns)  # "user" is a keyword in PostgreSQL
-
-
-class Records:
-    """The batch tables (migration 5), read and written through the ledger's own connections, so
-    they live wherever its calls do: the SQLite file, or the class's PostgreSQL schema."""
-
-    def __init__(self, ledger: Ledger):
-        if not (hasattr(ledger, "_read") and hasattr(ledger, "_write")):
-            raise InvalidRequest(f"Batch jobs are recorded in the ledger's own tables, and {type(ledger).__name__} "
-                                 "has none. Use the default ledger (SQLite) or a PostgreSQL one, or pp.Sweep.")
-        self._read, self._write = ledger._read, ledger._write
-        self._jobs = getattr(ledger, "_tables", "") + "batch_jobs"
-        self._lines = getattr(ledger, "_tables", "") + "batch_lines"
-
-    def add(self, job: dict) -> None:
-        self._write(f"INSERT INTO {self._jobs} ({_names(job)}) VALUES ({', '.join('?' * len(job))})",
-                    list(job.values()))
-
-    def jobs(self, job_id: str | None = None, *, user: str | None = None) -> list[dict]:
-        """The job ``job_id``, else every job (of ``user`` only, if given), newest first."""
-        select = f"SELECT {_names(JOB_COLUMNS)} FROM {self._jobs}"
-        if job_id is not None:
-            rows = self._read(select + " WHERE id = ?", (job_id,))
-        elif user is not None:
-            rows = self._read(select + ' WHERE "user" = ? ORDER BY created DESC', (user,))
-        else:
-            rows = self._read(select + " ORDER BY created DESC")
-        return [dict(zip(JOB_COLUMNS, r)) for r in rows]
-
-    def update(self, job_id: str, **values) -> None:
-        self._write(f"UPDATE {self._jobs} SET {', '.join(f'{_names([k])} = ?' for k in values)} WHERE id = ?",
-                    [*values.values(), job_id])
-
-    def lines(self, job_id: str) -> dict[int, dict]:
-        rows = self._read(f"SELECT {_names(LINE_COLUMNS)} FROM {self._lines} WHERE job = ?", (job_id,))
-        return {r[1]: dict(zip(LINE_COLUMNS, r)) for r in rows}
-
-    def claim_line(self, job_id: str, idx: int, **values) -> bool:
-        """Record a line only if no one has: two sessions collecting one job book each line once
-        (the (job, idx) key decides, in one statement, on either backend)."""
-        values = {"job": job_id, "idx": idx, **values}
-        return self._write(f"INSERT INTO {self._lines} ({_names(values)}) VALUES ({', '.join('?' * len(values))})"
-                           " ON CONFLICT (job, idx) DO NOTHING", list(values.values())) == 1
-
-    def take_over(self, job_id: str, idx: int, claim: str) -> dict | None:
-        """The line for ``claim`` if it is free or its claim went stale, else None (someone is on it)."""
-        if self.claim_line(job_id, idx, status="booking", claim=claim, claimed_at=time.time()):
-            return {"ledger_row": None}
-        if self._write(f"UPDATE {self._lines} SET claim = ?, claimed_at = ? WHERE job = ? AND idx = ?"
-                       " AND status = 'booking' AND (claimed_at IS NULL OR claimed_at < ?)",
-                       (claim, time.time(), job_id, idx, time.time() - STALE_CLAIM)) != 1:
-            return None
-        return self.lines(job_id)[idx]
-
-    def update_line(self, job_id: str, idx: int, **values) -> None:
-        self._write(f"UPDATE {self._lines} SET {', '.join(f'{_names([k])} = ?' for k in values)}"
-                    " WHERE job = ? AND idx = ?", [*values.values(), job_id, idx])
-
-    def put_line(self, job_id: str, idx: int, **values) -> None:
-        values = {"job": job_id, "idx": idx, **values}
-        changes = ", ".join(f"{_names([k])} = excluded.{_names([k])}" for k in values if k not in ("job", "idx"))
-        self._write(f"INSERT INTO {self._lines} ({_names(values)}) VALUES ({', '.join('?' * len(values))})"
-                    f" ON CONFLICT (job, idx) DO UPDATE SET {changes}", list(values.values()))
-
-
 def _wire(provider: str, api_key: str, base_url: str):
     from .providers import provider_class
-    from .redact import register
-    from .transport import Transport
 
-    register(api_key)  # scrubbed from every message from here on, as a Client does with its key
-    cls = provider_class(provider)
-    transport = Transport(provider, (api_key,), cls.classify, cls.retry_delay)
-    if provider == "openai":
-        from .providers.openai_batch import OpenAIBatches
-        return OpenAIBatches(transport, api_key, base_url)
-    if provider == "gemini":
-        from .providers.gemini_batch import GeminiBatches
-        return GeminiBatches(transport, api_key, base_url)
-    raise InvalidRequest(f"{provider} has no Batch API: use pp.Sweep or a loop of generate() calls.",
-                         param="provider")
+    return provider_class(provider).batch_api(api_key, base_url)
 
 
 def submit(client, prompts, *, images=None, name: str | None = None, params: dict) -> "BatchJob":
@@ -170,23 +86,22 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
             raise InvalidRequest(f"images= needs one entry per prompt: {len(prompts)} prompts, "
                                  f"{len(images)} images.", param="images")
         per_line = [[] if i is None else list(i) if isinstance(i, (list, tuple)) else [i] for i in images]
-    calls = [client._prepare(kind, p, inputs, None, params, None, None)[0]
-             for p, inputs in zip(prompts, per_line)]
-    provider = client._provider
-    wire = _wire(client.provider_name, provider._key, provider.base_url)
+    provider = client.connection
+    wire = provider.batches()  # InvalidRequest for a provider without a Batch API
+    price = client.price or batch_price(client.model, utc_now().date())
+    # Each line checked and bounded at batch prices; under a cap, a line nothing bounds refuses the job here.
+    plans = [client.plan(Request(kind, p, inputs, params=params), price=price) for p, inputs in zip(prompts, per_line)]
+    calls = [p.call for p in plans]
     for i, call in enumerate(calls):
         wire.line(client.model, KEY.format(i), call)  # refuses what this Batch API cannot take, before spending
-
-    price = client.price or batch_price(client.model, utc_now().date())
-    caps = client._caps()
-    # Each line's worst case at batch prices; under a cap, a line nothing bounds refuses the job here.
-    worst = [client._reservation(c, price, caps) for c in calls]
+    worst = [p.worst for p in plans]
     total = None if any(w is None for w in worst) else sum(worst, Decimal(0))
     checked = calls[0].params
+    caps = plans[0].caps
     records = Records(client.ledger)
     attempt = Attempt(provider=client.provider_name, model=client.model.id, kind="batch",
                       prompt=f"batch of {len(prompts)}: {prompts[0][:80]}", params=checked,
-                      price_version=price.version if price else None, budget=client._budget_id)
+                      price_version=price.version if price else None, budget=client.budget_id)
     row = client.ledger.reserve(attempt, total, caps)  # BudgetExceeded here: nothing uploaded
     name = name or f"promptpaint-{uuid.uuid4().hex[:10]}"
     try:
@@ -205,7 +120,7 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
                  "prompts": json.dumps(prompts), "inputs": json.dumps([len(c.images) for c in calls]),
                  "price": _price_row(price), "worst": json.dumps([None if w is None else str(w) for w in worst]),
                  "price_version": price.version if price else None,
-                 "budget": client._budget_id, "user": attempt.user, "reserve_row": row, "collected": 0})
+                 "budget": client.budget_id, "user": attempt.user, "reserve_row": row, "collected": 0})
     job = BatchJob(records.jobs(remote.id)[0], client.ledger, client.store, wire=wire, records=records)
     job.remote = remote
     return job
@@ -441,8 +356,6 @@ class BatchJob:
         return self.ledger.reserve(attempt, Decimal(0), []), False
 
     def _entry(self, idx: int, line: dict | None):
-        from .client import Result
-
         if line is None or line["status"] == "booking":
             return Cancelled(f"Line {idx} of batch {self.id} has not been collected.", provider=self.provider)
         cost = Decimal(line["cost"]) if line["cost"] is not None else None

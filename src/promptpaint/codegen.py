@@ -14,7 +14,7 @@ import pprint
 import secrets
 import shlex
 
-from .providers import all_providers
+from .providers import all_providers, provider_class
 from .providers.base import Wire
 from .redact import redact_url
 
@@ -31,16 +31,18 @@ class _File:
         return f"b64({self.name!r})"
 
 
-def _with_files(body: dict) -> tuple[dict, list[str]]:
+def _shapes(w: Wire):
+    """The provider that made ``w``: it knows where its body holds images and its answer the image."""
+    return provider_class(w.provider)
+
+
+def _with_files(w: Wire) -> tuple[dict, list[str]]:
     """The body with inline image data replaced by _File markers; the file names in order."""
-    body = copy.deepcopy(body)
+    body = copy.deepcopy(w.json or {})
     names = []
-    for turn in body.get("contents", []):
-        for part in turn.get("parts", []):
-            inline = part.get("inlineData")
-            if inline and "data" in inline:
-                names.append(f"image-{len(names)}.png")
-                inline["data"] = _File(names[-1])
+    for inline in _shapes(w).inline_images(body):
+        names.append(f"image-{len(names)}.png")
+        inline["data"] = _File(names[-1])
     return body, names
 
 
@@ -54,9 +56,9 @@ def _header(k: str, v: str) -> str:
     return f"  -H {shlex.quote(f'{k}: {v}')}"
 
 
-def _json_on_stdin(body: dict) -> str:
-    """A shell command that prints ``body`` as JSON, base64-encoding each image file in place."""
-    body, names = _with_files(body)
+def _json_on_stdin(w: Wire) -> str:
+    """A shell command that prints ``w``'s body as JSON, base64-encoding each image file in place."""
+    body, names = _with_files(w)
     token = secrets.token_hex(8)  # user text cannot contain a marker it cannot guess
     text = json.dumps(body, indent=2, default=lambda f: f"{token}:{f.name}")
     steps = []
@@ -77,13 +79,11 @@ def curl(w: Wire) -> str:
     if w.form is not None:
         lines += [f"  -F {shlex.quote(f'{field}=@{name}')}" for field, name in w.files or []]
         lines += [f"  --form-string {shlex.quote(f'{k}={v}')}" for k, v in w.form.items()]
-        lines.append("  | jq -r '.data[0].b64_json' | base64 --decode > out.png")
+        lines.append(f"  | {_shapes(w).snippet_curl_output}")
         return " \\\n".join(lines)
     lines.append("  --data-binary @-")
-    lines.append("  | jq -r '.data[0].b64_json' | base64 --decode > out.png" if "/images/" in w.url
-                 else "  | jq -r '.candidates[0].content.parts[] | select(.inlineData) | .inlineData.data'"
-                      " | head -n1 | base64 --decode > out.png")
-    return _json_on_stdin(w.json or {}) + " \\\n  | " + " \\\n".join(lines)
+    lines.append(f"  | {_shapes(w).snippet_curl_output}")
+    return _json_on_stdin(w) + " \\\n  | " + " \\\n".join(lines)
 
 
 def python(w: Wire) -> str:
@@ -113,22 +113,14 @@ def python(w: Wire) -> str:
                   f"    headers={head},",
                   f"    data={w.form!r},",
                   f"    files=[{files}], timeout=600)",
-                  "resp.raise_for_status()",
-                  "open('out.png', 'wb').write(base64.b64decode(resp.json()['data'][0]['b64_json']))"]
+                  "resp.raise_for_status()", *_shapes(w).snippet_python_output]
         return "\n".join(lines)
-    body, names = _with_files(w.json or {})
+    body, names = _with_files(w)
     text = pprint.pformat(body, indent=2, width=90, sort_dicts=False)
     if names:
         lines += ["def b64(path):", "    return base64.b64encode(open(path, 'rb').read()).decode()", ""]
     lines += [f"body = {text}", f"resp = requests.post({url!r}, headers={head}, json=body, timeout=600)",
-              "resp.raise_for_status()"]
-    if "/images/" in w.url:
-        lines.append("open('out.png', 'wb').write(base64.b64decode(resp.json()['data'][0]['b64_json']))")
-    else:
-        lines += ["for part in resp.json()['candidates'][0]['content']['parts']:",
-                  "    if 'inlineData' in part:",
-                  "        open('out.png', 'wb').write(base64.b64decode(part['inlineData']['data']))",
-                  "    elif 'text' in part:", "        print(part['text'])"]
+              "resp.raise_for_status()", *_shapes(w).snippet_python_output]
     return "\n".join(lines)
 
 

@@ -5,7 +5,8 @@ time, promptpaint version) inside the file, added to the stored bytes without re
 
 - PNG: a ``parameters`` text chunk in the one-paragraph form other image tools already read and
   show, plus an ``iTXt`` chunk ``promptpaint`` holding the story as JSON;
-- JPEG: an XMP packet (APP1) and an EXIF ``UserComment`` with the same paragraph;
+- JPEG: an XMP packet (APP1; a long one split into extended XMP segments, see ``xmp.py``) and an
+  EXIF ``UserComment`` with the same paragraph (cut to the 64 KB an EXIF segment holds);
 - WebP: the same XMP and EXIF as RIFF chunks (an extended ``VP8X`` header is added if needed).
 
 An image that carries a C2PA manifest (a PNG ``caBX`` chunk, JUMBF in a JPEG APP11 segment or a
@@ -13,41 +14,46 @@ WebP ``C2PA`` chunk) is signed over its bytes: adding anything would break the s
 written byte for byte, and its story goes to a sidecar ``<file name>.json`` beside it.
 
 ``provenance()`` reads the story back from the embedded metadata, else from the sidecar, else
-from the ledger, by the sha256 of the file's bytes (the image as the provider sent it).
+from the ledger, by the sha256 of the file's bytes (the image as the provider sent it). Files may
+be hostile: reading is bounded (``READ_LIMIT``) and linear, and whatever cannot be read is a
+``ProvenanceNotice`` and None, never an exception (the container walkers are in ``imagefile.py``).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import re
-import struct
+import sys
 import warnings
-import zlib
 from decimal import Decimal
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from PIL import Image
 
+from . import xmp
 from .errors import InvalidRequest
+from .imagefile import (JPEG_SEGMENT_MAX, Malformed, jpeg_segment, jpeg_segments, jpeg_with,
+                        png_chunks, png_crc_ok, png_itxt_chunk, png_text, png_text_chunk, png_with,
+                        riff_chunks, webp_with)
 from .store import sha256, sniff
 
-KEY = "promptpaint"                    # PNG iTXt keyword and XMP property holding the JSON story
-XMP_NS = "https://promptpaint.dev/ns/1.0/"
-_XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
-_PNG_SIG = b"\x89PNG\r\n\x1a\n"
+KEY = xmp.KEY                          # PNG iTXt keyword and XMP property holding the JSON story
+XMP_NS = xmp.NS
 FORMATS = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".webp": "webp"}
+# The most any one metadata block may hold when read back (inflated text chunk, XMP packet,
+# sidecar): a story is a few KB; a hostile file must not make a reader allocate a gigabyte.
+READ_LIMIT = 16 << 20
 
 
 class ProvenanceNotice(UserWarning):
-    """The story went to a sidecar file, because the image itself must stay byte-identical."""
+    """Something about an image's story to know: it went to a sidecar file (the image must stay
+    byte-identical), or the metadata a file carries could not be read and was ignored (and why)."""
 
 
 # -- the story --------------------------------------------------------------------------------
 def story(result, index: int = 0) -> dict:
     """The JSON-able account of how ``result``'s image ``index`` was made."""
-    from . import __version__
+    from .version import version
 
     params = dict(result.params or {})
     return {
@@ -62,7 +68,7 @@ def story(result, index: int = 0) -> dict:
         "request_id": result.request_id,
         "image": result.ids[index],
         "created": getattr(result, "created", None),
-        "promptpaint": __version__,
+        "promptpaint": version(),
     }
 
 
@@ -114,15 +120,29 @@ def embed(data: bytes, s: dict) -> bytes:
     """``data`` (PNG, JPEG or WebP bytes) with the story added; pixels are not re-encoded."""
     kind = sniff(data)
     text = parameters_text(s)
-    blob = json.dumps(s, default=str, ensure_ascii=False)
+    blob = xmp.story_json(s)
+    _fits(len(blob.encode("utf-8")))  # before building anything; XML escapes can only add to it
     if kind == "png":
-        return _png_with(data, [_png_text("parameters", text), _png_itxt(KEY, blob)])
+        return png_with(data, [png_text_chunk("parameters", text), png_itxt_chunk(KEY, blob)])
     if kind == "jpg":
-        return _jpeg_with(data, [b"\xff\xe1" + _seglen(_XMP_HEADER + _xmp(text, blob)),
-                                 b"\xff\xe1" + _seglen(_exif(text))])
+        app1 = xmp.jpeg_payloads(text, blob)
+        _fits(sum(map(len, app1[1:])) or len(app1[0]))
+        exif = _exif(text, limit=JPEG_SEGMENT_MAX)  # EXIF cannot span segments: its paragraph is cut
+        return jpeg_with(data, [jpeg_segment(0xE1, p) for p in (*app1[:1], exif, *app1[1:])])
     if kind == "webp":
-        return _webp_with(data, {b"EXIF": _exif(text)[6:], b"XMP ": _xmp(text, blob)})
+        packet = xmp.packet(text, blob)
+        _fits(len(packet))
+        return webp_with(data, {b"EXIF": _exif(text)[6:], b"XMP ": packet})
     raise InvalidRequest("Only PNG, JPEG and WebP images can carry their story.", param="path")
+
+
+def _fits(size: int) -> None:
+    """Refuse to write what ``read_embedded`` would refuse to read back."""
+    if size > READ_LIMIT:
+        raise InvalidRequest(
+            f"This image's story takes {size / 2**20:.1f} MiB, more than the {READ_LIMIT >> 20} MiB "
+            "an image's metadata may hold for pp.provenance() to read it back: shorten the prompt "
+            "or the parameters.", param="prompt")
 
 
 def sidecar_path(path: Path) -> Path:
@@ -140,154 +160,135 @@ def _convert(data: bytes, target: str) -> bytes:
     return buf.getvalue()
 
 
-def _png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+def _exif(text: str, limit: int | None = None) -> bytes:
+    """``Exif\\0\\0`` + TIFF with UserComment (how image tools read a JPEG's parameters), the
+    paragraph cut short with "…" when the whole must fit in ``limit`` bytes."""
+    def build(units: bytes) -> bytes:
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0x9286] = b"UNICODE\0" + units
+        out = exif.tobytes()
+        return out if out.startswith(b"Exif\0\0") else b"Exif\0\0" + out
 
-
-def _png_text(keyword: str, text: str) -> bytes:
-    try:
-        return _png_chunk(b"tEXt", keyword.encode("latin-1") + b"\0" + text.encode("latin-1"))
-    except UnicodeEncodeError:  # tEXt is Latin-1 only; a prompt in another script goes as iTXt
-        return _png_itxt(keyword, text)
-
-
-def _png_itxt(keyword: str, text: str) -> bytes:
-    return _png_chunk(b"iTXt", keyword.encode("latin-1") + b"\0\0\0\0\0" + text.encode("utf-8"))
-
-
-def _png_chunks(data: bytes):
-    pos = 8
-    while pos + 8 <= len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
-        yield kind, data[pos + 8:pos + 8 + length], pos
-        pos += 12 + length
-
-
-def _png_with(data: bytes, chunks: list[bytes]) -> bytes:
-    """Insert ``chunks`` just before IEND (text chunks may sit anywhere after IHDR)."""
-    for kind, _, pos in _png_chunks(data):
-        if kind == b"IEND":
-            return data[:pos] + b"".join(chunks) + data[pos:]
-    raise InvalidRequest("The PNG has no end chunk: it is cut off.", param="image")
-
-
-def _seglen(payload: bytes) -> bytes:
-    if len(payload) + 2 > 0xFFFF:
-        raise InvalidRequest("The story is too long for a JPEG segment (64 KB).", param="prompt")
-    return struct.pack(">H", len(payload) + 2) + payload
-
-
-def _jpeg_segments(data: bytes):
-    """(marker, payload, start) of each segment before the image data."""
-    pos = 2
-    while pos + 4 <= len(data) and data[pos] == 0xFF:
-        marker = data[pos + 1]
-        if marker == 0xDA:  # start of scan: entropy-coded data follows
-            return
-        (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
-        yield marker, data[pos + 4:pos + 2 + length], pos
-        pos += 2 + length
-
-
-def _jpeg_with(data: bytes, segments: list[bytes]) -> bytes:
-    """Insert APP segments after SOI and any JFIF APP0 (EXIF readers expect them early)."""
-    at = 2
-    for marker, _, pos in _jpeg_segments(data):
-        if marker != 0xE0:
-            break
-        at = pos + 2 + struct.unpack(">H", data[pos + 2:pos + 4])[0]
-    return data[:at] + b"".join(segments) + data[at:]
-
-
-def _riff_chunks(data: bytes):
-    pos = 12
-    while pos + 8 <= len(data):
-        kind = data[pos:pos + 4]
-        (length,) = struct.unpack("<I", data[pos + 4:pos + 8])
-        yield kind, data[pos + 8:pos + 8 + length]
-        pos += 8 + length + (length & 1)
-
-
-def _riff_chunk(kind: bytes, body: bytes) -> bytes:
-    return kind + struct.pack("<I", len(body)) + body + (b"\0" if len(body) & 1 else b"")
-
-
-def _webp_with(data: bytes, extra: dict[bytes, bytes]) -> bytes:
-    """Add EXIF/XMP chunks, turning a simple WebP into the extended form (VP8X) that holds them."""
-    chunks = list(_riff_chunks(data))
-    if chunks and chunks[0][0] == b"VP8X":
-        flags = bytearray(chunks[0][1])
-        chunks = chunks[1:]
-    else:
-        im = Image.open(io.BytesIO(data))
-        w, h = im.size
-        flags = bytearray(struct.pack("<I", 0x10 if "A" in im.getbands() else 0)
-                          + (w - 1).to_bytes(3, "little") + (h - 1).to_bytes(3, "little"))
-    flags[0] |= (0x08 if b"EXIF" in extra else 0) | (0x04 if b"XMP " in extra else 0)
-    chunks = [(k, v) for k, v in chunks if k not in extra]  # EXIF and XMP go last, in that order
-    body = _riff_chunk(b"VP8X", bytes(flags)) + b"".join(_riff_chunk(k, v) for k, v in chunks)
-    body += b"".join(_riff_chunk(k, v) for k, v in extra.items())
-    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body
-
-
-def _xmp(text: str, blob: str) -> bytes:
-    return (
-        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        f'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:pp="{XMP_NS}">'
-        f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(text)}</rdf:li></rdf:Alt></dc:description>'
-        f'<pp:{KEY}>{escape(blob)}</pp:{KEY}>'
-        '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode("utf-8")
-
-
-def _exif(text: str) -> bytes:
-    """``Exif\\0\\0`` + TIFF with UserComment (how image tools read a JPEG's parameters)."""
-    exif = Image.Exif()
-    exif.get_ifd(0x8769)[0x9286] = b"UNICODE\0" + text.encode("utf-16-be")
-    out = exif.tobytes()
-    return out if out.startswith(b"Exif\0\0") else b"Exif\0\0" + out
+    units = text.encode("utf-16-be", "surrogatepass")
+    out = build(units)
+    if limit is not None and len(out) > limit:
+        keep = (len(units) - (len(out) - limit) - 2) & ~1  # room for the "…"
+        if 0xD800 <= int.from_bytes(units[keep - 2:keep], "big") < 0xDC00:
+            keep -= 2  # do not split a surrogate pair
+        out = build(units[:keep] + "…".encode("utf-16-be"))
+    return out
 
 
 # -- C2PA -------------------------------------------------------------------------------------
 def has_c2pa(data: bytes) -> bool:
     """True when ``data`` carries a C2PA manifest store (PNG caBX, JPEG APP11 JUMBF, WebP C2PA)."""
     kind = sniff(data)
-    if kind == "png":
-        return any(k == b"caBX" for k, _, _ in _png_chunks(data))
-    if kind == "jpg":
-        return any(m == 0xEB and p[:2] == b"JP" for m, p, _ in _jpeg_segments(data))
-    if kind == "webp":
-        return any(k == b"C2PA" for k, _ in _riff_chunks(data))
+    try:
+        if kind == "png":
+            return any(k == b"caBX" for k, _, _ in png_chunks(data))
+        if kind == "jpg":
+            return any(m == 0xEB and p[:2] == b"JP" for m, p, _ in jpeg_segments(data))
+        if kind == "webp":
+            return any(k == b"C2PA" for k, _ in riff_chunks(data))
+    except Malformed:  # damaged before any manifest was seen: there is no signature to keep intact
+        return False
     return False
 
 
 # -- reading ----------------------------------------------------------------------------------
 def read_embedded(data: bytes) -> dict | None:
-    """The story embedded in PNG, JPEG or WebP bytes, or None."""
+    """The story embedded in PNG, JPEG or WebP bytes, or None.
+
+    Hostile or damaged files get None and a ``ProvenanceNotice`` saying what is wrong, never an
+    exception: lengths are checked against the file, compressed text is inflated only up to
+    ``READ_LIMIT``, XMP is parsed in one linear pass.
+    """
     kind = sniff(data)
-    if kind == "png":
-        for k, body, _ in _png_chunks(data):
-            if k == b"iTXt" and body.startswith(KEY.encode() + b"\0"):
-                rest = body[len(KEY) + 1:]
-                compressed, _method = rest[0], rest[1]
-                rest = rest[2:]
-                _lang, _, rest = rest.partition(b"\0")
-                _tkey, _, text = rest.partition(b"\0")
-                return json.loads(zlib.decompress(text) if compressed else text)
+    reader = {"png": _png_story, "jpg": _jpeg_story, "webp": _webp_story}.get(kind)
+    if reader is None:
         return None
-    xmp = None
-    if kind == "jpg":
-        xmp = next((p[len(_XMP_HEADER):] for m, p, _ in _jpeg_segments(data)
-                    if m == 0xE1 and p.startswith(_XMP_HEADER)), None)
-    elif kind == "webp":
-        xmp = next((v for k, v in _riff_chunks(data) if k == b"XMP "), None)
-    if xmp:
-        m = re.search(rf"<pp:{KEY}>(.*?)</pp:{KEY}>".encode(), xmp, re.S)
-        if m:
-            from xml.sax.saxutils import unescape
-            return json.loads(unescape(m.group(1).decode("utf-8")))
-    return None
+    where = f"The story embedded in this {kind.upper()}"
+    try:
+        text, note = reader(data)
+    except Malformed as exc:
+        _notice(f"{where} could not be read: {exc}. It was ignored; pp.provenance() goes on to the "
+                "sidecar and the ledger.")
+        return None
+    if note:
+        _notice(f"{where}: {note}.")
+    return None if text is None else _story(text, where)
+
+
+def _notice(message: str) -> None:
+    """Warn at the user's line (the first frame outside this package), whatever path led here."""
+    frame, level, here = sys._getframe(0), 1, str(Path(__file__).parent)
+    while frame is not None and frame.f_code.co_filename.startswith(here):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, ProvenanceNotice, stacklevel=level)
+
+
+def _story(raw, where: str) -> dict | None:
+    try:
+        s = json.loads(raw)
+    except RecursionError:
+        _notice(f"{where} nests too deeply to be a story; it was ignored.")
+        return None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an over-long integer
+        _notice(f"{where} is not valid JSON ({str(exc)[:120]}); it was ignored.")
+        return None
+    if not isinstance(s, dict):
+        _notice(f"{where} is a JSON {type(s).__name__}, not an object; it was ignored.")
+        return None
+    return s
+
+
+def _png_story(data: bytes) -> tuple[str | None, None]:
+    key = KEY.encode() + b"\0"
+    for kind, body, pos in png_chunks(data):
+        if kind in (b"tEXt", b"zTXt", b"iTXt") and body[:len(key)] == key:
+            if not png_crc_ok(data, pos, len(body)):
+                raise Malformed(f"its {kind.decode()} chunk '{KEY}' fails its CRC check (damaged)")
+            return png_text(kind, body[len(key):], READ_LIMIT, KEY), None
+    return None, None
+
+
+def _jpeg_story(data: bytes) -> tuple[str | None, str | None]:
+    standard, parts, problem = None, [], None
+    try:
+        for marker, payload, _ in jpeg_segments(data):
+            if marker != 0xE1:
+                continue
+            if standard is None and payload[:len(xmp.HEADER)] == xmp.HEADER:
+                standard = bytes(payload[len(xmp.HEADER):])
+            elif payload[:len(xmp.EXT_HEADER)] == xmp.EXT_HEADER:
+                part = xmp.extended_part(payload)
+                parts += [part] if part else []
+    except Malformed as exc:  # keep what came before the damage: the story may be whole
+        problem = exc
+    if standard is None:
+        if problem:
+            raise problem
+        return None, None
+    text, guid, note = xmp.read(standard)
+    if text is None and guid:
+        try:
+            text, _, note = xmp.read(xmp.extended_packet(parts, guid, READ_LIMIT))
+        except Malformed as exc:
+            raise (problem or exc) from None
+    if text is None and problem:
+        raise problem
+    return text, note
+
+
+def _webp_story(data: bytes) -> tuple[str | None, str | None]:
+    packet = next((body for kind, body in riff_chunks(data) if kind == b"XMP "), None)
+    if packet is None:
+        return None, None
+    if len(packet) > READ_LIMIT:
+        raise Malformed(f"its XMP chunk holds {len(packet)} bytes, more than the "
+                        f"{READ_LIMIT >> 20} MiB promptpaint reads")
+    text, _, note = xmp.read(packet)
+    return text, note
 
 
 def provenance(source, *, ledger=None) -> dict | None:
@@ -310,25 +311,44 @@ def provenance(source, *, ledger=None) -> dict | None:
         data = bytes(source)
     else:
         path = Path(source)
-        if not path.exists():
+        if not path.is_file():
             raise InvalidRequest(f"No image file at {path}.", param="path")
         data = path.read_bytes()
     got = read_embedded(data) if sniff(data) else None
     if got:
         return {**got, "found_in": "embedded"}
     if path:
-        path = Path(path)
-        for side in (sidecar_path(path), path.with_suffix(".json")):
-            if side.exists() and side != path:
-                return {**json.loads(side.read_text()), "found_in": "sidecar"}
+        got = _read_sidecar(Path(path))
+        if got:
+            return {**got, "found_in": "sidecar"}
     return _from_ledger(sha256(data), ledger)
+
+
+def _read_sidecar(path: Path) -> dict | None:
+    for side in (sidecar_path(path), path.with_suffix(".json")):
+        if side == path or not side.is_file():
+            continue
+        where = f"The sidecar {side.name}"
+        try:
+            with side.open("rb") as f:
+                raw = f.read(READ_LIMIT + 1)
+        except OSError as exc:
+            _notice(f"{where} could not be read ({exc.strerror}); it was ignored.")
+            continue
+        if len(raw) > READ_LIMIT:
+            _notice(f"{where} is over {READ_LIMIT >> 20} MiB, too large to be a story; it was ignored.")
+            continue
+        got = _story(raw, where)
+        if got:
+            return got
+    return None
 
 
 def for_download(data: bytes, ledger=None) -> tuple[bytes, str | None]:
     """A stored image's bytes with its story from the ledger inside, for the widget's Download,
     and a note when they had to stay as they are (C2PA). An image with no ledger row (an upload)
     downloads as stored."""
-    from . import __version__
+    from .version import version
 
     s = _from_ledger(sha256(data), ledger)
     if s is None or sniff(data) not in ("png", "jpg", "webp"):
@@ -337,23 +357,25 @@ def for_download(data: bytes, ledger=None) -> tuple[bytes, str | None]:
         return data, ("This image carries a C2PA manifest, so it downloads unchanged; how it was "
                       "made is in the ledger: pp.provenance(path) finds it by the file's bytes.")
     s = {k: v for k, v in s.items() if k != "found_in"}
-    return embed(data, {**s, "promptpaint": __version__}), None
+    return embed(data, {**s, "promptpaint": version()}), None
 
 
 def _from_ledger(digest: str, ledger) -> dict | None:
-    from . import __version__
     from .ledger import ledger as default_ledger
 
     book = ledger or default_ledger()
-    for row in book.entries(limit=1_000_000):
-        if digest in (row.get("images") or []):
-            params = row.get("params") or {}
-            cost = row.get("cost")
-            return {"prompt": row.get("prompt"), "provider": row.get("provider"),
-                    "model": row.get("model"), "kind": row.get("kind"), "parameters": params,
-                    "seed": params.get("seed"),
-                    "cost_usd": None if cost is None else str(Decimal(cost)),
-                    "ledger_id": row.get("id"), "request_id": row.get("request_id"),
-                    "image": digest, "created": row.get("ts"), "promptpaint": None,
-                    "found_in": "ledger"}
-    return None
+    if hasattr(book, "image_origin"):  # the SQL backends look it up; any other ledger is scanned
+        row = book.image_origin(digest)
+    else:
+        row = next((r for r in book.entries(limit=1_000_000) if digest in (r.get("images") or [])), None)
+    if row is None:
+        return None
+    params = row.get("params") or {}
+    cost = row.get("cost")
+    return {"prompt": row.get("prompt"), "provider": row.get("provider"),
+            "model": row.get("model"), "kind": row.get("kind"), "parameters": params,
+            "seed": params.get("seed"),
+            "cost_usd": None if cost is None else str(Decimal(cost)),
+            "ledger_id": row.get("id"), "request_id": row.get("request_id"),
+            "image": digest, "created": row.get("ts"), "promptpaint": None,
+            "found_in": "ledger"}

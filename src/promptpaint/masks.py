@@ -1,8 +1,7 @@
-"""Masks in the user's terms (painted = change) and in each provider's terms."""
+"""Masks in the user's terms (painted = change). Each provider's own encoding lives with it
+(``providers/openai/masks.py``, ``providers/gemini/masks.py``)."""
 
 from __future__ import annotations
-
-import io
 
 from PIL import Image, ImageChops, ImageFilter
 
@@ -60,29 +59,6 @@ def normalise(mask, size: tuple[int, int]) -> Image.Image:
 
 def is_empty(mask: Image.Image) -> bool:
     return mask.getbbox() is None
-
-
-def openai_mask_png(mask: Image.Image) -> bytes:
-    """OpenAI's form: RGBA PNG the image's size, alpha 0 where to edit, opaque elsewhere."""
-    rgba = Image.new("RGBA", mask.size, (0, 0, 0, 255))
-    rgba.putalpha(ImageChops.invert(mask))
-    buf = io.BytesIO()
-    rgba.save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def gemini_mask_png(mask: Image.Image) -> bytes:
-    """Gemini has no mask field: a black-and-white picture sent beside the image, white = edit."""
-    buf = io.BytesIO()
-    mask.convert("RGB").save(buf, format="PNG")
-    return buf.getvalue()
-
-
-GEMINI_MASK_INSTRUCTION = (
-    "The second image is a mask of the first: change only the region that is white in the mask, "
-    "following the instruction above, and keep every part that is black exactly as it is. "
-    "Return the full edited image at the first image's size and framing."
-)
 
 
 def composite(original: Image.Image, edited: Image.Image, mask: Image.Image,

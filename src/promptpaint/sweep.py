@@ -7,7 +7,6 @@ cell stays in the grid without stopping the others.
 
 from __future__ import annotations
 
-import copy
 import io
 import itertools
 import threading
@@ -18,6 +17,7 @@ from decimal import Decimal
 
 from . import registry
 from .errors import BudgetExceeded, InvalidRequest, PromptpaintError, Refused
+from .plan import Budget, Request
 from .progress import bar as progress_bar
 
 
@@ -73,17 +73,6 @@ def _client_for(model):
                              param="models")
     entry = registry.get(model)
     return Client(entry.provider, model=model)
-
-
-def _sharing_budget(client, budget_id: str, limit: Decimal):
-    """A copy of ``client`` whose calls are booked against one budget shared by the whole sweep.
-
-    The ledger counts a call against the one budget id on its row, so the copy takes the sweep's
-    id; the daily cap still applies through the Client's own caps.
-    """
-    twin = copy.copy(client)
-    twin.budget, twin._budget_id = limit, budget_id
-    return twin
 
 
 class Sweep:
@@ -165,7 +154,7 @@ class Sweep:
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
             raise InvalidRequest(f"concurrency must be a whole number of at least 1, not {concurrency!r}.",
                                  param="concurrency")
-        clients = self._client_of
+        shared = None  # the Clients' own budgets, or one the whole sweep shares
         if budget is not None:
             limit = Decimal(str(budget))
             if not limit.is_finite() or limit < 0:
@@ -175,10 +164,12 @@ class Sweep:
                 raise InvalidRequest("These Clients have budgets of their own: pass the budget either to "
                                      "the Clients or to run(), not both.", param="budget")
             self.budget_id = f"sweep-{uuid.uuid4().hex[:12]}"
-            twins = {id(c): _sharing_budget(c, self.budget_id, limit) for c in self.clients}
-            clients = [twins[id(c)] for c in clients]
+            # The ledger counts a call against the one budget id on its row: every cell books
+            # against the sweep's; the daily cap still applies.
+            shared = Budget(self.budget_id, limit)
         # Cells not run yet, and those a budget skipped: run() again with more budget fills them in.
-        todo = [(cell, client) for cell, client in zip(self.cells, clients) if cell.status in ("pending", "skipped")]
+        todo = [(cell, client) for cell, client in zip(self.cells, self._client_of)
+                if cell.status in ("pending", "skipped")]
         for cell, _ in todo:
             cell.error = None
         bar = progress_bar(len(todo), "Sweep") if progress else None
@@ -188,7 +179,8 @@ class Sweep:
         def one(job):
             cell, client = job
             try:
-                cell.result = client.generate(cell.prompt, **cell.params)
+                cell.result = client.plan(Request("generate", cell.prompt, params=cell.params),
+                                          budget=shared).run()
                 cell.cost = cell.result.cost
             except PromptpaintError as exc:
                 cell.error = exc

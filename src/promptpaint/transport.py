@@ -99,10 +99,12 @@ def server_delay(headers) -> float | None:
 @dataclass
 class Transport:
     """Posts to one provider. ``classify`` turns a failed reply into the right error;
-    ``hint_delay`` reads a provider-specific wait from the body (Gemini's RetryInfo).
+    ``hint_delay`` reads a provider-specific wait from the body (a Retry-Info detail);
+    ``request_id_headers`` are where the provider names its request id, in the order read.
 
     Redirects are never followed: requests drops ``Authorization`` on a cross-host redirect but
-    not ``x-goog-api-key``, and an API call has no business being redirected anyway.
+    not a key in a header of the provider's own, and an API call has no business being
+    redirected anyway.
     """
 
     provider: str
@@ -113,6 +115,11 @@ class Transport:
     timeout: tuple[float, float] = (10.0, 600.0)
     session: requests.Session = field(default_factory=requests.Session, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    request_id_headers: tuple[str, ...] = ("x-request-id",)
+
+    def request_id(self, headers) -> str | None:
+        """The provider's id for a request, from the reply's headers (None if it gave none)."""
+        return next((headers[h] for h in self.request_id_headers if headers.get(h)), None)
 
     def post(self, url: str, *, headers: dict, json: dict | None = None, data=None, files=None,
              cancel: threading.Event | None = None, stream: bool = False) -> Reply:
@@ -136,7 +143,7 @@ class Transport:
             except (requests.exceptions.RequestException, UnicodeError, ValueError) as exc:
                 err, retryable = self._failure(exc, url)
             if resp is not None:
-                rid = resp.headers.get("x-request-id") or resp.headers.get("x-goog-request-id")
+                rid = self.request_id(resp.headers)
                 if 300 <= resp.status_code < 400:
                     err = self._redirected(resp, url, rid)
                 elif resp.status_code < 300 and "event-stream" in resp.headers.get("content-type", ""):

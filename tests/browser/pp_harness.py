@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import time
 
 DEFAULT_STATE = {
     "prompt": "",
@@ -115,6 +116,15 @@ class Widget:
 
     def state(self, name: str):
         return self.page.evaluate("k => pp.state[k]", name)
+
+    def wait_state(self, name: str, expected, timeout: float = 5.0):
+        """The trait once it equals ``expected`` (settings are written when typing pauses);
+        fails with the last value seen after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while (value := self.state(name)) != expected and time.monotonic() < deadline:
+            self.page.wait_for_timeout(25)
+        assert value == expected, f"{name} stayed {value!r}, expected {expected!r}"
+        return value
 
     def show_image(self, width=640, height=480, color=(40, 120, 200), turns=None) -> str:
         """Gives the widget an image the way the kernel does and waits until the brush is live."""

@@ -248,7 +248,7 @@ def test_past_images_drawer_lists_filters_opens_and_hides(widget):
     assert "a blue lake at dawn" in items.nth(0).inner_text(), "newest first"
     first = items.nth(0).inner_text()
     assert "gemini-3.1-flash-image" in first and "unknown" in first and "2026-11-2" in first
-    assert "$0.05" in items.nth(1).inner_text()
+    assert "$0.0536" in items.nth(1).inner_text()
     page.wait_for_function("() => [...document.querySelectorAll('.pp-past-thumb')].every(i => i.complete && i.naturalWidth === 16)")
     drawer.get_by_label("Filter").fill("barn")
     assert items.count() == 1 and "a red barn" in items.nth(0).inner_text()

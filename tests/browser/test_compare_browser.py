@@ -39,7 +39,7 @@ def test_compare_two_qualities_run_see_the_grid_and_pick_a_cell_to_edit(widget_f
               "quality": q, "repeat": 1} for i, q in enumerate(["low", "high"])]
     widget.send({"kind": "compare_estimate", "request": asked["request"], "cells": cells, "calls": 2,
                  "worst_case": "0.2654"})
-    assert "2 calls, at most $0.27" in panel.inner_text()
+    assert "2 calls, at most $0.2654" in panel.inner_text()
 
     panel.get_by_role("button", name="Run", exact=True).click()
     run = widget.wait_sent("compare")[-1]["content"]
@@ -56,7 +56,7 @@ def test_compare_two_qualities_run_see_the_grid_and_pick_a_cell_to_edit(widget_f
                                                for cell, t in zip(cells, turns)]})
     first = panel.get_by_role("listitem", name="Cell 1: gpt-image-2 · low · #1")
     second = panel.get_by_role("listitem", name="Cell 2: gpt-image-2 · high · #1")
-    assert "$0.01" in first.inner_text() and "unknown" in second.inner_text()
+    assert "$0.0105" in first.inner_text() and "unknown" in second.inner_text()
     page.wait_for_function("() => [...document.querySelectorAll('.pp-compare-thumb')].every(i => i.complete && i.naturalWidth === 32)")
 
     second.click()

@@ -253,25 +253,25 @@ def test_error_card_shows_message_hint_countdown_not_traceback(widget):
     assert card.is_hidden()
 
 
-def test_cost_panel_in_cents_exact_on_hover(widget):
+def test_cost_panel_reads_one_money_format_exact_to_the_micro_dollar(widget):
     page = widget.page
     panel = page.get_by_role("region", name="Cost")
     value = lambda label: panel.locator(f"dt:text-is('{label}') + dd")  # noqa: E731
     widget.set(costs={"last": None, "widget": "0", "all_time": "1.2345", "budget_left": None,
                       "estimate": "0.2108", "estimate_typical": "0.0536", "estimate_note": "", "calls": 0})
     assert value("Last call").inner_text() == "—"
-    assert value("Next call").inner_text() == "typically $0.05, at most $0.21"
+    assert value("Next call").inner_text() == "typically $0.0536, at most $0.2108"
     widget.set(costs={"last": "0.0134", "widget": "0.0402", "all_time": "1.2345", "calls": 3,
                       "budget_left": "0.9598", "estimate": None, "estimate_note": "price unknown"})
     assert [value(k).inner_text() for k in ("Last call", "This widget", "All time", "Budget left", "Next call")] == [
-        "$0.01", "$0.04", "$1.23", "$0.96", "unknown"]
+        "$0.0134", "$0.0402", "$1.2345", "$0.9598", "unknown"]
     assert value("Last call").get_attribute("title") == "$0.0134"
     assert value("All time").get_attribute("title") == "$1.2345"
     assert "price unknown" in panel.inner_text()
     widget.set(costs={"last": None, "widget": "0.0402", "all_time": "1.2345", "calls": 4,
                       "budget_left": None, "estimate": "0.067", "estimate_note": ""})
     assert value("Last call").inner_text() == "unknown", "a call of unknown cost is never shown as $0"
-    assert "Budget left" not in panel.inner_text() and value("Next call").inner_text() == "$0.07"
+    assert "Budget left" not in panel.inner_text() and value("Next call").inner_text() == "$0.067"
 
 
 def test_pickers_and_params_follow_the_spec(widget):
@@ -290,14 +290,15 @@ def test_pickers_and_params_follow_the_spec(widget):
     assert seed.locator("xpath=..").get_attribute("title").startswith("The same seed and prompt")
     seed.fill("42")
     assert more.inner_text() == "More settings (1 set)"
-    assert widget.state("params") == {"size": "1024x1024", "n": 1, "seed": 42}
+    widget.wait_state("params", {"size": "1024x1024", "n": 1, "seed": 42})
     seed.fill("")
-    assert widget.state("params") == {"size": "1024x1024", "n": 1}
+    widget.wait_state("params", {"size": "1024x1024", "n": 1})
     page.get_by_label("Images").fill("11")
     assert widget.state("params")["n"] == 1, "out of range is not written"
     assert page.get_by_label("Images").get_attribute("aria-invalid") == "true"
+    page.get_by_label("Images").fill("1")
     page.get_by_label("Size", exact=True).select_option("1536x1024")
-    assert widget.state("params")["size"] == "1536x1024"
+    widget.wait_state("params", {"size": "1536x1024", "n": 1})
 
     model_select.select_option("gpt-image-1-mini")
     assert widget.state("model") == "gpt-image-1-mini"
@@ -323,7 +324,7 @@ def test_history_strip_branches_and_click_restores(widget):
     cards = page.get_by_role("listitem")
     assert cards.count() == 3
     texts = cards.all_inner_texts()
-    assert "#1" in texts[0] and "$0.01" in texts[0] and "prompt 1" in texts[0]
+    assert "#1" in texts[0] and "$0.011" in texts[0] and "prompt 1" in texts[0]
     assert "offline stand-in" in texts[1] and "↳ from" not in texts[1]
     assert "↳ from #1" in texts[2] and "$0.02" in texts[2]
     assert cards.nth(2).get_attribute("aria-current") == "true"
@@ -400,3 +401,35 @@ def test_notice_show_code_and_cleanup(widget):
     leftovers = page.evaluate("async () => { await pp.cleanup(); return pp.listenerCount(); }")
     assert leftovers == 0
     assert page.locator(".promptpaint").count() == 0
+
+
+def test_settings_typed_just_before_generate_reach_the_kernel_before_the_run(widget):
+    page = widget.page
+    page.get_by_label("Prompt").fill("a fox")
+    page.get_by_role("button", name="More settings").click()
+    page.get_by_label("Seed").press_sequentially("4242")
+    assert page.get_by_role("button", name="More settings").inner_text() == "More settings (1 set)"
+    page.get_by_role("button", name="Generate").click()  # at once: no pause for the debounce
+    widget.wait_sent("run")
+    written = page.evaluate("""() => {
+        const run = pp.sent.find(m => m.content.kind === 'run');
+        return pp.saves.filter(s => s.at <= run.at).map(s => s.state.params);
+    }""")
+    assert written[-1] == {"size": "1024x1024", "n": 1, "seed": 4242}, "flushed before the run message"
+
+
+def test_compare_run_flushes_settings_still_being_typed(widget_factory):
+    widget = widget_factory(width=900)
+    page = widget.page
+    page.get_by_role("button", name="More settings").click()
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.get_by_label("Seed").fill("7")
+    asked = widget.wait_sent("compare_estimate")[-1]["content"]
+    widget.send({"kind": "compare_estimate", "request": asked["request"], "cells": [], "calls": 1, "worst_case": "0.2"})
+    page.get_by_role("region", name="Compare").get_by_role("button", name="Run").click()
+    widget.wait_sent("compare")
+    written = page.evaluate("""() => {
+        const run = pp.sent.find(m => m.content.kind === 'compare');
+        return pp.saves.filter(s => s.at <= run.at).map(s => s.state.params);
+    }""")
+    assert written[-1]["seed"] == 7

@@ -10,8 +10,8 @@ const models = [
   { id: "offline-sketch", provider: "offline", label: "Offline", params: [] },
 ];
 
-test("the estimate reads as calls and the worst case in cents", () => {
-  assert.equal(estimateText({ calls: 6, worst_case: "1.2654" }), "6 calls, at most $1.27");
+test("the estimate reads as calls and the worst case in dollars", () => {
+  assert.equal(estimateText({ calls: 6, worst_case: "1.2654" }), "6 calls, at most $1.2654");
   assert.equal(estimateText({ calls: 1, worst_case: "0" }), "1 call, at most $0.00");
   assert.equal(estimateText({ calls: 2, worst_case: null }), "2 calls, at most: unknown (a price is not on file)");
   assert.equal(estimateText({ calls: 0, worst_case: null, error: "That makes 18 calls; a comparison has at most 12." }), "That makes 18 calls; a comparison has at most 12.");
@@ -21,10 +21,10 @@ test("the estimate reads as calls and the worst case in cents", () => {
 test("cells are named by number, model, quality and repeat; the caption is the cost or why there is none", () => {
   const cell = { index: 3, label: "gpt-image-2 · low · #1", status: "ok", cost: "0.0105" };
   assert.equal(cellName(cell), "Cell 3: gpt-image-2 · low · #1");
-  assert.equal(cellCaption(cell), "$0.01");
+  assert.equal(cellCaption(cell), "$0.0105");
   assert.equal(cellCaption({ ...cell, cost: null }), "unknown"); // never shown as free
   assert.equal(cellCaption({ ...cell, status: "skipped", error: "Budget exceeded" }), "skipped: Budget exceeded");
-  assert.equal(cellCaption({ ...cell, status: "refused", error: "Refused by the provider", cost: "0.002" }), "Refused by the provider · <$0.01");
+  assert.equal(cellCaption({ ...cell, status: "refused", error: "Refused by the provider", cost: "0.002" }), "Refused by the provider · $0.002");
   assert.equal(cellCaption({ ...cell, status: "error", error: "Rate limited", cost: null }), "Rate limited");
   assert.equal(cellCaption({ ...cell, status: "pending" }), "waiting");
 });

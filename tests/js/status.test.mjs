@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { closedText, elapsedSeconds, errorView, formatElapsed, humanize, linkify, retryLeft, retryText } from "../../js/status.js";
-import { costRows, formatCents, formatUSD, nextCallText } from "../../js/cost.js";
+import { costRows, nextCallText } from "../../js/cost.js";
 
 test("elapsed seconds from an epoch-seconds start", () => {
   assert.equal(elapsedSeconds(0, 5_000_000), 0);
@@ -39,18 +39,6 @@ test("error view shows message and hint, never a traceback", () => {
   assert.equal(errorView({ kind: "X", message: "m", retry_after: null }).retryAfter, null);
 });
 
-test("USD formatting keeps the decimal string's precision", () => {
-  assert.equal(formatUSD("0.0134"), "$0.0134");
-  assert.equal(formatUSD("1.2345"), "$1.2345");
-  assert.equal(formatUSD("0"), "$0.00");
-  assert.equal(formatUSD("1.5"), "$1.50");
-  assert.equal(formatUSD("0.0400"), "$0.04");
-  assert.equal(formatUSD("-0.10"), "-$0.10");
-  assert.equal(formatUSD("-0.00"), "$0.00");
-  assert.equal(formatUSD(".5"), "$0.50");
-  assert.equal(formatUSD(null), "unknown");
-  assert.equal(formatUSD(undefined), "unknown");
-});
 
 test("error titles in words when the kernel sends only the class name", () => {
   assert.equal(humanize("RateLimited"), "Rate limited");
@@ -85,21 +73,11 @@ test("a replaced or closed Studio says so", () => {
   assert.match(closedText("closed"), /closed and runs nothing/);
 });
 
-test("cents for the panel, rounded half up in decimal, never $0 for a real cost", () => {
-  assert.equal(formatCents("0.0134"), "$0.01");
-  assert.equal(formatCents("0.015"), "$0.02"); // 0.015 is 0.01499… as a float
-  assert.equal(formatCents("0.0549"), "$0.05");
-  assert.equal(formatCents("1.995"), "$2.00");
-  assert.equal(formatCents("12"), "$12.00");
-  assert.equal(formatCents("0"), "$0.00");
-  assert.equal(formatCents("0.000001"), "<$0.01");
-  assert.equal(formatCents(null), "unknown");
-});
 
 test("next call: typically and at most, or one figure, or unknown", () => {
-  assert.equal(nextCallText({ estimate: "0.2108", estimate_typical: "0.0536" }), "typically $0.05, at most $0.21");
-  assert.equal(nextCallText({ estimate: "0.011", estimate_typical: "0.011" }), "$0.01");
-  assert.equal(nextCallText({ estimate: "0.011" }), "$0.01");
+  assert.equal(nextCallText({ estimate: "0.2108", estimate_typical: "0.0536" }), "typically $0.0536, at most $0.2108");
+  assert.equal(nextCallText({ estimate: "0.011", estimate_typical: "0.011" }), "$0.011");
+  assert.equal(nextCallText({ estimate: "0.011" }), "$0.011");
   assert.equal(nextCallText({ estimate: null, estimate_typical: null }), "unknown");
 });
 
@@ -108,13 +86,13 @@ test("cost rows: a dash before any call, unknown after one of unknown cost, exac
   assert.deepEqual(first.map(([label, text]) => [label, text]), [
     ["Last call", "—"],
     ["This widget", "$0.00"],
-    ["All time", "$1.23"],
+    ["All time", "$1.2345"],
     ["Next call", "typically $0.05, at most $0.21"],
   ]);
   assert.equal(first[2][2], "$1.2345");
   const unknown = costRows({ last: null, widget: "0.0402", all_time: "1.2345", budget_left: "0.9598", estimate: null, calls: 2 });
   assert.deepEqual(unknown[0].slice(0, 2), ["Last call", "unknown"]);
-  assert.deepEqual(unknown[3].slice(0, 3), ["Budget left", "$0.96", "$0.9598"]);
+  assert.deepEqual(unknown[3].slice(0, 3), ["Budget left", "$0.9598", "$0.9598"]);
   assert.deepEqual(unknown[4].slice(0, 2), ["Next call", "unknown"]);
 });
 
@@ -124,7 +102,7 @@ test("cost rows: calls of unknown cost stand beside the known total, never folde
     all_time_note: "$1.2345 known; 3 calls of unknown cost, up to $0.63 reserved", estimate: "0.21", calls: 3,
   });
   assert.deepEqual(rows[1], ["This widget", "$0.05 + 2 unknown", "$0.05 known; 2 calls of unknown cost"]);
-  assert.deepEqual(rows[2], ["All time", "$1.23 + 3 unknown", "$1.2345 known; 3 calls of unknown cost, up to $0.63 reserved"]);
+  assert.deepEqual(rows[2], ["All time", "$1.2345 + 3 unknown", "$1.2345 known; 3 calls of unknown cost, up to $0.63 reserved"]);
   const none = costRows({ widget: "0.05", widget_unknown: 0, all_time: "1", all_time_unknown: 0, calls: 1 });
   assert.equal(none[1][1], "$0.05");
   assert.equal(none[2][1], "$1.00");

@@ -86,10 +86,10 @@ test("Past images: newest first, every word must match, one line of facts", () =
   assert.deepEqual(filterPast(items, "RED barn").map((i) => i.id), ["a"]);
   assert.deepEqual(filterPast(items, "gemini lake").map((i) => i.id), ["b"]);
   assert.deepEqual(filterPast(items, "red lake"), []);
-  assert.match(pastLine(items[0]), /^gpt-image-2 · \$0\.05 · 2026-11-2\d \d\d:\d\d$/);
+  assert.match(pastLine(items[0]), /^gpt-image-2 · \$0\.0536 · 2026-11-2\d \d\d:\d\d$/);
   assert.match(pastLine(items[1]), /^gemini-3.1-flash-image · unknown · /);
   assert.match(pastLine(items[2]), /^2026-11-2\d \d\d:\d\d$/);
-  assert.match(pastLine({ ...items[0], images: 2 }), /^gpt-image-2 · \$0\.05 for 2 images · /);
+  assert.match(pastLine({ ...items[0], images: 2 }), /^gpt-image-2 · \$0\.0536 for 2 images · /);
   assert.equal(formatWhen("not a date"), "not a date");
 });
 

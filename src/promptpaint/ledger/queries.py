@@ -4,6 +4,8 @@ the ``calls`` table under the prefix ``_tables`` and filters bound with ``_place
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from decimal import Decimal
 
 from . import COUNTED, Totals, summarise, usd
@@ -47,3 +49,23 @@ class SQLReads:
         return summarise(known, n_unknown, unknown, self._read(
             f"SELECT host, pid, ts, reserved_nanos, kind FROM {t}calls WHERE status = 'reserved' AND {where}",
             args))
+
+    def image_origin(self, digest: str) -> dict | None:
+        """How image ``digest`` (its sha256 in the store) was made: the newest call that produced
+        it, with ``id``, ``ts``, ``provider``, ``model``, ``kind``, ``prompt``, ``params``, ``cost``
+        and ``request_id``; None when no call did. One query instead of reading every
+        row into Python."""
+        if not re.fullmatch(r"[0-9a-f]{16,128}", digest or ""):
+            return None  # a store id is hex: nothing else can match (and no LIKE wildcard gets in)
+        columns = ("id", "ts", "provider", "model", "kind", "prompt", "params", "cost_nanos", "request_id",
+                   "images")
+        rows = self._read(f"SELECT {', '.join(columns)} FROM {self._tables}calls WHERE images LIKE "
+                          f"{self._placeholder} ORDER BY id DESC", (f'%"{digest}"%',))
+        for values in rows:
+            row = dict(zip(columns, values))
+            if digest in json.loads(row.pop("images") or "[]"):
+                row["params"] = json.loads(row["params"]) if row["params"] else None
+                row["cost"] = usd(row.pop("cost_nanos"))
+                return row
+        return None
+

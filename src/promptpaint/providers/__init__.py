@@ -16,8 +16,8 @@ from .base import Answer, Call, FileRef, Provider, Wire
 
 #: name -> (module, class), in the order a key is looked for when no provider is named.
 REGISTRY = {
-    "gemini": ("gemini", "GeminiProvider"),
-    "openai": ("openai", "OpenAIProvider"),
+    "gemini": ("gemini.provider", "GeminiProvider"),
+    "openai": ("openai.provider", "OpenAIProvider"),
     "offline": ("offline", "OfflineProvider"),
 }
 NAMES = tuple(REGISTRY)

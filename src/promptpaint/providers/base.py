@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import abc
 import threading
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from dataclasses import dataclass, field
 
 from PIL import Image
 
-from ..pricing import Usage
-from ..registry import Model
+from ..errors import InvalidRequest
+
+if TYPE_CHECKING:  # annotations only: pricing asks the providers how output is counted
+    from ..pricing import Usage
+    from ..registry import Model
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Wire:
     json: dict | None = None
     form: dict | None = None
     files: list | None = None   # [(field, filename)]
+    provider: str | None = None # whose request it is: "show code" asks that provider for its shapes
 
 
 class Provider(abc.ABC):
@@ -76,6 +80,45 @@ class Provider(abc.ABC):
     preview_tokens = 0                     # output image tokens each streamed preview adds to the bill
     masks_by_instruction = False           # no mask input: any model takes a mask, sent as instruction + image
     key_placeholder = ""                   # how "show code" writes the key: an environment variable
+    request_id_headers: tuple[str, ...] = ("x-request-id",)  # where a reply names its request id
+    mask_instruction = ""                  # text a masked call adds to the prompt (billed as input)
+    # "Show code": how a snippet gets the image out of the answer (a jq filter, then Python lines
+    # that read ``resp``).
+    snippet_curl_output = ""
+    snippet_python_output: tuple[str, ...] = ()
+
+    # -- hooks the rest of the package asks, so no provider name appears outside providers/ ----
+    @staticmethod
+    def history_inputs(history: list) -> tuple[int, str]:
+        """Input images and text a replayed conversation adds to a call (billed as input)."""
+        return 0, ""
+
+    @staticmethod
+    def compact_turn(content: dict | None, store) -> dict | None:
+        """A provider-shaped turn made small to keep (images swapped for store ids)."""
+        return content
+
+    @staticmethod
+    def inflate_turn(content: dict, store) -> dict:
+        """A kept turn made whole again for the replay (``compact_turn`` undone)."""
+        return content
+
+    @staticmethod
+    def inline_images(body: dict):
+        """The dicts of a request body whose ``"data"`` is an image (for "show code" to swap for
+        files)."""
+        return iter(())
+
+    @classmethod
+    def batch_api(cls, key, base_url: str):
+        """A client for this provider's Batch API (``submit``, ``poll``, ``cancel``,
+        ``outcomes``, ``line``), or InvalidRequest when it has none."""
+        raise InvalidRequest(f"{cls.label} has no Batch API: use pp.Sweep or a loop of generate() calls.",
+                             param="provider")
+
+    def batches(self):
+        """``batch_api`` with this connection's own key and base URL."""
+        return self.batch_api(self._key, self.base_url)
 
     @staticmethod
     def classify(status: int, body: dict, headers, request_id: str | None):
@@ -90,19 +133,16 @@ class Provider(abc.ABC):
     @staticmethod
     def worst_output(model: Model, wc: dict, params: dict, first_image_size) -> dict:
         """The largest output a call can be billed for, as ``Usage`` fields, from the model's
-        worst-case table ``wc``; raises ``pricing.Unbounded`` when nothing bounds it."""
-        from ..pricing import Unbounded
-
-        raise Unbounded(f"no worst case for {model.id}")
+        worst-case table ``wc``; raises ``pricing.Unbounded`` when nothing bounds it. A provider
+        whose models have worst-case figures in models.json must say how its output is counted."""
+        raise NotImplementedError(f"{model.id} has worst-case figures but its provider does not "
+                                  "say how its output is counted (Provider.worst_output)")
 
     @classmethod
     def connect(cls, key, base_url: str, retry, timeout: float) -> "Provider":
-        """An instance that talks to ``base_url`` with ``key``, retrying as ``retry`` says."""
-        from ..transport import Transport
-
-        transport = Transport(cls.name, (key,), cls.classify, cls.retry_delay, retry=retry,
-                              timeout=(10.0, timeout))
-        return cls(transport, key, base_url)
+        """An instance that talks to ``base_url`` with ``key``, retrying as ``retry`` says
+        (``providers.http.HTTPProvider`` does it over a ``Transport``)."""
+        raise NotImplementedError(f"{cls.__name__}.connect")
 
     @abc.abstractmethod
     def send(self, model: Model, call: Call, cancel: threading.Event | None = None,

@@ -54,7 +54,7 @@ def call(transport: Transport, method: str, url: str, *, headers: dict, json=Non
             body = resp.json()
         except ValueError:
             body = {"_text": resp.text[:500]}
-        rid = resp.headers.get("x-request-id") or resp.headers.get("x-goog-request-id")
+        rid = transport.request_id(resp.headers)
         err = transport.classify(resp.status_code, body if isinstance(body, dict) else {}, resp.headers, rid)
         err.message = scrub(err.message, transport.secrets)
         raise err

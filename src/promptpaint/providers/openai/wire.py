@@ -1,21 +1,16 @@
-"""OpenAI Images API: ``images/generations`` (JSON) and ``images/edits`` (multipart)."""
+"""OpenAI Images API wire format: errors, usage, answers and the worst case, as plain functions
+the direct provider and the batch client share."""
 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 from decimal import ROUND_CEILING, Decimal
 
-from .. import markup, masks
-from ..images import mime_of
-from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
-from ..pricing import Unbounded, UntrustedUsage, Usage, tokens
-from ..redact import Secret, SecretURL
-from ..sse import events
-from ..transport import BILLED_HINT, Transport
-from .base import Answer, Call, FileRef, Provider, Wire
-from .streaming import read_openai
+from ...errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
+from ...pricing import Unbounded, UntrustedUsage, Usage, tokens
+from ...transport import BILLED_HINT
+from ..base import Answer
 
 VERIFY_HINT = ("Verify the organization at https://platform.openai.com/settings/organization/general "
                "(it can take about 15 minutes to take effect). Meanwhile, Gemini works: "
@@ -149,87 +144,6 @@ def worst_image_tokens(model, wc: dict, params: dict, first_image_size) -> int:
     return max(candidates)
 
 
-class OpenAIProvider(Provider):
-    """Masks as a file (alpha 0 where to edit), no conversation: each chat turn edits the last image."""
-
-    name = "openai"
-    label = "OpenAI"
-    key_env = ("OPENAI_API_KEY",)
-    base_url_env = "OPENAI_BASE_URL"
-    default_base_url = "https://api.openai.com/v1"
-    preview_tokens = PARTIAL_IMAGE_TOKENS
-    key_placeholder = "$OPENAI_API_KEY"
-    classify = staticmethod(classify)
-
-    @staticmethod
-    def worst_output(model, wc, params, first_image_size) -> dict:
-        per_image = worst_image_tokens(model, wc, params, first_image_size)
-        return {"output_image_tokens": per_image * int(params.get("n") or 1)}
-
-    def __init__(self, transport: Transport, api_key: str, base_url: str):
-        self.transport = transport
-        self._key = Secret(api_key)
-        self.base_url = base_url.rstrip("/")
-
-    def _fields(self, model, call: Call) -> dict:
-        out = {"model": model.id, "prompt": call.prompt}
-        out.update({k: call.params[k] for k in FIELDS if k in call.params})
-        return out
-
-    def _edit_images(self, call: Call) -> list:
-        if any(isinstance(im, FileRef) for im in call.images):
-            raise InvalidRequest("OpenAI edits take image files, not URIs: pass the image itself.",
-                                 param="image")
-        return list(call.images)
-
-    def wire(self, model, call):
-        headers = {"Authorization": f"Bearer {self.key_placeholder}"}
-        fields = self._fields(model, call)
-        if call.previews:
-            fields.update(stream=True, partial_images=call.previews)
-        if call.kind == "generate":
-            return Wire("POST", f"{self.base_url}/images/generations",
-                        {**headers, "Content-Type": "application/json"}, json=fields)
-        files = [("image[]", f"image-{i}.png") for i in range(len(call.images))]
-        if call.mask is not None:
-            files.append(("mask", "mask.png"))
-        if call.markup is not None:
-            files.append(("markup", "markup.png"))
-        return Wire("POST", f"{self.base_url}/images/edits", headers, form=_form(fields), files=files)
-
-    def send(self, model, call, cancel=None, on_preview=None):
-        headers = {"Authorization": Secret(f"Bearer {self._key}")}
-        fields = self._fields(model, call)
-        stream = call.previews > 0
-        if stream:
-            fields.update(stream=True, partial_images=call.previews)
-        if call.kind == "generate":
-            url = SecretURL(f"{self.base_url}/images/generations")  # no credentials in locals
-            reply = self.transport.post(url, headers=headers, json=fields, cancel=cancel, stream=stream)
-            n_in = 0
-        else:
-            images = self._edit_images(call)
-            files = [("image[]", (f"image-{i}.png", data, mime_of(data) or "image/png")) for i, data in enumerate(images)]
-            if call.mask is not None:
-                files.append(("mask", ("mask.png", masks.openai_mask_png(call.mask), "image/png")))
-            if call.markup is not None:
-                files.append(("markup", ("markup.png", markup.png(call.markup), "image/png")))
-            url = SecretURL(f"{self.base_url}/images/edits")
-            reply = self.transport.post(url, headers=headers, data=_form(fields), files=files,
-                                        cancel=cancel, stream=stream)
-            n_in = len(images)
-        if reply.stream is None:  # not streamed (or a gateway that ignored stream: true)
-            return answer_from(reply.body, n_in, reply.request_id, reply.attempts)
-        body = read_openai(events(self.transport.chunks(reply, url)), on_preview, reply.request_id)
-        answer = answer_from(body, n_in, reply.request_id, reply.attempts)
-        if not answer.usage_problem and body["partial_images"]:
-            # "Each partial image will incur an additional 100 image output tokens" (OpenAI's
-            # image-generation guide, "Partial images cost"); the completed usage has the image's own.
-            answer.usage = dataclasses.replace(answer.usage, output_image_tokens=answer.usage.output_image_tokens
-                                               + PARTIAL_IMAGE_TOKENS * body["partial_images"])
-        return answer
-
-
 def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1) -> Answer:
     """An Images API response body as an Answer: a direct call's, or one line of a batch's output."""
     try:
@@ -252,4 +166,3 @@ def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1
     return Answer(images=images, text=None, usage=usage, usage_problem=problem,
                   request_id=request_id, refusal=None if images else "NO_IMAGE", revised_prompt=revised,
                   attempts=attempts)
-

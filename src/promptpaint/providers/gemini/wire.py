@@ -1,19 +1,17 @@
-"""Gemini native image models: ``models/{model}:generateContent``."""
+"""Gemini ``generateContent`` wire format: request bodies, errors, usage and answers, as plain
+functions the direct provider and the batch client share."""
 
 from __future__ import annotations
 
 import base64
 import re
 
-from .. import masks
-from ..images import mime_of
-from ..errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited
-from ..pricing import UntrustedUsage, Usage, tokens
-from ..redact import Secret, SecretURL
-from ..transport import BILLED_HINT, Transport
-from ..sse import events
-from .base import Answer, Call, FileRef, Provider, Wire
-from .streaming import read_gemini
+from ...images import mime_of
+from ...errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited
+from ...pricing import UntrustedUsage, Usage, tokens
+from ...transport import BILLED_HINT
+from ..base import Answer, Call, FileRef
+from .masks import MASK_INSTRUCTION, mask_png
 
 # Our name -> generationConfig field. imageConfig fields are handled apart.
 GENERATION_FIELDS = {"temperature": "temperature", "top_p": "topP", "top_k": "topK",
@@ -90,6 +88,33 @@ def _image_part(item) -> dict:
     return {"inlineData": {"mimeType": mime_of(item) or "image/png", "data": base64.b64encode(item).decode("ascii")}}
 
 
+def user_turn(call: Call) -> dict:
+    """Our turn: the prompt, then the images (a mask goes second, with the instruction)."""
+    text = call.prompt
+    parts = []
+    images = list(call.images)
+    if call.mask is not None:
+        text = f"{call.prompt}\n\n{MASK_INSTRUCTION}"
+        images = images[:1] + [mask_png(call.mask)] + images[1:]
+    parts.append({"text": text})
+    parts.extend(_image_part(im) for im in images)
+    return {"role": "user", "parts": parts}
+
+
+def body(call: Call) -> dict:
+    """The ``generateContent`` request body: the conversation so far, our turn, the config."""
+    p = call.params
+    config = {"responseModalities": ["TEXT", "IMAGE"]}
+    config.update({wire: p[ours] for ours, wire in GENERATION_FIELDS.items() if ours in p})
+    image_config = {wire: p[ours] for ours, wire in IMAGE_FIELDS.items() if ours in p}
+    if image_config:
+        config["imageConfig"] = image_config
+    out = {"contents": [*call.history, user_turn(call)], "generationConfig": config}
+    if "safety_settings" in p:
+        out["safetySettings"] = p["safety_settings"]
+    return out
+
+
 def parse_usage(meta, produced_image: bool, input_images: int) -> Usage:
     """Gemini's ``usageMetadata`` as a Usage; raises UntrustedUsage for anything not a count."""
     if not isinstance(meta, dict):
@@ -120,91 +145,6 @@ def parse_usage(meta, produced_image: bool, input_images: int) -> Usage:
                  thinking_tokens=tokens(meta, "thoughtsTokenCount"),
                  tool_use_tokens=tokens(meta, "toolUsePromptTokenCount"),
                  input_images=input_images)
-
-
-class GeminiProvider(Provider):
-    """Masks by instruction plus a mask image (there is no mask parameter); chats replay the whole
-    conversation with the model's own image parts and thought signatures; takes gs:// URIs."""
-
-    name = "gemini"
-    label = "Gemini"
-    key_env = ("GOOGLE_API_KEY", "GEMINI_API_KEY")  # the SDK's order: GOOGLE_API_KEY first
-    base_url_env = "GOOGLE_GEMINI_BASE_URL"
-    default_base_url = "https://generativelanguage.googleapis.com"
-    replays_conversation = True
-    takes_uris = True
-    masks_by_instruction = True
-    key_placeholder = "$GEMINI_API_KEY"
-    classify = staticmethod(classify)
-    retry_delay = staticmethod(retry_delay)
-
-    @staticmethod
-    def worst_output(model, wc, params, first_image_size) -> dict:
-        sizes = wc["image_tokens"]
-        image = sizes.get(params.get("image_size") or "1K", max(sizes.values()))
-        # Thinking, text and the image share the output limit; maxOutputTokens is not sent (an
-        # image model that hits it ends MAX_TOKENS with no image, still billed), so the limit
-        # itself is the bound. The image is priced at the image rate, the rest at text-out. A
-        # user's larger max_output_tokens is taken at its word, should the API honour it.
-        limit = max(wc["output_limit"], int(params.get("max_output_tokens") or 0))
-        return {"output_image_tokens": image, "thinking_tokens": limit - image}
-
-    def __init__(self, transport: Transport, api_key: str, base_url: str, api_version: str = "v1beta"):
-        self.transport = transport
-        self._key = Secret(api_key)
-        self.base_url = base_url.rstrip("/")
-        self.api_version = api_version
-
-    def url(self, model, stream: bool = False) -> str:
-        # SecretURL: a base URL's credentials never show in a traceback's locals.
-        if stream:  # the same response, as SSE chunks
-            return SecretURL(f"{self.base_url}/{self.api_version}/models/{model.id}:streamGenerateContent?alt=sse")
-        return SecretURL(f"{self.base_url}/{self.api_version}/models/{model.id}:generateContent")
-
-    def user_turn(self, call: Call) -> dict:
-        text = call.prompt
-        parts = []
-        images = list(call.images)
-        if call.mask is not None:
-            text = f"{call.prompt}\n\n{masks.GEMINI_MASK_INSTRUCTION}"
-            images = images[:1] + [masks.gemini_mask_png(call.mask)] + images[1:]
-        parts.append({"text": text})
-        parts.extend(_image_part(im) for im in images)
-        return {"role": "user", "parts": parts}
-
-    def body(self, call: Call) -> dict:
-        p = call.params
-        config = {"responseModalities": ["TEXT", "IMAGE"]}
-        config.update({wire: p[ours] for ours, wire in GENERATION_FIELDS.items() if ours in p})
-        image_config = {wire: p[ours] for ours, wire in IMAGE_FIELDS.items() if ours in p}
-        if image_config:
-            config["imageConfig"] = image_config
-        body = {"contents": [*call.history, self.user_turn(call)], "generationConfig": config}
-        if "safety_settings" in p:
-            body["safetySettings"] = p["safety_settings"]
-        return body
-
-    def wire(self, model, call):
-        return Wire("POST", self.url(model, stream=call.previews > 0),
-                    {"x-goog-api-key": self.key_placeholder, "Content-Type": "application/json"},
-                    json=self.body(call))
-
-    def send(self, model, call, cancel=None, on_preview=None):
-        body = self.body(call)
-        url = self.url(model, stream=call.previews > 0)
-        reply = self.transport.post(url, headers={"x-goog-api-key": self._key}, json=body,
-                                    cancel=cancel, stream=call.previews > 0)
-        n_in = sum(1 for t in body["contents"] for part in t.get("parts", [])
-                   if "inlineData" in part or "fileData" in part)
-        data = reply.body
-        if reply.stream is not None:
-            def first_previews(image: bytes, index: int) -> None:
-                if on_preview is not None and index < call.previews:  # at most what was asked for
-                    on_preview(image, index)
-
-            data = read_gemini(events(self.transport.chunks(reply, url)), first_previews,
-                               reply.request_id)
-        return answer_from(data, n_in, body["contents"][-1], reply.request_id, reply.attempts)
 
 
 def answer_from(data: dict, n_in: int, user_turn: dict | None, request_id: str | None,

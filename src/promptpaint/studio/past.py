@@ -1,0 +1,164 @@
+"""What the widget can reopen from disk: Past images (the ledger + the store) and the last session.
+
+Everything lives under ``PROMPTPAINT_HOME/studio/`` as small JSON files written atomically.
+Hiding an image only lists its id in ``past.json``: the ledger row (the money) is never touched.
+The Session's side (listing, opening an image as a turn, saving and resuming) is at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+from .. import config
+from ..ledger import Ledger
+from ..clock import current_user, utc_now
+from ..errors import InvalidRequest, PromptpaintError
+from ..store import ImageStore, check_id
+from .history import StudioTurn
+
+LEDGER_ROWS = 2000   # how far back the drawer looks; older calls stay in the ledger and `promptpaint cost`
+MAX_UPLOADS = 500    # uploads are not in the ledger, so the drawer keeps its own short list
+_lock = threading.Lock()
+
+
+def folder() -> Path:
+    path = config.home() / "studio"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _read(name: str) -> dict:
+    try:
+        data = json.loads((folder() / name).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}  # missing or damaged: start afresh rather than break the widget
+
+
+def _write(name: str, data: dict) -> None:
+    path = folder() / name
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _update(change) -> None:
+    with _lock:
+        data = _read("past.json")
+        change(data)
+        _write("past.json", data)
+
+
+def hide(image_id: str) -> None:
+    """Leave ``image_id`` out of the drawer from now on (its ledger row stays)."""
+    _update(lambda d: d.__setitem__("hidden", sorted(set(d.get("hidden", [])) | {image_id})))
+
+
+def record_upload(image_id: str, name: str) -> None:
+    def add(d):
+        d["uploads"] = ([{"id": image_id, "name": name, "at": utc_now().isoformat()}]
+                        + [u for u in d.get("uploads", []) if u.get("id") != image_id])[:MAX_UPLOADS]
+    _update(add)
+
+
+def items(ledger: Ledger, store: ImageStore, query: str = "", limit: int = 60) -> list[dict]:
+    """Past images, newest first: every stored image a call made (or an upload), not hidden."""
+    data = _read("past.json")
+    hidden = set(data.get("hidden", []))
+    found = []
+    for row in ledger.entries(LEDGER_ROWS, user=current_user()):  # a class ledger holds classmates' too
+        if row.get("status") not in ("ok", "cached"):
+            continue
+        ids = row.get("images") or []
+        cost = row.get("cost")
+        for image_id in ids:
+            found.append({"id": image_id, "prompt": row.get("prompt") or "", "model": row.get("model"),
+                          "provider": row.get("provider"), "kind": row.get("kind"), "at": row.get("ts"),
+                          "cost": None if cost is None else format(cost, "f"), "images": len(ids),
+                          "params": row.get("params") or {}})
+    for up in data.get("uploads", []):
+        found.append({"id": up.get("id"), "prompt": f"(uploaded {up.get('name')})", "model": None,
+                      "provider": None, "kind": "upload", "at": up.get("at"), "cost": "0", "images": 1,
+                      "params": {}})
+    found.sort(key=lambda item: item["at"] or "", reverse=True)
+    words = query.lower().split()
+    out, seen = [], set()
+    for item in found:
+        image_id = item["id"]
+        if image_id in seen or image_id in hidden or not isinstance(image_id, str):
+            continue
+        text = " ".join(str(item[k] or "") for k in ("prompt", "model", "provider")).lower()
+        if any(w not in text for w in words):
+            continue
+        seen.add(image_id)
+        try:
+            if store.find(image_id) is None:
+                continue  # the drawer offers only what can be opened
+        except Exception:
+            continue
+        out.append(item)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def save_session(state: dict) -> None:
+    with _lock:
+        _write("last-session.json", {**state, "saved_at": utc_now().isoformat()})
+
+
+def load_session() -> dict:
+    return _read("last-session.json")
+
+
+# -- the Session's side ------------------------------------------------------------------------
+def listing(s: "Session", query: str = "", limit: int = 60) -> list[dict]:
+    """Images from earlier calls and uploads (ledger + store), newest first, filtered by text."""
+    if not isinstance(query, str):
+        raise InvalidRequest("The filter must be text.", param="query")
+    limit = limit if type(limit) is int and 0 < limit <= 500 else 60
+    return items(s.ledger, s.store, query[:200], limit)
+
+
+def open_in(s: "Session", image_id) -> "StudioTurn":
+    """Bring a stored image into this session as a new turn, shown and ready to edit."""
+    check_id(image_id)
+    path = s.store.find(image_id)
+    if path is None:
+        raise InvalidRequest("That image is not in the store any more.", param="id")
+    info = next((i for i in items(s.ledger, s.store, limit=10_000) if i["id"] == image_id), {})
+    return s.add_turn("open", info.get("prompt") or "(from Past images)", info.get("params") or {},
+                      [image_id], [path], Decimal(0), None, None)
+
+
+def snapshot(s: "Session") -> dict:
+    """What ``resume=True`` reopens: the turns, the image shown, the settings."""
+    return {"turns": s.history.as_state(), "current": dict(s.current), "provider": s.provider,
+            "model": s.model, "params": dict(s.params), "prompt": s.prompt}
+
+
+def resume(s: "Session", state: dict) -> None:
+    s.history.restore(state.get("turns"), s.store)
+    try:
+        s.choose_provider(state.get("provider"))
+        s.choose_model(state.get("model"))
+        s.choose_params(state.get("params") or {})
+    except PromptpaintError:
+        pass  # the provider has no key today, or the model retired: keep this Studio's choice
+    if isinstance(state.get("prompt"), str):
+        s.prompt = state["prompt"]
+    cur = state.get("current") or {}
+    try:
+        s.show(cur.get("turn"), cur.get("index", 0))
+    except (PromptpaintError, AttributeError):
+        pass
