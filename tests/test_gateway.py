@@ -177,10 +177,25 @@ def test_a_kernel_with_only_the_gateway_and_a_token_uses_both_providers(teacher,
                                                "/v1beta/models/gemini-3.1-flash-image:generateContent"}
     booked = rows(teacher["ledger"])
     assert {b["user"] for b in booked} == {"fay"} and len(booked) == 2
+    # Masked edits on both providers (OpenAI: a mask file; Gemini: a mask image and an instruction).
+    from PIL import Image
+
+    mask = Image.new("L", (64, 48), 0)
+    mask.paste(255, (0, 0, 32, 48))
+    pp.Client("openai", model="gpt-image-2").edit("a hat", image=png(), mask=mask, quality="low", n=2)
+    pp.Client("gemini").edit("a hat", image=png(), mask=mask)
+    booked = rows(teacher["ledger"])
+    assert len(booked) == 4
+    # One code path: the gateway reserved, from the request alone, what the kernel's Client did.
+    # (The Gemini mask instruction goes on the wire after "\n\n", which the Client's count leaves
+    # out: the gateway, counting the bytes sent, holds those 2 tokens more, at $0.50 per 1M.)
+    kernel_side = [b["reserved"] for b in pp.ledger().entries(4)]
+    assert [b["reserved"] for b in booked][1:] == kernel_side[1:]
+    assert booked[0]["reserved"] - kernel_side[0] == Decimal("0.000001")
     # The gateway's ledger is the truth: the kernel's allowance and report come from it.
     spent = sum(b["cost"] for b in booked)
     assert pp.ledger().allowance() == Decimal("1.00") - spent
-    assert [c["prompt"] for c in pp.ledger().calls()] == ["a boat", "a kite"]
+    assert [c["prompt"] for c in pp.ledger().calls()][2:] == ["a boat", "a kite"]
     assert "fay" in pp.ledger()._repr_mimebundle_()["text/plain"]
     from promptpaint.gateway import kernel
 
@@ -191,7 +206,7 @@ def test_a_kernel_with_only_the_gateway_and_a_token_uses_both_providers(teacher,
     monkeypatch.setenv("PROMPTPAINT_TOKEN", "ppg_revoked-or-mistyped")
     with pytest.raises(pp.AuthError, match="not valid"):
         pp.Client("gemini").generate("a boat")
-    assert len(fake.requests) == 2
+    assert len(fake.requests) == 4  # neither refusal reached the provider
 
 
 def test_a_per_user_rate_is_kept_and_refused_as_the_provider_would(teacher, fake):

@@ -27,7 +27,8 @@ from starlette.routing import Mount, Route
 
 from ..errors import BudgetExceeded, PromptpaintError
 from ..ledger import LedgerError
-from ..providers import gemini_requests, openai_requests
+from ..providers.gemini import inbound as gemini_inbound
+from ..providers.openai import inbound as openai_inbound
 from ..providers.inbound import NotForwarded
 from . import me as me_report
 from .auth import Auth, credential
@@ -82,7 +83,7 @@ def _read(provider: str, request: Request, body: bytes):
     """The provider's reader for this route, and the request it read."""
     if provider == "openai":
         route = request.path_params["route"]
-        return openai_requests, openai_requests.inbound(route, body, request.headers.get("content-type", ""))
+        return openai_inbound, openai_inbound.inbound(route, body, request.headers.get("content-type", ""))
     model, _, method = request.path_params["call"].partition(":")
     stream = method == "streamGenerateContent"
     if method not in ("generateContent", "streamGenerateContent"):
@@ -91,7 +92,7 @@ def _read(provider: str, request: Request, body: bytes):
     if stream and request.query_params.get("alt") != "sse":
         raise Refusal(400, "invalid_argument", "streamGenerateContent goes through the gateway as SSE only: "
                       "add ?alt=sse.")
-    return gemini_requests, gemini_requests.inbound(model, body, stream=stream)
+    return gemini_inbound, gemini_inbound.inbound(model, body, stream=stream)
 
 
 async def provider_call(request: Request) -> Response:

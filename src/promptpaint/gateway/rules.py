@@ -10,17 +10,18 @@ unless the teacher started the gateway with ``--ceiling``.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import threading
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .. import pricing, registry
+from PIL import Image
+
+from .. import plan, pricing, registry
 from ..clock import utc_now
 from ..errors import InvalidRequest
-from ..providers import provider_class
+from ..providers import Call, provider_class
 from ..providers.inbound import Inbound
 from ..registry import Model, Price
 
@@ -66,28 +67,34 @@ def price(inb: Inbound, ceiling: Decimal | None) -> Priced:
         params = registry.validate_params(model, inb.params, kind="generate" if inb.kind == "generate" else "edit")
     except InvalidRequest as exc:
         raise Refusal(400, "invalid_value", exc.message, param=exc.param) from None
-    if inb.input_images > model.max_input_images + 2:  # + a mask and a markup layer
+    if len(inb.images) > model.max_input_images:
         raise Refusal(400, "invalid_value", f"{model.id} takes at most {model.max_input_images} input images.",
                       param="image")
     return Priced(model, today_price, params, reservation(model, today_price, inb, params, ceiling))
 
 
+# Stands for a mask or markup file the request carries: the worst case counts it as an input
+# image (and adds the provider's mask instruction), whatever its pixels.
+_LAYER = Image.new("L", (1, 1))
+
+
 def reservation(model: Model, price: Price, inb: Inbound, params: dict, ceiling: Decimal | None) -> Decimal:
-    """The most the call can cost, as the Client reserves it (previews included)."""
-    try:
-        usage = pricing.worst_usage(model, inb.prompt, params, inb.input_images,
-                                    history_text=inb.history_text, first_image_size=inb.first_image_size)
-    except pricing.Unbounded as exc:
-        if ceiling is not None:
-            return ceiling
-        raise Refusal(403, "setting_not_allowed", f"{exc}: the gateway refuses a call it cannot bound. "
+    """The most the call can cost: ``plan.worst_case``, the very function every Client call
+    reserves with (previews, masks, replayed turns included)."""
+    call = Call(kind=inb.kind, prompt=inb.prompt, params=params, images=list(inb.images),
+                mask=_LAYER if inb.mask else None, markup=_LAYER if inb.markup else None,
+                history=inb.history, previews=inb.previews)
+    worst = plan.worst_case(model, provider_class(model.provider), call, price, [], ceiling)
+    if worst is None:  # nothing bounds it (xhigh, max) and the teacher set no ceiling
+        try:
+            pricing.worst_usage(model, inb.prompt, params, inb.input_images)
+            why = f"{model.id} has no published bound for these settings"
+        except pricing.Unbounded as exc:
+            why = str(exc)
+        raise Refusal(403, "setting_not_allowed", f"{why}: the gateway refuses a call it cannot bound. "
                       "Choose a setting with a published price (e.g. quality 'high'), or ask the teacher "
-                      "to start the gateway with --ceiling USD.", param="quality") from None
-    tokens = provider_class(model.provider).preview_tokens
-    if inb.previews and tokens:
-        extra = tokens * inb.previews * int(params.get("n") or 1)
-        usage = dataclasses.replace(usage, output_image_tokens=usage.output_image_tokens + extra)
-    return pricing.most(usage, price)
+                      "to start the gateway with --ceiling USD.", param="quality")
+    return worst
 
 
 class Rates:

@@ -3,13 +3,12 @@
 The gateway forwards a student's request unchanged, but first it must know what it is (model,
 parameters in promptpaint's names, input images, previews) to reserve its worst case with the
 same ``pricing`` code the Client uses. Each provider reads its own wire format into an
-``Inbound`` (``openai_requests.py``, ``gemini_requests.py``) and reads the usage back out of the
+``Inbound`` (``openai/inbound.py``, ``gemini/inbound.py``) and reads the usage back out of the
 answer; anything it cannot price is refused before a cent is spent.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 from ..errors import InvalidRequest
@@ -24,13 +23,21 @@ class Inbound:
     provider: str
     model: str
     kind: str                  # generate | edit | chat
-    prompt: str                # the student's own words, for the ledger row
+    prompt: str                # the student's own words (the last turn's text), for the ledger row
     params: dict               # promptpaint's names (size, quality, n, image_size...), unchecked
-    input_images: int = 0      # every image that counts as input (masks and markup included)
-    history_text: str = ""     # other text that counts as input (earlier turns, instructions)
-    first_image_size: tuple[int, int] | None = None
+    images: list = field(default_factory=list)   # this turn's input images: bytes (only their
+                                                 # count and the first one's size matter)
+    history: list = field(default_factory=list)  # earlier turns, provider-shaped (camelCase)
+    mask: bool = False         # a mask file was sent (an input image, billed as one)
+    markup: bool = False       # a markup layer was sent (likewise)
     previews: int = 0          # streamed previews asked for
     stream: bool = False
+
+    @property
+    def input_images(self) -> int:
+        """Every image the request carries, as the usage's ``input_images`` counts them."""
+        turns = sum(1 for t in self.history for p in t.get("parts", []) if "inlineData" in p or "fileData" in p)
+        return len(self.images) + self.mask + self.markup + turns
 
 
 @dataclass
@@ -44,14 +51,3 @@ class Outcome:
     refusal: str | None = None
     images: int = 0
     extra: dict = field(default_factory=dict)
-
-
-def image_size(data: bytes) -> tuple[int, int] | None:
-    """Pixel size from an image's header (no decode); None when it is not an image we read."""
-    try:
-        from PIL import Image
-
-        with Image.open(io.BytesIO(data)) as im:
-            return im.size
-    except Exception:
-        return None

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 
-from ..sse import events
-from .gemini import GENERATION_FIELDS, IMAGE_FIELDS, answer_from
-from .inbound import Inbound, NotForwarded, Outcome
-from .streaming import read_gemini
+from ...sse import events
+from ..inbound import Inbound, NotForwarded, Outcome
+from .stream import read_gemini
+from .wire import GENERATION_FIELDS, IMAGE_FIELDS, answer_from
 
 TOP = {"contents", "generationConfig", "safetySettings", "systemInstruction"}
 # generationConfig fields that change nothing the worst case does not already cover.
@@ -32,18 +32,16 @@ def _refuse(message: str, param: str | None = None) -> NotForwarded:
     return NotForwarded(message, param=param, provider="gemini")
 
 
-def _parts_text(content) -> tuple[list[str], int]:
-    texts, images = [], 0
-    parts = content.get("parts") if isinstance(content, dict) else None
-    for part in parts if isinstance(parts, list) else []:
-        if not isinstance(part, dict):
-            raise _refuse("Each part is an object.", "contents")
-        part = _camelise(part)
-        if isinstance(part.get("text"), str):
-            texts.append(part["text"])
-        if "inlineData" in part or "fileData" in part:
-            images += 1
-    return texts, images
+def _turn(content) -> dict:
+    """A turn with its parts' field names in camelCase (``inline_data`` -> ``inlineData``)."""
+    if not isinstance(content, dict):
+        raise _refuse("Each content is an object with parts.", "contents")
+    parts = content.get("parts")
+    if not isinstance(parts, list):
+        raise _refuse("Each content has a list of parts.", "contents")
+    if not all(isinstance(p, dict) for p in parts):
+        raise _refuse("Each part is an object.", "contents")
+    return {"role": content.get("role", "user"), "parts": [_camelise(p) for p in parts]}
 
 
 def inbound(model: str, body: bytes, *, stream: bool) -> Inbound:
@@ -63,14 +61,13 @@ def inbound(model: str, body: bytes, *, stream: bool) -> Inbound:
         contents = [contents]
     if not isinstance(contents, list) or not contents:
         raise _refuse("The request has no contents.", "contents")
-    texts, n_in = [], 0
-    for content in contents:
-        t, i = _parts_text(content)
-        texts.append(t)
-        n_in += i
-    prompt = "\n".join(texts[-1])
-    history = "".join("".join(t) for t in texts[:-1])
-    system, _ = _parts_text(data.get("systemInstruction") or {})
+    turns = [_turn(c) for c in contents]
+    last = turns[-1]
+    prompt = "\n".join(p["text"] for p in last["parts"] if isinstance(p.get("text"), str))
+    n_last = sum(1 for p in last["parts"] if "inlineData" in p or "fileData" in p)
+    history = turns[:-1]
+    if data.get("systemInstruction"):
+        history = [_turn(data["systemInstruction"]), *history]  # its text is billed as input too
     config = _camelise(data.get("generationConfig") or {})
     ours = {wire: name for name, wire in GENERATION_FIELDS.items()}
     params, left = {}, []
@@ -91,13 +88,12 @@ def inbound(model: str, body: bytes, *, stream: bool) -> Inbound:
     if data.get("safetySettings") is not None:
         params["safety_settings"] = data["safetySettings"]
     return Inbound(provider="gemini", model=model, kind="chat" if len(contents) > 1 else
-                   ("edit" if n_in else "generate"), prompt=prompt, params=params, input_images=n_in,
-                   history_text=history + "".join(system), stream=stream,
-                   previews=1 if stream else 0)
+                   ("edit" if n_last else "generate"), prompt=prompt, params=params,
+                   images=[b""] * n_last, history=history, stream=stream)
 
 
 def outcome(body: bytes, *, streamed: bool, input_images: int, request_id: str | None) -> Outcome:
-    from ..errors import PromptpaintError
+    from ...errors import PromptpaintError
 
     try:
         data = read_gemini(events([body]), None, request_id) if streamed else json.loads(body)

@@ -14,10 +14,10 @@ import email.message
 import email.utils
 import json
 
-from ..sse import events
-from .inbound import Inbound, NotForwarded, Outcome, image_size
-from .openai import FIELDS, PARTIAL_IMAGE_TOKENS, answer_from
-from .streaming import read_openai
+from ...sse import events
+from ..inbound import Inbound, NotForwarded, Outcome
+from .stream import read_openai
+from .wire import FIELDS, PARTIAL_IMAGE_TOKENS, answer_from
 
 INTS = ("n", "output_compression", "partial_images")
 PASSED = set(FIELDS) | {"model", "prompt", "stream", "partial_images", "user"}
@@ -104,17 +104,15 @@ def inbound(route: str, body: bytes, content_type: str) -> Inbound:
     images = files.get("image", []) + files.get("image[]", [])
     if route == "edits" and not images:
         raise _refuse("images/edits needs an image.", "image")
-    n_in = len(images) + len(files.get("mask", [])) + len(files.get("markup", []))
     params = {k: fields[k] for k in FIELDS if k in fields}
     return Inbound(provider="openai", model=model, kind="generate" if route == "generations" else "edit",
-                   prompt=prompt, params=params, input_images=n_in,
-                   first_image_size=image_size(images[0]) if images else None,
-                   previews=previews if stream else 0, stream=stream)
+                   prompt=prompt, params=params, images=images, mask=bool(files.get("mask")),
+                   markup=bool(files.get("markup")), previews=previews if stream else 0, stream=stream)
 
 
 def outcome(body: bytes, *, streamed: bool, input_images: int, request_id: str | None) -> Outcome:
     """The usage the answer reports; ``usage`` is None when the answer was cut or unreadable."""
-    from ..errors import PromptpaintError
+    from ...errors import PromptpaintError
 
     try:
         if streamed:
