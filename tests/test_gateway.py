@@ -300,3 +300,14 @@ def test_the_studios_cost_panel_shows_what_the_gateway_says(teacher, fake, monke
     spent = sum(r["cost"] for r in booked)
     assert Decimal(studio.costs["budget_left"]) == Decimal("0.50") - spent
     assert Decimal(studio.costs["all_time"]) == spent
+
+
+def test_an_answer_whose_usage_cannot_be_read_keeps_counting_at_its_reservation(teacher, fake):
+    token = new_token(teacher["ledger"], "lou", teacher["env"])
+    fake.fault("openai", "odd_usage", kind="negative")
+    r = requests.post(f"{teacher['gw'].url}/openai/v1/images/generations", headers={"Authorization": f"Bearer {token}"},
+                      json={"model": "gpt-image-2", "prompt": "x", "quality": "low"})
+    assert r.status_code == 200  # the student gets the image the provider made
+    [row] = rows(teacher["ledger"])
+    assert row["status"] == "ok" and row["cost"] is None and row["state"] == "unknown cost"
+    assert row["reserved"] > 0 and "not a token count" in row["error"]

@@ -50,4 +50,4 @@ class Outcome:
     request_id: str | None = None
     refusal: str | None = None
     images: int = 0
-    extra: dict = field(default_factory=dict)
+    answered: bool = True      # False: the answer itself was cut off or unreadable

@@ -99,7 +99,7 @@ def outcome(body: bytes, *, streamed: bool, input_images: int, request_id: str |
         data = read_gemini(events([body]), None, request_id) if streamed else json.loads(body)
         answer = answer_from(data, input_images, None, request_id)
     except (PromptpaintError, ValueError) as exc:
-        return Outcome(None, getattr(exc, "message", None) or str(exc), request_id)
+        return Outcome(None, getattr(exc, "message", None) or str(exc), request_id, answered=False)
     if answer.usage_problem:
         return Outcome(None, answer.usage_problem, request_id or answer.request_id)
     return Outcome(answer.usage, None, request_id or answer.request_id, answer.refusal, len(answer.images))

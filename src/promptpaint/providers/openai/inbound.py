@@ -121,7 +121,7 @@ def outcome(body: bytes, *, streamed: bool, input_images: int, request_id: str |
             data = json.loads(body)
         answer = answer_from(data, input_images, request_id)
     except (PromptpaintError, ValueError) as exc:
-        return Outcome(None, getattr(exc, "message", None) or str(exc), request_id)
+        return Outcome(None, getattr(exc, "message", None) or str(exc), request_id, answered=False)
     if answer.usage_problem:
         return Outcome(None, answer.usage_problem, request_id)
     usage = answer.usage
