@@ -227,21 +227,33 @@ class CallPlan:
         self.price: Price | None = client.price_today() if price is _CLIENTS_PRICE else price
         self.budget = budget or Budget(client.budget_id, client.budget)
         self.caps: list[Cap] = client.caps(self.budget)
-        self.worst = worst_case(client.model, self.connection, self.call, self.price, self.caps, client.ceiling)
+        # Practice (the offline stand-in with bill_like=): booked at another model's prices.
+        self.practice: Model | None = getattr(client, "bill_like", None) if self.connection.offline else None
+        if self.practice is not None:
+            from .clock import utc_now
+            from .providers import provider_class
+
+            self.price = self.practice.price_on(utc_now().date())
+            self.worst = worst_case(self.practice, provider_class(self.practice.provider), self.call, self.price,
+                                    self.caps, client.ceiling)
+        else:
+            self.worst = worst_case(client.model, self.connection, self.call, self.price, self.caps, client.ceiling)
         self.cache_key = None
         if client.cache and not request.history:
             self.cache_key = cache.call_key(client.account, client.model.id, request.kind, self.call,
                                             self.preserve, request.feather)
         self.attempt = Attempt(provider=client.provider_name, model=client.model.id,
                                kind=request.book_as or request.kind, prompt=request.prompt,
-                               params=self.call.params, price_version=self.price.version if self.price else None,
+                               params=self.call.params, price_version=(
+                                   f"practice as {self.practice.id} {self.price.version}" if self.practice
+                                   else self.price.version if self.price else None),
                                budget=self.budget.id, cache_key=self.cache_key)
 
     # -- the steps --------------------------------------------------------------------------------
     def reserve(self) -> Reservation:
         """Hold the worst case against every cap; BudgetExceeded (nothing sent) when one would break."""
         return reserve(self.client.ledger, self.attempt, self.worst, self.caps, self.price,
-                       free=self.connection.offline)
+                       free=self.connection.offline and self.practice is None)
 
     def send(self, cancel: threading.Event | None = None) -> Answer:
         """Make the request; previews go to ``request.on_partial`` as PIL images (none once cancelled)."""
@@ -279,8 +291,13 @@ class CallPlan:
         without an image)."""
         duration = held.elapsed
         ids, paths = stored
-        cost = held.settle_usage(answer.usage, usage_problem=answer.usage_problem,
-                                 request_id=answer.request_id, images=ids, refusal=answer.refusal)
+        if self.practice is not None:  # the stand-in's own usage is not a bill: book the model's worst case
+            cost = self.worst
+            held.settle(status="ok", cost=cost, usage=answer.usage.as_dict(), images=ids,
+                        error=f"practice: the offline stand-in, booked at {self.practice.id}'s prices")
+        else:
+            cost = held.settle_usage(answer.usage, usage_problem=answer.usage_problem,
+                                     request_id=answer.request_id, images=ids, refusal=answer.refusal)
         name = self.client.provider_name
         if answer.refusal:
             said = f" The model said: {answer.text!r}" if answer.text else ""
