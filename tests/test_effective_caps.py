@@ -45,3 +45,16 @@ def test_cost_by_user_prints_them(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[1].split()[:3] == ["alice", "1", "$0.04"] and "$1.00 user:*" in out[1] and "$0.96" in out[1]
     assert out[-1] == "class: $0.04 counted against caps; cap $10.00, $9.96 left"
+
+
+def test_cost_last_shows_row_ids_and_users(tmp_path, monkeypatch, capsys):
+    from promptpaint.cli import main
+
+    where = tmp_path / "class.sqlite3"
+    led = SQLiteLedger(where)
+    booked(led, "alice", "0.10", "0.04")
+    booked(led, "bob", "0.20", "open")
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", str(where))
+    assert main(["cost", "--last", "2"]) == 0
+    last = [line.split() for line in capsys.readouterr().out.splitlines()[-2:]]
+    assert [(x[0], x[2]) for x in last] == [("#2", "bob"), ("#1", "alice")]  # the id, the time, the user

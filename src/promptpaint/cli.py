@@ -201,8 +201,9 @@ def _cost(args) -> int:
             held = f", up to {dollars(row['reserved'])}" if row["reserved"] else ""
             state = row["state"] if row["state"] in ("interrupted", AWAITING) else "unknown"
             cost = f"{state}{held}"
-        print(f"{row['ts'][:19]}  {row['status']:8} {row['provider']}/{row['model']}  {cost}  "
-              f"{(row['prompt'] or '')[:50]}")
+        # The row id (for pp.ledger().reconcile(row, cost=...)) and whose call it was.
+        print(f"#{row['id']:<6} {row['ts'][:19]}  {row['user'] or '-':12} {row['status']:8} "
+              f"{row['provider']}/{row['model']}  {cost}  {(row['prompt'] or '')[:50]}")
     return 0
 
 
