@@ -3,7 +3,6 @@ day) with what is left, and the class's caps with what is left of them."""
 
 from decimal import Decimal as D
 
-import promptpaint as pp
 from promptpaint.ledger import Attempt, SQLiteLedger
 from promptpaint.ledger.effective import by_user
 

@@ -7,13 +7,11 @@ everything a Studio needs."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 import psycopg
 import pytest
 
 import promptpaint as pp
-from promptpaint.ledger import Attempt
 from pgserver import admin, pg_db, pg_server, tcp_url  # noqa: F401  (fixtures)
 
 

@@ -16,7 +16,6 @@ import anyio
 import httpx
 from starlette.responses import Response
 
-from .. import redact
 
 log = logging.getLogger("promptpaint.gateway")
 

@@ -303,51 +303,12 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
         return found
 
     def grant(self, role: str) -> None:
-        """What a kernel logged in as ``role`` may do: read its own rows, book and settle its own
-        calls (at no more than their reservations), use the cache, run its own batch jobs. It
-        cannot change a budget, delete a row, rewrite a settled one, or touch another role's rows.
+        """What a kernel logged in as ``role`` may do (``pg_grant.py``): for one person or a
+        trusted team; a class goes through the gateway."""
+        from .pg_grant import statements as grants
 
-        For one person or a trusted team: a class goes through the gateway (``promptpaint gateway
-        serve``), and students' kernels never connect to the database. Row security is per login
-        role, so it separates people only if each has a role of their own."""
-        sql = self._psycopg.sql
-        r = sql.Identifier(role)
-        mine = "role = current_user"
-        statements = [
-            sql.SQL("GRANT USAGE ON SCHEMA {s} TO {r}"),
-            # counted: the class's running total, which allowance() and the Studio read.
-            sql.SQL("GRANT SELECT ON {s}.calls, {s}.budgets, {s}.schema_version, {s}.counted, {s}.rates TO {r}"),
-            sql.SQL("GRANT EXECUTE ON FUNCTION {s}.reserve TO {r}"),  # its only way to add a row
-            sql.SQL("GRANT UPDATE (status, cost_nanos, usage, request_id, images, duration, error,"
-                    " reserved_until) ON {s}.calls TO {r}"),
-            sql.SQL("GRANT SELECT, INSERT, UPDATE ON {s}.cache TO {r}"),
-            # Batch jobs (migration 5): a kernel records its jobs and claims and books their lines.
-            sql.SQL("GRANT SELECT, INSERT, UPDATE ON {s}.batch_jobs, {s}.batch_lines TO {r}"),
-            # Row security (the owner, i.e. the gateway and the teacher, is not subject to it): a
-            # kernel sees its own rows, settles only rows it reserved and still open, never above
-            # their reservation; its batch jobs and lines are its own.
-            sql.SQL("ALTER TABLE {s}.calls ENABLE ROW LEVEL SECURITY"),
-            sql.SQL("DROP POLICY IF EXISTS kernel_read ON {s}.calls"),
-            sql.SQL("DROP POLICY IF EXISTS kernel_settle ON {s}.calls"),
-            sql.SQL(f"CREATE POLICY kernel_read ON {{s}}.calls FOR SELECT USING ({mine})"),
-            sql.SQL(f"CREATE POLICY kernel_settle ON {{s}}.calls FOR UPDATE USING (status = 'reserved' AND {mine})"
-                    f" WITH CHECK (status <> 'reserved' AND {mine} AND (cost_nanos IS NULL OR"
-                    f" cost_nanos <= COALESCE(reserved_nanos, {MOST_NANOS}) OR"
-                    # A collected batch line reserves $0 (its job's row holds the worst case).
-                    f" (cost_nanos <= {MOST_NANOS} AND EXISTS (SELECT 1 FROM {SCHEMA}.batch_lines b"
-                    f" WHERE b.ledger_row = id))))"),
-        ]
-        for table in ("batch_jobs", "batch_lines"):
-            t = sql.Identifier(SCHEMA, table)
-            statements += [
-                sql.SQL("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY").format(t=t),
-                sql.SQL("DROP POLICY IF EXISTS kernel_own ON {t}").format(t=t),
-                sql.SQL(f"CREATE POLICY kernel_own ON {{t}} FOR ALL USING ({mine}) WITH CHECK ({mine})").format(t=t),
-            ]
         with self._tx() as cur:
-            for stmt in statements:
-                if isinstance(stmt, sql.SQL):
-                    stmt = stmt.format(s=sql.Identifier(SCHEMA), r=r)
+            for stmt in grants(self._psycopg.sql, SCHEMA, role, MOST_NANOS):
                 cur.execute(stmt)
 
     # -- the Ledger interface --------------------------------------------------------------------
