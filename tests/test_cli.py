@@ -46,7 +46,7 @@ def test_openai_through_the_cli_prices_the_call(fake, tmp_path):
             env={"OPENAI_API_KEY": OPENAI_KEY, "OPENAI_BASE_URL": fake.openai_base})
     assert r.returncode == 0, r.stderr
     # 12 text at $5 + 200 (gpt-image-2 low, 1024x1024) at $30 per 1M
-    assert "$0.006060" in r.stderr and fake.bill_total() == Decimal("0.00606")
+    assert "1 image(s), $0.00606\n" in r.stderr and fake.bill_total() == Decimal("0.00606")
     assert OPENAI_KEY not in r.stderr + r.stdout
     assert fake.last("openai").json["quality"] == "low"
 
@@ -157,3 +157,50 @@ def test_cost_shows_unknown_and_interrupted_calls_apart(tmp_path):
     assert "1 call interrupted, up to $0.514 reserved" in out.stdout
     assert "a lost fox" in out.stdout and "interrupted, up to $0.514" in out.stdout
     assert "unknown, up to $0.21" in out.stdout and "Decimal" not in out.stdout
+
+
+def test_one_parameter_table_drives_the_flags_the_help_and_the_rewording():
+    from promptpaint import providers, registry
+    from promptpaint.cli import build_parser, for_shell
+    from promptpaint.cli.params import CALL_PARAMS, MODEL_PARAMS
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
+    generate = {flag: a for a in sub.choices["generate"]._actions for flag in a.option_strings}
+    for p in CALL_PARAMS:
+        assert p.flags[-1] in generate and generate[p.flags[-1]].help.startswith(p.help.split("{")[0])
+    # A model parameter's help names the providers whose models take it, read from the registry.
+    takes_size = {m.provider for m in registry.all_models() if "size" in m.params and not m.is_retired()}
+    size_help = generate["--size"].help
+    for name in providers.NAMES:
+        label = providers.provider_class(name).label
+        if name not in takes_size and name != "offline":
+            assert f"({label})" in generate["--aspect"].help + generate["--quality"].help
+            assert label not in size_help
+    assert {p.ours for p in MODEL_PARAMS} >= {"size", "aspect_ratio", "quality"}
+    assert for_shell("pass aspect_ratio= or image_size=, or retry_on_timeout=True") == (
+        "pass --aspect or --image-size, or --retry-on-timeout")
+    assert for_shell("pp.Client('gemini', model='gemini-3-pro-image') then n=2") == (
+        "--provider gemini --model gemini-3-pro-image then --n=2")
+
+
+def test_a_subcommand_is_one_module_registered_in_one_list(monkeypatch, capsys):
+    import types
+
+    from promptpaint import cli
+    from promptpaint.cli.params import Command, P
+
+    seen = []
+    module = types.ModuleType("promptpaint.cli.hello")
+    module.COMMANDS = [Command("hello", "say hello", lambda args: seen.append(args.name) or 0,
+                               (P("--name", default="you", help="who to greet"),))]
+    monkeypatch.setitem(sys.modules, "promptpaint.cli.hello", module)
+    monkeypatch.setattr(cli, "GROUPS", (*cli.GROUPS, "hello"))
+    assert cli.main(["hello", "--name", "alice"]) == 0 and seen == ["alice"]
+    assert cli.main(["cost"]) == 0  # the others still there
+
+
+def test_the_cli_budget_is_parsed_like_every_other_money_setting():
+    r = cli("generate", "a fox", "--provider", "offline", "--budget", "$5")
+    assert r.returncode == 2 and "--budget must be an amount of US dollars" in r.stderr
+    assert "Write the number alone: 5." in r.stderr

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageChops
 
 import promptpaint as pp
+from promptpaint import money
 from fakeserver import GEMINI_KEY, colour_for
 from pgserver import pg_db, pg_server  # noqa: F401  (fixtures)
 
@@ -48,7 +49,7 @@ def test_a_paid_result_shows_its_model_and_cost_and_a_cached_one_says_so(fake):
     assert shown.convert("RGB").getpixel((shown.width // 2, shown.height // 2)) == colour_for("a fox")
     again = client.generate("a fox")
     assert again.cached and again._repr_mimebundle_()["text/plain"].startswith(
-        "gemini/gemini-3.1-flash-image · $0.0000 · cached")
+        "gemini/gemini-3.1-flash-image · $0.00 · cached")
 
 
 def test_a_photo_stays_small_enough_for_a_saved_notebook(tmp_path):
@@ -81,7 +82,7 @@ def test_the_ledger_shows_calls_and_cost_today_all_time_and_unknown(fake):
     paid = client.generate("a fox").cost + client.generate("a hen").cost
     pp.Client("offline").generate("free")
     text = pp.ledger()._repr_mimebundle_()["text/plain"].splitlines()
-    assert paid > 0 and text == [f"Today: 3 calls, ${paid:.4f}", f"All time: 3 calls, ${paid:.4f}"]
+    assert paid > 0 and text == [f"Today: 3 calls, {money.format(paid)}", f"All time: 3 calls, {money.format(paid)}"]
     assert "<table" in pp.ledger()._repr_mimebundle_()["text/html"]
     # An answer with no usage (a gateway that drops it) is booked at an unknown cost.
     png = io.BytesIO()
@@ -94,7 +95,7 @@ def test_the_ledger_shows_calls_and_cost_today_all_time_and_unknown(fake):
     reserved = pp.ledger().entries(1)[0]["reserved"]
     assert reserved > 0
     assert pp.ledger()._repr_mimebundle_()["text/plain"].splitlines()[1:] == [
-        f"All time: 4 calls, ${paid:.4f}", f"Unknown cost: 1 call, up to ${reserved:.4f} counted against caps"]
+        f"All time: 4 calls, {money.format(paid)}", f"Unknown cost: 1 call, up to {money.format(reserved)} counted against caps"]
 
 
 def test_ipython_shows_one_small_picture_not_three(tmp_path):
@@ -134,4 +135,4 @@ def test_the_ledger_table_counts_calls_on_every_backend(any_ledger):
                              Decimal("0.2"), [])
     any_ledger.settle(row, status="ok", cost=Decimal("0.05"))
     assert any_ledger._repr_mimebundle_()["text/plain"].splitlines() == [
-        "Today: 1 call, $0.0500", "All time: 1 call, $0.0500"]
+        "Today: 1 call, $0.05", "All time: 1 call, $0.05"]

@@ -204,3 +204,17 @@ def test_a_read_only_ledger_is_a_promptpaint_error(tmp_path):
 def test_every_old_name_is_still_importable():
     from promptpaint.ledger import SESSION_ID, Ledger, ledger, utc_now  # noqa: F401
     assert issubclass(SQLiteLedger, Ledger)
+
+
+def test_the_split_ledger_keeps_every_name_callers_import_from_the_package():
+    import sys
+
+    from promptpaint import ledger as factory  # the function pp.ledger, as before
+
+    led = sys.modules["promptpaint.ledger"]
+    for name in ("Ledger", "SQLiteLedger", "Cap", "Attempt", "Totals", "LedgerError", "ledger", "utc_now",
+                 "SESSION_ID", "COUNTED", "AWAITING", "Dollars", "dollars", "current_user", "nanos", "usd",
+                 "NANO", "entry", "summarise", "reservation_state", "_ledgers"):
+        assert hasattr(led, name), name
+    assert factory() is led.ledger() and isinstance(factory(), led.SQLiteLedger)
+    assert led.dollars(Decimal("0.3")) == "$0.30" and repr(led.usd(300_000_000)) == "$0.30"

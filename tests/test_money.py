@@ -211,3 +211,67 @@ def test_cached_tokens_tool_use_and_unitemised_output_are_booked_as_billed(fake)
     r = client_on(fake, "gemini").generate("a fox")
     assert r.usage.tool_use_tokens == 50 and r.usage.output_text_tokens == 9 + 30
     assert r.cost == fake.bill_total()
+
+
+# ----------------------------------------------------------------------------- one text, one parse
+@pytest.mark.parametrize("amount, shown", [
+    (None, "unknown"),
+    (Decimal("0.0678"), "$0.0678"),
+    (Decimal("0.3"), "$0.30"),
+    (Decimal("3"), "$3.00"),
+    (0, "$0.00"),
+    (Decimal("0E-9"), "$0.00"),
+    (Decimal("0.00606000"), "$0.00606"),
+    (Decimal("0.0672325"), "$0.067233"),      # half-up at the micro-dollar
+    (Decimal("0.0672324999"), "$0.067232"),
+    (Decimal("0.0000005"), "$0.000001"),
+    (Decimal("0.000000499"), "$0.00"),
+    (Decimal("1234.5"), "$1234.50"),
+    (0.1, "$0.10"),                           # a float reads as it prints, not as its binary value
+    (Decimal("-0.25"), "-$0.25"),
+])
+def test_every_dollar_figure_reads_one_way(amount, shown):
+    from promptpaint import money
+
+    assert money.format(amount) == shown
+
+
+def test_dollars_from_the_ledger_show_themselves_in_the_same_words():
+    from promptpaint import money
+    from promptpaint.ledger import dollars
+
+    assert repr(money.usd(67_801_000)) == "$0.067801" == dollars(money.usd(67_801_000))
+    assert money.usd(None) is None and money.nanos(None) is None
+    assert money.nanos(Decimal("0.211")) == 211_000_000 and money.usd(211_000_000) == Decimal("0.211")
+    from promptpaint.ledger import NANO as ledger_nano
+    from promptpaint.pricing import NANO as pricing_nano
+
+    assert ledger_nano is pricing_nano is money.NANO  # written once
+
+
+@pytest.mark.parametrize("value, amount", [(5, Decimal(5)), ("0.50", Decimal("0.50")), (" 2 ", Decimal(2)),
+                                           (0.1, Decimal("0.1")), (Decimal("0"), Decimal(0))])
+def test_one_parse_reads_the_amounts_people_write(value, amount):
+    from promptpaint import money
+
+    assert money.parse(value, "budget=") == amount
+
+
+@pytest.mark.parametrize("value", ["$5", "nan", "inf", "-1", "five", "", None, True, [1]])
+def test_one_parse_refuses_the_rest_naming_the_setting(value):
+    from promptpaint import money
+
+    with pytest.raises(pp.InvalidRequest, match="^daily_budget must be an amount") as exc:
+        money.parse(value, "daily_budget")
+    assert exc.value.param == "daily_budget" and isinstance(exc.value, ValueError)
+    if value == "$5":
+        assert "Write the number alone: 5." in str(exc.value)
+
+
+def test_a_teachers_cap_is_parsed_the_same_way(isolated_home):
+    led = pp.ledger()
+    led.set_budget("class", "2.50")
+    assert led.budgets()[0]["limit"] == Decimal("2.5")
+    for bad in ("$2", "nan", "-1"):
+        with pytest.raises(pp.InvalidRequest, match="must be an amount of US dollars"):
+            led.set_budget("class", bad)

@@ -120,3 +120,67 @@ def test_nan_temperature_from_a_client_never_reaches_the_server(fake):
     with pytest.raises(pp.InvalidRequest, match="temperature"):
         c.generate("a fox", temperature=float("nan"))
     assert fake.by_provider("gemini") == [] and pp.ledger().entries(5) == []
+
+
+# ----------------------------------------------------------------------------- gpt-image-2.6's complexity
+from promptpaint import pricing  # noqa: E402
+
+SIX = ["gpt-image-2.6-sunburst", "gpt-image-2.6-flare"]
+
+
+@pytest.mark.parametrize("model", SIX)
+def test_complexity_is_a_2_6_parameter_checked_like_the_others(model):
+    m = registry.get(model)
+    assert registry.validate_params(m, {"complexity": "low"}) == {"complexity": "low"}
+    with pytest.raises(pp.InvalidRequest, match="use one of low, medium, high") as exc:
+        registry.validate_params(m, {"complexity": "extreme"})
+    assert exc.value.param == "complexity"
+    assert {"name": "complexity", "kind": "choice", "label": "Complexity",
+            "choices": ["low", "medium", "high"], "default": None} in registry.ui_specs(m)
+
+
+@pytest.mark.parametrize("model", ["gpt-image-2", "gpt-image-2.5-sunburst", "gemini-3.1-flash-image"])
+def test_models_before_2_6_refuse_complexity_before_sending(model):
+    with pytest.raises(pp.InvalidRequest, match="does not take complexity="):
+        registry.validate_params(registry.get(model), {"complexity": "low"})
+
+
+@pytest.mark.parametrize("complexity", [None, "low", "medium", "high"])
+def test_every_complexity_is_reserved_at_the_planning_ceiling_on_top_of_the_image(complexity, day):
+    day("2026-12-03")
+    m = registry.get("gpt-image-2.6-sunburst")
+    ceiling = m.worst_case["planning_tokens_per_image"]
+    assert ceiling >= 7033 and "no figure" in m.worst_case["source"]
+    params = {"quality": "high", "size": "1024x1024", "n": 2, "complexity": complexity}
+    got = pricing.estimate(m, m.price_on(pp.clock.today()), "a fox", params)
+    prompt = len(b"a fox") + 64
+    assert got == (Decimal(prompt) * 5 + Decimal(2 * (7033 + ceiling)) * 30) / 1_000_000
+    # gpt-image-2 has no complexity: its reservation is the image alone
+    two = registry.get("gpt-image-2")
+    assert pricing.estimate(two, two.price_on(pp.clock.today()), "a fox", {**params, "complexity": None}) == (
+        Decimal(prompt) * 5 + Decimal(2 * 7033) * 30) / 1_000_000
+
+
+def test_complexity_reaches_the_provider_and_the_bill_stays_under_the_reservation(fake, day):
+    from fakeserver import OPENAI_KEY
+
+    day("2026-12-03")
+    fake.worst_case = True
+    c = pp.Client("openai", model="gpt-image-2.6-flare", api_key=OPENAI_KEY, base_url=fake.openai_base,
+                  budget=2)
+    r = c.generate("a fox", complexity="medium", quality="high", size="1024x1024")
+    assert fake.last("openai").json["complexity"] == "medium"
+    row = pp.ledger().entries(1)[0]
+    assert r.cost == row["cost"] == fake.bill_total() <= row["reserved"]
+
+
+# ----------------------------------------------------------------------------- retired models' prices end
+def test_a_model_shut_down_has_no_price_after_its_shutdown():
+    data = registry._data()
+    for model in registry.all_models():
+        if model.shutdown is None:
+            continue
+        rows = model.prices + tuple(registry.Price.from_row(r) for r in data["batch_prices"].get(model.id, []))
+        for p in rows:
+            assert p.valid_to is not None and p.valid_to <= model.shutdown, model.id
+        assert model.price_on(model.shutdown) is None

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 
-from .client import Chat, Client, OfflineNotice, Result
+from .client import Chat, Client, Result
 from .sweep import Sweep
-from .errors import (AccessError, AuthError, BudgetExceeded, Cancelled, InvalidRequest, ModelRetired,
-                     PromptpaintError, ProviderError, QuotaExceeded, RateLimited, Refused, Timeout)
+from .errors import (AccessError, AuthError, BudgetExceeded, Cancelled, InvalidRequest, LedgerError,
+                     LedgerWarning, ModelRetired, OfflineNotice, PromptpaintError, PromptpaintWarning,
+                     ProvenanceNotice, ProviderError, QuotaExceeded, RateLimited, Refused,
+                     ShutdownWarning, Timeout, UnknownPriceWarning)
 from .ledger import Ledger, SQLiteLedger, ledger
 from .pricing import Usage
-from .registry import ShutdownWarning, UnknownPriceWarning
 
 # A library logs, an application decides where to: silent unless the user configures logging.
 logging.getLogger("promptpaint").addHandler(logging.NullHandler())
@@ -47,7 +48,7 @@ def batches(**kw):
 
 
 def __getattr__(name: str):
-    if name == "__version__":
+    if name == "__version__":  # read on first use, from the installed metadata (version.py)
         from .version import version
 
         globals()["__version__"] = version()
@@ -64,5 +65,6 @@ __all__ = [
     "Ledger", "SQLiteLedger",
     "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited", "QuotaExceeded",
     "Refused", "ProviderError", "Timeout", "ModelRetired", "BudgetExceeded", "Cancelled",
-    "OfflineNotice", "ShutdownWarning", "UnknownPriceWarning",
+    "LedgerError", "PromptpaintWarning", "OfflineNotice", "ShutdownWarning", "UnknownPriceWarning",
+    "LedgerWarning", "ProvenanceNotice",
 ]

@@ -28,8 +28,7 @@ from .store import ImageStore, encode_png
 from .transport import RetryPolicy
 
 
-class OfflineNotice(UserWarning):
-    """No API key was found, so calls go to the offline stand-in."""
+from .errors import OfflineNotice  # noqa: E402,F401  (defined in errors.py; old import path)
 
 
 _offline_notice_shown = False

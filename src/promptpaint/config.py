@@ -9,8 +9,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
+from . import money
 from .errors import InvalidRequest
 from .redact import redact_url
+
 
 class _ByProvider(Mapping):
     """provider name -> one attribute of its class, for the providers that have it. Read from the
@@ -61,9 +63,9 @@ def api_key(provider: str) -> str | None:
 
 
 def base_url(provider: str) -> str:
-    from .gateway import kernel  # PROMPTPAINT_GATEWAY: both providers through the class gateway
+    from .gateway import env  # PROMPTPAINT_GATEWAY: both providers through the class gateway
 
-    through = kernel.base_url(provider)
+    through = env.base_url(provider, DEFAULT_BASE_URL.get(provider))
     if through:
         return through
     return (os.environ.get(BASE_URL_ENV.get(provider, ""), "") or DEFAULT_BASE_URL.get(provider, "")).rstrip("/")
@@ -85,18 +87,8 @@ def settings() -> dict:
 
 
 def dollars(value, setting: str) -> Decimal:
-    """A money setting as a Decimal >= 0, or an error that names the setting and shows a good value."""
-    bad = isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal))
-    amount = None
-    if not bad:
-        try:
-            amount = Decimal(str(value).strip())
-        except ArithmeticError:
-            bad = True
-    if bad or not amount.is_finite() or amount < 0:
-        raise InvalidRequest(f"{setting} must be an amount of US dollars of 0 or more, like 5 or 0.50, "
-                             f"not {value!r}.", param=setting.rstrip("="))
-    return amount
+    """A money setting as a Decimal >= 0, or an error that names the setting (``money.parse``)."""
+    return money.parse(value, setting)
 
 
 def daily_budget() -> Decimal | None:
@@ -111,10 +103,10 @@ def daily_budget() -> Decimal | None:
 def find_key(provider: str) -> tuple[str | None, str]:
     """The key in the environment and the variable it came from (for messages that say where).
     Behind a class gateway (PROMPTPAINT_GATEWAY) the key is the kernel's gateway token."""
-    from .gateway import kernel
+    from .gateway import env
 
-    if kernel.url() and provider in kernel.PATHS:
-        return kernel.token()
+    if env.url() and DEFAULT_BASE_URL.get(provider):  # a provider reached over the network
+        return env.token()
     for name in KEY_ENV.get(provider, ()):
         value = os.environ.get(name, "").strip()
         if value:

@@ -17,6 +17,9 @@ from pathlib import Path
 
 from PIL import Image
 
+from .ledger.report import ledger_bundle  # noqa: F401  (moved beside the ledger; old import path)
+from .money import format as format_money
+
 THUMB = 256          # longest side of a shown picture, in pixels
 CHAT_THUMB = 128     # a chat strip shows many pictures side by side
 PNG_LIMIT = 16_000   # a flat picture stays a (sharper) PNG up to this; a photo becomes a JPEG
@@ -63,9 +66,8 @@ def _img(mime: str, data: bytes, alt: str, size: int) -> str:
 
 
 def money(cost: Decimal | None) -> str:
-    if cost is None:
-        return "cost unknown"
-    return f"${cost:.4f}" if cost < 1 else f"${cost:.2f}"
+    """A cost as every promptpaint surface shows it (``money.format``), saying what is unknown."""
+    return "cost unknown" if cost is None else format_money(cost)
 
 
 def caption(result) -> str:
@@ -108,31 +110,3 @@ def chat_bundle(chat) -> dict:
         lines.append(f"{i + 1}. {turn.prompt} ({cost})")
     return {"text/html": f'<div class="promptpaint-chat">{"".join(cells)}</div>',
             "text/plain": "\n".join(lines)}
-
-
-def _calls(n: int | None) -> str:
-    return "" if n is None else f"{n} call{'' if n == 1 else 's'}"
-
-
-def ledger_bundle(ledger) -> dict:
-    """Calls and known cost today and all time, then calls whose cost is not known (yet).
-
-    Call counts are shown when the backend can give them (``count``).
-    """
-    from .clock import utc_now
-
-    today = utc_now().date()
-    count = getattr(ledger, "count", None)
-    totals = ledger.summary()
-    rows = [("Today", _calls(count(day=today) if count else None), money(ledger.summary(day=today).known)),
-            ("All time", _calls(count() if count else None), money(totals.known))]
-    for what, n, reserved in (("Unknown cost", totals.unknown_calls, totals.unknown_reserved),
-                              ("Interrupted", totals.interrupted_calls, totals.interrupted_reserved),
-                              ("In flight", totals.in_flight_calls, totals.in_flight_reserved)):
-        if n:
-            rows.append((what, _calls(n), f"up to {money(reserved)} counted against caps"))
-    body = "".join(f"<tr><th style='text-align:left'>{name}</th><td>{calls}</td><td>{cost}</td></tr>"
-                   for name, calls, cost in rows)
-    return {"text/html": f'<table class="promptpaint-ledger">{body}</table>',
-            "text/plain": "\n".join(f"{name}: " + ", ".join(filter(None, (calls, cost)))
-                                    for name, calls, cost in rows)}

@@ -1,6 +1,16 @@
-"""One exception family. Every message says what happened and what to do next."""
+"""Every exception and warning promptpaint raises, in one family. Every message says what
+happened and what to do next.
+
+Errors a caller may want to catch as the builtin they resemble are that builtin too (as requests'
+``InvalidURL`` is a ``ValueError``): ``InvalidRequest`` is a ``ValueError``, ``Timeout`` a
+``TimeoutError``, ``AuthError`` and ``AccessError`` a ``PermissionError``. Every warning is a
+``PromptpaintWarning``, so ``warnings.filterwarnings("ignore", category=PromptpaintWarning)``
+silences them all.
+"""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from .redact import scrub
 
@@ -23,6 +33,14 @@ class PromptpaintError(Exception):
     title: str = "Something went wrong"
     hint: str = ""
     maybe_billed: bool = False
+    #: What the failed call was billed, when the provider said (a refusal can cost); None: unknown
+    #: or nothing. ``usage`` is the provider's token counts for it (a ``pricing.Usage``), if any.
+    cost: Decimal | None = None
+    usage = None
+    #: False when sending the same request again cannot help (a quota, a refusal, a budget). The
+    #: transport retries only an answer whose status is transient (408, 429, 5xx) *and* whose
+    #: error is retryable; a provider may clear it on one error (e.g. a 429 that means "no credit").
+    retryable: bool = True
 
     def __init__(self, message: str, *, hint: str = "", provider: str | None = None,
                  status: int | None = None, request_id: str | None = None, maybe_billed: bool = False):
@@ -39,18 +57,23 @@ class PromptpaintError(Exception):
         return f"{self.message} {self.hint}".strip() if self.hint else self.message
 
 
-class AuthError(PromptpaintError):
+class AuthError(PromptpaintError, PermissionError):
     title = "Key or access problem"
-    hint = "Check the API key (OPENAI_API_KEY, GEMINI_API_KEY or api_key=)."
+    hint = "Check the API key (the provider's API-key environment variable, or api_key=)."
+
+    def __init__(self, message: str, **kw):
+        if not kw.get("hint") and kw.get("provider") not in (None, "offline"):
+            kw["hint"] = f"Check the {kw['provider']} API key (its environment variable, or api_key=)."
+        super().__init__(message, **kw)
 
 
-class AccessError(PromptpaintError):
+class AccessError(PromptpaintError, PermissionError):
     """The key is valid but may not use this model or feature."""
 
     title = "No access to this model"
 
 
-class InvalidRequest(PromptpaintError):
+class InvalidRequest(PromptpaintError, ValueError):
     title = "Invalid input"
 
     def __init__(self, message: str, *, param: str | None = None, **kw):
@@ -70,6 +93,7 @@ class RateLimited(PromptpaintError):
 class QuotaExceeded(PromptpaintError):
     title = "Quota exhausted"
     hint = "Enable billing or raise the quota in the provider's console; retrying will not help."
+    retryable = False
 
 
 class Refused(PromptpaintError):
@@ -81,12 +105,11 @@ class Refused(PromptpaintError):
 
     title = "Refused by the provider"
     hint = "Rephrase the prompt; refusals are never retried automatically."
+    retryable = False
 
     def __init__(self, message: str, *, reason: str = "", text: str | None = None, **kw):
         self.reason = reason
         self.text = text
-        self.usage = None
-        self.cost = None
         super().__init__(message, **kw)
 
 
@@ -95,7 +118,7 @@ class ProviderError(PromptpaintError):
     hint = "The provider had a problem; try again in a minute."
 
 
-class Timeout(PromptpaintError):
+class Timeout(PromptpaintError, TimeoutError):
     title = "Timed out"
     hint = ("The call may still have been billed; it was not retried. "
             "Pass timeout= for a longer wait, or retry_on_timeout=True to retry.")
@@ -112,6 +135,7 @@ class ModelRetired(PromptpaintError):
 class BudgetExceeded(PromptpaintError):
     title = "Budget exceeded"
     hint = "Raise the budget (budget=, or daily_budget in the config) or wait for tomorrow's allowance."
+    retryable = False
 
     def __init__(self, message: str, *, limit=None, spent=None, needed=None, **kw):
         self.limit, self.spent, self.needed = limit, spent, needed
@@ -121,10 +145,84 @@ class BudgetExceeded(PromptpaintError):
 class Cancelled(PromptpaintError):
     title = "Cancelled"
     hint = "The call was cancelled; if the provider had already started it, it may still be billed."
+    retryable = False
+
+
+class GatewayRefusal(PromptpaintError):
+    """A request the class gateway answers itself, never sending it upstream: ``status`` (401,
+    402, 403, 404, 413, 429...), a machine ``code`` (``budget_exceeded``...), the ``param`` at
+    fault and, for a rate, ``retry_after`` seconds."""
+
+    title = "Refused by the class gateway"
+
+    def __init__(self, status: int, code: str, message: str, *, param: str | None = None,
+                 retry_after: float | None = None, **kw):
+        self.code, self.param, self.retry_after = code, param, retry_after
+        super().__init__(message, status=status, **kw)
+
+
+class LedgerError(PromptpaintError):
+    """The ledger file or database cannot be read or written; ``path`` says which."""
+
+    title = "Ledger problem"
+
+    def __init__(self, message: str, *, path=None, **kw):
+        self.path = path
+        super().__init__(message, **kw)
+
+
+# -- signals between modules: caught inside promptpaint, never shown to a user as such -----------
+
+class Unbounded(Exception):
+    """No known upper bound for this call's cost: a budget cannot be kept with it."""
+
+
+class UntrustedUsage(ValueError):
+    """A usage field that cannot be a real token count: the call's cost is booked as unknown."""
+
+
+# -- warnings -------------------------------------------------------------------------------------
+
+class PromptpaintWarning(UserWarning):
+    """Base of every warning promptpaint issues: filter them all with this one class."""
+
+
+class ShutdownWarning(PromptpaintWarning):
+    """The model shuts down soon; move to its successor."""
+
+
+class UnknownPriceWarning(PromptpaintWarning):
+    """The cost of a call cannot be known (no price on file, or unusable usage): booked as unknown."""
+
+
+class LedgerWarning(PromptpaintWarning):
+    """The ledger could not book an answered call; it stays counted at its reservation."""
+
+
+class OfflineNotice(PromptpaintWarning):
+    """No API key was found, so calls go to the offline stand-in."""
+
+
+class ProvenanceNotice(PromptpaintWarning):
+    """Something about an image's story to know: it went to a sidecar file (the image must stay
+    byte-identical), or the metadata a file carries could not be read and was ignored (and why)."""
+
+
+class RegistryFileError(InvalidRequest):
+    """A models.json that cannot be used; the message names the file and the field."""
+
+    title = "Invalid models.json"
+
+
+class MalformedFile(ValueError):
+    """A file whose structure is not what its format says; the message says where and what. Readers
+    of provenance turn it into a ``ProvenanceNotice``: a hostile file never raises at a user."""
 
 
 __all__ = [
     "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited",
     "QuotaExceeded", "Refused", "ProviderError", "Timeout", "ModelRetired",
-    "BudgetExceeded", "Cancelled",
+    "BudgetExceeded", "Cancelled", "LedgerError", "Unbounded", "UntrustedUsage",
+    "PromptpaintWarning", "ShutdownWarning", "UnknownPriceWarning", "LedgerWarning", "OfflineNotice",
+    "ProvenanceNotice", "RegistryFileError",
 ]

@@ -15,13 +15,12 @@ import zlib
 from PIL import Image
 
 from .errors import InvalidRequest
+from .errors import MalformedFile as Malformed
 
 PNG_SIG = b"\x89PNG\r\n\x1a\n"
 JPEG_SEGMENT_MAX = 0xFFFF - 2  # a JPEG segment's payload: its 16-bit length counts itself
 
 
-class Malformed(ValueError):
-    """A file whose structure is not what its format says; the message says where and what."""
 
 
 # -- PNG --------------------------------------------------------------------------------------

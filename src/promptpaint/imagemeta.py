@@ -45,9 +45,7 @@ FORMATS = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".webp": "webp"}
 READ_LIMIT = 16 << 20
 
 
-class ProvenanceNotice(UserWarning):
-    """Something about an image's story to know: it went to a sidecar file (the image must stay
-    byte-identical), or the metadata a file carries could not be read and was ignored (and why)."""
+from .errors import ProvenanceNotice  # noqa: E402,F401  (defined in errors.py; old import path)
 
 
 # -- the story --------------------------------------------------------------------------------

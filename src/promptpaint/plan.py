@@ -42,7 +42,7 @@ from typing import Callable
 from PIL import Image
 
 from . import cache, inputs, masks, pricing
-from .errors import BudgetExceeded, PromptpaintError, Refused
+from .errors import BudgetExceeded, LedgerWarning, PromptpaintError, Refused
 from .ledger import Attempt, Cap, Dollars, Ledger, LedgerError, dollars
 from .providers import Answer, Call, Provider
 from .registry import Model, Price, UnknownPriceWarning
@@ -50,8 +50,6 @@ from .result import Result, open_bytes
 from .transport import scrub
 
 
-class LedgerWarning(UserWarning):
-    """The ledger could not book an answered call; it stays counted at its reservation."""
 
 
 @dataclass

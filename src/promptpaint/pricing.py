@@ -8,10 +8,11 @@ import re
 from dataclasses import asdict, dataclass
 from decimal import ROUND_CEILING, Decimal
 
+from .errors import Unbounded, UntrustedUsage  # noqa: F401  (defined in errors.py; old import path)
+from .money import NANO, tidy  # noqa: F401  (tidy: old import path)
 from .registry import Model, Price, worst_cases
 
 MILLION = Decimal(1_000_000)
-NANO = Decimal("0.000000001")
 
 
 @dataclass(frozen=True)
@@ -59,16 +60,6 @@ def cost(usage: Usage, price: Price | None) -> Decimal | None:
     return tidy(_usd(usage, price).quantize(NANO))
 
 
-def tidy(amount: Decimal) -> Decimal:
-    """``0.067801000`` -> ``0.067801`` and ``0E-9`` -> ``0``, without normalize()'s ``1E+1``."""
-    text = format(amount, "f")
-    return Decimal(text.rstrip("0").rstrip(".") if "." in text else text)
-
-
-class Unbounded(Exception):
-    """No known upper bound for this call's cost: a budget cannot be kept with it."""
-
-
 def prompt_tokens(text: str) -> int:
     """At most one token per UTF-8 byte (characters / 4 undercounts non-Latin text 4x)."""
     return len(text.encode("utf-8")) + worst_cases()["prompt_overhead_tokens"]
@@ -111,10 +102,6 @@ def most(usage: Usage, price: Price) -> Decimal:
 
 _NUMBER = re.compile(r"^\s*\d+(\.\d+)?\s*$")
 MAX_TOKENS = 100_000_000  # more in one field of one image call is a broken gateway, not a bill
-
-
-class UntrustedUsage(ValueError):
-    """A usage field that cannot be a real token count: the call's cost is booked as unknown."""
 
 
 def tokens(data: dict, name: str) -> int:

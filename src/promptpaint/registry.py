@@ -6,25 +6,20 @@ import copy
 import datetime as dt
 import json
 import math
+import os
 import re
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
-from . import clock
-from .errors import InvalidRequest, ModelRetired
+from . import clock, registry_file
+from .errors import InvalidRequest, ModelRetired, ShutdownWarning, UnknownPriceWarning
+from .registry_file import RegistryFileError  # noqa: F401  (public here)
 
 SHUTDOWN_WARNING_DAYS = 30
-
-
-class ShutdownWarning(UserWarning):
-    """The model shuts down soon; move to its successor."""
-
-
-class UnknownPriceWarning(UserWarning):
-    """The cost of a call cannot be known: no price is on file for this model."""
 
 
 @dataclass(frozen=True)
@@ -41,10 +36,14 @@ class Price:
     input_image_each: Decimal | None = None
     cached_input_text: Decimal | None = None   # None: cached tokens bill at the full input rate
     cached_input_image: Decimal | None = None
+    origin: str = ""  # the user's models file this row came from; "" for the shipped file
 
     @property
     def version(self) -> str:
-        return f"{self.valid_from.isoformat()}:{self.source[:40]}"
+        """What the ledger books as the row's price version: a row from a user's file says so, so a
+        bill can be traced to the teacher's price rather than the package's."""
+        shipped = f"{self.valid_from.isoformat()}:{self.source[:40]}"
+        return f"{shipped} [user file {self.origin}]" if self.origin else shipped
 
     @classmethod
     def from_row(cls, row: dict) -> "Price":
@@ -62,6 +61,7 @@ class Price:
             input_image_each=dec("input_image_each"),
             cached_input_text=dec("cached_input_text"),
             cached_input_image=dec("cached_input_image"),
+            origin=row.get(registry_file.ORIGIN, ""),
         )
 
     @classmethod
@@ -88,6 +88,7 @@ class Model:
     worst_case: dict | None = None  # models.json "worst_cases": the most a call can be billed
     note: str = ""
     known: bool = True
+    origin: str = ""  # the user's models file that added or changed this model; "" if shipped
 
     @property
     def status(self) -> str:
@@ -146,9 +147,72 @@ class Model:
 
 
 @lru_cache(maxsize=1)
-def _data() -> dict:
+def _shipped() -> dict:
     with resources.files(__package__).joinpath("models.json").open("r", encoding="utf-8") as f:
         return json.load(f)
+
+
+_explicit: list = []  # use_file()'s path, when a program (a gateway) chose the file itself
+
+
+def use_file(path: str | os.PathLike | None) -> None:
+    """Lay the models file at ``path`` over the shipped registry for this process, whatever
+    ``PROMPTPAINT_MODELS`` and the home folder say (a class gateway serving the teacher's file);
+    None goes back to those. The file is checked now: a bad one raises RegistryFileError."""
+    _explicit[:] = [] if path is None else [Path(path).absolute()]
+    if _explicit:
+        try:
+            _load(*_file_key(_explicit[0]))
+        except RegistryFileError:
+            _explicit.clear()  # a bad file is not put in use
+            raise
+
+
+def load_file(path: str | os.PathLike) -> dict:
+    """The models file at ``path``, checked against the shipped registry, without using it."""
+    return registry_file.read(path, _shipped())
+
+
+def user_file() -> Path | None:
+    """The models file in use on top of the shipped one, or None."""
+    return _explicit[0] if _explicit else registry_file.user_path()
+
+
+def _file_key(path: Path | None) -> tuple:
+    if path is None:
+        return (None, 0, 0)
+    try:
+        st = path.stat()
+    except OSError:
+        return (str(path), -1, -1)  # read() names the file and why it cannot be read
+    return (str(path), st.st_mtime_ns, st.st_size)  # an edited file is read again
+
+
+@lru_cache(maxsize=4)
+def _load(path: str | None, _mtime: int, _size: int) -> tuple[dict, dict[str, Model]]:
+    data = _shipped()
+    if path is not None:
+        data = registry_file.merge(data, registry_file.read(path, data), path)
+    index = {}
+    for model_id, row in data["models"].items():
+        m = _build(data, model_id, row)
+        index[model_id] = m
+        for alias in row.get("aliases", []):
+            index[alias] = m
+    return data, index
+
+
+def _state() -> tuple[dict, dict[str, Model]]:
+    return _load(*_file_key(user_file()))
+
+
+def _data() -> dict:
+    """The registry's data: the shipped models.json with the user's file laid over it."""
+    return _state()[0]
+
+
+def _index() -> dict[str, Model]:
+    return _state()[1]
 
 
 def worst_cases() -> dict:
@@ -164,8 +228,8 @@ def default_model(provider: str) -> str:
             param="provider") from None
 
 
-def _build(model_id: str, row: dict) -> Model:
-    specs = copy.deepcopy(_data()["param_sets"][row["params"]])
+def _build(data: dict, model_id: str, row: dict) -> Model:
+    specs = copy.deepcopy(data["param_sets"][row["params"]])
     for name in row.get("without", []):
         specs.pop(name, None)
     for name, extra in row.get("extra_choices", {}).items():
@@ -178,20 +242,10 @@ def _build(model_id: str, row: dict) -> Model:
         params=specs,
         prices=tuple(Price.from_row(p) for p in row.get("prices", [])),
         lifecycle=row.get("lifecycle", {"status": "current"}),
-        worst_case=_data()["worst_cases"].get(row["worst_case"]) if row.get("worst_case") else None,
+        worst_case=data["worst_cases"].get(row["worst_case"]) if row.get("worst_case") else None,
         note=row.get("note", ""),
+        origin=row.get(registry_file.ORIGIN, ""),
     )
-
-
-@lru_cache(maxsize=None)
-def _index() -> dict[str, Model]:
-    out = {}
-    for model_id, row in _data()["models"].items():
-        m = _build(model_id, row)
-        out[model_id] = m
-        for alias in row.get("aliases", []):
-            out[alias] = m
-    return out
 
 
 def all_models() -> list[Model]:

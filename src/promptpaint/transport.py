@@ -199,7 +199,7 @@ class Transport:
         and whether to retry."""
         err = None
         if resp.headers.get("x-promptpaint-refusal"):  # the class gateway's own refusal, not the provider's
-            from .gateway.kernel import refusal_error
+            from .gateway.env import refusal_error
 
             err = refusal_error(resp.headers["x-promptpaint-refusal"], body, self.provider, rid)
         if err is None:

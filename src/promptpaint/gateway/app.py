@@ -1,12 +1,11 @@
-"""The gateway's routes: the providers' own wire APIs, and the caller's own report.
-
-  POST /openai/v1/images/generations | /openai/v1/images/edits
-  POST /gemini/v1beta/models/{model}:generateContent | :streamGenerateContent?alt=sse (also /v1/)
-  GET  /promptpaint/v1/me     GET /healthz
+"""The gateway's routes: each provider's own wire API under its prefix (``{gateway}/{provider}``
+plus the path of the provider's base URL, e.g. ``/openai/v1/images/generations``,
+``/gemini/v1beta/models/{model}:generateContent``), and ``GET /promptpaint/v1/me``, ``GET /healthz``.
 
 Each provider call goes: who (auth) -> body within the size limit -> what it is (the provider's
-request reader) -> what it may cost (rules.price) -> the rate -> reserve (the ledger checks every
-cap atomically) -> forward with the teacher's key -> book from the usage (booking).
+reader) -> what it may cost (rules.price) -> the rate -> reserve (the ledger checks every cap
+atomically) -> forward with the teacher's key -> book from the usage (booking). The routes and
+everything provider-shaped come from the readers (``readers.py``): no provider is named here.
 """
 
 from __future__ import annotations
@@ -25,17 +24,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from ..errors import BudgetExceeded, PromptpaintError
-from ..ledger import LedgerError
-from ..providers.gemini import inbound as gemini_inbound
-from ..providers.openai import inbound as openai_inbound
-from ..providers.inbound import NotForwarded
+from ..errors import BudgetExceeded, GatewayRefusal, InvalidRequest, LedgerError, PromptpaintError
 from . import me as me_report
 from .auth import Auth, credential
 from .booking import Booking
 from .forward import Relay, Upstream, answer_headers, request_id
+from .readers import reader_for_path, readers
 from .refusals import refuse
-from .rules import Rates, Refusal, price
+from .rules import Rates, price
 
 log = logging.getLogger("promptpaint.gateway")
 MB = 1024 * 1024
@@ -44,7 +40,7 @@ MB = 1024 * 1024
 @dataclass
 class Settings:
     ledger: object
-    upstreams: dict            # provider -> Upstream
+    upstreams: dict            # provider name -> Upstream
     hub: bool = False
     ceiling: Decimal | None = None
     max_body: int = 50 * MB
@@ -55,8 +51,8 @@ class Settings:
 
 async def _body(request: Request, limit: int) -> bytes:
     length = request.headers.get("content-length", "")
-    too_big = Refusal(413, "request_too_large", f"The request is larger than the gateway's limit of "
-                      f"{limit // MB} MB.")
+    too_big = GatewayRefusal(413, "request_too_large", f"The request is larger than the gateway's limit of "
+                             f"{limit // MB} MB.")
     if length.isdigit() and int(length) > limit:
         raise too_big
     buf = bytearray()
@@ -70,88 +66,66 @@ async def _body(request: Request, limit: int) -> bytes:
 async def _who(request: Request, settings: Settings) -> str:
     token = credential(request.headers)
     if not token:
-        raise Refusal(401, "missing_token", "No gateway token: pass it where the SDK takes its API key "
-                      "(PROMPTPAINT_TOKEN for promptpaint). Your teacher gives you one.")
+        raise GatewayRefusal(401, "missing_token", "No gateway token: pass it where the SDK takes its API key "
+                             "(PROMPTPAINT_TOKEN for promptpaint). Your teacher gives you one.")
     user = await run_in_threadpool(settings.auth.user, token)
     if user is None:
-        raise Refusal(401, "invalid_token", "This gateway token is not valid (revoked or mistyped): ask "
-                      "your teacher for a new one.")
+        raise GatewayRefusal(401, "invalid_token", "This gateway token is not valid (revoked or mistyped): "
+                             "ask your teacher for a new one.")
     return user
 
 
-def _read(provider: str, request: Request, body: bytes):
-    """The provider's reader for this route, and the request it read."""
-    if provider == "openai":
-        route = request.path_params["route"]
-        return openai_inbound, openai_inbound.inbound(route, body, request.headers.get("content-type", ""))
-    model, _, method = request.path_params["call"].partition(":")
-    stream = method == "streamGenerateContent"
-    if method not in ("generateContent", "streamGenerateContent"):
-        raise Refusal(404, "not_found", f"The gateway forwards generateContent and streamGenerateContent, "
-                      f"not {method or 'this'}.")
-    if stream and request.query_params.get("alt") != "sse":
-        raise Refusal(400, "invalid_argument", "streamGenerateContent goes through the gateway as SSE only: "
-                      "add ?alt=sse.")
-    return gemini_inbound, gemini_inbound.inbound(model, body, stream=stream)
+def _refused(reader, exc: GatewayRefusal) -> Response:
+    return refuse(reader, exc.status, exc.message, code=exc.code, param=exc.param, retry_after=exc.retry_after)
 
 
-async def provider_call(request: Request) -> Response:
+async def provider_call(request: Request, name: str) -> Response:
     settings: Settings = request.app.state.settings
-    params = request.path_params
-    provider = "openai" if "route" in params else "gemini"
-    if params.get("route", "generations") not in ("generations", "edits") or \
-            params.get("version", "v1") not in ("v1", "v1beta"):
-        return refuse(provider, 404, f"The gateway has no route POST {request.url.path}.", code="not_found")
-    if not settings.upstreams[provider].key:
-        return refuse(provider, 503, f"This gateway has no {provider} key: use the other provider, or ask "
-                      "the teacher.", code="provider_not_configured")
+    up: Upstream = settings.upstreams[name]
+    reader = up.reader
+    if not up.key:
+        return refuse(reader, 503, f"This gateway has no {name} key: use another provider, or ask the teacher.",
+                      code="provider_not_configured")
     try:
         user = await _who(request, settings)
         body = await _body(request, settings.max_body)
         try:
-            reader, inb = _read(provider, request, body)
-        except NotForwarded as exc:
-            raise Refusal(400, "invalid_request", exc.message, param=exc.param) from None
+            inb = reader.read(request.path_params, request.query_params, request.headers, body)
+        except InvalidRequest as exc:
+            raise GatewayRefusal(400, "invalid_request", exc.message, param=exc.param) from None
         priced = price(inb, settings.ceiling)
         await run_in_threadpool(request.app.state.rates.check, user)
         booking = Booking(settings.ledger, user, inb, priced, reader.outcome)
         try:
             await booking.reserve()
         except BudgetExceeded as exc:
-            raise Refusal(402, "budget_exceeded", exc.message) from None
-    except Refusal as exc:
-        return refuse(provider, exc.status, exc.message, code=exc.code, param=exc.param,
-                      retry_after=exc.retry_after)
+            raise GatewayRefusal(402, "budget_exceeded", exc.message) from None
+    except GatewayRefusal as exc:
+        return _refused(reader, exc)
     except LedgerError as exc:
         log.error("ledger: %s", exc)
-        return refuse(provider, 503, "The class ledger cannot be reached; nothing was sent or booked. "
+        return refuse(reader, 503, "The class ledger cannot be reached; nothing was sent or booked. "
                       "Tell the teacher.", code="ledger_unavailable")
-    return await _forward(request, settings, provider, inb, booking, body)
+    return await _forward(request, up, inb, booking, body)
 
 
-async def _forward(request, settings, provider, inb, booking: Booking, body: bytes) -> Response:
-    up: Upstream = settings.upstreams[provider]
-    # The upstream path is rebuilt from what was checked (never the raw path): the model priced
-    # is the model called.
-    params = request.path_params
-    if provider == "openai":
-        tail = f"images/{params['route']}"
-    else:
-        tail = f"{params['version']}/models/{inb.model}:{params['call'].partition(':')[2]}"
+async def _forward(request, up: Upstream, inb, booking: Booking, body: bytes) -> Response:
+    reader, name = up.reader, inb.provider
     client: httpx.AsyncClient = request.app.state.http
-    # Only the query the provider needs (alt=sse): a ?key= would carry a credential upstream.
-    query = {k: v for k, v in request.query_params.items() if k == "alt"}
-    req = client.build_request("POST", f"{up.base_url}/{tail}", params=query,
-                               content=body, headers=up.headers(request.headers))
+    # The upstream path and query are rebuilt from what was checked (never the raw path, and never
+    # a ?key=): the model priced is the model called, and no credential of the student's goes on.
+    req = client.build_request("POST", f"{up.base_url}/{reader.upstream_path(request.path_params, inb)}",
+                               params=reader.upstream_query(request.query_params), content=body,
+                               headers=up.headers(request.headers))
     try:
         resp = await client.send(req, stream=True)
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         await booking.release(f"the provider could not be reached: {type(exc).__name__}")
-        return refuse(provider, 502, "The gateway could not reach the provider; nothing was billed. "
+        return refuse(reader, 502, "The gateway could not reach the provider; nothing was billed. "
                       "Try again.", code="upstream_unreachable")
     except httpx.HTTPError as exc:
         await booking.unknown(f"no answer from the provider: {type(exc).__name__}")
-        return refuse(provider, 504, "The provider did not answer in time; the call may have been billed "
+        return refuse(reader, 504, "The provider did not answer in time; the call may have been billed "
                       "and is counted at its worst case.", code="upstream_timeout")
     rid = request_id(resp)
     streamed = resp.headers.get("content-type", "").startswith("text/event-stream")
@@ -167,7 +141,7 @@ async def _forward(request, settings, provider, inb, booking: Booking, body: byt
         data = await resp.aread()
     except httpx.HTTPError as exc:
         await booking.unknown(f"the answer was cut off: {type(exc).__name__}", rid)
-        return refuse(provider, 502, "The provider's answer was cut off; the call may have been billed "
+        return refuse(reader, 502, "The provider's answer was cut off; the call may have been billed "
                       "and is counted at its worst case.", code="upstream_cut_off")
     finally:
         await resp.aclose()
@@ -176,9 +150,9 @@ async def _forward(request, settings, provider, inb, booking: Booking, body: byt
     else:
         await booking.settle_error(resp.status_code, data, rid)
         if resp.status_code == 401 or b"API_KEY_INVALID" in data:
-            log.error("the provider refused the gateway's %s key (HTTP %s)", provider, resp.status_code)
-            return refuse(provider, 502, f"The class's {provider} key was refused by the provider; "
-                          "nothing was billed. Tell the teacher.", code="upstream_key_refused")
+            log.error("the provider refused the gateway's %s key (HTTP %s)", name, resp.status_code)
+            return refuse(reader, 502, f"The class's {name} key was refused by the provider; nothing was "
+                          "billed. Tell the teacher.", code="upstream_key_refused")
     return Response(up.scrub(data), status_code=resp.status_code, headers=answer_headers(resp))
 
 
@@ -186,8 +160,8 @@ async def me(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     try:
         user = await _who(request, settings)
-    except Refusal as exc:
-        return refuse(None, exc.status, exc.message, code=exc.code)
+    except GatewayRefusal as exc:
+        return _refused(None, exc)
     rates: Rates = request.app.state.rates
     report = await run_in_threadpool(lambda: me_report.report(settings.ledger, user, rate=rates.limit(user)))
     return Response(json.dumps(report, default=str), media_type="application/json")
@@ -197,14 +171,13 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def _not_found(request: Request, exc: HTTPException) -> Response:
-    path = request.url.path
-    provider = "gemini" if "/gemini/" in path else "openai" if "/openai/" in path else None
-    if exc.status_code == 404:
-        return refuse(provider, 404, f"The gateway has no route {request.method} {path}: it forwards the "
-                      "OpenAI Images API under /openai/v1 and Gemini generateContent under /gemini.",
-                      code="not_found")
-    return refuse(provider, exc.status_code, str(exc.detail), code="http_error")
+def _http_error(request: Request, exc: HTTPException) -> Response:
+    reader = reader_for_path(request.url.path)
+    if exc.status_code in (404, 405):
+        served = ", ".join(pre for pre, _ in readers().values())
+        return refuse(reader, 404, f"The gateway has no route {request.method} {request.url.path}: it "
+                      f"forwards each provider's own API under its prefix ({served}).", code="not_found")
+    return refuse(reader, exc.status_code, str(exc.detail), code="http_error")
 
 
 def _error(request: Request, exc: Exception) -> Response:
@@ -215,13 +188,18 @@ def _error(request: Request, exc: Exception) -> Response:
     return refuse(None, 500, "The gateway failed on this request; it has been logged.", code="gateway_error")
 
 
+def _endpoint(name: str):
+    async def endpoint(request: Request) -> Response:
+        return await provider_call(request, name)
+
+    endpoint.__name__ = f"{name}_call"
+    return endpoint
+
+
 def routes() -> list:
-    return [
-        Route("/openai/v1/images/{route:str}", provider_call, methods=["POST"]),
-        Route("/gemini/{version:str}/models/{call:str}", provider_call, methods=["POST"]),
-        Route("/promptpaint/v1/me", me, methods=["GET"]),
-        Route("/healthz", healthz, methods=["GET"]),
-    ]
+    table = [Route(pre + path, _endpoint(name), methods=["POST"])
+             for name, (pre, reader) in readers().items() for path in reader.ROUTES]
+    return table + [Route("/promptpaint/v1/me", me, methods=["GET"]), Route("/healthz", healthz, methods=["GET"])]
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -240,7 +218,7 @@ def create_app(settings: Settings) -> Starlette:
     if settings.prefix.strip("/"):
         table = [Mount("/" + settings.prefix.strip("/"), routes=routes()), *table]
     app = Starlette(routes=table, lifespan=lifespan,
-                    exception_handlers={HTTPException: _not_found, Exception: _error})
+                    exception_handlers={HTTPException: _http_error, Exception: _error})
     app.state.settings = settings
     app.state.rates = Rates(settings.ledger)
     return app

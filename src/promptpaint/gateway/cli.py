@@ -1,4 +1,5 @@
-"""``promptpaint gateway serve|token``: what a teacher runs to put a class behind one gateway.
+"""``promptpaint gateway serve|token``: what a teacher runs to put a class behind one gateway (the
+command-line rows are in ``promptpaint/cli/gateway.py``).
 
   promptpaint gateway serve --ledger postgresql://teacher@db/course [--host H] [--port P] [--jupyterhub]
   promptpaint gateway token add alice --ledger URL      (prints the token alone on its last line)
@@ -11,38 +12,12 @@ students' kernels get only PROMPTPAINT_GATEWAY and their token.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
 from decimal import Decimal
 
 DEFAULT_PORT = 8765
-
-
-def add_parser(sub) -> None:
-    gw = sub.add_parser("gateway", help="the class budget gateway: holds the keys, enforces every cap",
-                        description="The class budget gateway: it holds the provider keys and the class "
-                        "ledger, and students' kernels call the providers through it with a token.")
-    gsub = gw.add_subparsers(dest="gateway_action", required=True, metavar="action", help="serve or token")
-    serve = gsub.add_parser("serve", help="run the gateway (keys from this environment)")
-    serve.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
-    serve.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT})")
-    serve.add_argument("--jupyterhub", action="store_true",
-                       help="run as a JupyterHub service: also accept users' own JUPYTERHUB_API_TOKEN")
-    serve.add_argument("--ceiling", metavar="USD",
-                       help="admit settings nothing else bounds (xhigh, max) at this worst case per call")
-    serve.add_argument("--max-body", type=int, default=50, metavar="MB", help="largest request (default 50 MB)")
-    tok = gsub.add_parser("token", help="students' tokens: add, list, revoke")
-    tsub = tok.add_subparsers(dest="token_action", required=True, metavar="action")
-    add = tsub.add_parser("add", help="make a token for USER (printed once, alone on the last line)")
-    add.add_argument("user")
-    lst = tsub.add_parser("list", help="list tokens (never the tokens themselves)")
-    rev = tsub.add_parser("revoke", help="stop every token of USER at once")
-    rev.add_argument("user")
-    for p in (serve, add, lst, rev):
-        p.add_argument("--ledger", help="the class ledger: postgresql://... or a SQLite file "
-                                        "(default: PROMPTPAINT_LEDGER)")
 
 
 def open_ledger(where: str | None):
@@ -62,22 +37,17 @@ def open_ledger(where: str | None):
     return SQLiteLedger(os.path.expanduser(where))
 
 
-def main(args) -> int:
-    if args.gateway_action == "token":
-        return _token(args)
-    return _serve(args)
-
-
-def _token(args) -> int:
+def token(args) -> int:
     from . import tokens
 
     led = open_ledger(args.ledger)
-    if args.token_action == "add":
+    action = args.action1  # gateway (action) > token (action1) > add|list|revoke
+    if action == "add":
         token = tokens.add(led, args.user)
         print(f"A gateway token for {args.user}. It is shown only now: give it to them privately; they set "
               "PROMPTPAINT_TOKEN to it (with PROMPTPAINT_GATEWAY to the gateway's address).")
         print(token)
-    elif args.token_action == "revoke":
+    elif action == "revoke":
         n = tokens.revoke(led, args.user)
         print(f"{args.user}: {n} token{'s' if n != 1 else ''} revoked" if n else f"{args.user} has no live token")
     else:
@@ -95,19 +65,20 @@ def upstreams() -> dict:
     from .. import config, redact
     from ..providers import provider_class
     from .forward import Upstream
+    from .readers import readers
 
     out = {}
-    for name in ("openai", "gemini"):
+    for name, (_prefix, reader) in readers().items():
         cls = provider_class(name)
         key = next((os.environ[v].strip() for v in cls.key_env if os.environ.get(v, "").strip()), None)
         redact.register(key)
         base = (os.environ.get(cls.base_url_env, "").strip() or cls.default_base_url).rstrip("/")
         config.check_base_url(name, base, cls.base_url_env)
-        out[name] = Upstream(name, base, key)
+        out[name] = Upstream(reader, base, key)
     return out
 
 
-def _serve(args) -> int:
+def serve(args) -> int:
     import uvicorn
 
     from ..config import dollars
@@ -117,8 +88,11 @@ def _serve(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     ups = upstreams()
     if not any(u.key for u in ups.values()):
-        raise InvalidRequest("The gateway has no provider key: set OPENAI_API_KEY and/or GEMINI_API_KEY in "
-                             "the gateway's environment (never in the students').")
+        from ..providers import provider_class
+
+        names = " and/or ".join(provider_class(n).key_env[-1] for n in ups)
+        raise InvalidRequest(f"The gateway has no provider key: set {names} in the gateway's environment "
+                             "(never in the students').")
     host, port, prefix = args.host, args.port, ""
     if args.jupyterhub:
         from urllib.parse import urlsplit
@@ -138,9 +112,3 @@ def _serve(args) -> int:
           file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=True)
     return 0
-
-
-if __name__ == "__main__":  # python -m promptpaint.gateway.cli serve ...
-    ap = argparse.ArgumentParser(prog="promptpaint")
-    add_parser(ap.add_subparsers(dest="command", required=True))
-    sys.exit(main(ap.parse_args(sys.argv[1:])))

@@ -25,16 +25,15 @@ ANSWER_HEADERS = ("content-type", "x-request-id", "retry-after", "retry-after-ms
 
 @dataclass
 class Upstream:
-    provider: str
+    """One provider as the gateway calls it: its reader, base URL and the teacher's key."""
+
+    reader: object
     base_url: str
     key: str | None
 
     def headers(self, request_headers) -> dict:
         out = {k: request_headers[k] for k in PASSED_HEADERS if k in request_headers}
-        if self.provider == "openai":
-            out["authorization"] = f"Bearer {self.key}"
-        else:
-            out["x-goog-api-key"] = str(self.key)
+        out.update(self.reader.auth_headers(str(self.key)))
         return out
 
     def scrub(self, data: bytes) -> bytes:

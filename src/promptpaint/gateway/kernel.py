@@ -8,7 +8,7 @@ only for what is local: a ``Client(budget=…)``, the Studio's session figures a
 record never decides what the class may spend: ``allowance()``, ``budgets()`` and ``calls()`` (and
 ``pp.ledger()`` shown in a notebook) read the gateway's ``/promptpaint/v1/me``.
 
-Only the standard library and ``requests`` here: this runs inside ``import promptpaint``'s world.
+Only the standard library, ``requests`` and the ledger's own modules here: no server stack.
 """
 
 from __future__ import annotations
@@ -18,30 +18,7 @@ import html
 import os
 from decimal import Decimal
 
-GATEWAY_ENV = "PROMPTPAINT_GATEWAY"
-TOKEN_ENVS = ("PROMPTPAINT_TOKEN", "JUPYTERHUB_API_TOKEN")
-PATHS = {"openai": "/openai/v1", "gemini": "/gemini"}
-
-
-def url() -> str | None:
-    """The gateway's address, when this kernel goes through one."""
-    value = os.environ.get(GATEWAY_ENV, "").strip().rstrip("/")
-    return value or None
-
-
-def token() -> tuple[str | None, str]:
-    """The kernel's gateway token and the variable it came from."""
-    for name in TOKEN_ENVS:
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value, name
-    return None, " or ".join(TOKEN_ENVS)
-
-
-def base_url(provider: str) -> str | None:
-    """``{gateway}/openai/v1`` or ``{gateway}/gemini``; None when not behind a gateway."""
-    gw = url()
-    return f"{gw}{PATHS[provider]}" if gw and provider in PATHS else None
+from .env import GATEWAY_ENV, TOKEN_ENVS, token, url  # noqa: F401  (the kernel's settings)
 
 
 def me(timeout: float = 10.0) -> dict:
@@ -49,7 +26,7 @@ def me(timeout: float = 10.0) -> dict:
     import requests
 
     from .. import redact
-    from ..ledger import LedgerError
+    from ..errors import LedgerError
 
     gw, (tok, where) = url(), token()
     if not gw:
@@ -80,28 +57,6 @@ def class_allowance() -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def refusal_error(code: str, body: dict, provider: str, request_id: str | None):
-    """The PromptpaintError for a refusal the class gateway made itself (its
-    ``x-promptpaint-refusal`` header), or None to read it as the provider's own error."""
-    from ..errors import AccessError, AuthError, BudgetExceeded
-
-    err = body.get("error") if isinstance(body.get("error"), dict) else {}
-    message = str(err.get("message") or code)
-    kw = dict(provider=provider, request_id=request_id)
-    if code == "budget_exceeded":
-        e = BudgetExceeded(message, hint="The class gateway keeps this cap: ask the teacher to raise it; "
-                           "pp.ledger() shows what is left.", **kw)
-    elif code in ("missing_token", "invalid_token"):
-        e = AuthError(message, hint=f"Set {TOKEN_ENVS[0]} to the gateway token your teacher gave you.", **kw)
-    elif code in ("model_not_allowed", "setting_not_allowed"):
-        e = AccessError(message, hint="The class gateway prices every call: choose a model and settings "
-                        "`promptpaint models` lists with a price.", **kw)
-    else:
-        return None
-    e.retryable = False
-    return e
-
-
 def local_ledger():
     """The ledger ``pp.ledger()`` gives in a kernel behind a gateway."""
     from ..config import home
@@ -111,7 +66,9 @@ def local_ledger():
 
 @functools.lru_cache(maxsize=1)
 def _gateway_ledger_class():
-    from ..ledger import Dollars, SQLiteLedger, Totals, dollars
+    from ..ledger.sqlite import SQLiteLedger
+    from ..ledger.state import Totals
+    from ..money import Dollars, format as dollars
 
     class GatewayLedger(SQLiteLedger):
         """This kernel's own record (local), with the class's figures from the gateway."""

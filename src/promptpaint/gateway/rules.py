@@ -20,22 +20,12 @@ from PIL import Image
 
 from .. import plan, pricing, registry
 from ..clock import utc_now
-from ..errors import InvalidRequest
+from ..errors import GatewayRefusal, InvalidRequest
 from ..providers import Call, provider_class
 from ..providers.inbound import Inbound
 from ..registry import Model, Price
 
 WINDOW = dt.timedelta(minutes=1)
-
-
-class Refusal(Exception):
-    """A request the gateway answers itself: ``status``, a machine ``code`` and a message."""
-
-    def __init__(self, status: int, code: str, message: str, *, param: str | None = None,
-                 retry_after: float | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.param, self.retry_after = param, retry_after
 
 
 @dataclass
@@ -47,28 +37,28 @@ class Priced:
 
 
 def price(inb: Inbound, ceiling: Decimal | None) -> Priced:
-    """The model, today's price and the worst case of ``inb``, or a Refusal."""
+    """The model, today's price and the worst case of ``inb``, or a GatewayRefusal."""
     try:
         model = registry.get(inb.model, inb.provider)
     except InvalidRequest as exc:
-        raise Refusal(403, "model_not_allowed", exc.message, param="model") from None
+        raise GatewayRefusal(403, "model_not_allowed", exc.message, param="model") from None
     if not model.known:
-        raise Refusal(403, "model_not_allowed", f"{inb.model} is not in promptpaint's model registry, so "
+        raise GatewayRefusal(403, "model_not_allowed", f"{inb.model} is not in promptpaint's model registry, so "
                       "the gateway cannot price it. `promptpaint models` lists the models it prices.",
                       param="model")
     if model.is_retired():
         nxt = f" Use {model.successor} instead." if model.successor else ""
-        raise Refusal(403, "model_not_allowed", f"{model.id} has been shut down.{nxt}", param="model")
+        raise GatewayRefusal(403, "model_not_allowed", f"{model.id} has been shut down.{nxt}", param="model")
     today_price = model.price_on(utc_now().date())
     if today_price is None:
-        raise Refusal(403, "model_not_allowed", f"No price is on file for {model.id} today, so the gateway "
+        raise GatewayRefusal(403, "model_not_allowed", f"No price is on file for {model.id} today, so the gateway "
                       "cannot keep a budget with it.", param="model")
     try:
         params = registry.validate_params(model, inb.params, kind="generate" if inb.kind == "generate" else "edit")
     except InvalidRequest as exc:
-        raise Refusal(400, "invalid_value", exc.message, param=exc.param) from None
+        raise GatewayRefusal(400, "invalid_value", exc.message, param=exc.param) from None
     if len(inb.images) > model.max_input_images:
-        raise Refusal(400, "invalid_value", f"{model.id} takes at most {model.max_input_images} input images.",
+        raise GatewayRefusal(400, "invalid_value", f"{model.id} takes at most {model.max_input_images} input images.",
                       param="image")
     return Priced(model, today_price, params, reservation(model, today_price, inb, params, ceiling))
 
@@ -91,7 +81,7 @@ def reservation(model: Model, price: Price, inb: Inbound, params: dict, ceiling:
             why = f"{model.id} has no published bound for these settings"
         except pricing.Unbounded as exc:
             why = str(exc)
-        raise Refusal(403, "setting_not_allowed", f"{why}: the gateway refuses a call it cannot bound. "
+        raise GatewayRefusal(403, "setting_not_allowed", f"{why}: the gateway refuses a call it cannot bound. "
                       "Choose a setting with a published price (e.g. quality 'high'), or ask the teacher "
                       "to start the gateway with --ceiling USD.", param="quality")
     return worst
@@ -128,7 +118,7 @@ class Rates:
             wait = 60.0
             if oldest:
                 wait = max(1.0, (dt.datetime.fromisoformat(str(oldest)) + WINDOW - utc_now()).total_seconds())
-            raise Refusal(429, "rate_limit_exceeded", f"{user} may send {limit} requests a minute through "
+            raise GatewayRefusal(429, "rate_limit_exceeded", f"{user} may send {limit} requests a minute through "
                           f"the class gateway; try again in {wait:.0f} s.", retry_after=wait)
 
 
@@ -146,6 +136,12 @@ def set_rate(ledger, scope: str, per_minute: int | None) -> None:
     ledger._write(f"INSERT INTO {t}rates (scope, per_minute, set_at) VALUES (?, ?, ?) ON CONFLICT (scope) "
                   "DO UPDATE SET per_minute = excluded.per_minute, set_at = excluded.set_at",
                   (scope, int(per_minute), utc_now().isoformat()))
+
+
+def rates(ledger) -> list[tuple[str, int]]:
+    """The rates kept in the ledger, as (scope, requests per minute)."""
+    return [(scope, int(n)) for scope, n in
+            ledger._read(f"SELECT scope, per_minute FROM {ledger._tables}rates ORDER BY scope")]
 
 
 def parse_rate(text: str) -> int:

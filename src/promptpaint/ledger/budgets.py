@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Callable, Sequence
 
-from ..errors import BudgetExceeded, InvalidRequest
-from . import COUNTED, nanos, usd
 from ..clock import current_user, utc_now
+from ..errors import BudgetExceeded, InvalidRequest
+from ..money import format as dollars, nanos, parse, usd
 from .queries import SQLReads
+from .state import COUNTED
 
 PERIODS = {None: "total", "day": "day"}
 
@@ -43,14 +44,7 @@ def check_per(per: str | None) -> str:
 
 
 def check_limit(limit) -> Decimal:
-    try:
-        value = Decimal(str(limit).strip().lstrip("$"))
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0:
-        raise InvalidRequest(f"A budget is an amount in dollars, 0 or more (e.g. 2.00), not {limit!r}.",
-                             param="limit")
-    return value
+    return parse(limit, "A budget's limit", param="limit")
 
 
 LEDGER_HINT = ("This cap is kept in the shared ledger: ask whoever runs it (the teacher) to raise it; "
@@ -112,8 +106,8 @@ def _checks(fetch: Fetch, t: str, user: str, day: str, budget: str | None, clien
 def refusal(code: str, user: str, limit: int, spent: int, need: int) -> BudgetExceeded:
     left = max(Decimal(0), usd(limit) - usd(spent))
     return BudgetExceeded(
-        f"This call could cost up to ${usd(need):.4f}, and {WORDS[code].format(user=user)} of "
-        f"${usd(limit):.2f} has ${left:.4f} left.", limit=usd(limit), spent=usd(spent), needed=usd(need),
+        f"This call could cost up to {dollars(usd(need))}, and {WORDS[code].format(user=user)} of "
+        f"{dollars(usd(limit))} has {dollars(left)} left.", limit=usd(limit), spent=usd(spent), needed=usd(need),
         hint=LEDGER_HINT if code in IN_LEDGER else "")
 
 

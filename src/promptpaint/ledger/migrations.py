@@ -179,7 +179,7 @@ END;
 # ``IF NOT EXISTS``: a pre-release SQLite file already has these tables (made on first use).
 V5_BATCHES = """
 CREATE TABLE IF NOT EXISTS batch_jobs (
-    id TEXT PRIMARY KEY,          -- the provider's job id: batch_... (OpenAI), batches/... (Gemini)
+    id TEXT PRIMARY KEY,          -- the provider's own job id, as it names it
     provider TEXT NOT NULL,
     model TEXT NOT NULL,
     base_url TEXT NOT NULL,       -- without any user:password part

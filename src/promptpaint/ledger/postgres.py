@@ -27,8 +27,13 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from .. import redact
-from . import COUNTED, Attempt, Ledger, LedgerError, budgets, entry, nanos
 from ..clock import HOST, utc_now
+from ..errors import LedgerError
+from ..money import nanos
+from . import budgets
+from .attempt import Attempt
+from .base import Ledger
+from .state import COUNTED, entry
 from .migrations import LATEST, MIGRATIONS, statements
 
 SCHEMA = "promptpaint"

@@ -8,7 +8,8 @@ import json
 import re
 from decimal import Decimal
 
-from . import COUNTED, Totals, summarise, usd
+from ..money import usd
+from .state import COUNTED, Totals, summarise
 
 
 class SQLReads:

@@ -11,9 +11,14 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-from . import Attempt, Cap, Ledger, LedgerError, budgets, entry, nanos
 from ..clock import HOST, utc_now
+from ..errors import LedgerError
+from ..money import nanos
+from . import budgets
+from .attempt import Attempt, Cap
+from .base import Ledger
 from .migrations import migrate_sqlite
+from .state import entry
 
 
 def _advice(path: Path, exc: sqlite3.Error) -> str:

@@ -5,17 +5,18 @@ parameters in promptpaint's names, input images, previews) to reserve its worst 
 same ``pricing`` code the Client uses. Each provider reads its own wire format into an
 ``Inbound`` (``openai/inbound.py``, ``gemini/inbound.py``) and reads the usage back out of the
 answer; anything it cannot price is refused before a cent is spent.
+
+Each of those modules is the gateway's whole view of its provider: ``ROUTES`` (paths under the
+provider's gateway prefix), ``read`` (a request into an ``Inbound``), ``upstream_path`` and
+``upstream_query`` (what goes upstream, rebuilt from what was checked), ``auth_headers`` (the
+teacher's key where the provider takes it), ``refusal_body`` (an error in the provider's shape)
+and ``outcome`` (the usage in the answer).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import InvalidRequest
-
-
-class NotForwarded(InvalidRequest):
-    """A request the gateway will not send: its cost could not be bounded, or it is malformed."""
 
 
 @dataclass

@@ -181,6 +181,8 @@ class Session:
                 raise InvalidRequest(f"{name}: that value is not one {model.id} accepts.", param=name)
         try:
             registry.validate_params(model, images.drop_empty(params), kind="edit")
+        except InvalidRequest:  # also a ValueError: the registry's own words say what to change
+            raise
         except (TypeError, ValueError, OverflowError):
             raise InvalidRequest("A setting has a value of the wrong kind.", param="params") from None
         self.params = dict(params)

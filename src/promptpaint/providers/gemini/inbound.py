@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 
 from ...sse import events
-from ..inbound import Inbound, NotForwarded, Outcome
+from ...errors import GatewayRefusal, InvalidRequest
+from ..inbound import Inbound, Outcome
 from .stream import read_gemini
 from .wire import GENERATION_FIELDS, IMAGE_FIELDS, answer_from
 
@@ -28,8 +29,51 @@ def _camelise(obj: dict) -> dict:
     return {_camel(k): v for k, v in obj.items()}
 
 
-def _refuse(message: str, param: str | None = None) -> NotForwarded:
-    return NotForwarded(message, param=param, provider="gemini")
+def _refuse(message: str, param: str | None = None) -> InvalidRequest:
+    return InvalidRequest(message, param=param, provider="gemini")
+
+
+#: Paths under the gateway's prefix for this provider (``/gemini``), as the API names them.
+ROUTES = ("/{version}/models/{call}",)
+VERSIONS = ("v1beta", "v1")
+METHODS = ("generateContent", "streamGenerateContent")
+STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 402: "RESOURCE_EXHAUSTED", 403: "PERMISSION_DENIED",
+          404: "NOT_FOUND", 413: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
+          502: "UNAVAILABLE", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+
+
+def read(params: dict, query, headers, body: bytes) -> Inbound:
+    model, _, method = params["call"].partition(":")
+    if params["version"] not in VERSIONS or method not in METHODS:
+        raise GatewayRefusal(404, "not_found", "The gateway forwards models/MODEL:generateContent and "
+                             ":streamGenerateContent under /v1beta and /v1.")
+    stream = method == "streamGenerateContent"
+    if stream and query.get("alt") != "sse":
+        raise GatewayRefusal(400, "invalid_argument", "streamGenerateContent goes through the gateway as SSE "
+                             "only: add ?alt=sse.")
+    return inbound(model, body, stream=stream)
+
+
+def upstream_path(params: dict, inb: Inbound) -> str:
+    return f"{params['version']}/models/{inb.model}:{params['call'].partition(':')[2]}"
+
+
+def upstream_query(query) -> dict:
+    return {"alt": "sse"} if query.get("alt") == "sse" else {}
+
+
+def auth_headers(key: str) -> dict:
+    return {"x-goog-api-key": key}
+
+
+def refusal_body(status: int, message: str, code: str, param: str | None, retry_after: float | None) -> dict:
+    details = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": code.upper(),
+                "domain": "promptpaint-gateway"}]
+    if retry_after is not None:
+        details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                        "retryDelay": f"{max(1, int(retry_after + 0.999))}s"})
+    return {"error": {"code": status, "message": message, "status": STATUS.get(status, "UNKNOWN"),
+                      "details": details}}
 
 
 def _turn(content) -> dict:

@@ -15,7 +15,8 @@ import email.utils
 import json
 
 from ...sse import events
-from ..inbound import Inbound, NotForwarded, Outcome
+from ...errors import GatewayRefusal, InvalidRequest
+from ..inbound import Inbound, Outcome
 from .stream import read_openai
 from .wire import FIELDS, PARTIAL_IMAGE_TOKENS, answer_from
 
@@ -24,8 +25,39 @@ PASSED = set(FIELDS) | {"model", "prompt", "stream", "partial_images", "user"}
 FILES = {"image", "image[]", "mask", "markup"}
 
 
-def _refuse(message: str, param: str | None = None) -> NotForwarded:
-    return NotForwarded(message, param=param, provider="openai")
+#: Paths under the gateway's prefix for this provider (``/openai/v1``), as the API names them.
+ROUTES = ("/images/{route}",)
+TYPES = {402: "insufficient_quota", 429: "requests", 500: "server_error", 502: "server_error",
+         503: "server_error", 504: "server_error"}
+
+
+def _refuse(message: str, param: str | None = None) -> InvalidRequest:
+    return InvalidRequest(message, param=param, provider="openai")
+
+
+def read(params: dict, query, headers, body: bytes) -> Inbound:
+    route = params["route"]
+    if route not in ("generations", "edits"):
+        raise GatewayRefusal(404, "not_found", f"The gateway forwards images/generations and images/edits, "
+                             f"not images/{route}.")
+    return inbound(route, body, headers.get("content-type", ""))
+
+
+def upstream_path(params: dict, inb: Inbound) -> str:
+    return f"images/{params['route']}"
+
+
+def upstream_query(query) -> dict:
+    return {}
+
+
+def auth_headers(key: str) -> dict:
+    return {"authorization": f"Bearer {key}"}
+
+
+def refusal_body(status: int, message: str, code: str, param: str | None, retry_after: float | None) -> dict:
+    return {"error": {"message": message, "type": TYPES.get(status, "invalid_request_error"), "param": param,
+                      "code": code}}
 
 
 def multipart(body: bytes, content_type: str) -> tuple[dict, dict]:

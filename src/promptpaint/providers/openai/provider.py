@@ -40,7 +40,9 @@ class OpenAIProvider(HTTPProvider):
 
     @staticmethod
     def worst_output(model, wc, params, first_image_size) -> dict:
-        per_image = worst_image_tokens(model, wc, params, first_image_size)
+        # complexity's planning tokens: a ceiling in the worst-case data, whatever level is asked
+        per_image = worst_image_tokens(model, wc, params, first_image_size) + int(
+            wc.get("planning_tokens_per_image", 0))
         return {"output_image_tokens": per_image * int(params.get("n") or 1)}
 
     def __init__(self, transport: Transport, api_key: str, base_url: str):

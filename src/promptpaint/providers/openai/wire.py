@@ -18,7 +18,7 @@ VERIFY_HINT = ("Verify the organization at https://platform.openai.com/settings/
 
 # Our parameter names are OpenAI's own; these go as-is into the JSON body or the form.
 FIELDS = ("n", "size", "quality", "background", "output_format", "output_compression",
-          "moderation", "safety_identifier", "input_fidelity")
+          "moderation", "safety_identifier", "input_fidelity", "complexity")
 
 
 def classify(status: int, body: dict, headers, request_id: str | None):
