@@ -112,19 +112,35 @@ class Reservation:
     def settle(self, *, status: str, cost: Decimal | None, usage: dict | None = None, request_id=None,
                images=(), error: str | None = None, duration: float | None = None) -> None:
         """Book an answered call. If the ledger fails now, the reservation stays and keeps
-        counting (the safe side), with a LedgerWarning."""
+        counting (the safe side), with a LedgerWarning naming the row (so each failure shows, not
+        only the first), and the settle is kept for ``promptpaint ledger reconcile --interrupted``."""
+        settle = dict(status=status, cost=cost, usage=usage, request_id=request_id, images=list(images),
+                      duration=self.elapsed if duration is None else duration, error=error)
         try:
-            self.ledger.settle(self.row, status=status, cost=cost, usage=usage, request_id=request_id,
-                               images=list(images), duration=self.elapsed if duration is None else duration,
-                               error=error)
+            self.ledger.settle(self.row, **settle)
         except LedgerError as exc:
-            warnings.warn(f"{exc} This call stays booked at its reservation.", LedgerWarning, stacklevel=4)
+            from .ledger import pending
+
+            pending.keep(self.ledger, self.row, settle)
+            warnings.warn(f"{exc} Ledger row {self.row} stays booked at its reservation; "
+                          "`promptpaint ledger reconcile --interrupted` books it once the ledger is back.",
+                          LedgerWarning, stacklevel=4)
 
     def settle_usage(self, usage: pricing.Usage, *, usage_problem: str | None = None, request_id=None,
                      images=(), refusal: str | None = None) -> Decimal | None:
         """Book the call at what ``usage`` costs; returns that cost (None: unknown, the
         reservation keeps counting against every cap)."""
         cost = self.cost_of(usage, usage_problem)
+        if cost is not None and self.worst and cost > self.worst:
+            # No bill this call could run up: the ledger keeps it as reported, flagged for review,
+            # and counts the reservation (``ledger.state.bounded``); the Result's cost is unknown.
+            warnings.warn(f"{self.provider}: the usage reported for ledger row {self.row} prices at "
+                          f"{dollars(cost)}, above the {dollars(self.worst)} this call could cost. It counts "
+                          f"at {dollars(self.worst)} until reviewed (`promptpaint ledger reconcile "
+                          f"{self.row} --cost X`).", UnknownPriceWarning, stacklevel=3)
+            self.settle(status="refused" if refusal else "ok", cost=cost, usage=usage.as_dict(),
+                        request_id=request_id, images=images, error=refusal)
+            return None
         if usage_problem and not self.free:
             held = f" its reservation of {dollars(self.worst)} keeps counting against budgets" if self.worst else ""
             warnings.warn(f"{self.provider}: {usage_problem}. This call's cost is booked as "

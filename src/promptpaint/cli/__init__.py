@@ -128,11 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import PromptpaintError
 
     warnings.simplefilter("default")
-    warnings.formatwarning = lambda msg, cat, *a, **k: f"promptpaint: {msg}\n"
+    from .safe import shown
+
+    warnings.formatwarning = lambda msg, cat, *a, **k: f"promptpaint: {shown(msg, lines=True)}\n"
     try:
         return args.run(args)
     except PromptpaintError as exc:
-        print(f"promptpaint: {type(exc).__name__}: {for_shell(str(exc))}", file=sys.stderr)
+        from .safe import shown
+
+        # A model's or a server's words may carry control characters: shown, never obeyed.
+        print(f"promptpaint: {type(exc).__name__}: {shown(for_shell(str(exc)), lines=True)}", file=sys.stderr)
         return _exit_code(exc)
     except KeyboardInterrupt:
         return 130

@@ -258,6 +258,19 @@ ALTER TABLE batch_lines ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT sess
 """
 
 
+# Version 7: a cost priced above the call's reservation (or a batch line's worst case) is kept as
+# reported in ``reported_nanos`` and booked as unknown (``cost_nanos`` NULL), so it counts at its
+# reservation until someone reconciles it (``promptpaint ledger reconcile ID --cost X``).
+def _v7_sqlite(db: sqlite3.Connection) -> None:
+    # SQLite has no ADD COLUMN IF NOT EXISTS; a file relabelled to an older version may have it.
+    if "reported_nanos" not in {row[1] for row in db.execute("PRAGMA table_info(calls)")}:
+        db.execute("ALTER TABLE calls ADD COLUMN reported_nanos INTEGER")
+
+
+
+V7_POSTGRES = "ALTER TABLE calls ADD COLUMN IF NOT EXISTS reported_nanos BIGINT;"
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -275,6 +288,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "batch jobs and their lines, found again from any process", _v5_sqlite, V5_POSTGRES),
     Migration(6, "gateway tokens (hashes only) and request rates; who reserved each row (PostgreSQL)",
               V6_GATEWAY, V6_POSTGRES),
+    Migration(7, "a cost above the reservation kept as reported, counted at the reservation until reconciled",
+              _v7_sqlite, V7_POSTGRES),
 )
 LATEST = MIGRATIONS[-1].version
 

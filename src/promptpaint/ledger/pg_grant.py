@@ -22,7 +22,7 @@ def statements(sql, schema: str, role: str, most_nanos: int) -> list:
         # counted: the class's running total, which allowance() and the Studio read.
         sql.SQL("GRANT SELECT ON {s}.calls, {s}.budgets, {s}.schema_version, {s}.counted, {s}.rates TO {r}"),
         sql.SQL("GRANT EXECUTE ON FUNCTION {s}.reserve TO {r}"),  # its only way to add a row
-        sql.SQL("GRANT UPDATE (status, cost_nanos, usage, request_id, images, duration, error,"
+        sql.SQL("GRANT UPDATE (status, cost_nanos, reported_nanos, usage, request_id, images, duration, error,"
                 " reserved_until) ON {s}.calls TO {r}"),
         sql.SQL("GRANT SELECT, INSERT, UPDATE ON {s}.cache TO {r}"),
         # Batch jobs (migration 5): a kernel records its jobs and claims and books their lines.

@@ -23,7 +23,6 @@ import json
 import os
 import threading
 import urllib.parse
-from contextlib import contextmanager
 from decimal import Decimal
 
 from .. import redact
@@ -33,8 +32,10 @@ from ..money import nanos
 from . import budgets
 from .attempt import Attempt
 from .base import Ledger
-from .state import COUNTED, entry
+from .queries import over_note
+from .state import COUNTED, bounded, entry
 from .migrations import LATEST, MIGRATIONS, statements
+from .pg_pool import DENIED_HINT, HINT, PooledConnections  # noqa: F401  (hints: old import path)
 
 SCHEMA = "promptpaint"
 T = SCHEMA + "."
@@ -133,10 +134,6 @@ CREATE TRIGGER calls_counted AFTER INSERT OR DELETE OR UPDATE OF cost_nanos, res
     ON {SCHEMA}.calls FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.calls_counted();
 """
 
-DENIED_HINT = ("Kernels connect with a role that may only book calls and read the ledger; changing "
-               "budgets or the schema takes the ledger's owner (the teacher).")
-HINT = ("Check PROMPTPAINT_LEDGER (a postgresql:// URL), that the server is up, and the role's "
-        "password (PGPASSWORD or ~/.pgpass).")
 
 
 def _psycopg():
@@ -179,7 +176,7 @@ class DatabaseURL(str):
         return repr(describe(self))
 
 
-class PostgresLedger(budgets.CapsInLedger, Ledger):
+class PostgresLedger(PooledConnections, budgets.CapsInLedger, Ledger):
     """``PostgresLedger("postgresql://kernel@db.example/course")``: libpq reads the rest
     (PGPASSWORD, ~/.pgpass, PGSSLMODE...). Run ``init()`` once as the database owner
     (``promptpaint ledger init URL``); kernels then only read and book."""
@@ -203,63 +200,14 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
     def __repr__(self) -> str:
         return f"PostgresLedger({self.where!r})"
 
-    # -- connections and errors ------------------------------------------------------------------
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:  # also those too short for redact to register
-            text = text.replace(secret, "***")
-        return redact.scrub(text)
-
-    def _acquire(self):
-        with self._pool_lock:
-            if self._pid != os.getpid():  # a forked child never shares its parent's sockets
-                self._idle, self._pid = [], os.getpid()
-            while self._idle:
-                conn = self._idle.pop()
-                if not conn.closed:
-                    return conn
-        # prepare_threshold=None: no server-side prepared statements, which PgBouncer's
-        # transaction mode would hand to another client's connection.
-        return self._psycopg.connect(self._url, autocommit=True, prepare_threshold=None,
-                                     connect_timeout=10, application_name="promptpaint")
-
-    def _release(self, conn) -> None:
-        with self._pool_lock:
-            if not conn.closed and self._pid == os.getpid() and len(self._idle) < self.keep_idle:
-                self._idle.append(conn)
-                return
-        conn.close()
-
-    @contextmanager
-    def _tx(self):
-        """One transaction on a pooled connection; a driver error becomes a LedgerError without
-        the password (and without the driver's exception attached, which may hold the URL)."""
-        error, conn, denied = None, None, False
-        try:
-            conn = self._acquire()
-            with conn.transaction():
-                yield conn.cursor()
-        except self._psycopg.Error as exc:
-            error = self._scrub(f"{type(exc).__name__}: {exc}".strip())
-            denied = isinstance(exc, self._psycopg.errors.InsufficientPrivilege)
-            if conn is not None and not conn.closed and conn.info.transaction_status != 0:
-                conn.close()  # not idle after the error: do not hand it out again
-        finally:
-            if conn is not None:
-                self._release(conn)
-        if error is not None:
-            raise LedgerError(f"The ledger at {self.where} failed: {error}",
-                              hint=DENIED_HINT if denied else HINT, path=self.where)
-
     def _write(self, sql: str, args=()) -> int:
         """Run one statement in its own transaction; return how many rows it changed."""
-        with self._tx() as cur:
-            cur.execute(sql.replace("?", "%s"), args)
-            return cur.rowcount
+        return self._run(lambda cur: cur.execute(sql.replace("?", "%s"), args).rowcount)
 
-    def _read(self, sql: str, args=()) -> list:
-        with self._tx() as cur:
-            cur.execute(sql.replace("?", "%s"), args)
-            return cur.fetchall()
+    def _read(self, sql: str, args=(), *, retry: bool = True) -> list:
+        """Rows of one statement; a read is run again once on a fresh connection if a pooled one
+        had died (``retry=False`` for a statement that writes, such as ``reserve()``)."""
+        return self._run(lambda cur: cur.execute(sql.replace("?", "%s"), args).fetchall(), retry=retry)
 
     # -- schema ----------------------------------------------------------------------------------
     def version(self) -> int:
@@ -326,22 +274,33 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
              attempt.provider, attempt.model, attempt.kind, attempt.prompt,
              json.dumps(attempt.params, sort_keys=True, default=str), need,
              attempt.price_version, attempt.cache_key, HOST, os.getpid(),
-             [c.scope for c in caps], [nanos(c.limit) for c in caps]))[0]
+             [c.scope for c in caps], [nanos(c.limit) for c in caps]), retry=False)[0]
         if rid is None:
             raise budgets.refusal(code, attempt.user, limit, spent, need or 0)
         return rid
 
     def settle(self, row, *, status, cost, usage=None, request_id=None, images=None,
-               duration=None, error=None):
+               duration=None, error=None, bound=None):
         if cost is not None and cost < 0:
             error = "; ".join(filter(None, [error, f"a negative cost ({cost}) was booked as unknown"]))
             cost = None
-        with self._tx() as cur:
+        # Idempotent on the row id (only a row still reserved changes): safe to retry on a new connection.
+        def work(cur):
+            got = cur.execute(f"SELECT reserved_nanos FROM {T}calls WHERE id=%s AND status = 'reserved'",
+                              (row,)).fetchone()
+            if got is None:
+                return  # settled rows stay as booked
+            booked, reported = bounded(nanos(cost), got[0], nanos(bound))
+            note = error
+            if reported is not None:
+                note = "; ".join(filter(None, [error, over_note(reported, nanos(bound) or got[0])]))
             cur.execute(
-                f"UPDATE {T}calls SET status=%s, cost_nanos=%s, usage=%s, request_id=%s, images=%s,"
-                " duration=%s, error=%s WHERE id=%s AND status = 'reserved'",
-                (status, nanos(cost), json.dumps(usage) if usage is not None else None,
-                 request_id, json.dumps(images or []), duration, error, row))
+                f"UPDATE {T}calls SET status=%s, cost_nanos=%s, reported_nanos=%s, usage=%s, request_id=%s,"
+                " images=%s, duration=%s, error=%s WHERE id=%s AND status = 'reserved'",
+                (status, booked, reported, json.dumps(usage) if usage is not None else None,
+                 request_id, json.dumps(images or []), duration, note, row))
+
+        self._run(work, retry=True)
 
     def entries(self, limit=50, *, user=None) -> list[dict]:
         where, args = self._where(user=user)
