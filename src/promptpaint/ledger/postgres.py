@@ -304,10 +304,11 @@ class PostgresLedger(PooledConnections, budgets.CapsInLedger, Ledger):
 
     def entries(self, limit=50, *, user=None) -> list[dict]:
         where, args = self._where(user=user)
-        with self._tx() as cur:
+        def work(cur):
             cur.execute(f"SELECT * FROM {T}calls WHERE {where} ORDER BY id DESC LIMIT %s", (*args, limit))
-            names = [c.name for c in cur.description]
-            rows = cur.fetchall()
+            return [c.name for c in cur.description], cur.fetchall()
+
+        names, rows = self._run(work, retry=True)  # a read: safe to run again on a fresh connection
         return [entry(dict(zip(names, values))) for values in rows]
 
     def cache_get(self, key):
@@ -315,10 +316,10 @@ class PostgresLedger(PooledConnections, budgets.CapsInLedger, Ledger):
         return json.loads(got[0][0]) if got else None
 
     def cache_put(self, key, value):
-        with self._tx() as cur:
-            cur.execute(f"INSERT INTO {T}cache (key, value, ts) VALUES (%s, %s, %s) ON CONFLICT (key)"
-                        " DO UPDATE SET value = excluded.value, ts = excluded.ts",
-                        (key, json.dumps(value), utc_now().isoformat()))
+        # An upsert of the same value: as safe to run twice as a read.
+        self._run(lambda cur: cur.execute(f"INSERT INTO {T}cache (key, value, ts) VALUES (%s, %s, %s) ON CONFLICT"
+                                          " (key) DO UPDATE SET value = excluded.value, ts = excluded.ts",
+                                          (key, json.dumps(value), utc_now().isoformat())), retry=True)
 
     def close(self) -> None:
         with self._pool_lock:
