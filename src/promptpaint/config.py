@@ -54,7 +54,22 @@ def home() -> Path:
         path = Path.home() / "Library" / "Application Support" / "promptpaint"
     else:
         path = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "promptpaint"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from .errors import HomeFolderError
+
+        where = "PROMPTPAINT_HOME" if env else "promptpaint's data folder"
+        raise HomeFolderError(
+            f"{where} {path} cannot be created: {exc.strerror or exc}. promptpaint keeps its ledger and "
+            "images there.", param="PROMPTPAINT_HOME",
+            hint="Set PROMPTPAINT_HOME to a folder you can write (it is created if missing), e.g. "
+                 "PROMPTPAINT_HOME=~/promptpaint.") from None
+    if not path.is_dir():
+        from .errors import HomeFolderError
+
+        raise HomeFolderError(f"PROMPTPAINT_HOME {path} is a file, not a folder.", param="PROMPTPAINT_HOME",
+                              hint="Point PROMPTPAINT_HOME at a folder (it is created if missing).")
     return path
 
 

@@ -171,6 +171,13 @@ class LedgerError(PromptpaintError):
         super().__init__(message, **kw)
 
 
+class HomeFolderError(InvalidRequest, OSError):
+    """``PROMPTPAINT_HOME`` (or the default data folder) cannot be created or written. Also an
+    ``OSError``, so code that treats a missing folder as "nothing there" keeps doing so."""
+
+    title = "Data folder problem"
+
+
 # -- signals between modules: caught inside promptpaint, never shown to a user as such -----------
 
 class Unbounded(Exception):
@@ -224,5 +231,5 @@ __all__ = [
     "QuotaExceeded", "Refused", "ProviderError", "Timeout", "ModelRetired",
     "BudgetExceeded", "Cancelled", "LedgerError", "Unbounded", "UntrustedUsage",
     "PromptpaintWarning", "ShutdownWarning", "UnknownPriceWarning", "LedgerWarning", "OfflineNotice",
-    "ProvenanceNotice", "RegistryFileError",
+    "ProvenanceNotice", "RegistryFileError", "HomeFolderError",
 ]
