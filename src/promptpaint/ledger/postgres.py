@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import urllib.parse
 from decimal import Decimal
@@ -146,21 +147,37 @@ def _psycopg():
     return psycopg
 
 
+# libpq takes a password in the query too (``?password=``, ``&sslpassword=``): hidden like userinfo.
+_SECRET_PARAM = re.compile(r"(?i)pass|pwd|secret|token")
+
+
+def _query_secrets(url: str) -> list[str]:
+    query = urllib.parse.urlsplit(str(url)).query
+    return [v for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True) if _SECRET_PARAM.search(k) and v]
+
+
 def describe(url: str) -> str:
-    """``url`` without its password: safe for any message."""
-    parts = urllib.parse.urlsplit(str(url))
-    if parts.password is None:
-        return str(url)
-    netloc = parts.netloc.rsplit("@", 1)
-    userinfo = urllib.parse.quote(parts.username or "", safe="") + ":***"
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[1]}"))
+    """``url`` without its password, in the userinfo (``redact.redact_url``) or the query
+    (``?password=``): safe for any message, a repr, the CLI or the widget's error card."""
+    shown = redact.redact_url(str(url))
+    head, sep, query = shown.partition("?")
+    if not sep:
+        return shown
+    query, hash_, fragment = query.partition("#")
+    pieces = []
+    for piece in query.split("&"):  # textually, so the rest keeps its own encoding
+        name, eq, value = piece.partition("=")
+        secret = eq and value and _SECRET_PARAM.search(urllib.parse.unquote_plus(name))
+        pieces.append(f"{name}={redact.CREDENTIALS}" if secret and redact.CREDENTIALS not in value else piece)
+    return head + sep + "&".join(pieces) + hash_ + fragment
 
 
 def _secrets(url: str) -> tuple[str, ...]:
     """The passwords a message about ``url`` must not show, registered with ``redact`` so every
     other message promptpaint builds is scrubbed of them too."""
     password = urllib.parse.urlsplit(url).password
-    found = tuple(s for s in (password, urllib.parse.unquote(password or ""), os.environ.get("PGPASSWORD")) if s)
+    found = tuple(s for s in (password, urllib.parse.unquote(password or ""), os.environ.get("PGPASSWORD"),
+                              *_query_secrets(url)) if s)
     for s in found:
         redact.register(s)
     return found
