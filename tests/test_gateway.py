@@ -40,7 +40,7 @@ def rows(ledger: str, *, settled: bool = True) -> list[dict]:
 
 
 def test_a_student_generates_through_the_gateway_and_the_call_is_booked_at_the_bill(teacher, fake):
-    token = new_token(teacher["ledger"], "alice", teacher["env"])
+    token = new_token(teacher["ledger"], "alice", teacher["env"], cli=True)
     assert token.startswith("ppg_")
     r = requests.post(f"{teacher['gw'].url}/openai/v1/images/generations",
                       headers={"Authorization": f"Bearer {token}"},
