@@ -215,8 +215,12 @@ def test_a_per_user_rate_is_kept_and_refused_as_the_provider_would(teacher, fake
     token = new_token(teacher["ledger"], "gus", teacher["env"])
     gw, auth = teacher["gw"].url, {"Authorization": f"Bearer {token}"}
     body = {"model": "gpt-image-2", "prompt": "x", "quality": "low"}
-    assert [requests.post(f"{gw}/openai/v1/images/generations", headers=auth, json=body).status_code
-            for _ in range(2)] == [200, 200]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(6) as pool:  # a burst: no more than the rate gets through
+        codes = sorted(pool.map(lambda _: requests.post(f"{gw}/openai/v1/images/generations", headers=auth,
+                                                        json=body).status_code, range(6)))
+    assert codes == [200, 200, 429, 429, 429, 429]
     r = requests.post(f"{gw}/openai/v1/images/generations", headers=auth, json=body)
     assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limit_exceeded"
     assert 1 <= int(r.headers["retry-after"]) <= 60

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import anyio
 import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -94,12 +95,16 @@ async def provider_call(request: Request, name: str) -> Response:
         except InvalidRequest as exc:
             raise GatewayRefusal(400, "invalid_request", exc.message, param=exc.param) from None
         priced = price(inb, settings.ceiling)
-        await run_in_threadpool(request.app.state.rates.check, user)
         booking = Booking(settings.ledger, user, inb, priced, reader.outcome)
-        try:
-            await booking.reserve()
-        except BudgetExceeded as exc:
-            raise GatewayRefusal(402, "budget_exceeded", exc.message) from None
+        # One user's requests to this gateway count and book one at a time, so a burst cannot all
+        # pass the rate check before any of them is booked (across gateways the count may lag by
+        # the requests in flight at that moment).
+        async with request.app.state.user_locks.setdefault(user, anyio.Lock()):
+            await run_in_threadpool(request.app.state.rates.check, user)
+            try:
+                await booking.reserve()
+            except BudgetExceeded as exc:
+                raise GatewayRefusal(402, "budget_exceeded", exc.message) from None
     except GatewayRefusal as exc:
         return _refused(reader, exc)
     except LedgerError as exc:
@@ -221,4 +226,5 @@ def create_app(settings: Settings) -> Starlette:
                     exception_handlers={HTTPException: _http_error, Exception: _error})
     app.state.settings = settings
     app.state.rates = Rates(settings.ledger)
+    app.state.user_locks = {}
     return app
