@@ -69,7 +69,14 @@ async def _who(request: Request, settings: Settings) -> str:
     if not token:
         raise GatewayRefusal(401, "missing_token", "No gateway token: pass it where the SDK takes its API key "
                              "(PROMPTPAINT_TOKEN for promptpaint). Your teacher gives you one.")
-    user = await run_in_threadpool(settings.auth.user, token)
+    try:
+        user = await run_in_threadpool(settings.auth.user, token)
+    except (LedgerError, GatewayRefusal):
+        raise
+    except Exception as exc:  # the Hub could not be asked (down, restarting): nothing is sent or booked
+        log.error("checking a token failed: %s", type(exc).__name__)
+        raise GatewayRefusal(503, "auth_unavailable", "The gateway cannot check tokens right now; try again "
+                             "in a minute.") from None
     if user is None:
         raise GatewayRefusal(401, "invalid_token", "This gateway token is not valid (revoked or mistyped): "
                              "ask your teacher for a new one.")
