@@ -170,12 +170,15 @@ async def _forward(request, up: Upstream, inb, booking: Booking, body: bytes) ->
 
 async def me(request: Request) -> Response:
     settings: Settings = request.app.state.settings
+    rates: Rates = request.app.state.rates
     try:
         user = await _who(request, settings)
+        report = await run_in_threadpool(lambda: me_report.report(settings.ledger, user, rate=rates.limit(user)))
     except GatewayRefusal as exc:
         return _refused(None, exc)
-    rates: Rates = request.app.state.rates
-    report = await run_in_threadpool(lambda: me_report.report(settings.ledger, user, rate=rates.limit(user)))
+    except LedgerError as exc:
+        log.error("ledger: %s", exc)
+        return refuse(None, 503, "The class ledger cannot be reached; try again later.", code="ledger_unavailable")
     return Response(json.dumps(report, default=str), media_type="application/json")
 
 
