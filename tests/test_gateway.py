@@ -333,3 +333,14 @@ def test_an_answer_whose_usage_cannot_be_read_keeps_counting_at_its_reservation(
     [row] = rows(teacher["ledger"], "lou")
     assert row["status"] == "ok" and row["cost"] is None and row["state"] == "unknown cost"
     assert row["reserved"] > 0 and "not a token count" in row["error"]
+
+
+def test_serve_says_what_is_missing(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "GEMINI", "GOOGLE", "PROMPTPAINT_"))}
+    env["PROMPTPAINT_HOME"] = str(tmp_path)
+    done = promptpaint("gateway", "serve", "--ledger", str(tmp_path / "class.sqlite3"), env=env)
+    assert done.returncode == 2 and "no provider key" in done.stderr and "never in the students'" in done.stderr
+    done = promptpaint("gateway", "serve", env={**env, "OPENAI_API_KEY": OPENAI_KEY})
+    assert done.returncode == 2 and "--ledger postgresql://" in done.stderr and OPENAI_KEY not in done.stderr
