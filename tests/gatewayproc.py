@@ -37,10 +37,17 @@ def promptpaint(*args, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=120)
 
 
-def new_token(ledger: str, user: str, env: dict) -> str:
-    done = promptpaint("gateway", "token", "add", user, "--ledger", ledger, env=env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()[-1]
+def new_token(ledger: str, user: str, env: dict, *, cli: bool = False) -> str:
+    """A token for ``user``: as the teacher makes it (``cli=True``: `promptpaint gateway token add`,
+    the token alone on the last line), or through the same function without a process start."""
+    if cli:
+        done = promptpaint("gateway", "token", "add", user, "--ledger", ledger, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+    from promptpaint.gateway import tokens
+    from promptpaint.ledger import ledger as open_ledger
+
+    return tokens.add(open_ledger(ledger), user)
 
 
 class Gateway:

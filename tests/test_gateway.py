@@ -11,28 +11,43 @@ from decimal import Decimal
 import pytest
 import requests
 
-from fakes import GEMINI_KEY, OPENAI_KEY
+from fakes import GEMINI_KEY, OPENAI_KEY, FakeProviders
 from gatewayproc import Gateway, new_token, promptpaint, teacher_env
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One fake provider and one gateway (on a SQLite ledger) for this module's tests: each test
+    books as a user of its own, and the fake forgets everything between tests."""
+    home = tmp_path_factory.mktemp("gateway")
+    with FakeProviders() as provider:
+        env = teacher_env(provider, home / "teacher-home")
+        ledger = str(home / "class.sqlite3")
+        gw = Gateway(ledger, env, home / "gateway.log")
+        yield {"fake": provider, "env": env, "ledger": ledger, "gw": gw}
+        gw.stop()
+
+
 @pytest.fixture
-def teacher(fake, tmp_path):
-    env = teacher_env(fake, tmp_path / "teacher-home")
-    ledger = str(tmp_path / "class.sqlite3")
-    gw = Gateway(ledger, env, tmp_path / "gateway.log")
-    yield {"env": env, "ledger": ledger, "gw": gw}
-    gw.stop()
+def fake(shared):
+    shared["fake"].reset()
+    return shared["fake"]
 
 
-def rows(ledger: str, *, settled: bool = True) -> list[dict]:
-    """The ledger's rows, once the gateway has settled them (a stream is booked just after its
-    last byte reaches the student)."""
+@pytest.fixture
+def teacher(shared, fake):
+    return shared
+
+
+def rows(ledger: str, user: str | None = None, *, settled: bool = True) -> list[dict]:
+    """The ledger's rows (``user``'s only, if given), once the gateway has settled them (a stream
+    is booked just after its last byte reaches the student)."""
     import time
 
     from promptpaint.ledger import SQLiteLedger
 
     for _ in range(200):
-        got = SQLiteLedger(ledger).entries(100)
+        got = SQLiteLedger(ledger).entries(1000, user=user)
         if not settled or all(r["status"] != "reserved" for r in got):
             return got
         time.sleep(0.05)
@@ -40,7 +55,7 @@ def rows(ledger: str, *, settled: bool = True) -> list[dict]:
 
 
 def test_a_student_generates_through_the_gateway_and_the_call_is_booked_at_the_bill(teacher, fake):
-    token = new_token(teacher["ledger"], "alice", teacher["env"])
+    token = new_token(teacher["ledger"], "alice", teacher["env"], cli=True)
     assert token.startswith("ppg_")
     r = requests.post(f"{teacher['gw'].url}/openai/v1/images/generations",
                       headers={"Authorization": f"Bearer {token}"},
@@ -50,7 +65,7 @@ def test_a_student_generates_through_the_gateway_and_the_call_is_booked_at_the_b
     sent = fake.last("openai")
     assert sent.headers["authorization"] == f"Bearer {OPENAI_KEY}"  # the teacher's key, not the token
     assert token not in json.dumps(dict(sent.headers))
-    [row] = rows(teacher["ledger"])
+    [row] = rows(teacher["ledger"], "alice")
     assert row["user"] == "alice" and row["status"] == "ok"
     assert abs(row["cost"] - fake.bill_total()) < Decimal("1e-6")
     assert row["reserved"] >= row["cost"]
@@ -87,7 +102,7 @@ def test_the_official_sdks_work_unchanged_through_the_gateway(teacher, fake):
     chunks = list(gm.models.generate_content_stream(model="gemini-3.1-flash-image", contents="a red fox"))
     assert chunks[-1].candidates[0].finish_reason == "STOP"
     assert fake.last("gemini").query == {"alt": "sse"}
-    booked = rows(teacher["ledger"])
+    booked = rows(teacher["ledger"], "bob")
     assert len(booked) == 5 and {r["status"] for r in booked} == {"ok"} and {r["user"] for r in booked} == {"bob"}
     assert abs(sum(r["cost"] for r in booked) - fake.bill_total()) < Decimal("1e-6")
     with pytest.raises(openai.AuthenticationError):
@@ -115,7 +130,7 @@ def test_streamed_previews_arrive_through_the_gateway_before_the_final_image(tea
                 assert ev.event == "image_edit.partial_image"
                 assert "image_edit.completed" not in fake.streaming.sent[-1]
     assert seen == ["image_edit.partial_image"] * 2 + ["image_edit.completed"]
-    [row] = rows(teacher["ledger"])
+    [row] = rows(teacher["ledger"], "carol")
     assert abs(row["cost"] - fake.bill_total()) < Decimal("1e-6")  # previews' 100 tokens each included
     assert row["params"]["partial_images"] == 2
 
@@ -129,7 +144,7 @@ def test_a_stream_the_student_abandons_stays_booked_at_its_reservation(teacher, 
                        json={"model": "gpt-image-2", "prompt": "x", "stream": True, "partial_images": 2,
                              "quality": "low"}, stream=True) as r:
         next(events(r.iter_content(chunk_size=None)))  # one preview, then the kernel is gone
-    [row] = rows(teacher["ledger"])
+    [row] = rows(teacher["ledger"], "dan")
     assert row["status"] == "error" and row["cost"] is None and row["state"] == "unknown cost"
     assert row["reserved"] > 0 and "disconnected" in row["error"]
 
@@ -156,14 +171,14 @@ def test_what_the_gateway_refuses_it_refuses_in_the_providers_shape_before_spend
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = requests.post(f"{gw}/openai/v1/images/generations", headers=auth, data=b"x" * (51 * 1024 * 1024))
     assert r.status_code == 413
-    assert fake.requests == [] and rows(teacher["ledger"]) == []  # nothing sent, nothing booked
+    assert fake.requests == [] and rows(teacher["ledger"], "erin") == []  # nothing sent, nothing booked
 
 
 def test_a_kernel_with_only_the_gateway_and_a_token_uses_both_providers(teacher, fake, monkeypatch):
     import promptpaint as pp
     from promptpaint.ledger import SQLiteLedger
 
-    SQLiteLedger(teacher["ledger"]).set_budget("user:*", "1.00")
+    SQLiteLedger(teacher["ledger"]).set_budget("user:fay", "1.00")
     token = new_token(teacher["ledger"], "fay", teacher["env"])
     monkeypatch.setenv("PROMPTPAINT_GATEWAY", teacher["gw"].url)
     monkeypatch.setenv("PROMPTPAINT_TOKEN", token)  # no provider key, no database URL
@@ -175,7 +190,7 @@ def test_a_kernel_with_only_the_gateway_and_a_token_uses_both_providers(teacher,
     assert g.image.size == (1024, 1024)
     assert {q.path for q in fake.requests} == {"/v1/images/generations",
                                                "/v1beta/models/gemini-3.1-flash-image:generateContent"}
-    booked = rows(teacher["ledger"])
+    booked = rows(teacher["ledger"], "fay")
     assert {b["user"] for b in booked} == {"fay"} and len(booked) == 2
     # Masked edits on both providers (OpenAI: a mask file; Gemini: a mask image and an instruction).
     from PIL import Image
@@ -184,7 +199,7 @@ def test_a_kernel_with_only_the_gateway_and_a_token_uses_both_providers(teacher,
     mask.paste(255, (0, 0, 32, 48))
     pp.Client("openai", model="gpt-image-2").edit("a hat", image=png(), mask=mask, quality="low", n=2)
     pp.Client("gemini").edit("a hat", image=png(), mask=mask)
-    booked = rows(teacher["ledger"])
+    booked = rows(teacher["ledger"], "fay")
     assert len(booked) == 4
     # One code path: the gateway reserved, from the request alone, what the kernel's Client did.
     # (The Gemini mask instruction goes on the wire after "\n\n", which the Client's count leaves
@@ -209,14 +224,20 @@ def test_a_kernel_with_only_the_gateway_and_a_token_uses_both_providers(teacher,
     assert len(fake.requests) == 4  # neither refusal reached the provider
 
 
-def test_a_per_user_rate_is_kept_and_refused_as_the_provider_would(teacher, fake):
-    done = promptpaint("budget", "set", "user:*", "--rate", "2/min", "--ledger", teacher["ledger"], env=teacher["env"])
+def test_a_per_user_rate_is_kept_and_refused_as_the_provider_would(fake, tmp_path):
+    env, ledger = teacher_env(fake, tmp_path / "home"), str(tmp_path / "class.sqlite3")
+    done = promptpaint("budget", "set", "user:*", "--rate", "2/min", "--ledger", ledger, env=env)
     assert done.returncode == 0, done.stderr
-    token = new_token(teacher["ledger"], "gus", teacher["env"])
-    gw, auth = teacher["gw"].url, {"Authorization": f"Bearer {token}"}
+    server = Gateway(ledger, env, tmp_path / "gateway.log")  # its own: the rates are read when it starts
+    token = new_token(ledger, "gus", env)
+    gw, auth = server.url, {"Authorization": f"Bearer {token}"}
     body = {"model": "gpt-image-2", "prompt": "x", "quality": "low"}
-    assert [requests.post(f"{gw}/openai/v1/images/generations", headers=auth, json=body).status_code
-            for _ in range(2)] == [200, 200]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(6) as pool:  # a burst: no more than the rate gets through
+        codes = sorted(pool.map(lambda _: requests.post(f"{gw}/openai/v1/images/generations", headers=auth,
+                                                        json=body).status_code, range(6)))
+    assert codes == [200, 200, 429, 429, 429, 429]
     r = requests.post(f"{gw}/openai/v1/images/generations", headers=auth, json=body)
     assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limit_exceeded"
     assert 1 <= int(r.headers["retry-after"]) <= 60
@@ -224,6 +245,7 @@ def test_a_per_user_rate_is_kept_and_refused_as_the_provider_would(teacher, fake
                       headers={"x-goog-api-key": token}, json={"contents": [{"parts": [{"text": "x"}]}]})
     assert r.status_code == 429 and r.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
     assert len(fake.requests) == 2
+    server.stop()
 
 
 def test_an_unbounded_setting_goes_through_only_under_the_teachers_ceiling(fake, tmp_path):
@@ -243,7 +265,7 @@ def test_an_unbounded_setting_goes_through_only_under_the_teachers_ceiling(fake,
 
 @pytest.mark.parametrize("fault", ["drop", "error"])
 def test_a_stream_that_breaks_upstream_stays_booked_at_its_reservation(teacher, fake, fault):
-    token = new_token(teacher["ledger"], "ivy", teacher["env"])
+    token = new_token(teacher["ledger"], f"ivy-{fault}", teacher["env"])
     fake.streaming.fault(fault, after=1)
     with requests.post(f"{teacher['gw'].url}/gemini/v1beta/models/gemini-3.1-flash-image:streamGenerateContent",
                        params={"alt": "sse"}, headers={"x-goog-api-key": token},
@@ -253,7 +275,7 @@ def test_a_stream_that_breaks_upstream_stays_booked_at_its_reservation(teacher, 
             r.content
         except requests.RequestException:
             pass  # the provider's broken stream reaches the student broken
-    [row] = rows(teacher["ledger"])
+    [row] = rows(teacher["ledger"], f"ivy-{fault}")
     assert row["cost"] is None and row["state"] == "unknown cost" and row["reserved"] > Decimal("0.1")
 
 
@@ -265,7 +287,7 @@ def test_the_cli_goes_through_the_gateway_too(teacher, fake, tmp_path):
                        str(tmp_path / "kite.png"), env=env)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "kite.png").read_bytes()[:4] == b"\x89PNG"
-    [row] = rows(teacher["ledger"])
+    [row] = rows(teacher["ledger"], "jo")
     assert row["user"] == "jo" and row["prompt"] == "a red kite"
 
 
@@ -286,7 +308,7 @@ def test_the_studios_cost_panel_shows_what_the_gateway_says(teacher, fake, monke
 
     from helpers import Front
 
-    SQLiteLedger(teacher["ledger"]).set_budget("user:*", "0.50")
+    SQLiteLedger(teacher["ledger"]).set_budget("user:kim", "0.50")
     token = new_token(teacher["ledger"], "kim", teacher["env"])
     # An earlier call from another kernel of the same student: the gateway counts it, this kernel never saw it.
     assert requests.post(f"{teacher['gw'].url}/openai/v1/images/generations", headers={"Authorization": f"Bearer {token}"},
@@ -295,7 +317,7 @@ def test_the_studios_cost_panel_shows_what_the_gateway_says(teacher, fake, monke
     monkeypatch.setenv("PROMPTPAINT_TOKEN", token)
     studio = pp.Studio("openai", model="gpt-image-2")
     Front(studio).run("generate", "a kite")
-    booked = rows(teacher["ledger"])
+    booked = rows(teacher["ledger"], "kim")
     assert len(booked) == 2
     spent = sum(r["cost"] for r in booked)
     assert Decimal(studio.costs["budget_left"]) == Decimal("0.50") - spent
@@ -308,6 +330,17 @@ def test_an_answer_whose_usage_cannot_be_read_keeps_counting_at_its_reservation(
     r = requests.post(f"{teacher['gw'].url}/openai/v1/images/generations", headers={"Authorization": f"Bearer {token}"},
                       json={"model": "gpt-image-2", "prompt": "x", "quality": "low"})
     assert r.status_code == 200  # the student gets the image the provider made
-    [row] = rows(teacher["ledger"])
+    [row] = rows(teacher["ledger"], "lou")
     assert row["status"] == "ok" and row["cost"] is None and row["state"] == "unknown cost"
     assert row["reserved"] > 0 and "not a token count" in row["error"]
+
+
+def test_serve_says_what_is_missing(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "GEMINI", "GOOGLE", "PROMPTPAINT_"))}
+    env["PROMPTPAINT_HOME"] = str(tmp_path)
+    done = promptpaint("gateway", "serve", "--ledger", str(tmp_path / "class.sqlite3"), env=env)
+    assert done.returncode == 2 and "no provider key" in done.stderr and "never in the students'" in done.stderr
+    done = promptpaint("gateway", "serve", env={**env, "OPENAI_API_KEY": OPENAI_KEY})
+    assert done.returncode == 2 and "--ledger postgresql://" in done.stderr and OPENAI_KEY not in done.stderr

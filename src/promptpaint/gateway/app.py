@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import anyio
 import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -68,7 +69,14 @@ async def _who(request: Request, settings: Settings) -> str:
     if not token:
         raise GatewayRefusal(401, "missing_token", "No gateway token: pass it where the SDK takes its API key "
                              "(PROMPTPAINT_TOKEN for promptpaint). Your teacher gives you one.")
-    user = await run_in_threadpool(settings.auth.user, token)
+    try:
+        user = await run_in_threadpool(settings.auth.user, token)
+    except (LedgerError, GatewayRefusal):
+        raise
+    except Exception as exc:  # the Hub could not be asked (down, restarting): nothing is sent or booked
+        log.error("checking a token failed: %s", type(exc).__name__)
+        raise GatewayRefusal(503, "auth_unavailable", "The gateway cannot check tokens right now; try again "
+                             "in a minute.") from None
     if user is None:
         raise GatewayRefusal(401, "invalid_token", "This gateway token is not valid (revoked or mistyped): "
                              "ask your teacher for a new one.")
@@ -94,12 +102,16 @@ async def provider_call(request: Request, name: str) -> Response:
         except InvalidRequest as exc:
             raise GatewayRefusal(400, "invalid_request", exc.message, param=exc.param) from None
         priced = price(inb, settings.ceiling)
-        await run_in_threadpool(request.app.state.rates.check, user)
         booking = Booking(settings.ledger, user, inb, priced, reader.outcome)
-        try:
-            await booking.reserve()
-        except BudgetExceeded as exc:
-            raise GatewayRefusal(402, "budget_exceeded", exc.message) from None
+        # One user's requests to this gateway count and book one at a time, so a burst cannot all
+        # pass the rate check before any of them is booked (across gateways the count may lag by
+        # the requests in flight at that moment).
+        async with request.app.state.user_locks.setdefault(user, anyio.Lock()):
+            await run_in_threadpool(request.app.state.rates.check, user)
+            try:
+                await booking.reserve()
+            except BudgetExceeded as exc:
+                raise GatewayRefusal(402, "budget_exceeded", exc.message) from None
     except GatewayRefusal as exc:
         return _refused(reader, exc)
     except LedgerError as exc:
@@ -158,12 +170,15 @@ async def _forward(request, up: Upstream, inb, booking: Booking, body: bytes) ->
 
 async def me(request: Request) -> Response:
     settings: Settings = request.app.state.settings
+    rates: Rates = request.app.state.rates
     try:
         user = await _who(request, settings)
+        report = await run_in_threadpool(lambda: me_report.report(settings.ledger, user, rate=rates.limit(user)))
     except GatewayRefusal as exc:
         return _refused(None, exc)
-    rates: Rates = request.app.state.rates
-    report = await run_in_threadpool(lambda: me_report.report(settings.ledger, user, rate=rates.limit(user)))
+    except LedgerError as exc:
+        log.error("ledger: %s", exc)
+        return refuse(None, 503, "The class ledger cannot be reached; try again later.", code="ledger_unavailable")
     return Response(json.dumps(report, default=str), media_type="application/json")
 
 
@@ -221,4 +236,5 @@ def create_app(settings: Settings) -> Starlette:
                     exception_handlers={HTTPException: _http_error, Exception: _error})
     app.state.settings = settings
     app.state.rates = Rates(settings.ledger)
+    app.state.user_locks = {}
     return app

@@ -88,8 +88,10 @@ class Relay(Response):
             except anyio.get_cancelled_exc_class():
                 problem = "the student disconnected before the answer was complete" if not complete else None
                 raise
-            except (httpx.HTTPError, OSError) as exc:
-                problem = problem or f"the provider's stream broke: {type(exc).__name__}"
+            except httpx.HTTPError as exc:
+                problem = f"the provider's stream broke: {type(exc).__name__}"
+            except OSError as exc:  # the student's connection went away mid-send
+                problem = f"the stream to the student was cut off: {type(exc).__name__}"
             finally:
                 tg.cancel_scope.cancel()
                 with anyio.CancelScope(shield=True):
