@@ -70,6 +70,8 @@ def test_over_reservation_rows_show_until_reconciled(backend, capsys):
     assert main(["cost"]) == 0
     out = capsys.readouterr().out
     assert f"#{row}" in out and "$3,000" not in out and "$3000.00" in out and "reconcile" in out
+    assert main(["cost", "--last", "2"]) == 0
+    assert "reported $3000.00, counted $0.16 (review)" in capsys.readouterr().out
     assert main(["cost", "--by", "user"]) == 0
     out = capsys.readouterr().out
     assert f"#{row}" in out and "alice" in out and "$3000.00" in out

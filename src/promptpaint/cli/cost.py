@@ -60,6 +60,8 @@ def run(args) -> int:
     for row in rows:
         if row["cost"] is not None:
             cost = dollars(row["cost"])
+        elif row.get("reported") is not None:  # flagged: what the usage said is not what counts
+            cost = f"reported {dollars(row['reported'])}, counted {dollars(row['reserved'])} (review)"
         else:
             held = f", up to {dollars(row['reserved'])}" if row["reserved"] else ""
             state = row["state"] if row["state"] in ("interrupted", AWAITING) else "unknown"
