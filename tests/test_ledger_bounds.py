@@ -66,6 +66,8 @@ def test_over_reservation_rows_show_until_reconciled(backend, capsys):
     assert (totals.over_calls, totals.over_reported, totals.over_reserved) == (1, D("3000"), D("0.16"))
     assert totals.counted == D("0.23") and "over its reservation" in str(totals)
     assert [r["id"] for r in led.over_reservation()] == [row]
+    table = led._repr_mimebundle_()["text/plain"]
+    assert "Over reservation: 1 call, reported $3000.00, $0.16 counted" in table
     # Both the plain report and the teacher's list it, with the id to reconcile.
     assert main(["cost"]) == 0
     out = capsys.readouterr().out
