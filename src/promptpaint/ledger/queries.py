@@ -95,8 +95,9 @@ class SQLReads:
             raise InvalidRequest(f"A reconciled cost cannot be negative ({cost}).", param="cost")
         note = f"reconciled by hand at {dollars(usd(amount))}"
         if not self._write(RECONCILE.format(t=self._tables), (amount, note, note, row)):
-            raise InvalidRequest(f"Ledger row {row} has a known cost (or does not exist): nothing to reconcile.",
-                                 hint="`promptpaint cost --last N` lists rows with their ids.", param="row")
+            raise InvalidRequest(f"Ledger row {row} has a known cost, does not exist, or is not yours to change: "
+                                 "nothing was reconciled.", hint="`promptpaint cost --last N` lists rows with their "
+                                 "ids; on a shared ledger the teacher (its owner) reconciles.", param="row")
 
     def image_origin(self, digest: str) -> dict | None:
         """How image ``digest`` (its sha256 in the store) was made: the newest call that produced
