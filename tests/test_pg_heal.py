@@ -38,8 +38,9 @@ def fresh(url: str) -> PostgresLedger:
 def server_ended_idle(led: PostgresLedger, url: str) -> None:
     """End every idle session of ``led``'s pool from the server side, as a timeout would."""
     with admin(url) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
-                     "'promptpaint' AND pid <> pg_backend_pid()")
+        # With a timeout, pg_terminate_backend waits until each session has ended (PostgreSQL 14+).
+        conn.execute("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE application_name = "
+                     "'promptpaint' AND datname = current_database() AND pid <> pg_backend_pid()")
 
 
 def test_after_an_idle_session_timeout_reads_reserves_and_settles_go_on(pg_db):
