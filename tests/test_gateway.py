@@ -344,3 +344,17 @@ def test_serve_says_what_is_missing(tmp_path):
     assert done.returncode == 2 and "no provider key" in done.stderr and "never in the students'" in done.stderr
     done = promptpaint("gateway", "serve", env={**env, "OPENAI_API_KEY": OPENAI_KEY})
     assert done.returncode == 2 and "--ledger postgresql://" in done.stderr and OPENAI_KEY not in done.stderr
+
+
+@pytest.mark.parametrize("fault", ["truncated", "drop_after_read"])
+def test_an_answer_cut_off_upstream_stays_booked_at_its_reservation(teacher, fake, fault):
+    user = f"max-{fault}"
+    token = new_token(teacher["ledger"], user, teacher["env"])
+    fake.fault("openai", fault)
+    r = requests.post(f"{teacher['gw'].url}/openai/v1/images/generations", headers={"Authorization": f"Bearer {token}"},
+                      json={"model": "gpt-image-2", "prompt": "x", "quality": "low"})
+    # The provider's own shape, saying it may have been billed (the SDKs show it as a server error).
+    assert (r.status_code, r.json()["error"]["code"]) == (502, "upstream_cut_off")
+    [row] = rows(teacher["ledger"], user)
+    assert row["cost"] is None and row["state"] == "unknown cost" and row["reserved"] > 0
+    assert "may have been billed" in row["error"]

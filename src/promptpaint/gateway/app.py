@@ -135,10 +135,14 @@ async def _forward(request, up: Upstream, inb, booking: Booking, body: bytes) ->
         await booking.release(f"the provider could not be reached: {type(exc).__name__}")
         return refuse(reader, 502, "The gateway could not reach the provider; nothing was billed. "
                       "Try again.", code="upstream_unreachable")
-    except httpx.HTTPError as exc:
-        await booking.unknown(f"no answer from the provider: {type(exc).__name__}")
+    except httpx.TimeoutException as exc:
+        await booking.unknown(f"no answer from the provider in time: {type(exc).__name__}")
         return refuse(reader, 504, "The provider did not answer in time; the call may have been billed "
                       "and is counted at its worst case.", code="upstream_timeout")
+    except httpx.HTTPError as exc:
+        await booking.unknown(f"the provider closed the connection without an answer: {type(exc).__name__}")
+        return refuse(reader, 502, "The provider closed the connection without an answer; the call may have "
+                      "been billed and is counted at its worst case.", code="upstream_cut_off")
     rid = request_id(resp)
     streamed = resp.headers.get("content-type", "").startswith("text/event-stream")
     if resp.status_code == 200 and streamed:
