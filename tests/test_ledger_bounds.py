@@ -123,3 +123,34 @@ def test_a_settle_that_fails_warns_each_time_and_is_kept_for_reconcile(fake, mon
     assert led.total() == fake.bill_total() > 0
     assert main(["ledger", "reconcile", "--interrupted"]) == 0  # nothing left: nothing changes
     assert led.total() == fake.bill_total()
+
+
+def test_a_kernel_role_flags_its_own_overrun_and_only_the_owner_reconciles(pg_server, pg_db):
+    from pgserver import admin, tcp_url
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    owner = PostgresLedger(url, check=False)
+    owner.init()
+    role, password = f"kb_{name}", f"pw-{name[3:]}-Kb7"
+    with admin(pg_server) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+    try:
+        owner.grant(role)
+        kernel = PostgresLedger(tcp_url(pg_server, name, role, password))
+        row = kernel.reserve(attempt(), D("0.16"), [])
+        kernel.settle(row, status="ok", cost=D("3000"))  # row security admits it: the cost booked is unknown
+        got = kernel.entries(1)[0]
+        assert got["state"] == "over its reservation" and got["reported"] == D("3000")
+        assert kernel.spent() == D("0.16")
+        with pytest.raises(pp.InvalidRequest, match="not yours to change"):
+            kernel.reconcile(row, cost=D("0.01"))
+        owner.reconcile(row, cost=D("0.09"))
+        assert kernel.spent() == kernel.total() == D("0.09")
+        kernel.close()
+    finally:
+        with admin(url) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+        with admin(pg_server) as conn:
+            conn.execute(f"DROP ROLE {role}")
+        owner.close()
