@@ -154,3 +154,40 @@ def test_a_kernel_role_flags_its_own_overrun_and_only_the_owner_reconciles(pg_se
         with admin(pg_server) as conn:
             conn.execute(f"DROP ROLE {role}")
         owner.close()
+
+
+def test_a_kernel_that_dies_between_storing_and_booking_is_booked_by_reconcile(fake, capsys):
+    import subprocess
+    import sys
+
+    from helpers import KEYS
+
+    script = ("import os, promptpaint as pp\n"
+              "from promptpaint.ledger.sqlite import SQLiteLedger\n"
+              "SQLiteLedger.settle = lambda self, row, **kw: os._exit(3)  # killed right before booking\n"
+              f"pp.Client('gemini', api_key={KEYS['gemini']!r}, base_url={fake.gemini_base!r}).generate('a fox')\n")
+    assert subprocess.run([sys.executable, "-c", script], capture_output=True).returncode == 3
+    row, = pp.ledger().entries(5)
+    assert row["state"] == "interrupted" and row["cost"] is None and fake.bill_total() > 0
+    assert main(["ledger", "reconcile", "--interrupted"]) == 0
+    assert f"1 call booked from what this machine kept: rows #{row['id']}" in capsys.readouterr().out
+    row, = pp.ledger().entries(5)
+    assert row["status"] == "ok" and row["cost"] == fake.bill_total() and row["images"]
+    assert pp.ledger().entries(5)[0]["images"][0] in {p.stem for p in (pp.config.home() / "images").rglob("*.*")}
+
+
+def test_the_journal_keeps_only_what_the_ledger_has_not_confirmed(monkeypatch):
+    from promptpaint.ledger import pending
+
+    monkeypatch.setattr(pending, "COMPACT_AT", 2000)
+    led = pp.ledger()
+    rows = [led.reserve(attempt(), D("0.16"), []) for _ in range(40)]
+    for row in rows:
+        pending.keep(led, row, {"status": "ok", "cost": D("0.05"), "images": ["ab" * 32]})
+        if row != rows[7]:
+            led.settle(row, status="ok", cost=D("0.05"), images=["ab" * 32])
+            pending.done(led, row)
+    assert pending._file().stat().st_size < 2000 + 400  # compacted as it went, not 40 calls long
+    assert [x["row"] for x in pending._open_lines(pending._load())] == [rows[7]]
+    assert pending.replay(led) == ([rows[7]], [])
+    assert led.total() == D("0.05") * 40 and pending._load() == []

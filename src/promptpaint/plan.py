@@ -114,14 +114,19 @@ class Reservation:
         """Book an answered call. If the ledger fails now, the reservation stays and keeps
         counting (the safe side), with a LedgerWarning naming the row (so each failure shows, not
         only the first), and the settle is kept for ``promptpaint ledger reconcile --interrupted``."""
+        from .ledger import pending
+
         settle = dict(status=status, cost=cost, usage=usage, request_id=request_id, images=list(images),
                       duration=self.elapsed if duration is None else duration, error=error)
+        if images:  # stored images: kept first, so a process that dies now leaves what to book
+            pending.keep(self.ledger, self.row, settle)
         try:
             self.ledger.settle(self.row, **settle)
+            if images:
+                pending.done(self.ledger, self.row)
         except LedgerError as exc:
-            from .ledger import pending
-
-            pending.keep(self.ledger, self.row, settle)
+            if not images:
+                pending.keep(self.ledger, self.row, settle)
             warnings.warn(f"{exc} Ledger row {self.row} stays booked at its reservation; "
                           "`promptpaint ledger reconcile --interrupted` books it once the ledger is back.",
                           LedgerWarning, stacklevel=4)
