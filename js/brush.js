@@ -5,6 +5,11 @@
 // clean mask and the overlay colour is a display concern only.
 
 import { listen } from "./dom.js";
+import { fillPolygon, rectPolygon, thinPath } from "./shapes.js";
+import { UndoStack, undoLimit } from "./undo.js";
+
+/** Modes that draw a filled shape (rectangle, lasso) instead of a round stroke. */
+const SHAPES = ["rect", "lasso"];
 
 export const MIN_SIZE = 2;
 export const MAX_SIZE = 300;
@@ -51,6 +56,9 @@ export function shortcut(event) {
   if (key === "]") return "bigger";
   if (key === "e") return "eraser";
   if (key === "b") return "brush";
+  if (key === "r") return "rect";
+  if (key === "l") return "lasso";
+  if (key === "k") return "markup";
   if (key === "i") return "invert";
   if (key === "delete" || key === "backspace") return "clear";
   if (key === "d") return "download";
@@ -95,46 +103,7 @@ export function invertAlpha(data, rgb = PAINT) {
   return data;
 }
 
-/** Snapshots are full RGBA copies, so cap the stack by memory rather than by count alone. */
-export function undoLimit(width, height, budgetBytes = 256 * 2 ** 20) {
-  const bytes = Math.max(1, width * height * 4);
-  return Math.max(3, Math.min(50, Math.floor(budgetBytes / bytes)));
-}
-
-/** Linear undo history of mask states; a state is whatever the caller stores (null = blank). */
-export class UndoStack {
-  constructor(initial = null, limit = 50) {
-    this.limit = Math.max(2, limit);
-    this.reset(initial);
-  }
-  reset(initial = null) {
-    this.states = [initial];
-    this.index = 0;
-  }
-  get current() {
-    return this.states[this.index];
-  }
-  get canUndo() {
-    return this.index > 0;
-  }
-  get canRedo() {
-    return this.index < this.states.length - 1;
-  }
-  push(state) {
-    this.states.splice(this.index + 1);
-    this.states.push(state);
-    if (this.states.length > this.limit) this.states.shift();
-    this.index = this.states.length - 1;
-  }
-  undo() {
-    if (this.canUndo) this.index -= 1;
-    return this.current;
-  }
-  redo() {
-    if (this.canRedo) this.index += 1;
-    return this.current;
-  }
-}
+export { UndoStack, undoLimit } from "./undo.js";
 
 // ---------------------------------------------------------------------------------------------
 
@@ -171,7 +140,7 @@ export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPo
     cursor.style.width = cursor.style.height = `${size}px`;
     cursor.style.left = `${event.clientX - rect.left}px`;
     cursor.style.top = `${event.clientY - rect.top}px`;
-    cursor.hidden = !enabled;
+    cursor.hidden = !enabled || SHAPES.includes(mode); // shapes use a crosshair
   }
 
   function down(event) {
@@ -183,6 +152,12 @@ export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPo
     const rect = canvas.getBoundingClientRect();
     stroke = { id: event.pointerId, rect, radius: imageRadius(size, rect, canvas.width) };
     stroke.last = pointOf(event);
+    if (SHAPES.includes(mode)) {
+      // A shape is previewed over a copy of the layer and filled exactly on release.
+      stroke.points = [stroke.last];
+      stroke.base = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      return;
+    }
     paintStyle();
     ctx.beginPath();
     ctx.arc(stroke.last.x, stroke.last.y, stroke.radius, 0, Math.PI * 2);
@@ -194,6 +169,7 @@ export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPo
     if (!stroke || event.pointerId !== stroke.id) return;
     // Coalesced events keep fast strokes smooth; the browser batches them per frame.
     const events = event.getCoalescedEvents?.() ?? [];
+    if (stroke.points) return previewShape(events.length ? events : [event]);
     paintStyle();
     ctx.lineWidth = stroke.radius * 2;
     ctx.beginPath();
@@ -205,8 +181,39 @@ export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPo
     ctx.stroke();
   }
 
+  function shapePolygon() {
+    const pts = stroke.points;
+    return mode === "rect" ? rectPolygon(pts[0], pts[pts.length - 1], canvas.width, canvas.height) : thinPath(pts);
+  }
+
+  function previewShape(events) {
+    for (const e of events) stroke.points.push(pointOf(e));
+    ctx.putImageData(stroke.base, 0, 0);
+    const poly = shapePolygon();
+    if (poly.length < 2) return;
+    ctx.globalCompositeOperation = "source-over";
+    ctx.fillStyle = `rgb(${paint().join(",")})`;
+    ctx.beginPath();
+    poly.forEach((p, i) => (i ? ctx.lineTo(p.x, p.y) : ctx.moveTo(p.x, p.y)));
+    ctx.closePath();
+    ctx.fill("evenodd");
+  }
+
+  function finishShape() {
+    const image = stroke.base;
+    const painted = fillPolygon(image.data, canvas.width, canvas.height, shapePolygon(), paint());
+    ctx.putImageData(image, 0, 0);
+    return painted;
+  }
+
   function up(event) {
     if (!stroke || event.pointerId !== stroke.id) return;
+    if (stroke.points) {
+      const painted = finishShape();
+      stroke = null;
+      if (painted) record();
+      return;
+    }
     stroke = null;
     ctx.globalCompositeOperation = "source-over";
     record();
@@ -285,7 +292,7 @@ export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPo
       return stack.current != null;
     },
     setMode(next) {
-      mode = next === "eraser" ? "eraser" : "brush";
+      mode = ["eraser", ...SHAPES].includes(next) ? next : "brush";
       onState();
     },
     setSize(next) {
@@ -316,6 +323,18 @@ export function createBrush({ canvas, cursor, onCommit, onState = () => {}, onPo
     /** True until the user changes the layer: a late kernel mask may still replace it. */
     get pristine() {
       return !stroke && !stack.canUndo && !stack.canRedo;
+    },
+    /** A mask the user brought in (Import mask): a change like a stroke, undoable and sent. */
+    importMask(image) {
+      if (!enabled || image.width !== canvas.width || image.height !== canvas.height) return false;
+      maskToLayer(image.data);
+      restore(isBlank(image.data) ? null : image);
+      record();
+      return true;
+    },
+    /** The mask as a PNG (white where painted, alpha = painted), for Export mask; null when empty. */
+    exportPNG() {
+      return stack.current == null ? null : exportPNG();
     },
     /** Python dropped the mask: blank the layer without echoing a message back. */
     clearSilently() {

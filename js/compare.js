@@ -1,6 +1,6 @@
-import { h } from "./dom.js";
+import { h, keepingFocus } from "./dom.js";
 import { createDrawer } from "./drawer.js";
-import { restoreFor } from "./history.js";
+import { offerFor, restoreFor } from "./history.js";
 import { configuredModels, paramSpec } from "./models.js";
 import { formatMoney } from "./money.js";
 import { createRequests, debounce, messages, send, setTraits, subscribe } from "./sync.js";
@@ -35,6 +35,17 @@ export function estimateText(reply) {
 /** The accessible name of a grid cell: "Cell 3: gpt-image-2 · low · #1". */
 export function cellName(cell) {
   return `Cell ${cell.index}: ${cell.label}`;
+}
+
+/**
+ * The cell's one-line label in the words a student knows: the model's friendly name (from the
+ * `models` trait) instead of its id, then the quality and the repeat ("GPT Image 2 · low · #1").
+ * The full label with the id stays in the cell's title.
+ */
+export function friendlyLabel(cell, models = []) {
+  const label = models.find((m) => m.id === cell.model)?.label;
+  if (!label) return cell.label;
+  return [label, cell.quality || null, cell.repeat != null ? `#${cell.repeat}` : null].filter(Boolean).join(" · ");
 }
 
 /** What stands under a cell's thumbnail: its cost in cents ("unknown" when nobody knows), or why it has none. */
@@ -168,14 +179,20 @@ export function createCompare(model, cache, { promptText = () => model.get("prom
   function pick(cell) {
     const turn = (model.get("turns") || []).find((t) => t.id === cell.turn);
     if (!turn || !cell.image) return;
-    setTraits(model, restoreFor(turn, model.get("models") || []));
-    drawer.shut();
+    // The grid stays open with the picked cell marked, so the next one is a click away.
+    const typed = promptText();
+    setTraits(model, restoreFor(turn, model.get("models") || [], 0, typed));
+    ui?.set("offer", offerFor(turn, typed));
   }
 
   function renderGrid() {
     const cells = model.get("compare")?.cells || [];
+    const models = model.get("models") || [];
+    const shown = model.get("current")?.turn;
     grid.hidden = cells.length === 0;
-    grid.replaceChildren(
+    const scroller = grid.closest(".pp-drawers") ?? grid;
+    const keep = scroller.scrollTop; // a re-render must not move what the student is looking at
+    keepingFocus(grid, "data-cell", () => grid.replaceChildren(
       ...cells.map((cell) =>
         h(
           "button",
@@ -185,16 +202,18 @@ export function createCompare(model, cache, { promptText = () => model.get("prom
             class: `pp-compare-cell pp-compare-${cell.status}`,
             "aria-label": cellName(cell),
             "aria-disabled": cell.image ? null : "true",
+            "aria-pressed": cell.image ? String(cell.turn != null && cell.turn === shown) : null,
             title: [cell.label, cell.message, cell.cost == null ? null : formatMoney(cell.cost)].filter(Boolean).join("\n"),
             "data-cell": cell.index,
             onclick: () => pick(cell),
           },
           thumbnail(cache, cell.image, "pp-compare-thumb"),
-          h("span", { class: "pp-compare-label" }, cell.label),
+          h("span", { class: "pp-compare-label" }, friendlyLabel(cell, models)),
           h("span", { class: "pp-compare-cost" }, cellCaption(cell)),
         ),
       ),
-    );
+    ));
+    scroller.scrollTop = keep;
   }
 
   repeats.addEventListener("input", reask);
@@ -207,6 +226,7 @@ export function createCompare(model, cache, { promptText = () => model.get("prom
 
   const stop = subscribe(model, {
     "change:compare": () => isOpen() && renderGrid(),
+    "change:current": () => isOpen() && renderGrid(),
     "change:status": () => isOpen() && renderEstimate(),
     "change:error": () => isOpen() && renderEstimate(),
     // The estimate is for the current prompt and settings.

@@ -276,6 +276,14 @@ export function createControls(model) {
     generate,
     edit,
     promptText: () => prompt.value, // what is on screen, even before its debounced save
+    prompt,
+    /** Puts `text` in the prompt box and saves it (the student chose "Use this prompt"). */
+    usePrompt(text) {
+      syncPrompt.cancel();
+      prompt.value = String(text ?? "");
+      setTraits(model, { prompt: prompt.value });
+      prompt.focus({ preventScroll: true });
+    },
     flush, // writes what is typed or picked now, before a message that depends on it
     dispose() {
       for (const stop of stops) stop();

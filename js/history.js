@@ -70,26 +70,55 @@ export function historyItems(turns = [], current = {}) {
 }
 
 /**
- * "Send to edit": clicking a card brings back its image and the prompt and settings that
- * made it, so the next Edit or Generate starts from there. Uploads bring back the image only;
- * a model no longer offered keeps today's choice.
+ * "Send to edit": clicking a card brings back its image and the settings that made it, so the
+ * next Edit or Generate starts from there. Its prompt fills the box only when the box is empty
+ * (`typed`); over text the student typed it is offered instead (`offerFor`), never forced.
+ * Uploads bring back the image only; a model no longer offered keeps today's choice.
  */
-export function restoreFor(turn, models = [], index = 0) {
+export function restoreFor(turn, models = [], index = 0, typed = "") {
   const out = { current: { turn: turn.id, index } };
   if (turn.kind === "upload") return out;
   const model = findModel(models, turn.model);
   if (!model) return out;
-  return { ...out, prompt: turn.prompt ?? "", provider: model.provider, model: model.id, params: paramsFor(model.params, turn.params) };
+  const prompt = String(typed ?? "").trim() ? {} : { prompt: turn.prompt ?? "" };
+  return { ...out, ...prompt, provider: model.provider, model: model.id, params: paramsFor(model.params, turn.params) };
 }
 
-export function createHistory(model, cache) {
+/** The card's prompt to offer over what is typed: null when nothing is typed, or it is the same text. */
+export function offerFor(turn, typed = "") {
+  const prompt = String(turn?.prompt ?? "");
+  const now = String(typed ?? "");
+  if (turn?.kind === "upload" || !prompt.trim() || !now.trim() || prompt.trim() === now.trim()) return null;
+  return { turn: turn.id, prompt };
+}
+
+export function createHistory(model, cache, { promptText = () => model.get("prompt") ?? "", ui = null } = {}) {
   const strip = h("div", { class: "pp-history-strip", role: "list" });
   const el = h("section", { class: "pp-history", "aria-label": "History" }, strip);
   let shownCount = 0;
 
   function restore(id) {
     const turn = (model.get("turns") || []).find((t) => t.id === id);
-    if (turn) setTraits(model, restoreFor(turn, model.get("models") || []));
+    if (!turn) return;
+    const typed = promptText();
+    setTraits(model, restoreFor(turn, model.get("models") || [], 0, typed));
+    ui?.set("offer", offerFor(turn, typed)); // UI-only: "Use this prompt" beside the box
+  }
+
+  /**
+   * Scrolls to the newest card so that no card is cut at either edge: the left edge lands on a
+   * card's start, and a spacer at the end makes room for that (half a card hanging off the
+   * left edge reads as a broken layout).
+   */
+  function showNewest() {
+    strip.style.paddingRight = "";
+    const cards = [...strip.children];
+    const max = strip.scrollWidth - strip.clientWidth;
+    if (max <= 0 || !cards.length) return;
+    const base = cards[0].offsetLeft;
+    const start = cards.map((c) => c.offsetLeft - base).find((left) => left >= max) ?? max;
+    if (start > max) strip.style.paddingRight = `${start - max + 2}px`;
+    strip.scrollLeft = start;
   }
 
   function render() {
@@ -125,7 +154,7 @@ export function createHistory(model, cache) {
       ),
     ));
     // Follow new turns as they arrive, but leave the scroll alone when only `current` moved.
-    if (items.length > shownCount) strip.scrollLeft = strip.scrollWidth;
+    if (items.length > shownCount) showNewest();
     shownCount = items.length;
   }
 

@@ -27,22 +27,36 @@ export function markupNote(models = [], modelId = "") {
  * sends `{"kind": "markup"}` with the layer as a transparent PNG at the image's size (no buffer:
  * cleared). While Markup is on, the mask brush takes no strokes.
  */
-export function createMarkup({ model, frame, img, maskCanvas, toolbar, report = () => {}, ui = createUiState() }) {
+export function createMarkup({ model, frame, img, maskCanvas, toolbar, toolGroup = null, report = () => {}, ui = createUiState() }) {
   const canvas = h("canvas", { class: "pp-markup", "aria-label": "Markup" });
   frame.append(canvas);
   let colour = COLOURS[0];
   const sender = createPngSender(model, messages.markup, (err) => report(`Could not send the markup: ${err.message}`));
 
-  const toggle = h("button", { type: "button", class: "pp-btn pp-btn-small", "aria-pressed": "false", title: "Markup: draw what to add, on a layer of its own" }, "Markup");
+  const toggle = h("button", { type: "button", class: "pp-btn pp-btn-small", "aria-pressed": "false", title: "Markup: draw what to add, on a layer of its own; Brush or Eraser ends it (K)" }, "Markup");
   const swatches = COLOURS.map((c) =>
     h("button", { type: "button", class: "pp-swatch", "aria-label": c.name, "aria-pressed": String(c === colour), title: c.name, style: `background: rgb(${c.rgb.join(",")})` }),
   );
   const size = h("input", { type: "range", min: 2, max: 80, value: 8, "aria-label": "Markup size" });
-  const undo = h("button", { type: "button", class: "pp-btn pp-btn-small" }, "Undo markup");
-  const clear = h("button", { type: "button", class: "pp-btn pp-btn-small" }, "Clear markup");
+  const sizeValue = h("span", { class: "pp-markup-size-value" }, "8 px");
+  const undo = h("button", { type: "button", class: "pp-btn pp-btn-small", "aria-label": "Undo markup", title: "Undo markup" }, "Undo");
+  const clear = h("button", { type: "button", class: "pp-btn pp-btn-small", "aria-label": "Clear markup", title: "Clear markup" }, "Clear");
+  // What markup is against a mask, in words on screen (a tooltip is missed by most students).
+  const meaning = h("span", { class: "pp-markup-meaning" },
+    "Markup shows the model what to add; it is not a mask. Use one or the other: Edit refuses both at once.");
   const note = h("span", { class: "pp-markup-note" });
-  const tools = h("div", { class: "pp-group pp-markup-tools", hidden: true }, ...swatches, size, undo, clear, note);
-  const el = h("div", { class: "pp-markup-bar" }, toggle, tools);
+  const tools = h(
+    "div",
+    { class: "pp-markup-tools" },
+    h("div", { class: "pp-markup-row" },
+      h("div", { class: "pp-group pp-swatches", role: "group", "aria-label": "Markup colour" }, ...swatches),
+      h("label", { class: "pp-size" }, size, sizeValue),
+      h("div", { class: "pp-group" }, undo, clear)),
+    h("div", { class: "pp-markup-row" }, meaning, note),
+  );
+  const el = h("div", { class: "pp-markup-bar", role: "group", "aria-label": "Markup tools", hidden: true }, tools);
+  if (toolGroup) toolGroup.append(toggle);
+  else el.prepend(toggle);
   toolbar?.after(el);
 
   const brush = createBrush({
@@ -57,7 +71,9 @@ export function createMarkup({ model, frame, img, maskCanvas, toolbar, report = 
   function render() {
     const on = Boolean(ui.get("markup")); // UI-only: whether strokes go to the markup layer
     toggle.setAttribute("aria-pressed", String(on));
+    el.hidden = !on && Boolean(toolGroup);
     tools.hidden = !on;
+    sizeValue.textContent = `${brush.size} px`;
     canvas.style.pointerEvents = on ? "auto" : "none";
     if (maskCanvas) maskCanvas.style.pointerEvents = on ? "none" : "";
     for (const [i, s] of swatches.entries()) s.setAttribute("aria-pressed", String(COLOURS[i] === colour));
@@ -99,6 +115,7 @@ export function createMarkup({ model, frame, img, maskCanvas, toolbar, report = 
       for (const stop of stops) stop();
       brush.dispose();
       canvas.remove();
+      toggle.remove();
       el.remove();
     },
   };

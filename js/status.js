@@ -76,6 +76,7 @@ export function errorView(error) {
     message,
     hint: error.hint || "",
     retryAfter: typeof error.retry_after === "number" ? error.retry_after : null,
+    successor: typeof error.successor === "string" && error.successor ? error.successor : null,
   };
 }
 
@@ -119,6 +120,8 @@ export function createStatus(model, { ui } = {}) {
   const errMessage = h("div", { class: "pp-error-message" });
   const errHint = h("div", { class: "pp-error-hint" });
   const errRetry = h("div", { class: "pp-error-retry" });
+  // A model the provider no longer serves: one click puts the successor in the model picker.
+  const useSuccessor = h("button", { type: "button", class: "pp-btn pp-use-successor", hidden: true });
   const dismiss = h("button", { type: "button", class: "pp-btn pp-btn-quiet", "aria-label": "Dismiss" }, "✕");
   const errorCard = h(
     "div",
@@ -127,6 +130,7 @@ export function createStatus(model, { ui } = {}) {
     errMessage,
     errHint,
     errRetry,
+    useSuccessor,
   );
 
   const showCode = h("button", { type: "button", class: "pp-btn", "aria-expanded": "false" }, "Show code");
@@ -155,8 +159,14 @@ export function createStatus(model, { ui } = {}) {
     }
   }
 
+  let lastStatus = model.get("status");
   function renderRunning() {
-    running.hidden = model.get("status") !== "running";
+    const status = model.get("status");
+    // A notice belongs to the call it describes ("Cancelled…"): the next call clears it, here
+    // at once as in the kernel, whose own clearing may reach this view after the status.
+    if (status === "running" && lastStatus !== "running") notice.hidden = true;
+    lastStatus = status;
+    running.hidden = status !== "running";
     tick();
   }
 
@@ -172,6 +182,10 @@ export function createStatus(model, { ui } = {}) {
       fillLinked(errMessage, view.message);
       fillLinked(errHint, view.hint);
       errHint.hidden = !view.hint;
+      const offered = view.successor && (model.get("models") || []).some((m) => m.id === view.successor);
+      useSuccessor.hidden = !offered;
+      useSuccessor.textContent = offered ? `Use ${view.successor}` : "";
+      useSuccessor.dataset.model = offered ? view.successor : "";
       errorShownAt = Date.now();
     }
     tick();
@@ -213,6 +227,16 @@ export function createStatus(model, { ui } = {}) {
   }
 
   cancel.addEventListener("click", () => send(model, messages.cancel()));
+  useSuccessor.addEventListener("click", () => {
+    // Through the model picker itself, so the parameters follow the new model as on any pick.
+    const root = errorCard.getRootNode();
+    const picker = [...root.querySelectorAll('select[aria-label="Model"]')].find((s) =>
+      [...s.options].some((o) => o.value === useSuccessor.dataset.model));
+    if (!picker) return;
+    picker.value = useSuccessor.dataset.model;
+    picker.dispatchEvent(new Event("change"));
+    dismiss.click();
+  });
   dismiss.addEventListener("click", () => {
     dismissedKey = JSON.stringify(model.get("error") || {});
     errorCard.hidden = true;

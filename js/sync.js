@@ -171,6 +171,7 @@ const EXTENSIONS = {
   "image/jpeg": "jpg",
   "image/webp": "webp",
   "image/gif": "gif",
+  "image/svg+xml": "svg",
 };
 
 /** "a red fox in the snow, watercolour" → "a-red-fox-in-the-snow": a few words, ASCII, no dots. */

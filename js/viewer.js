@@ -3,6 +3,7 @@ import { createBrush, shortcut, stepSize, MIN_SIZE, MAX_SIZE } from "./brush.js"
 import { createPngSender } from "./pngsender.js";
 import { asBytes, createRequests, downloadName, messages, send, setTraits, subscribe } from "./sync.js";
 import { thumbnail } from "./thumbs.js";
+import { createUiState } from "./ui.js";
 
 /** Sends the mask layer's PNGs in commit order (see pngsender.js). */
 export function createMaskSender(model, onError = () => {}) {
@@ -21,10 +22,12 @@ function isTextField(target) {
   return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
 }
 
-export function createViewer({ model, cache, root, caption = null, report = () => {} }) {
+export function createViewer({ model, cache, root, caption = null, report = () => {}, ui = createUiState() }) {
   const button = (label, extra = {}) => h("button", { type: "button", class: "pp-btn pp-btn-small", ...extra }, label);
   const brushBtn = button("Brush", { "aria-pressed": "true", title: "Brush (B)" });
   const eraserBtn = button("Eraser", { "aria-pressed": "false", title: "Eraser (E)" });
+  const rectBtn = button("Rectangle", { "aria-pressed": "false", title: "Rectangle: drag a box to mask (R)" });
+  const lassoBtn = button("Lasso", { "aria-pressed": "false", title: "Lasso: draw round an area to mask it (L)" });
   const size = h("input", { type: "range", min: MIN_SIZE, max: MAX_SIZE, "aria-label": "Brush size", title: "Brush size ([ and ])" });
   const sizeValue = h("span", { class: "pp-size-value" });
   const undoBtn = button("Undo", { title: "Undo (Ctrl+Z)" });
@@ -32,10 +35,12 @@ export function createViewer({ model, cache, root, caption = null, report = () =
   const clearBtn = button("Clear mask", { title: "Clear mask (Delete)" });
   const invertBtn = button("Invert mask", { title: "Invert mask (I)" });
   const downloadBtn = button("Download", { title: "Download the image (D)" });
+  // Brush, Eraser and Markup (markup.js adds its button here) are one choice of tool.
+  const toolGroup = h("div", { class: "pp-group pp-tool-choice" }, brushBtn, eraserBtn, rectBtn, lassoBtn);
   const toolbar = h(
     "div",
     { class: "pp-toolbar", role: "toolbar", "aria-label": "Brush tools" },
-    h("div", { class: "pp-group" }, brushBtn, eraserBtn),
+    toolGroup,
     h("label", { class: "pp-size" }, size, sizeValue),
     h("div", { class: "pp-group" }, undoBtn, redoBtn),
     h("div", { class: "pp-group" }, clearBtn, invertBtn),
@@ -63,11 +68,17 @@ export function createViewer({ model, cache, root, caption = null, report = () =
   });
   let shownSha = null;
   const downloads = createRequests(model, { kind: "image" });
+  const toolWatchers = new Set();
   function renderTools() {
     if (!brush) return;
+    for (const fn of toolWatchers) fn();
     const on = brush.enabled;
-    brushBtn.setAttribute("aria-pressed", String(brush.mode === "brush"));
-    eraserBtn.setAttribute("aria-pressed", String(brush.mode === "eraser"));
+    const markupOn = Boolean(ui.get("markup")); // then Markup is the tool, not the brush
+    brushBtn.setAttribute("aria-pressed", String(!markupOn && brush.mode === "brush"));
+    eraserBtn.setAttribute("aria-pressed", String(!markupOn && brush.mode === "eraser"));
+    rectBtn.setAttribute("aria-pressed", String(!markupOn && brush.mode === "rect"));
+    lassoBtn.setAttribute("aria-pressed", String(!markupOn && brush.mode === "lasso"));
+    canvas.classList.toggle("pp-shape", brush.mode === "rect" || brush.mode === "lasso");
     size.value = String(brush.size);
     sizeValue.textContent = `${brush.size} px`;
     undoBtn.disabled = !on || !brush.canUndo;
@@ -84,34 +95,43 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     shownSha = sha;
     sender.invalidate();
     brush.setEnabled(false);
-    img.removeAttribute("src");
-    frame.hidden = !sha;
-    empty.hidden = Boolean(sha);
     const [width = 0, height = 0] = model.get("image_size") || [];
     brush.reset(width, height);
-    if (!sha) return;
-    if (width && height) {
-      // Reserve the aspect ratio while the bytes are on their way, so nothing jumps.
+    if (!sha) {
+      img.removeAttribute("src");
+      frame.hidden = true;
+      empty.hidden = false;
+      return;
+    }
+    empty.hidden = true;
+    // The old image stays on screen (dimmed) until the new one has decoded: an <img> whose src
+    // changes paints a broken-image icon for a few frames otherwise.
+    if (!img.getAttribute("src") && width && height) {
+      // Nothing shown yet: reserve the aspect ratio while the bytes are on their way.
       img.width = width;
       img.height = height;
     }
+    frame.hidden = !img.getAttribute("src") && !(width && height);
     frame.classList.add("pp-loading");
     cache.get(sha).then(
       async (entry) => {
         if (shownSha !== sha) return;
-        img.src = entry.url;
+        const next = new Image();
+        next.src = entry.url;
         try {
-          await img.decode();
+          await next.decode();
         } catch {
           if (shownSha === sha) report("The image could not be displayed.");
           return;
         }
         if (shownSha !== sha) return;
-        img.width = img.naturalWidth;
-        img.height = img.naturalHeight;
+        img.src = entry.url; // already decoded: the swap paints the new picture at once
+        img.width = next.naturalWidth;
+        img.height = next.naturalHeight;
+        frame.hidden = false;
         // The mask must match the real bytes, whatever image_size said.
-        if (canvas.width !== img.naturalWidth || canvas.height !== img.naturalHeight) {
-          brush.reset(img.naturalWidth, img.naturalHeight);
+        if (canvas.width !== next.naturalWidth || canvas.height !== next.naturalHeight) {
+          brush.reset(next.naturalWidth, next.naturalHeight);
         }
         frame.classList.remove("pp-loading");
         brush.setEnabled(true);
@@ -202,7 +222,8 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     else if (action === "clear") brush.clear();
     else if (action === "invert") brush.invert();
     else if (action === "download") download();
-    else if (action === "brush" || action === "eraser") brush.setMode(action);
+    else if (["brush", "eraser", "rect", "lasso"].includes(action)) pickTool(action);
+    else if (action === "markup") ui.set("markup", !ui.get("markup"));
     else brush.setSize(stepSize(brush.size, action === "bigger" ? 1 : -1));
   }
 
@@ -213,8 +234,15 @@ export function createViewer({ model, cache, root, caption = null, report = () =
       action();
       if (btn.disabled) root.focus({ preventScroll: true });
     });
-  tool(brushBtn, () => brush.setMode("brush"));
-  tool(eraserBtn, () => brush.setMode("eraser"));
+  function pickTool(mode) {
+    ui.set("markup", false); // one tool at a time: the brush or eraser ends Markup
+    brush.setMode(mode);
+    renderTools();
+  }
+  tool(brushBtn, () => pickTool("brush"));
+  tool(eraserBtn, () => pickTool("eraser"));
+  tool(rectBtn, () => pickTool("rect"));
+  tool(lassoBtn, () => pickTool("lasso"));
   tool(undoBtn, () => brush.undo());
   tool(redoBtn, () => brush.redo());
   tool(clearBtn, () => brush.clear());
@@ -222,6 +250,7 @@ export function createViewer({ model, cache, root, caption = null, report = () =
   size.addEventListener("input", () => brush.setSize(size.value));
   downloadBtn.addEventListener("click", download);
   const unlisten = listen(root, { keydown: onKey });
+  const unwatchTool = ui.on("markup", () => renderTools());
 
   const onChoices = () => renderChoices();
   const unsubscribe = subscribe(model, {
@@ -245,12 +274,20 @@ export function createViewer({ model, cache, root, caption = null, report = () =
     frame,
     img,
     toolbar,
+    toolGroup,
+    download: downloadBtn,
+    /** Calls `fn` whenever the tools' state changes (a stroke, undo, a new mode); returns the stop. */
+    onTools(fn) {
+      toolWatchers.add(fn);
+      return () => toolWatchers.delete(fn);
+    },
     maskCanvas: canvas,
     brush,
     dispose() {
       brush.dispose();
       downloads.dispose();
       unlisten();
+      unwatchTool();
       unsubscribe();
     },
   };

@@ -12,8 +12,14 @@ import { createPast } from "./past.js";
 import { createCompare } from "./compare.js";
 import { createPreviews } from "./previews.js";
 import { createMarkup } from "./markup.js";
+import { createLightbox } from "./lightbox.js";
+import { createMaskTools } from "./masktools.js";
+import { createPromptOffer } from "./offer.js";
+import { createThread } from "./thread.js";
 import { createImageCache, messages, send } from "./sync.js";
 import { createUiState } from "./ui.js";
+import { LOST_TEXT, freeze, watchConnection } from "./connection.js";
+import { createReferences, createSave } from "./references.js";
 
 /**
  * anywidget entry. Styles ship inside the bundle and are injected under the widget root, so
@@ -26,15 +32,24 @@ function render({ model, el }) {
   const status = createStatus(model, { ui });
   const controls = createControls(model);
   const caption = createCaption(model);
-  const viewer = createViewer({ model, cache, root, caption: caption.el, report: status.report });
-  const history = createHistory(model, cache);
+  const viewer = createViewer({ model, cache, root, caption: caption.el, report: status.report, ui });
+  const history = createHistory(model, cache, { promptText: controls.promptText, ui });
+  const offer = createPromptOffer({ ui, controls });
+  const thread = createThread(model, cache, { ui });
   const cost = createCostPanel(model);
   const past = createPast(model, cache, { ui });
   const compare = createCompare(model, cache, { promptText: controls.promptText, flush: controls.flush, ui });
   const upload = createUpload({ model, root, dropTarget: viewer.stage, report: status.report });
+  const lightbox = createLightbox({ model, cache, root });
+  const maskTools = createMaskTools({ model, root, stage: viewer.stage, frame: viewer.frame, img: viewer.img,
+    brush: viewer.brush, toolbar: viewer.toolbar, onTools: viewer.onTools, report: status.report });
+  viewer.download.before(lightbox.button);
   const previews = createPreviews({ model, stage: viewer.stage });
+  const references = createReferences({ model, cache, report: status.report });
+  const save = createSave({ model, report: status.report });
+  viewer.toolbar.append(save.button); // beside Download: the kernel's copy, beside the notebook
   const markup = createMarkup({ model, frame: viewer.frame, img: viewer.img, maskCanvas: viewer.maskCanvas,
-    toolbar: viewer.toolbar, report: status.report, ui });
+    toolbar: viewer.toolbar, toolGroup: viewer.toolGroup, report: status.report, ui });
 
   // Side column (settings, prompt, actions, cost) beside the image on a wide cell, stacked on a
   // narrow one: on a laptop the prompt, the image, Edit and the cost then fit one screen.
@@ -42,6 +57,8 @@ function render({ model, el }) {
     "div",
     { class: "pp-side" },
     controls.el,
+    offer.el,
+    references.el,
     h(
       "div",
       { class: "pp-actions" },
@@ -51,30 +68,34 @@ function render({ model, el }) {
       upload.input,
       past.button,
       compare.button,
+      thread.button,
       status.showCode,
       previews.setting,
     ),
-    past.el,
-    compare.el,
     status.running,
     status.notice,
     status.local,
     status.errorCard,
-    status.codePanel,
     cost.el,
   );
-  root.append(
-    h("style", {}, css),
-    status.banner,
-    h("div", { class: "pp-layout" }, side, h("div", { class: "pp-main" }, viewer.el), history.el),
-  );
+  // Drawers open in the wide column, over the picture (a wide cell), not in the ~360 px side
+  // column; a narrow cell stacks them under the image.
+  const drawers = h("div", { class: "pp-drawers" }, past.el, compare.el, thread.el, status.codePanel);
+  const lostBanner = h("div", { class: "pp-banner pp-lost", role: "alert", hidden: true }, LOST_TEXT);
+  const layout = h("div", { class: "pp-layout" }, side, h("div", { class: "pp-main" }, viewer.el, drawers), history.el);
+  root.append(h("style", {}, css), lostBanner, status.banner, layout);
   el.replaceChildren(root);
+  // A kernel that restarted cannot answer: say so, and let nothing look clickable.
+  const connection = watchConnection(model, el, (lost) => {
+    lostBanner.hidden = !lost;
+    freeze(layout, lost);
+  });
   const uncontain = containKeys(root, {
     isRunning: () => model.get("status") === "running",
     cancel: () => send(model, messages.cancel()),
   });
 
-  const parts = [compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
+  const parts = [references, save, offer, thread, connection, maskTools, lightbox, compare, markup, previews, past, upload, cost, history, caption, viewer, controls, status, cache];
   return () => {
     uncontain();
     for (const part of parts) part.dispose();

@@ -52,7 +52,7 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("PROMPTPAINT_HOME", str(home))
     for name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_BASE_URL",
                  "GOOGLE_GEMINI_BASE_URL", "PROMPTPAINT_PROVIDER", "PROMPTPAINT_DAILY_BUDGET",
-                 "PROMPTPAINT_MODELS"):
+                 "PROMPTPAINT_MODELS", "JPY_SESSION_NAME"):
         monkeypatch.delenv(name, raising=False)
     return home
 

@@ -153,6 +153,8 @@ def test_a_job_whose_creation_answer_is_lost_keeps_its_worst_case_counting(fast)
     with pytest.raises(pp.ProviderError) as exc:
         client.batch(["a fox", "a heron"], quality="low")
     assert exc.value.maybe_billed and len(fast.batches.jobs) == 1  # it exists, and will run and bill
+    name = next(iter(fast.batches.jobs.values())).extra.get("metadata", {}).get("promptpaint")
+    assert name and name in str(exc.value) and name in ledger_rows()[0]["error"]  # findable at the provider
     held = client.estimate("a fox", quality="low") / 2 + client.estimate("a heron", quality="low") / 2
     assert pp.ledger().spent(budget=client._budget_id) == held > 0
 
@@ -417,3 +419,119 @@ def test_cost_lists_a_job_whose_submitter_exited_as_awaiting_collection_not_inte
     assert "collect them with pp.batches()" in out.stdout and "batch of 2: a fox" in out.stdout
     pp.batches(api_key=GEMINI_KEY)[0].wait(poll=0.05, progress=False).results()
     assert pp.ledger().summary().batches_awaiting == 0
+
+
+# -- issue 19: one bad line of a batch's results loses only itself -------------------------------------
+
+def _corrupt(fake, monkeypatch, provider, mutate):
+    """When the fake finishes a job, ``mutate(lines)`` rewrites its results (a list of line dicts
+    in, raw JSON texts or dicts out): what a hostile or broken Batch API could send."""
+    api = fake.batches.apis[provider]
+    finish = api.finish
+
+    def corrupted(job):
+        finish(job)
+        if provider == "openai":
+            fid = job.output["output"]
+            lines = [json.loads(x) for x in fake.batches.files[fid]["bytes"].decode().splitlines()]
+            fake.batches.files[fid]["bytes"] = _jsonl(mutate(lines))
+        elif "responsesFile" in job.output:
+            name = job.output["responsesFile"]
+            lines = [json.loads(x) for x in fake.batches.files[name]["bytes"].decode().splitlines()]
+            fake.batches.files[name]["bytes"] = _jsonl(mutate(lines))
+        else:
+            inline = job.output["inlinedResponses"]
+            inline["inlinedResponses"] = [json.loads(x) if isinstance(x, str) else x
+                                          for x in mutate(inline["inlinedResponses"])]
+    monkeypatch.setattr(api, "finish", corrupted)
+
+
+def _jsonl(lines) -> bytes:
+    return "".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines).encode()
+
+
+def _key_of(line):
+    return line.get("custom_id") or line.get("key") or (line.get("metadata") or {}).get("key")
+
+
+def _replace(key, new):
+    return lambda lines: [new(line) if _key_of(line) == key else line for line in lines]
+
+
+OPENAI_BAD = {
+    "not an object": _replace("pp-1", lambda line: "[1, 2]"),
+    "not JSON": _replace("pp-1", lambda line: "{cut off"),
+    "a string response": _replace("pp-1", lambda line: {**line, "response": "oops"}),
+    "data: [null]": _replace("pp-1", lambda line: {**line, "response": {**line["response"],
+                                                                        "body": {**line["response"]["body"],
+                                                                                 "data": [None]}}}),
+}
+GEMINI_BAD = {
+    "a string response": _replace("pp-1", lambda line: {**line, "response": "oops"}),
+    "unkeyed": _replace("pp-1", lambda line: {k: v for k, v in line.items() if k not in ("key", "metadata")}),
+    "out of range": lambda lines: lines + [{**lines[0], "key": "pp-7", "metadata": {"key": "pp-7"}}],
+    "not an object": _replace("pp-1", lambda line: "null"),
+}
+
+
+def _check_other_lines_collected_once(job, bad_idx=1):
+    before = len(ledger_rows())
+    out = job.results()
+    assert [isinstance(r, pp.Result) for r in out] == [i != bad_idx for i in range(3)]
+    assert all(r.paths[0].exists() and r.cost > 0 for i, r in enumerate(out) if i != bad_idx)
+    assert isinstance(out[bad_idx], pp.PromptpaintError)
+    after = ledger_rows()
+    assert len(job.results()) == 3 and len(ledger_rows()) == len(after)  # collected once
+    assert len(after) > before
+    from promptpaint.batch import Records
+
+    line = Records(pp.ledger()).lines(job.id)[bad_idx]
+    row = {r["id"]: r for r in after}[line["ledger_row"]]
+    return out[bad_idx], row
+
+
+@pytest.mark.parametrize("bad", list(OPENAI_BAD))
+def test_openai_a_malformed_result_line_is_that_lines_error_and_the_rest_are_collected(fast, monkeypatch, bad):
+    _corrupt(fast, monkeypatch, "openai", OPENAI_BAD[bad])
+    job = openai(fast).batch(["a red fox", "a grey heron", "a black cat"], quality="low", size="1024x1024")
+    job.wait(poll=0.05, progress=False)
+    err, row = _check_other_lines_collected_once(job)
+    if bad == "data: [null]":
+        assert isinstance(err, pp.Refused) and row["cost"] is not None  # answered without an image, at its usage
+    else:  # may have been billed: its cost unknown, its worst case held
+        assert "could not" in err.message and row["cost"] is None and row["reserved"] > 0
+
+
+@pytest.mark.parametrize("form", ["inline", "file"])
+@pytest.mark.parametrize("bad", list(GEMINI_BAD))
+def test_gemini_a_malformed_result_line_is_that_lines_error_and_the_rest_are_collected(fast, monkeypatch, bad, form):
+    if form == "file":
+        monkeypatch.setattr(gemini_batch, "INLINE_MAX_LINES", 0)
+    _corrupt(fast, monkeypatch, "gemini", GEMINI_BAD[bad])
+    job = gemini(fast).batch(["a red fox", "a grey heron", "a black cat"])
+    job.wait(poll=0.05, progress=False)
+    if bad == "out of range":  # an extra answer no prompt asked for: every real line is collected
+        out = job.results()
+        assert all(isinstance(r, pp.Result) for r in out) and len(job.results()) == 3
+        return
+    if bad == "unkeyed" and form == "inline":  # inline answers come in order: its position names it
+        assert all(isinstance(r, pp.Result) for r in job.results())
+        return
+    err, row = _check_other_lines_collected_once(job)
+    assert "could not" in err.message and row["cost"] is None and row["reserved"] > 0
+
+
+def test_a_job_the_ledger_cannot_record_is_named_in_the_error_and_cancelled(fast, monkeypatch):
+    from promptpaint.ledger.batches import Records
+
+    def broken(self, job):
+        raise pp.LedgerError("disk full")
+
+    monkeypatch.setattr(Records, "add", broken)
+    with pytest.raises(pp.LedgerError) as info:
+        openai(fast).batch(["a red fox"], quality="low", size="1024x1024")
+    job_id = next(iter(fast.batches.jobs))
+    assert job_id in str(info.value) and "disk full" in str(info.value)
+    assert fast.batches.jobs[job_id].cancelled_at is not None   # nothing runs unrecorded
+    row = ledger_rows()[0]
+    assert job_id in row["error"] and row["cost"] is None      # its worst case still held

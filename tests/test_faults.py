@@ -214,3 +214,37 @@ def _png(w, h):
     buf = io.BytesIO()
     Image.new("RGB", (w, h), (1, 2, 3)).save(buf, "PNG")
     return buf.getvalue()
+
+
+# -- issue 19: a null next to a good image loses only itself ------------------------------------------
+
+def test_openai_data_null_beside_an_image_keeps_the_image(raw):
+    import base64 as b64
+    import json as js
+
+    from helpers import png_bytes
+    from rawserver import answer
+
+    good = png_bytes((16, 16), (10, 200, 10))
+    body = {"created": 1, "data": [None, {"b64_json": b64.b64encode(good).decode()}, "junk"],
+            "usage": {"input_tokens": 10, "output_tokens": 200,
+                      "input_tokens_details": {"text_tokens": 10, "image_tokens": 0}}}
+    server = raw(answer("200 OK", {"Content-Type": "application/json"}, js.dumps(body).encode()))
+    r = pp.Client("openai", api_key=OPENAI_KEY, base_url=server.base + "/v1", max_retries=0).generate("a fox")
+    assert r.paths[0].read_bytes() == good and r.cost > 0
+
+
+def test_gemini_null_part_beside_an_image_keeps_the_image(raw):
+    import base64 as b64
+    import json as js
+
+    from helpers import png_bytes
+    from rawserver import answer
+
+    good = png_bytes((16, 16), (10, 200, 10))
+    body = {"candidates": [{"content": {"role": "model", "parts": [None, {"inlineData": {
+        "mimeType": "image/png", "data": b64.b64encode(good).decode()}}]}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 1290}}
+    server = raw(answer("200 OK", {"Content-Type": "application/json"}, js.dumps(body).encode()))
+    r = pp.Client("gemini", api_key=GEMINI_KEY, base_url=server.base, max_retries=0).generate("a fox")
+    assert r.paths[0].read_bytes() == good and r.cost > 0

@@ -52,8 +52,10 @@ def _images(page):
 # The pictures each notebook's HTML shows, by alt text: Results, then chats' turns (a branch repeats
 # the turn it starts from).
 PICTURES = {
-    "quickstart.ipynb": ["a red fox in snow", "make it night, with stars"],
-    "teaching.ipynb": ["a watercolour lighthouse on a cliff at dusk", "make it night", "a sky full of stars",
+    "quickstart.ipynb": ["a red fox in snow", "make it night, with stars",
+                         "a red fox in snow, patterned like the reference"],
+    "teaching.ipynb": ["a watercolour lighthouse on a cliff at dusk", "make it night",
+                       "the lighthouse, striped like the second picture", "a sky full of stars",
                        "a cat sitting on a windowsill", "now it is raining outside",
                        "a cat sitting on a windowsill", "now it is snowing outside"],
 }
@@ -73,6 +75,11 @@ def test_notebook_runs_offline_saves_no_images_or_key_and_shows_results_as_html(
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert errors == []
+    # No warning box (a stderr stream, with an internal file path) in normal use: the widget's
+    # notice says what the offline stand-in is.
+    stderr = [o.get("text") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    assert stderr == []
     state = json.dumps(nb.metadata["widgets"])  # widget state was saved ...
     assert "iVBORw0KGgo" not in state and "/9j/" not in state  # ... with no PNG or JPEG in it
     assert len(state) < 100_000  # the bundled front end is most of it

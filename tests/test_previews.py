@@ -100,9 +100,9 @@ def test_without_on_partial_nothing_streams(fake):
         client.generate("a red fox", partial_images=4, on_partial=print)
 
 
-def test_cancel_mid_stream_lets_the_paid_call_land_unshown(fake):
-    # The provider bills a stream it has started either way: the call is read to the end and
-    # booked; the previews after the cancel are not shown.
+def test_cancel_mid_stream_ends_the_call_booked_as_maybe_billed(fake):
+    # Cancel ends a stream at once (issue 19: a stream of keep-alives never ended otherwise). The
+    # provider may bill a call it has started, so it stays booked at its reservation, cost unknown.
     client = make(fake, "openai")
     fake.streaming.delay = 0.2
     cancel = threading.Event()
@@ -112,10 +112,11 @@ def test_cancel_mid_stream_lets_the_paid_call_land_unshown(fake):
         got.append(i)
         cancel.set()
 
-    r = client.chat().send("a red fox", cancel=cancel, on_partial=first, partial_images=3)
-    assert got == [0] and r.images
-    assert abs(r.cost - fake.billed[-1].cost) < Decimal("0.000001")
-    assert pp.ledger().entries(limit=1)[0]["status"] == "ok"
+    with pytest.raises(pp.Cancelled) as info:
+        client.chat().send("a red fox", cancel=cancel, on_partial=first, partial_images=3)
+    assert got == [0] and info.value.maybe_billed is True
+    row = pp.ledger().entries(limit=1)[0]
+    assert row["status"] == "error" and row["cost"] is None and row["reserved"] > 0
 
 
 def test_gemini_chat_streams_and_still_replays_its_turns(fake):

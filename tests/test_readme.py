@@ -47,3 +47,26 @@ def test_shell_block_runs_as_written(block, tmp_path):
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, f"{line}\n{done.stderr}"
     assert (tmp_path / "fox.png").exists() and (tmp_path / "night.png").exists()
+
+
+def test_the_first_python_block_pasted_as_one_cell_shows_the_widget(tmp_path, monkeypatch):
+    """A cell displays only its last expression: the first block must end with the Studio."""
+    import ast
+
+    monkeypatch.chdir(tmp_path)
+    tree = ast.parse(PYTHON[0])
+    last = tree.body[-1]
+    assert isinstance(last, ast.Expr), "the block's last line is an expression a cell displays"
+    namespace = {"__name__": "__readme__"}
+    exec(compile(ast.Module(tree.body[:-1], []), "README.md", "exec"), namespace)
+    shown = eval(compile(ast.Expression(last.value), "README.md", "eval"), namespace)
+    assert isinstance(shown, __import__("promptpaint").Studio)
+    assert len(shown.turns) == 2
+
+
+def test_the_from_code_block_runs_offline_as_its_comment_says(tmp_path, monkeypatch):
+    block = next(code for code in PYTHON if "pp.Client(" in code)
+    gemini = 'pp.Client("gemini", model="gemini-3.1-flash-image")'
+    assert gemini in block and '"offline" needs none' in block
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block.replace(gemini, 'pp.Client("offline")'), "README.md", "exec"), {"__name__": "__readme__"})

@@ -200,3 +200,119 @@ def test_a_secret_prints_as_a_placeholder_but_sends_as_itself():
     assert repr(s) == "'[key]'" and repr({"Authorization": s}) == "{'Authorization': '[key]'}"
     assert s == OPENAI_KEY and f"Bearer {s}" == "Bearer " + OPENAI_KEY and s.encode("latin-1")
     assert OPENAI_KEY not in repr([s]) and sys.getsizeof(s) > 0
+
+
+# -- issue 19: one HTTP path, and URL secrets wherever a URL is shown ---------------------------------
+
+def _batch_steps(provider, base):
+    """Every request a Batch API client makes (upload, submit, poll, cancel, download), by name."""
+    from promptpaint.providers import batchwire, provider_class
+    from promptpaint.providers.base import Call
+    from promptpaint import registry
+
+    key = OPENAI_KEY if provider == "openai" else GEMINI_KEY
+    api = provider_class(provider).batch_api(key, base + ("/v1" if provider == "openai" else ""))
+    model = registry.get("gpt-image-2" if provider == "openai" else "gemini-3.1-flash-image", provider)
+    call = Call(kind="generate", prompt="a fox", params={})
+    done = batchwire.Remote(id="batches/b1" if provider == "gemini" else "batch_1", state="completed",
+                            raw={"output_file_id": "file-out", "response": {"responsesFile": "files/out"}})
+    steps = {"submit": lambda: api.submit(model, [("pp-0", call)], "job"),
+             "poll": lambda: api.poll(done.id), "cancel": lambda: api.cancel(done.id),
+             "download": lambda: list(api.outcomes(done, {}))}
+    if provider == "gemini":
+        from promptpaint.providers.gemini import batch as gemini_batch
+
+        def upload():  # a job past the inline limit goes as a file, through the Files API's upload
+            old, gemini_batch.INLINE_MAX_LINES = gemini_batch.INLINE_MAX_LINES, 0
+            try:
+                return api.submit(model, [("pp-0", call)], "job")
+            finally:
+                gemini_batch.INLINE_MAX_LINES = old
+        steps["upload"] = upload
+    return steps
+
+
+@pytest.mark.parametrize("provider", ["openai", "gemini"])
+@pytest.mark.parametrize("step", ["submit", "poll", "cancel", "download", "upload"])
+def test_batch_calls_refuse_redirects_so_the_key_never_reaches_another_host(raw, provider, step):
+    elsewhere = raw(answer("200 OK", {"Content-Type": "application/json"}, b'{"id": "x", "name": "x"}'))
+    other_host = elsewhere.base.replace("127.0.0.1", "localhost")
+    redirect = answer("307 Temporary Redirect", {"Location": other_host + "/steal?key=abc"})
+    uploaded = answer("200 OK", {"Content-Type": "application/json"}, b'{"id": "file-1", "object": "file"}')
+    gateway = None
+
+    def act(conn):  # OpenAI's submit is an upload, then the create: the create is the one redirected
+        last = gateway.requests[-1]
+        (uploaded if provider == "openai" and step == "submit" and b" /v1/files " in last[:40] else redirect)(conn)
+
+    gateway = raw(act)
+    steps = _batch_steps(provider, gateway.base)
+    if provider == "openai":
+        steps["upload"] = steps["submit"]  # its first request, redirected above for this step
+    with pytest.raises(pp.ProviderError, match="redirect") as info:
+        steps[step]()
+    assert elsewhere.requests == []
+    assert len(gateway.requests) == (2 if provider == "openai" and step == "submit" else 1)
+    assert not leaks(everything_about(info.value), OPENAI_KEY, GEMINI_KEY)
+
+
+def test_only_the_transport_talks_http():
+    """An AST scan of the package: nothing but transport.py imports an HTTP library or calls a
+    session, so every request goes through the one place that refuses redirects and scrubs keys."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(pp.__file__).parent
+    http = {"requests", "urllib3", "http.client", "urllib.request", "httpx", "aiohttp"}
+    verbs = {"request", "get", "post", "put", "patch", "delete", "head", "send"}
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel == "transport.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if any(n == h or n.startswith(h + ".") for n in names for h in http):
+                offenders.append(f"{rel}:{node.lineno} imports {names}")
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in verbs
+                    and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "session"):
+                offenders.append(f"{rel}:{node.lineno} calls session.{node.func.attr}")
+    assert offenders == []
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql://alice@db.example/class", "postgresql://alice@db.example/class"),
+    ("postgresql://alice:s3cret-pw-42@db.example/class", "postgresql://[credentials]@db.example/class"),
+    ("postgresql://db.example/class?user=alice&password=s3cret-pw-42",
+     "postgresql://db.example/class?user=alice&password=[credentials]"),
+    ("https://gw.example/v1?key=AIzaNotReallyAKey&alt=sse", "https://gw.example/v1?key=[credentials]&alt=sse"),
+    ("https://gw.example/v1?access_token=tok-123456789&x=1", "https://gw.example/v1?access_token=[credentials]&x=1"),
+    ("postgresql:///db?host=/tmp&sslpassword=s3cret-pw-42", "postgresql:///db?host=/tmp&sslpassword=[credentials]"),
+])
+def test_urls_show_their_user_but_never_a_password_in_userinfo_or_query(url, shown):
+    assert redact.redact_url(url) == shown
+    assert repr(redact.SecretURL(url)) == repr(shown)
+    assert redact.scrub(f"could not connect to '{url}': refused") == f"could not connect to '{shown}': refused"
+    redact.register_url(url)
+    if "s3cret-pw-42" in url:  # registered: scrubbed even when a message quotes it alone
+        assert "s3cret-pw-42" not in redact.scrub("password authentication failed: s3cret-pw-42")
+
+
+def test_a_query_secret_in_a_base_url_is_not_shown_in_errors_or_the_ledger(raw):
+    server = raw(answer("500 Internal Server Error", {"Content-Type": "text/html"}, b"<html>down</html>"))
+    c = pp.Client("openai", api_key=OPENAI_KEY, base_url=f"{server.base}/v1?token=tok-{PASSWORD}", max_retries=0)
+    with pytest.raises(pp.ProviderError) as info:
+        c.generate("a fox")
+    shown = everything_about(info.value) + repr(pp.ledger().entries(10)) + repr(c)
+    assert not leaks(shown, PASSWORD)
+
+
+def test_a_secret_parameter_inside_another_parameters_value_is_still_redacted():
+    assert (redact.redact_url("https://gw.example/login?next=https://x.example/cb?token=tok-123456789&a=1")
+            == "https://gw.example/login?next=https://x.example/cb?token=[credentials]&a=1")
+    hostile = "?a=" * 200_000 + "&password=pw-0123456789"
+    assert redact.scrub(hostile).endswith("&password=[credentials]")

@@ -124,6 +124,73 @@ def test_a_damaged_entry_in_the_saved_session_costs_only_itself():
     assert pp.Studio("offline", resume=True).turns == []
 
 
+def in_notebook(path: str, code: str) -> None:
+    """``code`` in an earlier kernel that Jupyter Server started for the notebook at ``path``."""
+    subprocess.run([sys.executable, "-c", "import promptpaint as pp\n" + code], check=True,
+                   env={**os.environ, "JPY_SESSION_NAME": path}, capture_output=True, text=True, timeout=120)
+
+
+def test_resume_reopens_this_notebooks_session_not_the_last_one(monkeypatch, fake):
+    from fakeserver import OPENAI_KEY
+    in_notebook("/home/student/task1.ipynb",
+                "s = pp.Studio('offline'); s.generate('a red fox', seed=1); s.edit('give it a hat')")
+    in_notebook("/home/student/offline.ipynb",
+                "s = pp.Studio('offline')\nfor p in ['one', 'two', 'three', 'four', 'five']: s.generate(p)")
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/student/task1.ipynb")
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
+    studio = pp.Studio("openai", model="gpt-image-2", resume=True)
+    assert [t["prompt"] for t in studio.turns] == ["a red fox", "give it a hat"]
+    assert studio.provider == "openai" and studio.model == "gpt-image-2"  # explicit arguments win
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/student/offline.ipynb")
+    other = pp.Studio(resume=True)  # nothing explicit: the saved choices come back
+    assert [t["prompt"] for t in other.turns] == ["one", "two", "three", "four", "five"]
+    assert other.provider == "offline"
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/student/new.ipynb")
+    assert pp.Studio("offline", resume=True).turns == []  # a notebook with no session starts empty
+
+
+def test_the_kernels_notebook_names_come_from_vscode_then_ipykernel_then_the_environment(monkeypatch):
+    from types import SimpleNamespace
+
+    from promptpaint.studio import past
+    ns = {}
+    fake_ipython = SimpleNamespace(get_ipython=lambda: SimpleNamespace(user_ns=ns))
+    monkeypatch.setitem(sys.modules, "IPython", fake_ipython)
+    assert past.notebook_path() is None
+    monkeypatch.setenv("JPY_SESSION_NAME", "/srv/a.ipynb")
+    assert past.notebook_path() == "/srv/a.ipynb"
+    ns["__session__"] = "/srv/b.ipynb"
+    assert past.notebook_path() == "/srv/b.ipynb"
+    ns["__vsc_ipynb_file__"] = "/work/c.ipynb"
+    assert past.notebook_path() == "/work/c.ipynb"
+    assert past.session_name("/work/c.ipynb") != past.session_name("/srv/a.ipynb")
+
+
+def test_resumed_settings_stay_unless_an_argument_names_them(monkeypatch):
+    monkeypatch.setenv("JPY_SESSION_NAME", "/nb/a.ipynb")
+    s = pp.Studio("offline")
+    s.session.choose_params({**s.params, "seed": 11})
+    s.generate("a boat")
+    again = pp.Studio(resume=True)
+    assert again.params["seed"] == 11 and again.prompt == s.prompt
+
+
+def test_out_of_order_ids_on_resume_never_give_two_turns_one_id():
+    from promptpaint.studio import past
+    earlier_kernel("s = pp.Studio('offline'); s.generate('one'); s.edit('two'); s.edit('three')")
+    path = past.folder() / "last-session.json"
+    saved = json.loads(path.read_text())
+    one, two, three = saved["turns"]
+    saved["turns"] = [three, one, dict(two, id=3), two]  # out of order, and a duplicated id
+    path.write_text(json.dumps(saved))
+    studio = pp.Studio("offline", resume=True)
+    assert sorted(t["id"] for t in studio.turns) == [1, 2, 3]
+    studio.generate("four")
+    ids = [t["id"] for t in studio.turns]
+    assert len(ids) == len(set(ids)) and ids[-1] == 4
+
+
 def test_resuming_turns_saved_out_of_order_never_hands_out_an_id_twice():
     from promptpaint.studio import past
     earlier_kernel("s = pp.Studio('offline'); s.generate('one'); s.edit('two'); s.edit('three')")
@@ -134,6 +201,7 @@ def test_resuming_turns_saved_out_of_order_never_hands_out_an_id_twice():
     path.write_text(json.dumps(saved))
     studio = pp.Studio("offline", resume=True)
     assert [t["id"] for t in studio.turns] == [1, 2, 3]
+    assert [t["prompt"] for t in studio.turns] == ["one", "two", "three"]
     studio.generate("four")
     studio.generate("five")
     ids = [t["id"] for t in studio.turns]

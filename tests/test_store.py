@@ -31,7 +31,7 @@ def test_each_format_is_stored_under_its_real_extension_byte_for_byte(tmp_path, 
 @pytest.mark.parametrize("fmt", ["TIFF", "PPM", "BMP"])
 def test_other_formats_are_refused_not_stored_as_png(tmp_path, fmt):
     store = ImageStore(tmp_path)
-    with pytest.raises(pp.InvalidRequest, match="PNG, JPEG, WEBP and GIF"):
+    with pytest.raises(pp.InvalidRequest, match="PNG, JPEG, WEBP, GIF and SVG"):
         store.put(encoded(fmt))
     assert list(tmp_path.iterdir()) == []
 

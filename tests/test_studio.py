@@ -111,7 +111,8 @@ def test_upload_then_edit(offline):
 
 def start_slow_call_then_cancel(studio, front, fake, prompt="a slow fox"):
     """A call that reaches the provider, cancelled while it runs; returns its job to join."""
-    fake.fault("openai", "slow", seconds=0.5)
+    # Long enough that a quick call made after the cancel lands first even on a loaded machine.
+    fake.fault("openai", "slow", seconds=2)
     studio.prompt = prompt
     sent = len(fake.by_provider("openai"))
     front.msg({"kind": "run", "action": "generate"})
@@ -834,3 +835,22 @@ def test_every_message_kind_the_kernel_handles_is_in_the_protocol_document():
     assert missing == []
     for method, _reply in MESSAGES.values():
         assert callable(getattr(pp.Studio, method)), method
+
+
+def test_a_provider_without_a_key_says_what_to_set_and_keeps_the_settings_it_had():
+    studio = pp.Studio("offline")
+    before = (studio.provider, studio.model, dict(studio.params))
+    # What the Provider picker sends in one update: the provider, its first model, that model's settings.
+    studio.set_state({"provider": "openai", "model": "gpt-image-2",
+                      "params": {"size": "1024x1024", "quality": "low", "n": 1}})
+    assert studio.error["message"].startswith("No openai API key: set OPENAI_API_KEY")
+    assert "does not take" not in studio.error["message"]
+    assert (studio.provider, studio.model, dict(studio.params)) == before  # Size and Images stay the offline model's
+    studio.set_state({"params": {**studio.params, "n": 2}})  # the next choice is checked as usual again
+    assert studio.params["n"] == 2
+
+
+def test_an_offline_studio_says_so_in_the_widget_not_in_a_warning(recwarn):
+    studio = pp.Studio()
+    assert studio.provider == "offline" and "OPENAI_API_KEY" in studio.notice
+    assert not [w for w in recwarn if issubclass(w.category, pp.OfflineNotice)]

@@ -296,3 +296,24 @@ def test_urllib3s_reason_tells_connect_phase_failures_from_drops_after_sending()
     for exc in after:
         err, retry = t._failure(exc, url)
         assert retry is False and err.maybe_billed is True, exc
+
+
+def test_get_for_a_model_list_is_retried_on_a_503_and_never_follows_a_redirect(raw):
+    """``Transport.get`` (a provider's model list): the same path as a call, a GET being safe to resend."""
+    from rawserver import answer
+    from promptpaint.providers.gemini import classify
+
+    answers = [answer("503 Service Unavailable", {"Content-Type": "application/json"},
+                      b'{"error": {"code": 503, "message": "overloaded", "status": "UNAVAILABLE"}}'),
+               answer("200 OK", {"Content-Type": "application/json"}, b'{"models": [{"name": "models/x"}]}')]
+    server = raw(lambda conn: answers.pop(0)(conn))
+    t = transport.Transport("gemini", (GEMINI_KEY,), classify, retry=transport.RetryPolicy(2, backoff=0.01))
+    reply = t.get(server.base + "/v1beta/models", headers={"x-goog-api-key": GEMINI_KEY})
+    assert reply.body == {"models": [{"name": "models/x"}]} and reply.attempts == 2
+    assert all(r.startswith(b"GET /v1beta/models") for r in server.requests)
+
+    elsewhere = raw(answer("200 OK", {"Content-Type": "application/json"}, b"{}"))
+    moved = raw(answer("301 Moved Permanently", {"Location": elsewhere.base.replace("127.0.0.1", "localhost")}))
+    with pytest.raises(pp.ProviderError, match="redirect"):
+        t.get(moved.base + "/v1beta/models", headers={"x-goog-api-key": GEMINI_KEY})
+    assert elsewhere.requests == []

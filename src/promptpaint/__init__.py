@@ -15,7 +15,7 @@ import logging
 from .client import Chat, Client, Result
 from .sweep import Sweep
 from .errors import (AccessError, AuthError, BudgetExceeded, Cancelled, InvalidRequest, LedgerError,
-                     LedgerWarning, ModelRetired, OfflineNotice, PromptpaintError, PromptpaintWarning,
+                     LedgerWarning, ModelRetired, ModelUnavailable, OfflineNotice, PromptpaintError, PromptpaintWarning,
                      ProvenanceNotice, ProviderError, QuotaExceeded, RateLimited, Refused,
                      ShutdownWarning, Timeout, UnknownPriceWarning)
 from .ledger import Ledger, SQLiteLedger, ledger
@@ -25,8 +25,18 @@ from .pricing import Usage
 logging.getLogger("promptpaint").addHandler(logging.NullHandler())
 
 
-def models(include_retired: bool = False):
-    """The registry's models, as objects with ``id``, ``provider``, ``prices``, ``lifecycle``."""
+def models(include_retired: bool = False, *, check: bool = False, providers=None):
+    """The registry's models, as objects with ``id``, ``provider``, ``prices``, ``lifecycle``.
+
+    With ``check=True``, asks each provider with a key configured (or those in ``providers``)
+    which models the key reaches, and returns one dict per model: ``id``, ``provider``,
+    ``reachable``, ``priced``, ``known`` (in the registry), ``status``, ``successor``, ``default``,
+    ``user_file``; its ``.skipped`` says which providers were not asked and why, and
+    ``.defaults_reachable`` whether every default model asked about is reachable."""
+    if check:
+        from .model_check import check as ask
+
+        return ask(list(providers) if providers else None)
     from . import registry
 
     return [m for m in registry.all_models() if include_retired or not m.is_retired()]
@@ -64,7 +74,7 @@ __all__ = [
     "Client", "Chat", "Result", "Sweep", "batches", "provenance", "Usage", "Studio", "ledger", "models",
     "Ledger", "SQLiteLedger",
     "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited", "QuotaExceeded",
-    "Refused", "ProviderError", "Timeout", "ModelRetired", "BudgetExceeded", "Cancelled",
+    "Refused", "ProviderError", "Timeout", "ModelRetired", "ModelUnavailable", "BudgetExceeded", "Cancelled",
     "LedgerError", "PromptpaintWarning", "OfflineNotice", "ShutdownWarning", "UnknownPriceWarning",
     "LedgerWarning", "ProvenanceNotice",
 ]

@@ -19,9 +19,8 @@ import time
 import uuid
 import warnings
 from decimal import Decimal
-from urllib.parse import urlsplit, urlunsplit
 
-from . import config, errors, pricing, registry
+from . import config, errors, pricing
 from .errors import AuthError, BudgetExceeded, Cancelled, InvalidRequest, PromptpaintError, Refused, Timeout
 from .ledger import Attempt, Ledger, ledger as default_ledger
 from .clock import utc_now
@@ -33,33 +32,9 @@ from .result import Result
 from .store import ImageStore
 from .ledger.batches import HELD_BY_JOB, JOB_COLUMNS, LINE_COLUMNS, STALE_CLAIM, Records  # noqa: F401  (old paths)
 
+from .batch_record import _price_row, _public_url, _unrecorded, batch_price  # noqa: F401  (batch_price: public here)
+
 KEY = "pp-{}"
-
-def batch_price(model, day: dt.date) -> Price | None:
-    """The model's Batch API price row in force on ``day`` (models.json ``batch_prices``)."""
-    for row in registry._data().get("batch_prices", {}).get(model.id, []):
-        price = Price.from_row(row)
-        if price.valid_from <= day and (price.valid_to is None or day < price.valid_to):
-            return price
-    return None
-
-
-def _price_row(price: Price | None) -> str | None:
-    if price is None:
-        return None
-    return json.dumps({"from": price.valid_from.isoformat(), "to": None, "source": price.source,
-                       **{k: str(getattr(price, k)) for k in ("input_text", "input_image", "output_text",
-                                                             "output_image")}})
-
-
-def _public_url(url: str) -> str:
-    """``url`` without a user:password part: the record must never hold a secret."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
 
 def _wire(provider: str, api_key: str, base_url: str):
     from .providers import provider_class
@@ -112,16 +87,24 @@ def submit(client, prompts, *, images=None, name: str | None = None, params: dic
             client.ledger.release(row, error=f"batch not started: {type(exc).__name__}: {msg}")
         else:  # the job may exist at the provider and run: its worst case keeps counting
             client.ledger.settle(row, status="error", cost=None,
-                                 error=f"batch may have started, answer lost: {type(exc).__name__}: {msg}")
+                                 error=f"batch {name!r} may have started, answer lost: {type(exc).__name__}: {msg}")
+            if isinstance(exc, PromptpaintError):  # the name it bears at the provider, to find it there
+                exc.hint = (exc.hint + " " if exc.hint else "") + (
+                    f"If the job was created, it is named {name!r} at {client.provider_name}: "
+                    "cancel it there, or it runs and is billed.")
         raise
-    records.add({"id": remote.id, "provider": client.provider_name, "model": client.model.id,
+    record = {"id": remote.id, "provider": client.provider_name, "model": client.model.id,
                  "base_url": _public_url(provider.base_url), "name": name, "created": utc_now().isoformat(),
                  "state": remote.state, "kind": kind, "params": json.dumps(checked, sort_keys=True, default=str),
                  "prompts": json.dumps(prompts), "inputs": json.dumps([len(c.images) for c in calls]),
                  "price": _price_row(price), "worst": json.dumps([None if w is None else str(w) for w in worst]),
                  "price_version": price.version if price else None,
-                 "budget": client.budget_id, "user": attempt.user, "reserve_row": row, "collected": 0})
-    job = BatchJob(records.jobs(remote.id)[0], client.ledger, client.store, wire=wire, records=records)
+                 "budget": client.budget_id, "user": attempt.user, "reserve_row": row, "collected": 0}
+    try:
+        records.add(record)
+    except BaseException as exc:
+        raise _unrecorded(client, wire, remote, row, exc) from None
+    job = BatchJob(record, client.ledger, client.store, wire=wire, records=records)
     job.remote = remote
     return job
 
@@ -250,15 +233,35 @@ class BatchJob:
         done = {i for i, line in records.lines(self.id).items() if line["status"] != "booking"}
         claim = uuid.uuid4().hex  # this collection's name on the lines it books
         price = self._price()
+        stray = 0  # answers no prompt can be matched to (no key, an unknown key, a line unreadable)
         for key, outcome in self.wire.outcomes(remote, {KEY.format(i): n for i, n in enumerate(inputs)}):
-            idx = key if isinstance(key, int) else keys.get(key)
-            if idx is None or idx in done:
+            idx = key if isinstance(key, int) else keys.get(key) if isinstance(key, str) else None
+            if idx is None or not 0 <= idx < len(self.prompts):
+                stray += 1
+                continue
+            if idx in done:
                 continue
             line = records.take_over(self.id, idx, claim)
             if line is None:
                 continue  # another session is booking it
             self._book_line(records, idx, line["ledger_row"], outcome, price)
             done.add(idx)
+        for idx in range(len(self.prompts)):
+            if idx in done:
+                continue
+            if stray:
+                # The provider answered something for a prompt we cannot name: any unanswered line
+                # may be it, so each is an error of unknown cost (its worst case keeps counting).
+                line = records.take_over(self.id, idx, claim)
+                if line is not None:
+                    self._book_line(records, idx, line["ledger_row"], batchwire.line_error(
+                        self.provider, f"{stray} answer(s) of this batch could not be matched to their prompt"),
+                        price)
+                continue
+            # unless another session is booking it right now
+            records.claim_line(self.id, idx, status="not run", error_type="Cancelled",
+                               error=f"This prompt was not run: the batch ended {remote.state}"
+                                     + (f" ({remote.error})" if remote.error else "") + ".")
         unknown = [i for i, line in records.lines(self.id).items()
                    if line["status"] in ("ok", "refused", "error") and line["cost"] is None]
         if unknown:
@@ -266,11 +269,6 @@ class BatchJob:
                           "promptpaint can read: booked at an unknown cost, their worst case stays reserved "
                           "against your caps.",
                           UnknownPriceWarning, stacklevel=3)
-        for idx in range(len(self.prompts)):
-            if idx not in done:  # unless another session is booking it right now
-                records.claim_line(self.id, idx, status="not run", error_type="Cancelled",
-                                   error=f"This prompt was not run: the batch ended {remote.state}"
-                                         + (f" ({remote.error})" if remote.error else "") + ".")
         if any(line["status"] == "booking" for line in records.lines(self.id).values()):
             return  # another session is still booking lines: it releases the job when it is done
         lines = records.lines(self.id)

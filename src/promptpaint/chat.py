@@ -43,9 +43,13 @@ class Chat:
 
     def send(self, prompt: str, *, image=None, mask=None, preserve_unmasked: bool | None = None,
              feather: int = 4, cancel: threading.Event | None = None, markup=None, on_partial=None,
-             partial_images: int | None = None, **params) -> Result:
+             partial_images: int | None = None, images=None, book_as: str | None = None,
+             **params) -> Result:
         """Edit the latest image (or make the first) as ``prompt`` says; ``mask``, ``markup``,
-        ``on_partial`` and ``partial_images`` as in ``Client.edit``."""
+        ``on_partial`` and ``partial_images`` as in ``Client.edit``; ``images`` adds reference
+        images after the one edited. ``book_as`` names the ledger row's kind (default: "chat"
+        after the first turn)."""
+        refs = list(images or [])
         c = self.client
         provider = c.connection
         last = self.turns[-1].result.paths[0] if self.turns else None
@@ -59,13 +63,15 @@ class Chat:
             history = None
             inputs = [source] if source is not None else []
             kind = "edit" if inputs else "generate"
+        edited = bool(inputs)
         if mask is not None and source is None:
             raise InvalidRequest("There is no image to mask yet: send a first prompt.", param="mask")
         if markup is not None and source is None:
             raise InvalidRequest("There is no image to draw on yet: send a first prompt.", param="markup")
         if kind == "chat" and (mask is not None or markup is not None) and not inputs:
-            inputs = [source]
-        book_kind = "chat" if self.turns else ("edit" if inputs else "generate")
+            inputs, edited = [source], True
+        book_kind = book_as or ("chat" if self.turns else ("edit" if edited else "generate"))
+        inputs = inputs + refs  # references come after the image edited (a mask applies to the first)
         answered = []  # the provider-shaped turns travel on the Answer, for the replay
         request = Request(kind, prompt, inputs, mask, params, history=history, preserve_unmasked=preserve_unmasked,
                           feather=feather, markup=markup, on_partial=on_partial, partial_images=partial_images,

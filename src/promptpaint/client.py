@@ -219,16 +219,21 @@ class Client:
         return self.budget_id
 
     # -- public calls --------------------------------------------------------------------------
-    def generate(self, prompt: str, *, on_partial=None, partial_images: int | None = None,
+    def generate(self, prompt: str, *, images=None, on_partial=None, partial_images: int | None = None,
                  **params) -> Result:
         """Make images from text. ``params`` are the model's own (``promptpaint models`` lists them).
+
+        ``images=[…]`` adds reference images (a subject, a style…: paths, bytes, PIL images or
+        arrays), up to the model's limit (``client.model.max_input_images``: Gemini 14, OpenAI
+        16); each is counted in the reservation at its worst-case input tokens. OpenAI takes
+        references only on its edits endpoint, so such a call goes there (booked as a generate).
 
         ``on_partial=fn`` streams the call: ``fn(image, index)`` gets each preview as a PIL image
         while the model works (``partial_images``, default 2, up to the model's limit; OpenAI
         bills 100 output image tokens for each). A stream that breaks gives no result, never a
         preview, and is booked as possibly billed.
         """
-        return self.plan(Request("generate", prompt, [], None, params, on_partial=on_partial,
+        return self.plan(Request("generate", prompt, list(images or []), None, params, on_partial=on_partial,
                                  partial_images=partial_images)).run()
 
     def edit(self, prompt: str, image=None, *, mask=None, images=None, preserve_unmasked: bool | None = None,

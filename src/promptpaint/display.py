@@ -48,6 +48,10 @@ def thumbnail(source: Image.Image | str | Path, size: int = THUMB) -> tuple[str,
 @lru_cache(maxsize=64)
 def _stored_thumbnail(path: str, size: int) -> tuple[str, bytes]:
     # Store paths are content-addressed, so a cached thumbnail never goes stale.
+    if path.endswith((".gif", ".svg")):
+        # As made: a GIF's animation and an SVG's drawing (shown through <img>, which never runs
+        # an SVG's scripts) would be lost in a PNG thumbnail; <img> is scaled down by its style.
+        return ("image/gif" if path.endswith(".gif") else "image/svg+xml"), Path(path).read_bytes()
     return thumbnail(path, size)
 
 
@@ -91,6 +95,10 @@ def result_bundle(result) -> dict:
     page = (f'<figure class="promptpaint-result" style="margin:0">{pictures}'
             f'<figcaption style="font-size:0.85em;opacity:0.8">{html.escape(line)}</figcaption></figure>')
     mime, data = thumbs[0]
+    if mime in ("image/gif", "image/svg+xml"):
+        # Not as its own MIME type: a front end may put an SVG into the page as markup (scripts
+        # and all), and a GIF there would be a second full copy. The <img> above shows both.
+        return {"text/html": page, "text/plain": f"{line}: {result.prompt!r}"}
     return {"text/html": page, mime: base64.b64encode(data).decode("ascii"),
             "text/plain": f"{line}: {result.prompt!r}"}
 

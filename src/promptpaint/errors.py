@@ -132,6 +132,21 @@ class ModelRetired(PromptpaintError):
         super().__init__(message, **kw)
 
 
+class ModelUnavailable(InvalidRequest, LookupError):
+    """The provider does not serve this model (any more, or not to this key): its 404
+    ``model_not_found`` / ``NOT_FOUND``. ``model`` is the id asked for, ``successor`` the model to
+    use instead (the registry's successor, else the provider's default or another current model),
+    which a UI offers in its model picker."""
+
+    title = "Model not available"
+    retryable = False
+
+    def __init__(self, message: str, *, model: str, successor: str | None = None, **kw):
+        self.model, self.successor = model, successor
+        kw.setdefault("param", "model")
+        super().__init__(message, **kw)
+
+
 class BudgetExceeded(PromptpaintError):
     title = "Budget exceeded"
     hint = "Raise the budget (budget=, or daily_budget in the config) or wait for tomorrow's allowance."
@@ -228,7 +243,7 @@ class MalformedFile(ValueError):
 
 __all__ = [
     "PromptpaintError", "AuthError", "AccessError", "InvalidRequest", "RateLimited",
-    "QuotaExceeded", "Refused", "ProviderError", "Timeout", "ModelRetired",
+    "QuotaExceeded", "Refused", "ProviderError", "Timeout", "ModelRetired", "ModelUnavailable",
     "BudgetExceeded", "Cancelled", "LedgerError", "Unbounded", "UntrustedUsage",
     "PromptpaintWarning", "ShutdownWarning", "UnknownPriceWarning", "LedgerWarning", "OfflineNotice",
     "ProvenanceNotice", "RegistryFileError", "HomeFolderError",

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import xmp
+from . import gifstory, svgstory, xmp
 from .errors import InvalidRequest
 from .imagefile import (JPEG_SEGMENT_MAX, Malformed, jpeg_segment, jpeg_segments, jpeg_with,
                         png_chunks, png_crc_ok, png_itxt_chunk, png_text, png_text_chunk, png_with,
@@ -39,7 +39,8 @@ from .store import sha256, sniff
 
 KEY = xmp.KEY                          # PNG iTXt keyword and XMP property holding the JSON story
 XMP_NS = xmp.NS
-FORMATS = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".webp": "webp"}
+FORMATS = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".webp": "webp", ".gif": "gif", ".svg": "svg"}
+KEEP_FORMAT = ("gif", "svg")  # an animation or a drawing: saved as itself, never converted
 # The most any one metadata block may hold when read back (inflated text chunk, XMP packet,
 # sidecar): a story is a few KB; a hostile file must not make a reader allocate a gigabyte.
 READ_LIMIT = 16 << 20
@@ -94,8 +95,9 @@ def save(result, path, index: int = 0) -> Path:
     if path.suffix == "":
         target = source
         path = path.with_suffix("." + source)
-    if target is None:
-        raise InvalidRequest(f"Cannot save as {path.suffix!r}: use .png, .jpg or .webp.", param="path")
+    if target is None or (target != source and {target, source} & set(KEEP_FORMAT)):
+        keep = f"this {source.upper()} as .{source}" if source in KEEP_FORMAT else ".png, .jpg or .webp"
+        raise InvalidRequest(f"Cannot save as {path.suffix!r}: save {keep}.", param="path")
     s = story(result, index)
     if has_c2pa(data):
         if target != source:
@@ -131,7 +133,9 @@ def embed(data: bytes, s: dict) -> bytes:
         packet = xmp.packet(text, blob)
         _fits(len(packet))
         return webp_with(data, {b"EXIF": _exif(text)[6:], b"XMP ": packet})
-    raise InvalidRequest("Only PNG, JPEG and WebP images can carry their story.", param="path")
+    if kind in KEEP_FORMAT:  # a GIF comment extension; an SVG <metadata> element
+        return gifstory.with_story(data, blob) if kind == "gif" else svgstory.with_story(data, blob)
+    raise InvalidRequest("Only PNG, JPEG, WebP, GIF and SVG images can carry their story.", param="path")
 
 
 def _fits(size: int) -> None:
@@ -202,7 +206,8 @@ def read_embedded(data: bytes) -> dict | None:
     ``READ_LIMIT``, XMP is parsed in one linear pass.
     """
     kind = sniff(data)
-    reader = {"png": _png_story, "jpg": _jpeg_story, "webp": _webp_story}.get(kind)
+    reader = {"png": _png_story, "jpg": _jpeg_story, "webp": _webp_story,
+              "gif": lambda d: (gifstory.story(d), None), "svg": lambda d: (svgstory.story(d), None)}.get(kind)
     if reader is None:
         return None
     where = f"The story embedded in this {kind.upper()}"
@@ -342,14 +347,15 @@ def _read_sidecar(path: Path) -> dict | None:
     return None
 
 
-def for_download(data: bytes, ledger=None) -> tuple[bytes, str | None]:
-    """A stored image's bytes with its story from the ledger inside, for the widget's Download,
-    and a note when they had to stay as they are (C2PA). An image with no ledger row (an upload)
-    downloads as stored."""
+def for_download(data: bytes, ledger=None, story: dict | None = None) -> tuple[bytes, str | None]:
+    """A stored image's bytes with its story inside, for the widget's Download, and a note when
+    they had to stay as they are (C2PA). ``story`` is the one the caller knows (the Studio's, from
+    the ledger row of the call that made it); without it the ledger is asked by the bytes' hash.
+    An image with no story (an upload) downloads as stored."""
     from .version import version
 
-    s = _from_ledger(sha256(data), ledger)
-    if s is None or sniff(data) not in ("png", "jpg", "webp"):
+    s = story if story is not None else _from_ledger(sha256(data), ledger)
+    if s is None or sniff(data) not in ("png", "jpg", "webp", *KEEP_FORMAT):
         return data, None
     if has_c2pa(data):
         return data, ("This image carries a C2PA manifest, so it downloads unchanged; how it was "
@@ -366,6 +372,11 @@ def _from_ledger(digest: str, ledger) -> dict | None:
         row = book.image_origin(digest)
     else:
         row = next((r for r in book.entries(limit=1_000_000) if digest in (r.get("images") or [])), None)
+    return story_of_row(row, digest)
+
+
+def story_of_row(row: dict | None, digest: str) -> dict | None:
+    """The story of image ``digest`` told by ledger row ``row`` (as ``image_origin`` gives it)."""
     if row is None:
         return None
     params = row.get("params") or {}

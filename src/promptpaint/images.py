@@ -34,6 +34,9 @@ def check_bytes(data: bytes, name: str = "The image") -> str:
         raise InvalidRequest(f"{name} is {len(data) / 2**20:.1f} MB; the limit is "
                              f"{MAX_UPLOAD_BYTES // 2**20} MB. Resize or compress it first.", param="image")
     ext = sniff(bytes(data[:12]))
+    if ext == "svg":
+        raise InvalidRequest(f"{name} is an SVG drawing: image models take pixels, so export it as "
+                             "PNG first.", param="image")
     if ext is None:
         raise InvalidRequest(f"{name} is not an image we can read: use PNG, JPEG, WebP or GIF.",
                              param="image")

@@ -83,8 +83,20 @@ def prepare(model: Model, provider: Provider, kind: str, prompt, inputs, mask, p
         raise InvalidRequest("The prompt is empty: say what to draw or change.", param="prompt")
     registry.check_lifecycle(model, warn=False)  # warned once, when the Client was made
     checked = registry.validate_params(model, params, kind="generate" if kind == "generate" else "edit")
-    if len(inputs) > model.max_input_images:
-        raise InvalidRequest(f"{model.id} takes at most {model.max_input_images} input images.", param="images")
+    if not isinstance(inputs, (list, tuple)):
+        raise InvalidRequest("images= takes a list of images: images=[a, b].", param="images")
+    # A provider that takes masks as an instruction sends the mask as one more image.
+    sent = len(inputs) + (mask is not None and provider.masks_by_instruction)
+    if sent > model.max_input_images:
+        mask_too = " (the mask counts as one)" if mask is not None and provider.masks_by_instruction else ""
+        raise InvalidRequest(f"{model.id} takes at most {model.max_input_images} input images; this call "
+                             f"has {sent}{mask_too}. Remove {sent - model.max_input_images} reference "
+                             "image(s) or pick a model that takes more.", param="images")
+    if checked.get("output_format") in ("gif", "svg"):
+        n_previews = 0  # OpenAI streams no previews of an animation or a drawing
+        if mask is not None:
+            raise InvalidRequest(f"output_format={checked['output_format']!r} cannot be used with a mask: "
+                                 "edit as png, then ask for the GIF or SVG.", param="mask")
     encoded = [input_bytes(v, provider) for v in inputs]
     source = mask_l = None
     if mask is not None:

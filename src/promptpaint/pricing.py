@@ -32,6 +32,11 @@ class Usage:
     cached_input_text_tokens: int = 0
     cached_input_image_tokens: int = 0
     tool_use_tokens: int = 0       # Gemini toolUsePromptTokenCount: billed as input
+    # A second model's tokens billed on top (gpt-image-2.6's svg_usage), at that model's own prices
+    # (models.json "authoring_prices"): output includes its reasoning tokens.
+    authoring_model: str = ""
+    authoring_input_tokens: int = 0
+    authoring_output_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -43,8 +48,29 @@ class Usage:
         return asdict(self)
 
 
+def authoring_price(model_id: str, day=None) -> tuple[Decimal, Decimal] | None:
+    """(input, output) USD per 1M tokens of an authoring model on ``day``; None if not on file."""
+    from . import clock, registry
+
+    day = day or clock.today()
+    for row in registry._data().get("authoring_prices", {}).get(model_id, []):
+        start, end = row["from"], row.get("to")
+        if start <= day.isoformat() and (end is None or day.isoformat() < end):
+            return Decimal(str(row["input_text"])), Decimal(str(row["output_text"]))
+    return None
+
+
+def _authoring_usd(usage: Usage) -> Decimal:
+    if not usage.authoring_model:
+        return Decimal(0)
+    rates = authoring_price(usage.authoring_model)
+    if rates is None:
+        raise LookupError(usage.authoring_model)
+    return usage.authoring_input_tokens * rates[0] + usage.authoring_output_tokens * rates[1]
+
+
 def _usd(usage: Usage, price: Price) -> Decimal:
-    return ((usage.input_text_tokens + usage.tool_use_tokens) * price.input_text
+    return (_authoring_usd(usage) + (usage.input_text_tokens + usage.tool_use_tokens) * price.input_text
             + usage.cached_input_text_tokens * (price.cached_input_text or price.input_text)
             + usage.input_image_tokens * price.input_image
             + usage.cached_input_image_tokens * (price.cached_input_image or price.input_image)
@@ -57,7 +83,10 @@ def cost(usage: Usage, price: Price | None) -> Decimal | None:
     """USD for ``usage`` at ``price``; None when the price is unknown (never a silent $0)."""
     if price is None:
         return None
-    return tidy(_usd(usage, price).quantize(NANO))
+    try:
+        return tidy(_usd(usage, price).quantize(NANO))
+    except LookupError:  # an authoring model with no price on file: unknown, never a silent $0
+        return None
 
 
 def prompt_tokens(text: str) -> int:
@@ -97,7 +126,10 @@ def estimate(model: Model, price: Price | None, prompt: str, params: dict, input
 
 def most(usage: Usage, price: Price) -> Decimal:
     """``usage`` at ``price``, rounded up to the nano-dollar: a reservation never falls short."""
-    return tidy(_usd(usage, price).quantize(NANO, rounding=ROUND_CEILING))
+    try:
+        return tidy(_usd(usage, price).quantize(NANO, rounding=ROUND_CEILING))
+    except LookupError as exc:
+        raise Unbounded(f"no price on file for the authoring model {exc.args[0]}") from None
 
 
 _NUMBER = re.compile(r"^\s*\d+(\.\d+)?\s*$")

@@ -23,8 +23,15 @@ _lock = threading.Lock()
 _MASKED = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{2,}\*{3,}[A-Za-z0-9_\-]{0,12}")
 _KEYLIKE = re.compile(r"(?<![A-Za-z0-9_\-])(?:sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{8,})")
 # "scheme://user:password@host": starts at the literal "://", so each attempt stops at the next
-# "/", "@" or whitespace.
-_USERINFO = re.compile(r"://[^/\s@?#]+@")
+# "/", "@" or whitespace. Only a userinfo with a password (a ":") is hidden: a bare user name
+# ("postgresql://alice@host") is no secret, and a reader needs it to see who connects.
+_USERINFO = re.compile(r"://[^/\s@?#:]*:[^/\s@?#]*@")
+# A query (or fragment) parameter whose name says it holds a secret ("?password=", "&key=",
+# "?access_token=", libpq's "sslpassword"). Anchored at "?", "&" or "#", the name at most 64
+# characters and the value stopping at the next separator: one pass over the text.
+_QUERY = re.compile(r"[?&#]([A-Za-z0-9_.\-]{1,64})=")
+_VALUE = re.compile(r"[^&#\s'\"<>]*")
+_SECRET_NAME = re.compile(r"(?i)pass|pwd|secret|token|key|sig|credential|auth|session|upload_id")
 
 
 class Secret(str):
@@ -59,16 +66,41 @@ def register(secret: str | None) -> None:
 
 
 def register_url(url: str | None) -> None:
-    """Remember the password (or token) inside a URL's userinfo, so it is scrubbed even alone."""
+    """Remember the password (or token) inside a URL's userinfo or query, so it is scrubbed even alone."""
     for m in _USERINFO.finditer(url or ""):
         userinfo = m.group(0)[3:-1]
         register(userinfo)
         register(userinfo.partition(":")[2])
+    for m in _QUERY.finditer(url or ""):
+        if _SECRET_NAME.search(m.group(1)):
+            register(_VALUE.match(url, m.end()).group(0))
+
+
+def _redact_query(text: str) -> str:
+    """``text`` with the value of each secret-named parameter replaced. Only a secret's value is
+    consumed, so a parameter inside another's value (``?next=https://x?token=…``) is still seen;
+    one pass, each value skipped once."""
+    out, pos = [], 0
+    for m in _QUERY.finditer(text):
+        if m.start() < pos or not _SECRET_NAME.search(m.group(1)):
+            continue
+        end = _VALUE.match(text, m.end()).end()
+        if end > m.end():
+            out += [text[pos:m.end()], CREDENTIALS]
+            pos = end
+    return "".join(out) + text[pos:] if out else text
 
 
 def redact_url(url: str) -> str:
-    """``url`` with any ``user:password@`` replaced by ``[credentials]@``."""
-    return _USERINFO.sub(f"://{CREDENTIALS}@", url) if url else url
+    """``url`` with any ``user:password@`` replaced by ``[credentials]@`` and the value of any
+    query parameter named like a secret (``?password=``, ``&key=``, ``?token=``…) by
+    ``[credentials]``. A bare ``user@`` stays: a name is not a secret."""
+    if not url:
+        return url
+    url = _USERINFO.sub(f"://{CREDENTIALS}@", url)
+    if "=" in url:
+        url = _redact_query(url)
+    return url
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
@@ -86,8 +118,29 @@ def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     # ordinary text is not walked by the regex engine at all.
     if "://" in text:
         text = _USERINFO.sub(f"://{CREDENTIALS}@", text)
+    if "=" in text and ("?" in text or "&" in text or "#" in text):
+        text = _redact_query(text)
     if "***" in text:
         text = _MASKED.sub(KEY, text)
     if "sk-" in text or "AIza" in text:
         text = _KEYLIKE.sub(KEY, text)
     return text
+
+
+def scrubbed(value, secrets=()):
+    """A JSON value with every string scrubbed: error messages are built from it."""
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {k: scrubbed(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrubbed(v, secrets) for v in value]
+    return value
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, without credentials."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return redact_url(url)[:100]
+    return redact_url(f"{scheme}://{rest.split('/', 1)[0]}")

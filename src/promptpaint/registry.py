@@ -368,6 +368,13 @@ def validate_params(model: Model, params: dict, *, kind: str = "generate") -> di
     if out.get("background") == "transparent" and out.get("output_format") == "jpeg":
         raise InvalidRequest("background='transparent' needs output_format='png' or 'webp'.",
                              param="background")
+    fmt = out.get("output_format")
+    for name in out:  # GIF's frames, SVG's authoring model: only with their format
+        need = model.params[name].get("needs_format")
+        if need and fmt != need:
+            raise InvalidRequest(f"{name}= applies to output_format={need!r} only.", param=name)
+    if fmt == "svg" and out.get("n", 1) != 1:
+        raise InvalidRequest("output_format='svg' makes one image per call: n=1.", param="n")
     if "output_compression" in out and out.get("output_format") not in ("jpeg", "webp"):
         raise InvalidRequest("output_compression applies to output_format='jpeg' or 'webp' only.",
                              param="output_compression")

@@ -18,7 +18,8 @@ from .errors import RegistryFileError
 ENV = "PROMPTPAINT_MODELS"
 ORIGIN = "_origin"  # set on every merged row that came from a user file: the file's path
 
-TOP_KEYS = ("version", "about", "defaults", "batch_prices", "param_sets", "models", "worst_cases")
+TOP_KEYS = ("version", "about", "defaults", "batch_prices", "param_sets", "models", "worst_cases",
+            "authoring_prices")
 MODEL_KEYS = ("provider", "label", "aliases", "capabilities", "params", "without", "extra_choices",
               "prices", "worst_case", "lifecycle", "note")
 PRICE_NUMBERS = ("input_text", "input_image", "output_text", "output_image", "input_image_each",
@@ -73,7 +74,7 @@ def merge(base: dict, user: dict, origin: str) -> dict:
     names, except ``prices``: its rows come first, so they win on the days they cover and the
     shipped rows still price the other days (old calls keep their old prices)."""
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
-    for section in ("defaults", "param_sets", "worst_cases"):
+    for section in ("defaults", "param_sets", "worst_cases", "authoring_prices"):
         out[section] = {**base.get(section, {}), **user.get(section, {})}
     batch = dict(base.get("batch_prices", {}))
     for model_id, rows in user.get("batch_prices", {}).items():

@@ -88,3 +88,20 @@ def replacement(model_id: str, provider: str, reachable: Iterable[str] | None = 
         if m.provider == provider and m.status == "current" and usable(m.id):
             return m.id
     return None
+
+
+def unavailable(provider: str, label: str, model_id: str, message: str, **kw):
+    """The ModelUnavailable for a provider's 404 naming ``model_id``: it names what to use instead
+    (the registry's successor, else the default or another current model) rather than the bare
+    provider error. Provider code calls it from its ``classify``."""
+    from .errors import ModelUnavailable
+
+    try:
+        instead = replacement(model_id, provider)
+    except Exception:  # a registry problem must not hide the provider's answer
+        instead = None
+    use = (f"Use {instead} instead: pp.Client({provider!r}, model={instead!r})." if instead else "")
+    return ModelUnavailable(
+        f"{label} does not serve {model_id} (any more, or not to this key): {message}", model=model_id,
+        successor=instead, provider=provider,
+        hint=f"{use} `promptpaint models --check` lists the models your key reaches.".strip(), **kw)

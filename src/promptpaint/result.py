@@ -10,6 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 from . import images, pricing
+from .errors import InvalidRequest
 from .clock import utc_now
 from .ledger import dollars
 
@@ -91,6 +92,10 @@ def open_bytes(data: bytes) -> Image.Image:
 
 
 def _open(path: Path) -> Image.Image:
+    if Path(path).suffix == ".svg":
+        raise InvalidRequest(f"This result is an SVG drawing, not pixels: its file is {path} "
+                             "(result.paths), and result.save('name.svg') writes it with its story.",
+                             param="output_format")
     im = Image.open(path, formats=images.FORMATS)
     im.load()
     return im

@@ -13,8 +13,10 @@ from PIL import Image
 
 from .errors import InvalidRequest
 
-EXT = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
-MIME = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}
+EXT = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif", "SVG": "svg"}
+MIME = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "gif": "image/gif",
+        "svg": "image/svg+xml"}
+RASTER = ("png", "jpg", "webp", "gif")  # what Pillow opens; an SVG (a model's drawing) is kept, not opened
 _ID = re.compile(r"[0-9a-f]{64}")
 
 
@@ -36,6 +38,10 @@ def sniff(data: bytes) -> str | None:
         return "webp"
     if data[:6] in (b"GIF87a", b"GIF89a"):
         return "gif"
+    from .svgstory import is_svg
+
+    if is_svg(bytes(data[:32])):
+        return "svg"
     return None
 
 
@@ -61,7 +67,7 @@ class ImageStore:
         extension of its real format; return its sha256 and path."""
         ext = sniff(data)
         if ext is None:
-            raise InvalidRequest("Only PNG, JPEG, WEBP and GIF images are stored: convert it to PNG first.",
+            raise InvalidRequest("Only PNG, JPEG, WEBP, GIF and SVG images are stored: convert it to PNG first.",
                                  param="image")
         digest = sha256(data)
         existing = self.find(digest)

@@ -10,9 +10,7 @@ resent.
 from __future__ import annotations
 
 import contextvars
-import email.utils
 import logging
-import math
 import random
 import threading
 import time
@@ -20,13 +18,16 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import requests
+from urllib3 import exceptions as urllib3_exceptions
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProxyError, ReadTimeoutError
 
 from . import config
 from .errors import AuthError, Cancelled, InvalidRequest, PromptpaintError, ProviderError, RateLimited, Timeout
-from .redact import SecretURL, redact_url, scrub
+from .redact import SecretURL, origin as _origin, redact_url, scrub, scrubbed as _scrubbed
+from .retry_after import _seconds, server_delay
+from .streamwatch import Watch
 
-__all__ = ["Reply", "RetryPolicy", "Transport", "on_retry", "scrub", "server_delay"]
+__all__ = ["Reply", "RetryPolicy", "Transport", "Watch", "on_retry", "scrub", "server_delay"]
 
 log = logging.getLogger("promptpaint")
 
@@ -61,41 +62,6 @@ class RetryPolicy:
     retry_on_timeout: bool = False
 
 
-def _seconds(value) -> float | None:
-    """A finite, non-negative number of seconds from a header or body value; None for junk."""
-    try:
-        seconds = float(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def server_delay(headers) -> float | None:
-    """``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date), in seconds.
-
-    Junk ("soon", NaN, infinity, an unparseable date) is ignored; a negative wait or a date in the
-    past means "now".
-    """
-    ms = _seconds(headers.get("retry-after-ms"))
-    if ms is not None:
-        return ms / 1000
-    ra = headers.get("retry-after")
-    if not ra:
-        return None
-    seconds = _seconds(ra)
-    if seconds is not None:
-        return seconds
-    try:
-        when = email.utils.parsedate_to_datetime(str(ra))
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None or when.tzinfo is None:  # RFC 9110 dates are GMT; a naive one is not HTTP
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 @dataclass
 class Transport:
     """Posts to one provider. ``classify`` turns a failed reply into the right error;
@@ -125,6 +91,16 @@ class Transport:
              cancel: threading.Event | None = None, stream: bool = False) -> Reply:
         """Post and return the answer. With ``stream``, a 2xx ``text/event-stream`` answer comes
         back unread as ``Reply.stream``, for ``chunks()``; any other answer is read as usual."""
+        return self.request("POST", url, headers=headers, json=json, data=data, files=files,
+                            cancel=cancel, stream=stream)
+
+    def get(self, url: str, *, headers: dict, cancel: threading.Event | None = None) -> Reply:
+        """GET a JSON answer (a model list, a job's state), retried like a post: a GET changes nothing."""
+        return self.request("GET", url, headers=headers, cancel=cancel)
+
+    def request(self, method: str, url: str, *, headers: dict, json: dict | None = None, data=None,
+                files=None, cancel: threading.Event | None = None, stream: bool = False) -> Reply:
+        """One API call with this Transport's retries; the JSON answer as a ``Reply``."""
         url = SecretURL(url)  # prints without credentials, here and in tracebacks with locals
         start = time.monotonic()
         attempt = 0
@@ -138,13 +114,13 @@ class Transport:
             # left in __context__ or __cause__.
             err, wait, retryable, resp = None, None, False, None
             try:
-                resp = self.session.post(url, headers=headers, json=json, data=data, files=files,
-                                         timeout=self.timeout, allow_redirects=False, stream=stream)
+                resp = self._send(method, url, headers, json, data, files, stream)
             except (requests.exceptions.RequestException, UnicodeError, ValueError) as exc:
                 err, retryable = self._failure(exc, url)
             if resp is not None:
                 rid = self.request_id(resp.headers)
                 if 300 <= resp.status_code < 400:
+                    resp.close()
                     err = self._redirected(resp, url, rid)
                 elif resp.status_code < 300 and "event-stream" in resp.headers.get("content-type", ""):
                     return Reply(resp.status_code, dict(resp.headers), {}, rid,
@@ -175,24 +151,89 @@ class Transport:
             else:
                 self.sleep(delay)
 
-    def chunks(self, reply: Reply, url: str):
-        """The bytes of a streamed answer as they arrive. A stream that breaks off (dropped, read
-        timeout) raises our error with ``maybe_billed``, never retried: the work may have been done.
-
-        Cancel does not cut a stream: the provider bills the call either way, so it is read to
-        the end and lands like any cancelled call that was already sent."""
-        resp = reply.stream
-        err = None
+    def once(self, method: str, url: str, *, headers: dict, json=None, data=None, files=None,
+             stream: bool = False) -> requests.Response:
+        """One request, never retried (a Batch API's create would bill twice), redirects refused;
+        the answer as it came (for its headers, or a file to stream), or the provider's error."""
+        url = SecretURL(url)
+        err = resp = None
         try:
-            for chunk in resp.iter_content(chunk_size=None):
-                yield chunk
-        except (requests.exceptions.RequestException, ValueError) as exc:
+            resp = self._send(method, url, headers, json, data, files, stream)
+        except (requests.exceptions.RequestException, UnicodeError, ValueError) as exc:
             err, _ = self._failure(exc, url)
-            err.request_id = reply.request_id
-        finally:
+        if resp is not None and resp.status_code >= 300:
+            rid = self.request_id(resp.headers)
+            if resp.status_code < 400:
+                err = self._redirected(resp, url, rid)
+            else:
+                body, parse_error = _parse(resp)
+                err, _, _ = self._answer_error(resp, _scrubbed(body, self.secrets), rid, parse_error)
             resp.close()
         if err is not None:
+            log.warning("%s %s failed: %s", self.provider, method, err)
             raise err
+        return resp
+
+    def _send(self, method, url, headers, json, data, files, stream) -> requests.Response:
+        """The one place promptpaint sends anything: redirects are never followed."""
+        return self.session.request(method, url, headers=headers, json=json, data=data, files=files,
+                                    timeout=self.timeout, allow_redirects=False, stream=stream)
+
+    def chunks(self, reply: Reply, url: str, cancel: threading.Event | None = None,
+               watch: "Watch | None" = None):
+        """The bytes of a streamed answer as they arrive, chunked or not. A stream that breaks off
+        (dropped, read timeout) raises our error with ``maybe_billed``, never retried: the work
+        may have been done. ``cancel`` and ``watch`` (whose reader calls ``beat()`` per event:
+        no event within ``watch.idle`` seconds) end it at once, from a watcher thread that shuts
+        the socket: ``Cancelled`` or ``Timeout``, both ``maybe_billed``, since the provider may
+        bill a call it has started."""
+        resp = reply.stream
+        watch = watch or Watch(float("inf"))  # a caller that does not beat per event gets no idle limit
+        stop = watch.guard(resp, cancel)
+        err = None
+        try:
+            while True:
+                if stop.reason is None:
+                    try:
+                        chunk = _read_some(resp)
+                    except (requests.exceptions.RequestException, urllib3_exceptions.HTTPError,
+                            OSError, ValueError) as exc:
+                        err = self._stream_failure(exc, url)
+                        chunk = b""
+                else:
+                    chunk = b""
+                if stop.reason is not None:
+                    err = self._stopped(stop.reason, watch.idle)
+                if not chunk or err is not None:
+                    break
+                yield chunk
+        finally:
+            stop.done()
+            resp.close()
+        if err is not None:
+            err.request_id = reply.request_id
+            raise err
+
+    def _stopped(self, reason: str, idle: float) -> PromptpaintError:
+        if reason == "cancel":
+            return Cancelled(f"Cancelled while {self.provider} was streaming its answer.",
+                             provider=self.provider, maybe_billed=True,
+                             hint="The provider had started the call, so it may be billed: it stays booked "
+                                  "at its reservation, cost unknown.")
+        return Timeout(f"{self.provider} sent no event within {idle:g} s (only keep-alives, "
+                       "or nothing); the stream was closed.", provider=self.provider, maybe_billed=True,
+                       hint=BILLED_HINT)
+
+    def _stream_failure(self, exc: BaseException, url: str) -> PromptpaintError:
+        if isinstance(exc, urllib3_exceptions.ReadTimeoutError) or isinstance(exc, TimeoutError):
+            return Timeout(f"{self.provider} did not answer within {self.timeout[1]:g} s.",
+                           provider=self.provider, maybe_billed=True, hint=BILLED_HINT)
+        if isinstance(exc, requests.exceptions.RequestException):
+            return self._failure(exc, url)[0]
+        why = _reason(exc)
+        return ProviderError(f"{self.provider}'s answer was cut off or the connection dropped after the "
+                             f"request was sent ({why}).", provider=self.provider, hint=BILLED_HINT,
+                             maybe_billed=True)
 
     def _answer_error(self, resp, body: dict, rid, parse_error):
         """The error for a 4xx/5xx answer (``body`` already scrubbed), the server's wait (if any)
@@ -328,25 +369,6 @@ def _key_setting(provider: str) -> str:
     return f"{' or '.join(config.KEY_ENV.get(provider, ()))} or api_key="
 
 
-def _scrubbed(value, secrets):
-    """A JSON value with every string scrubbed: error messages are built from it."""
-    if isinstance(value, str):
-        return scrub(value, secrets)
-    if isinstance(value, dict):
-        return {k: _scrubbed(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrubbed(v, secrets) for v in value]
-    return value
-
-
-def _origin(url: str) -> str:
-    """``scheme://host[:port]`` of ``url``, without credentials."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return redact_url(url)[:100]
-    return redact_url(f"{scheme}://{rest.split('/', 1)[0]}")
-
-
 def _parse(resp: requests.Response) -> tuple[dict, str | None]:
     try:
         body = resp.json()
@@ -357,3 +379,12 @@ def _parse(resp: requests.Response) -> tuple[dict, str | None]:
     if not isinstance(body, dict):
         return {"_value": body}, "not a JSON object"
     return body, None
+
+
+def _read_some(resp: requests.Response) -> bytes:
+    """What has arrived (up to 64 KiB), without waiting for more: ``iter_content(None)`` waits
+    for the whole body of a close-delimited stream, so previews would arrive with the answer."""
+    raw = resp.raw
+    if hasattr(raw, "read1"):
+        return raw.read1(1 << 16, decode_content=True) or b""
+    return raw.read(1 << 16, decode_content=True) or b""  # a test double without read1

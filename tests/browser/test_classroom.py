@@ -194,10 +194,14 @@ def test_caption_cards_and_send_to_edit_restore_prompt_and_settings(widget):
     page.keyboard.press("Enter")
     assert widget.state("current") == {"turn": 1, "index": 0}
     assert page.evaluate("document.activeElement.dataset.turn") == "1", "the keyboard keeps its place"
-    assert widget.state("prompt") == "a fox in the snow"
+    # Issue 20: "typed later" stays; the card's prompt is offered, its settings come back.
+    assert widget.state("prompt") == "typed later"
     assert widget.state("model") == "gpt-image-2" and widget.state("provider") == "openai"
     assert widget.state("params") == {"size": "1536x1024", "n": 1, "seed": 7}
+    assert page.get_by_label("Prompt").input_value() == "typed later"
+    page.get_by_role("button", name="Use this prompt").click()
     assert page.get_by_label("Prompt").input_value() == "a fox in the snow"
+    widget.wait_state("prompt", "a fox in the snow")
     assert page.get_by_label("Size", exact=True).input_value() == "1536x1024"
     widget.set(image_id=shas[0])
     assert caption.inner_text() == "Editing #1 · generated · ‘a fox in the snow’"

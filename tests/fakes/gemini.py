@@ -18,6 +18,7 @@ from typing import Any
 
 from promptpaint.sse import events as parse_events
 
+from . import model_lists
 from .base import ProviderFake, billed_fault
 from .gemini_params import error, validate
 from .images import colour_for, preview_of, render_image, text_tokens
@@ -70,6 +71,12 @@ class GeminiFake(ProviderFake):
         ])
 
     def handle(self, req: RecordedRequest) -> Answer:
+        if re.fullmatch(r"/(v1beta|v1|v1alpha)/models", req.path) and req.method == "GET":
+            key = req.headers.get("x-goog-api-key") or req.query.get("key")
+            if key not in self.fake.keys:
+                return self.bad_key()
+            status, listing = model_lists.gemini_models(self.fake, key, req.query)
+            return Answer(status, listing, content_type="application/json; charset=UTF-8")
         m = re.fullmatch(r"/(v1beta|v1|v1alpha)/models/([^/:]+):(generateContent|streamGenerateContent)", req.path)
         if not m:
             return error(404, "NOT_FOUND", f"Method not found: {req.method} {req.path}")
@@ -93,7 +100,7 @@ class GeminiFake(ProviderFake):
         self.sleep(name, kw)
         if self.answers_before_validation(name, kw):
             return self.fault(name, kw, model)
-        if model not in self.fake.gemini_models:
+        if model not in self.fake.gemini_models or not model_lists.reaches(self.fake, key, model):
             return error(
                 404, "NOT_FOUND",
                 f"models/{model} is not found for API version {version}, or is not supported for generateContent. "

@@ -46,6 +46,30 @@ def render_image(width: int, height: int, rgb: tuple, index: int = 0, fmt: str =
     return buf.getvalue()
 
 
+@functools.lru_cache(maxsize=32)
+def render_gif(width: int, height: int, rgb: tuple, frames: int, duration_ms: int) -> bytes:
+    """An animated GIF of ``frames`` frames, ``duration_ms`` each, looping: the fill of ``rgb`` with
+    the marker bar growing by 8 px a frame, so a test can count the frames and tell them apart."""
+    images = []
+    for k in range(frames):
+        img = Image.new("RGB", (width, height), tuple(rgb))
+        ImageDraw.Draw(img).rectangle([0, 0, min(width, 8 * (k + 1)) - 1, min(height, 8) - 1],
+                                      fill=marker_colour(rgb))
+        images.append(img.convert("P", palette=Image.Palette.ADAPTIVE, colors=4))
+    buf = io.BytesIO()
+    images[0].save(buf, "GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0,
+                   disposal=1, optimize=False)
+    return buf.getvalue()
+
+
+def svg_picture(width: int, height: int, rgb: tuple) -> str:
+    """The SVG the fake's authoring model writes: the fill and the marker bar, as vector shapes."""
+    fill, mark = "#%02x%02x%02x" % tuple(rgb), "#%02x%02x%02x" % marker_colour(rgb)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}"><rect width="100%" height="100%" fill="{fill}"/>'
+            f'<rect width="{min(width, 8)}" height="{min(height, 8)}" fill="{mark}"/></svg>')
+
+
 def text_tokens(text: str, worst: bool = False) -> int:
     """About 4 ASCII characters a token and one token a non-ASCII character; at worst a byte each."""
     if worst:

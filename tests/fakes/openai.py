@@ -16,8 +16,9 @@ from decimal import Decimal
 
 from promptpaint.sse import events as parse_events
 
+from . import model_lists
 from .base import ProviderFake
-from .images import colour_for, preview_of, render_image, text_tokens
+from .images import colour_for, preview_of, render_gif, render_image, svg_picture, text_tokens
 from .openai_params import error, parse_edit, parse_generate, validate
 from .wire import Answer, BadRequest, RecordedRequest, mask_key
 
@@ -47,6 +48,25 @@ OPENAI_IMAGE_TOKENS = {
                          "1536x1024": {"low": 750, "medium": 1875, "high": 6500},
                          "1024x1536": {"low": 750, "medium": 1875, "high": 6500}},
 }
+# complexity (gpt-image-2.6): planning effort billed on top of the image. OpenAI publishes no
+# figure (providers.md, 2026-12-03); the fake bills these per image, reported as output *text*
+# tokens (output_tokens_details.text_tokens, $10/1M) as reasoning is elsewhere in OpenAI's usage.
+# Unset, complexity is "high" (the documented default). fake.planning_tokens overrides them.
+OPENAI_PLANNING_TOKENS = {"low": 512, "medium": 2048, "high": 6144}
+# The authoring models of output_format=svg, USD per 1M tokens (text in, text out): OpenAI's model
+# pages for gpt-5.1 and gpt-5.1-mini. Reasoning tokens are part of output_tokens, as in every other
+# OpenAI usage object. Tokens the authoring model writes, by reasoning effort:
+SVG_PRICES = {"gpt-5.1": (1.25, 10), "gpt-5.1-mini": (0.25, 2)}
+SVG_OUTPUT_TOKENS = {"minimal": 900, "low": 1600, "medium": 3200, "high": 7000}
+
+
+def svg_usage(plan: dict, text_tokens_in: int) -> dict:
+    """What the authoring model read (the prompt and the picture described, 1,100 tokens) and wrote."""
+    out = SVG_OUTPUT_TOKENS[plan["svg"]["effort"]]
+    return {"model": plan["svg"]["model"], "input_tokens": text_tokens_in + 1100, "output_tokens": out,
+            "reasoning_tokens": out // 2}
+
+
 # xhigh/max have no published figure: the fake bills them well above high, as a model may.
 OPENAI_EXTRA_QUALITY = {"xhigh": 2, "max": 4}
 # USD per 1M tokens: text in, cached text in, image in, cached image in, text out, image out.
@@ -82,7 +102,7 @@ class OpenAIFake(ProviderFake):
     USAGE_KEY, OUTPUT_COUNT = "usage", "output_tokens"
 
     def owns(self, path: str) -> bool:
-        return path.startswith("/v1/images/") or path == "/v1/images"
+        return path.startswith("/v1/images/") or path in ("/v1/images", "/v1/models")
 
     def headers(self, req: RecordedRequest) -> dict:
         return {
@@ -94,6 +114,12 @@ class OpenAIFake(ProviderFake):
 
     def handle(self, req: RecordedRequest) -> Answer:
         req._request_id = "req_" + secrets.token_hex(16)  # type: ignore[attr-defined]
+        if req.path == "/v1/models" and req.method == "GET":
+            auth = req.headers.get("authorization") or ""
+            key = auth[7:].strip() if auth.startswith("Bearer ") else ""
+            if key not in self.fake.keys:
+                return self.bad_key(key or "sk-none")
+            return Answer(200, model_lists.openai_models(self.fake, key))
         if req.path not in ("/v1/images/generations", "/v1/images/edits"):
             return error(404, f"Invalid URL ({req.method} {req.path})", code=None)
         if req.method != "POST":
@@ -123,7 +149,9 @@ class OpenAIFake(ProviderFake):
                 params, images, mask, markup = parse_generate(req), [], None, None
             else:
                 params, images, mask, markup = parse_edit(req)
-            plan = validate(params, images, mask, markup, edit=req.path.endswith("/edits"), models=self.fake.openai_models)
+            models = {m for m in self.fake.openai_models if model_lists.reaches(self.fake, key, m)}
+            plan = validate(params, images, mask, markup, edit=req.path.endswith("/edits"), models=models,
+                            preview_access=self.fake.openai_preview_access)
         except BadRequest as e:
             return e.answer
         if name == "moderation":
@@ -135,6 +163,8 @@ class OpenAIFake(ProviderFake):
             )
         answer = self.success(params, plan, images, edit=req.path.endswith("/edits"))
         usage = answer.json["usage"] if answer.json else None
+        if usage is not None and answer.json.get("svg_usage"):
+            usage = {**usage, "svg_usage": answer.json["svg_usage"]}  # billed on top of usage
         if usage is not None:
             self.bill(plan["model"], req._request_id, usage, name)  # type: ignore[attr-defined]
         return self.mangle(answer, name, kw)
@@ -210,11 +240,7 @@ class OpenAIFake(ProviderFake):
         n_inputs = len(inputs)
         rgb = colour_for(plan["prompt"])
         transparent = plan["background"] == "transparent"
-        images = [
-            base64.b64encode(render_image(plan["w"], plan["h"], rgb, i, plan["output_format"], transparent,
-                                          plan["compression"])).decode()
-            for i in range(plan["n"])
-        ]
+        images = [base64.b64encode(self.picture(plan, rgb, i, transparent)).decode() for i in range(plan["n"])]
         quality = plan["quality"]
         if quality == "auto":
             quality = "high" if self.fake.worst_case else self.fake.auto_quality
@@ -225,16 +251,21 @@ class OpenAIFake(ProviderFake):
             img_t = sum(openai_input_image_tokens(*im.size) for im in inputs) if edit else 0
         per_image = u.get("output_tokens_per_image") or self.output_tokens(
             plan["model"], quality, plan["w"], plan["h"])
-        out_t = per_image * plan["n"]
+        out_t = per_image * plan["n"] * plan.get("frames", 1)
+        plan_t = 0
+        if plan["model"].startswith("gpt-image-2.6"):
+            level = "high" if self.fake.worst_case else (plan.get("complexity") or "high")
+            plan_t = self.fake.planning_tokens.get(level, OPENAI_PLANNING_TOKENS[level]) * plan["n"]
         usage = {
             "input_tokens": text_t + img_t,
             "input_tokens_details": {"text_tokens": text_t, "image_tokens": img_t},
-            "output_tokens": out_t,
-            "total_tokens": text_t + img_t + out_t,
-            "output_tokens_details": {"image_tokens": out_t, "text_tokens": 0},
+            "output_tokens": out_t + plan_t,
+            "total_tokens": text_t + img_t + out_t + plan_t,
+            "output_tokens_details": {"image_tokens": out_t, "text_tokens": plan_t},
         }
         if self.fake.openai_cached_tokens:
             usage["input_tokens_details"]["cached_tokens"] = min(self.fake.openai_cached_tokens, text_t)
+        extra = {"svg_usage": svg_usage(plan, text_t)} if plan["svg"] else {}
         background = "transparent" if transparent else "opaque"
         size = f"{plan['w']}x{plan['h']}"
         created = int(time.time())
@@ -260,7 +291,16 @@ class OpenAIFake(ProviderFake):
             "quality": quality,
             "output_format": plan["output_format"],
             "background": background,
+            **extra,
         })
+
+    def picture(self, plan: dict, rgb: tuple, index: int, transparent: bool) -> bytes:
+        if plan["output_format"] == "gif":
+            return render_gif(plan["w"], plan["h"], rgb, plan["frames"], plan["frame_duration_ms"])
+        if plan["output_format"] == "svg":
+            return (self.fake.svg_document or svg_picture(plan["w"], plan["h"], rgb)).encode()
+        return render_image(plan["w"], plan["h"], rgb, index, plan["output_format"], transparent,
+                            plan["compression"])
 
 
     def cost(self, model: str, usage: dict) -> Decimal:
@@ -269,8 +309,13 @@ class OpenAIFake(ProviderFake):
         cached = d.get("cached_tokens", 0)
         c_text = min(cached, d["text_tokens"])
         out = usage.get("output_tokens_details", {})
+        svg = usage.get("svg_usage")  # billed on top, at the authoring model's own prices
+        svg_cost = 0
+        if svg:
+            s_in, s_out = (Decimal(str(x)) for x in SVG_PRICES[svg["model"]])
+            svg_cost = svg["input_tokens"] * s_in + svg["output_tokens"] * s_out
         return ((d["text_tokens"] - c_text) * t_in + c_text * ct_in + d["image_tokens"] * i_in
-                + out.get("text_tokens", 0) * t_out + out.get("image_tokens", 0) * i_out)
+                + out.get("text_tokens", 0) * t_out + out.get("image_tokens", 0) * i_out + svg_cost)
 
     def truncated_body(self) -> dict:
         b64 = base64.b64encode(render_image(64, 64, (10, 20, 30))).decode()

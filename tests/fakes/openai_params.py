@@ -151,7 +151,40 @@ def parse_edit(req: RecordedRequest):
     return params, images, mask, markup
 
 
-def validate(p: dict, images: list, mask, markup, *, edit: bool, models) -> dict:
+# The authoring models output_format=svg takes (svg.model), and the effort levels of its reasoning.
+SVG_MODELS = ("gpt-5.1", "gpt-5.1-mini")
+SVG_EFFORTS = ("minimal", "low", "medium", "high")
+
+
+def svg_options(p: dict, output_format: str, n: int, E) -> dict | None:
+    """``svg: {model, reasoning: {effort}}`` (JSON) or ``svg[model]`` / ``svg[reasoning][effort]``
+    (multipart), only with output_format=svg, which makes one image per call."""
+    given = p.get("svg")
+    if isinstance(given, str):  # a form field sent as JSON text
+        raise E("Invalid type for 'svg': expected an object.", "svg", "invalid_type")
+    svg = dict(given or {})
+    if "svg[model]" in p:
+        svg["model"] = p["svg[model]"]
+    if "svg[reasoning][effort]" in p:
+        svg["reasoning"] = {"effort": p["svg[reasoning][effort]"]}
+    if output_format != "svg":
+        if svg:
+            raise E("'svg' is only supported with output_format=svg.", "svg", None)
+        return None
+    if n != 1:
+        raise E("output_format=svg supports n=1 only.", "n", None)
+    model = svg.get("model", SVG_MODELS[0])
+    if model not in SVG_MODELS:
+        raise E(f"Invalid value: '{model}'. Supported values are: " + ", ".join(f"'{m}'" for m in SVG_MODELS)
+                + ".", "svg.model")
+    effort = (svg.get("reasoning") or {}).get("effort", "medium")
+    if effort not in SVG_EFFORTS:
+        raise E(f"Invalid value: '{effort}'. Supported values are: " + ", ".join(f"'{e}'" for e in SVG_EFFORTS)
+                + ".", "svg.reasoning.effort")
+    return {"model": model, "effort": effort}
+
+
+def validate(p: dict, images: list, mask, markup, *, edit: bool, models, preview_access: bool = True) -> dict:
     E = lambda msg, param, code="invalid_value": BadRequest(error(400, msg, param=param, code=code))  # noqa: E731
     model = p.get("model")
     if model is None or model == "":
@@ -206,10 +239,11 @@ def validate(p: dict, images: list, mask, markup, *, edit: bool, models) -> dict
     qualities = ["low", "medium", "high", "auto"] + (["xhigh", "max"] if extra_qualities(model) else [])
     quality = enum_param("quality", qualities, "auto")
     output_format = p.get("output_format") or "png"
-    if output_format in ("gif", "svg"):
+    preview = model.startswith("gpt-image-2.6") and preview_access
+    if output_format in ("gif", "svg") and not preview:
         raise E(f"output_format '{output_format}' requires preview access for model {model}.",
                 "output_format", None)
-    output_format = enum_param("output_format", ["png", "jpeg", "webp"], "png")
+    output_format = enum_param("output_format", ["png", "jpeg", "webp"] + (["gif", "svg"] if preview else []), "png")
     background = enum_param("background", ["transparent", "opaque", "auto"], "auto")
     if background == "transparent" and output_format == "jpeg":
         raise E("Transparent background is not supported for the jpeg output format. Use png or webp.",
@@ -219,13 +253,23 @@ def validate(p: dict, images: list, mask, markup, *, edit: bool, models) -> dict
         raise E("Compression less than 100 is not supported for PNG output format.", "output_compression", None)
     if not edit:
         enum_param("moderation", ["low", "auto"], "auto")
-    enum_param("complexity", ["low", "medium", "high"], None)
+    complexity = enum_param("complexity", ["low", "medium", "high"], None)
+    if complexity is not None and not model.startswith("gpt-image-2.6"):
+        raise E(f"'complexity' is not supported for model {model}.", "complexity", None)
     int_param("partial_images", 0, 3, 0)
-    for k in ("frame_count", "frame_duration_ms"):
-        if p.get(k) is not None:
-            raise E(f"'{k}' is only supported with output_format=gif.", k, None)
-    if p.get("svg") is not None or "svg[model]" in p or "svg[reasoning][effort]" in p:
-        raise E("'svg' is only supported with output_format=svg.", "svg", None)
+    frames, duration = 1, None
+    if output_format == "gif":
+        frames = int_param("frame_count", 2, 16, 9)
+        duration = int_param("frame_duration_ms", 20, 10000, 200)
+        for k, why in (("stream", p.get("stream")), ("mask", mask is not None),
+                       ("output_compression", p.get("output_compression") is not None)):
+            if why:
+                raise E(f"'{k}' is not supported with output_format=gif.", k, None)
+    else:
+        for k in ("frame_count", "frame_duration_ms"):
+            if p.get(k) is not None:
+                raise E(f"'{k}' is only supported with output_format=gif.", k, None)
+    svg = svg_options(p, output_format, n, E)
     for k in ("user", "safety_identifier"):
         if p.get(k) is not None and not isinstance(p[k], str):
             raise E(f"Invalid type for '{k}': expected a string.", k, "invalid_type")
@@ -265,4 +309,5 @@ def validate(p: dict, images: list, mask, markup, *, edit: bool, models) -> dict
             raise E(f"Invalid size '{size}': {problem}.", "size")
     return {"model": model, "n": n, "quality": quality, "output_format": output_format,
             "background": background, "compression": compression, "w": w, "h": h,
-            "stream": bool(stream), "partial_images": p.get("partial_images") or 0, "prompt": prompt}
+            "stream": bool(stream), "partial_images": p.get("partial_images") or 0, "prompt": prompt,
+            "complexity": complexity, "frames": frames, "frame_duration_ms": duration, "svg": svg}

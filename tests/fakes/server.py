@@ -38,6 +38,9 @@ class FakeProviders:
         self.openai_models: set[str] = set(OPENAI_CURRENT_MODELS)
         self.openai_retired: set[str] = set(OPENAI_RETIRED_MODELS)
         self.gemini_models: dict[str, dict] = {k: dict(v) for k, v in GEMINI_MODELS.items()}
+        # key -> the model ids it reaches (lists and calls); a key not here reaches every model
+        self.key_models: dict[str, set[str]] = {}
+        self.gemini_list_page_max = 1000  # lower it to make GET /v1beta/models page
         self._billing_defaults()
         self.billed: list[Bill] = []  # what the provider charged, per request, answered or not
         self.requests: list[RecordedRequest] = []
@@ -60,6 +63,9 @@ class FakeProviders:
         self.openai_cached_tokens = 0       # reported as input_tokens_details.cached_tokens
         self.gemini_tool_use_tokens = 0     # reported as toolUsePromptTokenCount
         self.gemini_unitemised_tokens = 0   # in candidatesTokenCount but in no modality
+        self.planning_tokens = {}           # complexity level -> planning tokens per image (2.6)
+        self.openai_preview_access = True   # the key may use gif/svg output (a preview feature)
+        self.svg_document = None            # the SVG text output_format=svg answers (None: a drawing)
 
     def bill_total(self, provider: str | None = None) -> Decimal:
         with self._lock:
@@ -177,6 +183,8 @@ class FakeProviders:
             self.usage[name] = dict(provider.DEFAULT_USAGE)
         self._billing_defaults()
         self.latency = 0.0
+        self.key_models.clear()
+        self.gemini_list_page_max = 1000
         self.streaming.reset()
 
     @staticmethod

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cellCaption, cellName, choice, comparableModels, estimateText, qualityChoices } from "../../js/compare.js";
+import { cellCaption, cellName, friendlyLabel, choice, comparableModels, estimateText, qualityChoices } from "../../js/compare.js";
 
 const quality = (choices) => ({ name: "quality", label: "Quality", kind: "choice", choices, default: "auto" });
 const models = [
@@ -40,4 +40,12 @@ test("only models of a provider with a key are offered, and qualities follow the
 test("the choice sent to the kernel carries whole-number repeats", () => {
   assert.deepEqual(choice(["a"], ["low"], "3"), { models: ["a"], qualities: ["low"], repeats: 3 });
   assert.deepEqual(choice([], [], ""), { models: [], qualities: [], repeats: 1 });
+});
+
+test("a grid cell is labelled with the model's friendly name, its quality and repeat", () => {
+  const models = [{ id: "gpt-image-2", label: "GPT Image 2" }, { id: "gemini-3-pro-image-preview", label: "Nano Banana Pro" }];
+  assert.equal(friendlyLabel({ label: "gpt-image-2 · low · #2", model: "gpt-image-2", quality: "low", repeat: 2 }, models), "GPT Image 2 · low · #2");
+  assert.equal(friendlyLabel({ label: "gemini-3-pro-image-preview · #1", model: "gemini-3-pro-image-preview", quality: null, repeat: 1 }, models), "Nano Banana Pro · #1");
+  // A model no longer listed keeps the kernel's label (its id): never an empty cell.
+  assert.equal(friendlyLabel({ label: "old-model · #1", model: "old-model", quality: null, repeat: 1 }, models), "old-model · #1");
 });

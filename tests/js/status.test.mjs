@@ -33,10 +33,13 @@ test("error view shows message and hint, never a traceback", () => {
     retry_after: 12.0,
     traceback: "Traceback ...",
   });
-  assert.deepEqual(view, { kind: "RateLimited", title: "Rate limited", message: "Too many requests", hint: "wait", retryAfter: 12 });
+  assert.deepEqual(view, { kind: "RateLimited", title: "Rate limited", message: "Too many requests", hint: "wait", retryAfter: 12, successor: null });
   assert.equal(errorView({ kind: "BudgetExceeded", title: "Budget exceeded", message: "m" }).title, "Budget exceeded");
   assert.equal(errorView({ message: "boom" }).kind, "Error");
   assert.equal(errorView({ kind: "X", message: "m", retry_after: null }).retryAfter, null);
+  // a model the provider no longer serves: the card offers its successor for the model picker
+  assert.equal(errorView({ kind: "ModelUnavailable", message: "m", successor: "gpt-image-2" }).successor, "gpt-image-2");
+  assert.equal(errorView({ kind: "ModelUnavailable", message: "m", successor: 3 }).successor, null);
 });
 
 

@@ -1,7 +1,8 @@
 // Which image, which prompt: captions, card marks, send-to-edit, download names, Past images.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { historyItems, restoreFor, turnMark } from "../../js/history.js";
+import { historyItems, offerFor, restoreFor, turnMark } from "../../js/history.js";
+import { threadOf } from "../../js/thread.js";
 import { captionFor } from "../../js/caption.js";
 import { filterPast, formatWhen, pastLine } from "../../js/past.js";
 import { downloadName, slug } from "../../js/sync.js";
@@ -98,4 +99,34 @@ test("a kernel mask becomes the brush layer: RGBA by its alpha, L by its grey", 
   assert.deepEqual([...maskToLayer(rgba, [1, 2, 3])], [1, 2, 3, 200, 1, 2, 3, 0]);
   const grey = new Uint8ClampedArray([255, 255, 255, 255, 0, 0, 0, 255]);
   assert.deepEqual([...maskToLayer(grey, [1, 2, 3])], [1, 2, 3, 255, 1, 2, 3, 0]);
+});
+
+test("a card's prompt fills an empty box but is only offered over typed text", () => {
+  const t = turn(3, 1, { prompt: "night", params: {} });
+  assert.equal(restoreFor(t, models, 0, "").prompt, "night");
+  assert.equal("prompt" in restoreFor(t, models, 0, "a castle I was typing"), false);
+  assert.equal(restoreFor(t, models, 0, "a castle").model, "gpt-image-2"); // settings still come back
+  assert.deepEqual(offerFor(t, "a castle"), { turn: 3, prompt: "night" });
+  assert.equal(offerFor(t, ""), null); // nothing typed: it was filled, nothing to offer
+  assert.equal(offerFor(t, " night "), null); // the same text
+  assert.equal(offerFor(turn(5, null, { kind: "upload" }), "x"), null);
+});
+
+test("the thread is the current branch, oldest first, with replies and costs in words", () => {
+  const turns = [
+    turn(1, null, { prompt: "a fox", cost: "0.04" }),
+    turn(2, 1, { prompt: "blue hat", cost: null, text: "Here is the fox with a hat." }),
+    turn(3, 1, { prompt: "red scarf (other branch)" }),
+    turn(4, 2, { prompt: "night", offline: true }),
+    turn(5, null, { kind: "upload", prompt: "(photo.jpg)" }),
+  ];
+  const thread = threadOf(turns, { turn: 4 });
+  assert.deepEqual(thread.map((e) => e.id), [1, 2, 4]);
+  assert.equal(thread[0].cost, "$0.04");
+  assert.equal(thread[1].cost, "unknown");
+  assert.equal(thread[1].reply, "Here is the fox with a hat.");
+  assert.equal(thread[2].cost, "$0.00 (offline)");
+  assert.equal(thread[2].current, true);
+  assert.deepEqual(threadOf(turns, { turn: 5 }).map((e) => [e.instruction, e.cost]), [["", ""]]);
+  assert.deepEqual(threadOf(turns, {}), []);
 });

@@ -14,8 +14,9 @@ from servers import free_port, running
 
 
 @contextlib.contextmanager
-def running_lab(tmp_path, fake, home, notebook: Path):
-    """A headless JupyterLab serving `notebook` against the fake providers; yields its URL."""
+def running_lab(tmp_path, fake, home, notebook: Path, app: str = "lab"):
+    """A headless JupyterLab (or, with ``app="notebook"``, Jupyter Notebook 7) serving `notebook`
+    against the fake providers; yields its URL."""
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(notebook, work / notebook.name)
@@ -29,13 +30,19 @@ def running_lab(tmp_path, fake, home, notebook: Path):
                PROMPTPAINT_HOME=str(home),
                OPENAI_API_KEY=OPENAI_KEY, OPENAI_BASE_URL=fake.openai_base)
     base = f"http://127.0.0.1:{port}"
-    with running(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-         f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=", f"--ServerApp.root_dir={work}"],
-        ready_url=f"{base}/api/status?token={token}", log=tmp_path / "lab.log", env=env, name="JupyterLab",
-    ):
-        yield f"{base}/lab/tree/{notebook.name}?reset&token={token}"
+    common = ["--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1", f"--port={port}",
+              "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}"]
+    if app == "notebook":
+        # Notebook 7 is JupyterLab's front end in one-document pages; it exposes the same app object.
+        command = [sys.executable, "-m", "notebook", *common, "--JupyterNotebookApp.expose_app_in_browser=True"]
+        url, name = f"{base}/notebooks/{notebook.name}?token={token}", "Jupyter Notebook"
+    else:
+        command = [sys.executable, "-m", "jupyterlab", *common, "--LabApp.expose_app_in_browser=True",
+                   "--LabApp.news_url="]
+        url, name = f"{base}/lab/tree/{notebook.name}?reset&token={token}", "JupyterLab"
+    with running(command, ready_url=f"{base}/api/status?token={token}", log=tmp_path / f"{app}.log", env=env,
+                 name=name):
+        yield url
 
 
 KERNEL_IDLE = """() => {

@@ -24,7 +24,7 @@ GROUPS = ("images", "cost", "models", "ledger", "gateway")
 EXIT = {"ok": 0, "error": 1, "usage": 2, "auth": 3, "refused": 4, "rate": 5, "budget": 6,
         "provider": 7, "retired": 8}
 EXIT_WORDS = {0: "ok", 1: "any other error", 2: "bad input", 3: "key or access", 4: "refused",
-              5: "rate limit or quota", 6: "budget", 7: "provider error or timeout", 8: "retired model"}
+              5: "rate limit or quota", 6: "budget", 7: "provider error or timeout", 8: "retired or unreachable model"}
 
 
 def _exit_code(exc) -> int:
@@ -32,7 +32,7 @@ def _exit_code(exc) -> int:
 
     for cls, name in ((e.AuthError, "auth"), (e.AccessError, "auth"), (e.Refused, "refused"),
                       (e.RateLimited, "rate"), (e.QuotaExceeded, "rate"), (e.BudgetExceeded, "budget"),
-                      (e.ModelRetired, "retired"), (e.InvalidRequest, "usage"),
+                      (e.ModelRetired, "retired"), (e.ModelUnavailable, "retired"), (e.InvalidRequest, "usage"),
                       (e.ProviderError, "provider"), (e.Timeout, "provider")):
         if isinstance(exc, cls):
             return EXIT[name]

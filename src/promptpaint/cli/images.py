@@ -13,7 +13,7 @@ from .safe import shown
 from .params import CALL_PARAMS, Command, P, model_params
 
 # What -o can write, by file suffix (Pillow format names).
-OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".gif": "GIF"}
+OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".gif": "GIF", ".svg": "SVG"}
 
 
 class Spinner:
@@ -60,6 +60,14 @@ def _save(source: Path, target: Path, fmt: str) -> None:
     """``source`` at ``target`` in ``fmt``: the same bytes when it is already that format."""
     from PIL import Image
 
+    if source.suffix == ".svg" or fmt == "SVG":  # a drawing is no raster: only ever copied as it is
+        if source.suffix != ".svg" or fmt != "SVG":
+            from ..errors import InvalidRequest
+
+            raise InvalidRequest(f"{target.name}: an SVG is saved as .svg and a picture as a raster "
+                                 "format.", param="output")
+        shutil.copyfile(source, target)
+        return
     with Image.open(source) as im:
         if im.format == fmt:
             shutil.copyfile(source, target)
@@ -111,7 +119,10 @@ def run(args) -> int:
 
     from .. import money
 
-    output_format(args.output)  # a bad -o fails now, not after a paid call
+    if args.output and (output_format(args.output) == "SVG") != (model_params(args).get("output_format") == "svg"):
+        from ..errors import InvalidRequest  # a drawing and a picture cannot become each other
+
+        raise InvalidRequest(f"-o {args.output}: --format svg writes .svg, and only it does.", param="output")
     budget = money.parse(args.budget, "--budget") if args.budget is not None else None
     client = pp.Client(_provider(args), model=args.model, budget=budget, timeout=args.timeout,
                        retry_on_timeout=args.retry_on_timeout)

@@ -65,7 +65,11 @@ MODEL_PARAMS = (
       help="repeatable results where the model supports it"),
     P("--background", ours="background", model_param=True, help="transparent, opaque or auto"),
     P("--format", ours="output_format", model_param=True,
-      help="the format the provider answers in: png, jpeg or webp"),
+      help="the format the provider answers in: png, jpeg or webp (gif and svg on newer models)"),
+    P("--frame-count", ours="frame_count", model_param=True, type=int, dest="frame_count",
+      help="with --format gif: how many frames, 2 to 16"),
+    P("--frame-ms", ours="frame_duration_ms", model_param=True, type=int, dest="frame_duration_ms",
+      help="with --format gif: how long each frame shows, in milliseconds"),
 )
 
 # What every paid call takes besides the model's parameters.

@@ -99,6 +99,24 @@ class SQLReads:
                                  "nothing was reconciled.", hint="`promptpaint cost --last N` lists rows with their "
                                  "ids; on a shared ledger the teacher (its owner) reconciles.", param="row")
 
+    def call_row(self, row_id: int) -> dict | None:
+        """Row ``row_id`` with the fields ``image_origin`` gives (and ``images``); None if absent.
+        For a caller that knows which call made an image (the Studio), where a lookup by the
+        image's hash could find another call that made the same bytes."""
+        if type(row_id) is not int:
+            return None
+        columns = ("id", "ts", "provider", "model", "kind", "prompt", "params", "cost_nanos", "request_id",
+                   "images")
+        rows = self._read(f"SELECT {', '.join(columns)} FROM {self._tables}calls WHERE id = "
+                          f"{self._placeholder}", (row_id,))
+        if not rows:
+            return None
+        row = dict(zip(columns, rows[0]))
+        row["images"] = json.loads(row["images"] or "[]")
+        row["params"] = json.loads(row["params"]) if row["params"] else None
+        row["cost"] = usd(row.pop("cost_nanos"))
+        return row
+
     def image_origin(self, digest: str) -> dict | None:
         """How image ``digest`` (its sha256 in the store) was made: the newest call that produced
         it, with ``id``, ``ts``, ``provider``, ``model``, ``kind``, ``prompt``, ``params``, ``cost``

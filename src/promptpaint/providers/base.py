@@ -64,6 +64,7 @@ class Wire:
     form: dict | None = None
     files: list | None = None   # [(field, filename)]
     provider: str | None = None # whose request it is: "show code" asks that provider for its shapes
+    payloads: dict | None = None # filename in ``files`` -> the bytes sent (show code writes them out)
 
 
 class Provider(abc.ABC):
@@ -137,6 +138,16 @@ class Provider(abc.ABC):
         whose models have worst-case figures in models.json must say how its output is counted."""
         raise NotImplementedError(f"{model.id} has worst-case figures but its provider does not "
                                   "say how its output is counted (Provider.worst_output)")
+
+    @staticmethod
+    def image_model(model_id: str) -> bool:
+        """True when an id from the provider's model list names an image model: what ``models
+        --check`` reports as reached but not priced (a key also reaches text and audio models)."""
+        return "image" in model_id
+
+    def list_models(self, cancel: threading.Event | None = None) -> list[str]:
+        """The ids of the models this connection's key reaches, from the provider's own list."""
+        raise InvalidRequest(f"{self.label} has no model list to check.", param="provider")
 
     @classmethod
     def connect(cls, key, base_url: str, retry, timeout: float) -> "Provider":

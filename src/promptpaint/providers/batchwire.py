@@ -1,8 +1,9 @@
 """What both providers' Batch API clients share: a job's state in one vocabulary, and plain HTTP.
 
-Batch requests go out once, without the Transport's retries: creating a job twice would bill
-twice, and a status poll or a download that fails is simply asked again later by the caller. A
-failure is read as the Transport reads it: ``maybe_billed`` when the request may have arrived.
+Batch requests go out once through ``Transport.once`` (no retries, no redirects): creating a job
+twice would bill twice, and a status poll or a download that fails is simply asked again later by
+the caller. A failure is read as the Transport reads it: ``maybe_billed`` when the request may
+have arrived.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ import json as jsonlib
 from dataclasses import dataclass, field
 from typing import Iterator
 
-import requests
-
 from ..errors import ProviderError
-from ..transport import Transport, scrub
+from ..transport import Transport
 
 # One vocabulary for both providers' job states.
 PENDING, RUNNING, COMPLETED, FAILED, CANCELLING, CANCELLED, EXPIRED = (
@@ -40,28 +39,14 @@ class Remote:
 
 
 def call(transport: Transport, method: str, url: str, *, headers: dict, json=None, data=None, files=None,
-         stream: bool = False) -> requests.Response:
-    """One HTTP request; a failure becomes the provider's own promptpaint error, without the key."""
-    try:
-        resp = transport.session.request(method, url, headers=headers, json=json, data=data, files=files,
-                                         timeout=transport.timeout, stream=stream)
-    except requests.exceptions.RequestException as exc:
-        # The Transport's reading: maybe_billed when the request may have reached the provider.
-        err, _ = transport._failure(exc, url)
-        raise err from None
-    if resp.status_code >= 400:
-        try:
-            body = resp.json()
-        except ValueError:
-            body = {"_text": resp.text[:500]}
-        rid = transport.request_id(resp.headers)
-        err = transport.classify(resp.status_code, body if isinstance(body, dict) else {}, resp.headers, rid)
-        err.message = scrub(err.message, transport.secrets)
-        raise err
-    return resp
+         stream: bool = False):
+    """One request through the Transport, never retried and never redirected (a 307 from a poll
+    must not carry the key to another host); a failure is the provider's own promptpaint error,
+    without the key."""
+    return transport.once(method, url, headers=headers, json=json, data=data, files=files, stream=stream)
 
 
-def body_of(resp: requests.Response, provider: str) -> dict:
+def body_of(resp, provider: str) -> dict:
     try:
         body = resp.json()
     except ValueError:
@@ -72,15 +57,33 @@ def body_of(resp: requests.Response, provider: str) -> dict:
     return body
 
 
-def jsonl(resp: requests.Response) -> Iterator[dict]:
-    """The lines of a streamed JSONL answer, one at a time: a batch's images never all in memory."""
+@dataclass
+class BadLine:
+    """A line of a batch's output that could not be read: its number and why."""
+
+    number: int
+    why: str
+
+
+def jsonl(resp) -> Iterator[dict | BadLine]:
+    """The lines of a streamed JSONL answer, one at a time: a batch's images never all in memory.
+    A line that is not a JSON object comes as a ``BadLine``: one bad line loses only itself."""
     try:
-        for line in resp.iter_lines(chunk_size=1 << 16):
-            if line.strip():
-                try:
-                    yield jsonlib.loads(line)
-                except ValueError:
-                    raise ProviderError("A line of the batch's output file is not JSON.",
-                                        hint="Ask for the results again; lines already collected are kept.") from None
+        for number, line in enumerate(resp.iter_lines(chunk_size=1 << 16), 1):
+            if not line.strip():
+                continue
+            try:
+                item = jsonlib.loads(line)
+            except ValueError:
+                yield BadLine(number, "not JSON")
+                continue
+            yield item if isinstance(item, dict) else BadLine(number, f"a JSON {type(item).__name__}, not an object")
     finally:
         resp.close()
+
+
+def line_error(provider: str, why: str) -> ProviderError:
+    """The error for a result line that could not be read. The provider ran (and may have billed)
+    it: its cost is unknown, so its worst case keeps counting."""
+    return ProviderError(f"{provider}'s answer for this line could not be read ({why}).", provider=provider,
+                         hint="The other lines are collected; this one may have been billed.", maybe_billed=True)

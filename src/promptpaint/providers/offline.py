@@ -99,6 +99,23 @@ def _follow_markup(src: Image.Image, fresh: Image.Image, strokes: Image.Image) -
     return Image.composite(tinted, src, where)
 
 
+def _with_references(picture: Image.Image, references: list) -> Image.Image:
+    """A generate with reference images shows them as small insets along the bottom edge: no
+    model looks at them, so the stand-in at least shows that they arrived and in what order."""
+    side = max(16, min(picture.size) // 6)
+    for i, data in enumerate(references):
+        try:
+            ref = Image.open(io.BytesIO(data)).convert("RGB")
+        except Exception:
+            continue
+        ref.thumbnail((side, side))
+        x, y = 4 + i * (side + 4), picture.height - ref.height - 4
+        if x + ref.width > picture.width:
+            break
+        picture.paste(ref, (x, y))
+    return picture
+
+
 class OfflineProvider(Provider):
     name = "offline"
     label = "Offline stand-in ($0)"
@@ -116,7 +133,7 @@ class OfflineProvider(Provider):
         n = int(call.params.get("n") or 1)
         sources = [im for im in call.images if not isinstance(im, FileRef)]
         if call.kind == "generate" or not sources:
-            out = [draw(call.prompt, _size(call.params), seed, i) for i in range(n)]
+            out = [_with_references(draw(call.prompt, _size(call.params), seed, i), sources) for i in range(n)]
         else:
             src = Image.open(io.BytesIO(sources[0])).convert("RGB")
             out = []

@@ -8,13 +8,18 @@ from the image file, so editing an older turn branches.
 from __future__ import annotations
 
 import io
+import logging
 
 from PIL import Image
 
 from .. import images
+from ..store import encode_png
 from ..errors import InvalidRequest, PromptpaintError, Refused
 from .code import snippets
+from . import references
 from .jobs import Job
+
+log = logging.getLogger(__name__)
 
 PREVIEWS = 2         # previews asked for per call when the model streams them
 
@@ -27,6 +32,7 @@ def prepare(s: "Session", action, prompt, params) -> Job:
         raise InvalidRequest("Type a prompt first: say what to draw or change.", param="prompt")
     client = s.client()
     job = Job(s.runner.next_id(), action, prompt, images.drop_empty(params), client, s.mask, s.markup)
+    job.references, job.reference_ids = references.paths(s), [r["id"] for r in s.references]
     if action == "generate":
         return job
     if not s.image_id:
@@ -39,7 +45,7 @@ def prepare(s: "Session", action, prompt, params) -> Job:
                              param="image")
     cur = s.turn(s.current.get("turn"))
     index = s.current.get("index", 0)
-    job.parent = cur.id if cur else None
+    job.parent, job.source_id = (cur.id if cur else None), s.image_id
     if cur is not None and cur.chat is not None and cur.chat.turns and cur.chat.client is client \
             and index == 0:
         job.chat = cur.chat.branch(-1)     # editing an older turn branches from it
@@ -56,12 +62,14 @@ def sender(s: "Session"):
         total = min(PREVIEWS, job.client.model.previews) if s.previews and s.on_preview else 0
         if total:
             stream = {"on_partial": lambda im, i: s._preview(job, im, i, total), "partial_images": total}
+        # Booked as what the user did (generate or edit), not as the conversation's next "chat" turn.
+        more = {"images": job.references, "book_as": job.action}
         if job.action == "generate":
             job.chat = job.client.chat()
-            job.result = job.chat.send(job.prompt, cancel=job.cancel, **stream, **job.params)
+            job.result = job.chat.send(job.prompt, cancel=job.cancel, **stream, **more, **job.params)
         else:
             job.result = job.chat.send(job.prompt, image=job.image, mask=job.mask, cancel=job.cancel,
-                                       markup=job.markup, **stream, **job.params)
+                                       markup=job.markup, **stream, **more, **job.params)
     return send
 
 
@@ -73,7 +81,7 @@ def finisher(s: "Session"):
         if result is not None:
             s.add_turn(job.action, job.prompt, result.params, result.ids, result.paths, result.cost,
                        job.parent, job.chat, client=job.client, text=result.text,
-                       show=not cancelled, cancelled=cancelled)
+                       show=not cancelled, cancelled=cancelled, **provenance(s, job, result))
         elif isinstance(exc, Refused):
             # A refusal is part of the story (and may be billed): a card without an image.
             s.add_turn(job.action, job.prompt, job.params, [], [], paid, job.parent, None,
@@ -86,6 +94,19 @@ def finisher(s: "Session"):
             pass
         s.runner.end(job, exc)
     return finish
+
+
+def provenance(s: "Session", job: Job, result) -> dict:
+    """What the turn records beyond the ledger row: the row, the source, mask/markup, references."""
+    layers = {}
+    for name, layer in (("mask", job.mask), ("markup", job.markup)):
+        if layer is not None and job.action == "edit":
+            try:
+                layers[name] = s.store.put(encode_png(layer))[0]
+            except OSError:
+                log.warning("could not store the %s for the image's provenance", name, exc_info=True)
+    return {"ledger_id": result.ledger_id, "source": job.source_id if job.action == "edit" else None,
+            "references": list(job.reference_ids), **layers}
 
 
 def preview_bytes(image: Image.Image) -> tuple[bytes, str]:

@@ -177,7 +177,8 @@ def _run_cell(s: "Session", job: Job, cell: Cell, shown: dict) -> None:
     paid = s.costs_count(result, exc)
     if result is not None:
         turn = s.add_turn("compare", job.prompt, result.params, result.ids, result.paths, result.cost,
-                          None, chat, client=client, text=result.text, show=False, cancelled=job.cancelled)
+                          None, chat, client=client, text=result.text, show=False, cancelled=job.cancelled,
+                          ledger_id=result.ledger_id)  # its story comes from this row, not the image's hash
         shown.update(status="ok", turn=turn.id, image=result.ids[0] if result.ids else None,
                      cost=decimal_text(result.cost))
         return

@@ -65,7 +65,7 @@ class Costs:
         if client is not None:
             try:
                 sent = images.drop_empty(params)
-                n_images = 1 if has_image else 0
+                n_images = int(has_image)  # a count: the image shown plus the references
                 estimate = client.estimate(prompt or "", images=n_images, **sent)
                 typical = client.estimate(prompt or "", images=n_images, **typical_params(client.model, sent))
                 note = "free (offline stand-in)" if client.offline else (

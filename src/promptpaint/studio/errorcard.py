@@ -15,7 +15,9 @@ def error_state(exc: BaseException | None) -> dict:
         return {}
     if isinstance(exc, PromptpaintError):
         return {"kind": type(exc).__name__, "title": error_title(exc), "message": scrub(exc.message),
-                "hint": scrub(exc.hint or ""), "retry_after": getattr(exc, "retry_after", None)}
+                "hint": scrub(exc.hint or ""), "retry_after": getattr(exc, "retry_after", None),
+                # a retired model, or one the provider no longer serves: the picker offers this one
+                "successor": getattr(exc, "successor", None)}
     return {"kind": type(exc).__name__, "title": "Something went wrong",
             "message": scrub(str(exc)) or type(exc).__name__,
             "hint": "This looks like a bug in promptpaint; the details are in the kernel log.",

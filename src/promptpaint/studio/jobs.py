@@ -41,6 +41,9 @@ class Job:
     parent: int | None = None
     chat: Chat | None = None
     image: Path | None = None
+    references: list = field(default_factory=list)   # paths of the reference images sent
+    reference_ids: list = field(default_factory=list)
+    source_id: str | None = None                     # the image an edit changes
     cells: list = field(default_factory=list)   # a comparison's compare.Cell list...
     grid: dict = field(default_factory=dict)    # ...and the `compare` state it fills in
     cancel: threading.Event = field(default_factory=threading.Event)

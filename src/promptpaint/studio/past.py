@@ -7,8 +7,10 @@ The Session's side (listing, opening an image as a turn, saving and resuming) is
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sys
 import tempfile
 import threading
 from decimal import Decimal
@@ -126,13 +128,43 @@ def items(ledger: Ledger, store: ImageStore, query: str = "", limit: int = 60) -
     return out
 
 
-def save_session(state: dict) -> None:
+def notebook_path() -> str | None:
+    """The notebook this kernel runs, as the kernel knows it; None outside a notebook.
+
+    VS Code sets ``__vsc_ipynb_file__`` in the user namespace; Jupyter Server starts the kernel
+    with ``JPY_SESSION_NAME`` (the notebook's path), which ipykernel also puts in ``__session__``.
+    """
+    user_ns = {}
+    ipython = sys.modules.get("IPython")  # only when a kernel loaded it: never imported here
+    try:
+        shell = ipython.get_ipython() if ipython is not None else None
+        user_ns = getattr(shell, "user_ns", None) or {}
+    except Exception:
+        pass
+    for value in (user_ns.get("__vsc_ipynb_file__"), user_ns.get("__session__"),
+                  os.environ.get("JPY_SESSION_NAME")):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def session_name(notebook: str | None) -> str:
+    """The file a notebook's last session is kept in: one per notebook, so ``resume=True`` in
+    one notebook never reopens another's; outside a notebook, the one shared file."""
+    if not notebook:
+        return "last-session.json"
+    return "session-" + hashlib.sha256(notebook.encode("utf-8", "replace")).hexdigest()[:24] + ".json"
+
+
+def save_session(state: dict, notebook: str | None = None) -> None:
     with _lock:
-        _write("last-session.json", {**state, "saved_at": utc_now().isoformat()})
+        _write(session_name(notebook), {**state, "notebook": notebook, "saved_at": utc_now().isoformat()})
 
 
-def load_session() -> dict:
-    return _read("last-session.json")
+def load_session(notebook: str | None = None) -> dict:
+    state = _read(session_name(notebook))
+    # A hash collision or a copied file must not hand over another notebook's session.
+    return state if state.get("notebook") in (None, notebook) else {}
 
 
 # -- the Session's side ------------------------------------------------------------------------
@@ -158,7 +190,8 @@ def open_in(s: "Session", image_id) -> "StudioTurn":
 def snapshot(s: "Session") -> dict:
     """What ``resume=True`` reopens: the turns, the image shown, the settings."""
     return {"turns": s.history.as_state(), "current": dict(s.current), "provider": s.provider,
-            "model": s.model, "params": dict(s.params), "prompt": s.prompt}
+            "model": s.model, "params": dict(s.params), "prompt": s.prompt,
+            "references": [dict(r) for r in s.references]}
 
 
 def _in_id_order(turns) -> list:
@@ -173,16 +206,26 @@ def _in_id_order(turns) -> list:
     return [by_id[i] for i in sorted(by_id)]
 
 
-def resume(s: "Session", state: dict) -> None:
+def resume(s: "Session", state: dict, explicit: frozenset = frozenset()) -> None:
+    """Reopen ``state``; the choices named in ``explicit`` (``provider``, ``model``) were passed
+    to ``pp.Studio`` and win over the saved ones."""
     s.history.restore(_in_id_order(state.get("turns")), s.store)
     try:
-        s.choose_provider(state.get("provider"))
-        s.choose_model(state.get("model"))
-        s.choose_params(state.get("params") or {})
+        if "provider" not in explicit and state.get("provider") != s.provider:
+            s.choose_provider(state.get("provider"))
+        if "model" not in explicit and state.get("model") != s.model:
+            s.choose_model(state.get("model"))
+        if state.get("model") == s.model:  # settings belong to their model
+            s.choose_params(state.get("params") or {})
     except PromptpaintError:
         pass  # the provider has no key today, or the model retired: keep this Studio's choice
     if isinstance(state.get("prompt"), str):
         s.prompt = state["prompt"]
+    for ref in state.get("references") or []:
+        try:  # the chips come back while their files are in the store
+            s.add_reference(image_id=ref.get("id"), name=str(ref.get("name") or "image")[:120])
+        except (PromptpaintError, AttributeError):
+            continue
     cur = state.get("current") or {}
     try:
         s.show(cur.get("turn"), cur.get("index", 0))

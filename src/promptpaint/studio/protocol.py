@@ -13,6 +13,7 @@ _TRAITS = {
     "shown": ("current", "image_id", "image_size"), "mask": ("has_mask",),
     "status": ("status", "started_at"), "error": ("error",), "notice": ("notice",), "costs": ("costs",),
     "code": ("code",), "retry": ("retry",), "closed": ("closed",), "compare": ("compare",),
+    "references": ("references",),
 }
 _READ = {
     "provider": lambda s: s.provider, "model": lambda s: s.model, "params": lambda s: dict(s.params),
@@ -21,7 +22,7 @@ _READ = {
     "has_mask": lambda s: s.mask is not None, "status": lambda s: s.status,
     "started_at": lambda s: s.started_at, "error": lambda s: s.error, "notice": lambda s: s.notice,
     "costs": lambda s: s.costs, "code": lambda s: s.code, "retry": lambda s: s.retry,
-    "closed": lambda s: s.closed,
+    "closed": lambda s: s.closed, "references": lambda s: [dict(r) for r in s.references],
     # A fresh copy each time: the worker fills the cells in place, and traitlets only syncs a new value.
     "compare": lambda s: {**s.compare, "cells": [dict(c) for c in s.compare["cells"]]} if s.compare else {},
 }
@@ -33,6 +34,10 @@ _FRONT_END = {
     "current": lambda s, v: s.show(v.get("turn"), v.get("index", 0)),
     "prompt": lambda s, v: s.choose_prompt(v), "previews": lambda s, v: setattr(s, "previews", bool(v)),
 }
+
+
+class _Dependent(Exception):
+    """A model or settings chosen for a provider the kernel just refused: undone with it."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ MESSAGES: dict[str, tuple[str, Reply]] = {
     "run": ("_msg_run", _ACK), "cancel": ("_msg_cancel", _ACK), "mask": ("_msg_mask", _ACK),
     "markup": ("_msg_markup", _ACK), "upload": ("_msg_upload", _ACK), "open_past": ("_msg_open_past", _ACK),
     "compare": ("_msg_compare", _ACK),
+    "reference": ("_msg_reference", _ACK), "remove_reference": ("_msg_remove_reference", _ACK),
+    "save": ("_msg_save", Reply("saved", failed={"path": None})),
     "fetch": ("_msg_fetch", _IMAGE), "fetch_mask": ("_msg_fetch_mask", Reply("mask")),
     "past": ("_msg_past", _PAST), "hide_past": ("_msg_hide_past", _PAST),
     "compare_estimate": ("_msg_compare_estimate",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+import warnings
 from collections import OrderedDict
 from decimal import Decimal
 from typing import Callable
@@ -18,10 +19,10 @@ from typing import Callable
 from PIL import Image
 
 from .. import config, images, providers, registry
-from ..client import Client, Result
+from ..client import Client, OfflineNotice, Result
 from ..errors import InvalidRequest, PromptpaintError
 from ..store import ImageStore
-from . import calls, compare, past, uploads
+from . import calls, compare, past, references, uploads
 from .costs import Costs
 from .errorcard import error_state
 from .history import History, StudioTurn
@@ -64,8 +65,11 @@ class Session:
         self.runner = Runner(self)
         self.history = History()
         self.layers = Layers()
-        client = Client(provider, model=model, api_key=api_key, store=store, ledger=ledger,
-                        **self._client_options)
+        with warnings.catch_warnings():
+            # The widget says it itself (``notice``): no warning box with a file path under the cell.
+            warnings.simplefilter("ignore", OfflineNotice)
+            client = Client(provider, model=model, api_key=api_key, store=store, ledger=ledger,
+                            **self._client_options)
         self._api_keys = {client.provider_name: api_key} if api_key else {}
         self._clients[(client.provider_name, client.model.id)] = client
         self.store: ImageStore = client.store
@@ -80,6 +84,7 @@ class Session:
         self.error: dict = {}
         self.notice = offline_notice() if client.offline else ""
         self.code: dict = {}
+        self.references: list[dict] = []  # {"id", "name"}: sent with the next Generate or Edit
         self.closed = ""
         self.compare: dict = {}  # the Compare panel's grid (`compare` in docs/widget-protocol.md)
         self.costs: dict = {}
@@ -87,8 +92,11 @@ class Session:
         # the widget) gets (job id, index, total, bytes, mime) for each; nothing is stored.
         self.previews = True
         self.on_preview: Callable[[int, int, int, bytes, str], None] | None = None
+        # Resume and the saved session are this notebook's own (keyed by its path).
+        self.notebook = past.notebook_path()
         if resume:
-            past.resume(self, past.load_session())
+            explicit = frozenset(k for k, v in (("provider", provider), ("model", model)) if v is not None)
+            past.resume(self, past.load_session(self.notebook), explicit)
         self.refresh_costs()
 
     # -- state the widget mirrors, kept by the parts that own it ---------------------------------
@@ -130,6 +138,10 @@ class Session:
                 value = spec.get("default")
             out[spec["name"]] = value
         return out
+
+    def given_key(self, provider: str) -> bool:
+        """True when ``provider``'s key came as ``api_key=`` (Show code then names its variable)."""
+        return bool(self._api_keys.get(provider))
 
     def client(self, provider: str | None = None, model: str | None = None) -> Client:
         provider, model = provider or self.provider, model or self.model
@@ -269,6 +281,12 @@ class Session:
     def open_past(self, image_id) -> StudioTurn:
         return past.open_in(self, image_id)
 
+    def add_reference(self, data: bytes | None = None, name: str = "image", image_id=None) -> dict:
+        return references.add(self, data, name, image_id)
+
+    def remove_reference(self, image_id) -> None:
+        references.remove(self, image_id)
+
     # -- calls -----------------------------------------------------------------------------------
     def start(self, action, prompt: str | None = None, params: dict | None = None) -> Job:
         """Start a call on the worker; raises InvalidRequest before anything is spent."""
@@ -329,14 +347,15 @@ class Session:
             client, problem = self.client(), None
         except PromptpaintError as exc:
             client, problem = None, exc
-        self.costs = self.costs_book.panel(client, self.model, self.params, self.prompt, bool(self.image_id),
+        inputs = int(bool(self.image_id)) + len(self.references)
+        self.costs = self.costs_book.panel(client, self.model, self.params, self.prompt, inputs,
                                            totals=totals, error=problem)
         self._changed("costs")
 
     def _changed(self, name: str) -> None:
-        if name in ("turns", "shown") and self.history:
+        if name in ("turns", "shown", "references") and self.history:
             try:
-                past.save_session(self.snapshot())  # for resume=True; a new empty Studio keeps the last one
+                past.save_session(self.snapshot(), self.notebook)  # for resume=True; a new empty Studio keeps the last one
             except OSError:
                 log.warning("promptpaint: could not save the session for resume=True", exc_info=True)
         self.on_change(name)

@@ -26,16 +26,23 @@ def upload(s: "Session", data: bytes, name: str = "image") -> "StudioTurn":
     return s.add_turn("upload", f"(uploaded {name})", {}, [digest], [path], Decimal(0), None, None)
 
 
-def load(s: "Session", image, name: str = "image") -> "StudioTurn":
-    """``image`` (PIL image, array, path or encoded bytes) as the picture to edit."""
+def encoded(image) -> bytes:
+    """``image`` (PIL image, array, path or encoded bytes) as encoded bytes."""
     if isinstance(image, (bytes, bytearray, memoryview)):
-        return s.upload(bytes(image), name)
+        return bytes(image)
     if isinstance(image, (str, Path)):
         path = Path(image)
         if not path.is_file():
             raise InvalidRequest(f"No image file at {path}.", param="image")
-        return s.upload(path.read_bytes(), path.name)
-    return s.upload(encode_png(images.rgb_or_rgba(masks.to_image(image))), name)
+        return path.read_bytes()
+    return encode_png(images.rgb_or_rgba(masks.to_image(image)))
+
+
+def load(s: "Session", image, name: str = "image") -> "StudioTurn":
+    """``image`` (PIL image, array, path or encoded bytes) as the picture to edit."""
+    if isinstance(image, (str, Path)):
+        name = Path(image).name
+    return s.upload(encoded(image), name)
 
 
 def image_bytes(s: "Session", thumbs: OrderedDict, image_id, thumb: bool = False) -> tuple[bytes, str]:
@@ -51,8 +58,8 @@ def image_bytes(s: "Session", thumbs: OrderedDict, image_id, thumb: bool = False
     mime = images.mime_of(data)
     if mime is None:
         raise InvalidRequest(f"The stored file {path.name} is damaged: it is not an image.", param="id")
-    if not thumb:
-        return data, mime
+    if not thumb or mime in ("image/gif", "image/svg+xml"):
+        return data, mime  # a thumbnail would stop the animation or rasterise the drawing
     im = images.open_image(data, f"The stored file {path.name}")
     im.thumbnail((THUMB, THUMB))
     small = encode_png(images.rgb_or_rgba(im))

@@ -18,20 +18,21 @@ import anywidget
 import traitlets as t
 from PIL import Image
 
-from .. import imagemeta
 from ..client import Client, Result
 from ..errors import InvalidRequest, PromptpaintError
-from . import reruns
+from . import reruns, saving
+from .files import StudioFiles
 from .errorcard import error_message
 from .history import StudioTurn
 from .jobs import BUSY, Job
 from .protocol import _ACK, _FRONT_END, _READ, _TRAITS, MESSAGES, Reply
+from .protocol import _Dependent
 from .session import Session
 
 STATIC = Path(__file__).parent.parent / "static"
 log = logging.getLogger(__name__)
 
-class Studio(anywidget.AnyWidget):
+class Studio(StudioFiles, anywidget.AnyWidget):
     """A notebook widget to generate images, paint a mask and edit inside it, with every call
     priced, booked in the ledger and kept in a history you can branch from.
 
@@ -55,8 +56,9 @@ class Studio(anywidget.AnyWidget):
         it is switched to (one budget, shared). A call whose worst case would exceed what is
         left is refused before it is sent; "Budget left" is read from the ledger. Default:
         no per-Studio limit (``daily_budget`` in the config still applies).
-    :param resume: ``True`` reopens the last Studio session's history (turns, branches and the
-        image shown, kept under ``PROMPTPAINT_HOME``) instead of starting empty. Earlier images
+    :param resume: ``True`` reopens this notebook's last Studio session (turns, branches and the
+        image shown, kept under ``PROMPTPAINT_HOME`` per notebook path) instead of starting
+        empty; ``provider=``/``model=`` given here win over the saved ones. Earlier images
         are also in the widget's Past images, resumed or not.
     :param api_key: the key for ``provider``; default from the environment. It stays in the
         kernel: the front end, the notebook and "Show code" never see it.
@@ -118,6 +120,7 @@ class Studio(anywidget.AnyWidget):
     closed = t.Unicode("").tag(sync=True)
     compare = t.Dict().tag(sync=True)
     previews = t.Bool(True).tag(sync=True)
+    references = t.List().tag(sync=True)
 
     def __init__(self, provider: str | None = None, *, model: str | None = None,
                  budget: float | None = None, resume: bool = False, **client_options):
@@ -128,7 +131,7 @@ class Studio(anywidget.AnyWidget):
         self._session = Session(provider, model=model, budget=budget, resume=resume,
                                 on_change=self._on_session, **client_options)
         s = self._session
-        super().__init__(provider=s.provider, model=s.model, params=dict(s.params),
+        super().__init__(provider=s.provider, model=s.model, params=dict(s.params), prompt=s.prompt,
                          providers=s.provider_list(), models=s.model_list())
         self._ready = True
         for name in _TRAITS:
@@ -253,12 +256,15 @@ class Studio(anywidget.AnyWidget):
         """A state update from the front end (ipywidgets calls this for comm messages only)."""
         taken = {k: sync_data[k] for k in _FRONT_END if k in sync_data}  # in dependency order
         refused = [k for k in sync_data if k not in taken and k in self.keys]
+        self._quiet.refused = None  # the first refused choice of this update: its error stands
         try:
             super().set_state(taken)
         except Exception as exc:  # a value of the wrong type: traitlets rolled it back
             refused += list(taken)
             self._session.set_error(InvalidRequest(
                 f"The front end sent a value of the wrong type ({type(exc).__name__}); it was ignored."))
+        finally:
+            self._quiet.refused = None
         if refused:
             self.send_state(refused)
 
@@ -266,15 +272,22 @@ class Studio(anywidget.AnyWidget):
         if self._applying:
             return
         name, s = change["name"], self._session
+        first = getattr(self._quiet, "refused", None)
         try:
+            if first == "provider" and name in ("model", "params"):
+                # They were chosen for the refused provider: undo them too, keeping its message
+                # ("No openai API key: set OPENAI_API_KEY…"), not "offline-sketch does not take …".
+                raise _Dependent()
             _FRONT_END[name](s, change["new"])
-        except PromptpaintError as exc:
+        except (PromptpaintError, _Dependent) as exc:
             applying, self._applying = self._applying, True  # undo the refused value quietly
             try:
                 setattr(self, name, change["old"])
             finally:
                 self._applying = applying
-            s.set_error(exc)
+            if not isinstance(exc, _Dependent):
+                self._quiet.refused = first or name
+                s.set_error(exc)
             return
         if name in ("provider", "model"):
             s.set_error(None)
@@ -353,13 +366,11 @@ class Studio(anywidget.AnyWidget):
         """The bytes of one image (or its thumbnail); the Download button's copy carries how it
         was made written inside it."""
         thumb = bool(content.get("thumb"))
-        data, mime = self._session.image_bytes(content.get("id", ""), thumb)
-        fields = {"mime": mime}
         if content.get("download") is True and not thumb:
-            data, note = imagemeta.for_download(data, self._session.ledger)
-            if note:
-                fields["note"] = note
-        return fields, [data]
+            data, mime, note = saving.with_story(self._session, content.get("id", ""))
+            return {"mime": mime, **({"note": note} if note else {})}, [data]
+        data, mime = self._session.image_bytes(content.get("id", ""), thumb)
+        return {"mime": mime}, [data]
 
     def _msg_fetch_mask(self, _content, _buffers):
         """The kernel's mask for the current image (no buffer: none is held)."""

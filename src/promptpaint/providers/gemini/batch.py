@@ -114,32 +114,57 @@ class GeminiBatches:
                                 failed=int(stats.get("failedRequestCount") or 0),
                                 error=(body.get("error") or {}).get("message"), raw=body)
 
-    def outcomes(self, remote: batchwire.Remote, inputs: dict) -> Iterator[tuple[str | int, Answer | PromptpaintError]]:
-        """(key, Answer or error) per line the job ran; a line without its key is named by position."""
+    def outcomes(self, remote: batchwire.Remote, inputs: dict) -> Iterator[tuple[str | int | None, Answer | PromptpaintError]]:
+        """(key, Answer or error) per line the job ran; a line without its key is named by position
+        (None when even that is unknown). A line that cannot be read is that line's error."""
         output = (remote.raw.get("metadata") or {}).get("output") or remote.raw.get("response") or {}
+        output = output if isinstance(output, dict) else {}
         inline = output.get("inlinedResponses")
         if isinstance(inline, dict):  # the REST form nests the list once more, as the SDK reads it
             inline = inline.get("inlinedResponses")
         if inline is not None:
+            if not isinstance(inline, list):
+                yield None, batchwire.line_error("gemini", "inlinedResponses is not a list")
+                return
             for i, item in enumerate(inline):
-                key = (item.get("metadata") or {}).get("key")
-                yield (key if key is not None else i), self._outcome(item, inputs.get(key, 0))
+                yield self._keyed(item, i, inputs)
             return
         file_name = output.get("responsesFile")
         if file_name:
             resp = batchwire.call(self.transport, "GET", self._url(f"{file_name}:download?alt=media"),
                                   headers=self._headers, stream=True)
             for i, item in enumerate(batchwire.jsonl(resp)):
-                key = item.get("key")
-                yield (key if key is not None else i), self._outcome(item, inputs.get(key, 0))
+                if isinstance(item, batchwire.BadLine):
+                    yield None, batchwire.line_error("gemini", f"line {item.number} is {item.why}")
+                else:  # a file's lines come in any order: one without its key is nobody's
+                    yield self._keyed(item, None, inputs, item.get("key"))
+
+    def _keyed(self, item, i: int | None, inputs: dict, key=None):
+        """(key, outcome) of one answer: its key (else, inline, its position) and what it says."""
+        if not isinstance(item, dict):
+            return i, batchwire.line_error("gemini", f"answer {i} is a JSON {type(item).__name__}")
+        if key is None:
+            meta = item.get("metadata")
+            key = meta.get("key") if isinstance(meta, dict) else None
+        if not isinstance(key, str):
+            key = i
+        try:
+            return key, self._outcome(item, inputs.get(key, 0))
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            return key, batchwire.line_error("gemini", f"{type(exc).__name__}: {exc}")
 
     @staticmethod
     def _outcome(item: dict, n_in: int) -> Answer | PromptpaintError:
         if item.get("error"):
             err = item["error"]
-            return classify(RPC_TO_HTTP.get(int(err.get("code") or 13), 500), {"error": err}, {}, None)
+            err = err if isinstance(err, dict) else {"message": str(err)}
+            code = err.get("code")
+            code = code if isinstance(code, int) else 13
+            return classify(RPC_TO_HTTP.get(code, 500), {"error": err}, {}, None)
+        response = item.get("response") or {}
+        if not isinstance(response, dict):
+            return batchwire.line_error("gemini", f"its response is a JSON {type(response).__name__}")
         try:
-            return answer_from(item.get("response") or {}, n_in, None, None)
+            return answer_from(response, n_in, None, None)
         except PromptpaintError as exc:
             return exc
-

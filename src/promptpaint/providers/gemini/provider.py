@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 from ...redact import Secret, SecretURL, register
 from ...sse import events
-from ...transport import Transport
+from ...transport import Transport, Watch
 from ..base import Call, Wire
 from ..http import HTTPProvider
 from . import history
 from .batch import GeminiBatches
 from .masks import MASK_INSTRUCTION
 from .stream import read_gemini
-from .wire import answer_from, body, classify, retry_delay, user_turn
+from .wire import answer_from, body, classify, model_page, retry_delay, user_turn
 
 
 class GeminiProvider(HTTPProvider):
@@ -70,6 +72,19 @@ class GeminiProvider(HTTPProvider):
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
 
+    def list_models(self, cancel=None) -> list[str]:
+        # GET /v1beta/models pages through ``models[]`` with ``nextPageToken`` / ``pageToken``.
+        ids, token, seen = [], "", set()
+        while True:
+            query = f"?pageSize=1000&pageToken={urllib.parse.quote(token)}" if token else "?pageSize=1000"
+            reply = self.transport.get(SecretURL(f"{self.base_url}/{self.api_version}/models{query}"),
+                                       headers={"x-goog-api-key": self._key}, cancel=cancel)
+            page, token = model_page(reply.body, reply.request_id)
+            ids += page
+            if not token or token in seen:  # a server repeating a token would loop for ever
+                return ids
+            seen.add(token)
+
     def url(self, model, stream: bool = False) -> str:
         # SecretURL: a base URL's credentials never show in a traceback's locals.
         if stream:  # the same response, as SSE chunks
@@ -96,10 +111,7 @@ class GeminiProvider(HTTPProvider):
                    if "inlineData" in part or "fileData" in part)
         data = reply.body
         if reply.stream is not None:
-            def first_previews(image: bytes, index: int) -> None:
-                if on_preview is not None and index < call.previews:  # at most what was asked for
-                    on_preview(image, index)
-
-            data = read_gemini(events(self.transport.chunks(reply, url)), first_previews,
-                               reply.request_id)
+            watch = Watch(self.transport.timeout[1])  # no event within the timeout ends the call
+            data = read_gemini(events(self.transport.chunks(reply, url, cancel, watch)), on_preview,
+                               reply.request_id, asked=call.previews, watch=watch)
         return answer_from(data, n_in, body["contents"][-1], reply.request_id, reply.attempts)

@@ -44,6 +44,25 @@ def retry_delay(body: dict) -> float | None:
     return float(m.group(1)) if m else None
 
 
+def model_page(body: dict, request_id: str | None = None) -> tuple[list[str], str]:
+    """One page of ``GET /v1beta/models``: the ids (``models[].name`` is ``models/ID``) of the
+    models that take ``generateContent``, and the next page's token ("" on the last page)."""
+    models = body.get("models", [])
+    if not isinstance(models, list):
+        raise ProviderError("Gemini's model list had no models[] array.", provider="gemini",
+                            request_id=request_id, hint="Check the base URL (GOOGLE_GEMINI_BASE_URL).")
+    ids = []
+    for m in models:
+        if not isinstance(m, dict) or not isinstance(m.get("name"), str):
+            continue
+        methods = m.get("supportedGenerationMethods")
+        if isinstance(methods, list) and "generateContent" not in methods:
+            continue  # an embedding or a Veo model: not callable the way promptpaint calls
+        ids.append(m["name"].removeprefix("models/"))
+    token = body.get("nextPageToken")
+    return ids, token if isinstance(token, str) else ""
+
+
 def classify(status: int, body: dict, headers, request_id: str | None):
     err = body.get("error") if isinstance(body.get("error"), dict) else {}
     message = str(err.get("message") or body.get("_text") or f"HTTP {status}")
@@ -72,6 +91,11 @@ def classify(status: int, body: dict, headers, request_id: str | None):
     if status == 403 or state in ("PERMISSION_DENIED", "FAILED_PRECONDITION"):
         return AccessError(f"Gemini refused access: {message}",
                            hint="Check that the key's project may use this model and has billing enabled.", **kw)
+    gone = re.search(r"models/([\w.-]+) is not found", message) if status == 404 else None
+    if gone:
+        from ...registry_reach import unavailable
+
+        return unavailable("gemini", "Gemini", gone.group(1), message, status=status, request_id=request_id)
     if status == 404:
         return InvalidRequest(f"Gemini: {message}", param="model",
                               hint="Check the model name: `promptpaint models` lists current ones.", **kw)
@@ -154,10 +178,13 @@ def answer_from(data: dict, n_in: int, user_turn: dict | None, request_id: str |
     candidates = data.get("candidates") or []
     images, texts, finish, content = [], [], None, None
     if candidates:
-        cand = candidates[0]
+        cand = candidates[0] if isinstance(candidates, list) and isinstance(candidates[0], dict) else {}
         finish = cand.get("finishReason")
         content = cand.get("content") or {}
+        content = content if isinstance(content, dict) else {}
         for part in content.get("parts") or []:
+            if not isinstance(part, dict):
+                continue  # a null part loses only itself, never the image beside it
             if part.get("thought"):
                 continue  # the model's working drafts: replayed, never shown
             inline = part.get("inlineData") or part.get("inline_data")
@@ -187,5 +214,6 @@ def answer_from(data: dict, n_in: int, user_turn: dict | None, request_id: str |
     return Answer(images=images, text="\n".join(texts) or None, usage=usage, usage_problem=problem,
                   request_id=request_id or data.get("responseId"), finish_reason=finish,
                   refusal=refusal,
-                  turn={"role": "model", "parts": (content or {}).get("parts") or []} if images else None,
+                  turn={"role": "model", "parts": [p for p in (content or {}).get("parts") or [] if isinstance(p, dict)]}
+                  if images else None,
                   user_turn=user_turn, attempts=attempts)

@@ -95,32 +95,46 @@ class OpenAIBatches:
                                 total=counts.get("total") or 0, completed=counts.get("completed") or 0,
                                 failed=counts.get("failed") or 0, error=error, raw=body)
 
-    def outcomes(self, remote: batchwire.Remote, inputs: dict) -> Iterator[tuple[str, Answer | PromptpaintError]]:
+    def outcomes(self, remote: batchwire.Remote, inputs: dict) -> Iterator[tuple[str | None, Answer | PromptpaintError]]:
         """(custom_id, Answer or error) for every line the job ran, streamed from its files;
-        ``inputs`` maps a custom_id to its number of input images."""
+        ``inputs`` maps a custom_id to its number of input images. A line that cannot be read is
+        that line's error (its custom_id None when even that is unreadable), never the job's."""
         for file_id in (remote.raw.get("output_file_id"), remote.raw.get("error_file_id")):
             if not file_id:
                 continue
             resp = batchwire.call(self.transport, "GET", f"{self.base_url}/files/{file_id}/content",
                                   headers=self._headers, stream=True)
             for line in batchwire.jsonl(resp):
-                yield line.get("custom_id"), self._outcome(line, inputs.get(line.get("custom_id"), 0))
+                if isinstance(line, batchwire.BadLine):
+                    yield None, batchwire.line_error("openai", f"line {line.number} is {line.why}")
+                    continue
+                key = line.get("custom_id")
+                key = key if isinstance(key, str) else None
+                try:
+                    yield key, self._outcome(line, inputs.get(key, 0))
+                except (AttributeError, TypeError, ValueError, KeyError) as exc:
+                    yield key, batchwire.line_error("openai", f"{type(exc).__name__}: {exc}")
 
     @staticmethod
     def _outcome(line: dict, n_in: int) -> Answer | PromptpaintError:
         response = line.get("response") or {}
+        if not isinstance(response, dict):
+            return batchwire.line_error("openai", f"its response is a JSON {type(response).__name__}")
         status, body = response.get("status_code"), response.get("body") or {}
         rid = response.get("request_id")
+        rid = rid if isinstance(rid, str) else None
         if line.get("error") and not response:
             err = line["error"]
-            return ProviderError(f"OpenAI did not run this line: {err.get('message') or err.get('code')}",
-                                 provider="openai")
+            said = (err.get("message") or err.get("code")) if isinstance(err, dict) else err
+            return ProviderError(f"OpenAI did not run this line: {said}", provider="openai")
+        if not isinstance(body, dict):
+            return batchwire.line_error("openai", f"its body is a JSON {type(body).__name__}")
         if status == 200:
             try:
                 return answer_from(body, n_in, rid)
             except PromptpaintError as exc:
                 return exc
-        return classify(status or 500, body if isinstance(body, dict) else {}, {}, rid)
+        return classify(status if isinstance(status, int) and 400 <= status < 600 else 500, body, {}, rid)
 
 
 def _data_url(data: bytes) -> str:

@@ -4,7 +4,9 @@ the direct provider and the batch client share."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import re
 from decimal import ROUND_CEILING, Decimal
 
 from ...errors import AccessError, AuthError, InvalidRequest, ProviderError, QuotaExceeded, RateLimited, Refused
@@ -18,7 +20,18 @@ VERIFY_HINT = ("Verify the organization at https://platform.openai.com/settings/
 
 # Our parameter names are OpenAI's own; these go as-is into the JSON body or the form.
 FIELDS = ("n", "size", "quality", "background", "output_format", "output_compression",
-          "moderation", "safety_identifier", "input_fidelity", "complexity")
+          "moderation", "safety_identifier", "input_fidelity", "complexity", "frame_count",
+          "frame_duration_ms")
+
+
+def svg_fields(params: dict, form: bool) -> dict:
+    """``svg_model`` / ``svg_effort`` as OpenAI takes them: ``svg: {model, reasoning: {effort}}`` in
+    JSON, ``svg[model]`` and ``svg[reasoning][effort]`` in a multipart form."""
+    model, effort = params.get("svg_model"), params.get("svg_effort")
+    if form:
+        return {k: v for k, v in (("svg[model]", model), ("svg[reasoning][effort]", effort)) if v}
+    svg = {**({"model": model} if model else {}), **({"reasoning": {"effort": effort}} if effort else {})}
+    return {"svg": svg} if svg else {}
 
 
 def classify(status: int, body: dict, headers, request_id: str | None):
@@ -48,11 +61,25 @@ def classify(status: int, body: dict, headers, request_id: str | None):
         return RateLimited(f"OpenAI rate limit: {message}", **kw)
     if status >= 500 or status in (408, 409):
         return ProviderError(f"OpenAI server error {status}: {message}", **kw)
+    gone = re.search(r"model `([^`]+)`", message) if status == 404 else None
+    if gone and (code == "model_not_found" or "does not exist" in message):
+        from ...registry_reach import unavailable
+
+        return unavailable("openai", "OpenAI", gone.group(1), message, status=status, request_id=request_id)
     if status == 404:
         return InvalidRequest(f"OpenAI: {message}", param=param or "model",
                               hint="Check the model name: `promptpaint models` lists current ones.", **kw)
     where = f" (parameter {param!r})" if param else ""
     return InvalidRequest(f"OpenAI rejected the request{where}: {message}", param=param, **kw)
+
+
+def model_ids(body: dict, request_id: str | None = None) -> list[str]:
+    """The ids in a ``GET /v1/models`` answer: ``{"object": "list", "data": [{"id": ...}]}``."""
+    data = body.get("data")
+    if not isinstance(data, list):
+        raise ProviderError("OpenAI's model list had no data[] array.", provider="openai",
+                            request_id=request_id, hint="Check the base URL (OPENAI_BASE_URL).")
+    return [str(m["id"]) for m in data if isinstance(m, dict) and m.get("id")]
 
 
 def parse_usage(usage, input_images: int) -> Usage:
@@ -83,6 +110,17 @@ def parse_usage(usage, input_images: int) -> Usage:
                  cached_input_text_tokens=cached_text, cached_input_image_tokens=cached_image,
                  output_text_tokens=out_text, output_image_tokens=out_image,
                  input_images=input_images)
+
+
+def with_svg_usage(usage: Usage, svg) -> Usage:
+    """``usage`` plus the SVG authoring model's ``svg_usage {model, input_tokens, output_tokens,
+    reasoning_tokens}``, billed on top at that model's prices. Its reasoning tokens are taken as
+    part of ``output_tokens`` (as in every other OpenAI usage object), unless they exceed it."""
+    if not isinstance(svg, dict) or not isinstance(svg.get("model"), str):
+        raise UntrustedUsage("svg_usage has no model")
+    out = max(tokens(svg, "output_tokens"), tokens(svg, "reasoning_tokens"))
+    return dataclasses.replace(usage, authoring_model=svg["model"],
+                               authoring_input_tokens=tokens(svg, "input_tokens"), authoring_output_tokens=out)
 
 
 def _object(data: dict, name: str) -> dict:
@@ -148,6 +186,8 @@ def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1
     """An Images API response body as an Answer: a direct call's, or one line of a batch's output."""
     try:
         items = body.get("data") or []
+        # A null or non-object entry ("data": [null, {...}]) is skipped: the good images are kept.
+        items = [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
         images = [base64.b64decode(item["b64_json"], validate=True) for item in items if item.get("b64_json")]
     except (KeyError, TypeError, ValueError) as exc:
         raise ProviderError(f"OpenAI's answer had unreadable image data ({exc}).", provider="openai",
@@ -156,6 +196,8 @@ def answer_from(body: dict, n_in: int, request_id: str | None, attempts: int = 1
     if body.get("usage") is not None:
         try:
             usage, problem = parse_usage(body["usage"], n_in), None
+            if body.get("svg_usage") is not None:
+                usage = with_svg_usage(usage, body["svg_usage"])
         except UntrustedUsage as exc:  # the images are still good: keep them, cost unknown
             problem = str(exc)
     revised = next((i.get("revised_prompt") for i in items if i.get("revised_prompt")), None)
