@@ -20,7 +20,7 @@ from ..inbound import Inbound, Outcome
 from .stream import read_openai
 from .wire import FIELDS, PARTIAL_IMAGE_TOKENS, answer_from
 
-INTS = ("n", "output_compression", "partial_images")
+INTS = ("n", "output_compression", "partial_images", "frame_count", "frame_duration_ms")
 PASSED = set(FIELDS) | {"model", "prompt", "stream", "partial_images", "user"}
 FILES = {"image", "image[]", "mask", "markup"}
 
