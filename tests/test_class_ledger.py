@@ -197,9 +197,8 @@ def test_totals_by_user_is_the_teachers_report(backend):
                            "reserved": D("0.2"), "cap": D("0.6"), "left": D("0.25")}
     assert rows["erin"]["calls"] == 0 and rows["erin"]["left"] == D(3)
     assert led.totals(by="user", day="2001-01-01") == []  # no calls then, and no daily caps
-    import datetime as dt
-
-    today = {r["user"]: r["calls"] for r in led.totals(by="user", day=dt.datetime.now(dt.timezone.utc).date())}
+    booked_on = led.entries(1)[0]["day"]  # the ledger's day (PostgreSQL: the server's clock, not the kernel's)
+    today = {r["user"]: r["calls"] for r in led.totals(by="user", day=booked_on)}
     assert today == {"alice": 2, "bob": 2}  # erin has no daily cap to list her by
 
 
@@ -426,9 +425,11 @@ def test_the_teacher_sets_caps_and_reads_the_report_from_the_shell(backend, caps
     led.settle(led.reserve(attempt("bob"), D("0.10"), []), status="ok", cost=None)
     assert main(["cost", "--by", "user"]) == 0
     table = [line.split() for line in capsys.readouterr().out.splitlines()]
-    assert table[0] == ["user", "calls", "cost", "unknown", "reserved", "cap", "left"]
-    assert table[1:] == [["alice", "1", "$0.067233", "0", "$0.00", "$2.00", "$1.932768"],
-                         ["bob", "1", "$0.00", "1", "$0.10", "$2.00", "$1.90"]]
+    assert table[0] == ["user", "calls", "cost", "unknown", "reserved", "cap", "left", "per", "day", "left", "today"]
+    # Each student's effective cap names where it comes from (user:* here); the class's comes last.
+    assert table[1:3] == [["alice", "1", "$0.067233", "0", "$0.00", "$2.00", "user:*", "$1.932768", "-", "-"],
+                          ["bob", "1", "$0.00", "1", "$0.10", "$2.00", "user:*", "$1.90", "-", "-"]]
+    assert " ".join(table[3]).startswith("class: $0.167233 counted against caps; no class cap; today")
     assert main(["cost", "--by", "user", "--day", "2001-01-01"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "no calls on 2001-01-01"
     assert main(["budget", "set", "user:*", "-1"]) == 2
@@ -477,7 +478,7 @@ def test_behind_pgbouncer_in_transaction_mode_the_caps_still_hold(pg_db, pgbounc
     assert led.total() == D("0.50")
     capsys.readouterr()
     assert main(["cost", "--by", "user"]) == 0
-    assert len(capsys.readouterr().out.splitlines()) == 9
+    assert len(capsys.readouterr().out.splitlines()) == 10  # a header, 8 users, the class
 
 
 def test_a_ledger_from_before_users_migrates_and_its_rows_are_its_owners(isolated_home, monkeypatch):
@@ -571,7 +572,13 @@ def test_a_batch_job_on_the_class_ledger_is_found_again_and_each_line_booked_onc
                        budget=1)
     job = client.batch(prompts).wait(poll=0.05, progress=False)
     assert pp.batches()[0].id == job.id
-    a, b = collect_in_two_processes_at_once(isolated_home)
+    # On a shared ledger a collector reaches the provider at its own configured base URL, never at
+    # the one in the (shared, writable) job row.
+    os.environ["GOOGLE_GEMINI_BASE_URL"] = fake.gemini_base
+    try:
+        a, b = collect_in_two_processes_at_once(isolated_home)
+    finally:
+        del os.environ["GOOGLE_GEMINI_BASE_URL"]
     assert len(a) == len(b) == 6
     check_each_line_booked_once(fake, prompts)
     assert {r["user"] for r in pp.ledger().entries(100)} == {"alice"}
@@ -593,6 +600,7 @@ def test_a_kernel_role_may_submit_and_collect_batch_jobs(pg_server, pg_db, kerne
     client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base,
                        budget=1)
     client.batch(["alice fox", "alice heron"]).wait(poll=0.05, progress=False)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)  # the collector's own, not the row's
     results = pp.batches(api_key=GEMINI_KEY)[0].results()
     assert [type(r) for r in results] == [pp.Result] * 2
     assert pp.ledger().total() == pp.ledger().spent() == fake.bill_total() > 0

@@ -204,3 +204,32 @@ def test_the_cli_budget_is_parsed_like_every_other_money_setting():
     r = cli("generate", "a fox", "--provider", "offline", "--budget", "$5")
     assert r.returncode == 2 and "--budget must be an amount of US dollars" in r.stderr
     assert "Write the number alone: 5." in r.stderr
+
+
+def test_an_uncreatable_home_is_a_clear_error_without_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = {**os.environ, "PROMPTPAINT_HOME": str(blocker / "home")}
+    for argv in (["cost"], ["generate", "--provider", "offline", "a fox"], ["budget", "list"]):
+        done = subprocess.run([sys.executable, "-m", "promptpaint", *argv], env=env, capture_output=True, text=True)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and "PROMPTPAINT_HOME" in done.stderr
+        assert "cannot be created" in done.stderr
+    # In Python: importing is fine; the first use says the same, as promptpaint's own error.
+    done = subprocess.run([sys.executable, "-c", "import promptpaint as pp\ntry:\n    pp.ledger()\n"
+                           "except pp.PromptpaintError as e:\n    print(type(e).__name__, e.param)"],
+                          env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "HomeFolderError PROMPTPAINT_HOME", done.stderr
+
+
+def test_budget_set_refuses_a_dollar_sign_like_every_money_setting(capsys):
+    from promptpaint.cli import main
+
+    assert main(["budget", "set", "class", "$5"]) == 2
+    err = capsys.readouterr().err
+    assert "Write the number alone: 5" in err
+    assert main(["budget", "set", "class", "5"]) == 0
+    assert "$5.00" in capsys.readouterr().out

@@ -76,9 +76,11 @@ def test_mask_can_be_left_to_the_model(fake, client):
 
 
 def test_usage_details_as_a_plain_dict_or_missing(fake, client):
-    fake.usage["openai"] = {"text_tokens": 40, "image_tokens_per_input_image": 0, "output_tokens_per_image": 272}
+    # 200: gpt-image-2's low 1024x1024 image (272 was gpt-image-1's, above what this call can be
+    # billed: the ledger would flag it for review and count the reservation instead).
+    fake.usage["openai"] = {"text_tokens": 40, "image_tokens_per_input_image": 0, "output_tokens_per_image": 200}
     r = client.generate("cheap", quality="low")
-    assert r.cost == Decimal(40 * 5 + 272 * 30) / 1_000_000
+    assert r.cost == Decimal(40 * 5 + 200 * 30) / 1_000_000
 
 
 def test_near_shutdown_model_still_works_with_a_warning(fake, day):

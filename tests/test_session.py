@@ -189,3 +189,36 @@ def test_out_of_order_ids_on_resume_never_give_two_turns_one_id():
     studio.generate("four")
     ids = [t["id"] for t in studio.turns]
     assert len(ids) == len(set(ids)) and ids[-1] == 4
+
+
+def test_resuming_turns_saved_out_of_order_never_hands_out_an_id_twice():
+    from promptpaint.studio import past
+    earlier_kernel("s = pp.Studio('offline'); s.generate('one'); s.edit('two'); s.edit('three')")
+    path = past.folder() / "last-session.json"
+    saved = json.loads(path.read_text())
+    one, two, three = saved["turns"]
+    saved["turns"] = [three, one, dict(one, prompt="a copy of one"), two]  # reordered, an id twice
+    path.write_text(json.dumps(saved))
+    studio = pp.Studio("offline", resume=True)
+    assert [t["id"] for t in studio.turns] == [1, 2, 3]
+    assert [t["prompt"] for t in studio.turns] == ["one", "two", "three"]
+    studio.generate("four")
+    studio.generate("five")
+    ids = [t["id"] for t in studio.turns]
+    assert ids == [1, 2, 3, 4, 5] and len(set(ids)) == len(ids)
+
+
+def test_hidden_past_images_stay_hidden_with_thousands_hidden_and_old_files_read():
+    from promptpaint.studio import past
+    studio = pp.Studio("offline")
+    studio.generate("a fox")
+    studio.generate("a heron")
+    fox, heron = (t["images"][0] for t in studio.turns)
+    for i in range(2000):
+        past.hide(f"{i:064x}")
+    studio.session.hide_past(fox)
+    assert [i["id"] for i in studio.session.past()] == [heron]
+    # A past.json from before kept its hidden ids in a list: still honoured.
+    (past.folder() / past.HIDDEN).unlink()
+    past._update(lambda d: d.__setitem__("hidden", [heron]))
+    assert [i["id"] for i in studio.session.past()] == [fox]

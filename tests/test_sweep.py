@@ -131,6 +131,23 @@ def test_a_cell_the_budget_cannot_cover_is_skipped_and_never_sent(keys):
     assert len(keys.by_provider("gemini")) == 6 and pp.ledger().total() == sweep.spent
 
 
+def test_a_sweeps_budget_spans_all_its_runs(keys):
+    sweep = pp.Sweep([f"fox {i}" for i in range(8)], [GEMINI])
+    one = sweep.estimate().worst_case / 8
+    budget = (one * 3).quantize(Decimal("0.000001"))  # three worst cases: more fit as each books low
+    for _ in range(3):  # the repro: three runs at $0.50 spent $1.27
+        sweep.run(concurrency=1, budget=budget, progress=False)
+    assert any(c.status == "skipped" for c in sweep.cells)
+    assert pp.ledger().spent(budget=sweep.budget_id) == sweep.spent <= budget
+    assert keys.bill_total() == sweep.spent
+    sweep.run(concurrency=1, progress=False)  # no budget given: the sweep's cap still holds
+    assert keys.bill_total() == sweep.spent <= budget
+    with pytest.raises(pp.InvalidRequest, match="Write the number alone: 1"):
+        sweep.run(budget="$1")  # money as everywhere else
+    sweep.run(concurrency=1, budget=10, progress=False)  # a larger cap for the whole sweep fills it in
+    assert all(c.status == "ok" for c in sweep.cells) and keys.bill_total() == sweep.spent
+
+
 def test_a_cell_that_refuses_is_kept_with_what_it_cost(keys):
     keys.fault("gemini", "blocked")
     sweep = pp.Sweep(["a fox"], [GEMINI], repeats=2).run(concurrency=1, progress=False)

@@ -149,7 +149,13 @@ class BatchJob:
                 env = " or ".join(config.KEY_ENV[self.provider])
                 raise AuthError(f"No {self.provider} API key to reach batch {self.id}: set {env}, or pass "
                                 "api_key= to pp.batches().", provider=self.provider)
-            self._wire = _wire(self.provider, key, self._record["base_url"])
+            # On a shared (PostgreSQL) ledger the base URL is the caller's own configuration, never
+            # the table's: a classmate who rewrote that row must not receive this key on the next
+            # poll. A personal SQLite file is the caller's own record.
+            from .ledger import SQLiteLedger
+
+            base = self._record["base_url"] if isinstance(self.ledger, SQLiteLedger) else config.base_url(self.provider)
+            self._wire = _wire(self.provider, key, base)
         return self._wire
 
     def _records(self) -> Records:
@@ -312,17 +318,18 @@ class BatchJob:
         and a cap kept in the ledger could then refuse the next line's row. Settling a row twice
         changes nothing, so two collections finishing at once, or one finishing what a dead one
         recorded, book each line once."""
-        for line in lines.values():
+        worst = json.loads(self._record["worst"])  # a line's cost above its worst case is flagged, not counted
+        for idx, line in lines.items():
             if line["ledger_row"] is None or line["status"] in ("booking", "not run"):
                 continue
             cost = None if line["cost"] is None else Decimal(line["cost"])
             if line["status"] == "error":
                 self.ledger.settle(line["ledger_row"], status="error", cost=cost, request_id=line["request_id"],
-                                   error=f"{line['error_type']}: {line['error']}")
+                                   error=f"{line['error_type']}: {line['error']}", bound=worst[idx])
             else:
                 self.ledger.settle(line["ledger_row"], status=line["status"], cost=cost,
                                    usage=json.loads(line["usage"]), request_id=line["request_id"],
-                                   images=json.loads(line["images"]), error=line["error"])
+                                   images=json.loads(line["images"]), error=line["error"], bound=worst[idx])
 
     def _line_row(self, idx: int, *, unknown: bool) -> tuple[int, bool]:
         """A ledger row for line ``idx``, and whether the job's row must go on holding its worst case.

@@ -89,6 +89,9 @@ class Client:
     :param store: where images are written. Default: ``images/`` in ``PROMPTPAINT_HOME``.
     :param budget_id: a name for the budget, so several Clients share one cap (a Studio gives
         each Client it makes the same id). Default: a new id for this Client.
+    :param bill_like: with the offline stand-in, book each call at this model's prices (its
+        worst case for the same settings), marked as practice in the ledger, so a teacher can try
+        caps before a cent is spent. Default: ``PROMPTPAINT_BILL_LIKE``, else $0.
     :param ceiling: the most one call may cost, in USD, for a setting whose worst case is not
         known (``quality="xhigh"``, a model without a price): under a budget such calls are
         refused unless this is given, and this is what they reserve. Default: None.
@@ -102,7 +105,8 @@ class Client:
                  cache: bool = False, timeout: float = 600.0, max_retries: int = 2,
                  retry_on_timeout: bool = False, backoff: float = 0.5,
                  ledger: Ledger | None = None, store: ImageStore | None = None,
-                 budget_id: str | None = None, ceiling: float | Decimal | None = None):
+                 budget_id: str | None = None, ceiling: float | Decimal | None = None,
+                 bill_like: str | None = None):
         if api_key:
             # From here on the key prints as '[key]', even in a traceback that shows locals.
             redact.register(api_key)
@@ -124,6 +128,7 @@ class Client:
         # What to reserve for a call no table can bound (xhigh, an unknown model): the user's word.
         self.ceiling = config.dollars(ceiling, "ceiling=") if ceiling is not None else None
         self.cache = cache
+        self.bill_like = self._practice(provider, bill_like)
         self.ledger = ledger or default_ledger()
         self.store = store or ImageStore(config.home() / "images")
         self._provider = self._make_provider(provider, api_key, base_url, timeout,
@@ -134,6 +139,24 @@ class Client:
                           "tokens) to count it.", UnknownPriceWarning, stacklevel=2)
 
     # -- setup ---------------------------------------------------------------------------------
+    @staticmethod
+    def _practice(provider: str, bill_like: str | None):
+        """The model whose prices the offline stand-in books at (``bill_like=``, else
+        ``PROMPTPAINT_BILL_LIKE``), for rehearsing caps before a cent is spent; None: $0."""
+        like = bill_like or os.environ.get("PROMPTPAINT_BILL_LIKE", "").strip() or None
+        if like is None:
+            return None
+        if not providers.provider_class(provider).offline:
+            if bill_like:
+                raise InvalidRequest("bill_like= is for the offline stand-in: pp.Client('offline', "
+                                     f"bill_like={bill_like!r}).", param="bill_like")
+            return None
+        model = registry.get(like, None) if like in {m.id for m in registry.all_models()} else None
+        if model is None or model.price_on(utc_now().date()) is None:
+            raise InvalidRequest(f"bill_like={like!r}: name a model promptpaint has a price for today "
+                                 "(`promptpaint models` lists them).", param="bill_like")
+        return model
+
     @staticmethod
     def _pick_provider(api_key) -> str:
         global _offline_notice_shown

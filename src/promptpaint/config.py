@@ -54,7 +54,22 @@ def home() -> Path:
         path = Path.home() / "Library" / "Application Support" / "promptpaint"
     else:
         path = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "promptpaint"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from .errors import HomeFolderError
+
+        where = "PROMPTPAINT_HOME" if env else "promptpaint's data folder"
+        raise HomeFolderError(
+            f"{where} {path} cannot be created: {exc.strerror or exc}. promptpaint keeps its ledger and "
+            "images there.", param="PROMPTPAINT_HOME",
+            hint="Set PROMPTPAINT_HOME to a folder you can write (it is created if missing), e.g. "
+                 "PROMPTPAINT_HOME=~/promptpaint.") from None
+    if not path.is_dir():
+        from .errors import HomeFolderError
+
+        raise HomeFolderError(f"PROMPTPAINT_HOME {path} is a file, not a folder.", param="PROMPTPAINT_HOME",
+                              hint="Point PROMPTPAINT_HOME at a folder (it is created if missing).")
     return path
 
 
@@ -63,6 +78,11 @@ def api_key(provider: str) -> str | None:
 
 
 def base_url(provider: str) -> str:
+    from .gateway import env  # PROMPTPAINT_GATEWAY: both providers through the class gateway
+
+    through = env.base_url(provider, DEFAULT_BASE_URL.get(provider))
+    if through:
+        return through
     return (os.environ.get(BASE_URL_ENV.get(provider, ""), "") or DEFAULT_BASE_URL.get(provider, "")).rstrip("/")
 
 
@@ -96,7 +116,12 @@ def daily_budget() -> Decimal | None:
 
 
 def find_key(provider: str) -> tuple[str | None, str]:
-    """The key in the environment and the variable it came from (for messages that say where)."""
+    """The key in the environment and the variable it came from (for messages that say where).
+    Behind a class gateway (PROMPTPAINT_GATEWAY) the key is the kernel's gateway token."""
+    from .gateway import env
+
+    if env.url() and DEFAULT_BASE_URL.get(provider):  # a provider reached over the network
+        return env.token()
     for name in KEY_ENV.get(provider, ()):
         value = os.environ.get(name, "").strip()
         if value:

@@ -164,6 +164,19 @@ class Cancelled(PromptpaintError):
     retryable = False
 
 
+class GatewayRefusal(PromptpaintError):
+    """A request the class gateway answers itself, never sending it upstream: ``status`` (401,
+    402, 403, 404, 413, 429...), a machine ``code`` (``budget_exceeded``...), the ``param`` at
+    fault and, for a rate, ``retry_after`` seconds."""
+
+    title = "Refused by the class gateway"
+
+    def __init__(self, status: int, code: str, message: str, *, param: str | None = None,
+                 retry_after: float | None = None, **kw):
+        self.code, self.param, self.retry_after = code, param, retry_after
+        super().__init__(message, status=status, **kw)
+
+
 class LedgerError(PromptpaintError):
     """The ledger file or database cannot be read or written; ``path`` says which."""
 
@@ -172,6 +185,13 @@ class LedgerError(PromptpaintError):
     def __init__(self, message: str, *, path=None, **kw):
         self.path = path
         super().__init__(message, **kw)
+
+
+class HomeFolderError(InvalidRequest, OSError):
+    """``PROMPTPAINT_HOME`` (or the default data folder) cannot be created or written. Also an
+    ``OSError``, so code that treats a missing folder as "nothing there" keeps doing so."""
+
+    title = "Data folder problem"
 
 
 # -- signals between modules: caught inside promptpaint, never shown to a user as such -----------
@@ -227,5 +247,5 @@ __all__ = [
     "QuotaExceeded", "Refused", "ProviderError", "Timeout", "ModelRetired", "ModelUnavailable",
     "BudgetExceeded", "Cancelled", "LedgerError", "Unbounded", "UntrustedUsage",
     "PromptpaintWarning", "ShutdownWarning", "UnknownPriceWarning", "LedgerWarning", "OfflineNotice",
-    "ProvenanceNotice", "RegistryFileError",
+    "ProvenanceNotice", "RegistryFileError", "HomeFolderError",
 ]

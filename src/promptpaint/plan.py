@@ -112,19 +112,40 @@ class Reservation:
     def settle(self, *, status: str, cost: Decimal | None, usage: dict | None = None, request_id=None,
                images=(), error: str | None = None, duration: float | None = None) -> None:
         """Book an answered call. If the ledger fails now, the reservation stays and keeps
-        counting (the safe side), with a LedgerWarning."""
+        counting (the safe side), with a LedgerWarning naming the row (so each failure shows, not
+        only the first), and the settle is kept for ``promptpaint ledger reconcile --interrupted``."""
+        from .ledger import pending
+
+        settle = dict(status=status, cost=cost, usage=usage, request_id=request_id, images=list(images),
+                      duration=self.elapsed if duration is None else duration, error=error)
+        if images:  # stored images: kept first, so a process that dies now leaves what to book
+            pending.keep(self.ledger, self.row, settle)
         try:
-            self.ledger.settle(self.row, status=status, cost=cost, usage=usage, request_id=request_id,
-                               images=list(images), duration=self.elapsed if duration is None else duration,
-                               error=error)
+            self.ledger.settle(self.row, **settle)
+            if images:
+                pending.done(self.ledger, self.row)
         except LedgerError as exc:
-            warnings.warn(f"{exc} This call stays booked at its reservation.", LedgerWarning, stacklevel=4)
+            if not images:
+                pending.keep(self.ledger, self.row, settle)
+            warnings.warn(f"{exc} Ledger row {self.row} stays booked at its reservation; "
+                          "`promptpaint ledger reconcile --interrupted` books it once the ledger is back.",
+                          LedgerWarning, stacklevel=4)
 
     def settle_usage(self, usage: pricing.Usage, *, usage_problem: str | None = None, request_id=None,
                      images=(), refusal: str | None = None) -> Decimal | None:
         """Book the call at what ``usage`` costs; returns that cost (None: unknown, the
         reservation keeps counting against every cap)."""
         cost = self.cost_of(usage, usage_problem)
+        if cost is not None and self.worst and cost > self.worst:
+            # No bill this call could run up: the ledger keeps it as reported, flagged for review,
+            # and counts the reservation (``ledger.state.bounded``); the Result's cost is unknown.
+            warnings.warn(f"{self.provider}: the usage reported for ledger row {self.row} prices at "
+                          f"{dollars(cost)}, above the {dollars(self.worst)} this call could cost. It counts "
+                          f"at {dollars(self.worst)} until reviewed (`promptpaint ledger reconcile "
+                          f"{self.row} --cost X`).", UnknownPriceWarning, stacklevel=3)
+            self.settle(status="refused" if refusal else "ok", cost=cost, usage=usage.as_dict(),
+                        request_id=request_id, images=images, error=refusal)
+            return None
         if usage_problem and not self.free:
             held = f" its reservation of {dollars(self.worst)} keeps counting against budgets" if self.worst else ""
             warnings.warn(f"{self.provider}: {usage_problem}. This call's cost is booked as "
@@ -265,14 +286,26 @@ class CallPlan:
         self.price: Price | None = client.price_today() if price is _CLIENTS_PRICE else price
         self.budget = budget or Budget(client.budget_id, client.budget)
         self.caps: list[Cap] = client.caps(self.budget)
-        self.worst = worst_case(client.model, self.connection, self.call, self.price, self.caps, client.ceiling)
+        # Practice (the offline stand-in with bill_like=): booked at another model's prices.
+        self.practice: Model | None = getattr(client, "bill_like", None) if self.connection.offline else None
+        if self.practice is not None:
+            from .clock import utc_now
+            from .providers import provider_class
+
+            self.price = self.practice.price_on(utc_now().date())
+            self.worst = worst_case(self.practice, provider_class(self.practice.provider), self.call, self.price,
+                                    self.caps, client.ceiling)
+        else:
+            self.worst = worst_case(client.model, self.connection, self.call, self.price, self.caps, client.ceiling)
         self.cache_key = None
         if client.cache and not request.history:
             self.cache_key = cache.call_key(client.account, client.model.id, request.kind, self.call,
                                             self.preserve, request.feather)
         self.attempt = Attempt(provider=client.provider_name, model=client.model.id,
                                kind=request.book_as or request.kind, prompt=request.prompt,
-                               params=self.call.params, price_version=self.price.version if self.price else None,
+                               params=self.call.params, price_version=(
+                                   f"practice as {self.practice.id} {self.price.version}" if self.practice
+                                   else self.price.version if self.price else None),
                                budget=self.budget.id, cache_key=self.cache_key)
 
     def quote(self) -> Quote:
@@ -292,7 +325,7 @@ class CallPlan:
     def reserve(self) -> Reservation:
         """Hold the worst case against every cap; BudgetExceeded (nothing sent) when one would break."""
         return reserve(self.client.ledger, self.attempt, self.worst, self.caps, self.price,
-                       free=self.connection.offline)
+                       free=self.connection.offline and self.practice is None)
 
     def send(self, cancel: threading.Event | None = None) -> Answer:
         """Make the request; previews go to ``request.on_partial`` as PIL images (none once cancelled)."""
@@ -330,8 +363,13 @@ class CallPlan:
         without an image)."""
         duration = held.elapsed
         ids, paths = stored
-        cost = held.settle_usage(answer.usage, usage_problem=answer.usage_problem,
-                                 request_id=answer.request_id, images=ids, refusal=answer.refusal)
+        if self.practice is not None:  # the stand-in's own usage is not a bill: book the model's worst case
+            cost = self.worst
+            held.settle(status="ok", cost=cost, usage=answer.usage.as_dict(), images=ids,
+                        error=f"practice: the offline stand-in, booked at {self.practice.id}'s prices")
+        else:
+            cost = held.settle_usage(answer.usage, usage_problem=answer.usage_problem,
+                                     request_id=answer.request_id, images=ids, refusal=answer.refusal)
         name = self.client.provider_name
         if answer.refusal:
             said = f" The model said: {answer.text!r}" if answer.text else ""

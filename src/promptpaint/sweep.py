@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import registry
+from . import money, registry
 from .errors import BudgetExceeded, InvalidRequest, PromptpaintError, Refused
 from .plan import Budget, Request
 from .progress import bar as progress_bar
@@ -126,6 +126,7 @@ class Sweep:
                         self.cells.append(Cell(prompt, client.model.id, checked, r, dict(combo)))
                         self._client_of.append(client)
         self.budget_id: str | None = None
+        self.budget: Decimal | None = None  # the sweep's one cap, over all its runs
 
     # -- before spending ------------------------------------------------------------------------
     def estimate(self) -> Estimate:
@@ -147,26 +148,28 @@ class Sweep:
         """Run every cell not yet run (or skipped for budget before), ``concurrency`` at a time,
         under ``budget`` (USD) if given.
 
-        ``budget`` is one cap for all the sweep's calls (the daily cap still applies). A cell the
+        ``budget`` is one cap for all the sweep's calls, over every ``run()`` of this Sweep (the
+        daily cap still applies): ``run(budget=0.50)`` three times spends at most $0.50 in all, and
+        ``run(budget=1.00)`` after it raises that one cap to $1.00 for the whole sweep (the skipped
+        cells fill in). ``run()`` without a budget keeps the cap an earlier run set. A cell the
         budget (or any other cap) cannot cover is skipped with BudgetExceeded as its error;
         nothing of it is sent. Errors stay on their cells; the others carry on.
         """
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
             raise InvalidRequest(f"concurrency must be a whole number of at least 1, not {concurrency!r}.",
                                  param="concurrency")
-        shared = None  # the Clients' own budgets, or one the whole sweep shares
         if budget is not None:
-            limit = Decimal(str(budget))
-            if not limit.is_finite() or limit < 0:
-                raise InvalidRequest(f"budget must be a non-negative amount in USD, not {budget!r}.",
-                                     param="budget")
+            limit = money.parse(budget, "budget")
             if any(c.budget is not None for c in self.clients):
                 raise InvalidRequest("These Clients have budgets of their own: pass the budget either to "
                                      "the Clients or to run(), not both.", param="budget")
-            self.budget_id = f"sweep-{uuid.uuid4().hex[:12]}"
-            # The ledger counts a call against the one budget id on its row: every cell books
-            # against the sweep's; the daily cap still applies.
-            shared = Budget(self.budget_id, limit)
+            # One id for the Sweep's life: the ledger sums every run's calls against it, so a
+            # second run() spends what the first left, never a fresh allowance.
+            self.budget_id = self.budget_id or f"sweep-{uuid.uuid4().hex[:12]}"
+            self.budget = limit
+        # The ledger counts a call against the one budget id on its row: every cell books against
+        # the sweep's (None: the Clients' own budgets); the daily cap still applies.
+        shared = Budget(self.budget_id, self.budget) if self.budget_id else None
         # Cells not run yet, and those a budget skipped: run() again with more budget fills them in.
         todo = [(cell, client) for cell, client in zip(self.cells, self._client_of)
                 if cell.status in ("pending", "skipped")]

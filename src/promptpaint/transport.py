@@ -238,7 +238,13 @@ class Transport:
     def _answer_error(self, resp, body: dict, rid, parse_error):
         """The error for a 4xx/5xx answer (``body`` already scrubbed), the server's wait (if any)
         and whether to retry."""
-        err = self.classify(resp.status_code, body, resp.headers, rid)
+        err = None
+        if resp.headers.get("x-promptpaint-refusal"):  # the class gateway's own refusal, not the provider's
+            from .gateway.env import refusal_error
+
+            err = refusal_error(resp.headers["x-promptpaint-refusal"], body, self.provider, rid)
+        if err is None:
+            err = self.classify(resp.status_code, body, resp.headers, rid)
         retryable = resp.status_code in RETRY_STATUSES and getattr(err, "retryable", True)
         if resp.status_code >= 500 and parse_error is not None:
             # Not the provider's JSON error but a gateway's page (a 502/504 from a proxy): the

@@ -1,4 +1,4 @@
-"""``promptpaint generate|edit|cost|models|ledger|budget``: the engine from a shell, with exit codes
+"""``promptpaint generate|edit|cost|models|ledger|budget|gateway``: the engine from a shell, with exit codes
 scripts can branch on.
 
 One module per group of subcommands, each with a ``COMMANDS`` list of ``params.Command`` rows built
@@ -18,7 +18,7 @@ import warnings
 from .params import Command, Param, flags_for_library_names
 
 #: The modules of subcommands, in the order ``--help`` lists them.
-GROUPS = ("images", "cost", "models", "ledger")
+GROUPS = ("images", "cost", "models", "ledger", "gateway")
 
 # Exit codes, and what each means in the epilog of --help.
 EXIT = {"ok": 0, "error": 1, "usage": 2, "auth": 3, "refused": 4, "rate": 5, "budget": 6,
@@ -128,11 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import PromptpaintError
 
     warnings.simplefilter("default")
-    warnings.formatwarning = lambda msg, cat, *a, **k: f"promptpaint: {msg}\n"
+    from .safe import shown
+
+    warnings.formatwarning = lambda msg, cat, *a, **k: f"promptpaint: {shown(msg, lines=True)}\n"
     try:
         return args.run(args)
     except PromptpaintError as exc:
-        print(f"promptpaint: {type(exc).__name__}: {for_shell(str(exc))}", file=sys.stderr)
+        from .safe import shown
+
+        # A model's or a server's words may carry control characters: shown, never obeyed.
+        print(f"promptpaint: {type(exc).__name__}: {shown(for_shell(str(exc)), lines=True)}", file=sys.stderr)
         return _exit_code(exc)
     except KeyboardInterrupt:
         return 130

@@ -5,14 +5,29 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .params import Command, P
+from .params import LEDGER_FLAG, Command, P
+from .safe import pad, shown
+
+OVER_TITLE = ("over their reservation (the usage priced above what the call could cost: kept as reported, "
+              "each counts at its reservation until `promptpaint ledger reconcile ID --cost X`):")
 
 
 def _listing(title: str, rows, dollars) -> None:
     print(title)
     for row in rows:
-        print(f"  #{row['id']} {row['ts'][:19]} {row['provider']}/{row['model']}  up to "
-              f"{dollars(row['reserved'])}  {(row['prompt'] or '')[:50]}")
+        print(f"  #{row['id']} {row['ts'][:19]} {shown(row['provider'])}/{shown(row['model'])}  up to "
+              f"{dollars(row['reserved'])}  {shown((row['prompt'] or '')[:50])}")
+
+
+def _over(led, dollars) -> None:
+    """Calls flagged for review: what the usage said, what counts, whose, and the id to reconcile."""
+    rows = led.over_reservation() if hasattr(led, "over_reservation") else []
+    if rows:
+        print(OVER_TITLE)
+    for row in rows:
+        print(f"  #{row['id']} {row['ts'][:19]} {pad(row['user'], 12)} {shown(row['provider'])}/"
+              f"{shown(row['model'])}  reported {dollars(row['reported'])}, counted {dollars(row['reserved'])}  "
+              f"{shown((row['prompt'] or '')[:50])}")
 
 
 def run(args) -> int:
@@ -45,12 +60,16 @@ def run(args) -> int:
     for row in rows:
         if row["cost"] is not None:
             cost = dollars(row["cost"])
+        elif row.get("reported") is not None:  # flagged: what the usage said is not what counts
+            cost = f"reported {dollars(row['reported'])}, counted {dollars(row['reserved'])} (review)"
         else:
             held = f", up to {dollars(row['reserved'])}" if row["reserved"] else ""
             state = row["state"] if row["state"] in ("interrupted", AWAITING) else "unknown"
             cost = f"{state}{held}"
-        print(f"{row['ts'][:19]}  {row['status']:8} {row['provider']}/{row['model']}  {cost}  "
-              f"{(row['prompt'] or '')[:50]}")
+        # The row id (for `promptpaint ledger reconcile ID`) and whose call it was.
+        print(f"#{row['id']:<6} {row['ts'][:19]}  {pad(row['user'], 12)} {pad(row['status'], 8)} "
+              f"{shown(row['provider'])}/{shown(row['model'])}  {cost}  {shown((row['prompt'] or '')[:50])}")
+    _over(led, dollars)
     return 0
 
 
@@ -67,15 +86,48 @@ def by(args) -> int:
             day = dt.date.fromisoformat(args.day)
         except ValueError:
             raise InvalidRequest(f"--day {args.day!r}: write the UTC day as YYYY-MM-DD.") from None
+    if args.by == "user" and day is None:
+        return effective(pp.ledger())
     rows = pp.ledger().totals(by=args.by, day=day)
     print(f"{args.by:20} {'calls':>6} {'cost':>10} {'unknown':>8} {'reserved':>10} {'cap':>10} {'left':>10}")
     for r in rows:
         cap = dollars(r["cap"]) if r["cap"] is not None else "-"
         left = dollars(r["left"]) if r["left"] is not None else "-"
-        print(f"{r[args.by]:20} {r['calls']:>6} {dollars(r['cost']):>10} {r['unknown_cost_calls']:>8} "
+        print(f"{pad(r[args.by], 20)} {r['calls']:>6} {dollars(r['cost']):>10} {r['unknown_cost_calls']:>8} "
               f"{dollars(r['reserved']):>10} {cap:>10} {left:>10}")
     if not rows:
         print("no calls" + (f" on {day}" if day else ""))
+    return 0
+
+
+def effective(led) -> int:
+    """``cost --by user``: each student's effective caps (their own or user:*, all time and per
+    UTC day) with what is left, then the class's."""
+    from ..ledger.effective import by_user
+    from ..money import format as dollars
+
+    def cap(amount, scope):
+        return f"{dollars(amount)} {shown(scope)}" if amount is not None else "-"
+
+    rows, klass = by_user(led)
+    print(f"{'user':20} {'calls':>6} {'cost':>10} {'unknown':>8} {'reserved':>10}  {'cap':18} {'left':>10}"
+          f"  {'per day':18} {'left today':>10}")
+    for r in rows:
+        left = dollars(r["left"]) if r["left"] is not None else "-"
+        day_left = dollars(r["day_left"]) if r["day_left"] is not None else "-"
+        print(f"{pad(r['user'], 20)} {r['calls']:>6} {dollars(r['cost']):>10} {r['unknown_cost_calls']:>8} "
+              f"{dollars(r['reserved']):>10}  {cap(r['cap'], r['cap_scope']):18} {left:>10}  "
+              f"{cap(r['day_cap'], r['day_cap_scope']):18} {day_left:>10}")
+    if not rows:
+        print("no calls")
+    parts = [f"class: {dollars(klass['counted'])} counted against caps"]
+    parts.append(f"cap {dollars(klass['cap'])}, {dollars(klass['left'])} left" if klass["cap"] is not None
+                 else "no class cap")
+    if klass["day_cap"] is not None:
+        parts.append(f"today {dollars(klass['day_counted'])} of {dollars(klass['day_cap'])} per day, "
+                     f"{dollars(klass['day_left'])} left")
+    print("; ".join(parts))
+    _over(led, dollars)
     return 0
 
 

@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from .safe import shown
 from .params import CALL_PARAMS, Command, P, model_params
 
 # What -o can write, by file suffix (Pillow format names).
@@ -133,10 +134,10 @@ def run(args) -> int:
     for p in _write(r, args.output):
         print(p)
     tag = " (offline stand-in)" if r.offline else ""
-    print(f"{client.provider_name}/{client.model.id}: {len(r.ids)} image(s), {money.format(r.cost)}{tag}",
+    print(f"{client.provider_name}/{shown(client.model.id)}: {len(r.ids)} image(s), {money.format(r.cost)}{tag}",
           file=sys.stderr)
     if r.text and not r.offline:
-        print(r.text, file=sys.stderr)
+        print(shown(r.text, lines=True), file=sys.stderr)  # the model's words: shown, never obeyed
     return 0
 
 

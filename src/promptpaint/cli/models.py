@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .params import Command, P
+from .safe import pad, shown
 
 
 def run(args) -> int:
@@ -26,8 +27,9 @@ def run(args) -> int:
             state = f"retired {m.shutdown} -> {m.successor}"
         elif m.shutdown_warning(today):
             state = f"shuts down {m.shutdown} -> {m.successor}"
-        mine = f"  [your models file: {m.origin}]" if m.origin else ""
-        print(f"{m.id:40} {m.provider:8} {state:36} {price}{mine}")
+        mine = f"  [your models file: {shown(m.origin)}]" if m.origin else ""
+        # A models file is the user's own: its ids and successors are shown, never obeyed.
+        print(f"{pad(m.id, 40)} {pad(m.provider, 8)} {pad(state, 36)} {price}{mine}")
     return 0
 
 

@@ -31,16 +31,19 @@ class Ledger(abc.ABC):
     @abc.abstractmethod
     def settle(self, row: int, *, status: str, cost: Decimal | None, usage: dict | None = None,
                request_id: str | None = None, images: list[str] | None = None,
-               duration: float | None = None, error: str | None = None) -> None:
+               duration: float | None = None, error: str | None = None, bound: Decimal | None = None) -> None:
         """Replace the reservation by what the call cost. ``cost=None``: unknown, and the
-        reservation keeps counting. A negative cost is booked as unknown, never as a credit."""
+        reservation keeps counting. A negative cost is booked as unknown, never as a credit.
+        A cost above ``bound`` (default: the row's reservation, if above $0) is kept as reported
+        but booked as unknown, counting at the reservation until reconciled (``state.bounded``)."""
 
     def release(self, row: int, *, error: str, duration: float | None = None) -> None:
         """The call never reached the provider: the reservation is freed ($0)."""
         self.settle(row, status="error", cost=Decimal(0), error=error, duration=duration)
 
     def reconcile(self, row: int, *, cost: Decimal | None) -> None:
-        """Settle an interrupted reservation by hand, e.g. from the provider's usage page."""
+        """Settle a row of unknown cost by hand (interrupted, or priced above its reservation),
+        e.g. from the provider's usage page."""
         self.settle(row, status="ok", cost=cost, error="interrupted; reconciled by hand")
 
     @abc.abstractmethod

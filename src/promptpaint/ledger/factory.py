@@ -18,6 +18,15 @@ def ledger(path: str | Path | None = None) -> Ledger:
     URL a class shares), else ``ledger.sqlite3`` under ``PROMPTPAINT_HOME``. ``pp.ledger().total()``."""
     from ..config import home
 
+    if path is None and os.environ.get("PROMPTPAINT_GATEWAY", "").strip():
+        # Behind a class gateway: the gateway's ledger is the truth; see gateway/kernel.py.
+        from ..gateway import kernel
+
+        with _lock:
+            key = "gateway:" + str(home())
+            if key not in _ledgers:
+                _ledgers[key] = kernel.local_ledger()
+            return _ledgers[key]
     where = str(path or os.environ.get("PROMPTPAINT_LEDGER", "").strip() or home() / "ledger.sqlite3")
     with _lock:
         if where not in _ledgers:

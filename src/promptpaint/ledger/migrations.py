@@ -231,6 +231,46 @@ def _v5_sqlite(db: sqlite3.Connection) -> None:
 V5_POSTGRES = V5_BATCHES.format(epoch="DOUBLE PRECISION") + V5_JOB_USER.format(exists="IF NOT EXISTS ")
 
 
+# Version 6: the class gateway (promptpaint/gateway). ``gateway_tokens`` holds only a SHA-256 of
+# each student's token (``ppg_...``, shown once when made) and whose it is; ``revoked`` is the UTC
+# time it stopped working. ``rates`` caps requests per minute for ``user:*`` or ``user:NAME``.
+# PostgreSQL also records which login role reserved each row (``role``), so a kernel role may
+# settle only its own rows; and an index serves the gateway's per-user rate count.
+V6_GATEWAY = """
+CREATE TABLE IF NOT EXISTS gateway_tokens (
+    hash TEXT PRIMARY KEY,
+    "user" TEXT NOT NULL,
+    created TEXT NOT NULL,
+    revoked TEXT
+);
+CREATE INDEX IF NOT EXISTS gateway_tokens_user ON gateway_tokens("user");
+CREATE TABLE IF NOT EXISTS rates (
+    scope TEXT PRIMARY KEY,
+    per_minute INTEGER NOT NULL CHECK (per_minute >= 0),
+    set_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS calls_user_ts ON calls("user", ts);
+"""
+V6_POSTGRES = V6_GATEWAY + """
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT session_user;
+ALTER TABLE batch_jobs ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT session_user;
+ALTER TABLE batch_lines ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT session_user;
+"""
+
+
+# Version 7: a cost priced above the call's reservation (or a batch line's worst case) is kept as
+# reported in ``reported_nanos`` and booked as unknown (``cost_nanos`` NULL), so it counts at its
+# reservation until someone reconciles it (``promptpaint ledger reconcile ID --cost X``).
+def _v7_sqlite(db: sqlite3.Connection) -> None:
+    # SQLite has no ADD COLUMN IF NOT EXISTS; a file relabelled to an older version may have it.
+    if "reported_nanos" not in {row[1] for row in db.execute("PRAGMA table_info(calls)")}:
+        db.execute("ALTER TABLE calls ADD COLUMN reported_nanos INTEGER")
+
+
+
+V7_POSTGRES = "ALTER TABLE calls ADD COLUMN IF NOT EXISTS reported_nanos BIGINT;"
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -246,6 +286,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "a user on every row; caps stored in the ledger (budgets)", _v3_sqlite, V3_POSTGRES),
     Migration(4, "a running total of what counts against the class cap", V4_SQLITE, V4_COUNTED),
     Migration(5, "batch jobs and their lines, found again from any process", _v5_sqlite, V5_POSTGRES),
+    Migration(6, "gateway tokens (hashes only) and request rates; who reserved each row (PostgreSQL)",
+              V6_GATEWAY, V6_POSTGRES),
+    Migration(7, "a cost above the reservation kept as reported, counted at the reservation until reconciled",
+              _v7_sqlite, V7_POSTGRES),
 )
 LATEST = MIGRATIONS[-1].version
 

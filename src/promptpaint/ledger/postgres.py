@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import urllib.parse
-from contextlib import contextmanager
 from decimal import Decimal
 
 from .. import redact
@@ -33,13 +33,18 @@ from ..money import nanos
 from . import budgets
 from .attempt import Attempt
 from .base import Ledger
-from .state import COUNTED, entry
+from .queries import over_note
+from .state import COUNTED, bounded, entry
 from .migrations import LATEST, MIGRATIONS, statements
+from .pg_pool import DENIED_HINT, HINT, PooledConnections  # noqa: F401  (hints: old import path)
 
 SCHEMA = "promptpaint"
 T = SCHEMA + "."
 RESERVE_LOCK = 0x70705F6C6564  # "pp_led": the one lock every reservation takes, per database
 KEEP_IDLE = 4  # connections kept open between calls; a kernel rarely runs more at once
+# The most one reservation may hold ($10,000): more is a forged or broken caller, not a call. A
+# kernel role may settle its own row at no more than its reservation (or this, when unknown).
+MOST_NANOS = 10_000 * 10**9
 
 # Reserve in one round trip: the lock is held only while the server runs this, never while a busy
 # client process waits for the CPU between statements. The checks are budgets._checks, in the
@@ -58,13 +63,21 @@ DECLARE
     lim bigint;
     rid bigint;
     need bigint := COALESCE(p_need, 0);
+    -- The time and day are the server's: a caller's clock (or a forged day) cannot move a row
+    -- out of today's caps. p_ts and p_day are kept in the signature for older clients, unread.
+    v_ts text := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00';
+    v_day text := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD');
 BEGIN
+    IF p_need IS NOT NULL AND (p_need < 0 OR p_need > {MOST_NANOS}) THEN
+        RAISE EXCEPTION 'a reservation of % nanodollars is not one promptpaint makes (0 to %)',
+            p_need, {MOST_NANOS} USING ERRCODE = '22023';
+    END IF;
     PERFORM pg_advisory_xact_lock({RESERVE_LOCK});
     -- Each sum through an index; the class's all-time total is the running total (migration 4).
     SELECT (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE "user" = p_user)::bigint AS user_all,
-           (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE "user" = p_user AND day = p_day)::bigint AS user_day,
+           (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE "user" = p_user AND day = v_day)::bigint AS user_day,
            (SELECT nanos FROM counted) AS class_all,
-           (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE day = p_day)::bigint AS class_day,
+           (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE day = v_day)::bigint AS class_day,
            (SELECT COALESCE(SUM({COUNTED}), 0) FROM calls WHERE budget = p_budget)::bigint AS by_budget
       INTO s;
     lim := COALESCE((SELECT limit_nanos FROM budgets WHERE scope = 'user:' || p_user AND per = 'total'),
@@ -94,7 +107,7 @@ BEGIN
     END LOOP;
     INSERT INTO calls (ts, day, session, budget, "user", provider, model, kind, prompt, params,
                        reserved_nanos, price_version, status, cache_key, host, pid)
-    VALUES (p_ts, p_day, p_session, p_budget, p_user, p_provider, p_model, p_kind, p_prompt,
+    VALUES (v_ts, v_day, p_session, p_budget, p_user, p_provider, p_model, p_kind, p_prompt,
             p_params, p_need, p_price_version, 'reserved', p_cache_key, p_host, p_pid)
     RETURNING id INTO rid;
     RETURN QUERY SELECT rid, NULL::text, NULL::bigint, NULL::bigint;
@@ -122,10 +135,6 @@ CREATE TRIGGER calls_counted AFTER INSERT OR DELETE OR UPDATE OF cost_nanos, res
     ON {SCHEMA}.calls FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.calls_counted();
 """
 
-DENIED_HINT = ("Kernels connect with a role that may only book calls and read the ledger; changing "
-               "budgets or the schema takes the ledger's owner (the teacher).")
-HINT = ("Check PROMPTPAINT_LEDGER (a postgresql:// URL), that the server is up, and the role's "
-        "password (PGPASSWORD or ~/.pgpass).")
 
 
 def _psycopg():
@@ -138,21 +147,37 @@ def _psycopg():
     return psycopg
 
 
+# libpq takes a password in the query too (``?password=``, ``&sslpassword=``): hidden like userinfo.
+_SECRET_PARAM = re.compile(r"(?i)pass|pwd|secret|token")
+
+
+def _query_secrets(url: str) -> list[str]:
+    query = urllib.parse.urlsplit(str(url)).query
+    return [v for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True) if _SECRET_PARAM.search(k) and v]
+
+
 def describe(url: str) -> str:
-    """``url`` without its password: safe for any message."""
-    parts = urllib.parse.urlsplit(str(url))
-    if parts.password is None:
-        return str(url)
-    netloc = parts.netloc.rsplit("@", 1)
-    userinfo = urllib.parse.quote(parts.username or "", safe="") + ":***"
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[1]}"))
+    """``url`` without its password, in the userinfo (``redact.redact_url``) or the query
+    (``?password=``): safe for any message, a repr, the CLI or the widget's error card."""
+    shown = redact.redact_url(str(url))
+    head, sep, query = shown.partition("?")
+    if not sep:
+        return shown
+    query, hash_, fragment = query.partition("#")
+    pieces = []
+    for piece in query.split("&"):  # textually, so the rest keeps its own encoding
+        name, eq, value = piece.partition("=")
+        secret = eq and value and _SECRET_PARAM.search(urllib.parse.unquote_plus(name))
+        pieces.append(f"{name}={redact.CREDENTIALS}" if secret and redact.CREDENTIALS not in value else piece)
+    return head + sep + "&".join(pieces) + hash_ + fragment
 
 
 def _secrets(url: str) -> tuple[str, ...]:
     """The passwords a message about ``url`` must not show, registered with ``redact`` so every
     other message promptpaint builds is scrubbed of them too."""
     password = urllib.parse.urlsplit(url).password
-    found = tuple(s for s in (password, urllib.parse.unquote(password or ""), os.environ.get("PGPASSWORD")) if s)
+    found = tuple(s for s in (password, urllib.parse.unquote(password or ""), os.environ.get("PGPASSWORD"),
+                              *_query_secrets(url)) if s)
     for s in found:
         redact.register(s)
     return found
@@ -168,7 +193,7 @@ class DatabaseURL(str):
         return repr(describe(self))
 
 
-class PostgresLedger(budgets.CapsInLedger, Ledger):
+class PostgresLedger(PooledConnections, budgets.CapsInLedger, Ledger):
     """``PostgresLedger("postgresql://kernel@db.example/course")``: libpq reads the rest
     (PGPASSWORD, ~/.pgpass, PGSSLMODE...). Run ``init()`` once as the database owner
     (``promptpaint ledger init URL``); kernels then only read and book."""
@@ -186,68 +211,20 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
             self._check_version()
 
     _tables = T  # for the shared SQL (CapsInLedger, SQLReads)
+    keep_idle = KEEP_IDLE  # a server (the gateway) keeps more, one per worker thread
     _placeholder = "%s"
 
     def __repr__(self) -> str:
         return f"PostgresLedger({self.where!r})"
 
-    # -- connections and errors ------------------------------------------------------------------
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:  # also those too short for redact to register
-            text = text.replace(secret, "***")
-        return redact.scrub(text)
-
-    def _acquire(self):
-        with self._pool_lock:
-            if self._pid != os.getpid():  # a forked child never shares its parent's sockets
-                self._idle, self._pid = [], os.getpid()
-            while self._idle:
-                conn = self._idle.pop()
-                if not conn.closed:
-                    return conn
-        # prepare_threshold=None: no server-side prepared statements, which PgBouncer's
-        # transaction mode would hand to another client's connection.
-        return self._psycopg.connect(self._url, autocommit=True, prepare_threshold=None,
-                                     connect_timeout=10, application_name="promptpaint")
-
-    def _release(self, conn) -> None:
-        with self._pool_lock:
-            if not conn.closed and self._pid == os.getpid() and len(self._idle) < KEEP_IDLE:
-                self._idle.append(conn)
-                return
-        conn.close()
-
-    @contextmanager
-    def _tx(self):
-        """One transaction on a pooled connection; a driver error becomes a LedgerError without
-        the password (and without the driver's exception attached, which may hold the URL)."""
-        error, conn, denied = None, None, False
-        try:
-            conn = self._acquire()
-            with conn.transaction():
-                yield conn.cursor()
-        except self._psycopg.Error as exc:
-            error = self._scrub(f"{type(exc).__name__}: {exc}".strip())
-            denied = isinstance(exc, self._psycopg.errors.InsufficientPrivilege)
-            if conn is not None and not conn.closed and conn.info.transaction_status != 0:
-                conn.close()  # not idle after the error: do not hand it out again
-        finally:
-            if conn is not None:
-                self._release(conn)
-        if error is not None:
-            raise LedgerError(f"The ledger at {self.where} failed: {error}",
-                              hint=DENIED_HINT if denied else HINT, path=self.where)
-
     def _write(self, sql: str, args=()) -> int:
         """Run one statement in its own transaction; return how many rows it changed."""
-        with self._tx() as cur:
-            cur.execute(sql.replace("?", "%s"), args)
-            return cur.rowcount
+        return self._run(lambda cur: cur.execute(sql.replace("?", "%s"), args).rowcount)
 
-    def _read(self, sql: str, args=()) -> list:
-        with self._tx() as cur:
-            cur.execute(sql.replace("?", "%s"), args)
-            return cur.fetchall()
+    def _read(self, sql: str, args=(), *, retry: bool = True) -> list:
+        """Rows of one statement; a read is run again once on a fresh connection if a pooled one
+        had died (``retry=False`` for a statement that writes, such as ``reserve()``)."""
+        return self._run(lambda cur: cur.execute(sql.replace("?", "%s"), args).fetchall(), retry=retry)
 
     # -- schema ----------------------------------------------------------------------------------
     def version(self) -> int:
@@ -296,30 +273,13 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
         return found
 
     def grant(self, role: str) -> None:
-        """What a kernel logged in as ``role`` may do: read the ledger, book and settle its calls,
-        use the cache. It cannot change a budget, delete a row or rewrite a settled one."""
-        sql = self._psycopg.sql
-        r = sql.Identifier(role)
-        statements = [
-            sql.SQL("GRANT USAGE ON SCHEMA {s} TO {r}"),
-            sql.SQL("GRANT SELECT ON {s}.calls, {s}.budgets, {s}.schema_version TO {r}"),
-            sql.SQL("GRANT EXECUTE ON FUNCTION {s}.reserve TO {r}"),  # its only way to add a row
-            sql.SQL("GRANT UPDATE (status, cost_nanos, usage, request_id, images, duration, error,"
-                    " reserved_until) ON {s}.calls TO {r}"),
-            sql.SQL("GRANT SELECT, INSERT, UPDATE ON {s}.cache TO {r}"),
-            # Batch jobs (migration 5): a kernel records its jobs and claims and books their lines.
-            sql.SQL("GRANT SELECT, INSERT, UPDATE ON {s}.batch_jobs, {s}.batch_lines TO {r}"),
-            # Row security: a kernel settles only rows still reserved.
-            sql.SQL("ALTER TABLE {s}.calls ENABLE ROW LEVEL SECURITY"),
-            sql.SQL("DROP POLICY IF EXISTS kernel_read ON {s}.calls"),
-            sql.SQL("DROP POLICY IF EXISTS kernel_settle ON {s}.calls"),
-            sql.SQL("CREATE POLICY kernel_read ON {s}.calls FOR SELECT USING (true)"),
-            sql.SQL("CREATE POLICY kernel_settle ON {s}.calls FOR UPDATE USING (status = 'reserved')"
-                    " WITH CHECK (status <> 'reserved')"),
-        ]
+        """What a kernel logged in as ``role`` may do (``pg_grant.py``): for one person or a
+        trusted team; a class goes through the gateway."""
+        from .pg_grant import statements as grants
+
         with self._tx() as cur:
-            for stmt in statements:
-                cur.execute(stmt.format(s=sql.Identifier(SCHEMA), r=r))
+            for stmt in grants(self._psycopg.sql, SCHEMA, role, MOST_NANOS):
+                cur.execute(stmt)
 
     # -- the Ledger interface --------------------------------------------------------------------
     def reserve(self, attempt: Attempt, amount: Decimal | None, caps) -> int:
@@ -331,29 +291,41 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
              attempt.provider, attempt.model, attempt.kind, attempt.prompt,
              json.dumps(attempt.params, sort_keys=True, default=str), need,
              attempt.price_version, attempt.cache_key, HOST, os.getpid(),
-             [c.scope for c in caps], [nanos(c.limit) for c in caps]))[0]
+             [c.scope for c in caps], [nanos(c.limit) for c in caps]), retry=False)[0]
         if rid is None:
             raise budgets.refusal(code, attempt.user, limit, spent, need or 0)
         return rid
 
     def settle(self, row, *, status, cost, usage=None, request_id=None, images=None,
-               duration=None, error=None):
+               duration=None, error=None, bound=None):
         if cost is not None and cost < 0:
             error = "; ".join(filter(None, [error, f"a negative cost ({cost}) was booked as unknown"]))
             cost = None
-        with self._tx() as cur:
+        # Idempotent on the row id (only a row still reserved changes): safe to retry on a new connection.
+        def work(cur):
+            got = cur.execute(f"SELECT reserved_nanos FROM {T}calls WHERE id=%s AND status = 'reserved'",
+                              (row,)).fetchone()
+            if got is None:
+                return  # settled rows stay as booked
+            booked, reported = bounded(nanos(cost), got[0], nanos(bound))
+            note = error
+            if reported is not None:
+                note = "; ".join(filter(None, [error, over_note(reported, nanos(bound) or got[0])]))
             cur.execute(
-                f"UPDATE {T}calls SET status=%s, cost_nanos=%s, usage=%s, request_id=%s, images=%s,"
-                " duration=%s, error=%s WHERE id=%s AND status = 'reserved'",
-                (status, nanos(cost), json.dumps(usage) if usage is not None else None,
-                 request_id, json.dumps(images or []), duration, error, row))
+                f"UPDATE {T}calls SET status=%s, cost_nanos=%s, reported_nanos=%s, usage=%s, request_id=%s,"
+                " images=%s, duration=%s, error=%s WHERE id=%s AND status = 'reserved'",
+                (status, booked, reported, json.dumps(usage) if usage is not None else None,
+                 request_id, json.dumps(images or []), duration, note, row))
+
+        self._run(work, retry=True)
 
     def entries(self, limit=50, *, user=None) -> list[dict]:
         where, args = self._where(user=user)
-        with self._tx() as cur:
+        def work(cur):
             cur.execute(f"SELECT * FROM {T}calls WHERE {where} ORDER BY id DESC LIMIT %s", (*args, limit))
-            names = [c.name for c in cur.description]
-            rows = cur.fetchall()
+            return [c.name for c in cur.description], cur.fetchall()
+
+        names, rows = self._run(work, retry=True)  # a read: safe to run again on a fresh connection
         return [entry(dict(zip(names, values))) for values in rows]
 
     def cache_get(self, key):
@@ -361,10 +333,10 @@ class PostgresLedger(budgets.CapsInLedger, Ledger):
         return json.loads(got[0][0]) if got else None
 
     def cache_put(self, key, value):
-        with self._tx() as cur:
-            cur.execute(f"INSERT INTO {T}cache (key, value, ts) VALUES (%s, %s, %s) ON CONFLICT (key)"
-                        " DO UPDATE SET value = excluded.value, ts = excluded.ts",
-                        (key, json.dumps(value), utc_now().isoformat()))
+        # An upsert of the same value: as safe to run twice as a read.
+        self._run(lambda cur: cur.execute(f"INSERT INTO {T}cache (key, value, ts) VALUES (%s, %s, %s) ON CONFLICT"
+                                          " (key) DO UPDATE SET value = excluded.value, ts = excluded.ts",
+                                          (key, json.dumps(value), utc_now().isoformat())), retry=True)
 
     def close(self) -> None:
         with self._pool_lock:

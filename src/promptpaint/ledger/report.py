@@ -32,6 +32,10 @@ def ledger_bundle(ledger) -> dict:
                               ("In flight", totals.in_flight_calls, totals.in_flight_reserved)):
         if n:
             rows.append((what, _calls(n), f"up to {dollars(reserved)} counted against caps"))
+    if totals.over_calls:  # a usage priced above what the call could cost: for review
+        rows.append(("Over reservation", _calls(totals.over_calls),
+                     f"reported {dollars(totals.over_reported)}, {dollars(totals.over_reserved)} counted "
+                     "until `promptpaint ledger reconcile`"))
     body = "".join(f"<tr><th style='text-align:left'>{html.escape(name)}</th><td>{html.escape(calls)}</td>"
                    f"<td>{html.escape(cost)}</td></tr>" for name, calls, cost in rows)
     return {"text/html": f'<table class="promptpaint-ledger">{body}</table>',

@@ -18,7 +18,8 @@ from . import budgets
 from .attempt import Attempt, Cap
 from .base import Ledger
 from .migrations import migrate_sqlite
-from .state import entry
+from .queries import over_note
+from .state import bounded, entry
 
 
 def _advice(path: Path, exc: sqlite3.Error) -> str:
@@ -140,15 +141,21 @@ class SQLiteLedger(budgets.CapsInLedger, Ledger):
             return cur.lastrowid
 
     def settle(self, row, *, status, cost, usage=None, request_id=None, images=None,
-               duration=None, error=None):
+               duration=None, error=None, bound=None):
         if cost is not None and cost < 0:
             error = "; ".join(filter(None, [error, f"a negative cost ({cost}) was booked as unknown"]))
             cost = None
         with self._tx() as db:
+            got = db.execute("SELECT reserved_nanos FROM calls WHERE id=? AND status = 'reserved'", (row,)).fetchone()
+            if got is None:
+                return  # settled rows stay as booked
+            booked, reported = bounded(nanos(cost), got[0], nanos(bound))
+            if reported is not None:
+                error = "; ".join(filter(None, [error, over_note(reported, nanos(bound) or got[0])]))
             db.execute(
-                "UPDATE calls SET status=?, cost_nanos=?, usage=?, request_id=?, images=?,"
-                " duration=?, error=? WHERE id=? AND status = 'reserved'",  # settled rows stay as booked
-                (status, nanos(cost), json.dumps(usage) if usage is not None else None, request_id,
+                "UPDATE calls SET status=?, cost_nanos=?, reported_nanos=?, usage=?, request_id=?, images=?,"
+                " duration=?, error=? WHERE id=? AND status = 'reserved'",
+                (status, booked, reported, json.dumps(usage) if usage is not None else None, request_id,
                  json.dumps(images or []), duration, error, row))
 
     def entries(self, limit=50, *, user=None) -> list[dict]:

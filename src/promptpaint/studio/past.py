@@ -61,9 +61,23 @@ def _update(change) -> None:
         _write("past.json", data)
 
 
+HIDDEN = "hidden.txt"  # one hidden image id a line, appended: a hide costs the same with 4,000 before it
+
+
 def hide(image_id: str) -> None:
     """Leave ``image_id`` out of the drawer from now on (its ledger row stays)."""
-    _update(lambda d: d.__setitem__("hidden", sorted(set(d.get("hidden", [])) | {image_id})))
+    with _lock, open(folder() / HIDDEN, "a", encoding="utf-8") as f:
+        f.write(check_id(image_id) + "\n")
+
+
+def hidden(data: dict | None = None) -> set[str]:
+    """Every hidden id: the appended list, and the ``hidden`` list older versions kept in past.json."""
+    data = _read("past.json") if data is None else data
+    try:
+        text = (folder() / HIDDEN).read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    return set(text.split()) | {i for i in data.get("hidden", []) if isinstance(i, str)}
 
 
 def record_upload(image_id: str, name: str) -> None:
@@ -76,7 +90,7 @@ def record_upload(image_id: str, name: str) -> None:
 def items(ledger: Ledger, store: ImageStore, query: str = "", limit: int = 60) -> list[dict]:
     """Past images, newest first: every stored image a call made (or an upload), not hidden."""
     data = _read("past.json")
-    hidden = set(data.get("hidden", []))
+    hidden_ids = hidden(data)
     found = []
     for row in ledger.entries(LEDGER_ROWS, user=current_user()):  # a class ledger holds classmates' too
         if row.get("status") not in ("ok", "cached"):
@@ -97,7 +111,7 @@ def items(ledger: Ledger, store: ImageStore, query: str = "", limit: int = 60) -
     out, seen = [], set()
     for item in found:
         image_id = item["id"]
-        if image_id in seen or image_id in hidden or not isinstance(image_id, str):
+        if image_id in seen or image_id in hidden_ids or not isinstance(image_id, str):
             continue
         text = " ".join(str(item[k] or "") for k in ("prompt", "model", "provider")).lower()
         if any(w not in text for w in words):
@@ -180,10 +194,22 @@ def snapshot(s: "Session") -> dict:
             "references": [dict(r) for r in s.references]}
 
 
+def _in_id_order(turns) -> list:
+    """Saved turns by id, each id once: a new turn takes the last id + 1, so out-of-order or
+    repeated ids in a saved session would otherwise hand out an id that is already taken."""
+    by_id = {}
+    for t in turns if isinstance(turns, list) else []:
+        try:
+            by_id.setdefault(int(t["id"]), t)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return [by_id[i] for i in sorted(by_id)]
+
+
 def resume(s: "Session", state: dict, explicit: frozenset = frozenset()) -> None:
     """Reopen ``state``; the choices named in ``explicit`` (``provider``, ``model``) were passed
     to ``pp.Studio`` and win over the saved ones."""
-    s.history.restore(state.get("turns"), s.store)
+    s.history.restore(_in_id_order(state.get("turns")), s.store)
     try:
         if "provider" not in explicit and state.get("provider") != s.provider:
             s.choose_provider(state.get("provider"))

@@ -69,6 +69,8 @@ class Studio(StudioFiles, anywidget.AnyWidget):
     :param price: a price for a model promptpaint does not know, in USD per 1M tokens, e.g.
         ``{"input_text": 5, "output_image": 40}``; without it such calls are booked at an
         unknown cost (and refused under a budget).
+    :param bill_like: with the offline stand-in, book each call at this model's prices (marked as
+        practice), to try a class's caps before spending. Default: ``PROMPTPAINT_BILL_LIKE``.
     :param ceiling: the most one call may cost, in USD, for a call whose worst case is unknown:
         under a budget it is reserved instead of refusing the call.
     :param cache: ``True`` answers a repeat of an identical call from the store at $0.
