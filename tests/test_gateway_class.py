@@ -61,11 +61,12 @@ def test_sixteen_students_on_two_gateways_never_overshoot_their_caps_or_the_clas
 
     led = owner(klass["url"])
     led.set_budget("user:*", "0.05")
-    led.set_budget("class", "0.50")
+    led.set_budget("class", "0.30")  # less than the students' caps together: both kinds of cap bind
     students = [f"s{i:02d}" for i in range(16)]
     issued = {s: tokens.add(led, s) for s in students}
     led.close()
     outcomes: dict[str, list[int]] = {s: [] for s in students}
+    refusals: list[str] = []
 
     def student(i, name):
         gw = klass["gws"][i % 2]  # half the class on each gateway
@@ -73,6 +74,7 @@ def test_sixteen_students_on_two_gateways_never_overshoot_their_caps_or_the_clas
             r = generate(gw, issued[name], f"{name} draws a cat")
             outcomes[name].append(r.status_code)
             if r.status_code != 200:
+                refusals.append(r.json()["error"]["message"])
                 return
 
     threads = [threading.Thread(target=student, args=(i, s)) for i, s in enumerate(students)]
@@ -87,8 +89,9 @@ def test_sixteen_students_on_two_gateways_never_overshoot_their_caps_or_the_clas
     for bill in fake.billed:
         billed[who[bill.request_id]] = billed.get(who[bill.request_id], Decimal(0)) + bill.cost
     assert max(billed.values()) <= Decimal("0.05")          # no student over user:*
-    assert sum(billed.values()) <= Decimal("0.50")          # the class cap, across both gateways
-    assert sum(billed.values()) > Decimal("0.40")           # ... and the class did get to spend it
+    assert sum(billed.values()) <= Decimal("0.30")          # the class cap, across both gateways
+    assert any("class's budget" in m for m in refusals)     # ... which stopped some students
+    assert any("class allowance" in m for m in refusals) or len(billed) == 16
     rows = settled_rows(klass["url"])
     assert all(r["status"] == "ok" for r in rows)
     assert abs(sum(r["cost"] for r in rows) - fake.bill_total()) < Decimal("1e-6")
@@ -155,9 +158,12 @@ def test_the_provider_keys_appear_in_no_answer_log_row_or_error(klass, fake):
 
 def test_a_gateway_killed_mid_call_leaves_a_reservation_that_keeps_counting(klass, fake):
     led = owner(klass["url"])
-    led.set_budget("user:*", "0.01")  # room for one low-quality call's worst case, not two
-    token = new_token(klass["url"], "zoe", klass["env"])
     a, b = klass["gws"]
+    assert generate(b, new_token(klass["url"], "probe", klass["env"]), "zoe slow").status_code == 200
+    worst = settled_rows(klass["url"])[0]["reserved"]  # what one such call reserves
+    led.set_budget("user:zoe", worst * Decimal("1.5"))  # room for one call's worst case, not two
+    token = new_token(klass["url"], "zoe", klass["env"])
+    fake.reset()
     fake.fault("openai", "slow", seconds=5)
     threading.Thread(target=lambda: _quietly(generate, a, token, "zoe slow"), daemon=True).start()
     for _ in range(200):
@@ -166,8 +172,8 @@ def test_a_gateway_killed_mid_call_leaves_a_reservation_that_keeps_counting(klas
         time.sleep(0.05)
     assert fake.requests, "the call never reached the provider"
     a.kill()  # kill -9, mid-call
-    [row] = led.entries(10)
-    assert row["status"] == "reserved" and row["state"] == "interrupted" and row["reserved"] > 0
+    [row] = [r for r in led.entries(10) if r["user"] == "zoe"]
+    assert row["status"] == "reserved" and row["state"] == "interrupted" and row["reserved"] == worst
     assert led.spent(user="zoe") == row["reserved"]  # it keeps counting...
     r = generate(b, token, "zoe again")
     assert r.status_code == 402 and r.json()["error"]["code"] == "budget_exceeded"  # ... on every gateway

@@ -9,6 +9,7 @@ import pytest
 import promptpaint as pp
 from promptpaint import pricing, registry
 from promptpaint.clock import today
+from promptpaint.providers import provider_class
 from promptpaint.ledger import SQLiteLedger
 
 
@@ -19,7 +20,7 @@ def test_practice_calls_are_booked_at_the_models_prices_and_the_caps_bite(tmp_pa
     client = pp.Client("offline", bill_like="gpt-image-2", ledger=led)
     model = registry.get("gpt-image-2")
     price = model.price_on(today())
-    each = pricing.most(pricing.worst_usage(model, "a fox", {}, 0), price)
+    each = pricing.most(pricing.worst_usage(model, "a fox", {}, 0, provider=provider_class("openai")), price)
     results = [client.generate("a fox") for _ in range(2)]
     assert [r.cost for r in results] == [each, each] and each > D("0.2")
     with pytest.raises(pp.BudgetExceeded, match="alice's class allowance"):

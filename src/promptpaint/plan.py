@@ -41,7 +41,7 @@ from typing import Callable
 
 from PIL import Image
 
-from . import cache, inputs, masks, pricing
+from . import cache, inputs, masks, practice, pricing
 from .errors import BudgetExceeded, LedgerWarning, PromptpaintError, Refused
 from .ledger import Attempt, Cap, Dollars, Ledger, LedgerError, dollars
 from .providers import Answer, Call, Provider
@@ -286,26 +286,16 @@ class CallPlan:
         self.price: Price | None = client.price_today() if price is _CLIENTS_PRICE else price
         self.budget = budget or Budget(client.budget_id, client.budget)
         self.caps: list[Cap] = client.caps(self.budget)
-        # Practice (the offline stand-in with bill_like=): booked at another model's prices.
-        self.practice: Model | None = getattr(client, "bill_like", None) if self.connection.offline else None
-        if self.practice is not None:
-            from .clock import utc_now
-            from .providers import provider_class
-
-            self.price = self.practice.price_on(utc_now().date())
-            self.worst = worst_case(self.practice, provider_class(self.practice.provider), self.call, self.price,
-                                    self.caps, client.ceiling)
-        else:
-            self.worst = worst_case(client.model, self.connection, self.call, self.price, self.caps, client.ceiling)
+        self.practice = practice.model_of(client, self.connection)  # bill_like=: another model's prices
+        self.price, model, conn = practice.terms(self.practice, self.price, client.model, self.connection)
+        self.worst = worst_case(model, conn, self.call, self.price, self.caps, client.ceiling)
         self.cache_key = None
         if client.cache and not request.history:
             self.cache_key = cache.call_key(client.account, client.model.id, request.kind, self.call,
                                             self.preserve, request.feather)
         self.attempt = Attempt(provider=client.provider_name, model=client.model.id,
                                kind=request.book_as or request.kind, prompt=request.prompt,
-                               params=self.call.params, price_version=(
-                                   f"practice as {self.practice.id} {self.price.version}" if self.practice
-                                   else self.price.version if self.price else None),
+                               params=self.call.params, price_version=practice.version(self.practice, self.price),
                                budget=self.budget.id, cache_key=self.cache_key)
 
     def quote(self) -> Quote:
@@ -363,13 +353,9 @@ class CallPlan:
         without an image)."""
         duration = held.elapsed
         ids, paths = stored
-        if self.practice is not None:  # the stand-in's own usage is not a bill: book the model's worst case
-            cost = self.worst
-            held.settle(status="ok", cost=cost, usage=answer.usage.as_dict(), images=ids,
-                        error=f"practice: the offline stand-in, booked at {self.practice.id}'s prices")
-        else:
-            cost = held.settle_usage(answer.usage, usage_problem=answer.usage_problem,
-                                     request_id=answer.request_id, images=ids, refusal=answer.refusal)
+        cost = (practice.book(held, self.practice, self.worst, answer, ids) if self.practice is not None else
+                held.settle_usage(answer.usage, usage_problem=answer.usage_problem,
+                                  request_id=answer.request_id, images=ids, refusal=answer.refusal))
         name = self.client.provider_name
         if answer.refusal:
             said = f" The model said: {answer.text!r}" if answer.text else ""

@@ -77,7 +77,8 @@ def reservation(model: Model, price: Price, inb: Inbound, params: dict, ceiling:
     worst = plan.worst_case(model, provider_class(model.provider), call, price, [], ceiling)
     if worst is None:  # nothing bounds it (xhigh, max) and the teacher set no ceiling
         try:
-            pricing.worst_usage(model, inb.prompt, params, inb.input_images)
+            pricing.worst_usage(model, inb.prompt, params, inb.input_images,
+                                provider=provider_class(model.provider))
             why = f"{model.id} has no published bound for these settings"
         except pricing.Unbounded as exc:
             why = str(exc)

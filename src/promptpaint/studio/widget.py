@@ -69,16 +69,14 @@ class Studio(StudioFiles, anywidget.AnyWidget):
     :param price: a price for a model promptpaint does not know, in USD per 1M tokens, e.g.
         ``{"input_text": 5, "output_image": 40}``; without it such calls are booked at an
         unknown cost (and refused under a budget).
-    :param bill_like: with the offline stand-in, book each call at this model's prices (marked as
-        practice), to try a class's caps before spending. Default: ``PROMPTPAINT_BILL_LIKE``.
+    :param bill_like: offline only: book each call at this model's prices, as practice.
     :param ceiling: the most one call may cost, in USD, for a call whose worst case is unknown:
         under a budget it is reserved instead of refusing the call.
     :param cache: ``True`` answers a repeat of an identical call from the store at $0.
     :param timeout: seconds to wait for an answer (default 600).
     :param max_retries: retries after a rate limit or a server error (default 2); the view
         shows "Rate limited — retrying in 3 s (attempt 2 of 3)" while it waits.
-    :param retry_on_timeout: also retry after a timeout (default ``False``: the call may have
-        been billed).
+    :param retry_on_timeout: also retry after a timeout (default ``False``: it may be billed twice).
     :param backoff: the first wait between retries, in seconds (default 0.5), doubled each time.
     :param ledger: a :class:`promptpaint.Ledger` to book calls in (default ``pp.ledger()``,
         SQLite under ``PROMPTPAINT_HOME``).
