@@ -191,8 +191,13 @@ def test_billed_never_exceeds_reserved_and_booked_is_billed(worst, model, params
         billed = bill_of(worst, row)
         assert quoted == row["reserved"] >= billed
         if stream and included and m.provider == "openai":
-            # 2,000 text tokens an image and the previews in one count: previews over-booked at $10
-            assert billed <= r.cost <= billed + Decimal(100 * m.previews * 10) / 10**6
+            # 2,000 text tokens an image and the previews in one count: previews over-booked at
+            # $10; where that passes the reservation, the row is flagged for review and counts at
+            # the reservation (never below the bill) until reconciled.
+            if r.cost is None:
+                assert row["state"] == "over its reservation" and row["reserved"] >= billed
+            else:
+                assert billed <= r.cost <= billed + Decimal(100 * m.previews * 10) / 10**6
         else:
             assert abs(r.cost - billed) <= NANO
 
