@@ -358,3 +358,25 @@ def test_an_answer_cut_off_upstream_stays_booked_at_its_reservation(teacher, fak
     [row] = rows(teacher["ledger"], user)
     assert row["cost"] is None and row["state"] == "unknown cost" and row["reserved"] > 0
     assert "may have been billed" in row["error"]
+
+
+def test_models_check_reads_the_providers_lists_through_the_gateway_and_books_nothing(teacher, fake, monkeypatch):
+    import promptpaint as pp
+
+    openai = pytest.importorskip("openai")
+    token = new_token(teacher["ledger"], "gus", teacher["env"])
+    gw = teacher["gw"].url
+    fake.key_models[OPENAI_KEY] = {"gpt-image-2"}  # what the teacher's key reaches
+    monkeypatch.setenv("PROMPTPAINT_GATEWAY", gw)
+    monkeypatch.setenv("PROMPTPAINT_TOKEN", token)  # no provider key in this kernel
+    got = {r["id"]: r for r in pp.models(check=True)}
+    assert got["gpt-image-2"]["reachable"] and not got["gpt-image-2.6-flare"]["reachable"]
+    assert got["gemini-3.1-flash-image"]["reachable"]
+    listed = [q for q in fake.requests if q.method == "GET"]
+    assert {q.path for q in listed} == {"/v1/models", "/v1beta/models"}
+    assert all(token not in json.dumps(dict(q.headers.items())) for q in listed)  # the teacher's key went on
+    ids = [m.id for m in openai.OpenAI(base_url=f"{gw}/openai/v1", api_key=token).models.list()]
+    assert "gpt-image-2" in ids and "gpt-image-2.6-flare" not in ids  # the SDK reads the same list
+    assert rows(teacher["ledger"], "gus", settled=False) == []  # a list is free: nothing reserved
+    anon = requests.get(f"{gw}/openai/v1/models", timeout=10)
+    assert anon.status_code == 401 and anon.json()["error"]["code"] == "missing_token"

@@ -207,17 +207,47 @@ def _error(request: Request, exc: Exception) -> Response:
     return refuse(None, 500, "The gateway failed on this request; it has been logged.", code="gateway_error")
 
 
-def _endpoint(name: str):
-    async def endpoint(request: Request) -> Response:
-        return await provider_call(request, name)
+async def model_list(request: Request, name: str) -> Response:
+    """The provider's model list, with the teacher's key, for a student with a token: nothing is
+    billed for it, so nothing is reserved or booked."""
+    settings: Settings = request.app.state.settings
+    up: Upstream = settings.upstreams[name]
+    reader = up.reader
+    if not up.key:
+        return refuse(reader, 503, f"This gateway has no {name} key: use another provider, or ask the teacher.",
+                      code="provider_not_configured")
+    try:
+        await _who(request, settings)
+    except GatewayRefusal as exc:
+        return _refused(reader, exc)
+    path = reader.list_path(request.path_params)
+    if path is None:
+        return refuse(reader, 404, f"The gateway has no route GET {request.url.path}.", code="not_found")
+    client: httpx.AsyncClient = request.app.state.http
+    try:
+        resp = await client.get(f"{up.base_url}/{path}", params=reader.list_query(request.query_params),
+                                headers=up.headers(request.headers))
+    except httpx.HTTPError as exc:
+        log.error("model list: %s", type(exc).__name__)
+        return refuse(reader, 502, "The gateway could not reach the provider. Try again.",
+                      code="upstream_unreachable")
+    return Response(up.scrub(resp.content), status_code=resp.status_code, headers=answer_headers(resp),
+                    media_type=resp.headers.get("content-type", "application/json"))
 
-    endpoint.__name__ = f"{name}_call"
+
+def _endpoint(name: str, handler=provider_call):
+    async def endpoint(request: Request) -> Response:
+        return await handler(request, name)
+
+    endpoint.__name__ = f"{name}_{handler.__name__}"
     return endpoint
 
 
 def routes() -> list:
     table = [Route(pre + path, _endpoint(name), methods=["POST"])
              for name, (pre, reader) in readers().items() for path in reader.ROUTES]
+    table += [Route(pre + path, _endpoint(name, model_list), methods=["GET"])
+              for name, (pre, reader) in readers().items() for path in getattr(reader, "LIST_ROUTES", ())]
     return table + [Route("/promptpaint/v1/me", me, methods=["GET"]), Route("/healthz", healthz, methods=["GET"])]
 
 

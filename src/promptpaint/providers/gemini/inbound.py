@@ -62,6 +62,19 @@ def upstream_query(query) -> dict:
     return {"alt": "sse"} if query.get("alt") == "sse" else {}
 
 
+# The model list (`promptpaint models --check`, an SDK's models.list()): free, so only forwarded,
+# page by page.
+LIST_ROUTES = ("/{version}/models",)
+
+
+def list_path(params: dict) -> str | None:
+    return f"{params['version']}/models" if params.get("version") in VERSIONS else None
+
+
+def list_query(query) -> dict:
+    return {k: query[k] for k in ("pageSize", "pageToken") if query.get(k)}
+
+
 def auth_headers(key: str) -> dict:
     return {"x-goog-api-key": key}
 

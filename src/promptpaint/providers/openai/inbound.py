@@ -51,6 +51,18 @@ def upstream_query(query) -> dict:
     return {}
 
 
+# The model list (`promptpaint models --check`, an SDK's models.list()): free, so only forwarded.
+LIST_ROUTES = ("/models",)
+
+
+def list_path(params: dict) -> str:
+    return "models"
+
+
+def list_query(query) -> dict:
+    return {}
+
+
 def auth_headers(key: str) -> dict:
     return {"authorization": f"Bearer {key}"}
 
