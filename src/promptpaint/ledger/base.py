@@ -100,8 +100,13 @@ class Ledger(abc.ABC):
     def session(self) -> Decimal:
         return self.total(session=SESSION_ID)
 
+    def day(self) -> dt.date:
+        """Today as this ledger books it: the UTC date a row reserved now gets (a shared database
+        takes it from its own clock, so every kernel and gateway agrees on it)."""
+        return utc_now().date()
+
     def today(self) -> Decimal:
-        return self.total(day=utc_now().date())
+        return self.total(day=self.day())
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         from .report import ledger_bundle  # a short table when ``pp.ledger()`` ends a cell

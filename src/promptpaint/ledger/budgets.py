@@ -130,12 +130,12 @@ def admits(ledger, attempt, amount, client_caps: list):
     a ledger without tables checks the Client's caps against ``spent``."""
     need = nanos(amount) or 0
     if isinstance(ledger, CapsInLedger):
-        checks = _checks(ledger._read, ledger._tables, attempt.user, utc_now().date().isoformat(),
+        checks = _checks(ledger._read, ledger._tables, attempt.user, ledger.day().isoformat(),
                          attempt.budget, client_caps)
     else:
         checks = []
         for cap in client_caps:
-            spent = (ledger.spent(day=utc_now().date(), user=attempt.user) if cap.scope == "day"
+            spent = (ledger.spent(day=ledger.day(), user=attempt.user) if cap.scope == "day"
                      else ledger.spent(budget=cap.scope))
             checks.append(("day" if cap.scope == "day" else "budget", nanos(cap.limit), nanos(spent)))
     left, refused = None, None
@@ -230,4 +230,4 @@ class CapsInLedger(SQLReads):
 
     def allowance(self, user: str | None = None) -> Decimal | None:
         return allowance(self._read, self._tables, user=user or current_user(),
-                         day=utc_now().date().isoformat())
+                         day=self.day().isoformat())

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ..clock import utc_now
 
 
 def _cap(budgets: list[dict], user: str, per) -> tuple[str | None, Decimal | None]:
@@ -22,7 +21,7 @@ def _cap(budgets: list[dict], user: str, per) -> tuple[str | None, Decimal | Non
 def by_user(ledger, today: dt.date | None = None) -> tuple[list[dict], dict]:
     """(one row per user, the class's row). A user row: ``user, calls, cost, unknown_cost_calls,
     reserved, counted, cap_scope, cap, left, day_cap_scope, day_cap, day_counted, day_left``."""
-    today = today or utc_now().date()
+    today = today or ledger.day()
     budgets = ledger.budgets()
     all_rows = ledger.totals(by="user")
     day_rows = {r["user"]: r for r in ledger.totals(by="user", day=today)}

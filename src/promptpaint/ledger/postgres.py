@@ -19,6 +19,8 @@ rewritten with the password removed and raised without their cause, and the URL'
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import os
 import re
@@ -225,6 +227,10 @@ class PostgresLedger(PooledConnections, budgets.CapsInLedger, Ledger):
         """Rows of one statement; a read is run again once on a fresh connection if a pooled one
         had died (``retry=False`` for a statement that writes, such as ``reserve()``)."""
         return self._run(lambda cur: cur.execute(sql.replace("?", "%s"), args).fetchall(), retry=retry)
+
+    def day(self) -> dt.date:
+        # reserve() books the server's UTC date; "today" in reports and cap checks is the same one.
+        return dt.date.fromisoformat(self._read("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')")[0][0])
 
     # -- schema ----------------------------------------------------------------------------------
     def version(self) -> int:

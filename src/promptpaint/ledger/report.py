@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 
-from ..clock import utc_now
 from ..money import format as dollars
 
 
@@ -22,7 +21,7 @@ def ledger_bundle(ledger) -> dict:
 
     Call counts are shown when the backend can give them (``count``).
     """
-    today = utc_now().date()
+    today = ledger.day()
     count = getattr(ledger, "count", None)
     totals = ledger.summary()
     rows = [("Today", _calls(count(day=today) if count else None), dollars(ledger.summary(day=today).known)),
