@@ -87,13 +87,22 @@ def _refused(reader, exc: GatewayRefusal) -> Response:
     return refuse(reader, exc.status, exc.message, code=exc.code, param=exc.param, retry_after=exc.retry_after)
 
 
-async def provider_call(request: Request, name: str) -> Response:
+def _upstream(request: Request, name: str) -> tuple[Settings, Upstream, Response | None]:
+    """The gateway's settings, the provider's upstream, and the refusal to send when the teacher
+    set no key for it (None when there is one)."""
     settings: Settings = request.app.state.settings
     up: Upstream = settings.upstreams[name]
+    if up.key:
+        return settings, up, None
+    return settings, up, refuse(up.reader, 503, f"This gateway has no {name} key: use another provider, "
+                                "or ask the teacher.", code="provider_not_configured")
+
+
+async def provider_call(request: Request, name: str) -> Response:
+    settings, up, missing = _upstream(request, name)
     reader = up.reader
-    if not up.key:
-        return refuse(reader, 503, f"This gateway has no {name} key: use another provider, or ask the teacher.",
-                      code="provider_not_configured")
+    if missing is not None:
+        return missing
     try:
         user = await _who(request, settings)
         body = await _body(request, settings.max_body)
@@ -210,12 +219,10 @@ def _error(request: Request, exc: Exception) -> Response:
 async def model_list(request: Request, name: str) -> Response:
     """The provider's model list, with the teacher's key, for a student with a token: nothing is
     billed for it, so nothing is reserved or booked."""
-    settings: Settings = request.app.state.settings
-    up: Upstream = settings.upstreams[name]
+    settings, up, missing = _upstream(request, name)
     reader = up.reader
-    if not up.key:
-        return refuse(reader, 503, f"This gateway has no {name} key: use another provider, or ask the teacher.",
-                      code="provider_not_configured")
+    if missing is not None:
+        return missing
     try:
         await _who(request, settings)
     except GatewayRefusal as exc:
