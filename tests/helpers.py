@@ -5,6 +5,7 @@
     png(im), png_bytes(...)           PNG bytes of an image / of a solid picture
     Front, openai_studio, gemini_studio   the widget driven through the messages the browser sends
     sdk_openai, sdk_gemini, decode    the official SDKs on the fake (they keep the fake honest)
+    ROOT                              the repository, for tests that read its files (any folder depth)
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 from PIL import Image
 
 import promptpaint as pp
 from fakes import GEMINI_KEY, OPENAI_KEY
 
+ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"openai": OPENAI_KEY, "gemini": GEMINI_KEY}
 
 

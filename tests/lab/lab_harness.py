@@ -9,7 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from fakeserver import OPENAI_KEY
+from fakes import OPENAI_KEY
 from servers import free_port, running
 
 

@@ -1,0 +1,648 @@
+"""A class on one budget: users on every row, caps stored in the ledger, the teacher's report.
+
+One suite, two backends: every test taking ``backend`` runs on SQLite (a file, as one person has
+it) and on a real PostgreSQL (as a class shares it), and must see the same behaviour.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from decimal import Decimal
+
+import pytest
+
+import classkernel
+import promptpaint as pp
+from fakes import GEMINI_KEY
+from promptpaint.ledger import Attempt, Cap, LedgerError
+from pgserver import admin, pg_db, pg_server, pgbouncer, tcp_url  # noqa: F401  (fixtures)
+
+
+def answered(fake) -> list:
+    return [r for r in fake.by_provider("gemini") if r.status == 200 and r.response_json]
+
+
+def bills_by_user(fake) -> dict:
+    """What the fake provider billed (its own record), by the user named first in each prompt."""
+    user = {r.response_json["responseId"]: user_of(r) for r in answered(fake)}
+    out: dict[str, Decimal] = {}
+    for bill in fake.billed:
+        out[user[bill.request_id]] = out.get(user[bill.request_id], Decimal(0)) + bill.cost
+    return out
+
+
+def user_of(req) -> str:
+    return req.json["contents"][-1]["parts"][0]["text"].split()[0]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request, isolated_home, monkeypatch):
+    """What PROMPTPAINT_LEDGER names for this test: a SQLite file or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        where = str(isolated_home / "class.sqlite3")
+    else:
+        url, _ = request.getfixturevalue("pg_db")
+        from promptpaint.ledger.postgres import PostgresLedger
+
+        owner = PostgresLedger(url, check=False)
+        owner.init()  # the teacher's `promptpaint ledger init URL`
+        owner.close()
+        where = url
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", where)
+    monkeypatch.setenv("PROMPTPAINT_USER", "alice")
+    return where
+
+
+def attempt(user=None, **kw) -> Attempt:
+    a = Attempt("gemini", "gemini-3.1-flash-image", "generate", "a fox", {}, None, **kw)
+    if user:
+        a.user = user
+    return a
+
+
+D = Decimal
+
+
+# -- who is calling --------------------------------------------------------------------------------
+
+def test_every_row_records_the_user_from_the_environment(backend, monkeypatch):
+    led = pp.ledger()
+    led.settle(led.reserve(attempt(), D("0.1"), []), status="ok", cost=D("0.05"))
+    monkeypatch.delenv("PROMPTPAINT_USER")
+    monkeypatch.setenv("JUPYTERHUB_USER", "bob")
+    led.settle(led.reserve(attempt(), D("0.1"), []), status="ok", cost=D("0.05"))
+    monkeypatch.delenv("JUPYTERHUB_USER")
+    led.settle(led.reserve(attempt(), D("0.1"), []), status="ok", cost=D("0.05"))
+    import getpass
+
+    assert [r["user"] for r in reversed(led.entries(3))] == ["alice", "bob", getpass.getuser()]
+    assert [r["user"] for r in led.entries(10, user="bob")] == ["bob"]  # e.g. a student's Past images
+
+
+# -- caps stored in the ledger ---------------------------------------------------------------------
+
+def test_budgets_are_set_listed_replaced_and_removed(backend):
+    led = pp.ledger()
+    led.set_budget("user:alice", "2.00")
+    led.set_budget("user:*", 1)
+    led.set_budget("class", D("200"), per="day")
+    led.set_budget("user:alice", "2.50")
+    got = [(b["scope"], b["per"], b["limit"]) for b in led.budgets()]
+    assert got == [("class", "day", D(200)), ("user:*", None, D(1)), ("user:alice", None, D("2.5"))]
+    led.set_budget("user:*", None)
+    assert [b["scope"] for b in led.budgets()] == ["class", "user:alice"]
+
+
+@pytest.mark.parametrize("scope, limit, per, match", [
+    ("students", 1, None, "scope"), ("user:", 1, None, "scope"), ("class", -1, None, "0 or more"),
+    ("class", "nan", None, "dollars"), ("class", "two", None, "dollars"), ("class", 1, "week", "per='day'"),
+])
+def test_a_bad_budget_says_what_to_write(backend, scope, limit, per, match):
+    with pytest.raises(pp.InvalidRequest, match=match):
+        pp.ledger().set_budget(scope, limit, per=per)
+    assert pp.ledger().budgets() == []
+
+
+def test_a_users_cap_holds_and_leaves_others_alone(backend):
+    led = pp.ledger()
+    led.set_budget("user:alice", "0.25")
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.10"))
+    running = led.reserve(attempt(), D("0.10"), [])  # alice: 0.10 spent + 0.10 running
+    with pytest.raises(pp.BudgetExceeded, match="alice's class allowance of \\$0.25") as exc:
+        led.reserve(attempt(), D("0.10"), [])
+    assert exc.value.spent == D("0.2") and exc.value.needed == D("0.1")
+    led.reserve(attempt("bob"), D("0.10"), [])  # bob has no cap
+    led.settle(running, status="ok", cost=D("0.01"))
+    led.reserve(attempt(), D("0.10"), [])  # the settled call freed its unused reservation
+
+
+def test_the_default_cap_applies_to_each_user_without_one_of_their_own(backend):
+    led = pp.ledger()
+    led.set_budget("user:*", "0.15")
+    led.set_budget("user:carol", "1.00")
+    for user in ("alice", "bob"):
+        led.reserve(attempt(user), D("0.10"), [])
+        with pytest.raises(pp.BudgetExceeded, match=f"{user}'s class allowance"):
+            led.reserve(attempt(user), D("0.10"), [])
+    for _ in range(5):
+        led.reserve(attempt("carol"), D("0.10"), [])
+
+
+def test_the_class_cap_spans_users_and_day_caps_count_only_today(backend):
+    led = pp.ledger()
+    led.set_budget("class", "0.35")
+    led.set_budget("user:*", "0.25", per="day")
+    for user in ("alice", "bob", "carol"):
+        led.reserve(attempt(user), D("0.10"), [])
+    with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
+        led.reserve(attempt("dave"), D("0.10"), [])
+    led.set_budget("class", None)
+    led.reserve(attempt("alice"), D("0.10"), [])
+    with pytest.raises(pp.BudgetExceeded, match="alice's daily class allowance"):
+        led.reserve(attempt("alice"), D("0.10"), [])
+
+
+def test_client_caps_still_apply_with_ledger_caps(backend):
+    led = pp.ledger()
+    led.set_budget("user:alice", "5")
+    led.reserve(attempt(budget="studio-1"), D("0.10"), [Cap("studio-1", D("0.15"))])
+    with pytest.raises(pp.BudgetExceeded, match="this budget"):
+        led.reserve(attempt(budget="studio-1"), D("0.10"), [Cap("studio-1", D("0.15"))])
+    with pytest.raises(pp.BudgetExceeded, match="today's budget"):
+        led.reserve(attempt(), D("0.10"), [Cap("day", D("0.15"))])
+    # A daily budget in one's own config counts one's own calls, not a classmate's.
+    led.reserve(attempt("bob"), D("0.10"), [Cap("day", D("0.15"))])
+    assert led.spent(user="bob") == D("0.1") and led.spent(user="alice") == D("0.1")
+
+
+def test_unknown_cost_and_interrupted_calls_keep_counting(backend):
+    led = pp.ledger()
+    led.set_budget("class", "0.30")
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=None)  # cost unknown
+    led.reserve(attempt("bob"), D("0.10"), [])  # never settled: a kernel that died
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="error", cost=D(0), error="refused at once")
+    led.reserve(attempt("carol"), D("0.10"), [])
+    with pytest.raises(pp.BudgetExceeded, match="\\$0.00 left"):
+        led.reserve(attempt("dave"), D("0.01"), [])
+
+
+def test_a_settled_row_is_not_settled_again(backend):
+    led = pp.ledger()
+    row = led.reserve(attempt(), D("0.10"), [])
+    led.settle(row, status="ok", cost=D("0.04"))
+    led.settle(row, status="ok", cost=D("0"))
+    assert led.entries(1)[0]["cost"] == D("0.04")
+
+
+def test_totals_by_user_is_the_teachers_report(backend):
+    led = pp.ledger()
+    led.set_budget("user:*", "1.00")
+    led.set_budget("user:bob", "0.60")
+    led.set_budget("user:erin", "3")
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.04"))
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=None)
+    led.settle(led.reserve(attempt("bob"), D("0.20"), []), status="ok", cost=D("0.15"))
+    led.reserve(attempt("bob"), D("0.20"), [])
+    led.settle(led.reserve(attempt("bob"), D("0.20"), []), status="error", cost=D(0), error="x")
+    rows = {r["user"]: r for r in led.totals(by="user")}
+    assert rows["alice"] == {"user": "alice", "calls": 2, "cost": D("0.04"), "unknown_cost_calls": 1,
+                             "reserved": D("0.1"), "cap": D(1), "left": D("0.86")}
+    assert rows["bob"] == {"user": "bob", "calls": 2, "cost": D("0.15"), "unknown_cost_calls": 0,
+                           "reserved": D("0.2"), "cap": D("0.6"), "left": D("0.25")}
+    assert rows["erin"]["calls"] == 0 and rows["erin"]["left"] == D(3)
+    assert led.totals(by="user", day="2001-01-01") == []  # no calls then, and no daily caps
+    booked_on = led.entries(1)[0]["day"]  # the ledger's day (PostgreSQL: the server's clock, not the kernel's)
+    today = {r["user"]: r["calls"] for r in led.totals(by="user", day=booked_on)}
+    assert today == {"alice": 2, "bob": 2}  # erin has no daily cap to list her by
+
+
+# -- through a Client, against the fake provider -----------------------------------------------------
+
+def test_a_client_is_held_to_the_ledgers_caps(backend, fake):
+    led = pp.ledger()
+    client = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01)
+    cap = client.estimate("alice fox 10") * D("1.5")
+    led.set_budget("user:alice", cap)
+    with pytest.raises(pp.BudgetExceeded, match="alice's class allowance"):
+        for i in range(10, 40):
+            client.generate(f"alice fox {i}")
+    assert 1 <= len(answered(fake)) < 30
+    assert fake.bill_total() <= cap
+    assert led.totals(by="user")[0]["cost"] == fake.bill_total() == led.total()
+
+
+def test_a_quote_says_what_the_ledgers_caps_would_say_booking_nothing(backend, fake):
+    led = pp.ledger()
+    client = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01)
+    most = client.estimate("alice fox")
+    led.set_budget("user:alice", most * D("1.5"))
+    q = client.quote("alice fox")
+    assert q.most == most and q.left == most * D("1.5") and not q.refused
+    client.generate("alice fox")
+    q = client.quote("alice fox")
+    assert q.left == most * D("1.5") - led.total() and q.refused and "alice's class allowance" in q.refusal
+    with pytest.raises(pp.BudgetExceeded) as caught:
+        client.generate("alice fox")
+    assert caught.value.message in q.refusal and len(led.entries(10)) == 1  # refused: no row
+
+
+# -- a real class: many kernels, many users, one server -------------------------------------------
+
+def kernels(backend, fake, users, *, threads=1, calls=1):
+    """Student kernels, one process per user named, each making ``calls`` calls on ``threads``
+    threads; their outcomes ("refused" or the cost) arrive on the returned queue."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["classkernel", "promptpaint", "psycopg"])
+    results = ctx.Queue()
+    home = os.environ["PROMPTPAINT_HOME"]
+    procs = [ctx.Process(target=classkernel.run, args=(backend, home, user, fake.gemini_base, GEMINI_KEY,
+                                                       threads, calls, results)) for user in users]
+    for p in procs:
+        p.start()
+    return procs, results
+
+
+def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed(backend, fake):
+    led = pp.ledger()
+    worst = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base).estimate("alice fox 0-0-0")
+    user_cap, class_cap = worst * D("3.5"), worst * D("8.5")
+    users = ["ann", "ben", "cai", "dee"]
+    for u in users:
+        led.set_budget(f"user:{u}", user_cap)
+    led.set_budget("class", class_cap)
+    fake.latency = 0.4  # long enough that many reservations are open at once
+    procs, results = kernels(backend, fake, [users[i % 4] for i in range(16)], threads=4, calls=2)
+    outcomes = [o for _ in procs for o in results.get(timeout=300)]
+    for p in procs:
+        p.join(60)
+    assert all(p.exitcode == 0 for p in procs)
+
+    bills = {u: bills_by_user(fake).get(u, D(0)) for u in users}
+    assert sum(bills.values()) <= class_cap
+    assert all(bill <= user_cap for bill in bills.values()), bills
+    # Every answered call is booked at what the fake billed, under the user who made it.
+    assert abs(led.total() - sum(bills.values())) < D("1e-6")
+    report = {r["user"]: r for r in led.totals(by="user")}
+    assert {u: report[u]["cost"] for u in users} == {u: bills[u] for u in users}
+    assert all(report[u]["reserved"] == 0 for u in users)  # nothing left open
+    assert len(answered(fake)) == sum(o != "refused" for o in outcomes) >= 8
+    assert outcomes.count("refused") >= 64  # the caps did bind
+    # The fake was slow enough that calls overlapped: at least two ran at the same time.
+    spans = sorted((dt_ts(r["ts"]), dt_ts(r["ts"]) + r["duration"]) for r in led.entries(500)
+                   if r["status"] == "ok")
+    assert any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
+
+
+def dt_ts(iso: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso).timestamp()
+
+
+def test_a_kernel_killed_mid_call_keeps_its_reservation_counting(backend, fake):
+    led = pp.ledger()
+    worst = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base).estimate("amy fox 0-0-0")
+    led.set_budget("user:amy", worst * D("1.5"))
+    led.set_budget("class", worst * D("1.5"))
+    fake.latency = 60
+    (proc,), _ = kernels(backend, fake, ["amy"])
+    fake.wait_for_requests(1, "gemini", timeout=60)  # the kernel reached the provider
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join(30)
+    fake.latency = 0
+
+    row = led.entries(1)[0]
+    assert row["state"] == "interrupted" and row["reserved"] > worst * D("0.9")
+    amy = led.totals(by="user")[0]
+    assert (amy["user"], amy["reserved"], amy["cost"]) == ("amy", row["reserved"], 0)
+    assert led.summary().interrupted_calls == 1
+    for who, cap in (("amy", "amy's class allowance"), ("bo", "the class's budget")):
+        _, results = kernels(backend, fake, [who])
+        assert results.get(timeout=60) == ["refused"], cap
+    with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
+        led.reserve(attempt("bo"), row["reserved"], [])
+    assert len(fake.by_provider("gemini")) == 1
+
+
+# -- PostgreSQL only: roles, passwords, the driver ------------------------------------------------
+
+@pytest.fixture
+def kernel_role(pg_server, pg_db):
+    """A login role with a password, as a spawner would give every kernel: (name, password)."""
+    url, name = pg_db
+    role, password = f"kernel_{name}", f"pw-{name[3:]}-Zq9"
+    with admin(pg_server) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+    try:
+        yield role, password
+    finally:
+        with admin(url) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+        with admin(pg_server) as conn:
+            conn.execute(f"DROP ROLE {role}")
+
+
+def test_the_kernel_role_books_calls_but_cannot_raise_a_cap(pg_server, pg_db, kernel_role, monkeypatch, capsys):
+    import psycopg
+
+    from promptpaint.cli import main
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    role, password = kernel_role
+    assert main(["ledger", "init", url]) == 0
+    assert main(["ledger", "grant", url, role]) == 0
+    assert main(["budget", "set", "user:alice", "0.25", "--ledger", url]) == 0
+    monkeypatch.setenv("PGPASSWORD", password)  # libpq reads it; the URL carries no password
+    kernel_url = tcp_url(pg_server, name, role, None)
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", kernel_url)
+    kernel = pp.ledger()
+    assert isinstance(kernel, PostgresLedger)
+
+    row = kernel.reserve(attempt("alice"), D("0.10"), [])
+    kernel.settle(row, status="ok", cost=D("0.04"))
+    assert kernel.totals(by="user")[0]["left"] == D("0.21")
+    with pytest.raises(LedgerError, match="permission denied"):
+        kernel.set_budget("user:alice", "100")
+    assert main(["budget", "set", "user:*", "100"]) == 1  # the CLI as a student would run it
+    err = capsys.readouterr().err
+    assert "permission denied" in err and "the ledger's owner (the teacher)" in err
+    kernel.settle(row, status="ok", cost=D(0))  # a settled row is not settled again
+    with psycopg.connect(kernel_url, autocommit=True) as conn:  # and not by hand either
+        assert conn.execute("UPDATE promptpaint.calls SET cost_nanos = 0").rowcount == 0
+        for sql in ("DELETE FROM promptpaint.calls", "UPDATE promptpaint.budgets SET limit_nanos = 1e12",
+                    "INSERT INTO promptpaint.budgets VALUES ('user:*', 'total', 1, 'now')",
+                    "UPDATE promptpaint.calls SET \"user\" = 'bob'",
+                    "INSERT INTO promptpaint.calls (ts, day, session, provider, model, kind, status,"
+                    " cost_nanos) VALUES ('', '', '', '', '', '', 'ok', 0)"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+    teacher = PostgresLedger(url)
+    assert [(b["scope"], b["limit"]) for b in teacher.budgets()] == [("user:alice", D("0.25"))]
+    assert teacher.entries(1)[0]["cost"] == D("0.04")
+    teacher.close()
+    with pytest.raises(pp.BudgetExceeded, match="alice's class allowance"):
+        kernel.reserve(attempt("alice"), D("0.22"), [])
+
+
+def test_a_wrong_password_fails_clearly_and_is_never_echoed(pg_server, pg_db, kernel_role, monkeypatch, capsys):
+    from promptpaint.cli import main
+
+    url, name = pg_db
+    assert main(["ledger", "init", url]) == 0
+    role, _ = kernel_role
+    wrong = "Tr0ub4dor&3-wrong"
+    for bad_url, env in ((tcp_url(pg_server, name, role, wrong), None),
+                         (tcp_url(pg_server, name, role, None), wrong)):
+        if env:
+            monkeypatch.setenv("PGPASSWORD", env)
+        monkeypatch.setenv("PROMPTPAINT_LEDGER", bad_url)
+        with pytest.raises(LedgerError) as exc:
+            pp.Client("offline")
+        # Every promptpaint frame's locals, as a verbose traceback (IPython's) would print them.
+        stack = traceback.TracebackException.from_exception(exc.value, capture_locals=True).stack
+        package = os.path.dirname(pp.__file__) + os.sep  # not the clone's folder, which may share the name
+        ours = [f.locals for f in stack if f.filename.startswith(package)]
+        assert len(ours) >= 3 and any("where" in loc or "url" in loc for loc in ours)
+        shown = repr(ours) + repr(exc.value.args) + "".join(traceback.format_exception(exc.value))
+        assert "password authentication failed" in shown and role in shown
+        assert wrong not in shown and "Tr0ub4dor" not in shown
+        assert exc.value.__cause__ is None and exc.value.__context__ is None
+        assert main(["cost", "--by", "user"]) == 1
+        err = capsys.readouterr().err
+        assert "password authentication failed" in err and wrong not in err and "PGPASSWORD" in err
+
+
+def test_import_promptpaint_loads_no_driver_and_a_missing_one_says_what_to_install(monkeypatch):
+    code = "import sys, promptpaint as pp; pp.Client('offline'); print('psycopg' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PROMPTPAINT_LEDGER": ""}).stdout.strip() == "False"
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra were not installed
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", "postgresql://kernel:hunter2@127.0.0.1:1/course")
+    with pytest.raises(LedgerError, match=r"pip install 'promptpaint\[postgres\]'") as exc:
+        pp.ledger()
+    assert "hunter2" not in str(exc.value)
+
+
+def test_the_teacher_sets_caps_and_reads_the_report_from_the_shell(backend, capsys):
+    from promptpaint.cli import main
+
+    assert main(["budget", "set", "user:*", "2.00"]) == 0
+    assert main(["budget", "set", "class", "200", "--per", "day"]) == 0
+    assert main(["budget", "set", "user:bob", "0.50"]) == 0
+    assert main(["budget", "remove", "user:bob"]) == 0
+    assert main(["budget", "list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[:3] for line in out[-2:]] == [["class", "$200.00", "per"], ["user:*", "$2.00", "all"]]
+    led = pp.ledger()
+    led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.0672325"))
+    led.settle(led.reserve(attempt("bob"), D("0.10"), []), status="ok", cost=None)
+    assert main(["cost", "--by", "user"]) == 0
+    table = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert table[0] == ["user", "calls", "cost", "unknown", "reserved", "cap", "left", "per", "day", "left", "today"]
+    # Each student's effective cap names where it comes from (user:* here); the class's comes last.
+    assert table[1:3] == [["alice", "1", "$0.067233", "0", "$0.00", "$2.00", "user:*", "$1.932768", "-", "-"],
+                          ["bob", "1", "$0.00", "1", "$0.10", "$2.00", "user:*", "$1.90", "-", "-"]]
+    assert " ".join(table[3]).startswith("class: $0.167233 counted against caps; no class cap; today")
+    assert main(["cost", "--by", "user", "--day", "2001-01-01"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "no calls on 2001-01-01"
+    assert main(["budget", "set", "user:*", "-1"]) == 2
+    assert "0 or more" in capsys.readouterr().err
+
+
+def test_the_widget_shows_the_students_own_allowance(backend, fake, monkeypatch):
+    from helpers import openai_studio
+
+    pp.ledger().set_budget("user:alice", "0.30")
+    pp.ledger().set_budget("user:bob", "5")
+    studio, front = openai_studio(fake, monkeypatch)
+    front.run("generate", "fox one")
+    assert Decimal(studio.costs["budget_left"]) == D("0.30") - fake.bill_total() == pp.ledger().allowance()
+
+
+def test_behind_pgbouncer_in_transaction_mode_the_caps_still_hold(pg_db, pgbouncer, monkeypatch, capsys):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from promptpaint.cli import main
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    assert main(["ledger", "init", url]) == 0
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", pgbouncer(name))
+    led = pp.ledger()
+    led.set_budget("class", "0.50")
+    led.set_budget("user:*", "0.20")
+
+    def student(i):
+        mine = PostgresLedger(pgbouncer(name))  # a kernel of its own: its own client connections
+        booked = 0
+        for _ in range(12):  # past psycopg's prepare threshold (5), had it not been turned off
+            try:
+                row = mine.reserve(attempt(f"s{i}"), D("0.01"), [])
+            except pp.BudgetExceeded:
+                continue
+            mine.settle(row, status="ok", cost=D("0.01"))
+            booked += 1
+        mine.close()
+        return booked
+
+    with ThreadPoolExecutor(8) as pool:
+        booked = list(pool.map(student, range(8)))
+    assert sum(booked) == 50 and max(booked) <= 12  # the class cap, exactly
+    assert led.total() == D("0.50")
+    capsys.readouterr()
+    assert main(["cost", "--by", "user"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 10  # a header, 8 users, the class
+
+
+def test_a_ledger_from_before_users_migrates_and_its_rows_are_its_owners(isolated_home, monkeypatch):
+    import sqlite3
+
+    from promptpaint.ledger.migrations import MIGRATIONS, run_script
+
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    path = isolated_home / "v2.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    for m in MIGRATIONS[:2]:
+        m.sqlite(db) if callable(m.sqlite) else run_script(db, m.sqlite)
+    db.execute("INSERT INTO calls (ts, day, session, provider, model, kind, status, cost_nanos)"
+               " VALUES ('2026-11-01T10:00:00+00:00', '2026-11-01', 's', 'openai', 'gpt-image-2',"
+               " 'generate', 'ok', 40000000)")
+    db.execute("PRAGMA user_version = 2")
+    db.close()
+    monkeypatch.setenv("PROMPTPAINT_USER", "owner")
+    led = pp.SQLiteLedger(path)
+    assert led.entries(1)[0]["user"] == "owner"
+    assert led.totals(by="user") == [{"user": "owner", "calls": 1, "cost": D("0.04"), "unknown_cost_calls": 0,
+                                      "reserved": D(0), "cap": None, "left": None}]
+    led.set_budget("user:owner", "0.05")
+    with pytest.raises(pp.BudgetExceeded, match="owner's class allowance"):
+        led.reserve(attempt("owner"), D("0.02"), [])
+    led.set_budget("class", "0.05")  # the old row is in the class's running total too
+    with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
+        led.reserve(attempt("newcomer"), D("0.02"), [])
+
+
+def test_a_pgpass_file_works_as_libpq_reads_it(pg_server, pg_db, kernel_role, monkeypatch, tmp_path):
+    from promptpaint.cli import main
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    assert main(["ledger", "init", url]) == 0 and main(["ledger", "grant", url, kernel_role[0]]) == 0
+    port = tcp_url(pg_server, name, "x", None).rsplit(":", 1)[1].split("/")[0]
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{port}:{name}:{kernel_role[0]}:{kernel_role[1]}\n")
+    pgpass.chmod(0o600)  # libpq ignores a .pgpass others can read
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    kernel = PostgresLedger(tcp_url(pg_server, name, kernel_role[0], None))
+    kernel.settle(kernel.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.03"))
+    assert kernel.total() == D("0.03")
+    kernel.close()
+
+
+def test_the_running_class_total_stays_the_sum_of_its_rows(backend):
+    from concurrent.futures import ThreadPoolExecutor
+
+    led = pp.ledger()
+    led.set_budget("class", "1000")
+
+    def student(i):
+        for j in range(6):
+            row = led.reserve(attempt(f"s{i}"), D("0.05") if j % 3 else None, [])
+            [lambda: led.settle(row, status="ok", cost=D("0.031")),
+             lambda: led.settle(row, status="ok", cost=None),
+             lambda: led.release(row, error="never sent"),
+             lambda: led.settle(row, status="ok", cost=D("-1")),
+             lambda: None,  # left open, as by a kernel that died
+             lambda: led.settle(row, status="refused", cost=D(0))][(i + j) % 6]()
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(student, range(6)))
+    for row in led.entries(100):
+        if row["state"] == "interrupted" or row["status"] == "reserved":
+            led.reconcile(row["id"], cost=D("0.02"))
+    rows_sum = led._read("SELECT COALESCE(SUM(COALESCE(cost_nanos, reserved_nanos, 0)), 0) FROM "
+                         + ("promptpaint." if backend.startswith("postgresql") else "") + "calls")[0][0]
+    running = led._read("SELECT nanos FROM " + ("promptpaint." if backend.startswith("postgresql") else "")
+                        + "counted")[0][0]
+    assert running == rows_sum > 0
+    assert led.spent() * 10**9 == running
+    # and it is what the class cap is checked against
+    led.set_budget("class", led.spent() + D("0.01"))
+    led.reserve(attempt(), D("0.01"), [])
+    with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
+        led.reserve(attempt(), D("0.000000001"), [])
+
+
+def test_a_batch_job_on_the_class_ledger_is_found_again_and_each_line_booked_once(backend, fake, isolated_home):
+    """Batch jobs live in the ledger's own tables (migration 5): on PostgreSQL too, two kernels
+    collecting one job at once book each line once, under the submitter's name."""
+    from helpers import check_each_line_booked_once, collect_in_two_processes_at_once
+
+    fake.batches.step = 0.05
+    prompts = [f"alice fox {i}" for i in range(6)]
+    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base,
+                       budget=1)
+    job = client.batch(prompts).wait(poll=0.05, progress=False)
+    assert pp.batches()[0].id == job.id
+    # On a shared ledger a collector reaches the provider at its own configured base URL, never at
+    # the one in the (shared, writable) job row.
+    os.environ["GOOGLE_GEMINI_BASE_URL"] = fake.gemini_base
+    try:
+        a, b = collect_in_two_processes_at_once(isolated_home)
+    finally:
+        del os.environ["GOOGLE_GEMINI_BASE_URL"]
+    assert len(a) == len(b) == 6
+    check_each_line_booked_once(fake, prompts)
+    assert {r["user"] for r in pp.ledger().entries(100)} == {"alice"}
+
+
+def test_a_kernel_role_may_submit_and_collect_batch_jobs(pg_server, pg_db, kernel_role, fake, monkeypatch):
+    from promptpaint.ledger.postgres import PostgresLedger
+
+    url, name = pg_db
+    role, password = kernel_role
+    owner = PostgresLedger(url, check=False)
+    owner.init()
+    owner.grant(role)  # what `promptpaint ledger grant URL ROLE` runs
+    owner.close()
+    monkeypatch.setenv("PGPASSWORD", password)
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", tcp_url(pg_server, name, role, None))
+    monkeypatch.setenv("PROMPTPAINT_USER", "alice")
+    fake.batches.step = 0.05
+    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base,
+                       budget=1)
+    client.batch(["alice fox", "alice heron"]).wait(poll=0.05, progress=False)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)  # the collector's own, not the row's
+    results = pp.batches(api_key=GEMINI_KEY)[0].results()
+    assert [type(r) for r in results] == [pp.Result] * 2
+    assert pp.ledger().total() == pp.ledger().spent() == fake.bill_total() > 0
+
+
+def gemini_batch(fake, prompts, *, room):
+    """Submit a batch, then cap every user at what its worst case holds plus ``room`` dollars."""
+    fake.batches.step = 0.05
+    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base)
+    job = client.batch(prompts)
+    worst = pp.ledger().spent()
+    pp.ledger().set_budget("user:*", worst + room)
+    return job.wait(poll=0.05, progress=False), worst
+
+
+def test_a_batch_under_a_class_cap_near_its_worst_case_is_collected_in_full(backend, fake):
+    """The job's row holds every line's worst case until it is collected: booking the lines must
+    not count them a second time, or the cap refuses lines already paid for."""
+    job, _ = gemini_batch(fake, ["alice fox", "alice heron", "alice cat"], room=D("0.01"))
+    assert [type(r) for r in job.results()] == [pp.Result] * 3
+    assert pp.ledger().total() == pp.ledger().spent() == fake.bill_total() > 0
+
+
+def test_a_line_of_unknown_cost_under_a_tight_class_cap_keeps_the_jobs_worst_case(backend, fake):
+    fake.fault("gemini", "odd_usage", kind="null")  # the first line's usage cannot be read
+    # No room to hold the odd line's worst case a second time beside the job's.
+    job, worst = gemini_batch(fake, ["alice fox", "alice heron"], room=D(0))
+    with pytest.warns(pp.UnknownPriceWarning, match="1 line"):
+        odd, fine = job.results()
+    assert odd.cost is None and fine.cost > 0
+    assert pp.ledger().spent() == worst + fine.cost  # more than the odd line's worst case, never less
+    assert pp.ledger().total() == fine.cost
+
+
+def test_on_a_shared_ledger_batches_lists_your_own_jobs_unless_asked_for_everyones(backend, fake, monkeypatch):
+    fake.batches.step = 0.05
+    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base)
+    mine = client.batch(["alice fox"])
+    monkeypatch.setenv("PROMPTPAINT_USER", "bob")
+    bobs = client.batch(["bob heron"])
+    assert [j.id for j in pp.batches()] == [bobs.id]  # bob's newest job is his own, not alice's
+    assert [j.id for j in pp.batches(user="alice")] == [mine.id]
+    assert {j.id for j in pp.batches(user="*")} == {mine.id, bobs.id}
+    monkeypatch.setenv("PROMPTPAINT_USER", "alice")
+    assert [j.id for j in pp.batches()] == [mine.id]
