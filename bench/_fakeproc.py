@@ -12,7 +12,7 @@ TESTS = str(Path(__file__).resolve().parent.parent / "tests")
 
 def _serve(conn) -> None:
     sys.path.insert(0, TESTS)
-    from fakeserver import FakeProviders
+    from fakes import FakeProviders
 
     with FakeProviders() as fake:
         conn.send((fake.openai_base, fake.gemini_base))

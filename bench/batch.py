@@ -19,7 +19,7 @@ from _setup import isolate  # noqa: E402
 isolate()
 
 from _fakeproc import FakeProcess  # noqa: E402
-from fakeserver import GEMINI_KEY, OPENAI_KEY  # noqa: E402
+from fakes import GEMINI_KEY, OPENAI_KEY  # noqa: E402
 
 import promptpaint as pp  # noqa: E402
 from promptpaint.providers import gemini_batch  # noqa: E402

@@ -26,7 +26,7 @@ from _setup import isolate  # noqa: E402
 isolate()
 
 import requests  # noqa: E402
-from fakeserver import GEMINI_KEY, OPENAI_KEY, FakeProviders  # noqa: E402
+from fakes import GEMINI_KEY, OPENAI_KEY, FakeProviders  # noqa: E402
 
 import promptpaint as pp  # noqa: E402
 

@@ -223,7 +223,7 @@ def part3(url):
 
 
 def main():
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "gateway")]
     from gatewayproc import Gateway, teacher_env
 
     folder = tempfile.mkdtemp(prefix="pp-bench-pg.")

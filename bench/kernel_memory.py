@@ -8,7 +8,7 @@ two fetches (full image and thumbnail) through the comm's real message path. RSS
 1024x1024 RGBA image (4 MiB): the widget keeps images in the store on disk, not in memory, so it
 should be a small fraction of that.
 
-A second, smaller run does the same on the Gemini fake (tests/fakeserver.py): a Gemini history
+A second, smaller run does the same on the Gemini fake (tests/fakes/): a Gemini history
 entry keeps the model's reply turn, image included as base64, for conversation replay, so it
 also reports those retained bytes per entry as a ratio to the PNG on disk. (The fake runs in
 this parent process, outside the measured one. Its images are flat colours, tens of KB; a real
@@ -161,7 +161,7 @@ def main() -> None:
           f"thumbnail cache held by the Studio: {r['thumb_cache'] / 1024:.0f} KiB)")
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-    from fakeserver import GEMINI_KEY, FakeProviders
+    from fakes import GEMINI_KEY, FakeProviders
 
     with FakeProviders() as fake:
         genv = dict(env, PROMPTPAINT_PROVIDER="gemini", BENCH_GEMINI_KEY=GEMINI_KEY,

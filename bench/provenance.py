@@ -1,4 +1,4 @@
-"""Time and peak memory for ``pp.provenance()`` to answer each hostile file in tests/hostile_files.py.
+"""Time and peak memory for ``pp.provenance()`` to answer each hostile file in tests/files/hostile_files.py.
 
 Each file is read in a fresh process (so the peak RSS, VmHWM above a warmed-up baseline, is its
 own), BENCH_ROUNDS times (default 3): the median time and the first read's peak are printed, with
@@ -19,12 +19,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _setup import isolate  # noqa: E402
+from _setup import ROOT, isolate  # noqa: E402
 
 
 def main() -> None:
     isolate()
-    import hostile_files  # on sys.path from isolate()
+    sys.path.insert(0, str(ROOT / "tests" / "files"))
+    import hostile_files
 
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     folder = Path(os.environ["PROMPTPAINT_HOME"]) / "hostile"

@@ -1,9 +1,8 @@
 """The house rules a reviewer checks by hand, checked by the suite: small modules, no import
-cycles (imports inside functions count: they run too), provider names only under ``providers/``.
-
-Each check has an allow-list of today's offenders, being fixed in parallel by other branches. It
-is a ratchet: an offender that is fixed but still listed fails the test too, so a list only
-shrinks. The integrator empties them after the merge.
+cycles (imports inside functions count: they run too), provider names only under ``providers/``,
+every exception in ``errors.py``, storage never importing presentation, and test files that share
+code through helpers rather than through each other. Each rule holds for the whole tree, with no
+exceptions listed; the last two tests check that the finders can fail.
 """
 
 from __future__ import annotations
@@ -13,27 +12,10 @@ import builtins
 from pathlib import Path
 
 
-PACKAGE = Path(__file__).resolve().parents[2] / "src" / "promptpaint"  # runs as a script too, so no helpers import
+ROOT = Path(__file__).resolve().parents[2]  # runs as a script too, so not helpers.ROOT
+PACKAGE = ROOT / "src" / "promptpaint"
 MAX_LINES = 400
 PROVIDER_NAMES = ("openai", "gemini")
-
-# -- allow-lists (a ratchet: remove an entry the day its offender is fixed) ------------------------
-
-# Modules over MAX_LINES lines. client.py and batch.py: the provider/CallPlan branch; session.py
-# and studio.py: the studio/ package branch.
-LONG_MODULES: set[str] = set()
-
-# Import cycles, each as the set of its modules (one strongly connected component).
-CYCLES: set[frozenset[str]] = set()
-
-# Modules outside providers/ with "openai"/"gemini" in a string literal (docstrings do not count).
-PROVIDER_LITERALS: set[str] = set()
-
-
-# Exception or warning classes defined outside errors.py, as "module: Class". registry.py (models
-# branch) still defines its own ShutdownWarning and UnknownPriceWarning: errors.py has them under
-# PromptpaintWarning, registry.py should import them from there.
-STRAY_EXCEPTIONS: set[str] = set()
 
 # Layers that must not import each other: storage never imports presentation.
 STORAGE = ("promptpaint.ledger", "promptpaint.store")
@@ -195,36 +177,22 @@ def provider_literals(path: Path) -> list[tuple[int, str]]:
 
 def test_no_module_over_the_line_limit():
     lengths = {_rel(p): len(p.read_text(encoding="utf-8").splitlines()) for p in MODULES.values()}
-    long = {name for name, n in lengths.items() if n > MAX_LINES}
-    new = sorted(long - LONG_MODULES)
-    assert not new, "over %d lines (split by job): %s" % (MAX_LINES, ", ".join(f"{m} ({lengths[m]})" for m in new))
-    fixed = sorted(LONG_MODULES - long)
-    assert not fixed, f"now {MAX_LINES} lines or fewer; remove from LONG_MODULES: {fixed}"
+    long = sorted(f"{m} ({n})" for m, n in lengths.items() if n > MAX_LINES)
+    assert not long, f"over {MAX_LINES} lines (split by job): {', '.join(long)}"
 
 
 def test_no_import_cycles():
     graph = import_graph()
-    found = {frozenset(c) for c in strongly_connected(graph)}
-    new = [c for c in found if c not in CYCLES]
-    assert not new, "import cycles (imports inside functions count):\n" + "\n".join(
-        "  " + " -> ".join(a_cycle(graph, set(c))) for c in new)
-    fixed = [sorted(c) for c in CYCLES - found]
-    assert not fixed, f"these cycles are gone; remove them from CYCLES: {fixed}"
+    cycles = strongly_connected(graph)
+    assert not cycles, "import cycles (imports inside functions count):\n" + "\n".join(
+        "  " + " -> ".join(a_cycle(graph, c)) for c in cycles)
 
 
 def test_provider_names_only_under_providers():
-    found = {}
-    for module, path in MODULES.items():
-        if module.startswith("promptpaint.providers"):
-            continue
-        hits = provider_literals(path)
-        if hits:
-            found[_rel(path)] = hits
-    new = {m: hits for m, hits in found.items() if m not in PROVIDER_LITERALS}
-    assert not new, "provider names outside providers/ (ask the provider through its hooks):\n" + "\n".join(
-        f"  {m}:{line}: {text[:60]!r}" for m, hits in sorted(new.items()) for line, text in hits)
-    fixed = sorted(PROVIDER_LITERALS - set(found))
-    assert not fixed, f"no provider names left; remove from PROVIDER_LITERALS: {fixed}"
+    found = {_rel(path): hits for module, path in MODULES.items()
+             if not module.startswith("promptpaint.providers") and (hits := provider_literals(path))}
+    assert not found, "provider names outside providers/ (ask the provider through its hooks):\n" + "\n".join(
+        f"  {m}:{line}: {text[:60]!r}" for m, hits in sorted(found.items()) for line, text in hits)
 
 
 def _exception_classes(path: Path) -> list[str]:
@@ -245,12 +213,9 @@ def _exception_classes(path: Path) -> list[str]:
 
 
 def test_every_exception_and_warning_is_defined_in_errors_py():
-    found = {f"{_rel(p)}: {cls}" for m, p in MODULES.items() if m != "promptpaint.errors"
-             for cls in _exception_classes(p)}
-    new = sorted(found - STRAY_EXCEPTIONS)
-    assert not new, f"define these in errors.py (re-export at the old path): {new}"
-    fixed = sorted(STRAY_EXCEPTIONS - found)
-    assert not fixed, f"moved to errors.py; remove from STRAY_EXCEPTIONS: {fixed}"
+    stray = sorted(f"{_rel(p)}: {cls}" for m, p in MODULES.items() if m != "promptpaint.errors"
+                   for cls in _exception_classes(p))
+    assert not stray, f"define these in errors.py (re-export at the old path): {stray}"
 
 
 def _inside(module: str, layers) -> bool:
@@ -262,6 +227,21 @@ def test_storage_never_imports_presentation():
     wrong = sorted(f"{m} -> {t}" for m, targets in graph.items() if _inside(m, STORAGE)
                    for t in targets if _inside(t, PRESENTATION))
     assert not wrong, f"storage imports presentation: {wrong}"
+
+
+def test_no_test_file_imports_another():
+    # What two test files share lives in a helper module or a fixture; a test file imported by
+    # another runs its module-level code twice and ties the two files' fixtures together.
+    tests = ROOT / "tests"
+    names = {p.stem for p in tests.rglob("test_*.py")}
+    wrong = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                       [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            wrong += [f"{path.relative_to(tests)}:{node.lineno} imports {t}" for t in targets
+                      if t.split(".")[0] in names]
+    assert not wrong, "move what they share into tests/helpers.py or a fixture:\n  " + "\n  ".join(wrong)
 
 
 # -- the checker checks itself: a rule that cannot fail guards nothing -----------------------------
