@@ -141,6 +141,18 @@ EDIT_OUTCOME = (
     " 'ledger': str(pp.ledger().total())}))")
 
 
+def masked_edit(widget, fake, prompt: str, turn):
+    """Types `prompt`, presses Edit and waits for `turn` (the edit's turn) to show; returns the
+    request the provider got, checked to be an edit with this prompt and a mask."""
+    widget.get_by_label("Prompt").fill(prompt)
+    widget.get_by_role("button", name="Edit", exact=True).click()
+    turn.wait_for(timeout=30_000)
+    sent = fake.last("openai")
+    assert sent.path == "/v1/images/edits" and sent.form["prompt"] == [prompt]
+    assert "mask" in sent.files
+    return sent
+
+
 def edit_outcome(kernel) -> dict:
     """After an edit, from the kernel: pixels changed outside and inside the mask held by
     `hold_the_mask`, the mask's pixels and its bounding box's area, and the ledger's total."""

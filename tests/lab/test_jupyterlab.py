@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from helpers import ROOT
-from lab_harness import edit_outcome, hold_the_mask, in_kernel, run_all
+from lab_harness import edit_outcome, hold_the_mask, in_kernel, masked_edit, run_all
 
 pytestmark = [pytest.mark.lab, pytest.mark.browser]
 
@@ -50,12 +50,7 @@ def test_quickstart_generate_paint_edit_in_jupyterlab(lab_server, lab_page, fake
     page.mouse.up()
     hold_the_mask(kernel)
 
-    prompt.fill("make it night")
-    widget.get_by_role("button", name="Edit", exact=True).click()
-    turns.nth(before + 1).wait_for(timeout=30_000)
-    sent = fake.last("openai")
-    assert sent.path == "/v1/images/edits" and sent.form["prompt"] == ["make it night"]
-    assert "mask" in sent.files
+    masked_edit(widget, fake, "make it night", turns.nth(before + 1))
 
     check = edit_outcome(kernel)
     assert check["painted"] > 1000

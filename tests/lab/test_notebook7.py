@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import ROOT
-from lab_harness import edit_outcome, hold_the_mask, in_kernel, restart_kernel, run_all
+from lab_harness import edit_outcome, hold_the_mask, in_kernel, masked_edit, restart_kernel, run_all
 
 pytestmark = [pytest.mark.lab, pytest.mark.browser]
 
@@ -52,11 +52,7 @@ def test_quickstart_generate_paint_edit_and_restart_in_notebook_7(lab_server, la
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7, steps=6)
     page.mouse.up()
     hold_the_mask(kernel)
-    prompt.fill("make it night")
-    widget.get_by_role("button", name="Edit", exact=True).click()
-    turns.nth(before + 1).wait_for(timeout=30_000)
-    sent = fake.last("openai")
-    assert sent.path == "/v1/images/edits" and "mask" in sent.files
+    masked_edit(widget, fake, "make it night", turns.nth(before + 1))
     check = edit_outcome(kernel)
     assert check["painted"] == check["box"] > 50_000, "a filled rectangle"
     assert check["outside"] == 0 and check["inside"] > 0
