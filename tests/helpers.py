@@ -6,6 +6,7 @@
     Front, openai_studio, gemini_studio   the widget driven through the messages the browser sends
     sdk_openai, sdk_gemini, decode    the official SDKs on the fake (they keep the fake honest)
     ROOT                              the repository, for tests that read its files (any folder depth)
+    loaded_by(code, packages)         which of `packages` a fresh interpreter imports running `code`
 """
 
 from __future__ import annotations
@@ -150,3 +151,13 @@ def check_each_line_booked_once(fake, prompts):
     assert pp.ledger().total() == fake.bill_total() > 0
     assert pp.ledger().spent() == fake.bill_total()  # the job's reservation is released
     assert [type(r) for r in pp.batches(api_key=GEMINI_KEY)[0].results()] == [pp.Result] * len(prompts)
+
+
+def loaded_by(code: str, packages) -> list[str]:
+    """Which of ``packages`` (top-level names) a fresh interpreter has imported once it has run
+    ``code``: how a test checks an import stays light, since its own process loaded them all."""
+    probe = (f"{code}\nimport json as _j, sys as _s\n"
+             f"print(_j.dumps(sorted({{m.split('.')[0] for m in _s.modules}} & set({sorted(packages)!r}))))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -4,25 +4,16 @@ with the provider keys in its environment only, in front of the fake providers."
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import requests
-
 from fakes import GEMINI_KEY, OPENAI_KEY
+from servers import free_port, start, stop
 
 BIN = Path(sys.executable).parent / "promptpaint"
 KEYS = ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_BASE_URL", "GOOGLE_GEMINI_BASE_URL",
         "PROMPTPAINT_LEDGER", "PROMPTPAINT_GATEWAY", "PROMPTPAINT_TOKEN", "JUPYTERHUB_API_TOKEN")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def teacher_env(fake, home: Path) -> dict:
@@ -51,39 +42,22 @@ def new_token(ledger: str, user: str, env: dict, *, cli: bool = False) -> str:
 
 
 class Gateway:
+    """``promptpaint gateway serve`` on a free port, ready when its /healthz answers; stop() it."""
+
     def __init__(self, ledger: str, env: dict, log: Path, *args: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log
-        self._log = open(log, "wb")
-        self.proc = subprocess.Popen([str(BIN), "gateway", "serve", "--ledger", ledger, "--port", str(self.port),
-                                      *args], env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the gateway did not start:\n{self.log()}")
-            time.sleep(0.1)
+        self.proc = start([str(BIN), "gateway", "serve", "--ledger", ledger, "--port", str(self.port), *args],
+                          ready_url=f"{self.url}/healthz", log=log, env=env, name="the gateway")
 
     def log(self) -> str:
-        if not self._log.closed:
-            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:
+        """kill -9: no shutdown, nothing settled."""
         self.proc.kill()
         self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._log.close()
+        stop(self.proc, wait=10)

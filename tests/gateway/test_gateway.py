@@ -13,6 +13,7 @@ import requests
 
 from fakes import GEMINI_KEY, OPENAI_KEY, FakeProviders
 from gatewayproc import Gateway, new_token, promptpaint, teacher_env
+from helpers import loaded_by, png_bytes
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +72,6 @@ def test_a_student_generates_through_the_gateway_and_the_call_is_booked_at_the_b
     assert row["reserved"] >= row["cost"]
 
 
-def png(size=(64, 48), colour=(200, 30, 30)) -> bytes:
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", size, colour).save(buf, "PNG")
-    return buf.getvalue()
-
-
 def test_the_official_sdks_work_unchanged_through_the_gateway(teacher, fake):
     openai = pytest.importorskip("openai")
     genai = pytest.importorskip("google.genai")
@@ -89,10 +80,10 @@ def test_the_official_sdks_work_unchanged_through_the_gateway(teacher, fake):
     oa = openai.OpenAI(base_url=f"{gw}/openai/v1", api_key=token, max_retries=0)
     img = oa.images.generate(model="gpt-image-2", prompt="a lighthouse", quality="low")
     assert base64.b64decode(img.data[0].b64_json)[:4] == b"\x89PNG"
-    edited = oa.images.edit(model="gpt-image-2", prompt="make it night", image=("in.png", png(), "image/png"),
+    edited = oa.images.edit(model="gpt-image-2", prompt="make it night", image=("in.png", png_bytes(), "image/png"),
                             quality="low")
     assert base64.b64decode(edited.data[0].b64_json)[:4] == b"\x89PNG"
-    assert fake.last("openai").files["image"][0][2] == png()  # the student's bytes, unchanged
+    assert fake.last("openai").files["image"][0][2] == png_bytes()  # the student's bytes, unchanged
     events = list(oa.images.generate(model="gpt-image-2", prompt="s", stream=True, partial_images=2, quality="low"))
     assert [e.type for e in events] == ["image_generation.partial_image"] * 2 + ["image_generation.completed"]
     gm = genai.Client(api_key=token, http_options={"base_url": f"{gw}/gemini"})  # /v1/ by default
@@ -121,7 +112,7 @@ def test_streamed_previews_arrive_through_the_gateway_before_the_final_image(tea
     fake.streaming.delay = 0.3
     with requests.post(f"{teacher['gw'].url}/openai/v1/images/edits", headers={"Authorization": f"Bearer {token}"},
                        data={"model": "gpt-image-2", "prompt": "add a hat", "stream": "true", "partial_images": "2",
-                             "quality": "low"}, files={"image": ("in.png", png(), "image/png")}, stream=True) as r:
+                             "quality": "low"}, files={"image": ("in.png", png_bytes(), "image/png")}, stream=True) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         seen = []
         for ev in events(r.iter_content(chunk_size=None)):
@@ -197,8 +188,8 @@ def test_a_kernel_with_only_the_gateway_and_a_token_uses_both_providers(teacher,
 
     mask = Image.new("L", (64, 48), 0)
     mask.paste(255, (0, 0, 32, 48))
-    pp.Client("openai", model="gpt-image-2").edit("a hat", image=png(), mask=mask, quality="low", n=2)
-    pp.Client("gemini").edit("a hat", image=png(), mask=mask)
+    pp.Client("openai", model="gpt-image-2").edit("a hat", image=png_bytes(), mask=mask, quality="low", n=2)
+    pp.Client("gemini").edit("a hat", image=png_bytes(), mask=mask)
     booked = rows(teacher["ledger"], "fay")
     assert len(booked) == 4
     # One code path: the gateway reserved, from the request alone, what the kernel's Client did.
@@ -292,14 +283,8 @@ def test_the_cli_goes_through_the_gateway_too(teacher, fake, tmp_path):
 
 
 def test_import_promptpaint_and_its_cli_load_no_server_or_driver():
-    import subprocess
-    import sys
-
-    code = ("import sys, promptpaint, promptpaint.cli; promptpaint.cli.build_parser(); "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'starlette', 'uvicorn', 'httpx', 'anyio', "
-            "'psycopg', 'jupyterhub'}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    code = "import promptpaint, promptpaint.cli; promptpaint.cli.build_parser()"
+    assert loaded_by(code, {"starlette", "uvicorn", "httpx", "anyio", "psycopg", "jupyterhub"}) == []
 
 
 def test_the_studios_cost_panel_shows_what_the_gateway_says(teacher, fake, monkeypatch):

@@ -9,15 +9,15 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import requests
 
-from gatewayproc import BIN, free_port, teacher_env
+from gatewayproc import BIN, teacher_env
 from helpers import ROOT
+from servers import free_port, running
 
 CHP_PREFIX = ROOT / ".cache" / "chp"
 CHP = CHP_PREFIX / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -67,22 +67,11 @@ c.JupyterHub.load_roles = [
 c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", "access:services!service=promptpaint"]
 """)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "OPENAI", "GEMINI", "GOOGLE"))}
-    log = open(tmp_path / "hub.log", "wb")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f", str(tmp_path / "jupyterhub_config.py")],
-                            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(f"{base}/services/promptpaint/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("JupyterHub or its gateway service did not start:\n"
-                            + (tmp_path / "hub.log").read_text(errors="replace")[-4000:])
-            time.sleep(0.2)
+    # Ready when the Hub has started the gateway service and routes to it.
+    with running([str(Path(sys.executable).parent / "jupyterhub"), "-f", str(tmp_path / "jupyterhub_config.py")],
+                 ready_url=f"{base}/services/promptpaint/healthz", log=tmp_path / "hub.log", env=env, cwd=tmp_path,
+                 name="JupyterHub or its gateway service", timeout=90):
 
         def user_token(name, scopes=None):
             body = {"note": "kernel"} if scopes is None else {"scopes": scopes}
@@ -93,13 +82,6 @@ c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server",
 
         yield {"base": base, "gateway": f"{base}/services/promptpaint", "direct": f"http://127.0.0.1:{gw_port}",
                "ledger": ledger, "token": user_token}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_a_users_own_hub_token_is_their_gateway_credential(hub, fake, monkeypatch):

@@ -3,94 +3,62 @@ OpenAI stand-in, checked from the kernel. Slow (a server, a kernel, a browser): 
 
 from __future__ import annotations
 
-import json
-import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from lab_harness import KERNEL_IDLE, RUN_IN_KERNEL, running_lab
+from helpers import ROOT
+from lab_harness import edit_outcome, hold_the_mask, in_kernel, masked_edit, run_all
 
 pytestmark = [pytest.mark.lab, pytest.mark.browser]
-ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def lab(tmp_path, fake, isolated_home):
-    with running_lab(tmp_path, fake, isolated_home, ROOT / "notebooks" / "quickstart.ipynb") as url:
-        yield url
+def test_quickstart_generate_paint_edit_in_jupyterlab(lab_server, lab_page, fake):
+    url = lab_server(ROOT / "notebooks" / "quickstart.ipynb")
+    page = lab_page("jupyterlab.png", viewport={"width": 1280, "height": 1000})
+    page.goto(url)
+    widget = run_all(page)
+    turns = widget.locator("[aria-label^='Turn ']")
+    turns.nth(1).wait_for(timeout=30_000)  # the notebook's own generate and edit
+    before = turns.count()
 
+    kernel = in_kernel(page)
+    assert "openai" in kernel("print(studio.provider)")
 
-def test_quickstart_generate_paint_edit_in_jupyterlab(lab, browser, fake, tmp_path):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    try:
-        page.goto(lab)
-        page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        widget = page.locator(".promptpaint").first
-        widget.wait_for(timeout=60_000)
-        page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-        turns = widget.locator("[aria-label^='Turn ']")
-        turns.nth(1).wait_for(timeout=30_000)  # the notebook's own generate and edit
-        before = turns.count()
+    prompt = widget.get_by_label("Prompt")
+    prompt.fill("a lighthouse on a cliff")
+    fake.streaming.delay = 1.0  # the model "works": previews arrive a second apart
+    widget.get_by_role("button", name="Generate", exact=True).click()
+    # A streamed preview shows, labelled, before the final image lands (issue 10).
+    preview = widget.locator(".pp-preview-label")
+    preview.wait_for(state="visible", timeout=30_000)
+    assert preview.inner_text().startswith("preview ") and turns.count() == before
+    turns.nth(before).wait_for(timeout=30_000)
+    fake.streaming.delay = 0.0
+    widget.locator(".pp-preview").wait_for(state="hidden", timeout=10_000)  # the final image replaced it
+    assert fake.last("openai").json["prompt"] == "a lighthouse on a cliff"
+    assert fake.last("openai").json["partial_images"] == 2
+    image = widget.locator("img.pp-image")
+    page.wait_for_function("(img) => img.complete && img.naturalWidth === 1024", arg=image.element_handle())
 
-        kernel = lambda code: page.evaluate(RUN_IN_KERNEL, code)  # noqa: E731
-        assert "openai" in kernel("print(studio.provider)")
+    canvas = widget.get_by_label("Mask", exact=True)
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(box["x"] + box["width"] * (0.2 + 0.05 * i), box["y"] + box["height"] * 0.3, steps=2)
+    page.mouse.up()
+    hold_the_mask(kernel)
 
-        prompt = widget.get_by_label("Prompt")
-        prompt.fill("a lighthouse on a cliff")
-        fake.streaming.delay = 1.0  # the model "works": previews arrive a second apart
-        widget.get_by_role("button", name="Generate", exact=True).click()
-        # A streamed preview shows, labelled, before the final image lands (issue 10).
-        preview = widget.locator(".pp-preview-label")
-        preview.wait_for(state="visible", timeout=30_000)
-        assert preview.inner_text().startswith("preview ") and turns.count() == before
-        turns.nth(before).wait_for(timeout=30_000)
-        fake.streaming.delay = 0.0
-        widget.locator(".pp-preview").wait_for(state="hidden", timeout=10_000)  # the final image replaced it
-        assert fake.last("openai").json["prompt"] == "a lighthouse on a cliff"
-        assert fake.last("openai").json["partial_images"] == 2
-        image = widget.locator("img.pp-image")
-        page.wait_for_function("(img) => img.complete && img.naturalWidth === 1024", arg=image.element_handle())
+    masked_edit(widget, fake, "make it night", turns.nth(before + 1))
 
-        canvas = widget.get_by_label("Mask", exact=True)
-        box = canvas.bounding_box()
-        page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
-        page.mouse.down()
-        for i in range(1, 11):
-            page.mouse.move(box["x"] + box["width"] * (0.2 + 0.05 * i), box["y"] + box["height"] * 0.3, steps=2)
-        page.mouse.up()
-        deadline = time.time() + 30  # a loaded 2-core CI machine can take a while
-        while "True" not in kernel("print(studio.has_mask)"):
-            assert time.time() < deadline, "the painted mask never reached the kernel"
-            time.sleep(0.2)
-        kernel("_painted = studio.mask; _before = studio.image.convert('RGB')")
+    check = edit_outcome(kernel)
+    assert check["painted"] > 1000
+    assert check["outside"] == 0 and check["inside"] > 0.5 * check["painted"]
 
-        prompt.fill("make it night")
-        widget.get_by_role("button", name="Edit", exact=True).click()
-        turns.nth(before + 1).wait_for(timeout=30_000)
-        sent = fake.last("openai")
-        assert sent.path == "/v1/images/edits" and sent.form["prompt"] == ["make it night"]
-        assert "mask" in sent.files
-
-        check = json.loads(kernel(
-            "import json, numpy as np\n"
-            "after = np.asarray(studio.image.convert('RGB')); before = np.asarray(_before)\n"
-            "m = np.asarray(_painted) > 0; changed = (after != before).any(axis=-1)\n"
-            "print(json.dumps({'outside': int((changed & ~m).sum()), 'inside': int((changed & m).sum()),"
-            " 'painted': int(m.sum()), 'ledger': str(pp.ledger().total())}))"))
-        assert check["painted"] > 1000
-        assert check["outside"] == 0 and check["inside"] > 0.5 * check["painted"]
-
-        # The panel shows cents; the exact figure is in the tooltip.
-        all_time = widget.get_by_role("region", name="Cost").locator("dt:text-is('All time') + dd")
-        page.wait_for_function(
-            "([el, want]) => el.title.startsWith('$') && Number(el.title.slice(1)) === want",
-            arg=[all_time.element_handle(), float(check["ledger"])], timeout=30_000)
-        assert Decimal(all_time.get_attribute("title").lstrip("$")) == Decimal(check["ledger"]) > 0
-    finally:
-        # Left beside the test's temp files: what a person would have seen.
-        page.screenshot(path=str(tmp_path / "jupyterlab.png"), full_page=True)
-        context.close()
+    # The panel shows cents; the exact figure is in the tooltip.
+    all_time = widget.get_by_role("region", name="Cost").locator("dt:text-is('All time') + dd")
+    page.wait_for_function(
+        "([el, want]) => el.title.startsWith('$') && Number(el.title.slice(1)) === want",
+        arg=[all_time.element_handle(), float(check["ledger"])], timeout=30_000)
+    assert Decimal(all_time.get_attribute("title").lstrip("$")) == Decimal(check["ledger"]) > 0

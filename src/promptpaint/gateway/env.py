@@ -55,6 +55,9 @@ def refusal_error(code: str, body: dict, provider: str, request_id: str | None):
                            "pp.ledger() shows what is left.", **kw)
     elif code in ("missing_token", "invalid_token"):
         e = AuthError(message, hint=f"Set {TOKEN_ENVS[0]} to the gateway token your teacher gave you.", **kw)
+    elif code == "provider_not_configured":
+        e = AuthError(message, hint="The key goes in the gateway's environment, which only the teacher "
+                      "can change.", **kw)
     elif code in ("model_not_allowed", "setting_not_allowed"):
         e = AccessError(message, hint="The class gateway prices every call: choose a model and settings "
                         "`promptpaint models` lists with a price.", **kw)

@@ -12,12 +12,15 @@ from __future__ import annotations
 from starlette.responses import JSONResponse
 
 NO_RETRY = (400, 401, 402, 403, 404, 413)
+# Refusals whose status says "try later" (503) but which a retry cannot clear: the teacher set no
+# key for that provider, and will not have by the SDK's next attempt.
+NO_RETRY_CODES = ("provider_not_configured",)
 
 
 def refuse(reader, status: int, message: str, *, code: str, param: str | None = None,
            retry_after: float | None = None) -> JSONResponse:
     headers = {"x-promptpaint-refusal": code}
-    if status in NO_RETRY:
+    if status in NO_RETRY or code in NO_RETRY_CODES:
         headers["x-should-retry"] = "false"  # SDKs that honour it make no pointless retries
     if retry_after is not None:
         headers["retry-after"] = str(max(1, int(retry_after + 0.999)))
