@@ -2,8 +2,6 @@
 
 import io
 import json
-import subprocess
-import sys
 import time
 from decimal import Decimal
 
@@ -23,10 +21,7 @@ def offline():
 
 
 def test_import_promptpaint_loads_no_widget_library():
-    code = ("import sys, promptpaint as pp; "
-            "print(sorted(m for m in ('ipywidgets', 'anywidget', 'traitlets', 'numpy') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert loaded_by("import promptpaint", ["ipywidgets", "anywidget", "traitlets", "numpy"]) == []
 
 
 def test_generate_from_the_ui_then_fetch_bytes_as_a_binary_buffer(offline):
