@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 import promptpaint as pp
+from fakes import OPENAI_KEY
 from helpers import client_on, png_bytes
 from promptpaint import registry
 
@@ -192,7 +193,7 @@ def test_estimate_of_an_edit_with_a_mask_is_the_reservation_made(fake, books, mo
 
 
 def test_sweep_estimate_is_the_sum_of_the_reservations_made(fake, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-openai-0123456789abcdef")
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
     sweep = pp.Sweep(["a fox", "a heron"], ["gpt-image-2"], vary={"quality": ["low", "high"]})
     quoted = sweep.estimate().worst_case
