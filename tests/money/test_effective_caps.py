@@ -13,7 +13,7 @@ def booked(led, user, reserve, cost):
         led.settle(row, status="ok", cost=None if cost is None else D(cost))
 
 
-def test_each_students_effective_caps_and_the_class(tmp_path, capsys):
+def test_each_students_effective_caps_and_the_class(tmp_path):
     led = SQLiteLedger(tmp_path / "class.sqlite3")
     led.set_budget("user:*", "1.00")
     led.set_budget("user:*", "0.30", per="day")

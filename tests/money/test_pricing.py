@@ -1,7 +1,23 @@
+"""Prices and amounts: the price table, cost arithmetic from usage counts, the worst case a
+setting can bill computed from the table, and the one way a dollar amount is written and read.
+
+Whether the fake provider's bills stay under those worst cases is test_budget's and test_bounds'.
+"""
+
+import datetime as dt
+import inspect
 from decimal import Decimal
 
-from promptpaint import registry
-from promptpaint.pricing import Usage, cost
+import pytest
+
+import promptpaint as pp
+from helpers import client_on
+from promptpaint import money, pricing, registry
+from promptpaint.ledger import NANO as ledger_nano, dollars
+from promptpaint.pricing import NANO as pricing_nano, Usage, cost
+from promptpaint.providers import gemini as gemini_provider, openai as openai_provider
+from promptpaint.providers import provider_class
+from promptpaint.providers.gemini.provider import GeminiProvider
 
 
 def test_openai_cost_by_modality_to_the_microdollar():
@@ -24,14 +40,6 @@ def test_unknown_price_is_none_not_zero():
 
 
 # ----------------------------------------------------------------------------- today's prices
-import datetime as dt  # noqa: E402
-
-import pytest  # noqa: E402
-
-from promptpaint import pricing  # noqa: E402
-from promptpaint.providers import gemini as gemini_provider, openai as openai_provider  # noqa: E402
-from promptpaint.providers import provider_class  # noqa: E402
-from promptpaint.providers.gemini.provider import GeminiProvider  # noqa: E402
 
 
 @pytest.mark.parametrize("model", ["gpt-image-2", "gpt-image-2.5-sunburst", "gpt-image-2.5-flare"])
@@ -144,7 +152,6 @@ def test_worst_usage_asks_the_provider_it_is_given_and_never_imports_one():
     m = registry.get("gpt-image-2")
     with pytest.raises(TypeError, match="provider="):
         pricing.worst_usage(m, "x", {"quality": "low"})
-    import inspect
     assert "providers" not in inspect.getsource(pricing).split("def worst_usage")[0]
 
 
@@ -165,3 +172,54 @@ def test_gpt_image_2_high_reserves_at_most_ten_percent_above_its_published_price
     # The text-output ceiling is ours (no published cap): it must not make the dearest common call
     # hold back more than 10 % over its bill ($0.211 per 1024x1024 high image).
     assert est("gpt-image-2", "a fox in snow", quality="high", size="1024x1024") <= Decimal("0.211") * Decimal("1.1")
+
+
+# ----------------------------------------------------------------------------- one text, one parse
+@pytest.mark.parametrize("amount, shown", [
+    (None, "unknown"),
+    (Decimal("0.0678"), "$0.0678"),
+    (Decimal("0.3"), "$0.30"),
+    (Decimal("3"), "$3.00"),
+    (0, "$0.00"),
+    (Decimal("0E-9"), "$0.00"),
+    (Decimal("0.00606000"), "$0.00606"),
+    (Decimal("0.0672325"), "$0.067233"),      # half-up at the micro-dollar
+    (Decimal("0.0672324999"), "$0.067232"),
+    (Decimal("0.0000005"), "$0.000001"),
+    (Decimal("0.000000499"), "$0.00"),
+    (Decimal("1234.5"), "$1234.50"),
+    (0.1, "$0.10"),                           # a float reads as it prints, not as its binary value
+    (Decimal("-0.25"), "-$0.25"),
+])
+def test_every_dollar_figure_reads_one_way(amount, shown):
+    assert money.format(amount) == shown
+
+
+def test_dollars_from_the_ledger_show_themselves_in_the_same_words():
+    assert repr(money.usd(67_801_000)) == "$0.067801" == dollars(money.usd(67_801_000))
+    assert money.usd(None) is None and money.nanos(None) is None
+    assert money.nanos(Decimal("0.211")) == 211_000_000 and money.usd(211_000_000) == Decimal("0.211")
+    assert ledger_nano is pricing_nano is money.NANO  # written once
+
+
+def test_amounts_print_as_dollars_not_decimal_reprs(fake):
+    r = client_on(fake, "gemini").generate("a fox")
+    led = pp.ledger()
+    for shown in (repr(led.total()), repr(led.spent()), repr(led.entries(1)), repr(r.cost), repr(led.summary())):
+        assert "Decimal(" not in shown and "$0.0" in shown
+    assert led.total() == r.cost == fake.bill_total()  # still Decimals for arithmetic
+
+
+@pytest.mark.parametrize("value, amount", [(5, Decimal(5)), ("0.50", Decimal("0.50")), (" 2 ", Decimal(2)),
+                                           (0.1, Decimal("0.1")), (Decimal("0"), Decimal(0))])
+def test_one_parse_reads_the_amounts_people_write(value, amount):
+    assert money.parse(value, "budget=") == amount
+
+
+@pytest.mark.parametrize("value", ["$5", "nan", "inf", "-1", "five", "", None, True, [1]])
+def test_one_parse_refuses_the_rest_naming_the_setting(value):
+    with pytest.raises(pp.InvalidRequest, match="^daily_budget must be an amount") as exc:
+        money.parse(value, "daily_budget")
+    assert exc.value.param == "daily_budget" and isinstance(exc.value, ValueError)
+    if value == "$5":
+        assert "Write the number alone: 5." in str(exc.value)
