@@ -30,12 +30,16 @@ def test_complexity_is_billed_as_planning_tokens_and_booked_exactly(complexity, 
     assert bill.cost == (Decimal(text_in) * 5 + Decimal(planning) * 10 + Decimal(400) * 30) / M
 
 
-def test_complexity_at_its_worst_stays_under_the_reservation(fake, openai_client, day):
+@pytest.mark.parametrize("complexity", [None, "medium"])  # unset is the documented default, high
+def test_complexity_reaches_the_provider_and_its_worst_bill_stays_under_the_reservation(
+        fake, openai_client, day, complexity):
     day("2026-12-03")
     fake.worst_case = True
     fake.planning_tokens = {"high": 8192}  # the registry's ceiling, billed in full
     c = openai_client(model="gpt-image-2.6-flare", budget=2)
-    r = c.generate("a fox", quality="high", size="1536x1024")
+    asked = {"complexity": complexity} if complexity else {}
+    r = c.generate("a fox", quality="high", size="1536x1024", **asked)
+    assert fake.last("openai").json.get("complexity") == complexity
     row, bill = booked(fake)
     assert r.cost == bill.cost == row["cost"] <= row["reserved"]
 
