@@ -11,8 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import traceback
 from decimal import Decimal
 
 import pytest
@@ -20,8 +18,9 @@ import pytest
 import classkernel
 import promptpaint as pp
 from fakes import GEMINI_KEY
-from promptpaint.ledger import Attempt, Cap, LedgerError
-from pgserver import admin, pg_db, pg_server, pgbouncer, tcp_url  # noqa: F401  (fixtures)
+from ledgerkit import attempt
+from pgserver import tcp_url
+from promptpaint.ledger import Cap, LedgerError
 
 
 def answered(fake) -> list:
@@ -39,31 +38,6 @@ def bills_by_user(fake) -> dict:
 
 def user_of(req) -> str:
     return req.json["contents"][-1]["parts"][0]["text"].split()[0]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request, isolated_home, monkeypatch):
-    """What PROMPTPAINT_LEDGER names for this test: a SQLite file or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        where = str(isolated_home / "class.sqlite3")
-    else:
-        url, _ = request.getfixturevalue("pg_db")
-        from promptpaint.ledger.postgres import PostgresLedger
-
-        owner = PostgresLedger(url, check=False)
-        owner.init()  # the teacher's `promptpaint ledger init URL`
-        owner.close()
-        where = url
-    monkeypatch.setenv("PROMPTPAINT_LEDGER", where)
-    monkeypatch.setenv("PROMPTPAINT_USER", "alice")
-    return where
-
-
-def attempt(user=None, **kw) -> Attempt:
-    a = Attempt("gemini", "gemini-3.1-flash-image", "generate", "a fox", {}, None, **kw)
-    if user:
-        a.user = user
-    return a
 
 
 D = Decimal
@@ -312,30 +286,14 @@ def test_a_kernel_killed_mid_call_keeps_its_reservation_counting(backend, fake):
 
 # -- PostgreSQL only: roles, passwords, the driver ------------------------------------------------
 
-@pytest.fixture
-def kernel_role(pg_server, pg_db):
-    """A login role with a password, as a spawner would give every kernel: (name, password)."""
-    url, name = pg_db
-    role, password = f"kernel_{name}", f"pw-{name[3:]}-Zq9"
-    with admin(pg_server) as conn:
-        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
-    try:
-        yield role, password
-    finally:
-        with admin(url) as conn:
-            conn.execute(f"DROP OWNED BY {role}")
-        with admin(pg_server) as conn:
-            conn.execute(f"DROP ROLE {role}")
-
-
-def test_the_kernel_role_books_calls_but_cannot_raise_a_cap(pg_server, pg_db, kernel_role, monkeypatch, capsys):
+def test_the_kernel_role_books_calls_but_cannot_raise_a_cap(pg_server, pg_db, pg_role, monkeypatch, capsys):
     import psycopg
 
     from promptpaint.cli import main
     from promptpaint.ledger.postgres import PostgresLedger
 
     url, name = pg_db
-    role, password = kernel_role
+    role, password = pg_role()
     assert main(["ledger", "init", url]) == 0
     assert main(["ledger", "grant", url, role]) == 0
     assert main(["budget", "set", "user:alice", "0.25", "--ledger", url]) == 0
@@ -369,34 +327,6 @@ def test_the_kernel_role_books_calls_but_cannot_raise_a_cap(pg_server, pg_db, ke
     teacher.close()
     with pytest.raises(pp.BudgetExceeded, match="alice's class allowance"):
         kernel.reserve(attempt("alice"), D("0.22"), [])
-
-
-def test_a_wrong_password_fails_clearly_and_is_never_echoed(pg_server, pg_db, kernel_role, monkeypatch, capsys):
-    from promptpaint.cli import main
-
-    url, name = pg_db
-    assert main(["ledger", "init", url]) == 0
-    role, _ = kernel_role
-    wrong = "Tr0ub4dor&3-wrong"
-    for bad_url, env in ((tcp_url(pg_server, name, role, wrong), None),
-                         (tcp_url(pg_server, name, role, None), wrong)):
-        if env:
-            monkeypatch.setenv("PGPASSWORD", env)
-        monkeypatch.setenv("PROMPTPAINT_LEDGER", bad_url)
-        with pytest.raises(LedgerError) as exc:
-            pp.Client("offline")
-        # Every promptpaint frame's locals, as a verbose traceback (IPython's) would print them.
-        stack = traceback.TracebackException.from_exception(exc.value, capture_locals=True).stack
-        package = os.path.dirname(pp.__file__) + os.sep  # not the clone's folder, which may share the name
-        ours = [f.locals for f in stack if f.filename.startswith(package)]
-        assert len(ours) >= 3 and any("where" in loc or "url" in loc for loc in ours)
-        shown = repr(ours) + repr(exc.value.args) + "".join(traceback.format_exception(exc.value))
-        assert "password authentication failed" in shown and role in shown
-        assert wrong not in shown and "Tr0ub4dor" not in shown
-        assert exc.value.__cause__ is None and exc.value.__context__ is None
-        assert main(["cost", "--by", "user"]) == 1
-        err = capsys.readouterr().err
-        assert "password authentication failed" in err and wrong not in err and "PGPASSWORD" in err
 
 
 def test_import_promptpaint_loads_no_driver_and_a_missing_one_says_what_to_install(monkeypatch):
@@ -509,24 +439,6 @@ def test_a_ledger_from_before_users_migrates_and_its_rows_are_its_owners(isolate
         led.reserve(attempt("newcomer"), D("0.02"), [])
 
 
-def test_a_pgpass_file_works_as_libpq_reads_it(pg_server, pg_db, kernel_role, monkeypatch, tmp_path):
-    from promptpaint.cli import main
-    from promptpaint.ledger.postgres import PostgresLedger
-
-    url, name = pg_db
-    assert main(["ledger", "init", url]) == 0 and main(["ledger", "grant", url, kernel_role[0]]) == 0
-    port = tcp_url(pg_server, name, "x", None).rsplit(":", 1)[1].split("/")[0]
-    pgpass = tmp_path / "pgpass"
-    pgpass.write_text(f"127.0.0.1:{port}:{name}:{kernel_role[0]}:{kernel_role[1]}\n")
-    pgpass.chmod(0o600)  # libpq ignores a .pgpass others can read
-    monkeypatch.setenv("PGPASSFILE", str(pgpass))
-    monkeypatch.delenv("PGPASSWORD", raising=False)
-    kernel = PostgresLedger(tcp_url(pg_server, name, kernel_role[0], None))
-    kernel.settle(kernel.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.03"))
-    assert kernel.total() == D("0.03")
-    kernel.close()
-
-
 def test_the_running_class_total_stays_the_sum_of_its_rows(backend):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -584,15 +496,9 @@ def test_a_batch_job_on_the_class_ledger_is_found_again_and_each_line_booked_onc
     assert {r["user"] for r in pp.ledger().entries(100)} == {"alice"}
 
 
-def test_a_kernel_role_may_submit_and_collect_batch_jobs(pg_server, pg_db, kernel_role, fake, monkeypatch):
-    from promptpaint.ledger.postgres import PostgresLedger
-
-    url, name = pg_db
-    role, password = kernel_role
-    owner = PostgresLedger(url, check=False)
-    owner.init()
-    owner.grant(role)  # what `promptpaint ledger grant URL ROLE` runs
-    owner.close()
+def test_a_kernel_role_may_submit_and_collect_batch_jobs(pg_server, pg_ledger, pg_role, fake, monkeypatch):
+    _, name = pg_ledger
+    role, password = pg_role(grant=True)  # what `promptpaint ledger grant URL ROLE` runs
     monkeypatch.setenv("PGPASSWORD", password)
     monkeypatch.setenv("PROMPTPAINT_LEDGER", tcp_url(pg_server, name, role, None))
     monkeypatch.setenv("PROMPTPAINT_USER", "alice")

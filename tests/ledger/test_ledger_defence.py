@@ -12,32 +12,14 @@ import psycopg
 import pytest
 
 import promptpaint as pp
-from pgserver import admin, pg_db, pg_server, tcp_url  # noqa: F401  (fixtures)
+from pgserver import tcp_url
 
 
 @pytest.fixture
-def roles(pg_server, pg_db):
+def roles(pg_server, pg_ledger, pg_role):
     """Two kernel roles with passwords, granted as `promptpaint ledger grant` does: {name: url}."""
-    from promptpaint.ledger.postgres import PostgresLedger
-
-    url, name = pg_db
-    owner = PostgresLedger(url, check=False)
-    owner.init()
-    made = {}
-    with admin(pg_server) as conn:
-        for who in ("alice", "bob"):
-            role, password = f"k_{who}_{name}", f"pw-{who}-{name[3:]}"
-            conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
-            owner.grant(role)
-            made[who] = tcp_url(pg_server, name, role, password)
-    owner.close()
-    yield made
-    with admin(url) as conn:
-        for who in made:
-            conn.execute(f"DROP OWNED BY k_{who}_{name}")
-    with admin(pg_server) as conn:
-        for who in made:
-            conn.execute(f"DROP ROLE k_{who}_{name}")
+    _, name = pg_ledger
+    return {who: tcp_url(pg_server, name, *pg_role(who, grant=True)) for who in ("alice", "bob")}
 
 
 def reserve_sql(conn, user, need, day="2000-01-01"):
