@@ -10,7 +10,8 @@ Fixtures (tests/ledger/conftest.py offers them all to the ledger tests; elsewher
     ledger_at    PROMPTPAINT_LEDGER set to a SQLite file, then to a PostgreSQL ledger (two params)
     pg_role      ``pg_role(who, grant=False)`` -> (role, password): a kernel's login role
     pgbouncer    ``pgbouncer(dbname)`` -> a URL through PgBouncer in transaction mode
-and, for a test that stops or restarts a server of its own: ``cluster()``, ``pg_ctl()``.
+and ``init_ledger(url)``; for a test that stops or restarts a server of its own, ``cluster()`` and
+``pg_ctl()``.
 """
 
 from __future__ import annotations
@@ -117,17 +118,21 @@ def pg_db(pg_server):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def pg_ledger(pg_db):
-    """A fresh database holding an empty ledger, as the teacher's ``promptpaint ledger init URL``
-    leaves it: (owner's URL, database name)."""
+def init_ledger(url: str) -> None:
+    """Make the ledger's tables in the database at ``url``, as the teacher's ``promptpaint ledger
+    init URL`` does."""
     from promptpaint.ledger.postgres import PostgresLedger
 
-    url, name = pg_db
     owner = PostgresLedger(url, check=False)
     owner.init()
     owner.close()
-    return url, name
+
+
+@pytest.fixture
+def pg_ledger(pg_db):
+    """A fresh database holding an empty ledger: (owner's URL, database name)."""
+    init_ledger(pg_db[0])
+    return pg_db
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

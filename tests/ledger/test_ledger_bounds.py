@@ -92,6 +92,8 @@ def test_a_settle_that_fails_warns_each_time_and_is_kept_for_reconcile(fake, mon
         c.generate("second fox")
     said = [str(w.message) for w in seen if issubclass(w.category, pp.LedgerWarning)]
     assert len(said) == 2 and all("reconcile --interrupted" in s for s in said)
+    held = sorted(r["id"] for r in led.entries(5))
+    assert all(f"row {row}" in s for row, s in zip(held, said))  # each names its own row
     assert [r["status"] for r in led.entries(5)] == ["reserved", "reserved"]
     monkeypatch.setattr(type(led), "settle", real)
     assert main(["ledger", "reconcile", "--interrupted"]) == 0

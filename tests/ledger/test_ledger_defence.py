@@ -2,7 +2,7 @@
 team: a class goes through the gateway). As a kernel role, with plain SQL as a red team would:
 reserve() refuses forged amounts and ignores a forged day; a role settles only its own rows and
 never above their reservation; batch tables and rows are each role's own; and ``grant`` covers
-everything a Studio needs."""
+everything a Studio and a batch job need."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_batch_tables_are_each_roles_own(roles):
             ("https://api.openai.com/v1", 0)]
 
 
-def test_grant_covers_everything_a_studio_needs_as_the_kernel_role(roles, monkeypatch, fake):
+def test_grant_covers_everything_a_studio_and_a_batch_need_as_the_kernel_role(roles, monkeypatch, fake):
     from fakes import GEMINI_KEY
 
     monkeypatch.setenv("PROMPTPAINT_LEDGER", roles["alice"])
@@ -78,3 +78,11 @@ def test_grant_covers_everything_a_studio_needs_as_the_kernel_role(roles, monkey
     assert pp.ledger().allowance("alice") is None
     assert pp.ledger().entries(5)[0]["user"] == "alice"
     assert pp.ledger().summary().known > 0
+    # A batch job: submitted, then found again and collected (the collector's own base URL, not the row's).
+    fake.batches.step = 0.05
+    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base,
+                       budget=1)
+    client.batch(["alice fox", "alice heron"]).wait(poll=0.05, progress=False)
+    results = pp.batches(api_key=GEMINI_KEY)[0].results()
+    assert [type(r) for r in results] == [pp.Result] * 2
+    assert pp.ledger().total() == pp.ledger().spent() == fake.bill_total() > 0

@@ -15,7 +15,7 @@ import pytest
 import promptpaint as pp
 from helpers import client_on
 from ledgerkit import attempt
-from pgserver import SCRIPT, admin, cluster, pg_ctl
+from pgserver import SCRIPT, admin, cluster, init_ledger, pg_ctl
 from promptpaint.cli import main
 from promptpaint.ledger.postgres import PostgresLedger
 
@@ -64,9 +64,7 @@ def test_a_terminated_pool_is_replaced_for_every_kind_of_statement(pg_ledger):
 def own_cluster():
     """A cluster of this test's own holding an empty ledger, to restart or stop: (URL, folder)."""
     with cluster("fsync=off") as (url, folder):
-        owner = PostgresLedger(url, check=False)
-        owner.init()
-        owner.close()
+        init_ledger(url)
         yield url, folder
 
 
@@ -106,11 +104,15 @@ def test_a_settle_that_cannot_land_warns_each_time_and_is_booked_by_reconcile(ow
                 status="ok", cost=D("0.07"), images=["ab" * 32])
     said = [str(w.message) for w in seen if issubclass(w.category, pp.LedgerWarning)]
     assert len(said) == 2 and f"row {held[0]}" in said[0] and f"row {held[1]}" in said[1]
+    assert all("reconcile --interrupted" in s for s in said)
     restart_from_stopped(folder)
     assert main(["ledger", "reconcile", "--interrupted"]) == 0
     assert "2 calls booked" in capsys.readouterr().out
     rows = {r["id"]: r for r in led.entries(5)}
     assert [rows[r]["cost"] for r in held] == [D("0.07"), D("0.07")] and rows[held[0]]["images"] == ["ab" * 32]
+    assert [rows[r]["status"] for r in held] == ["ok", "ok"] and led.total() == D("0.14")
+    assert main(["ledger", "reconcile", "--interrupted"]) == 0  # nothing left: nothing changes
+    assert led.total() == D("0.14")
 
 
 def restart_from_stopped(folder: str) -> None:
