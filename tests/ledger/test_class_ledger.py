@@ -1,4 +1,6 @@
 """A class on one budget: users on every row, caps stored in the ledger, the teacher's report.
+(Kernels and Clients against the fake provider: test_class_kernels.py; batch jobs:
+test_class_batches.py.)
 
 One suite, two backends: every test taking ``backend`` runs on SQLite (a file, as one person has
 it) and on a real PostgreSQL (as a class shares it), and must see the same behaviour.
@@ -6,38 +8,17 @@ it) and on a real PostgreSQL (as a class shares it), and must see the same behav
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
 import subprocess
 import sys
 from decimal import Decimal
 
 import pytest
 
-import classkernel
 import promptpaint as pp
-from fakes import GEMINI_KEY
 from ledgerkit import attempt
 from pgserver import tcp_url
 from promptpaint.ledger import Cap, LedgerError
-
-
-def answered(fake) -> list:
-    return [r for r in fake.by_provider("gemini") if r.status == 200 and r.response_json]
-
-
-def bills_by_user(fake) -> dict:
-    """What the fake provider billed (its own record), by the user named first in each prompt."""
-    user = {r.response_json["responseId"]: user_of(r) for r in answered(fake)}
-    out: dict[str, Decimal] = {}
-    for bill in fake.billed:
-        out[user[bill.request_id]] = out.get(user[bill.request_id], Decimal(0)) + bill.cost
-    return out
-
-
-def user_of(req) -> str:
-    return req.json["contents"][-1]["parts"][0]["text"].split()[0]
 
 
 D = Decimal
@@ -188,119 +169,6 @@ def test_totals_by_user_is_the_teachers_report(backend):
     booked_on = led.entries(1)[0]["day"]  # the ledger's day (PostgreSQL: the server's clock, not the kernel's)
     today = {r["user"]: r["calls"] for r in led.totals(by="user", day=booked_on)}
     assert today == {"alice": 2, "bob": 2}  # erin has no daily cap to list her by
-
-
-# -- through a Client, against the fake provider -----------------------------------------------------
-
-def test_a_client_is_held_to_the_ledgers_caps(backend, fake):
-    led = pp.ledger()
-    client = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01)
-    cap = client.estimate("alice fox 10") * D("1.5")
-    led.set_budget("user:alice", cap)
-    with pytest.raises(pp.BudgetExceeded, match="alice's class allowance"):
-        for i in range(10, 40):
-            client.generate(f"alice fox {i}")
-    assert 1 <= len(answered(fake)) < 30
-    assert fake.bill_total() <= cap
-    assert led.totals(by="user")[0]["cost"] == fake.bill_total() == led.total()
-
-
-def test_a_quote_says_what_the_ledgers_caps_would_say_booking_nothing(backend, fake):
-    led = pp.ledger()
-    client = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01)
-    most = client.estimate("alice fox")
-    led.set_budget("user:alice", most * D("1.5"))
-    q = client.quote("alice fox")
-    assert q.most == most and q.left == most * D("1.5") and not q.refused
-    client.generate("alice fox")
-    q = client.quote("alice fox")
-    assert q.left == most * D("1.5") - led.total() and q.refused and "alice's class allowance" in q.refusal
-    with pytest.raises(pp.BudgetExceeded) as caught:
-        client.generate("alice fox")
-    assert caught.value.message in q.refusal and len(led.entries(10)) == 1  # refused: no row
-
-
-# -- a real class: many kernels, many users, one server -------------------------------------------
-
-def kernels(backend, fake, users, *, threads=1, calls=1):
-    """Student kernels, one process per user named, each making ``calls`` calls on ``threads``
-    threads; their outcomes ("refused" or the cost) arrive on the returned queue."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["classkernel", "promptpaint", "psycopg"])
-    results = ctx.Queue()
-    home = os.environ["PROMPTPAINT_HOME"]
-    procs = [ctx.Process(target=classkernel.run, args=(backend, home, user, fake.gemini_base, GEMINI_KEY,
-                                                       threads, calls, results)) for user in users]
-    for p in procs:
-        p.start()
-    return procs, results
-
-
-def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed(backend, fake):
-    led = pp.ledger()
-    worst = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base).estimate("alice fox 0-0-0")
-    user_cap, class_cap = worst * D("3.5"), worst * D("8.5")
-    users = ["ann", "ben", "cai", "dee"]
-    for u in users:
-        led.set_budget(f"user:{u}", user_cap)
-    led.set_budget("class", class_cap)
-    fake.latency = 0.4  # long enough that many reservations are open at once
-    procs, results = kernels(backend, fake, [users[i % 4] for i in range(16)], threads=4, calls=2)
-    outcomes = [o for _ in procs for o in results.get(timeout=300)]
-    for p in procs:
-        p.join(60)
-    assert all(p.exitcode == 0 for p in procs)
-
-    bills = {u: bills_by_user(fake).get(u, D(0)) for u in users}
-    assert sum(bills.values()) <= class_cap
-    assert all(bill <= user_cap for bill in bills.values()), bills
-    # Every answered call is booked at what the fake billed, under the user who made it.
-    assert abs(led.total() - sum(bills.values())) < D("1e-6")
-    report = {r["user"]: r for r in led.totals(by="user")}
-    assert {u: report[u]["cost"] for u in users} == {u: bills[u] for u in users}
-    assert all(report[u]["reserved"] == 0 for u in users)  # nothing left open
-    assert len(answered(fake)) == sum(o != "refused" for o in outcomes) >= 8
-    assert outcomes.count("refused") >= 64  # the caps did bind
-    # The fake was slow enough that calls overlapped: at least two ran at the same time.
-    spans = sorted((dt_ts(r["ts"]), dt_ts(r["ts"]) + r["duration"]) for r in led.entries(500)
-                   if r["status"] == "ok")
-    assert any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
-
-
-def dt_ts(iso: str) -> float:
-    import datetime as dt
-
-    return dt.datetime.fromisoformat(iso).timestamp()
-
-
-def test_a_kernel_killed_mid_call_keeps_its_reservation_counting(backend, fake):
-    led = pp.ledger()
-    worst = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base).estimate("amy fox 0-0-0")
-    led.set_budget("user:amy", worst * D("1.5"))
-    led.set_budget("class", worst * D("1.5"))
-    fake.latency = 60
-    (proc,), _ = kernels(backend, fake, ["amy"])
-    fake.wait_for_requests(1, "gemini", timeout=60)  # the kernel reached the provider
-    assert led.entries(1)[0]["state"] == "in flight"  # its kernel is alive: not yet interrupted
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.join(30)
-    fake.latency = 0
-
-    row = led.entries(1)[0]
-    assert row["state"] == "interrupted" and row["reserved"] > worst * D("0.9")
-    amy = led.totals(by="user")[0]
-    assert (amy["user"], amy["reserved"], amy["cost"]) == ("amy", row["reserved"], 0)
-    assert led.spent(user="amy") == row["reserved"]  # no expiry: it may have been billed
-    s = led.summary()
-    assert (s.interrupted_calls, s.interrupted_reserved) == (1, row["reserved"]) and "interrupted" in str(s)
-    for who, cap in (("amy", "amy's class allowance"), ("bo", "the class's budget")):
-        _, results = kernels(backend, fake, [who])
-        assert results.get(timeout=60) == ["refused"], cap
-    with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
-        led.reserve(attempt("bo"), row["reserved"], [])
-    assert len(fake.by_provider("gemini")) == 1
-    led.reconcile(row["id"], cost=D("0.02"))  # the teacher checked the provider's dashboard
-    assert led.spent(user="amy") == D("0.02") and led.summary().interrupted_calls == 0
 
 
 # -- PostgreSQL only: roles, passwords, the driver ------------------------------------------------
@@ -490,68 +358,3 @@ def test_the_running_class_total_stays_the_sum_of_its_rows(backend):
     led.reserve(attempt(), D("0.01"), [])
     with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
         led.reserve(attempt(), D("0.000000001"), [])
-
-
-def test_a_batch_job_on_the_class_ledger_is_found_again_and_each_line_booked_once(backend, fake, isolated_home):
-    """Batch jobs live in the ledger's own tables (migration 5): on PostgreSQL too, two kernels
-    collecting one job at once book each line once, under the submitter's name."""
-    from helpers import check_each_line_booked_once, collect_in_two_processes_at_once
-
-    fake.batches.step = 0.05
-    prompts = [f"alice fox {i}" for i in range(6)]
-    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base,
-                       budget=1)
-    job = client.batch(prompts).wait(poll=0.05, progress=False)
-    assert pp.batches()[0].id == job.id
-    # On a shared ledger a collector reaches the provider at its own configured base URL, never at
-    # the one in the (shared, writable) job row.
-    os.environ["GOOGLE_GEMINI_BASE_URL"] = fake.gemini_base
-    try:
-        a, b = collect_in_two_processes_at_once(isolated_home)
-    finally:
-        del os.environ["GOOGLE_GEMINI_BASE_URL"]
-    assert len(a) == len(b) == 6
-    check_each_line_booked_once(fake, prompts)
-    assert {r["user"] for r in pp.ledger().entries(100)} == {"alice"}
-
-
-def gemini_batch(fake, prompts, *, room):
-    """Submit a batch, then cap every user at what its worst case holds plus ``room`` dollars."""
-    fake.batches.step = 0.05
-    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base)
-    job = client.batch(prompts)
-    worst = pp.ledger().spent()
-    pp.ledger().set_budget("user:*", worst + room)
-    return job.wait(poll=0.05, progress=False), worst
-
-
-def test_a_batch_under_a_class_cap_near_its_worst_case_is_collected_in_full(backend, fake):
-    """The job's row holds every line's worst case until it is collected: booking the lines must
-    not count them a second time, or the cap refuses lines already paid for."""
-    job, _ = gemini_batch(fake, ["alice fox", "alice heron", "alice cat"], room=D("0.01"))
-    assert [type(r) for r in job.results()] == [pp.Result] * 3
-    assert pp.ledger().total() == pp.ledger().spent() == fake.bill_total() > 0
-
-
-def test_a_line_of_unknown_cost_under_a_tight_class_cap_keeps_the_jobs_worst_case(backend, fake):
-    fake.fault("gemini", "odd_usage", kind="null")  # the first line's usage cannot be read
-    # No room to hold the odd line's worst case a second time beside the job's.
-    job, worst = gemini_batch(fake, ["alice fox", "alice heron"], room=D(0))
-    with pytest.warns(pp.UnknownPriceWarning, match="1 line"):
-        odd, fine = job.results()
-    assert odd.cost is None and fine.cost > 0
-    assert pp.ledger().spent() == worst + fine.cost  # more than the odd line's worst case, never less
-    assert pp.ledger().total() == fine.cost
-
-
-def test_on_a_shared_ledger_batches_lists_your_own_jobs_unless_asked_for_everyones(backend, fake, monkeypatch):
-    fake.batches.step = 0.05
-    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base)
-    mine = client.batch(["alice fox"])
-    monkeypatch.setenv("PROMPTPAINT_USER", "bob")
-    bobs = client.batch(["bob heron"])
-    assert [j.id for j in pp.batches()] == [bobs.id]  # bob's newest job is his own, not alice's
-    assert [j.id for j in pp.batches(user="alice")] == [mine.id]
-    assert {j.id for j in pp.batches(user="*")} == {mine.id, bobs.id}
-    monkeypatch.setenv("PROMPTPAINT_USER", "alice")
-    assert [j.id for j in pp.batches()] == [mine.id]
