@@ -21,6 +21,7 @@ from promptpaint.ledger import _ledgers
 from promptpaint.ledger.postgres import PostgresLedger, describe
 from promptpaint.studio.errorcard import error_state
 
+
 def test_describe_hides_a_password_in_the_userinfo_or_the_query():
     assert "s3cret-pw" not in describe("postgresql://kernel:s3cret-pw@db.example/course")
     shown = describe("postgresql://kernel@db.example/course?sslmode=require&password=s3cret-pw&host=%2Ftmp")
@@ -33,7 +34,7 @@ def test_describe_hides_a_password_in_the_userinfo_or_the_query():
 WRONG = "Tr0ub4dor&3-wrong"
 
 
-def ledger_urls(base: str, carrier: str, password: str, monkeypatch) -> str:
+def ledger_url(base: str, carrier: str, password: str, monkeypatch) -> str:
     """The URL that names the ledger with ``password`` carried as ``carrier`` says."""
     if carrier == "PGPASSWORD":
         monkeypatch.setenv("PGPASSWORD", password)
@@ -51,15 +52,15 @@ def test_a_password_works_and_a_wrong_one_fails_clearly_and_is_never_shown(pg_se
     _, name = pg_ledger
     role, password = pg_role(grant=True)
     base = tcp_url(pg_server, name, role, None)
-    monkeypatch.setenv("PROMPTPAINT_LEDGER", ledger_urls(base, carrier, password, monkeypatch))
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", ledger_url(base, carrier, password, monkeypatch))
     led = pp.ledger()
     assert password not in repr(led) and led.total() == 0
     if carrier != "PGPASSWORD":
         assert "[credentials]" in repr(led)
     assert main(["cost"]) == 0 and password not in capsys.readouterr().out
-    _ledgers.pop(os.environ["PROMPTPAINT_LEDGER"]).close()  # a fresh kernel: PGPASSWORD alone may change
+    _ledgers.pop(os.environ["PROMPTPAINT_LEDGER"]).close()  # a fresh kernel (PGPASSWORD: the URL is the same)
 
-    monkeypatch.setenv("PROMPTPAINT_LEDGER", ledger_urls(base, carrier, WRONG, monkeypatch))
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", ledger_url(base, carrier, WRONG, monkeypatch))
     secrets = (WRONG, urllib.parse.quote(WRONG, safe=""), "Tr0ub4dor")
     for fails in (lambda: pp.Client("offline"), lambda: pp.ledger().total()):
         with pytest.raises(LedgerError) as exc:
