@@ -1,4 +1,6 @@
 """A class on one budget: users on every row, caps stored in the ledger, the teacher's report.
+(Kernels and Clients against the fake provider: test_class_kernels.py; batch jobs:
+test_class_batches.py.)
 
 One suite, two backends: every test taking ``backend`` runs on SQLite (a file, as one person has
 it) and on a real PostgreSQL (as a class shares it), and must see the same behaviour.
@@ -6,64 +8,17 @@ it) and on a real PostgreSQL (as a class shares it), and must see the same behav
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
 import subprocess
 import sys
-import time
-import traceback
 from decimal import Decimal
 
 import pytest
 
-import classkernel
 import promptpaint as pp
-from fakes import GEMINI_KEY
-from promptpaint.ledger import Attempt, Cap, LedgerError
-from pgserver import admin, pg_db, pg_server, pgbouncer, tcp_url  # noqa: F401  (fixtures)
-
-
-def answered(fake) -> list:
-    return [r for r in fake.by_provider("gemini") if r.status == 200 and r.response_json]
-
-
-def bills_by_user(fake) -> dict:
-    """What the fake provider billed (its own record), by the user named first in each prompt."""
-    user = {r.response_json["responseId"]: user_of(r) for r in answered(fake)}
-    out: dict[str, Decimal] = {}
-    for bill in fake.billed:
-        out[user[bill.request_id]] = out.get(user[bill.request_id], Decimal(0)) + bill.cost
-    return out
-
-
-def user_of(req) -> str:
-    return req.json["contents"][-1]["parts"][0]["text"].split()[0]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request, isolated_home, monkeypatch):
-    """What PROMPTPAINT_LEDGER names for this test: a SQLite file or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        where = str(isolated_home / "class.sqlite3")
-    else:
-        url, _ = request.getfixturevalue("pg_db")
-        from promptpaint.ledger.postgres import PostgresLedger
-
-        owner = PostgresLedger(url, check=False)
-        owner.init()  # the teacher's `promptpaint ledger init URL`
-        owner.close()
-        where = url
-    monkeypatch.setenv("PROMPTPAINT_LEDGER", where)
-    monkeypatch.setenv("PROMPTPAINT_USER", "alice")
-    return where
-
-
-def attempt(user=None, **kw) -> Attempt:
-    a = Attempt("gemini", "gemini-3.1-flash-image", "generate", "a fox", {}, None, **kw)
-    if user:
-        a.user = user
-    return a
+from ledgerkit import attempt
+from pgserver import tcp_url
+from promptpaint.ledger import Cap, LedgerError
 
 
 D = Decimal
@@ -161,9 +116,23 @@ def test_client_caps_still_apply_with_ledger_caps(backend):
     assert led.spent(user="bob") == D("0.1") and led.spent(user="alice") == D("0.1")
 
 
-def test_unknown_cost_and_interrupted_calls_keep_counting(backend):
+def test_unknown_cost_and_interrupted_calls_keep_counting_and_a_cost_is_never_negative(backend):
     led = pp.ledger()
-    led.set_budget("class", "0.30")
+    # A Client's budget: an unknown cost counts at its reservation, a negative one is never a credit.
+    a = led.reserve(attempt(budget="b"), D("0.20"), [])
+    led.settle(a, status="error", cost=None, error="read timeout: may have been billed")
+    b = led.reserve(attempt(budget="b"), D("0.10"), [])
+    led.settle(b, status="ok", cost=D("-0.30"))  # never a credit
+    c = led.reserve(attempt(budget="b"), D("0.10"), [])
+    led.release(c, error="connection refused")  # nothing reached the server
+    assert led.spent(budget="b") == D("0.30") and led.total() == 0
+    s = led.summary(budget="b")
+    assert (s.unknown_calls, s.unknown_reserved) == (2, D("0.30"))
+    assert "2 calls of unknown cost, up to $0.30 reserved" in str(s) and "Decimal" not in str(s)
+    with pytest.raises(pp.BudgetExceeded):
+        led.reserve(attempt(budget="b"), D("0.01"), [Cap("b", D("0.30"))])
+    # The class's cap ($0.30 above, $0.30 below): the same, and a call whose kernel never settled.
+    led.set_budget("class", "0.60")
     led.settle(led.reserve(attempt(), D("0.10"), []), status="ok", cost=None)  # cost unknown
     led.reserve(attempt("bob"), D("0.10"), [])  # never settled: a kernel that died
     led.settle(led.reserve(attempt(), D("0.10"), []), status="error", cost=D(0), error="refused at once")
@@ -202,140 +171,16 @@ def test_totals_by_user_is_the_teachers_report(backend):
     assert today == {"alice": 2, "bob": 2}  # erin has no daily cap to list her by
 
 
-# -- through a Client, against the fake provider -----------------------------------------------------
-
-def test_a_client_is_held_to_the_ledgers_caps(backend, fake):
-    led = pp.ledger()
-    client = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01)
-    cap = client.estimate("alice fox 10") * D("1.5")
-    led.set_budget("user:alice", cap)
-    with pytest.raises(pp.BudgetExceeded, match="alice's class allowance"):
-        for i in range(10, 40):
-            client.generate(f"alice fox {i}")
-    assert 1 <= len(answered(fake)) < 30
-    assert fake.bill_total() <= cap
-    assert led.totals(by="user")[0]["cost"] == fake.bill_total() == led.total()
-
-
-def test_a_quote_says_what_the_ledgers_caps_would_say_booking_nothing(backend, fake):
-    led = pp.ledger()
-    client = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base, backoff=0.01)
-    most = client.estimate("alice fox")
-    led.set_budget("user:alice", most * D("1.5"))
-    q = client.quote("alice fox")
-    assert q.most == most and q.left == most * D("1.5") and not q.refused
-    client.generate("alice fox")
-    q = client.quote("alice fox")
-    assert q.left == most * D("1.5") - led.total() and q.refused and "alice's class allowance" in q.refusal
-    with pytest.raises(pp.BudgetExceeded) as caught:
-        client.generate("alice fox")
-    assert caught.value.message in q.refusal and len(led.entries(10)) == 1  # refused: no row
-
-
-# -- a real class: many kernels, many users, one server -------------------------------------------
-
-def kernels(backend, fake, users, *, threads=1, calls=1):
-    """Student kernels, one process per user named, each making ``calls`` calls on ``threads``
-    threads; their outcomes ("refused" or the cost) arrive on the returned queue."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["classkernel", "promptpaint", "psycopg"])
-    results = ctx.Queue()
-    home = os.environ["PROMPTPAINT_HOME"]
-    procs = [ctx.Process(target=classkernel.run, args=(backend, home, user, fake.gemini_base, GEMINI_KEY,
-                                                       threads, calls, results)) for user in users]
-    for p in procs:
-        p.start()
-    return procs, results
-
-
-def test_sixteen_kernels_of_four_users_never_pass_a_cap_and_book_what_was_billed(backend, fake):
-    led = pp.ledger()
-    worst = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base).estimate("alice fox 0-0-0")
-    user_cap, class_cap = worst * D("3.5"), worst * D("8.5")
-    users = ["ann", "ben", "cai", "dee"]
-    for u in users:
-        led.set_budget(f"user:{u}", user_cap)
-    led.set_budget("class", class_cap)
-    fake.latency = 0.4  # long enough that many reservations are open at once
-    procs, results = kernels(backend, fake, [users[i % 4] for i in range(16)], threads=4, calls=2)
-    outcomes = [o for _ in procs for o in results.get(timeout=300)]
-    for p in procs:
-        p.join(60)
-    assert all(p.exitcode == 0 for p in procs)
-
-    bills = {u: bills_by_user(fake).get(u, D(0)) for u in users}
-    assert sum(bills.values()) <= class_cap
-    assert all(bill <= user_cap for bill in bills.values()), bills
-    # Every answered call is booked at what the fake billed, under the user who made it.
-    assert abs(led.total() - sum(bills.values())) < D("1e-6")
-    report = {r["user"]: r for r in led.totals(by="user")}
-    assert {u: report[u]["cost"] for u in users} == {u: bills[u] for u in users}
-    assert all(report[u]["reserved"] == 0 for u in users)  # nothing left open
-    assert len(answered(fake)) == sum(o != "refused" for o in outcomes) >= 8
-    assert outcomes.count("refused") >= 64  # the caps did bind
-    # The fake was slow enough that calls overlapped: at least two ran at the same time.
-    spans = sorted((dt_ts(r["ts"]), dt_ts(r["ts"]) + r["duration"]) for r in led.entries(500)
-                   if r["status"] == "ok")
-    assert any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
-
-
-def dt_ts(iso: str) -> float:
-    import datetime as dt
-
-    return dt.datetime.fromisoformat(iso).timestamp()
-
-
-def test_a_kernel_killed_mid_call_keeps_its_reservation_counting(backend, fake):
-    led = pp.ledger()
-    worst = pp.Client("gemini", api_key=GEMINI_KEY, base_url=fake.gemini_base).estimate("amy fox 0-0-0")
-    led.set_budget("user:amy", worst * D("1.5"))
-    led.set_budget("class", worst * D("1.5"))
-    fake.latency = 60
-    (proc,), _ = kernels(backend, fake, ["amy"])
-    fake.wait_for_requests(1, "gemini", timeout=60)  # the kernel reached the provider
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.join(30)
-    fake.latency = 0
-
-    row = led.entries(1)[0]
-    assert row["state"] == "interrupted" and row["reserved"] > worst * D("0.9")
-    amy = led.totals(by="user")[0]
-    assert (amy["user"], amy["reserved"], amy["cost"]) == ("amy", row["reserved"], 0)
-    assert led.summary().interrupted_calls == 1
-    for who, cap in (("amy", "amy's class allowance"), ("bo", "the class's budget")):
-        _, results = kernels(backend, fake, [who])
-        assert results.get(timeout=60) == ["refused"], cap
-    with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
-        led.reserve(attempt("bo"), row["reserved"], [])
-    assert len(fake.by_provider("gemini")) == 1
-
-
 # -- PostgreSQL only: roles, passwords, the driver ------------------------------------------------
 
-@pytest.fixture
-def kernel_role(pg_server, pg_db):
-    """A login role with a password, as a spawner would give every kernel: (name, password)."""
-    url, name = pg_db
-    role, password = f"kernel_{name}", f"pw-{name[3:]}-Zq9"
-    with admin(pg_server) as conn:
-        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
-    try:
-        yield role, password
-    finally:
-        with admin(url) as conn:
-            conn.execute(f"DROP OWNED BY {role}")
-        with admin(pg_server) as conn:
-            conn.execute(f"DROP ROLE {role}")
-
-
-def test_the_kernel_role_books_calls_but_cannot_raise_a_cap(pg_server, pg_db, kernel_role, monkeypatch, capsys):
+def test_the_kernel_role_books_calls_but_cannot_raise_a_cap(pg_server, pg_db, pg_role, monkeypatch, capsys):
     import psycopg
 
     from promptpaint.cli import main
     from promptpaint.ledger.postgres import PostgresLedger
 
     url, name = pg_db
-    role, password = kernel_role
+    role, password = pg_role()
     assert main(["ledger", "init", url]) == 0
     assert main(["ledger", "grant", url, role]) == 0
     assert main(["budget", "set", "user:alice", "0.25", "--ledger", url]) == 0
@@ -369,34 +214,6 @@ def test_the_kernel_role_books_calls_but_cannot_raise_a_cap(pg_server, pg_db, ke
     teacher.close()
     with pytest.raises(pp.BudgetExceeded, match="alice's class allowance"):
         kernel.reserve(attempt("alice"), D("0.22"), [])
-
-
-def test_a_wrong_password_fails_clearly_and_is_never_echoed(pg_server, pg_db, kernel_role, monkeypatch, capsys):
-    from promptpaint.cli import main
-
-    url, name = pg_db
-    assert main(["ledger", "init", url]) == 0
-    role, _ = kernel_role
-    wrong = "Tr0ub4dor&3-wrong"
-    for bad_url, env in ((tcp_url(pg_server, name, role, wrong), None),
-                         (tcp_url(pg_server, name, role, None), wrong)):
-        if env:
-            monkeypatch.setenv("PGPASSWORD", env)
-        monkeypatch.setenv("PROMPTPAINT_LEDGER", bad_url)
-        with pytest.raises(LedgerError) as exc:
-            pp.Client("offline")
-        # Every promptpaint frame's locals, as a verbose traceback (IPython's) would print them.
-        stack = traceback.TracebackException.from_exception(exc.value, capture_locals=True).stack
-        package = os.path.dirname(pp.__file__) + os.sep  # not the clone's folder, which may share the name
-        ours = [f.locals for f in stack if f.filename.startswith(package)]
-        assert len(ours) >= 3 and any("where" in loc or "url" in loc for loc in ours)
-        shown = repr(ours) + repr(exc.value.args) + "".join(traceback.format_exception(exc.value))
-        assert "password authentication failed" in shown and role in shown
-        assert wrong not in shown and "Tr0ub4dor" not in shown
-        assert exc.value.__cause__ is None and exc.value.__context__ is None
-        assert main(["cost", "--by", "user"]) == 1
-        err = capsys.readouterr().err
-        assert "password authentication failed" in err and wrong not in err and "PGPASSWORD" in err
 
 
 def test_import_promptpaint_loads_no_driver_and_a_missing_one_says_what_to_install(monkeypatch):
@@ -509,24 +326,6 @@ def test_a_ledger_from_before_users_migrates_and_its_rows_are_its_owners(isolate
         led.reserve(attempt("newcomer"), D("0.02"), [])
 
 
-def test_a_pgpass_file_works_as_libpq_reads_it(pg_server, pg_db, kernel_role, monkeypatch, tmp_path):
-    from promptpaint.cli import main
-    from promptpaint.ledger.postgres import PostgresLedger
-
-    url, name = pg_db
-    assert main(["ledger", "init", url]) == 0 and main(["ledger", "grant", url, kernel_role[0]]) == 0
-    port = tcp_url(pg_server, name, "x", None).rsplit(":", 1)[1].split("/")[0]
-    pgpass = tmp_path / "pgpass"
-    pgpass.write_text(f"127.0.0.1:{port}:{name}:{kernel_role[0]}:{kernel_role[1]}\n")
-    pgpass.chmod(0o600)  # libpq ignores a .pgpass others can read
-    monkeypatch.setenv("PGPASSFILE", str(pgpass))
-    monkeypatch.delenv("PGPASSWORD", raising=False)
-    kernel = PostgresLedger(tcp_url(pg_server, name, kernel_role[0], None))
-    kernel.settle(kernel.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.03"))
-    assert kernel.total() == D("0.03")
-    kernel.close()
-
-
 def test_the_running_class_total_stays_the_sum_of_its_rows(backend):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -559,90 +358,3 @@ def test_the_running_class_total_stays_the_sum_of_its_rows(backend):
     led.reserve(attempt(), D("0.01"), [])
     with pytest.raises(pp.BudgetExceeded, match="the class's budget"):
         led.reserve(attempt(), D("0.000000001"), [])
-
-
-def test_a_batch_job_on_the_class_ledger_is_found_again_and_each_line_booked_once(backend, fake, isolated_home):
-    """Batch jobs live in the ledger's own tables (migration 5): on PostgreSQL too, two kernels
-    collecting one job at once book each line once, under the submitter's name."""
-    from helpers import check_each_line_booked_once, collect_in_two_processes_at_once
-
-    fake.batches.step = 0.05
-    prompts = [f"alice fox {i}" for i in range(6)]
-    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base,
-                       budget=1)
-    job = client.batch(prompts).wait(poll=0.05, progress=False)
-    assert pp.batches()[0].id == job.id
-    # On a shared ledger a collector reaches the provider at its own configured base URL, never at
-    # the one in the (shared, writable) job row.
-    os.environ["GOOGLE_GEMINI_BASE_URL"] = fake.gemini_base
-    try:
-        a, b = collect_in_two_processes_at_once(isolated_home)
-    finally:
-        del os.environ["GOOGLE_GEMINI_BASE_URL"]
-    assert len(a) == len(b) == 6
-    check_each_line_booked_once(fake, prompts)
-    assert {r["user"] for r in pp.ledger().entries(100)} == {"alice"}
-
-
-def test_a_kernel_role_may_submit_and_collect_batch_jobs(pg_server, pg_db, kernel_role, fake, monkeypatch):
-    from promptpaint.ledger.postgres import PostgresLedger
-
-    url, name = pg_db
-    role, password = kernel_role
-    owner = PostgresLedger(url, check=False)
-    owner.init()
-    owner.grant(role)  # what `promptpaint ledger grant URL ROLE` runs
-    owner.close()
-    monkeypatch.setenv("PGPASSWORD", password)
-    monkeypatch.setenv("PROMPTPAINT_LEDGER", tcp_url(pg_server, name, role, None))
-    monkeypatch.setenv("PROMPTPAINT_USER", "alice")
-    fake.batches.step = 0.05
-    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base,
-                       budget=1)
-    client.batch(["alice fox", "alice heron"]).wait(poll=0.05, progress=False)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.gemini_base)  # the collector's own, not the row's
-    results = pp.batches(api_key=GEMINI_KEY)[0].results()
-    assert [type(r) for r in results] == [pp.Result] * 2
-    assert pp.ledger().total() == pp.ledger().spent() == fake.bill_total() > 0
-
-
-def gemini_batch(fake, prompts, *, room):
-    """Submit a batch, then cap every user at what its worst case holds plus ``room`` dollars."""
-    fake.batches.step = 0.05
-    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base)
-    job = client.batch(prompts)
-    worst = pp.ledger().spent()
-    pp.ledger().set_budget("user:*", worst + room)
-    return job.wait(poll=0.05, progress=False), worst
-
-
-def test_a_batch_under_a_class_cap_near_its_worst_case_is_collected_in_full(backend, fake):
-    """The job's row holds every line's worst case until it is collected: booking the lines must
-    not count them a second time, or the cap refuses lines already paid for."""
-    job, _ = gemini_batch(fake, ["alice fox", "alice heron", "alice cat"], room=D("0.01"))
-    assert [type(r) for r in job.results()] == [pp.Result] * 3
-    assert pp.ledger().total() == pp.ledger().spent() == fake.bill_total() > 0
-
-
-def test_a_line_of_unknown_cost_under_a_tight_class_cap_keeps_the_jobs_worst_case(backend, fake):
-    fake.fault("gemini", "odd_usage", kind="null")  # the first line's usage cannot be read
-    # No room to hold the odd line's worst case a second time beside the job's.
-    job, worst = gemini_batch(fake, ["alice fox", "alice heron"], room=D(0))
-    with pytest.warns(pp.UnknownPriceWarning, match="1 line"):
-        odd, fine = job.results()
-    assert odd.cost is None and fine.cost > 0
-    assert pp.ledger().spent() == worst + fine.cost  # more than the odd line's worst case, never less
-    assert pp.ledger().total() == fine.cost
-
-
-def test_on_a_shared_ledger_batches_lists_your_own_jobs_unless_asked_for_everyones(backend, fake, monkeypatch):
-    fake.batches.step = 0.05
-    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base)
-    mine = client.batch(["alice fox"])
-    monkeypatch.setenv("PROMPTPAINT_USER", "bob")
-    bobs = client.batch(["bob heron"])
-    assert [j.id for j in pp.batches()] == [bobs.id]  # bob's newest job is his own, not alice's
-    assert [j.id for j in pp.batches(user="alice")] == [mine.id]
-    assert {j.id for j in pp.batches(user="*")} == {mine.id, bobs.id}
-    monkeypatch.setenv("PROMPTPAINT_USER", "alice")
-    assert [j.id for j in pp.batches()] == [mine.id]

@@ -10,32 +10,9 @@ import pytest
 
 import promptpaint as pp
 from helpers import client_on
-from pgserver import pg_db, pg_server  # noqa: F401  (fixtures)
+from ledgerkit import attempt
+from pgserver import tcp_url
 from promptpaint.cli import main
-from promptpaint.ledger import Attempt
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request, isolated_home, monkeypatch):
-    if request.param == "sqlite":
-        where = str(isolated_home / "class.sqlite3")
-    else:
-        url, _ = request.getfixturevalue("pg_db")
-        from promptpaint.ledger.postgres import PostgresLedger
-
-        owner = PostgresLedger(url, check=False)
-        owner.init()
-        owner.close()
-        where = url
-    monkeypatch.setenv("PROMPTPAINT_LEDGER", where)
-    monkeypatch.setenv("PROMPTPAINT_USER", "alice")
-    return where
-
-
-def attempt(user="alice", **kw) -> Attempt:
-    a = Attempt("gemini", "gemini-3.1-flash-image", "generate", "a fox", {}, None, **kw)
-    a.user = user
-    return a
 
 
 def test_a_bogus_usage_counts_at_the_reservation_and_leaves_the_budget(fake):
@@ -115,6 +92,8 @@ def test_a_settle_that_fails_warns_each_time_and_is_kept_for_reconcile(fake, mon
         c.generate("second fox")
     said = [str(w.message) for w in seen if issubclass(w.category, pp.LedgerWarning)]
     assert len(said) == 2 and all("reconcile --interrupted" in s for s in said)
+    held = sorted(r["id"] for r in led.entries(5))
+    assert all(f"row {row}" in s for row, s in zip(held, said))  # each names its own row
     assert [r["status"] for r in led.entries(5)] == ["reserved", "reserved"]
     monkeypatch.setattr(type(led), "settle", real)
     assert main(["ledger", "reconcile", "--interrupted"]) == 0
@@ -126,20 +105,15 @@ def test_a_settle_that_fails_warns_each_time_and_is_kept_for_reconcile(fake, mon
     assert led.total() == fake.bill_total()
 
 
-def test_a_kernel_role_flags_its_own_overrun_and_only_the_owner_reconciles(pg_server, pg_db):
-    from pgserver import admin, tcp_url
+def test_a_kernel_role_flags_its_own_overrun_and_only_the_owner_reconciles(pg_server, pg_ledger, pg_role):
     from promptpaint.ledger.postgres import PostgresLedger
 
-    url, name = pg_db
+    url, name = pg_ledger
     owner = PostgresLedger(url, check=False)
-    owner.init()
-    role, password = f"kb_{name}", f"pw-{name[3:]}-Kb7"
-    with admin(pg_server) as conn:
-        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+    role, password = pg_role(grant=True)
+    kernel = PostgresLedger(tcp_url(pg_server, name, role, password))
     try:
-        owner.grant(role)
-        kernel = PostgresLedger(tcp_url(pg_server, name, role, password))
-        row = kernel.reserve(attempt(), D("0.16"), [])
+        row = kernel.reserve(attempt("alice"), D("0.16"), [])
         kernel.settle(row, status="ok", cost=D("3000"))  # row security admits it: the cost booked is unknown
         got = kernel.entries(1)[0]
         assert got["state"] == "over its reservation" and got["reported"] == D("3000")
@@ -148,12 +122,8 @@ def test_a_kernel_role_flags_its_own_overrun_and_only_the_owner_reconciles(pg_se
             kernel.reconcile(row, cost=D("0.01"))
         owner.reconcile(row, cost=D("0.09"))
         assert kernel.spent() == kernel.total() == D("0.09")
-        kernel.close()
     finally:
-        with admin(url) as conn:
-            conn.execute(f"DROP OWNED BY {role}")
-        with admin(pg_server) as conn:
-            conn.execute(f"DROP ROLE {role}")
+        kernel.close()
         owner.close()
 
 

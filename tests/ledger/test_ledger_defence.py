@@ -2,7 +2,7 @@
 team: a class goes through the gateway). As a kernel role, with plain SQL as a red team would:
 reserve() refuses forged amounts and ignores a forged day; a role settles only its own rows and
 never above their reservation; batch tables and rows are each role's own; and ``grant`` covers
-everything a Studio needs."""
+everything a Studio and a batch job need."""
 
 from __future__ import annotations
 
@@ -12,32 +12,14 @@ import psycopg
 import pytest
 
 import promptpaint as pp
-from pgserver import admin, pg_db, pg_server, tcp_url  # noqa: F401  (fixtures)
+from pgserver import tcp_url
 
 
 @pytest.fixture
-def roles(pg_server, pg_db):
+def roles(pg_server, pg_ledger, pg_role):
     """Two kernel roles with passwords, granted as `promptpaint ledger grant` does: {name: url}."""
-    from promptpaint.ledger.postgres import PostgresLedger
-
-    url, name = pg_db
-    owner = PostgresLedger(url, check=False)
-    owner.init()
-    made = {}
-    with admin(pg_server) as conn:
-        for who in ("alice", "bob"):
-            role, password = f"k_{who}_{name}", f"pw-{who}-{name[3:]}"
-            conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
-            owner.grant(role)
-            made[who] = tcp_url(pg_server, name, role, password)
-    owner.close()
-    yield made
-    with admin(url) as conn:
-        for who in made:
-            conn.execute(f"DROP OWNED BY k_{who}_{name}")
-    with admin(pg_server) as conn:
-        for who in made:
-            conn.execute(f"DROP ROLE k_{who}_{name}")
+    _, name = pg_ledger
+    return {who: tcp_url(pg_server, name, *pg_role(who, grant=True)) for who in ("alice", "bob")}
 
 
 def reserve_sql(conn, user, need, day="2000-01-01"):
@@ -84,7 +66,7 @@ def test_batch_tables_are_each_roles_own(roles):
             ("https://api.openai.com/v1", 0)]
 
 
-def test_grant_covers_everything_a_studio_needs_as_the_kernel_role(roles, monkeypatch, fake):
+def test_grant_covers_everything_a_studio_and_a_batch_need_as_the_kernel_role(roles, monkeypatch, fake):
     from fakes import GEMINI_KEY
 
     monkeypatch.setenv("PROMPTPAINT_LEDGER", roles["alice"])
@@ -96,3 +78,11 @@ def test_grant_covers_everything_a_studio_needs_as_the_kernel_role(roles, monkey
     assert pp.ledger().allowance("alice") is None
     assert pp.ledger().entries(5)[0]["user"] == "alice"
     assert pp.ledger().summary().known > 0
+    # A batch job: submitted, then found again and collected (the collector's own base URL, not the row's).
+    fake.batches.step = 0.05
+    client = pp.Client("gemini", model="gemini-3.1-flash-image", api_key=GEMINI_KEY, base_url=fake.gemini_base,
+                       budget=1)
+    client.batch(["alice fox", "alice heron"]).wait(poll=0.05, progress=False)
+    results = pp.batches(api_key=GEMINI_KEY)[0].results()
+    assert [type(r) for r in results] == [pp.Result] * 2
+    assert pp.ledger().total() == pp.ledger().spent() == fake.bill_total() > 0

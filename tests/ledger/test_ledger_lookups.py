@@ -4,24 +4,14 @@ SQLite and PostgreSQL."""
 from decimal import Decimal
 
 import pytest
-from pgserver import pg_db, pg_server  # noqa: F401  (fixtures)
 
 import promptpaint as pp
 from promptpaint.ledger import Attempt
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def book(request, isolated_home, monkeypatch):
-    if request.param == "sqlite":
-        monkeypatch.setenv("PROMPTPAINT_LEDGER", str(isolated_home / "lookups.sqlite3"))
-    else:
-        url, _ = request.getfixturevalue("pg_db")
-        from promptpaint.ledger.postgres import PostgresLedger
-
-        owner = PostgresLedger(url, check=False)
-        owner.init()
-        owner.close()
-        monkeypatch.setenv("PROMPTPAINT_LEDGER", url)
+@pytest.fixture
+def book(ledger_at):
+    """The ledger PROMPTPAINT_LEDGER names: a SQLite file, then a PostgreSQL ledger."""
     return pp.ledger()
 
 

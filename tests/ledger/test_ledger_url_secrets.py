@@ -1,18 +1,23 @@
-"""A ledger URL that carries its password in the query (``?password=``, which libpq accepts) never
-shows it: not in ``repr(pp.ledger())``, a LedgerError, the CLI or the widget's error card."""
+"""How a kernel gives the ledger its password: in the URL (``user:pw@`` or ``?password=``, which
+libpq accepts), in PGPASSWORD, or in a .pgpass file. Each works, and the password never shows: not
+in ``repr(pp.ledger())``, a LedgerError (args, traceback, the locals of our frames), the CLI or the
+widget's error card."""
 
 from __future__ import annotations
 
 import os
 import traceback
 import urllib.parse
+from decimal import Decimal as D
 
 import pytest
 
 import promptpaint as pp
-from pgserver import admin, pg_db, pg_server, tcp_url  # noqa: F401  (fixtures)
+from ledgerkit import attempt
+from pgserver import tcp_url
 from promptpaint.cli import main
 from promptpaint.errors import LedgerError
+from promptpaint.ledger import _ledgers
 from promptpaint.ledger.postgres import PostgresLedger, describe
 from promptpaint.studio.errorcard import error_state
 
@@ -26,48 +31,69 @@ def test_describe_hides_a_password_in_the_userinfo_or_the_query():
     assert describe("postgresql://db/x?host=%2Ftmp&port=5432") == "postgresql://db/x?host=%2Ftmp&port=5432"
 
 
-@pytest.fixture
-def query_password_url(pg_server, pg_db):
-    url, name = pg_db
-    owner = PostgresLedger(url, check=False)
-    owner.init()
-    role, password = f"kq_{name}", f"Qpw-{name[3:]}-x7"
-    with admin(pg_server) as conn:
-        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
-    owner.grant(role)
-    owner.close()
+WRONG = "Tr0ub4dor&3-wrong"
+
+
+def ledger_url(base: str, carrier: str, password: str, monkeypatch) -> str:
+    """The URL that names the ledger with ``password`` carried as ``carrier`` says."""
+    if carrier == "PGPASSWORD":
+        monkeypatch.setenv("PGPASSWORD", password)
+        return base
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    quoted = urllib.parse.quote(password, safe="")
+    if carrier == "userinfo":
+        return base.replace("@", f":{quoted}@", 1)
+    return f"{base}?sslmode=disable&password={quoted}"
+
+
+@pytest.mark.parametrize("carrier", ["userinfo", "query", "PGPASSWORD"])
+def test_a_password_works_and_a_wrong_one_fails_clearly_and_is_never_shown(pg_server, pg_ledger, pg_role, carrier,
+                                                                           monkeypatch, capsys):
+    _, name = pg_ledger
+    role, password = pg_role(grant=True)
     base = tcp_url(pg_server, name, role, None)
-    try:
-        yield base, password
-    finally:
-        with admin(url) as conn:
-            conn.execute(f"DROP OWNED BY {role}")
-        with admin(pg_server) as conn:
-            conn.execute(f"DROP ROLE {role}")
-
-
-def test_a_query_password_is_never_shown(query_password_url, monkeypatch, capsys):
-    base, password = query_password_url
-    good = f"{base}?password={urllib.parse.quote(password)}"
-    monkeypatch.setenv("PROMPTPAINT_LEDGER", good)
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", ledger_url(base, carrier, password, monkeypatch))
     led = pp.ledger()
-    assert password not in repr(led) and "[credentials]" in repr(led) and led.total() == 0
+    assert password not in repr(led) and led.total() == 0
+    if carrier != "PGPASSWORD":
+        assert "[credentials]" in repr(led)
     assert main(["cost"]) == 0 and password not in capsys.readouterr().out
-    wrong = "Wr0ng-query-pass"
-    bad = f"{base}?sslmode=disable&password={wrong}"
-    monkeypatch.setenv("PROMPTPAINT_LEDGER", bad)
-    with pytest.raises(LedgerError) as exc:
-        pp.ledger().total()
-    text = "".join(traceback.format_exception(exc.value)) + repr(exc.value.args) + str(exc.value)
-    # Every promptpaint frame's locals, as a verbose traceback (IPython's) would print them.
-    package = os.path.dirname(pp.__file__) + os.sep
-    stack = traceback.TracebackException.from_exception(exc.value, capture_locals=True).stack
-    ours = [f.locals for f in stack if f.filename.startswith(package)]
-    assert ours and any("where" in loc or "url" in loc or "self" in loc for loc in ours)
-    text += repr(ours)
-    assert "password authentication failed" in text and wrong not in text
-    card = error_state(exc.value)
-    assert wrong not in repr(card) and "password authentication failed" in card["message"]
+    _ledgers.pop(os.environ["PROMPTPAINT_LEDGER"]).close()  # a fresh kernel (PGPASSWORD: the URL is the same)
+
+    monkeypatch.setenv("PROMPTPAINT_LEDGER", ledger_url(base, carrier, WRONG, monkeypatch))
+    secrets = (WRONG, urllib.parse.quote(WRONG, safe=""), "Tr0ub4dor")
+    for fails in (lambda: pp.Client("offline"), lambda: pp.ledger().total()):
+        with pytest.raises(LedgerError) as exc:
+            fails()
+        # Every promptpaint frame's locals, as a verbose traceback (IPython's) would print them.
+        stack = traceback.TracebackException.from_exception(exc.value, capture_locals=True).stack
+        package = os.path.dirname(pp.__file__) + os.sep  # not the clone's folder, which may share the name
+        ours = [f.locals for f in stack if f.filename.startswith(package)]
+        assert len(ours) >= 3 and any("where" in loc or "url" in loc for loc in ours)
+        shown = repr(ours) + repr(exc.value.args) + "".join(traceback.format_exception(exc.value)) + str(exc.value)
+        assert "password authentication failed" in shown and role in shown
+        assert not any(secret in shown for secret in secrets)
+        assert exc.value.__cause__ is None and exc.value.__context__ is None
+        card = error_state(exc.value)
+        assert "password authentication failed" in card["message"]
+        assert not any(secret in repr(card) for secret in secrets)
     assert main(["cost", "--by", "user"]) == 1
     err = capsys.readouterr().err
-    assert "password authentication failed" in err and wrong not in err
+    assert "password authentication failed" in err and "PGPASSWORD" in err
+    assert not any(secret in err for secret in secrets)
+
+
+def test_a_pgpass_file_works_as_libpq_reads_it(pg_server, pg_db, pg_role, monkeypatch, tmp_path):
+    url, name = pg_db
+    role, password = pg_role()
+    assert main(["ledger", "init", url]) == 0 and main(["ledger", "grant", url, role]) == 0
+    port = tcp_url(pg_server, name, "x", None).rsplit(":", 1)[1].split("/")[0]
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{port}:{name}:{role}:{password}\n")
+    pgpass.chmod(0o600)  # libpq ignores a .pgpass others can read
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    kernel = PostgresLedger(tcp_url(pg_server, name, role, None))
+    kernel.settle(kernel.reserve(attempt(), D("0.10"), []), status="ok", cost=D("0.03"))
+    assert kernel.total() == D("0.03")
+    kernel.close()

@@ -14,7 +14,7 @@ from PIL import Image, ImageChops
 import promptpaint as pp
 from promptpaint import money
 from fakes import GEMINI_KEY, colour_for
-from pgserver import pg_db, pg_server  # noqa: F401  (fixtures)
+from pgserver import ledger_at, pg_db, pg_ledger, pg_server  # noqa: F401  (fixtures)
 
 IMG = re.compile(r'<img src="data:(image/(?:png|jpeg));base64,([A-Za-z0-9+/=]+)" alt="([^"]*)"')
 
@@ -114,23 +114,11 @@ def test_ipython_shows_one_small_picture_not_three(tmp_path):
         assert len(json.dumps(shown)) < 50_000
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_ledger(request, isolated_home, monkeypatch):
+def test_the_ledger_table_counts_calls_on_every_backend(ledger_at):
     """The ledger a class uses (PostgreSQL) as well as one person's SQLite file."""
-    if request.param == "postgres":
-        from promptpaint.ledger.postgres import PostgresLedger
-
-        url, _ = request.getfixturevalue("pg_db")
-        owner = PostgresLedger(url, check=False)
-        owner.init()
-        owner.close()
-        monkeypatch.setenv("PROMPTPAINT_LEDGER", url)
-    return pp.ledger()
-
-
-def test_the_ledger_table_counts_calls_on_every_backend(any_ledger):
     from promptpaint.ledger import Attempt
 
+    any_ledger = pp.ledger()
     row = any_ledger.reserve(Attempt("gemini", "gemini-3.1-flash-image", "generate", "a fox", {}, None),
                              Decimal("0.2"), [])
     any_ledger.settle(row, status="ok", cost=Decimal("0.05"))
