@@ -14,18 +14,13 @@ import requests
 
 from fakes import GEMINI_KEY, OPENAI_KEY
 from gatewayproc import Gateway, new_token, promptpaint, teacher_env
-from pgserver import pg_db, pg_server  # noqa: F401  (fixtures)
+from pgserver import pg_db, pg_ledger, pg_server  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
-def klass(pg_db, fake, tmp_path):
-    url, _ = pg_db
+def klass(pg_ledger, fake, tmp_path):
+    url, _ = pg_ledger
     env = teacher_env(fake, tmp_path / "teacher-home")
-    from promptpaint.ledger.postgres import PostgresLedger
-
-    teacher = PostgresLedger(url, check=False)
-    teacher.init()  # what `promptpaint ledger init URL` runs
-    teacher.close()
     gws = [Gateway(url, env, tmp_path / f"gateway-{i}.log") for i in range(2)]
     yield {"url": url, "env": env, "gws": gws}
     for gw in gws:

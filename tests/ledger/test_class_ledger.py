@@ -8,14 +8,13 @@ it) and on a real PostgreSQL (as a class shares it), and must see the same behav
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from decimal import Decimal
 
 import pytest
 
 import promptpaint as pp
+from helpers import loaded_by
 from ledgerkit import attempt
 from pgserver import tcp_url
 from promptpaint.ledger import Cap, LedgerError
@@ -217,9 +216,8 @@ def test_the_kernel_role_books_calls_but_cannot_raise_a_cap(pg_server, pg_db, pg
 
 
 def test_import_promptpaint_loads_no_driver_and_a_missing_one_says_what_to_install(monkeypatch):
-    code = "import sys, promptpaint as pp; pp.Client('offline'); print('psycopg' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PROMPTPAINT_LEDGER": ""}).stdout.strip() == "False"
+    monkeypatch.delenv("PROMPTPAINT_LEDGER", raising=False)
+    assert loaded_by("import promptpaint as pp; pp.Client('offline')", ["psycopg"]) == []
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra were not installed
     monkeypatch.setenv("PROMPTPAINT_LEDGER", "postgresql://kernel:hunter2@127.0.0.1:1/course")
     with pytest.raises(LedgerError, match=r"pip install 'promptpaint\[postgres\]'") as exc:
