@@ -160,7 +160,7 @@ def test_toolbar_actions_list_their_shortcuts_and_the_shortcuts_work(widget):
     widget.wait_sent("mask", 2)
     page.keyboard.press("Delete")
     assert widget.wait_sent("mask", 3)[-1]["buffers"] == [], "Delete clears the mask"
-    with page.expect_download() as download:
+    with page.expect_download(timeout=15_000) as download:
         page.keyboard.press("d")
     assert download.value.suggested_filename.startswith("prompt-1-")
 

@@ -140,7 +140,7 @@ def test_import_a_png_mask_and_export_it_back(widget_factory, tmp_path):
     assert (alpha > 0).sum() == 200 * 100 and alpha[60:160, 50:250].min() == 255
     page.get_by_role("button", name="Undo", exact=True).wait_for(state="attached")
     assert page.get_by_role("button", name="Undo", exact=True).is_enabled(), "an import can be undone"
-    with page.expect_download() as info:
+    with page.expect_download(timeout=15_000) as info:
         page.get_by_role("button", name="Export mask").click()
     download = info.value
     assert download.suggested_filename == f"mask-{widget.state('image_id')[:8]}.png"

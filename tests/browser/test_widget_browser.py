@@ -384,7 +384,7 @@ def test_upload_button_drop_and_download(widget, tmp_path):
     assert dropped["content"]["name"] == "dropped.png" and dropped["buffers"] == [data]
 
     sha = widget.show_image(640, 480)
-    with page.expect_download() as download:
+    with page.expect_download(timeout=15_000) as download:
         page.get_by_role("button", name="Download").click()
     assert download.value.suggested_filename == f"prompt-1-{sha[:8]}.png", "named from the prompt"
     saved = tmp_path / "dl.png"
