@@ -54,6 +54,8 @@ def home() -> Path:
         path = Path.home() / "Library" / "Application Support" / "promptpaint"
     else:
         path = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "promptpaint"
+    if path.is_dir():  # asked several times a call: a stat, where mkdir would raise and catch EEXIST
+        return path
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
