@@ -87,3 +87,12 @@ def line_error(provider: str, why: str) -> ProviderError:
     it: its cost is unknown, so its worst case keeps counting."""
     return ProviderError(f"{provider}'s answer for this line could not be read ({why}).", provider=provider,
                          hint="The other lines are collected; this one may have been billed.", maybe_billed=True)
+
+
+def read_line(provider: str, read, line, n_in: int):
+    """What one result line says, ``read(line, n_in)``; a line whose shape is not what the provider
+    documents is that line's error, and the other lines are still collected."""
+    try:
+        return read(line, n_in)
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        return line_error(provider, f"{type(exc).__name__}: {exc}")

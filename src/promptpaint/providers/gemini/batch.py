@@ -148,10 +148,7 @@ class GeminiBatches:
             key = meta.get("key") if isinstance(meta, dict) else None
         if not isinstance(key, str):
             key = i
-        try:
-            return key, self._outcome(item, inputs.get(key, 0))
-        except (AttributeError, TypeError, ValueError, KeyError) as exc:
-            return key, batchwire.line_error("gemini", f"{type(exc).__name__}: {exc}")
+        return key, batchwire.read_line("gemini", self._outcome, item, inputs.get(key, 0))
 
     @staticmethod
     def _outcome(item: dict, n_in: int) -> Answer | PromptpaintError:

@@ -110,10 +110,7 @@ class OpenAIBatches:
                     continue
                 key = line.get("custom_id")
                 key = key if isinstance(key, str) else None
-                try:
-                    yield key, self._outcome(line, inputs.get(key, 0))
-                except (AttributeError, TypeError, ValueError, KeyError) as exc:
-                    yield key, batchwire.line_error("openai", f"{type(exc).__name__}: {exc}")
+                yield key, batchwire.read_line("openai", self._outcome, line, inputs.get(key, 0))
 
     @staticmethod
     def _outcome(line: dict, n_in: int) -> Answer | PromptpaintError:
