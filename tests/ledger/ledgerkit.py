@@ -5,8 +5,9 @@ from __future__ import annotations
 from promptpaint.ledger import Attempt
 
 
-def attempt(user: str | None = None, **kw) -> Attempt:
-    """A Gemini generate call by ``user`` (None: whoever the environment names, as a kernel's)."""
+def attempt(user: str | None = None, *, prompt: str = "a fox", **kw) -> Attempt:
+    """A Gemini generate call by ``user`` (None: whoever the environment names, as a kernel's);
+    ``kw`` sets other fields (``budget=``, ``cache_key=``)."""
     if user is not None:
         kw["user"] = user
-    return Attempt("gemini", "gemini-3.1-flash-image", "generate", "a fox", {}, None, **kw)
+    return Attempt("gemini", "gemini-3.1-flash-image", "generate", prompt, {}, None, **kw)

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 import promptpaint as pp
-from promptpaint.ledger import Attempt, Cap, LedgerError, SQLiteLedger, migrations, utc_now
+from ledgerkit import attempt
+from promptpaint.ledger import Cap, LedgerError, SQLiteLedger, migrations, utc_now
 
 # The schema promptpaint 0.1.0 shipped, verbatim: files written by it exist in the field.
 SCHEMA_0_1_0 = """
@@ -42,10 +43,6 @@ CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, ts 
 """
 
 
-def attempt(budget=None):
-    return Attempt("openai", "gpt-image-2", "generate", "a fox", {"quality": "high"}, None, budget=budget)
-
-
 def old_ledger(path, rows):
     db = sqlite3.connect(path)
     db.executescript(SCHEMA_0_1_0)
@@ -71,11 +68,11 @@ def test_a_ledger_written_by_0_1_0_migrates_and_keeps_its_money(tmp_path):
     # unknown and counts at its reservation: 0.211 + 0.125 + 0.100.
     assert led.spent(budget="b1") == Decimal("0.436")
     assert led.total() == Decimal("0.211")
-    row = led.reserve(attempt("b1"), Decimal("0.05"), [Cap("b1", Decimal("0.50"))])
+    row = led.reserve(attempt(budget="b1"), Decimal("0.05"), [Cap("b1", Decimal("0.50"))])
     led.settle(row, status="ok", cost=Decimal("0.04"))
     assert led.spent(budget="b1") == Decimal("0.476")
     with pytest.raises(pp.BudgetExceeded):
-        led.reserve(attempt("b1"), Decimal("0.05"), [Cap("b1", Decimal("0.50"))])
+        led.reserve(attempt(budget="b1"), Decimal("0.05"), [Cap("b1", Decimal("0.50"))])
 
 
 def test_opening_twice_does_not_migrate_twice(tmp_path):
@@ -92,8 +89,7 @@ def test_a_pre_release_ledger_missing_a_column_is_repaired(tmp_path):
     db.executescript(SCHEMA_0_1_0.replace("    cache_key TEXT\n", "    error_x TEXT\n"))
     db.close()
     led = SQLiteLedger(path)
-    row = led.reserve(Attempt("openai", "gpt-image-2", "generate", "p", {}, None, cache_key="k"),
-                      Decimal("0.01"), [])
+    row = led.reserve(attempt(cache_key="k"), Decimal("0.01"), [])
     led.settle(row, status="ok", cost=Decimal("0.01"))
     assert led.entries(1)[0]["cache_key"] == "k"
 
@@ -137,7 +133,7 @@ def test_a_full_disk_is_a_promptpaint_error_naming_the_file(tmp_path):
     led._conn().execute("PRAGMA max_page_count = 1")  # what SQLite reports when the disk is full
     with pytest.raises(LedgerError) as exc:
         for _ in range(200):
-            led.reserve(Attempt("openai", "gpt-image-2", "generate", "x" * 3000, {}, None), Decimal(0), [])
+            led.reserve(attempt(prompt="x" * 3000), Decimal(0), [])
     assert str(path) in str(exc.value) and "space" in str(exc.value)
 
 
